@@ -1,0 +1,3 @@
+"""ccmops: Medicare Chronic Care Management programs, executed consistently."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,27 @@
+"""The `ccmops` console script: Django's management commands plus ccmops's own (demo, …)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccmops.config.settings")
+    if argv[1:2] == ["demo"]:
+        # The demo is a local, single-user run on the embedded database.
+        os.environ.setdefault("CCMOPS_DEBUG", "true")
+    from ccmops.errors import CcmopsError
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(argv)
+    except CcmopsError as exc:
+        print(f"ccmops: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

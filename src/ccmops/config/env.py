@@ -1,0 +1,113 @@
+"""Every setting ccmops reads from the environment, declared once with its description.
+
+`docs/settings.md` is checked against this table by a test, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from ccmops.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class EnvSetting:
+    name: str
+    default: str
+    description: str
+
+
+SETTINGS: tuple[EnvSetting, ...] = (
+    EnvSetting("CCMOPS_DEBUG", "false", "Debug mode (`true`/`false`). Never on in production."),
+    EnvSetting(
+        "CCMOPS_SECRET_KEY",
+        "",
+        "Django secret key. Required unless CCMOPS_DEBUG is true; ccmops refuses to start without it.",
+    ),
+    EnvSetting("CCMOPS_DATA_DIR", "./var", "Directory for the SQLite database and other local files."),
+    EnvSetting(
+        "CCMOPS_DATABASE_URL",
+        "",
+        "Database URL. Empty: a SQLite file `ccmops.sqlite3` in CCMOPS_DATA_DIR. "
+        "PostgreSQL: `postgresql://user@host:5432/dbname` (psycopg 3).",
+    ),
+    EnvSetting(
+        "CCMOPS_TEST_DATABASE_URL",
+        "",
+        "Database URL used by the test suite instead of SQLite (tests create and drop `test_<name>` in it).",
+    ),
+    EnvSetting(
+        "CCMOPS_ALLOWED_HOSTS",
+        "127.0.0.1,localhost",
+        "Comma-separated host names the server answers for.",
+    ),
+    EnvSetting(
+        "CCMOPS_DISPLAY_TIME_ZONE",
+        "America/New_York",
+        "Time zone for display when a user has no practice of their own (e.g. partner staff without one). "
+        "Storage is always UTC; practice staff see their practice's zone.",
+    ),
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Environment:
+    debug: bool
+    secret_key: str
+    data_dir: Path
+    database_url: str
+    test_database_url: str
+    allowed_hosts: tuple[str, ...]
+    display_time_zone: str
+
+
+def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
+    raw = environ.get(name, default).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigurationError(f"{name}: expected true or false, got {raw!r}")
+
+
+def read_environment(environ: Mapping[str, str]) -> Environment:
+    """Read and check every CCMOPS_* setting.
+
+    Raises:
+        ConfigurationError: a value is malformed, or the secret key is missing outside debug.
+    """
+    defaults = {s.name: s.default for s in SETTINGS}
+
+    def get(name: str) -> str:
+        return environ.get(name, defaults[name]).strip()
+
+    debug = _flag(environ, "CCMOPS_DEBUG", defaults["CCMOPS_DEBUG"])
+    secret_key = get("CCMOPS_SECRET_KEY")
+    if not secret_key:
+        if not debug:
+            raise ConfigurationError(
+                "CCMOPS_SECRET_KEY is not set. Set it to a long random value "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+                "or set CCMOPS_DEBUG=true for local development."
+            )
+        secret_key = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+    data_dir = Path(get("CCMOPS_DATA_DIR")).expanduser().resolve()
+    database_url = get("CCMOPS_DATABASE_URL") or f"sqlite:///{data_dir / 'ccmops.sqlite3'}"
+    for name, url in (("CCMOPS_DATABASE_URL", database_url), ("CCMOPS_TEST_DATABASE_URL", get("CCMOPS_TEST_DATABASE_URL"))):
+        if url and not url.startswith(("sqlite:", "postgres://", "postgresql://")):
+            raise ConfigurationError(f"{name}: expected a sqlite:/// or postgresql:// URL, got {url!r}")
+    hosts = tuple(h.strip() for h in get("CCMOPS_ALLOWED_HOSTS").split(",") if h.strip())
+    return Environment(
+        debug=debug,
+        secret_key=secret_key,
+        data_dir=data_dir,
+        database_url=database_url,
+        test_database_url=get("CCMOPS_TEST_DATABASE_URL"),
+        allowed_hosts=hosts,
+        display_time_zone=get("CCMOPS_DISPLAY_TIME_ZONE"),
+    )

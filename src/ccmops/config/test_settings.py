@@ -1,0 +1,27 @@
+"""Settings for the test suite: SQLite in memory, or CCMOPS_TEST_DATABASE_URL (e.g. PostgreSQL)."""
+
+import os
+
+os.environ.setdefault("CCMOPS_DEBUG", "true")
+os.environ.setdefault("CCMOPS_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("CCMOPS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+import dj_database_url  # noqa: E402
+
+from ccmops.config.settings import *  # noqa: E402, F403
+from ccmops.config.settings import ENV  # noqa: E402
+
+if ENV.test_database_url:
+    DATABASES = {"default": dj_database_url.parse(ENV.test_database_url)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": ":memory:",
+            "OPTIONS": {"init_command": "PRAGMA foreign_keys=ON;"},
+            "TEST": {"NAME": ":memory:"},
+        }
+    }
+
+# Hashing with argon2 costs ~50 ms per login; the suite logs in hundreds of times.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

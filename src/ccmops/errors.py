@@ -1,0 +1,42 @@
+"""The one small tree of domain exceptions.
+
+`ccmops.web.errors` maps them to HTTP responses and `ccmops.cli` to exit codes; nothing else catches broadly.
+"""
+
+
+class CcmopsError(Exception):
+    """Base of every error ccmops raises on purpose."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class ConfigurationError(CcmopsError):
+    """A setting is missing or malformed."""
+
+    exit_code = 78
+
+
+class InvalidInput(CcmopsError):
+    """Input failed validation; the message names the field, line or path and what was expected."""
+
+    exit_code = 2
+    http_status = 422
+
+
+class NotFound(CcmopsError):
+    """The object does not exist, or is outside the caller's scope (we do not say which)."""
+
+    http_status = 404
+
+
+class PermissionDenied(CcmopsError):
+    """The caller may see the object but not perform this function on it."""
+
+    http_status = 403
+
+
+class Conflict(CcmopsError):
+    """The change conflicts with the current state (e.g. a version already exists)."""
+
+    http_status = 409

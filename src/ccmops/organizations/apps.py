@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrganizationsConfig(AppConfig):
+    name = "ccmops.organizations"
+    verbose_name = "Organizations, staff and operating models"

@@ -1,0 +1,38 @@
+"""`ccmops demo`: migrate the embedded database, seed the demo world, print logins and serve."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from ccmops.access.policy import Role
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create/migrate the database, seed the demo practices, print the demo logins and serve the app."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="seed and print logins, do not serve")
+        parser.add_argument("--addr", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, no_serve: bool, addr: str, port: str, **options):
+        settings.CCMOPS_DATA_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", verbosity=0, interactive=False)
+        seed_demo()
+        orgs = {o.slug: o.name for o in world.ORGANIZATIONS}
+        self.stdout.write(self.style.SUCCESS("\nccmops demo is ready. Demo logins (password for all: %s):\n")
+                          % world.DEMO_PASSWORD)
+        self.stdout.write(f"  {'username':<18} {'role':<26} organization")
+        for s in world.STAFF:
+            self.stdout.write(f"  {s.username:<18} {s.role.label:<26} {orgs[s.org]}")
+        self.stdout.write(f"  {world.ADMIN_USERNAME:<18} {Role.SYSTEM_ADMIN.label:<26} (configuration, /admin/)")
+        db = settings.DATABASES["default"]
+        self.stdout.write(f"\nDatabase: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
+        if no_serve:
+            return
+        self.stdout.write(f"Serving on http://{addr}:{port}/  (Ctrl-C to stop)\n")
+        call_command("runserver", f"{addr}:{port}", use_reloader=False)

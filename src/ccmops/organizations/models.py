@@ -1,0 +1,168 @@
+"""Organizations (practices and partners), staff, engagements and the responsibility matrix."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from ccmops.access.operating_model import Function, Preset
+from ccmops.access.policy import OrgKind, Role
+from ccmops.organizations.validators import (
+    validate_npi,
+    validate_place_of_service,
+    validate_time_zone,
+    validate_tin,
+)
+
+CREDENTIALS = [
+    ("MD", "MD"),
+    ("DO", "DO"),
+    ("NP", "NP"),
+    ("PA", "PA"),
+    ("CNS", "CNS"),
+    ("CNM", "CNM"),
+]
+STAFF_CREDENTIALS = [
+    ("RN", "Registered nurse"),
+    ("LPN", "Licensed practical nurse"),
+    ("MA", "Medical assistant"),
+    ("CHW", "Community health worker"),
+    ("SW", "Social worker"),
+    ("", "None"),
+] + CREDENTIALS
+
+
+class Organization(models.Model):
+    kind = models.CharField(max_length=16, choices=[(k.value, k.value.title()) for k in OrgKind])
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    npi = models.CharField("group NPI", max_length=10, blank=True, validators=[validate_npi])
+    tin = models.CharField("TIN", max_length=9, blank=True, validators=[validate_tin])
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+    address_line = models.CharField("billing address", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    place_of_service = models.CharField(
+        max_length=2, default="11", validators=[validate_place_of_service], help_text="CMS POS code, e.g. 11 office"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_practice(self) -> bool:
+        return self.kind == OrgKind.PRACTICE
+
+
+class User(AbstractUser):
+    """Staff user; what they may do comes from their memberships."""
+
+    title = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Practitioner(models.Model):
+    practice = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="practitioners")
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="practitioner")
+    npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    credential = models.CharField(max_length=3, choices=CREDENTIALS)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["practice"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}, {self.credential}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=32, choices=[(r.value, r.label) for r in Role])
+    is_clinical_staff = models.BooleanField(
+        default=False, help_text="Counts as clinical staff for CCM time (R-TIME rules); false for schedulers."
+    )
+    credential = models.CharField(max_length=3, choices=STAFF_CREDENTIALS, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")]
+        ordering = ["organization__name", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {Role(self.role).label} at {self.organization}"
+
+
+class Engagement(models.Model):
+    """A partner's contract to run CCM functions for a practice, between two dates."""
+
+    practice = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="partner_engagements")
+    partner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="practice_engagements")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["practice__name", "-starts_on"]
+        indexes = [models.Index(fields=["practice"]), models.Index(fields=["partner"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="engagement_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} for {self.practice} from {self.starts_on}"
+
+
+class ResponsibilityMatrix(models.Model):
+    """One immutable version of a practice's responsibility matrix."""
+
+    practice = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="matrix_versions")
+    version = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    preset = models.CharField(max_length=32, choices=[(p.value, p.label) for p in Preset])
+    partner = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="matrix_roles"
+    )
+    reason = models.TextField()
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["practice", "-version"]
+        constraints = [models.UniqueConstraint(fields=["practice", "version"], name="uniq_matrix_version")]
+        verbose_name_plural = "responsibility matrices"
+
+    def __str__(self) -> str:
+        return f"{self.practice} v{self.version} from {self.effective_from} ({Preset(self.preset).label})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A responsibility matrix version is never changed; record a new version.")
+        super().save(*args, **kwargs)
+
+
+class MatrixAssignment(models.Model):
+    matrix = models.ForeignKey(ResponsibilityMatrix, on_delete=models.PROTECT, related_name="assignments")
+    function = models.CharField(max_length=32, choices=[(f.value, f.label) for f in Function])
+    owner = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["matrix", "function"], name="uniq_matrix_function")]
+
+    def __str__(self) -> str:
+        return f"{Function(self.function).label}: {self.owner}"

@@ -1,0 +1,42 @@
+"""Field validators for identifiers used on claims."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+
+
+def npi_is_valid(npi: str) -> bool:
+    """NPI check digit: Luhn over the 9 digits with the 80840 health-industry prefix (CMS NPI standard)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = [int(c) for c in "80840" + npi[:9]]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def validate_npi(value: str) -> None:
+    if not npi_is_valid(value):
+        raise ValidationError(f"{value!r} is not a valid NPI (10 digits with a correct check digit).")
+
+
+def validate_tin(value: str) -> None:
+    if len(value) != 9 or not value.isdigit():
+        raise ValidationError(f"{value!r} is not a TIN: expected 9 digits without dashes.")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone name such as America/Chicago.")
+
+
+def validate_place_of_service(value: str) -> None:
+    if len(value) != 2 or not value.isdigit():
+        raise ValidationError(f"{value!r} is not a CMS place-of-service code: expected two digits, e.g. 11.")

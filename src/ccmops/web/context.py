@@ -1,0 +1,13 @@
+from ccmops.access.policy import Role
+from ccmops.web.roles import roles_of
+
+
+def navigation(request):
+    if not request.user.is_authenticated:
+        return {}
+    roles = roles_of(request.user)
+    return {
+        "nav_roles": roles,
+        "nav_role_values": {r.value for r in roles},
+        "nav_sees_patients": any(r is not Role.SYSTEM_ADMIN for r in roles),
+    }

@@ -1,0 +1,110 @@
+"""What each role's home page shows, gathered through the user's scope."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ccmops.access.operating_model import Function
+from ccmops.access.policy import OrgKind, Role
+from ccmops.access.scope import Scope
+from ccmops.compliance.models import AuditEvent
+from ccmops.organizations.models import Engagement, Membership, Organization, User
+from ccmops.organizations.services import matrix_version_in_force
+from ccmops.web.roles import memberships_of
+
+
+def practice_rows(scope: Scope) -> list[dict]:
+    """One row per visible practice: patients, the functions the user performs there and the model in force."""
+    today = timezone.localdate()
+    rows = []
+    counts = dict(scope.patients().values_list("practice_id").annotate(n=Count("id")))
+    for practice in scope.practices():
+        matrix = matrix_version_in_force(practice, today)
+        rows.append(
+            {
+                "practice": practice,
+                "patients": counts.get(practice.id, 0),
+                "functions": sorted(scope.decision.functions_at(practice.id), key=list(Function).index),
+                "matrix": matrix,
+                "grant": scope.decision.grant_for(practice.id),
+            }
+        )
+    return rows
+
+
+def care_manager(scope: Scope, user) -> dict:
+    mine = scope.patients().filter(care_manager=user).select_related("practice")
+    return {"my_patients": mine[:200], "my_patient_count": mine.count(), "practices": practice_rows(scope)}
+
+
+def billing_practitioner(scope: Scope, user) -> dict:
+    mine = scope.patients().filter(billing_practitioner__user=user).select_related("practice", "care_manager")
+    return {"my_patients": mine[:200], "my_patient_count": mine.count(), "practices": practice_rows(scope)}
+
+
+def biller(scope: Scope, user) -> dict:
+    rows = [r for r in practice_rows(scope) if Function.BILLING in r["functions"]]
+    return {"practices": rows}
+
+
+def program_owner(scope: Scope, user) -> dict:
+    owned = [m.organization for m in memberships_of(user) if m.role == Role.PROGRAM_OWNER]
+    today = timezone.localdate()
+    practices = []
+    for practice in owned:
+        practices.append(
+            {
+                "practice": practice,
+                "matrix": matrix_version_in_force(practice, today),
+                "staff": Membership.objects.filter(organization=practice, active=True).select_related("user"),
+                "engagements": Engagement.objects.filter(practice=practice).select_related("partner"),
+                "patients": scope.patients().filter(practice=practice).count(),
+                "unassigned": scope.patients().filter(practice=practice, care_manager__isnull=True).count(),
+            }
+        )
+    return {"owned": practices}
+
+
+def partner_ops_lead(scope: Scope, user) -> dict:
+    partners = [m.organization for m in memberships_of(user) if m.organization.kind == OrgKind.PARTNER]
+    staff = (
+        User.objects.filter(memberships__organization__in=partners, memberships__active=True)
+        .annotate(
+            assigned=Count(
+                "assigned_patients",
+                filter=Q(assigned_patients__practice_id__in=scope.decision.visible_practice_ids),
+                distinct=True,
+            )
+        )
+        .distinct()
+        .order_by("last_name")
+    )
+    return {"partners": partners, "practices": practice_rows(scope), "staff": staff}
+
+
+def compliance_reviewer(scope: Scope, user) -> dict:
+    events = (
+        AuditEvent.objects.filter(practice_id__in=scope.decision.visible_practice_ids)
+        .select_related("patient", "practice")
+        .order_by("-id")[:50]
+    )
+    return {"events": events, "practices": practice_rows(scope)}
+
+
+def system_admin(scope: Scope, user) -> dict:
+    orgs = Organization.objects.annotate(
+        staff=Count("memberships", filter=Q(memberships__active=True), distinct=True)
+    ).order_by("kind", "name")
+    return {"organizations": orgs, "user_count": User.objects.filter(is_active=True).count()}
+
+
+BUILDERS = {
+    Role.CARE_MANAGER: care_manager,
+    Role.BILLING_PRACTITIONER: billing_practitioner,
+    Role.BILLER: biller,
+    Role.PROGRAM_OWNER: program_owner,
+    Role.PARTNER_OPS_LEAD: partner_ops_lead,
+    Role.COMPLIANCE_REVIEWER: compliance_reviewer,
+    Role.SYSTEM_ADMIN: system_admin,
+}

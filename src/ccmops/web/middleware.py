@@ -1,0 +1,50 @@
+"""Request middleware: display time zone, and the mapping of domain errors to HTTP responses."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from ccmops.errors import CcmopsError
+from ccmops.web.roles import display_time_zone
+
+
+class PracticeTimeZoneMiddleware:
+    """Times are stored in UTC and shown in the user's practice's time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = settings.CCMOPS_DISPLAY_TIME_ZONE
+        if request.user.is_authenticated:
+            name = display_time_zone(request.user) or name
+        timezone.activate(zoneinfo.ZoneInfo(name))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+class DomainErrorMiddleware:
+    """Maps CcmopsError to an HTTP status with a page that says what went wrong (the one mapping point)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, CcmopsError):
+            return None
+        html = render_to_string(
+            "web/error.html",
+            {"status": exception.http_status, "message": str(exception)},
+            request=request,
+        )
+        return HttpResponse(html, status=exception.http_status)

@@ -1,0 +1,43 @@
+"""A user's roles, home page and navigation."""
+
+from __future__ import annotations
+
+from ccmops.access.policy import Role
+from ccmops.organizations.models import Membership
+
+ROLE_ORDER = [
+    Role.CARE_MANAGER,
+    Role.BILLING_PRACTITIONER,
+    Role.BILLER,
+    Role.PROGRAM_OWNER,
+    Role.PARTNER_OPS_LEAD,
+    Role.COMPLIANCE_REVIEWER,
+    Role.SYSTEM_ADMIN,
+]
+
+
+def memberships_of(user) -> list[Membership]:
+    cached = getattr(user, "_ccmops_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user, active=True).select_related("organization"))
+        user._ccmops_memberships = cached
+    return cached
+
+
+def roles_of(user) -> list[Role]:
+    held = {Role(m.role) for m in memberships_of(user)}
+    if user.is_superuser:
+        held.add(Role.SYSTEM_ADMIN)
+    return [r for r in ROLE_ORDER if r in held]
+
+
+def primary_role(user) -> Role | None:
+    roles = roles_of(user)
+    return roles[0] if roles else None
+
+
+def display_time_zone(user) -> str | None:
+    for m in memberships_of(user):
+        if m.organization.is_practice:
+            return m.organization.time_zone
+    return None

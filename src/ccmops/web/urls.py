@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from ccmops.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("home/<str:role>/", views.role_home, name="role_home"),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
+    path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
+    path("audit/", views.audit_log, name="audit_log"),
+]
