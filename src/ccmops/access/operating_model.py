@@ -126,7 +126,7 @@ class MatrixVersion:
 
 
 def matrix_in_force(versions: Iterable[MatrixVersion], on: dt.date) -> MatrixVersion | None:
-    """The version in force on a date: latest effective date not after it; the later-recorded version wins a tie."""
+    """The version in force on a date: latest effective date not after it; ties go to the later version."""
     candidates = [v for v in versions if v.effective_from <= on]
     if not candidates:
         return None

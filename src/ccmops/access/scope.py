@@ -10,7 +10,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function
-from ccmops.access.policy import AccessDecision, EngagementFact, Grant, MembershipFact, OrgKind, Role, decide_access
+from ccmops.access.policy import (
+    AccessDecision,
+    EngagementFact,
+    Grant,
+    MembershipFact,
+    OrgKind,
+    Role,
+    decide_access,
+)
 from ccmops.errors import NotFound, PermissionDenied
 from ccmops.organizations.models import Engagement, Membership, Organization
 from ccmops.organizations.services import owners_in_force
@@ -60,9 +68,12 @@ class Scope:
 
     def patient(self, patient_id: int) -> Patient:
         """The patient if in scope; NotFound otherwise (we never reveal that it exists elsewhere)."""
-        patient = self.patients().select_related("practice", "care_manager", "billing_practitioner").filter(
-            id=patient_id
-        ).first()
+        patient = (
+            self.patients()
+            .select_related("practice", "care_manager", "billing_practitioner")
+            .filter(id=patient_id)
+            .first()
+        )
         if patient is None:
             raise NotFound(f"No patient {patient_id} in your practices.")
         return patient

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ccmops.errors import ConfigurationError
 
@@ -95,10 +95,13 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
                 "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
                 "or set CCMOPS_DEBUG=true for local development."
             )
-        secret_key = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+        secret_key = "insecure-development-key-do-not-use-in-production"
     data_dir = Path(get("CCMOPS_DATA_DIR")).expanduser().resolve()
     database_url = get("CCMOPS_DATABASE_URL") or f"sqlite:///{data_dir / 'ccmops.sqlite3'}"
-    for name, url in (("CCMOPS_DATABASE_URL", database_url), ("CCMOPS_TEST_DATABASE_URL", get("CCMOPS_TEST_DATABASE_URL"))):
+    for name, url in (
+        ("CCMOPS_DATABASE_URL", database_url),
+        ("CCMOPS_TEST_DATABASE_URL", get("CCMOPS_TEST_DATABASE_URL")),
+    ):
         if url and not url.startswith(("sqlite:", "postgres://", "postgresql://")):
             raise ConfigurationError(f"{name}: expected a sqlite:/// or postgresql:// URL, got {url!r}")
     hosts = tuple(h.strip() for h in get("CCMOPS_ALLOWED_HOSTS").split(",") if h.strip())

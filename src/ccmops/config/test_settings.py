@@ -6,10 +6,10 @@ os.environ.setdefault("CCMOPS_DEBUG", "true")
 os.environ.setdefault("CCMOPS_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("CCMOPS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
-import dj_database_url  # noqa: E402
+import dj_database_url
 
-from ccmops.config.settings import *  # noqa: E402, F403
-from ccmops.config.settings import ENV  # noqa: E402
+from ccmops.config.settings import *  # noqa: F403
+from ccmops.config.settings import ENV
 
 if ENV.test_database_url:
     DATABASES = {"default": dj_database_url.parse(ENV.test_database_url)}

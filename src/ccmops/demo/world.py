@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import OrgKind, Role
 
-DEMO_PASSWORD = "ccmops-demo-2026"  # noqa: S105 - printed for the local demo on purpose
+DEMO_PASSWORD = "ccmops-demo-2026"
 
 
 @dataclass(frozen=True)
@@ -56,24 +56,59 @@ class PatientSpec:
     billing_npi: str | None
 
 
-MAPLE, RIVERBEND, SUMMIT = "maple-street-family-medicine", "riverbend-internal-medicine", "summit-care-partners"
+MAPLE, RIVERBEND, SUMMIT = (
+    "maple-street-family-medicine",
+    "riverbend-internal-medicine",
+    "summit-care-partners",
+)
 
 ORGANIZATIONS = (
-    OrgSpec(MAPLE, OrgKind.PRACTICE, "Maple Street Family Medicine", "America/Chicago", "1003000993", "741234567",
-            "1200 Maple Street", "Springfield", "IL", "62704"),
-    OrgSpec(RIVERBEND, OrgKind.PRACTICE, "Riverbend Internal Medicine", "America/Denver", "1003000985",
-            "841234567", "45 Riverbend Road", "Boulder", "CO", "80302"),
+    OrgSpec(
+        MAPLE,
+        OrgKind.PRACTICE,
+        "Maple Street Family Medicine",
+        "America/Chicago",
+        "1003000993",
+        "741234567",
+        "1200 Maple Street",
+        "Springfield",
+        "IL",
+        "62704",
+    ),
+    OrgSpec(
+        RIVERBEND,
+        OrgKind.PRACTICE,
+        "Riverbend Internal Medicine",
+        "America/Denver",
+        "1003000985",
+        "841234567",
+        "45 Riverbend Road",
+        "Boulder",
+        "CO",
+        "80302",
+    ),
     OrgSpec(SUMMIT, OrgKind.PARTNER, "Summit Care Partners", "America/Denver"),
 )
 
 STAFF = (
     StaffSpec("nora.rn", "Nora", "Lindqvist", MAPLE, Role.CARE_MANAGER, "Care manager", "RN", True),
-    StaffSpec("dr.patel", "Anika", "Patel", MAPLE, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000019"),
+    StaffSpec(
+        "dr.patel", "Anika", "Patel", MAPLE, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000019"
+    ),
     StaffSpec("ben.biller", "Ben", "Arnaud", MAPLE, Role.BILLER, "Billing specialist"),
     StaffSpec("olivia.owner", "Olivia", "Grant", MAPLE, Role.PROGRAM_OWNER, "Practice administrator"),
     StaffSpec("carl.compliance", "Carl", "Mendes", MAPLE, Role.COMPLIANCE_REVIEWER, "Compliance officer"),
-    StaffSpec("dr.okafor", "Chidi", "Okafor", RIVERBEND, Role.BILLING_PRACTITIONER, "Physician", "DO", True,
-              "1003000027"),
+    StaffSpec(
+        "dr.okafor",
+        "Chidi",
+        "Okafor",
+        RIVERBEND,
+        Role.BILLING_PRACTITIONER,
+        "Physician",
+        "DO",
+        True,
+        "1003000027",
+    ),
     StaffSpec("maya.ma", "Maya", "Torres", RIVERBEND, Role.CARE_MANAGER, "Medical assistant", "MA", True),
     StaffSpec("rita.owner", "Rita", "Svensson", RIVERBEND, Role.PROGRAM_OWNER, "Practice manager"),
     StaffSpec("rick.biller", "Rick", "Hale", RIVERBEND, Role.BILLER, "Biller"),
@@ -86,13 +121,16 @@ ADMIN_USERNAME = "admin"
 ENGAGEMENTS = ((RIVERBEND, SUMMIT, dt.date(2026, 6, 1)),)
 
 MATRICES = (
-    MatrixSpec(MAPLE, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: all functions run by practice staff."),
+    MatrixSpec(
+        MAPLE, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: all functions run by practice staff."
+    ),
     MatrixSpec(RIVERBEND, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch, in-house."),
     MatrixSpec(
         RIVERBEND,
         Preset.HYBRID_PARTNER_MONTHLY,
         dt.date(2026, 7, 1),
-        "Monthly follow-up fell behind after our RN left; Summit runs outreach, coordination, time and notes.",
+        "Monthly follow-up fell behind after our RN left; "
+        "Summit runs outreach, coordination, time and notes.",
         SUMMIT,
     ),
 )

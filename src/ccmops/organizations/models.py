@@ -23,13 +23,14 @@ CREDENTIALS = [
     ("CNM", "CNM"),
 ]
 STAFF_CREDENTIALS = [
+    *CREDENTIALS,
     ("RN", "Registered nurse"),
     ("LPN", "Licensed practical nurse"),
     ("MA", "Medical assistant"),
     ("CHW", "Community health worker"),
     ("SW", "Social worker"),
     ("", "None"),
-] + CREDENTIALS
+]
 
 
 class Organization(models.Model):
@@ -44,7 +45,10 @@ class Organization(models.Model):
     state = models.CharField(max_length=2, blank=True)
     postal_code = models.CharField(max_length=10, blank=True)
     place_of_service = models.CharField(
-        max_length=2, default="11", validators=[validate_place_of_service], help_text="CMS POS code, e.g. 11 office"
+        max_length=2,
+        default="11",
+        validators=[validate_place_of_service],
+        help_text="CMS POS code, e.g. 11 office",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,7 +74,9 @@ class User(AbstractUser):
 
 class Practitioner(models.Model):
     practice = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="practitioners")
-    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="practitioner")
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="practitioner"
+    )
     npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -96,7 +102,9 @@ class Membership(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")
+        ]
         ordering = ["organization__name", "role"]
 
     def __str__(self) -> str:

@@ -29,7 +29,12 @@ from ccmops.organizations.models import Engagement, MatrixAssignment, Organizati
 def _versions(practice_ids: Iterable[int]) -> dict[int, list[MatrixVersion]]:
     out: dict[int, list[MatrixVersion]] = {}
     rows = MatrixAssignment.objects.filter(matrix__practice_id__in=list(practice_ids)).values_list(
-        "matrix_id", "matrix__practice_id", "matrix__version", "matrix__effective_from", "function", "owner_id"
+        "matrix_id",
+        "matrix__practice_id",
+        "matrix__version",
+        "matrix__effective_from",
+        "function",
+        "owner_id",
     )
     by_matrix: dict[int, tuple[int, int, dt.date, dict[Function, int]]] = {}
     for matrix_id, practice_id, version, effective_from, function, owner_id in rows:
@@ -41,7 +46,7 @@ def _versions(practice_ids: Iterable[int]) -> dict[int, list[MatrixVersion]]:
 
 
 def owners_in_force(practice_ids: Iterable[int], on: dt.date) -> dict[int, Mapping[Function, int]]:
-    """Per practice, the owning organization of each function on a date (practices without a matrix omitted)."""
+    """Per practice, the owner of each function on a date (practices without a matrix are omitted)."""
     result = {}
     for practice_id, versions in _versions(practice_ids).items():
         version = matrix_in_force(versions, on)
@@ -99,7 +104,8 @@ def record_matrix_version(
         unknown = sorted(str(f) for f in parties if f not in set(Function))
         if unknown:
             raise InvalidInput(
-                f"parties: unknown function(s) {', '.join(unknown)}; expected {', '.join(f.value for f in Function)}"
+                f"parties: unknown function(s) {', '.join(unknown)}; "
+                f"expected {', '.join(f.value for f in Function)}"
             )
         parties = {Function(f): p for f, p in parties.items()}
     else:
@@ -109,7 +115,9 @@ def record_matrix_version(
         raise InvalidInput("parties: " + "; ".join(problems))
     if needs_partner(parties):
         if partner is None or partner.is_practice:
-            raise InvalidInput("partner: this model gives functions to a partner; choose the partner organization.")
+            raise InvalidInput(
+                "partner: this model gives functions to a partner; choose the partner organization."
+            )
         if not engagement_active(practice, partner, effective_from):
             raise InvalidInput(
                 f"partner: {partner} has no engagement with {practice} active on {effective_from}; "
@@ -158,7 +166,13 @@ def party_of(matrix: ResponsibilityMatrix, function: Function) -> str:
 
 @transaction.atomic
 def record_engagement(
-    *, practice: Organization, partner: Organization, starts_on: dt.date, by, ends_on: dt.date | None = None, note=""
+    *,
+    practice: Organization,
+    partner: Organization,
+    starts_on: dt.date,
+    by,
+    ends_on: dt.date | None = None,
+    note="",
 ) -> Engagement:
     if not practice.is_practice or partner.is_practice:
         raise InvalidInput("engagement: expected a practice and a partner organization.")

@@ -15,7 +15,7 @@ from ccmops.web.roles import memberships_of
 
 
 def practice_rows(scope: Scope) -> list[dict]:
-    """One row per visible practice: patients, the functions the user performs there and the model in force."""
+    """One row per visible practice: patients, the user's functions there, the model in force."""
     today = timezone.localdate()
     rows = []
     counts = dict(scope.patients().values_list("practice_id").annotate(n=Count("id")))

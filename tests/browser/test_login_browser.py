@@ -1,0 +1,47 @@
+import pytest
+
+from ccmops.patients.models import Patient
+
+pytestmark = pytest.mark.browser
+
+
+def test_login_page_then_care_manager_home(page, live_demo, sign_in, screenshot):
+    page.goto(f"{live_demo.url}/")
+    assert page.url.endswith("/login/?next=/")
+    assert page.locator("h1").inner_text() == "Sign in to ccmops"
+    screenshot("login")
+    sign_in("nora.rn")
+    assert page.url.endswith("/home/care_manager/")
+    assert "patients assigned to you" in page.inner_text("main")
+    assert page.locator("table").first.locator("tbody tr").count() == 4
+    screenshot("home-care-manager")
+
+
+def test_wrong_password_says_so(page, live_demo):
+    page.goto(f"{live_demo.url}/login/")
+    page.fill("#id_username", "nora.rn")
+    page.fill("#id_password", "not-the-password")
+    page.click("button[type=submit]")
+    assert "did not match" in page.inner_text(".alert")
+
+
+def test_partner_care_manager_gets_not_found_for_unserved_practice(page, sign_in, live_demo, screenshot):
+    maple_patient = Patient.objects.get(mrn="MSF-1001")
+    sign_in("pat.rn")
+    response = page.goto(f"{live_demo.url}/patients/{maple_patient.id}/")
+    assert response.status == 404
+    assert "Not found" in page.inner_text("h1")
+    screenshot("partner-404")
+
+
+def test_hybrid_operating_model_page_shows_partner_functions_and_history(
+    page, sign_in, live_demo, screenshot
+):
+    sign_in("rita.owner")
+    page.click("text=view or change")
+    assert "Version 2: Hybrid" in page.inner_text("main")
+    assert page.locator("td.owner .tag.partner").count() == 4
+    screenshot("operating-model-hybrid")
+    page.fill("input[name=on]", "2026-03-01")
+    page.click("text=Show")
+    assert "Version 1: In-house" in page.inner_text("main")

@@ -1,0 +1,51 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from ccmops.config.env import SETTINGS, read_environment
+from ccmops.errors import ConfigurationError
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
+
+
+def test_refuses_to_start_without_secret_key_outside_debug():
+    with pytest.raises(ConfigurationError, match="CCMOPS_SECRET_KEY is not set"):
+        read_environment({"CCMOPS_DEBUG": "false"})
+
+
+def test_debug_runs_without_secret_key_and_defaults_to_sqlite_in_data_dir(tmp_path):
+    env = read_environment({"CCMOPS_DEBUG": "true", "CCMOPS_DATA_DIR": str(tmp_path)})
+    assert env.debug is True
+    assert env.database_url == f"sqlite:///{tmp_path / 'ccmops.sqlite3'}"
+    assert env.allowed_hosts == ("127.0.0.1", "localhost")
+
+
+def test_postgresql_url_is_taken_as_is():
+    env = read_environment(
+        {"CCMOPS_SECRET_KEY": "k" * 50, "CCMOPS_DATABASE_URL": "postgresql://ccm@db.internal:5432/ccmops"}
+    )
+    assert env.database_url == "postgresql://ccm@db.internal:5432/ccmops"
+    assert env.debug is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"CCMOPS_DEBUG": "maybe"}, "CCMOPS_DEBUG: expected true or false"),
+        (
+            {"CCMOPS_DEBUG": "1", "CCMOPS_DATABASE_URL": "mysql://x/y"},
+            "CCMOPS_DATABASE_URL: expected a sqlite",
+        ),
+    ],
+)
+def test_malformed_settings_are_named(environ, message):
+    with pytest.raises(ConfigurationError, match=message):
+        read_environment(environ)
+
+
+def test_every_setting_is_documented_and_every_documented_setting_exists():
+    text = DOCS.read_text()
+    documented = set(re.findall(r"^\| `(CCMOPS_[A-Z_]+)`", text, flags=re.M))
+    declared = {s.name for s in SETTINGS}
+    assert documented == declared
