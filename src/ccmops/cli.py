@@ -8,6 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
+    if argv[1:2] == ["rules"]:
+        from ccmops.cli_rules import main as rules_main
+
+        sys.exit(rules_main(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccmops.config.settings")
     if argv[1:2] == ["demo"]:
         # The demo is a local, single-user run on the embedded database.

@@ -19,6 +19,9 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import CcmopsError, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership, Organization, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, record_matrix_version
+from ccmops.rules.contract import ContractError, decision_to_json, parse_patient_month
+from ccmops.rules.engine import evaluate
+from ccmops.rules.policies import DEFAULT_POLICIES
 from ccmops.web.roles import roles_of
 
 api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace="api")
@@ -27,6 +30,42 @@ api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace
 @api.exception_handler(CcmopsError)
 def _domain_error(request, exc: CcmopsError):
     return api.create_response(request, {"detail": str(exc)}, status=exc.http_status)
+
+
+RULES_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "description": "ccmops.patient-month/1"}}
+        },
+    }
+}
+
+
+@api.post(
+    "/rules/evaluate",
+    tags=["rules"],
+    openapi_extra=RULES_BODY,
+    response={200: dict, 404: ErrorOut, 422: dict},
+)
+def rules_evaluate(request, practice_id: int | None = None):
+    """Evaluate one patient-month document (../shared/contracts/patient-month.md); with `practice_id`, that
+    practice's policy overrides apply before the document's own."""
+    policies = DEFAULT_POLICIES
+    if practice_id is not None:
+        practice = request_scope(request).practice(practice_id)
+        policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies, path="practice.rule_policies")
+    try:
+        decision = evaluate(parse_patient_month(request.body), policies)
+    except ContractError as exc:
+        return Status(
+            422,
+            {
+                "detail": "not a valid patient-month",
+                "errors": [{"path": path, "message": message} for path, message in exc.problems],
+            },
+        )
+    return decision_to_json(decision)
 
 
 def _patient_summary(p) -> dict:

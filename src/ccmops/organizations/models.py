@@ -10,6 +10,7 @@ from ccmops.access.policy import OrgKind, Role
 from ccmops.organizations.validators import (
     validate_npi,
     validate_place_of_service,
+    validate_rule_policies,
     validate_time_zone,
     validate_tin,
 )
@@ -49,6 +50,12 @@ class Organization(models.Model):
         default="11",
         validators=[validate_place_of_service],
         help_text="CMS POS code, e.g. 11 office",
+    )
+    rule_policies = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Overrides of the rules engine's named policies for this practice (docs/rules-engine.md).",
+        validators=[validate_rule_policies],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -40,3 +40,14 @@ def validate_time_zone(value: str) -> None:
 def validate_place_of_service(value: str) -> None:
     if len(value) != 2 or not value.isdigit():
         raise ValidationError(f"{value!r} is not a CMS place-of-service code: expected two digits, e.g. 11.")
+
+
+def validate_rule_policies(value) -> None:
+    from ccmops.rules.policies import DEFAULT_POLICIES, PolicyError
+
+    if not isinstance(value, dict):
+        raise ValidationError("Expected a JSON object of policy names and values.")
+    try:
+        DEFAULT_POLICIES.with_overrides(value, path="rule_policies")
+    except PolicyError as exc:
+        raise ValidationError(str(exc)) from None

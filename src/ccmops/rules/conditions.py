@@ -1,0 +1,151 @@
+"""Chronic-condition classification from ICD-10-CM (CCW lists) and SNOMED CT (a small documented crosswalk).
+
+Codes are grouped into distinct conditions (two diabetes codes are one condition). Codes that no list
+covers are returned as unclassified, never dropped (R-ELIG-1, R-ELIG-3).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+DATA = resources.files("ccmops.rules") / "data" / "conditions"
+
+# Conditions on the CCW lists that are acute events or not "expected to last at least 12 months … placing
+# the patient at significant risk" (R-ELIG-1): listed, classified, but not counted toward eligibility.
+NOT_QUALIFYING = frozenset(
+    {
+        "mi",
+        "hip_fracture",
+        "pneumonia",
+        "cataract",
+        "hepatitis_a",
+        "hepatitis_e",
+        "hepatitis_b_acute_or_unspecified",
+        "hepatitis_c_acute",
+        "tobacco_use",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ConditionTable:
+    names: dict[str, str]
+    include: dict[str, frozenset[str]]  # code or prefix (no dot) -> conditions
+    exclude: dict[str, frozenset[str]]
+    snomed: dict[str, tuple[str | None, str, str]]  # code -> (condition or None, icd10cm, display)
+
+
+@lru_cache(maxsize=1)
+def table() -> ConditionTable:
+    names: dict[str, str] = {}
+    include: dict[str, set[str]] = {}
+    exclude: dict[str, set[str]] = {}
+    with (DATA / "icd10cm_conditions.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            names[row["condition"]] = row["name"]
+            target = include if row["inclusion"] == "include" else exclude
+            target.setdefault(row["code"], set()).add(row["condition"])
+    snomed = {}
+    with (DATA / "snomed_crosswalk.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            snomed[row["snomed_code"]] = (row["condition"] or None, row["icd10cm"], row["display"])
+    return ConditionTable(
+        names,
+        {k: frozenset(v) for k, v in include.items()},
+        {k: frozenset(v) for k, v in exclude.items()},
+        snomed,
+    )
+
+
+def _prefixes(code: str) -> list[str]:
+    bare = code.replace(".", "").upper()
+    return [bare[:n] for n in range(len(bare), 2, -1)]
+
+
+@lru_cache(maxsize=65536)
+def icd10_conditions(code: str) -> frozenset[str]:
+    """Conditions an ICD-10-CM code belongs to (exact code or a listed category prefix, less exclusions)."""
+    t = table()
+    found: set[str] = set()
+    excluded: set[str] = set()
+    for prefix in _prefixes(code):
+        found |= t.include.get(prefix, frozenset())
+        excluded |= t.exclude.get(prefix, frozenset())
+    return frozenset(found - excluded)
+
+
+@lru_cache(maxsize=65536)
+def icd10_is_valid(code: str) -> bool:
+    import simple_icd_10_cm as cm  # the ICD-10-CM code set; imported lazily (it loads ~70k codes)
+
+    return cm.is_valid_item(code) or cm.is_valid_item(code.replace(".", ""))
+
+
+@dataclass(frozen=True)
+class ClassifiedCode:
+    code: str
+    system: str
+    conditions: frozenset[str]
+    claim_code: str | None  # ICD-10-CM code usable on a claim
+    from_crosswalk: bool
+
+
+@dataclass(frozen=True)
+class Classification:
+    codes: tuple[ClassifiedCode, ...]
+    unclassified: tuple[str, ...]  # "system:code" for codes no table knows
+    invalid: tuple[str, ...]  # ICD-10-CM codes not in the code set
+
+    @property
+    def chronic(self) -> frozenset[str]:
+        """Distinct qualifying chronic conditions."""
+        return frozenset(c for code in self.codes for c in code.conditions if c not in NOT_QUALIFYING)
+
+    def diagnosis_codes(self, limit: int = 12) -> tuple[str, ...]:
+        """Claim diagnosis codes for the qualifying conditions, in input order, without repeats."""
+        out: list[str] = []
+        for code in self.codes:
+            if code.claim_code and code.conditions - NOT_QUALIFYING and code.claim_code not in out:
+                out.append(code.claim_code)
+        return tuple(out[:limit])
+
+    @property
+    def used_crosswalk(self) -> bool:
+        return any(c.from_crosswalk and c.conditions - NOT_QUALIFYING for c in self.codes)
+
+
+def condition_name(key: str) -> str:
+    return table().names.get(key, key)
+
+
+def _dotted(code: str) -> str:
+    bare = code.replace(".", "").upper()
+    return bare if len(bare) <= 3 else f"{bare[:3]}.{bare[3:]}"
+
+
+def classify(codes: list[tuple[str, str]]) -> Classification:
+    """Classify (system, code) pairs; `system` is `icd10cm` or `snomed`."""
+    out: list[ClassifiedCode] = []
+    unclassified: list[str] = []
+    invalid: list[str] = []
+    t = table()
+    for system, code in codes:
+        if system == "icd10cm":
+            if not icd10_is_valid(code):
+                invalid.append(code)
+                continue
+            conditions = icd10_conditions(code)
+            out.append(ClassifiedCode(code, system, conditions, _dotted(code), False))
+            if not conditions:
+                unclassified.append(f"icd10cm:{code}")
+        else:
+            entry = t.snomed.get(code)
+            if entry is None:
+                unclassified.append(f"snomed:{code}")
+                continue
+            condition, icd10, _display = entry
+            out.append(ClassifiedCode(code, system, frozenset({condition} if condition else ()), icd10, True))
+    return Classification(tuple(out), tuple(unclassified), tuple(invalid))

@@ -1,0 +1,510 @@
+"""Evaluate one patient-month for one billing practitioner: lines, counted and excluded minutes, findings
+with rule IDs, and the compliant alternatives considered (cms-rules.md §10). Decides; never does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ccmops.rules.calendar import MonthWindow, month_window
+from ccmops.rules.conditions import Classification, classify, condition_name
+from ccmops.rules.consent import ConsentState, consent_state
+from ccmops.rules.concurrency import Blocks, check_other_services
+from ccmops.rules.contract import ContractError, PatientMonth
+from ccmops.rules.decision import Alternative, CountedMinutes, Decision, Line, Severity, Status
+from ccmops.rules.families import APCM_BH_ADDONS, LADDERS, PERSONAL_ROLES, STAFF_ROLES, Ladder
+from ccmops.rules.fees import patient_share
+from ccmops.rules.findings import Findings
+from ccmops.rules.initiation import Initiation, initiation
+from ccmops.rules.policies import DEFAULT_POLICIES, Policies
+from ccmops.rules.timecount import TimeResult, count_time, threshold_date
+from ccmops.rules.years import RULE_SETS, rule_set_for
+from ccmops.rules.years.base import RuleSet
+
+
+@dataclass(frozen=True)
+class Candidate:
+    family: str
+    program: str
+    lines: tuple[Line, ...]
+    note: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((x.allowed_amount for x in self.lines), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class Context:
+    pm: PatientMonth
+    policies: Policies
+    rules: RuleSet
+    window: MonthWindow
+    conditions: Classification
+    consents: dict[str, ConsentState]
+    initiations: dict[str, Initiation]
+    time: TimeResult
+    blocks: Blocks
+
+    @property
+    def facility(self) -> bool:
+        return self.pm.practice.setting == "facility"
+
+    def line(self, code: str, units: int, dos: dt.date, dx: tuple[str, ...]) -> Line:
+        fees = self.rules.fees()
+        rate = fees.rate(
+            code,
+            facility=self.facility,
+            conversion_factor=self.rules.factor(
+                qualifying_apm_participant=self.pm.practice.qualifying_apm_participant
+            ),
+        )
+        allowed = rate * units
+        return Line(code, units, dos, dx, allowed, patient_share(allowed, qmb=self.pm.patient.qmb))
+
+
+def _active_codes(pm: PatientMonth, window: MonthWindow) -> list[tuple[str, str]]:
+    return [
+        (c.system, c.code)
+        for c in pm.patient.conditions
+        if (c.onset is None or c.onset <= window.last_day)
+        and (c.abated is None or c.abated >= window.first_day)
+    ]
+
+
+def _services_start(state: ConsentState, window: MonthWindow) -> dt.date:
+    if state.first_documented is None:
+        return window.first_day
+    return window.local_date(state.first_documented)
+
+
+def _care_plan_gate(ctx: Context, program: str, f: Findings) -> bool:
+    plan = ctx.pm.care_plan
+    label = program.upper()
+    wanted = {
+        "ccm": ("comprehensive",),
+        "pcm": ("disease_specific", "comprehensive"),
+        "apcm": ("comprehensive",),
+    }
+    if plan is None or plan.established_at >= ctx.window.end:
+        f.refusal(
+            f"{label}.CARE_PLAN.MISSING",
+            "No care plan was on file for this month; a plan must exist for every month billed.",
+            "R-PLAN-1",
+            "R-PLAN-2",
+        )
+        return False
+    if plan.kind not in wanted[program]:
+        f.refusal(
+            f"{label}.CARE_PLAN.WRONG_KIND",
+            f"{label} needs a comprehensive care plan; the plan on file is {plan.kind.replace('_', '-')}.",
+            "R-PLAN-1",
+        )
+        return False
+    if plan.shared_with_patient_at is None or plan.shared_with_patient_at >= ctx.window.end:
+        f.hold(
+            f"{label}.CARE_PLAN.NOT_SHARED",
+            "No record that the care plan was given to the patient or caregiver; record it before billing.",
+            "R-PLAN-3",
+        )
+    return True
+
+
+def _program_gates(ctx: Context, program: str, f: Findings) -> bool:
+    """Consent, initiating visit and care plan for a program; every failure is a finding."""
+    ok = True
+    state = ctx.consents[program]
+    f.extend(state.findings)
+    if not state.covers_month(ctx.window):
+        ok = False
+    init = ctx.initiations[program]
+    f.extend(init.findings)
+    if not init.satisfied:
+        ok = False
+    if not _care_plan_gate(ctx, program, f):
+        ok = False
+    if program in ctx.blocks.refused:
+        ok = False
+    return ok
+
+
+def _complex_ok(ctx: Context, f: Findings) -> bool:
+    """Moderate/high MDM this month and the care-plan event the policy asks for (R-CCM-5, R-CCM-6, R-ELIG-2)."""
+    w, pm = ctx.window, ctx.pm
+    mdm = [
+        m
+        for m in pm.medical_decision_making
+        if m.practitioner_id == pm.billing_practitioner.id
+        and m.complexity in ("moderate", "high")
+        and w.contains_date(m.date)
+    ]
+    ok = True
+    if not mdm:
+        f.refusal(
+            "CCM.COMPLEX.NO_MDM",
+            "99487 was considered but not billed: no moderate or high complexity medical decision making by "
+            "the billing practitioner is documented this month.",
+            "R-CCM-5",
+            "R-ELIG-2",
+        )
+        ok = False
+    rule = ctx.policies.complex_ccm_care_plan_event
+    plan = pm.care_plan
+    if rule != "none" and plan is not None:
+        in_month = lambda t: w.start <= t < w.end  # noqa: E731
+        events = [
+            r
+            for r in plan.revisions
+            if in_month(r.at) and (r.substantial or rule == "establishment_or_revision")
+        ]
+        established = in_month(plan.established_at) and rule == "establishment_or_revision"
+        if not events and not established:
+            what = (
+                "a substantial revision"
+                if rule == "substantial_revision"
+                else "its establishment or a revision"
+            )
+            f.refusal(
+                "CCM.COMPLEX.NO_CARE_PLAN_EVENT",
+                f"99487 was considered but not billed: the care plan shows no {what} this month (policy).",
+                "R-CCM-6",
+            )
+            ok = False
+    return ok
+
+
+def _dos(ctx: Context, ladder: Ladder, base: int, addon: int) -> dt.date:
+    if ctx.policies.date_of_service == "last_day_of_month":
+        return ctx.window.last_day
+    segments = [s for s in ctx.time.counted if s.program == ladder.program and s.role in ladder.roles]
+    return threshold_date(segments, ladder.used_minutes(base, addon) * 60, ctx.window)
+
+
+def _ladder_candidate(ctx: Context, ladder: Ladder, dx: tuple[str, ...], f: Findings) -> Candidate | None:
+    minutes = ctx.time.minutes([ladder.program], ladder.roles)
+    base, addon = ladder.units(minutes, ctx.policies)
+    if not base:
+        return None
+    dos = _dos(ctx, ladder, base, addon)
+    lines = [ctx.line(ladder.base, 1, dos, dx)]
+    if addon:
+        lines.append(ctx.line(ladder.addon, addon, dos, dx))
+    leftover = minutes - ladder.used_minutes(base, addon)
+    capped = ctx.policies.cap(ladder.addon)
+    if capped is not None and addon == capped and leftover >= ladder.addon_minutes:
+        note = (
+            f"{leftover} counted minutes beyond the {ladder.used_minutes(base, addon)}-minute limit of "
+            f"{ladder.label} earn nothing this month."
+        )
+    elif leftover:
+        unit = ladder.addon_minutes
+        note = f"{leftover} counted minutes beyond the last full {unit}-minute unit earn nothing this month."
+    else:
+        note = ""
+    return Candidate(ladder.family, ladder.program, tuple(lines), note)
+
+
+def _apcm_candidate(ctx: Context, dx: tuple[str, ...], f: Findings) -> Candidate | None:
+    pm = ctx.pm
+    if not pm.billing_practitioner.responsible_for_all_primary_care:
+        f.refusal(
+            "APCM.NOT_PRIMARY_CARE_PRACTITIONER",
+            "APCM is billed only by the practitioner responsible for all of the patient's primary care.",
+            "R-APCM-2",
+            "R-ELIG-4",
+        )
+        return None
+    if not _program_gates(ctx, "apcm", f):
+        return None
+    chronic = len(ctx.conditions.chronic)
+    code = "G0556" if chronic <= 1 else ("G0558" if pm.patient.qmb else "G0557")
+    dos = ctx.window.last_day
+    apcm_dx = dx if chronic >= 2 else dx[:1]
+    lines = [ctx.line(code, 1, dos, apcm_dx)]
+    addon = _apcm_bh_addon(ctx, f)
+    if addon:
+        lines.append(ctx.line(addon, 1, dos, apcm_dx))
+    return Candidate("apcm", "apcm", tuple(lines))
+
+
+def _apcm_bh_addon(ctx: Context, f: Findings) -> str | None:
+    """2026 behavioral-health add-on with the APCM base, same practitioner, same month (R-2026-1)."""
+    if not ctx.rules.apcm_bh_addons:
+        return None
+    bhi = ctx.consents["bhi"]
+    minutes = ctx.time.minutes(["bhi"], STAFF_ROLES)
+    if minutes == 0:
+        return None
+    if not bhi.covers_month(ctx.window):
+        f.extend(bhi.findings)
+        return None
+    if minutes < ctx.policies.apcm_bhi_minimum_minutes:
+        f.info(
+            "APCM.BH_ADDON.BELOW_MINIMUM",
+            f"{minutes} counted BHI minutes; the APCM behavioral-health add-on is proposed from "
+            f"{ctx.policies.apcm_bhi_minimum_minutes} (policy).",
+            "R-2026-1",
+        )
+        return None
+    if ctx.policies.apcm_behavioral_health_addon == "general_bhi":
+        code = "G0570"
+    else:
+        first = bhi.first_documented
+        code = "G0568" if first is not None and ctx.window.start <= first < ctx.window.end else "G0569"
+    if code in ctx.blocks.blocked_addons:
+        f.refusal(
+            "APCM.BH_ADDON.MIRROR_BILLED",
+            f"{APCM_BH_ADDONS[code]} is billed this month; {code} and its mirror code are never billed together.",
+            "R-2026-1",
+        )
+        return None
+    return code
+
+
+def _rhc_findings(
+    ctx: Context, best: Candidate | None, alternatives: list[Alternative], dx, f: Findings
+) -> None:
+    if ctx.pm.practice.setting not in ("rhc", "fqhc"):
+        return
+    f.info(
+        "RHC.INSTITUTIONAL_CLAIM",
+        "RHC/FQHC care management goes on an institutional claim (TOB 71X/77X, revenue code 052X), paid at the "
+        "national non-facility rate.",
+        "R-RHC-4",
+        "R-CLM-FORM-2",
+    )
+    if not ctx.rules.g0511_transition or best is None or best.program != "ccm":
+        return
+    last = ctx.policies.g0511_last_payable
+    if ctx.window.first_day > last:
+        f.info(
+            "RHC.G0511.ENDED",
+            f"G0511 is no longer payable after {last}; individual codes are billed.",
+            "R-RHC-1",
+        )
+        return
+    dos = min(best.lines[0].date_of_service, last)
+    line = ctx.line("G0511", 1, dos, dx)
+    alternatives.append(
+        Alternative(
+            (line,),
+            line.allowed_amount,
+            f"From 2025 RHCs/FQHCs bill the individual care-management codes; G0511 stays payable only in the "
+            f"transition through {last} (R-RHC-1, R-RHC-2).",
+        )
+    )
+
+
+def _conditions_findings(ctx: Context, f: Findings) -> None:
+    c = ctx.conditions
+    if c.invalid:
+        f.warning(
+            "CONDITIONS.INVALID_ICD10CM",
+            f"Not in the ICD-10-CM code set: {', '.join(c.invalid)}; they were not used.",
+            "R-ELIG-1",
+        )
+    if c.unclassified:
+        f.info(
+            "CONDITIONS.UNCLASSIFIED",
+            f"Not on the chronic-condition lists (not counted toward eligibility): {', '.join(c.unclassified)}.",
+            "R-ELIG-1",
+        )
+
+
+WHY_NOT = {
+    ("ccm", "ccm_complex"): "complex and non-complex CCM are never billed in the same month (R-CCM-7)",
+    ("ccm", "ccm_personal"): "99491 is not billed in the same month as 99490 or 99487 (R-CCM-4)",
+    ("ccm_complex", "ccm_personal"): "99491 is not billed in the same month as 99490 or 99487 (R-CCM-4)",
+}
+
+
+def _why_not(chosen: Candidate, other: Candidate) -> str:
+    pair = WHY_NOT.get((chosen.family, other.family)) or WHY_NOT.get((other.family, chosen.family))
+    if pair is None:
+        if "apcm" in (chosen.family, other.family):
+            pair = (
+                "CCM and PCM are bundled into APCM and not billed with it by the same practitioner (R-APCM-6)"
+            )
+        else:
+            pair = "CCM and PCM are not billed by the same practitioner in the same month (R-PCM-1)"
+    return f"{pair}; {chosen.lines[0].code} pays ${chosen.total:.2f} against ${other.total:.2f}."
+
+
+def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES) -> Decision:
+    """Evaluate a patient-month (the contract's facts) under the policies, then the document's overrides.
+
+    Raises:
+        ContractError: the month's year has no rule set.
+    """
+    year = int(pm.month[:4])
+    rules = rule_set_for(year)
+    if rules is None:
+        known = ", ".join(str(y) for y in sorted(RULE_SETS))
+        raise ContractError([("$.month", f"no Medicare rule set for {year}; ccmops has {known}")])
+    policies = policies.with_overrides(pm.policy)
+    window = month_window(pm.month, pm.practice.timezone)
+    consents = {p: consent_state(pm, p, window, policies) for p in ("ccm", "pcm", "apcm", "bhi")}
+    inits = {
+        p: initiation(pm, p, window, policies, _services_start(consents[p], window))
+        for p in ("ccm", "pcm", "apcm")
+    }
+    consented = {p: list(s.intervals) for p, s in consents.items()}
+    initiated_from = {p: i.counts_from for p, i in inits.items() if i.counts_from is not None}
+    time = count_time(pm, window, policies, consented=consented, initiated_from=initiated_from)
+    ctx = Context(
+        pm,
+        policies,
+        rules,
+        window,
+        classify(_active_codes(pm, window)),
+        consents,
+        inits,
+        time,
+        check_other_services(pm, policies),
+    )
+    f = Findings()
+    f.extend(ctx.blocks.findings)
+    _conditions_findings(ctx, f)
+    dx = ctx.conditions.diagnosis_codes()
+    chronic = ctx.conditions.chronic
+    candidates: list[Candidate] = []
+    entries_by_program = {e.program for e in pm.time_entries if window.start <= e.start < window.end}
+
+    def considered(program: str) -> bool:
+        return any(c.program == program for c in pm.consents) or program in entries_by_program
+
+    if considered("ccm"):
+        g = Findings()
+        eligible = len(chronic) >= 2
+        if not eligible:
+            names = ", ".join(condition_name(c) for c in sorted(chronic)) or "none"
+            g.refusal(
+                "CCM.ELIGIBILITY.CONDITIONS",
+                f"CCM needs two or more chronic conditions; found {len(chronic)} ({names}).",
+                "R-ELIG-1",
+            )
+        gates = _program_gates(ctx, "ccm", g) and eligible
+        staff = time.minutes(["ccm"], STAFF_ROLES)
+        if gates:
+            for family in ("ccm", "ccm_personal"):
+                cand = _ladder_candidate(ctx, LADDERS[family], dx, g)
+                if cand:
+                    candidates.append(cand)
+            if staff >= 60 and _complex_ok(ctx, g):
+                cand = _ladder_candidate(ctx, LADDERS["ccm_complex"], dx, g)
+                if cand:
+                    candidates.append(cand)
+            if staff < 20 and time.minutes(["ccm"], PERSONAL_ROLES) < 30:
+                g.refusal(
+                    "CCM.TIME.BELOW_THRESHOLD",
+                    f"{staff} counted minutes this month; 99490 needs at least 20 full minutes.",
+                    "R-CCM-1",
+                    "R-TIME-2",
+                )
+        f.extend(g)
+    if considered("pcm"):
+        g = Findings()
+        eligible = len(chronic) >= 1
+        if not eligible:
+            g.refusal(
+                "PCM.ELIGIBILITY.CONDITIONS",
+                "PCM needs one high-risk chronic condition; none found.",
+                "R-ELIG-3",
+            )
+        if _program_gates(ctx, "pcm", g) and eligible:
+            for family in ("pcm", "pcm_personal"):
+                cand = _ladder_candidate(ctx, LADDERS[family], dx[:4], g)
+                if cand:
+                    candidates.append(cand)
+            if not any(c.program == "pcm" for c in candidates):
+                g.refusal(
+                    "PCM.TIME.BELOW_THRESHOLD",
+                    f"{time.minutes(['pcm'], STAFF_ROLES)} counted PCM minutes; 99426 needs at least 30.",
+                    "R-PCM-1",
+                    "R-TIME-2",
+                )
+        f.extend(g)
+    if considered("apcm"):
+        cand = _apcm_candidate(ctx, dx, f)
+        if cand:
+            candidates.append(cand)
+
+    candidates.sort(key=lambda c: c.total, reverse=True)
+    best = candidates[0] if candidates else None
+    alternatives = [Alternative(c.lines, c.total, _why_not(best, c)) for c in candidates[1:]]
+    _rhc_findings(ctx, best, alternatives, dx, f)
+    if best is not None:
+        _claim_findings(ctx, best, f)
+    lines = best.lines if best else ()
+    program = (
+        best.program if best else ("ccm" if considered("ccm") else "pcm" if considered("pcm") else "ccm")
+    )
+    counted = CountedMinutes(
+        clinical_staff=time.minutes([program], {"clinical_staff", "other_practitioner"}),
+        billing_practitioner=time.minutes([program], PERSONAL_ROLES),
+    )
+    findings = f.all()
+    if not lines:
+        status = Status.NOTHING_BILLABLE
+    elif any(x.severity is Severity.HOLD for x in findings):
+        status = Status.HOLD
+    else:
+        status = Status.READY
+    return Decision(
+        month=pm.month,
+        patient_id=pm.patient.id,
+        billing_practitioner_id=pm.billing_practitioner.id,
+        status=status,
+        lines=lines,
+        counted_minutes=counted,
+        excluded_time=time.excluded(),
+        findings=findings,
+        alternatives=tuple(alternatives),
+        family=best.family if best else None,
+    )
+
+
+def _claim_findings(ctx: Context, best: Candidate, f: Findings) -> None:
+    if best.note:
+        f.info("CCM.TIME.BEYOND_LAST_UNIT", best.note, "R-TIME-2")
+    dx = best.lines[0].diagnosis_codes
+    needed = (
+        1 if best.program == "pcm" or best.lines[0].code == "G0556" else ctx.policies.minimum_diagnoses_ccm
+    )
+    if len(dx) < needed:
+        f.hold(
+            "CLAIM.DIAGNOSES.TOO_FEW",
+            f"The claim needs at least {needed} ICD-10-CM diagnoses for the qualifying conditions; "
+            f"{len(dx)} available. Code the chronic conditions in ICD-10-CM.",
+            "R-CLM-FORM-1",
+        )
+    if ctx.conditions.used_crosswalk:
+        f.warning(
+            "CLAIM.DIAGNOSES.FROM_SNOMED",
+            "Some diagnosis codes were suggested from SNOMED CT problem-list entries; a coder should confirm them.",
+            "R-CLM-FORM-1",
+        )
+    if ctx.pm.patient.qmb:
+        f.info(
+            "CLAIM.QMB.NO_COST_SHARING",
+            "The patient is a Qualified Medicare Beneficiary: no deductible or coinsurance may be collected.",
+            "R-PAY-2",
+            "R-APCM-5",
+        )
+    init = ctx.initiations.get(best.program)
+    if init is not None and init.visit is not None and ctx.window.contains_date(init.visit.date):
+        if not any(s.code == "G0506" for s in ctx.pm.other_services):
+            f.info(
+                "CCM.G0506.AVAILABLE",
+                f"G0506 may be billed once with the initiating visit of {init.visit.date} if the practitioner "
+                "personally performed extensive assessment and care planning.",
+                "R-G0506-1",
+            )
+    for s in ctx.pm.other_services:
+        if s.code == "G0506" and (init is None or init.visit is None or s.date != init.visit.date):
+            f.warning(
+                "CCM.G0506.NOT_WITH_INITIATING_VISIT",
+                f"G0506 dated {s.date} does not share the initiating visit's date of service.",
+                "R-G0506-1",
+            )

@@ -1,0 +1,121 @@
+"""Code families and their time ladders (R-CCM-1..5, R-PCM-1..2, R-TIME-2). One family per practitioner-month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccmops.rules.policies import Policies
+
+STAFF_ROLES = frozenset({"clinical_staff", "billing_practitioner", "other_practitioner"})
+PERSONAL_ROLES = frozenset({"billing_practitioner"})
+
+
+@dataclass(frozen=True)
+class Ladder:
+    family: str
+    label: str
+    program: str
+    roles: frozenset[str]
+    base: str
+    base_minutes: int
+    addon: str
+    addon_minutes: int
+    rules: tuple[str, ...]
+
+    def units(self, minutes: int, policies: Policies) -> tuple[int, int]:
+        """(base units, add-on units) for full minutes, no rounding, add-on capped by policy (R-TIME-2)."""
+        if minutes < self.base_minutes:
+            return 0, 0
+        addon = (minutes - self.base_minutes) // self.addon_minutes
+        cap = policies.cap(self.addon)
+        if cap is not None:
+            addon = min(addon, cap)
+        return 1, addon
+
+    def used_minutes(self, base_units: int, addon_units: int) -> int:
+        return base_units * self.base_minutes + addon_units * self.addon_minutes
+
+
+LADDERS = {
+    "ccm": Ladder(
+        "ccm",
+        "non-complex CCM",
+        "ccm",
+        STAFF_ROLES,
+        "99490",
+        20,
+        "99439",
+        20,
+        ("R-CCM-1", "R-CCM-2", "R-TIME-2"),
+    ),
+    "ccm_complex": Ladder(
+        "ccm_complex", "complex CCM", "ccm", STAFF_ROLES, "99487", 60, "99489", 30, ("R-CCM-5", "R-TIME-2")
+    ),
+    "ccm_personal": Ladder(
+        "ccm_personal",
+        "practitioner-personal CCM",
+        "ccm",
+        PERSONAL_ROLES,
+        "99491",
+        30,
+        "99437",
+        30,
+        ("R-CCM-3", "R-TIME-2"),
+    ),
+    "pcm": Ladder(
+        "pcm", "PCM by clinical staff", "pcm", STAFF_ROLES, "99426", 30, "99427", 30, ("R-PCM-1", "R-PCM-2")
+    ),
+    "pcm_personal": Ladder(
+        "pcm_personal",
+        "PCM by the practitioner",
+        "pcm",
+        PERSONAL_ROLES,
+        "99424",
+        30,
+        "99425",
+        30,
+        ("R-PCM-1", "R-PCM-2"),
+    ),
+}
+
+CCM_CODES = frozenset({"99490", "99439", "99487", "99489", "99491", "99437", "G0511"})
+PCM_CODES = frozenset({"99424", "99425", "99426", "99427"})
+APCM_CODES = frozenset({"G0556", "G0557", "G0558"})
+APCM_BH_ADDONS = {"G0568": "99492", "G0569": "99493", "G0570": "99484"}  # add-on -> mirrored CPT (R-2026-1)
+TCM_CODES = frozenset({"99495", "99496"})
+RPM_CODES = frozenset(
+    {
+        "99453",
+        "99454",
+        "99457",
+        "99458",
+        "99091",
+        "99445",
+        "99470",
+        "98975",
+        "98976",
+        "98977",
+        "98980",
+        "98981",
+    }
+)
+CPO_CODES = frozenset({"G0181", "G0182"})
+ESRD_CODES = frozenset(str(c) for c in range(90951, 90971))
+BHI_CODES = frozenset({"99484", "99492", "99493", "99494"})
+APCM_BUNDLED_CTBS = frozenset(
+    {
+        "99446",
+        "99447",
+        "99448",
+        "99449",
+        "99451",
+        "99452",
+        "G2250",
+        "G2251",
+        "G2252",
+        "98970",
+        "98971",
+        "98972",
+    }
+    | {"99421", "99422", "99423"}
+)
