@@ -153,9 +153,7 @@ def worlds(draw):
     engagements = draw(
         st.lists(
             st.builds(
-                lambda p, x, s, length: EngagementFact(
-                    p, x, s, None if length is None else s + dt.timedelta(length)
-                ),
+                lambda p, x, s, length: EngagementFact(p, x, s, None if length is None else s + dt.timedelta(length)),
                 practices,
                 partners,
                 dates,
@@ -186,9 +184,7 @@ def worlds(draw):
 @given(worlds())
 def test_no_practice_is_visible_without_membership_or_an_active_engagement_owning_a_function(world):
     memberships, engagements, matrices, on = world
-    decision = decide_access(
-        memberships=memberships, engagements=engagements, owners_in_force=matrices, on=on
-    )
+    decision = decide_access(memberships=memberships, engagements=engagements, owners_in_force=matrices, on=on)
     own = {m.organization_id for m in memberships if m.organization_kind is OrgKind.PRACTICE}
     my_partners = {m.organization_id for m in memberships if m.organization_kind is OrgKind.PARTNER}
     for g in decision.grants:
@@ -203,6 +199,4 @@ def test_no_practice_is_visible_without_membership_or_an_active_engagement_ownin
         assert g.via_organization_id in matrices.get(g.practice_id, {}).values()
         if g.function is not None:
             assert matrices[g.practice_id][g.function] == g.via_organization_id
-    assert all(
-        g.function is not Function.CLINICAL_OVERSIGHT or g.rule == "A-OVERSIGHT" for g in decision.grants
-    )
+    assert all(g.function is not Function.CLINICAL_OVERSIGHT or g.rule == "A-OVERSIGHT" for g in decision.grants)

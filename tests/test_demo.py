@@ -29,9 +29,7 @@ def test_seeding_twice_duplicates_nothing(demo):
 
 def test_demo_has_an_in_house_and_a_hybrid_practice_and_a_partner(orgs):
     assert orgs[world.MAPLE].matrix_versions.get().preset == "in_house"
-    assert (
-        orgs[world.RIVERBEND].matrix_versions.order_by("-version").first().preset == "hybrid_partner_monthly"
-    )
+    assert orgs[world.RIVERBEND].matrix_versions.order_by("-version").first().preset == "hybrid_partner_monthly"
     assert orgs[world.SUMMIT].kind == "partner"
     assert Membership.objects.filter(organization=orgs[world.SUMMIT], role="care_manager").count() == 2
 

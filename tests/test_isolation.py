@@ -22,9 +22,7 @@ def riverbend_patient(demo):
 
 
 @pytest.mark.parametrize("username", ["pat.rn", "lee.lpn", "sam.lead"])
-def test_partner_staff_cannot_open_a_patient_of_a_practice_the_partner_does_not_serve(
-    login, maple_patient, username
-):
+def test_partner_staff_cannot_open_a_patient_of_a_practice_the_partner_does_not_serve(login, maple_patient, username):
     client = login(username)
     assert client.get(f"/patients/{maple_patient.id}/").status_code == 404
     assert client.get(f"/api/patients/{maple_patient.id}").status_code == 404

@@ -74,9 +74,7 @@ def test_matrix_versions_are_never_edited(orgs):
 def test_bad_matrix_changes_are_refused_with_the_field_named(orgs, kwargs, message):
     before = ResponsibilityMatrix.objects.count()
     with pytest.raises(InvalidInput, match=message):
-        record_matrix_version(
-            practice=orgs[world.MAPLE], effective_from=dt.date(2026, 12, 1), by=None, **kwargs
-        )
+        record_matrix_version(practice=orgs[world.MAPLE], effective_from=dt.date(2026, 12, 1), by=None, **kwargs)
     assert ResponsibilityMatrix.objects.count() == before
 
 

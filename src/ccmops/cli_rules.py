@@ -20,9 +20,7 @@ def _read(path: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="ccmops rules", description="Evaluate Medicare care-management rules."
-    )
+    parser = argparse.ArgumentParser(prog="ccmops rules", description="Evaluate Medicare care-management rules.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("evaluate", "print the decision JSON (ccmops.patient-month-decision/1)"),

@@ -32,9 +32,7 @@ CHROMIUM_ARGS = [
 def chromium_path() -> str:
     path = os.environ.get("CCMOPS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail(
-            "Debian's chromium is not installed: run `apt-get install chromium` (./dev test does it)."
-        )
+        pytest.fail("Debian's chromium is not installed: run `apt-get install chromium` (./dev test does it).")
     return path
 
 

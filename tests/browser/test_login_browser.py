@@ -34,9 +34,7 @@ def test_partner_care_manager_gets_not_found_for_unserved_practice(page, sign_in
     screenshot("partner-404")
 
 
-def test_hybrid_operating_model_page_shows_partner_functions_and_history(
-    page, sign_in, live_demo, screenshot
-):
+def test_hybrid_operating_model_page_shows_partner_functions_and_history(page, sign_in, live_demo, screenshot):
     sign_in("rita.owner")
     page.click("text=view or change")
     assert "Version 2: Hybrid" in page.inner_text("main")

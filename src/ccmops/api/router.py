@@ -35,9 +35,7 @@ def _domain_error(request, exc: CcmopsError):
 RULES_BODY = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/json": {"schema": {"type": "object", "description": "ccmops.patient-month/1"}}
-        },
+        "content": {"application/json": {"schema": {"type": "object", "description": "ccmops.patient-month/1"}}},
     }
 }
 
@@ -137,24 +135,18 @@ def list_patients(request, q: str = "", practice_id: int | None = None, limit: i
 def get_patient(request, patient_id: int):
     patient = request_scope(request).patient(patient_id)
     with transaction.atomic():
-        record_audit(
-            action=AuditAction.READ, user=request.user, patient=patient, obj=patient, detail={"via": "api"}
-        )
+        record_audit(action=AuditAction.READ, user=request.user, patient=patient, obj=patient, detail={"via": "api"})
     return {
         **_patient_summary(patient),
         "sex": patient.sex,
         "deceased_on": patient.deceased_on,
         "medicare_coverage": patient.medicare_coverage,
-        "billing_practitioner_npi": patient.billing_practitioner.npi
-        if patient.billing_practitioner_id
-        else None,
+        "billing_practitioner_npi": patient.billing_practitioner.npi if patient.billing_practitioner_id else None,
         "conditions": list(patient.conditions.values("system", "code", "display", "onset", "abated")),
     }
 
 
-@api.get(
-    "/practices/{practice_id}/matrix", response={200: MatrixOut, 404: ErrorOut}, tags=["operating model"]
-)
+@api.get("/practices/{practice_id}/matrix", response={200: MatrixOut, 404: ErrorOut}, tags=["operating model"])
 def matrix_on(request, practice_id: int, on: dt.date | None = None):
     """The responsibility matrix in force on a date (default today)."""
     practice = request_scope(request).practice(practice_id)
@@ -201,6 +193,4 @@ def create_matrix_version(request, practice_id: int, payload: MatrixIn):
         parties=payload.parties,
         by=request.user,
     )
-    return Status(
-        201, _matrix(ResponsibilityMatrix.objects.prefetch_related("assignments__owner").get(pk=matrix.pk))
-    )
+    return Status(201, _matrix(ResponsibilityMatrix.objects.prefetch_related("assignments__owner").get(pk=matrix.pk)))

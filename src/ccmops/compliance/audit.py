@@ -58,9 +58,7 @@ def record_audit(
     if patient is not None and practice_id is None:
         practice_id = patient.practice_id
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"last_hash": GENESIS}
-        )
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
         event = AuditEvent(
             at=timezone.now(),
             user=user if user is not None and user.is_authenticated else None,

@@ -24,9 +24,7 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     username = models.CharField(max_length=150, blank=True)
-    practice = models.ForeignKey(
-        "organizations.Organization", null=True, on_delete=models.PROTECT, related_name="+"
-    )
+    practice = models.ForeignKey("organizations.Organization", null=True, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=AuditAction.choices)
     object_type = models.CharField(max_length=64, blank=True)

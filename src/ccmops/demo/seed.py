@@ -31,9 +31,7 @@ def _date(value: str | None) -> dt.date | None:
 def _bundle(prefix: str) -> dict:
     matches = sorted(DATA.glob(f"{prefix}_*.json"))
     if len(matches) != 1:
-        raise FileNotFoundError(
-            f"demo data: expected one bundle {prefix}_*.json in {DATA}, found {len(matches)}"
-        )
+        raise FileNotFoundError(f"demo data: expected one bundle {prefix}_*.json in {DATA}, found {len(matches)}")
     return json.loads(matches[0].read_text())
 
 
@@ -113,9 +111,7 @@ def _seed_operating_models(orgs: dict[str, Organization], admin: User) -> None:
             record_engagement(practice=orgs[practice], partner=orgs[partner], starts_on=starts_on, by=admin)
     for spec in world.MATRICES:
         practice = orgs[spec.practice]
-        if ResponsibilityMatrix.objects.filter(
-            practice=practice, effective_from=spec.effective_from
-        ).exists():
+        if ResponsibilityMatrix.objects.filter(practice=practice, effective_from=spec.effective_from).exists():
             continue
         record_matrix_version(
             practice=practice,
@@ -127,14 +123,10 @@ def _seed_operating_models(orgs: dict[str, Organization], admin: User) -> None:
         )
 
 
-def _seed_patient(
-    spec: world.PatientSpec, practice: Organization, users: dict[str, User], payer: str
-) -> None:
+def _seed_patient(spec: world.PatientSpec, practice: Organization, users: dict[str, User], payer: str) -> None:
     resources = [e["resource"] for e in _bundle(spec.file_prefix)["entry"]]
     fhir_patient = next(r for r in resources if r["resourceType"] == "Patient")
-    name = next(
-        (n for n in fhir_patient.get("name", []) if n.get("use") == "official"), fhir_patient["name"][0]
-    )
+    name = next((n for n in fhir_patient.get("name", []) if n.get("use") == "official"), fhir_patient["name"][0])
     phone = next((t["value"] for t in fhir_patient.get("telecom", []) if t.get("system") == "phone"), "")
     language = ""
     for c in fhir_patient.get("communication", []):

@@ -92,9 +92,7 @@ ORGANIZATIONS = (
 
 STAFF = (
     StaffSpec("nora.rn", "Nora", "Lindqvist", MAPLE, Role.CARE_MANAGER, "Care manager", "RN", True),
-    StaffSpec(
-        "dr.patel", "Anika", "Patel", MAPLE, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000019"
-    ),
+    StaffSpec("dr.patel", "Anika", "Patel", MAPLE, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000019"),
     StaffSpec("ben.biller", "Ben", "Arnaud", MAPLE, Role.BILLER, "Billing specialist"),
     StaffSpec("olivia.owner", "Olivia", "Grant", MAPLE, Role.PROGRAM_OWNER, "Practice administrator"),
     StaffSpec("carl.compliance", "Carl", "Mendes", MAPLE, Role.COMPLIANCE_REVIEWER, "Compliance officer"),
@@ -121,16 +119,13 @@ ADMIN_USERNAME = "admin"
 ENGAGEMENTS = ((RIVERBEND, SUMMIT, dt.date(2026, 6, 1)),)
 
 MATRICES = (
-    MatrixSpec(
-        MAPLE, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: all functions run by practice staff."
-    ),
+    MatrixSpec(MAPLE, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: all functions run by practice staff."),
     MatrixSpec(RIVERBEND, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch, in-house."),
     MatrixSpec(
         RIVERBEND,
         Preset.HYBRID_PARTNER_MONTHLY,
         dt.date(2026, 7, 1),
-        "Monthly follow-up fell behind after our RN left; "
-        "Summit runs outreach, coordination, time and notes.",
+        "Monthly follow-up fell behind after our RN left; Summit runs outreach, coordination, time and notes.",
         SUMMIT,
     ),
 )

@@ -81,9 +81,7 @@ class User(AbstractUser):
 
 class Practitioner(models.Model):
     practice = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="practitioners")
-    user = models.OneToOneField(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="practitioner"
-    )
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="practitioner")
     npi = models.CharField("NPI", max_length=10, unique=True, validators=[validate_npi])
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
@@ -109,9 +107,7 @@ class Membership(models.Model):
     active = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")]
         ordering = ["organization__name", "role"]
 
     def __str__(self) -> str:

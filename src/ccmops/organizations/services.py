@@ -104,8 +104,7 @@ def record_matrix_version(
         unknown = sorted(str(f) for f in parties if f not in set(Function))
         if unknown:
             raise InvalidInput(
-                f"parties: unknown function(s) {', '.join(unknown)}; "
-                f"expected {', '.join(f.value for f in Function)}"
+                f"parties: unknown function(s) {', '.join(unknown)}; expected {', '.join(f.value for f in Function)}"
             )
         parties = {Function(f): p for f, p in parties.items()}
     else:
@@ -115,9 +114,7 @@ def record_matrix_version(
         raise InvalidInput("parties: " + "; ".join(problems))
     if needs_partner(parties):
         if partner is None or partner.is_practice:
-            raise InvalidInput(
-                "partner: this model gives functions to a partner; choose the partner organization."
-            )
+            raise InvalidInput("partner: this model gives functions to a partner; choose the partner organization.")
         if not engagement_active(practice, partner, effective_from):
             raise InvalidInput(
                 f"partner: {partner} has no engagement with {practice} active on {effective_from}; "

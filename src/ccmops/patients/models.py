@@ -9,13 +9,9 @@ from django.db import models
 
 
 class Patient(models.Model):
-    practice = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="patients"
-    )
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=64)
-    source_identifier = models.CharField(
-        max_length=200, blank=True, help_text="e.g. FHIR Patient id in the EHR"
-    )
+    source_identifier = models.CharField(max_length=200, blank=True, help_text="e.g. FHIR Patient id in the EHR")
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     birth_date = models.DateField()
@@ -70,9 +66,7 @@ class PatientCondition(models.Model):
         ordering = ["onset", "code"]
         indexes = [models.Index(fields=["practice"])]
         constraints = [
-            models.UniqueConstraint(
-                fields=["patient", "system", "code", "onset"], name="uniq_patient_condition"
-            )
+            models.UniqueConstraint(fields=["patient", "system", "code", "onset"], name="uniq_patient_condition")
         ]
 
     def __str__(self) -> str:

@@ -119,7 +119,8 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
             else:
                 f.warning(
                     "CCM.CONCURRENT.ESRD_OTHER_PRACTITIONER",
-                    f"ESRD services ({s.code}) by {who}: concurrency with CCM is unconfirmed; check minutes are separate.",
+                    f"ESRD services ({s.code}) by {who}: concurrency with CCM is unconfirmed; "
+                    "check the minutes are separate.",
                     "R-TIME-5",
                 )
         elif s.code in TCM_CODES:

@@ -29,6 +29,30 @@ NOT_QUALIFYING = frozenset(
     }
 )
 
+# The two lists overlap: the same clinical condition appears under several keys (CCW's "depression" already
+# includes bipolar disorder; Tuva lists "depressive disorders" again). Counting them separately would make one
+# diagnosis look like two conditions, so synonyms count as one (R-ELIG-1). Combination codes that really name
+# two conditions (E11.22 diabetes with chronic kidney disease) still count two.
+SYNONYMS = {
+    "depressive_disorders": "depression",
+    "bipolar_disorder": "depression",
+    "opioid_use_disorder_oud": "drug_use_disorders",
+    "alzheimer": "alzheimer_related",
+    "non_alzheimer_dementia": "alzheimer_related",
+    "schizophrenia": "schizophrenia_and_other_psychotic_disorders",
+    "sickle_cell_disease": "anemia",
+    "post_traumatic_stress_disorder_ptsd": "anxiety_disorders",
+    "other_developmental_delays": "learning_disabilities",
+    "hepatitis_b_chronic": "viral_hepatitis_general",
+    "hepatitis_c_chronic": "viral_hepatitis_general",
+    "hepatitis_c_unspecified": "viral_hepatitis_general",
+    "hepatitis_d": "viral_hepatitis_general",
+}
+
+
+def canonical(condition: str) -> str:
+    return SYNONYMS.get(condition, condition)
+
 
 @dataclass(frozen=True)
 class ConditionTable:
@@ -101,8 +125,8 @@ class Classification:
 
     @property
     def chronic(self) -> frozenset[str]:
-        """Distinct qualifying chronic conditions."""
-        return frozenset(c for code in self.codes for c in code.conditions if c not in NOT_QUALIFYING)
+        """Distinct qualifying chronic conditions (synonyms across the lists merged)."""
+        return frozenset(canonical(c) for code in self.codes for c in code.conditions if c not in NOT_QUALIFYING)
 
     def diagnosis_codes(self, limit: int = 12) -> tuple[str, ...]:
         """Claim diagnosis codes for the qualifying conditions, in input order, without repeats."""

@@ -40,9 +40,7 @@ def consent_state(pm: PatientMonth, program: str, window: MonthWindow, policies:
     code = f"{program.upper()}.CONSENT"
     rules = ("R-CONS-6",) if program == "apcm" else ("R-CONS-1", "R-CONS-2")
     zone = pm.practice.timezone
-    mine = [
-        c for c in pm.consents if c.program in programs and c.practitioner_id == pm.billing_practitioner.id
-    ]
+    mine = [c for c in pm.consents if c.program in programs and c.practitioner_id == pm.billing_practitioner.id]
     intervals: list[Interval] = []
     for c in mine:
         missing = [e for e in REQUIRED_ELEMENTS if e not in c.elements]
@@ -57,11 +55,7 @@ def consent_state(pm: PatientMonth, program: str, window: MonthWindow, policies:
         intervals.append((c.documented_at, _until(c, zone)))
     valid = [i for i in intervals if i[0] < window.end]
     if not valid:
-        others = [
-            c
-            for c in pm.consents
-            if c.program in programs and c.practitioner_id != pm.billing_practitioner.id
-        ]
+        others = [c for c in pm.consents if c.program in programs and c.practitioner_id != pm.billing_practitioner.id]
         if others:
             findings.refusal(
                 f"{code}.OTHER_PRACTITIONER",
@@ -70,9 +64,7 @@ def consent_state(pm: PatientMonth, program: str, window: MonthWindow, policies:
                 "R-CONS-3",
             )
         elif not mine:
-            findings.refusal(
-                f"{code}.MISSING", f"No documented {name} consent with this practitioner.", *rules
-            )
+            findings.refusal(f"{code}.MISSING", f"No documented {name} consent with this practitioner.", *rules)
     elif not any(b > window.start for a, b in valid):
         findings.refusal(
             f"{code}.REVOKED",
@@ -80,11 +72,7 @@ def consent_state(pm: PatientMonth, program: str, window: MonthWindow, policies:
             "R-CONS-2",
         )
     for c in mine:
-        if (
-            c.revoked_at is not None
-            and window.start <= _until(c, zone) <= window.end
-            and c.revoked_at < window.end
-        ):
+        if c.revoked_at is not None and window.start <= _until(c, zone) <= window.end and c.revoked_at < window.end:
             findings.info(
                 f"{code}.REVOKED_THIS_MONTH",
                 f"The patient stopped {name} on {c.revoked_at.date()}; the revocation takes effect at the end of "

@@ -4,7 +4,6 @@ decision's JSON shape. Unknown fields are errors; every error names its JSON pat
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zoneinfo
 from typing import Any, Literal
@@ -212,20 +211,12 @@ def parse_patient_month(text: str | bytes) -> PatientMonth:
         ContractError: bad JSON or any field not as the contract says, each with its JSON path.
     """
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            [(f"$ (line {exc.lineno}, column {exc.colno})", f"not valid JSON: {exc.msg}")]
-        ) from None
-    if not isinstance(raw, dict):
-        raise ContractError([("$", "expected a JSON object")])
-    try:
-        pm = PatientMonth.model_validate_json(text if isinstance(text, str) else text.decode())
+        pm = PatientMonth.model_validate_json(text)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            problems.append((_path(error["loc"]), _message(error)))
-        raise ContractError(problems) from None
+        errors = exc.errors()
+        if errors and errors[0]["type"] == "json_invalid":
+            raise ContractError([("$", f"not valid JSON: {errors[0]['ctx'].get('error', errors[0]['msg'])}")]) from None
+        raise ContractError([(_path(e["loc"]), _message(e)) for e in errors]) from None
     from ccmops.rules.policies import DEFAULT_POLICIES, PolicyError
 
     try:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ccmops.rules.calendar import MonthWindow, month_window
+from ccmops.rules.concurrency import Blocks, check_other_services
 from ccmops.rules.conditions import Classification, classify, condition_name
 from ccmops.rules.consent import ConsentState, consent_state
-from ccmops.rules.concurrency import Blocks, check_other_services
 from ccmops.rules.contract import ContractError, PatientMonth
 from ccmops.rules.decision import Alternative, CountedMinutes, Decision, Line, Severity, Status
 from ccmops.rules.families import APCM_BH_ADDONS, LADDERS, PERSONAL_ROLES, STAFF_ROLES, Ladder
@@ -56,9 +56,7 @@ class Context:
         rate = fees.rate(
             code,
             facility=self.facility,
-            conversion_factor=self.rules.factor(
-                qualifying_apm_participant=self.pm.practice.qualifying_apm_participant
-            ),
+            conversion_factor=self.rules.factor(qualifying_apm_participant=self.pm.practice.qualifying_apm_participant),
         )
         allowed = rate * units
         return Line(code, units, dos, dx, allowed, patient_share(allowed, qmb=self.pm.patient.qmb))
@@ -68,8 +66,7 @@ def _active_codes(pm: PatientMonth, window: MonthWindow) -> list[tuple[str, str]
     return [
         (c.system, c.code)
         for c in pm.patient.conditions
-        if (c.onset is None or c.onset <= window.last_day)
-        and (c.abated is None or c.abated >= window.first_day)
+        if (c.onset is None or c.onset <= window.last_day) and (c.abated is None or c.abated >= window.first_day)
     ]
 
 
@@ -154,17 +151,11 @@ def _complex_ok(ctx: Context, f: Findings) -> bool:
     if rule != "none" and plan is not None:
         in_month = lambda t: w.start <= t < w.end  # noqa: E731
         events = [
-            r
-            for r in plan.revisions
-            if in_month(r.at) and (r.substantial or rule == "establishment_or_revision")
+            r for r in plan.revisions if in_month(r.at) and (r.substantial or rule == "establishment_or_revision")
         ]
         established = in_month(plan.established_at) and rule == "establishment_or_revision"
         if not events and not established:
-            what = (
-                "a substantial revision"
-                if rule == "substantial_revision"
-                else "its establishment or a revision"
-            )
+            what = "a substantial revision" if rule == "substantial_revision" else "its establishment or a revision"
             f.refusal(
                 "CCM.COMPLEX.NO_CARE_PLAN_EVENT",
                 f"99487 was considered but not billed: the care plan shows no {what} this month (policy).",
@@ -192,7 +183,7 @@ def _ladder_candidate(ctx: Context, ladder: Ladder, dx: tuple[str, ...], f: Find
         lines.append(ctx.line(ladder.addon, addon, dos, dx))
     leftover = minutes - ladder.used_minutes(base, addon)
     capped = ctx.policies.cap(ladder.addon)
-    if capped is not None and addon == capped and leftover >= ladder.addon_minutes:
+    if capped is not None and addon == capped and leftover > 0:
         note = (
             f"{leftover} counted minutes beyond the {ladder.used_minutes(base, addon)}-minute limit of "
             f"{ladder.label} earn nothing this month."
@@ -262,9 +253,7 @@ def _apcm_bh_addon(ctx: Context, f: Findings) -> str | None:
     return code
 
 
-def _rhc_findings(
-    ctx: Context, best: Candidate | None, alternatives: list[Alternative], dx, f: Findings
-) -> None:
+def _rhc_findings(ctx: Context, best: Candidate | None, alternatives: list[Alternative], dx, f: Findings) -> None:
     if ctx.pm.practice.setting not in ("rhc", "fqhc"):
         return
     f.info(
@@ -323,9 +312,7 @@ def _why_not(chosen: Candidate, other: Candidate) -> str:
     pair = WHY_NOT.get((chosen.family, other.family)) or WHY_NOT.get((other.family, chosen.family))
     if pair is None:
         if "apcm" in (chosen.family, other.family):
-            pair = (
-                "CCM and PCM are bundled into APCM and not billed with it by the same practitioner (R-APCM-6)"
-            )
+            pair = "CCM and PCM are bundled into APCM and not billed with it by the same practitioner (R-APCM-6)"
         else:
             pair = "CCM and PCM are not billed by the same practitioner in the same month (R-PCM-1)"
     return f"{pair}; {chosen.lines[0].code} pays ${chosen.total:.2f} against ${other.total:.2f}."
@@ -346,8 +333,7 @@ def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES) -> Decisio
     window = month_window(pm.month, pm.practice.timezone)
     consents = {p: consent_state(pm, p, window, policies) for p in ("ccm", "pcm", "apcm", "bhi")}
     inits = {
-        p: initiation(pm, p, window, policies, _services_start(consents[p], window))
-        for p in ("ccm", "pcm", "apcm")
+        p: initiation(pm, p, window, policies, _services_start(consents[p], window)) for p in ("ccm", "pcm", "apcm")
     }
     consented = {p: list(s.intervals) for p, s in consents.items()}
     initiated_from = {p: i.counts_from for p, i in inits.items() if i.counts_from is not None}
@@ -437,9 +423,7 @@ def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES) -> Decisio
     if best is not None:
         _claim_findings(ctx, best, f)
     lines = best.lines if best else ()
-    program = (
-        best.program if best else ("ccm" if considered("ccm") else "pcm" if considered("pcm") else "ccm")
-    )
+    program = best.program if best else ("ccm" if considered("ccm") else "pcm" if considered("pcm") else "ccm")
     counted = CountedMinutes(
         clinical_staff=time.minutes([program], {"clinical_staff", "other_practitioner"}),
         billing_practitioner=time.minutes([program], PERSONAL_ROLES),
@@ -469,9 +453,7 @@ def _claim_findings(ctx: Context, best: Candidate, f: Findings) -> None:
     if best.note:
         f.info("CCM.TIME.BEYOND_LAST_UNIT", best.note, "R-TIME-2")
     dx = best.lines[0].diagnosis_codes
-    needed = (
-        1 if best.program == "pcm" or best.lines[0].code == "G0556" else ctx.policies.minimum_diagnoses_ccm
-    )
+    needed = 1 if best.program == "pcm" or best.lines[0].code == "G0556" else ctx.policies.minimum_diagnoses_ccm
     if len(dx) < needed:
         f.hold(
             "CLAIM.DIAGNOSES.TOO_FEW",
@@ -493,14 +475,14 @@ def _claim_findings(ctx: Context, best: Candidate, f: Findings) -> None:
             "R-APCM-5",
         )
     init = ctx.initiations.get(best.program)
-    if init is not None and init.visit is not None and ctx.window.contains_date(init.visit.date):
-        if not any(s.code == "G0506" for s in ctx.pm.other_services):
-            f.info(
-                "CCM.G0506.AVAILABLE",
-                f"G0506 may be billed once with the initiating visit of {init.visit.date} if the practitioner "
-                "personally performed extensive assessment and care planning.",
-                "R-G0506-1",
-            )
+    initiated_this_month = init is not None and init.visit is not None and ctx.window.contains_date(init.visit.date)
+    if initiated_this_month and not any(s.code == "G0506" for s in ctx.pm.other_services):
+        f.info(
+            "CCM.G0506.AVAILABLE",
+            f"G0506 may be billed once with the initiating visit of {init.visit.date} if the practitioner "
+            "personally performed extensive assessment and care planning.",
+            "R-G0506-1",
+        )
     for s in ctx.pm.other_services:
         if s.code == "G0506" and (init is None or init.visit is None or s.date != init.visit.date):
             f.warning(

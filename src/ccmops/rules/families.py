@@ -62,9 +62,7 @@ LADDERS = {
         30,
         ("R-CCM-3", "R-TIME-2"),
     ),
-    "pcm": Ladder(
-        "pcm", "PCM by clinical staff", "pcm", STAFF_ROLES, "99426", 30, "99427", 30, ("R-PCM-1", "R-PCM-2")
-    ),
+    "pcm": Ladder("pcm", "PCM by clinical staff", "pcm", STAFF_ROLES, "99426", 30, "99427", 30, ("R-PCM-1", "R-PCM-2")),
     "pcm_personal": Ladder(
         "pcm_personal",
         "PCM by the practitioner",

@@ -28,11 +28,7 @@ class Initiation:
 
 
 def _qualifies(v: VisitIn, practitioner_id: str) -> bool:
-    return (
-        v.practitioner_id == practitioner_id
-        and v.kind in QUALIFYING_KINDS
-        and v.code not in NON_QUALIFYING_EM
-    )
+    return v.practitioner_id == practitioner_id and v.kind in QUALIFYING_KINDS and v.code not in NON_QUALIFYING_EM
 
 
 def initiation(
@@ -45,7 +41,7 @@ def initiation(
     rules = ("R-INIT-5", "R-APCM-4") if apcm else ("R-INIT-1", "R-INIT-3")
     bp = pm.billing_practitioner.id
     since = months_before(services_start, months)
-    seen = [v for v in pm.visits if _qualifies(v, bp) and since <= v.date <= services_start]
+    seen = [v for v in pm.visits if _qualifies(v, bp) and since <= v.date < services_start]
     if seen:
         return Initiation(False, None, None, findings)
     if apcm and policies.apcm_recent_care_management_waives_visit:
@@ -62,9 +58,7 @@ def initiation(
             )
             return Initiation(False, None, None, findings)
     candidates = [
-        v
-        for v in pm.visits
-        if _qualifies(v, bp) and v.care_management_discussed and since <= v.date <= window.last_day
+        v for v in pm.visits if _qualifies(v, bp) and v.care_management_discussed and since <= v.date <= window.last_day
     ]
     label = program.upper()
     if not candidates:

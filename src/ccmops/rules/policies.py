@@ -42,12 +42,8 @@ SPECS: tuple[PolicySpec, ...] = (
     ),
     PolicySpec("cap_99437", 0, int, ("R-CCM-3",), "Most 99437 units per month; 0 means no cap (none found)."),
     PolicySpec("cap_99489", 0, int, ("R-CCM-5",), "Most 99489 units per month; 0 means no cap (none found)."),
-    PolicySpec(
-        "cap_99425", 2, int, ("R-PCM-2",), "Most 99425 units per month until an MUE table is checked."
-    ),
-    PolicySpec(
-        "cap_99427", 2, int, ("R-PCM-2",), "Most 99427 units per month until an MUE table is checked."
-    ),
+    PolicySpec("cap_99425", 2, int, ("R-PCM-2",), "Most 99425 units per month until an MUE table is checked."),
+    PolicySpec("cap_99427", 2, int, ("R-PCM-2",), "Most 99427 units per month until an MUE table is checked."),
     PolicySpec(
         "date_of_service",
         "threshold_reached",

@@ -144,9 +144,7 @@ def count_time(
         whole_reason = None
         if entry.counted_for:
             whole_reason = Reason.COUNTED_ELSEWHERE
-        elif entry.staff_role == "non_clinical":
-            whole_reason = Reason.NON_CLINICAL
-        elif (
+        elif entry.staff_role == "non_clinical" or (
             entry.staff_role == "other_practitioner" and not policies.other_practitioner_time_counts_as_staff
         ):
             whole_reason = Reason.NON_CLINICAL

@@ -51,17 +51,13 @@ def patient_list(request):
     patients = scope.patients().select_related("practice", "care_manager")
     q = request.GET.get("q", "").strip()
     if q:
-        patients = patients.filter(
-            Q(family_name__icontains=q) | Q(given_name__icontains=q) | Q(mrn__icontains=q)
-        )
+        patients = patients.filter(Q(family_name__icontains=q) | Q(given_name__icontains=q) | Q(mrn__icontains=q))
     practice_id = request.GET.get("practice", "")
     if practice_id.isdigit():
         patients = patients.filter(practice_id=int(practice_id))
     if request.GET.get("mine"):
         patients = patients.filter(care_manager=request.user)
-    page = Paginator(patients.order_by("family_name", "given_name", "id"), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(patients.order_by("family_name", "given_name", "id"), 50).get_page(request.GET.get("page"))
     template = "web/_patient_rows.html" if request.htmx else "web/patient_list.html"
     return render(
         request,
@@ -94,9 +90,7 @@ def patient_detail(request, patient_id: int):
 def _can_change_model(user, practice) -> bool:
     return (
         user.is_superuser
-        or Membership.objects.filter(
-            user=user, organization=practice, role=Role.PROGRAM_OWNER, active=True
-        ).exists()
+        or Membership.objects.filter(user=user, organization=practice, role=Role.PROGRAM_OWNER, active=True).exists()
     )
 
 
@@ -167,6 +161,4 @@ def audit_log(request):
     if username:
         events = events.filter(username=username)
     page = Paginator(events.order_by("-id"), 100).get_page(request.GET.get("page"))
-    return render(
-        request, "web/audit_log.html", {"page": page, "patient_id": patient_id, "username": username}
-    )
+    return render(request, "web/audit_log.html", {"page": page, "patient_id": patient_id, "username": username})

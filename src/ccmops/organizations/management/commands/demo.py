@@ -25,15 +25,12 @@ class Command(BaseCommand):
         seed_demo()
         orgs = {o.slug: o.name for o in world.ORGANIZATIONS}
         self.stdout.write(
-            self.style.SUCCESS("\nccmops demo is ready. Demo logins (password for all: %s):\n")
-            % world.DEMO_PASSWORD
+            self.style.SUCCESS("\nccmops demo is ready. Demo logins (password for all: %s):\n") % world.DEMO_PASSWORD
         )
         self.stdout.write(f"  {'username':<18} {'role':<26} organization")
         for s in world.STAFF:
             self.stdout.write(f"  {s.username:<18} {s.role.label:<26} {orgs[s.org]}")
-        self.stdout.write(
-            f"  {world.ADMIN_USERNAME:<18} {Role.SYSTEM_ADMIN.label:<26} (configuration, /admin/)"
-        )
+        self.stdout.write(f"  {world.ADMIN_USERNAME:<18} {Role.SYSTEM_ADMIN.label:<26} (configuration, /admin/)")
         db = settings.DATABASES["default"]
         self.stdout.write(f"\nDatabase: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         if no_serve:

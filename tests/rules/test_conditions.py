@@ -1,0 +1,81 @@
+"""Chronic-condition classification (R-ELIG-1, R-ELIG-3) from ICD-10-CM and SNOMED CT."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from tests.rules.builders import doc, entry, finding, run
+
+from ccmops.rules.conditions import classify, icd10_is_valid, table
+
+SYNTHEA = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea" / "condition_codes.csv"
+
+
+@pytest.mark.parametrize(
+    ("codes", "chronic"),
+    [
+        ([("icd10cm", "E11.9"), ("icd10cm", "E11.65")], {"diabetes"}),  # two diabetes codes, one condition
+        ([("icd10cm", "I10"), ("icd10cm", "E78.5")], {"hypertension", "hyperlipid"}),
+        ([("icd10cm", "I5032")], {"heart_failure"}),  # dots optional
+        ([("icd10cm", "I21.4")], set()),  # acute MI: listed, not a qualifying chronic condition
+        ([("icd10cm", "F33.1"), ("icd10cm", "F41.1")], {"depression", "anxiety_disorders"}),
+        ([("snomed", "44054006"), ("snomed", "38341003")], {"diabetes", "hypertension"}),
+        ([("snomed", "444814009")], set()),  # viral sinusitis: classified, not chronic
+    ],
+)
+def test_codes_group_into_distinct_conditions(codes, chronic):
+    assert classify(codes).chronic == frozenset(chronic)
+
+
+def test_unknown_codes_are_reported_never_dropped():
+    result = classify([("icd10cm", "J02.9"), ("snomed", "999999999"), ("icd10cm", "Z99.999")])
+    assert result.unclassified == ("icd10cm:J02.9", "snomed:999999999")
+    assert result.invalid == ("Z99.999",)
+
+
+def test_unclassified_and_invalid_codes_appear_as_findings():
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] += [
+        {"code": "J02.9", "system": "icd10cm"},
+        {"code": "Q99.XYZ", "system": "icd10cm"},
+    ]
+    decision = run(d)
+    assert "icd10cm:J02.9" in finding(decision, "CONDITIONS.UNCLASSIFIED")["message"]
+    assert "Q99.XYZ" in finding(decision, "CONDITIONS.INVALID_ICD10CM")["message"]
+
+
+def test_diagnosis_codes_come_from_the_qualifying_conditions_in_order():
+    """R-CLM-FORM-1: the claim lists the chronic conditions supporting eligibility."""
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] = [
+        {"code": "J02.9", "system": "icd10cm"},
+        {"code": "E1165", "system": "icd10cm"},
+        {"code": "I10", "system": "icd10cm"},
+        {"code": "E11.9", "system": "icd10cm"},
+    ]
+    assert run(d)["lines"][0]["diagnosis_codes"] == ["E11.65", "I10", "E11.9"]
+
+
+def test_snomed_only_patients_get_suggested_icd10_codes_with_a_warning():
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] = [
+        {"code": "44054006", "system": "snomed"},
+        {"code": "38341003", "system": "snomed"},
+    ]
+    decision = run(d)
+    assert decision["lines"][0]["diagnosis_codes"] == ["E11.9", "I10"]
+    assert finding(decision, "CLAIM.DIAGNOSES.FROM_SNOMED")["severity"] == "warning"
+
+
+@pytest.mark.skipif(not SYNTHEA.exists(), reason="../shared is not beside this checkout")
+def test_crosswalk_covers_every_snomed_code_in_the_synthea_sample():
+    with SYNTHEA.open(newline="") as fh:
+        sample = {row["snomed_code"] for row in csv.DictReader(fh)}
+    assert sample <= set(table().snomed)
+
+
+def test_every_crosswalk_icd10_suggestion_is_a_valid_code_and_condition_exists():
+    t = table()
+    for code, (condition, icd10, display) in t.snomed.items():
+        assert icd10_is_valid(icd10), (code, display, icd10)
+        assert condition is None or condition in t.names, (code, condition)
