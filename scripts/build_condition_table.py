@@ -38,6 +38,15 @@ with (src / "cms_chronic_conditions_tuva.csv").open(newline="", encoding="utf-8"
         key = row["condition_column_name"]
         rows.add((key, row["condition"], "ccw_other", row["inclusion_type"].lower(), row["code"]))
 
+# ccmops additions: chronic conditions that meet CMS's definition (expected to last 12 months or more, risk of
+# exacerbation or functional decline) but are on neither list. Each is documented in docs/rules-engine.md.
+ADDITIONS = {
+    ("gout", "Gout (chronic, recurrent)"): ["M10", "M1A"],
+}
+for (key, name), codes in ADDITIONS.items():
+    for code in codes:
+        rows.add((key, name, "ccmops", "include", code))
+
 with out.open("w", newline="") as fh:
     w = csv.writer(fh)
     w.writerow(["condition", "name", "list", "inclusion", "code"])

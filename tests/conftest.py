@@ -6,12 +6,18 @@ from django.test import Client
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization
+from ccmops.patients.models import Patient
 
 
 @pytest.fixture
 def demo(db):
     """The demo world (practices, partner, staff, patients) in the test database."""
     return seed_demo()
+
+
+def demo_patient(family_name: str) -> Patient:
+    """A demo patient by family name (the demo cast has one of each)."""
+    return Patient.objects.get(family_name=family_name)
 
 
 @pytest.fixture

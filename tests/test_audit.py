@@ -8,7 +8,7 @@ from ccmops.patients.models import Patient
 
 
 def test_reading_a_chart_is_audited_with_user_and_patient(login):
-    patient = Patient.objects.get(mrn="MSF-1002")
+    patient = Patient.objects.get(family_name="Kohler")
     login("nora.rn").get(f"/patients/{patient.id}/")
     event = AuditEvent.objects.filter(action="read").latest("id")
     assert (event.username, event.patient_id, event.practice_id) == (
@@ -36,7 +36,7 @@ def test_audit_events_cannot_be_changed_or_deleted_through_the_model(login):
 
 
 def test_chain_verifies_and_detects_an_altered_row(login):
-    login("nora.rn").get(f"/patients/{Patient.objects.get(mrn='MSF-1001').id}/")
+    login("nora.rn").get(f"/patients/{Patient.objects.get(family_name='Moen').id}/")
     assert verify_chain().ok
     target = AuditEvent.objects.order_by("id")[1]
     AuditEvent.objects.filter(id=target.id).update(username="mallory")

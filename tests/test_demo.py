@@ -35,10 +35,11 @@ def test_demo_has_an_in_house_and_a_hybrid_practice_and_a_partner(orgs):
 
 
 def test_demo_patients_come_from_synthea_with_conditions(demo):
-    twyla = Patient.objects.get(mrn="MSF-1001")
+    twyla = Patient.objects.get(family_name="Moen")
     assert (twyla.given_name, twyla.family_name) == ("Twyla", "Moen")
     assert twyla.conditions.filter(system="snomed").count() >= 2
-    assert Patient.objects.get(mrn="MSF-1007").deceased_on is not None
+    assert Patient.objects.get(family_name="Hane").deceased_on is not None
+    assert twyla.medicare_coverage == "medicare" and twyla.care_manager.username == "nora.rn"
 
 
 @pytest.mark.parametrize(

@@ -4,21 +4,21 @@ only their own; out-of-scope patients are 404 in the UI and the API."""
 import datetime as dt
 
 import pytest
+from tests.conftest import demo_patient
 
 from ccmops.access.scope import scope_for
 from ccmops.demo import world
 from ccmops.organizations.models import User
-from ccmops.patients.models import Patient
 
 
 @pytest.fixture
 def maple_patient(demo):
-    return Patient.objects.get(mrn="MSF-1001")
+    return demo_patient("Moen")
 
 
 @pytest.fixture
 def riverbend_patient(demo):
-    return Patient.objects.get(mrn="RIM-2001")
+    return demo_patient("Lemke")
 
 
 @pytest.mark.parametrize("username", ["pat.rn", "lee.lpn", "sam.lead"])
@@ -36,17 +36,22 @@ def test_partner_care_manager_opens_patients_of_the_engaged_hybrid_practice(logi
     client = login("pat.rn")
     assert client.get(f"/patients/{riverbend_patient.id}/").status_code == 200
     body = client.get(f"/api/patients/{riverbend_patient.id}").json()
-    assert body["mrn"] == "RIM-2001"
+    assert (body["family_name"], body["practice_id"]) == ("Lemke", riverbend_patient.practice_id)
     assert len(body["conditions"]) > 0
 
 
 @pytest.mark.parametrize(
     ("username", "own_prefix"),
-    [("nora.rn", "MSF-"), ("dr.patel", "MSF-"), ("maya.ma", "RIM-"), ("rick.biller", "RIM-")],
+    [
+        ("nora.rn", world.MAPLE),
+        ("dr.patel", world.MAPLE),
+        ("maya.ma", world.RIVERBEND),
+        ("rick.biller", world.RIVERBEND),
+    ],
 )
-def test_practice_staff_see_only_their_practice(login, username, own_prefix):
-    mrns = {p["mrn"] for p in login(username).get("/api/patients?limit=1000").json()}
-    assert mrns and all(m.startswith(own_prefix) for m in mrns)
+def test_practice_staff_see_only_their_practice(login, orgs, username, own_prefix):
+    practices = {p["practice_id"] for p in login(username).get("/api/patients?limit=1000").json()}
+    assert practices == {orgs[own_prefix].id}
 
 
 def test_other_practice_is_404_for_practice_staff(login, riverbend_patient):

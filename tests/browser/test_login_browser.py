@@ -26,7 +26,7 @@ def test_wrong_password_says_so(page, live_demo):
 
 
 def test_partner_care_manager_gets_not_found_for_unserved_practice(page, sign_in, live_demo, screenshot):
-    maple_patient = Patient.objects.get(mrn="MSF-1001")
+    maple_patient = Patient.objects.get(family_name="Moen")
     sign_in("pat.rn")
     response = page.goto(f"{live_demo.url}/patients/{maple_patient.id}/")
     assert response.status == 404

@@ -20,6 +20,9 @@ SYNTHEA = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea" / 
         ([("icd10cm", "I21.4")], set()),  # acute MI: listed, not a qualifying chronic condition
         ([("icd10cm", "F33.1"), ("icd10cm", "F41.1")], {"depression", "anxiety_disorders"}),
         ([("snomed", "44054006"), ("snomed", "38341003")], {"diabetes", "hypertension"}),
+        ([("snomed", "128613002"), ("snomed", "84757009")], {"epilepsy"}),  # seizure disorder = epilepsy
+        ([("snomed", "162864005")], set()),  # a BMI finding is not an obesity diagnosis
+        ([("icd10cm", "M10.9"), ("snomed", "90560007")], {"gout"}),  # ccmops addition
         ([("snomed", "444814009")], set()),  # viral sinusitis: classified, not chronic
     ],
 )

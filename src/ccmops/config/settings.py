@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "ccmops.organizations",
     "ccmops.patients",
     "ccmops.compliance",
+    "ccmops.interop",
+    "ccmops.enrollment",
     "ccmops.web",
 ]
 
@@ -66,6 +68,8 @@ TEMPLATES = [
 
 DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded database needs its directory; create it rather than fail on a fresh checkout.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

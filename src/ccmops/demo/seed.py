@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import json
 from pathlib import Path
 
 from django.db import transaction
 
 from ccmops.demo import world
+from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import (
     Engagement,
     Membership,
@@ -19,25 +18,9 @@ from ccmops.organizations.models import (
     User,
 )
 from ccmops.organizations.services import record_engagement, record_matrix_version
-from ccmops.patients.models import Patient, PatientCondition
+from ccmops.patients.models import Patient
 
 DATA = Path(__file__).parent / "data" / "synthea"
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value[:10]) if value else None
-
-
-def _bundle(prefix: str) -> dict:
-    matches = sorted(DATA.glob(f"{prefix}_*.json"))
-    if len(matches) != 1:
-        raise FileNotFoundError(f"demo data: expected one bundle {prefix}_*.json in {DATA}, found {len(matches)}")
-    return json.loads(matches[0].read_text())
-
-
-def _coverage() -> dict[str, str]:
-    with (DATA / "manifest.csv").open(newline="") as fh:
-        return {row["file"].rsplit("_", 1)[0]: row["main_payer_2019_on"] for row in csv.DictReader(fh)}
 
 
 def _seed_orgs() -> dict[str, Organization]:
@@ -123,46 +106,38 @@ def _seed_operating_models(orgs: dict[str, Organization], admin: User) -> None:
         )
 
 
-def _seed_patient(spec: world.PatientSpec, practice: Organization, users: dict[str, User], payer: str) -> None:
-    resources = [e["resource"] for e in _bundle(spec.file_prefix)["entry"]]
-    fhir_patient = next(r for r in resources if r["resourceType"] == "Patient")
-    name = next((n for n in fhir_patient.get("name", []) if n.get("use") == "official"), fhir_patient["name"][0])
-    phone = next((t["value"] for t in fhir_patient.get("telecom", []) if t.get("system") == "phone"), "")
-    language = ""
-    for c in fhir_patient.get("communication", []):
-        language = c.get("language", {}).get("text", "") or language
-    practitioner = Practitioner.objects.filter(npi=spec.billing_npi).first() if spec.billing_npi else None
-    patient, _ = Patient.objects.update_or_create(
-        practice=practice,
-        mrn=spec.mrn,
-        defaults={
-            "source_identifier": fhir_patient["id"],
-            "given_name": "".join(c for c in " ".join(name.get("given", [])) if not c.isdigit()),
-            "family_name": "".join(c for c in name.get("family", "") if not c.isdigit()),
-            "birth_date": _date(fhir_patient["birthDate"]),
-            "sex": fhir_patient.get("gender", ""),
-            "deceased_on": _date(fhir_patient.get("deceasedDateTime")),
-            "phone": phone,
-            "preferred_language": language,
-            "medicare_coverage": payer,
-            "care_manager": users.get(spec.care_manager) if spec.care_manager else None,
-            "billing_practitioner": practitioner,
-        },
-    )
-    for r in resources:
-        if r["resourceType"] != "Condition":
-            continue
-        coding = r["code"]["coding"][0]
-        PatientCondition.objects.get_or_create(
-            patient=patient,
-            system="snomed",
-            code=coding["code"],
-            onset=_date(r.get("onsetDateTime")),
-            defaults={
-                "practice": practice,
-                "display": coding.get("display", r["code"].get("text", "")),
-                "abated": _date(r.get("abatementDateTime")),
-            },
+def bundle_path(prefix: str) -> Path:
+    matches = sorted(DATA.glob(f"{prefix}_*.json"))
+    if len(matches) != 1:
+        raise FileNotFoundError(f"demo data: expected one bundle {prefix}_*.json in {DATA}, found {len(matches)}")
+    return matches[0]
+
+
+def bundle_mrn(prefix: str) -> str:
+    """The MRN identifier of the bundle's Patient (what the importer matches on)."""
+    for entry in json.loads(bundle_path(prefix).read_text())["entry"]:
+        r = entry["resource"]
+        if r["resourceType"] == "Patient":
+            for ident in r.get("identifier", []):
+                if any(c.get("code") == "MR" for c in ident.get("type", {}).get("coding", [])):
+                    return ident["value"]
+            return r["id"]
+    raise ValueError(f"demo data: no Patient in {prefix}")
+
+
+def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> None:
+    """Import each demo practice's bundles through the real FHIR importer, then assign the care team."""
+    for spec in world.PATIENTS:
+        practice = orgs[spec.practice]
+        mrn = bundle_mrn(spec.file_prefix)
+        if not Patient.objects.filter(practice=practice, mrn=mrn).exists():
+            path = bundle_path(spec.file_prefix)
+            import_source(practice=practice, source=Source("fhir", path, path.name), by=users[world.ADMIN_USERNAME])
+        Patient.objects.filter(practice=practice, mrn=mrn).update(
+            care_manager=users.get(spec.care_manager) if spec.care_manager else None,
+            billing_practitioner=Practitioner.objects.filter(npi=spec.billing_npi).first()
+            if spec.billing_npi
+            else None,
         )
 
 
@@ -172,7 +147,5 @@ def seed_demo() -> dict[str, User]:
     orgs = _seed_orgs()
     users = _seed_staff(orgs)
     _seed_operating_models(orgs, users[world.ADMIN_USERNAME])
-    coverage = _coverage()
-    for spec in world.PATIENTS:
-        _seed_patient(spec, orgs[spec.practice], users, coverage.get(spec.file_prefix, ""))
+    _seed_patients(orgs, users)
     return users

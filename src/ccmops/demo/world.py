@@ -49,9 +49,8 @@ class MatrixSpec:
 
 @dataclass(frozen=True)
 class PatientSpec:
-    file_prefix: str
+    file_prefix: str  # the Synthea bundle in demo/data/synthea/ (its MRN identifier becomes the patient's MRN)
     practice: str
-    mrn: str
     care_manager: str | None
     billing_npi: str | None
 
@@ -131,18 +130,18 @@ MATRICES = (
 )
 
 PATIENTS = (
-    PatientSpec("Twyla_Moen", MAPLE, "MSF-1001", "nora.rn", "1003000019"),
-    PatientSpec("Latanya_Kohler", MAPLE, "MSF-1002", "nora.rn", "1003000019"),
-    PatientSpec("Adalberto_Hartmann", MAPLE, "MSF-1003", "nora.rn", "1003000019"),
-    PatientSpec("Stanford_Windler", MAPLE, "MSF-1004", "nora.rn", "1003000019"),
-    PatientSpec("Weston_Fay", MAPLE, "MSF-1005", None, "1003000019"),
-    PatientSpec("Isabel_Runte", MAPLE, "MSF-1006", None, None),
-    PatientSpec("Murray_Hane", MAPLE, "MSF-1007", None, None),
-    PatientSpec("Elvina_Lemke", RIVERBEND, "RIM-2001", "pat.rn", "1003000027"),
-    PatientSpec("Gayla_Ferry", RIVERBEND, "RIM-2002", "pat.rn", "1003000027"),
-    PatientSpec("Jerrell_Gerlach", RIVERBEND, "RIM-2003", "lee.lpn", "1003000027"),
-    PatientSpec("Kirsten_Witting", RIVERBEND, "RIM-2004", "lee.lpn", "1003000027"),
-    PatientSpec("Clarine_OKeefe", RIVERBEND, "RIM-2005", "maya.ma", "1003000027"),
-    PatientSpec("Trey_Berge", RIVERBEND, "RIM-2006", "pat.rn", "1003000027"),
-    PatientSpec("Jed_Pollich", RIVERBEND, "RIM-2007", None, None),
+    PatientSpec("Twyla_Moen", MAPLE, "nora.rn", "1003000019"),
+    PatientSpec("Latanya_Kohler", MAPLE, "nora.rn", "1003000019"),
+    PatientSpec("Adalberto_Hartmann", MAPLE, "nora.rn", "1003000019"),
+    PatientSpec("Stanford_Windler", MAPLE, "nora.rn", "1003000019"),
+    PatientSpec("Weston_Fay", MAPLE, None, "1003000019"),
+    PatientSpec("Isabel_Runte", MAPLE, None, None),
+    PatientSpec("Murray_Hane", MAPLE, None, None),
+    PatientSpec("Elvina_Lemke", RIVERBEND, "pat.rn", "1003000027"),
+    PatientSpec("Gayla_Ferry", RIVERBEND, "pat.rn", "1003000027"),
+    PatientSpec("Jerrell_Gerlach", RIVERBEND, "lee.lpn", "1003000027"),
+    PatientSpec("Kirsten_Witting", RIVERBEND, "lee.lpn", "1003000027"),
+    PatientSpec("Clarine_OKeefe", RIVERBEND, "maya.ma", "1003000027"),
+    PatientSpec("Trey_Berge", RIVERBEND, "pat.rn", "1003000027"),
+    PatientSpec("Jed_Pollich", RIVERBEND, None, None),
 )

@@ -22,7 +22,7 @@ from ccmops.access.operating_model import (
 )
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import InvalidInput
+from ccmops.errors import InvalidInput, NotFound
 from ccmops.organizations.models import Engagement, MatrixAssignment, Organization, ResponsibilityMatrix
 
 
@@ -180,3 +180,17 @@ def record_engagement(
     )
     record_audit(action=AuditAction.CREATE, user=by, practice_id=practice.id, obj=engagement)
     return engagement
+
+
+def practice_by_ref(value: str) -> Organization:
+    """A practice by slug or id (for the CLI).
+
+    Raises:
+        NotFound: no practice with that slug or id.
+    """
+    practice = Organization.objects.filter(slug=value).first()
+    if practice is None and value.isdigit():
+        practice = Organization.objects.filter(id=int(value)).first()
+    if practice is None or not practice.is_practice:
+        raise NotFound(f"--practice: no practice {value!r} (give its slug or id)")
+    return practice

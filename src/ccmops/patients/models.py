@@ -39,7 +39,10 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_name"]
         constraints = [models.UniqueConstraint(fields=["practice", "mrn"], name="uniq_patient_mrn")]
-        indexes = [models.Index(fields=["practice", "family_name"])]
+        indexes = [
+            models.Index(fields=["practice", "family_name"]),
+            models.Index(fields=["practice", "source_identifier"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name}"
@@ -53,6 +56,10 @@ class Patient(models.Model):
         return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
 
+def condition_key(system: str, code: str, onset: dt.date | None) -> str:
+    return f"{system}|{code.upper()}|{onset.isoformat() if onset else ''}"
+
+
 class PatientCondition(models.Model):
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
@@ -61,13 +68,16 @@ class PatientCondition(models.Model):
     display = models.CharField(max_length=300, blank=True)
     onset = models.DateField(null=True, blank=True)
     abated = models.DateField(null=True, blank=True)
+    key = models.CharField(max_length=80, help_text="system|code|onset: what a re-import matches on")
 
     class Meta:
         ordering = ["onset", "code"]
         indexes = [models.Index(fields=["practice"])]
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "system", "code", "onset"], name="uniq_patient_condition")
-        ]
+        constraints = [models.UniqueConstraint(fields=["patient", "key"], name="uniq_patient_condition")]
+
+    def save(self, *args, **kwargs):
+        self.key = condition_key(self.system, self.code, self.onset)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.code} {self.display}"
@@ -75,3 +85,85 @@ class PatientCondition(models.Model):
     @property
     def active(self) -> bool:
         return self.abated is None
+
+
+class Encounter(models.Model):
+    """A visit, ED visit or stay known from the EHR; ambulatory face-to-face visits can initiate care management."""
+
+    SETTINGS = [
+        ("ambulatory", "Ambulatory"),
+        ("emergency", "Emergency"),
+        ("inpatient", "Inpatient"),
+        ("other", "Other"),
+    ]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="encounters")
+    source_id = models.CharField(max_length=200)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    setting = models.CharField(max_length=16, choices=SETTINGS)
+    visit_kind = models.CharField(max_length=8, blank=True, help_text="em, awv, ippe, tcm when a qualifying visit")
+    code = models.CharField(max_length=32, blank=True)
+    display = models.CharField(max_length=300, blank=True)
+    practitioner_npi = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-start"]
+        indexes = [models.Index(fields=["practice"]), models.Index(fields=["patient", "start"])]
+        constraints = [models.UniqueConstraint(fields=["patient", "source_id"], name="uniq_encounter_source")]
+
+    def __str__(self) -> str:
+        return f"{self.get_setting_display()} {self.start:%Y-%m-%d} {self.display}"
+
+
+class CoverageRecord(models.Model):
+    """Payer known for a period (FHIR Coverage, or the payer of an ExplanationOfBenefit)."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
+    source_id = models.CharField(max_length=200)
+    payer = models.CharField(max_length=16)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start"]
+        indexes = [models.Index(fields=["practice"])]
+        constraints = [models.UniqueConstraint(fields=["patient", "source_id"], name="uniq_coverage_source")]
+
+    def __str__(self) -> str:
+        return f"{self.payer} from {self.start}"
+
+
+SCREENING_STATUSES = [
+    ("eligible", "Eligible"),
+    ("review", "Needs review"),
+    ("not_eligible", "Not eligible"),
+    ("enrolled", "Already enrolled"),
+    ("declined", "Declined"),
+    ("enrolled_elsewhere", "Enrolled elsewhere"),
+]
+
+
+class ScreeningResult(models.Model):
+    """The latest eligibility screening of a patient for CCM, PCM and APCM, with reasons and risk."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="screening")
+    ccm = models.CharField("CCM", max_length=20, choices=SCREENING_STATUSES)
+    pcm = models.CharField("PCM", max_length=20, choices=SCREENING_STATUSES)
+    apcm = models.CharField("APCM", max_length=20, choices=SCREENING_STATUSES)
+    reasons = models.JSONField(default=dict, help_text="program -> [{code, message, rules}]")
+    conditions = models.JSONField(default=list, help_text="names of the qualifying chronic conditions")
+    chronic_count = models.PositiveSmallIntegerField(default=0)
+    initiating_visit_needed = models.BooleanField(default=True)
+    last_visit = models.DateField(null=True, blank=True)
+    risk_score = models.FloatField(default=0)
+    risk = models.JSONField(default=dict)
+    screened_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "ccm", "risk_score"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient}: CCM {self.ccm}, PCM {self.pcm}, APCM {self.apcm}"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InteropConfig(AppConfig):
+    name = "ccmops.interop"
+    verbose_name = "Imports and exports (FHIR, Bulk FHIR, CSV)"

@@ -1,0 +1,353 @@
+"""Read FHIR R4 Bundles (transaction, collection, batch, searchset) and Bulk Data `$export` NDJSON into records.
+
+Every resource of a type we use is validated with `fhir.resources` (R4B models); problems name the file, the
+line or bundle entry, the resource id and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem, normalize_payer
+
+SNOMED = "http://snomed.info/sct"
+ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10-cm/")
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+USED = ("Patient", "Condition", "Encounter", "Coverage", "ExplanationOfBenefit", "Practitioner")
+SETTINGS = {
+    "AMB": "ambulatory",
+    "EMER": "emergency",
+    "IMP": "inpatient",
+    "ACUTE": "inpatient",
+    "HH": "other",
+    "VR": "other",
+    "OBSENC": "inpatient",
+    "SS": "ambulatory",
+    "PRENC": "other",
+}
+# SNOMED encounter types that are annual wellness visits or welcome-to-Medicare visits
+AWV_TYPES = {"410620009", "444971000124105", "456201000124103"}
+_MODELS: dict[str, type] = {}
+
+
+def _model(resource_type: str):
+    if resource_type not in _MODELS:
+        _MODELS[resource_type] = get_fhir_model_class(resource_type)
+    return _MODELS[resource_type]
+
+
+def _ref_id(reference: str | None) -> str:
+    """`urn:uuid:X`, `Patient/X` or a full URL → `X`."""
+    if not reference:
+        return ""
+    if reference.startswith("urn:uuid:"):
+        return reference[9:]
+    return reference.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _date(value) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _as_datetime(value) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    d = _date(value)
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC) if d else None
+
+
+class FhirReader:
+    """Accumulates records and problems from resources, in any order; references resolve at the end."""
+
+    def __init__(self, file_label: str):
+        self.file = file_label
+        self.batch = Batch()
+        self._practitioner_npi: dict[str, str] = {}
+        self._raw_encounters: list[tuple[str, object]] = []
+
+    def problem(self, where: str, field: str, message: str) -> None:
+        self.batch.problems.append(Problem(self.file, where, field, message))
+
+    def add(self, raw: object, where: str) -> None:
+        if not isinstance(raw, dict) or "resourceType" not in raw:
+            self.problem(where, "resourceType", "expected a FHIR resource object with a resourceType")
+            return
+        kind = raw["resourceType"]
+        self.batch.resources_read += 1
+        if kind not in USED:
+            self.batch.skip(kind)
+            return
+        label = f"{where} {kind}/{raw.get('id', '?')}"
+        try:
+            resource = _model(kind).model_validate(raw)
+        except ValidationError as exc:
+            for e in exc.errors()[:10]:
+                field = ".".join(str(p) for p in e["loc"]) or kind
+                msg = e["msg"].removeprefix("Value error, ")
+                self.problem(label, field, msg)
+            return
+        getattr(self, f"_{kind.lower()}")(resource, label)
+
+    def _patient(self, r, where: str) -> None:
+        mrn = ""
+        for ident in r.identifier or []:
+            codes = {c.code for c in (ident.type.coding if ident.type and ident.type.coding else [])}
+            if "MR" in codes and ident.value:
+                mrn = ident.value
+                break
+        if not r.id and not mrn:
+            self.problem(where, "identifier", "a patient needs an id or an MRN identifier to be matched on re-import")
+            return
+        if r.birthDate is None:
+            self.problem(where, "birthDate", "required: the birth date decides Medicare age and risk")
+            return
+        names = r.name or []
+        name = next((n for n in names if n.use == "official"), names[0] if names else None)
+        given = " ".join(name.given or []) if name else ""
+        family = (name.family or "") if name else ""
+        if not family and not given:
+            self.problem(where, "name", "required: at least a family or given name")
+            return
+        deceased = _date(r.deceasedDateTime) if r.deceasedDateTime else None
+        if deceased is None and r.deceasedBoolean:
+            deceased = dt.date.min
+        phone = next((t.value for t in r.telecom or [] if t.system == "phone" and t.value), "")
+        language = ""
+        for c in r.communication or []:
+            language = (c.language.text or (c.language.coding[0].display if c.language.coding else "")) or language
+        self.batch.patients.append(
+            PatientRec(
+                source_id=r.id or mrn,
+                mrn=mrn or r.id,
+                given_name="".join(ch for ch in given if not ch.isdigit()).strip(),
+                family_name="".join(ch for ch in family if not ch.isdigit()).strip(),
+                birth_date=_date(r.birthDate),
+                sex=r.gender or "",
+                deceased_on=None if deceased == dt.date.min else deceased,
+                phone=phone,
+                language=language,
+            )
+        )
+        if deceased == dt.date.min:
+            self.batch.warnings.append(f"{where}: deceased without a date; recorded as deceased on its import date")
+
+    def _condition(self, r, where: str) -> None:
+        if r.subject is None or not r.subject.reference:
+            self.problem(where, "subject", "required: the patient this condition belongs to")
+            return
+        verification = (
+            r.verificationStatus.coding[0].code if r.verificationStatus and r.verificationStatus.coding else ""
+        )
+        if verification in ("entered-in-error", "refuted"):
+            self.batch.skip(f"Condition ({verification})")
+            return
+        codings = r.code.coding if r.code and r.code.coding else []
+        if not codings:
+            self.problem(where, "code.coding", "required: a SNOMED CT or ICD-10-CM code")
+            return
+        chosen = None
+        for c in codings:
+            if c.system in ICD10CM and c.code:
+                chosen = ("icd10cm", c)
+                break
+            if c.system == SNOMED and c.code and chosen is None:
+                chosen = ("snomed", c)
+        if chosen is None:
+            systems = ", ".join(sorted({c.system or "(none)" for c in codings}))
+            self.problem(
+                where,
+                "code.coding.system",
+                f"unknown code system {systems}; expected {SNOMED} or {ICD10CM[0]}",
+            )
+            return
+        system, coding = chosen
+        status = r.clinicalStatus.coding[0].code if r.clinicalStatus and r.clinicalStatus.coding else ""
+        abated = _date(r.abatementDateTime) if r.abatementDateTime else None
+        if abated is None and status in ("resolved", "inactive", "remission"):
+            abated = _date(r.recordedDate) or _date(r.onsetDateTime) or dt.date.today()
+        self.batch.conditions.append(
+            ConditionRec(
+                patient_ref=_ref_id(r.subject.reference),
+                system=system,
+                code=coding.code,
+                display=coding.display or (r.code.text or ""),
+                onset=_date(r.onsetDateTime) or _date(r.recordedDate),
+                abated=abated,
+                source_id=r.id or "",
+            )
+        )
+
+    def _practitioner(self, r, where: str) -> None:
+        npi = next((i.value for i in r.identifier or [] if i.system == NPI_SYSTEM and i.value), "")
+        if r.id and npi:
+            self._practitioner_npi[r.id] = npi
+
+    def _encounter(self, r, where: str) -> None:
+        if r.subject is None or not r.subject.reference:
+            self.problem(where, "subject", "required: the patient of this encounter")
+            return
+        if r.period is None or r.period.start is None:
+            self.problem(where, "period.start", "required: when the encounter happened")
+            return
+        self._raw_encounters.append((where, r))
+
+    def _finish_encounter(self, r) -> EncounterRec:
+        klass = r.class_fhir.code if r.class_fhir else ""
+        setting = SETTINGS.get(klass or "", "other")
+        coding = r.type[0].coding[0] if r.type and r.type[0].coding else None
+        code = coding.code if coding else ""
+        visit_kind = ""
+        if setting == "ambulatory":
+            visit_kind = "awv" if code in AWV_TYPES else "em"
+        npi = ""
+        for p in r.participant or []:
+            ref = p.individual.reference if p.individual else ""
+            if ref and "us-npi|" in ref:
+                npi = ref.split("us-npi|", 1)[1]
+            elif ref:
+                npi = self._practitioner_npi.get(_ref_id(ref), "")
+            if npi:
+                break
+        return EncounterRec(
+            patient_ref=_ref_id(r.subject.reference),
+            source_id=r.id or "",
+            start=_as_datetime(r.period.start),
+            end=_as_datetime(r.period.end),
+            setting=setting,
+            visit_kind=visit_kind,
+            code=code,
+            display=(coding.display if coding else "") or "",
+            practitioner_npi=npi,
+        )
+
+    def _coverage(self, r, where: str) -> None:
+        if r.beneficiary is None or not r.beneficiary.reference:
+            self.problem(where, "beneficiary", "required: the patient covered")
+            return
+        text = " ".join(filter(None, [r.type.text if r.type else "", *(p.display or "" for p in r.payor or [])]))
+        if r.type and r.type.coding:
+            text += " " + " ".join(c.display or c.code or "" for c in r.type.coding)
+        payer = normalize_payer(text)
+        if payer is None:
+            self.batch.warnings.append(f"{where}: no payer name or type; coverage ignored")
+            return
+        self.batch.coverages.append(
+            CoverageRec(
+                patient_ref=_ref_id(r.beneficiary.reference),
+                source_id=r.id or "",
+                payer=payer,
+                start=_date(r.period.start) if r.period else None,
+                end=_date(r.period.end) if r.period else None,
+            )
+        )
+
+    def _explanationofbenefit(self, r, where: str) -> None:
+        texts = [r.insurer.display if r.insurer else ""]
+        for ins in r.insurance or []:
+            texts.append(ins.coverage.display if ins.coverage else "")
+        for c in r.contained or []:
+            if c.get_resource_type() == "Coverage" and c.type is not None:
+                texts.append(c.type.text or "")
+        payer = next((p for p in (normalize_payer(t) for t in texts if t) if p), None)
+        if payer is None or r.patient is None:
+            return
+        when = _date(r.billablePeriod.start if r.billablePeriod and r.billablePeriod.start else r.created)
+        self.batch.coverages.append(
+            CoverageRec(patient_ref=_ref_id(r.patient.reference), source_id=f"eob:{r.id}", payer=payer, start=when)
+        )
+
+    def finish(self) -> Batch:
+        self.batch.encounters.extend(self._finish_encounter(r) for _, r in self._raw_encounters)
+        self._raw_encounters.clear()
+        return self.batch
+
+
+def read_bundle_text(text: str, file_label: str) -> Batch:
+    """A FHIR Bundle JSON document."""
+    reader = FhirReader(file_label)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        reader.problem(f"line {exc.lineno}, column {exc.colno}", "", f"not valid JSON: {exc.msg}")
+        return reader.finish()
+    if not isinstance(raw, dict) or raw.get("resourceType") != "Bundle":
+        reader.problem("", "resourceType", "expected a FHIR Bundle")
+        return reader.finish()
+    if raw.get("type") not in ("transaction", "collection", "batch", "searchset", "document"):
+        reader.problem("", "type", f"expected a transaction or collection Bundle, got {raw.get('type')!r}")
+        return reader.finish()
+    entries = raw.get("entry") or []
+    if not isinstance(entries, list):
+        reader.problem("", "entry", "expected a list of entries")
+        return reader.finish()
+    # Practitioners first so encounter participants resolve to NPIs whatever the entry order.
+    ordered = sorted(
+        enumerate(entries), key=lambda ie: (ie[1] or {}).get("resource", {}).get("resourceType") != "Practitioner"
+    )
+    for i, entry in ordered:
+        if not isinstance(entry, dict) or "resource" not in entry:
+            reader.problem(f"entry[{i}]", "resource", "expected an entry with a resource")
+            continue
+        reader.add(entry["resource"], f"entry[{i}]")
+    return reader.finish()
+
+
+def read_ndjson_lines(lines: Iterable[str], file_label: str, reader: FhirReader | None = None) -> FhirReader:
+    """Bulk Data NDJSON: one resource per line; blank lines are ignored."""
+    reader = reader or FhirReader(file_label)
+    previous = reader.file
+    reader.file = file_label
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            reader.problem(f"line {lineno}, column {exc.colno}", "", f"not valid JSON: {exc.msg}")
+            continue
+        reader.add(raw, f"line {lineno}")
+    reader.file = previous
+    return reader
+
+
+BULK_ORDER = ("Practitioner", "Patient", "Coverage", "ExplanationOfBenefit", "Encounter", "Condition")
+
+
+def bulk_files(path: Path) -> list[Path]:
+    """The NDJSON files of a Bulk export directory (or the single file given), Practitioners and Patients first."""
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.suffix in (".ndjson", ".jsonl") or p.name.endswith(".ndjson.gz"))
+
+    def rank(p: Path) -> int:
+        for i, name in enumerate(BULK_ORDER):
+            if p.name.startswith(name):
+                return i
+        return len(BULK_ORDER)
+
+    return sorted(files, key=lambda p: (rank(p), p.name))
+
+
+def iter_lines(path: Path) -> Iterator[str]:
+    if path.name.endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            yield from fh
+    else:
+        with path.open(encoding="utf-8") as fh:
+            yield from fh

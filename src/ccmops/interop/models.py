@@ -1,0 +1,42 @@
+"""The import report of every file imported (or rejected)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportRun(models.Model):
+    KINDS = [("fhir", "FHIR Bundle"), ("bulk", "Bulk FHIR NDJSON"), ("csv", "CSV")]
+    STATUSES = [
+        ("validating", "Validating"),
+        ("writing", "Writing"),
+        ("succeeded", "Succeeded"),
+        ("rejected", "Rejected"),
+        ("interrupted", "Interrupted (resumable)"),
+    ]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="imports")
+    kind = models.CharField(max_length=8, choices=KINDS)
+    file_name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=STATUSES, default="validating")
+    total = models.PositiveIntegerField(default=0, help_text="records to write")
+    done = models.PositiveIntegerField(default=0, help_text="records written (the resume checkpoint)")
+    counts = models.JSONField(default=dict)
+    problems = models.JSONField(default=list)
+    warnings = models.JSONField(default=list)
+    unclassified_codes = models.JSONField(default=list)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["practice", "sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, int(self.done * 100 / self.total))

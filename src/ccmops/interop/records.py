@@ -1,0 +1,107 @@
+"""Normalized records that every importer produces, and the problems it reports (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason an input was rejected: which file, where in it, which field, and what was expected."""
+
+    file: str
+    location: str  # "line 12", "entry[3] Condition/abc", "row 7"
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, {self.location}" if self.location else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class PatientRec:
+    source_id: str
+    mrn: str
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    sex: str = ""
+    deceased_on: dt.date | None = None
+    phone: str = ""
+    language: str = ""
+    payer: str = ""  # from a CSV; FHIR payers come as CoverageRec
+
+
+@dataclass(frozen=True)
+class ConditionRec:
+    patient_ref: str
+    system: str  # icd10cm | snomed
+    code: str
+    display: str = ""
+    onset: dt.date | None = None
+    abated: dt.date | None = None
+    source_id: str = ""
+
+
+@dataclass(frozen=True)
+class EncounterRec:
+    patient_ref: str
+    source_id: str
+    start: dt.datetime
+    end: dt.datetime | None
+    setting: str  # ambulatory | emergency | inpatient | other
+    visit_kind: str  # em | awv | ippe | tcm | "" (not a qualifying face-to-face visit)
+    code: str = ""
+    display: str = ""
+    practitioner_npi: str = ""
+
+
+@dataclass(frozen=True)
+class CoverageRec:
+    patient_ref: str
+    source_id: str
+    payer: str  # medicare | medicaid | dual_eligible | private | none
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+@dataclass
+class Batch:
+    """Everything read from one input, validated, before anything is written."""
+
+    patients: list[PatientRec] = field(default_factory=list)
+    conditions: list[ConditionRec] = field(default_factory=list)
+    encounters: list[EncounterRec] = field(default_factory=list)
+    coverages: list[CoverageRec] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    resources_read: int = 0
+
+    def skip(self, kind: str) -> None:
+        self.skipped[kind] = self.skipped.get(kind, 0) + 1
+
+    @property
+    def record_count(self) -> int:
+        return len(self.patients) + len(self.conditions) + len(self.encounters) + len(self.coverages)
+
+
+PAYERS = ("medicare", "dual_eligible", "medicaid", "private", "none")
+
+
+def normalize_payer(text: str) -> str | None:
+    """Map a payer name or code to medicare | dual_eligible | medicaid | private | none (None if blank)."""
+    t = (text or "").strip().lower().replace("-", "_").replace(" ", "_")
+    if not t:
+        return None
+    if "dual" in t:
+        return "dual_eligible"
+    if "medicare" in t:
+        return "medicare"
+    if "medicaid" in t:
+        return "medicaid"
+    if t in ("none", "no_insurance", "uninsured", "self_pay", "selfpay", "self"):
+        return "none"
+    return "private"

@@ -1,0 +1,171 @@
+"""Import use cases: validate a whole input first, reject it whole with every problem, or write it
+(atomically, or for big inputs in checkpointed chunks that a re-run resumes). Each run keeps a report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.errors import InvalidInput
+from ccmops.interop.csv_read import read_csv_text
+from ccmops.interop.fhir_read import FhirReader, bulk_files, iter_lines, read_bundle_text, read_ndjson_lines
+from ccmops.interop.models import ImportRun
+from ccmops.interop.records import Batch, Problem
+from ccmops.interop.writer import resolve_patients, write_batch
+from ccmops.organizations.models import Organization
+from ccmops.rules.conditions import classify
+
+ATOMIC_LIMIT = 50_000  # records; larger inputs are written in resumable chunks
+Progress = Callable[[int, int], None]
+
+
+class ImportRejected(InvalidInput):
+    """The input has problems; nothing was written. `run.problems` lists each one."""
+
+    def __init__(self, run: ImportRun):
+        self.run = run
+        shown = "\n".join(f"  {p}" for p in run.problems[:20])
+        more = f"\n  … and {len(run.problems) - 20} more" if len(run.problems) > 20 else ""
+        super().__init__(f"{run.file_name}: rejected, nothing imported ({len(run.problems)} problems):\n{shown}{more}")
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # fhir | bulk | csv
+    path: Path
+    label: str
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for p in bulk_files(self.path) if self.kind == "bulk" else [self.path]:
+            with p.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+        return h.hexdigest()
+
+
+def read_source(source: Source) -> Batch:
+    if source.kind == "fhir":
+        try:
+            text = source.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            b = Batch()
+            b.problems.append(Problem(source.label, f"byte {exc.start}", "", "not UTF-8 text"))
+            return b
+        return read_bundle_text(text, source.label)
+    if source.kind == "csv":
+        return read_csv_text(source.path.read_text(encoding="utf-8-sig"), source.label)
+    if source.kind == "bulk":
+        files = bulk_files(source.path)
+        reader = FhirReader(source.label)
+        if not files:
+            reader.problem("", "", "no .ndjson files found")
+        for f in files:
+            read_ndjson_lines(iter_lines(f), f.name if source.path.is_dir() else source.label, reader)
+        return reader.finish()
+    raise InvalidInput(f"kind: expected fhir, bulk or csv, got {source.kind!r}")
+
+
+def _unclassified(batch: Batch) -> list[str]:
+    codes = sorted({(c.system, c.code) for c in batch.conditions})
+    result = classify(codes)
+    return sorted(set(result.unclassified) | {f"icd10cm:{c} (invalid)" for c in result.invalid})
+
+
+def _counts(batch: Batch) -> dict:
+    return {
+        "resources_read": batch.resources_read,
+        "patients": len(batch.patients),
+        "conditions": len(batch.conditions),
+        "encounters": len(batch.encounters),
+        "coverages": len(batch.coverages),
+        "skipped": batch.skipped,
+    }
+
+
+def import_source(
+    *, practice: Organization, source: Source, by=None, progress: Progress | None = None, run: ImportRun | None = None
+) -> ImportRun:
+    """Import one file (or Bulk export directory) into the practice's registry.
+
+    Raises:
+        ImportRejected: any problem in the input; nothing was written, the report lists every problem.
+    """
+    if not practice.is_practice:
+        raise InvalidInput("practice: imports go into a practice's registry, not a partner's.")
+    digest = source.digest()
+    resumable = (
+        ImportRun.objects.filter(practice=practice, sha256=digest, status__in=("writing", "interrupted"))
+        .order_by("-id")
+        .first()
+    )
+    if run is None:
+        run = resumable or ImportRun.objects.create(
+            practice=practice, kind=source.kind, file_name=source.label, sha256=digest, created_by=by
+        )
+    batch = read_source(source)
+    if not batch.problems:
+        resolved = resolve_patients(batch, practice.id, source.label)
+        if isinstance(resolved, list):
+            batch.problems.extend(resolved)
+    run.counts = _counts(batch)
+    run.warnings = batch.warnings[:500]
+    run.unclassified_codes = _unclassified(batch)
+    if batch.problems:
+        run.status = "rejected"
+        run.problems = [str(p) for p in batch.problems[:1000]]
+        run.finished_at = timezone.now()
+        run.save()
+        record_audit(
+            action=AuditAction.CREATE,
+            user=by,
+            practice_id=practice.id,
+            obj=run,
+            outcome="rejected",
+            detail={"file": source.label, "problems": len(batch.problems)},
+        )
+        raise ImportRejected(run)
+    run.total = batch.record_count
+    start_at = run.done if run.status in ("writing", "interrupted") else 0
+    run.status = "writing"
+    run.save()
+
+    def checkpoint(done: int) -> None:
+        ImportRun.objects.filter(pk=run.pk).update(done=done)
+        if progress is not None:
+            progress(done, run.total)
+
+    if run.total <= ATOMIC_LIMIT:
+        with transaction.atomic():
+            write_batch(batch, practice.id, on_chunk=checkpoint)
+            _finish(run, by, practice)
+    else:
+        write_batch(batch, practice.id, start_at=start_at, on_chunk=checkpoint)
+        with transaction.atomic():
+            _finish(run, by, practice)
+    return run
+
+
+def _finish(run: ImportRun, by, practice: Organization) -> None:
+    run.refresh_from_db(fields=["done"])
+    run.status = "succeeded"
+    run.done = run.total
+    run.finished_at = timezone.now()
+    run.save()
+    record_audit(
+        action=AuditAction.CREATE,
+        user=by,
+        practice_id=practice.id,
+        obj=run,
+        detail={
+            "file": run.file_name,
+            "counts": run.counts,
+        },
+    )

@@ -1,0 +1,218 @@
+"""Write a validated Batch into a practice's registry with idempotent upserts (match on practice + MRN for
+patients; patient + source id for encounters and coverage; patient + system|code|onset for conditions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
+
+from django.db import transaction
+
+from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem
+from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition, condition_key
+
+CHUNK = 2000
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def resolve_patients(batch: Batch, practice_id: int, file_label: str) -> dict[str, int] | list[Problem]:
+    """Map every patient reference in the batch to an existing or to-be-created patient; problems if unknown.
+
+    References are FHIR ids (or MRNs for CSV). Patients of this batch resolve after they are written, so
+    this returns the set of references that must be found in the registry already.
+    """
+    own = {p.source_id for p in batch.patients} | {p.mrn for p in batch.patients}
+    refs = {r.patient_ref for r in (*batch.conditions, *batch.encounters, *batch.coverages)}
+    outside = refs - own
+    known: dict[str, int] = {}
+    if outside:
+        for pid, source, mrn in (
+            Patient.objects.filter(practice_id=practice_id)
+            .filter(source_identifier__in=outside)
+            .values_list("id", "source_identifier", "mrn")
+        ):
+            known[source] = pid
+        for pid, mrn in Patient.objects.filter(practice_id=practice_id, mrn__in=outside - set(known)).values_list(
+            "id", "mrn"
+        ):
+            known[mrn] = pid
+    missing = sorted(outside - set(known))
+    if missing:
+        return [
+            Problem(
+                file_label,
+                "",
+                "subject",
+                f"references patient {ref!r}, which is neither in this input nor in the practice's registry",
+            )
+            for ref in missing[:50]
+        ]
+    return known
+
+
+def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, int]:
+    objs = [
+        Patient(
+            practice_id=practice_id,
+            mrn=r.mrn,
+            source_identifier=r.source_id,
+            given_name=r.given_name,
+            family_name=r.family_name,
+            birth_date=r.birth_date,
+            sex=r.sex,
+            deceased_on=r.deceased_on,
+            phone=r.phone,
+            preferred_language=r.language,
+            medicare_coverage=r.payer,
+        )
+        for r in recs
+    ]
+    update = [
+        "source_identifier",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex",
+        "deceased_on",
+        "phone",
+        "preferred_language",
+        "updated_at",
+    ]
+    if any(r.payer for r in recs):
+        update.append("medicare_coverage")
+    Patient.objects.bulk_create(objs, update_conflicts=True, unique_fields=["practice", "mrn"], update_fields=update)
+    ids = {}
+    for pid, mrn, source in Patient.objects.filter(practice_id=practice_id, mrn__in=[r.mrn for r in recs]).values_list(
+        "id", "mrn", "source_identifier"
+    ):
+        ids[mrn] = pid
+        ids[source] = pid
+    return ids
+
+
+def _write_conditions(practice_id: int, recs: Sequence[ConditionRec], ids: dict[str, int]) -> None:
+    seen: set[tuple[int, str]] = set()
+    objs = []
+    for r in recs:
+        pid = ids[r.patient_ref]
+        key = condition_key(r.system, r.code, r.onset)
+        if (pid, key) in seen:
+            continue
+        seen.add((pid, key))
+        objs.append(
+            PatientCondition(
+                practice_id=practice_id,
+                patient_id=pid,
+                system=r.system,
+                code=r.code,
+                display=r.display[:300],
+                onset=r.onset,
+                abated=r.abated,
+                key=key,
+            )
+        )
+    PatientCondition.objects.bulk_create(
+        objs, update_conflicts=True, unique_fields=["patient", "key"], update_fields=["display", "abated"]
+    )
+
+
+def _write_encounters(practice_id: int, recs: Sequence[EncounterRec], ids: dict[str, int]) -> None:
+    objs = {}
+    for r in recs:
+        pid = ids[r.patient_ref]
+        objs[(pid, r.source_id)] = Encounter(
+            practice_id=practice_id,
+            patient_id=pid,
+            source_id=r.source_id,
+            start=r.start,
+            end=r.end,
+            setting=r.setting,
+            visit_kind=r.visit_kind,
+            code=r.code,
+            display=r.display[:300],
+            practitioner_npi=r.practitioner_npi[:10],
+        )
+    Encounter.objects.bulk_create(
+        list(objs.values()),
+        update_conflicts=True,
+        unique_fields=["patient", "source_id"],
+        update_fields=["start", "end", "setting", "visit_kind", "code", "display", "practitioner_npi"],
+    )
+
+
+def _write_coverages(practice_id: int, recs: Sequence[CoverageRec], ids: dict[str, int]) -> None:
+    objs = {}
+    for r in recs:
+        pid = ids[r.patient_ref]
+        objs[(pid, r.source_id)] = CoverageRecord(
+            practice_id=practice_id, patient_id=pid, source_id=r.source_id, payer=r.payer, start=r.start, end=r.end
+        )
+    CoverageRecord.objects.bulk_create(
+        list(objs.values()),
+        update_conflicts=True,
+        unique_fields=["patient", "source_id"],
+        update_fields=["payer", "start", "end"],
+    )
+    latest: dict[int, CoverageRec] = {}
+    for r in sorted(recs, key=lambda c: c.start or dt.date.min):
+        latest[ids[r.patient_ref]] = r
+    by_payer: dict[str, list[int]] = {}
+    for pid, r in latest.items():
+        by_payer.setdefault(r.payer, []).append(pid)
+    for payer, pids in by_payer.items():
+        for chunk in _chunks(pids, 900):
+            Patient.objects.filter(id__in=chunk).update(medicare_coverage=payer)
+
+
+def write_batch(
+    batch: Batch,
+    practice_id: int,
+    *,
+    start_at: int = 0,
+    on_chunk: Callable[[int], None] | None = None,
+) -> None:
+    """Upsert the batch, CHUNK records per transaction; `on_chunk(done)` records the checkpoint inside the
+    same transaction. Records before `start_at` were written by an earlier attempt. Callers wanting all or
+    nothing wrap the call in one transaction."""
+    steps: list[tuple[str, Sequence]] = [
+        ("patients", batch.patients),
+        ("coverages", batch.coverages),
+        ("encounters", batch.encounters),
+        ("conditions", batch.conditions),
+    ]
+    known = resolve_patients(batch, practice_id, "")
+    ids: dict[str, int] = dict(known) if isinstance(known, dict) else {}
+    if batch.patients:
+        # ids of this batch's patients that earlier chunks (or an earlier attempt) already wrote
+        for pid, mrn, source in Patient.objects.filter(
+            practice_id=practice_id, mrn__in=[p.mrn for p in batch.patients]
+        ).values_list("id", "mrn", "source_identifier"):
+            ids[mrn] = pid
+            ids[source] = pid
+    offset = 0
+    for kind, items in steps:
+        for chunk in _chunks(items, CHUNK):
+            end = offset + len(chunk)
+            if end <= start_at:
+                offset = end
+                continue
+            skip = max(0, start_at - offset)
+            part = chunk[skip:]
+            with transaction.atomic():
+                if kind == "patients":
+                    ids.update(_write_patients(practice_id, part))
+                elif kind == "coverages":
+                    _write_coverages(practice_id, part, ids)
+                elif kind == "encounters":
+                    _write_encounters(practice_id, part, ids)
+                else:
+                    _write_conditions(practice_id, part, ids)
+                if on_chunk is not None:
+                    on_chunk(end)
+            offset = end

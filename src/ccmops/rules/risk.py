@@ -1,0 +1,63 @@
+"""Risk ranking for outreach: a CMS-HCC risk score (V28, via the maintained `hccinfhir` library) plus recent
+acute utilization and condition burden. Pure; every component is returned so a person can see why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+MODEL = "CMS-HCC Model V28"
+ED_WEIGHT, ADMIT_WEIGHT, CONDITION_WEIGHT = 0.25, 0.5, 0.05
+
+
+@dataclass(frozen=True)
+class Risk:
+    score: float
+    raf: float
+    hccs: tuple[tuple[str, str, float], ...]  # (hcc, label, coefficient)
+    ed_visits_12m: int
+    admissions_12m: int
+    chronic_count: int
+
+    def as_dict(self) -> dict:
+        return {
+            "score": round(self.score, 3),
+            "raf": round(self.raf, 3),
+            "model": MODEL,
+            "hccs": [{"hcc": h, "label": label, "coefficient": c} for h, label, c in self.hccs],
+            "ed_visits_12m": self.ed_visits_12m,
+            "admissions_12m": self.admissions_12m,
+            "chronic_count": self.chronic_count,
+            "formula": f"raf + {ED_WEIGHT}×ED visits (≤4) + {ADMIT_WEIGHT}×admissions (≤3) + {CONDITION_WEIGHT}×conditions",
+        }
+
+
+@lru_cache(maxsize=200_000)
+def _raf(codes: tuple[str, ...], age: int, sex: str, dual: bool) -> tuple[float, tuple[tuple[str, str, float], ...]]:
+    from hccinfhir import calculate_raf  # imported lazily: it loads its coefficient tables on first use
+
+    result = calculate_raf(
+        diagnosis_codes=list(codes), model_name=MODEL, age=age, sex=sex, dual_elgbl_cd="02" if dual else "00"
+    )
+    hccs = tuple((d.hcc, d.label, float(d.coefficient)) for d in result.hcc_details)
+    return float(result.risk_score), hccs
+
+
+def risk(
+    *,
+    icd10_codes: list[str],
+    birth_date: dt.date,
+    sex: str,
+    dual: bool,
+    ed_visits_12m: int,
+    admissions_12m: int,
+    chronic_count: int,
+    on: dt.date,
+) -> Risk:
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    codes = tuple(sorted({c.replace(".", "").upper() for c in icd10_codes}))
+    raf, hccs = _raf(codes, max(0, min(age, 110)), "M" if sex.lower().startswith("m") else "F", dual)
+    score = raf + ED_WEIGHT * min(ed_visits_12m, 4) + ADMIT_WEIGHT * min(admissions_12m, 3)
+    score += CONDITION_WEIGHT * chronic_count
+    return Risk(score, raf, hccs, ed_visits_12m, admissions_12m, chronic_count)
