@@ -25,3 +25,6 @@ else:
 
 # Hashing with argon2 costs ~50 ms per login; the suite logs in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Imports run inline so a test sees their result in its own transaction.
+CCMOPS_BACKGROUND_IMPORTS = False

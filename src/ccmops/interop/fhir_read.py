@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from multiprocessing import get_context
 from pathlib import Path
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -34,6 +37,14 @@ SETTINGS = {
 # SNOMED encounter types that are annual wellness visits or welcome-to-Medicare visits
 AWV_TYPES = {"410620009", "444971000124105", "456201000124103"}
 _MODELS: dict[str, type] = {}
+REQUIRED_WHY = {
+    ("Condition", "subject"): "the patient this condition belongs to",
+    ("Encounter", "subject"): "the patient of this encounter",
+    ("Encounter", "status"): "the encounter's status",
+    ("Encounter", "class"): "the encounter class (AMB, EMER, IMP …)",
+    ("Coverage", "beneficiary"): "the patient covered",
+    ("Coverage", "status"): "the coverage status",
+}
 
 
 def _model(resource_type: str):
@@ -97,7 +108,10 @@ class FhirReader:
         except ValidationError as exc:
             for e in exc.errors()[:10]:
                 field = ".".join(str(p) for p in e["loc"]) or kind
-                msg = e["msg"].removeprefix("Value error, ")
+                if e["type"] == "missing":
+                    msg = "required: " + REQUIRED_WHY.get((kind, field), "the FHIR specification requires it")
+                else:
+                    msg = e["msg"].removeprefix("Value error, ")
                 self.problem(label, field, msg)
             return
         getattr(self, f"_{kind.lower()}")(resource, label)
@@ -219,7 +233,8 @@ class FhirReader:
             if ref and "us-npi|" in ref:
                 npi = ref.split("us-npi|", 1)[1]
             elif ref:
-                npi = self._practitioner_npi.get(_ref_id(ref), "")
+                # resolved now if the Practitioner was read already, else when all files are merged
+                npi = self._practitioner_npi.get(_ref_id(ref), f"ref:{_ref_id(ref)}")
             if npi:
                 break
         return EncounterRec(
@@ -273,7 +288,27 @@ class FhirReader:
     def finish(self) -> Batch:
         self.batch.encounters.extend(self._finish_encounter(r) for _, r in self._raw_encounters)
         self._raw_encounters.clear()
+        self.batch.encounters = [
+            replace(e, practitioner_npi=self._practitioner_npi.get(e.practitioner_npi[4:], ""))
+            if e.practitioner_npi.startswith("ref:")
+            else e
+            for e in self.batch.encounters
+        ]
         return self.batch
+
+    def merge(self, part: Batch, practitioners: dict[str, str]) -> None:
+        """Fold in what a worker process read from a slice of a file."""
+        b = self.batch
+        b.patients += part.patients
+        b.conditions += part.conditions
+        b.encounters += part.encounters
+        b.coverages += part.coverages
+        b.problems += part.problems
+        b.warnings += part.warnings
+        b.resources_read += part.resources_read
+        for kind, n in part.skipped.items():
+            b.skipped[kind] = b.skipped.get(kind, 0) + n
+        self._practitioner_npi.update(practitioners)
 
 
 def read_bundle_text(text: str, file_label: str) -> Batch:
@@ -306,12 +341,14 @@ def read_bundle_text(text: str, file_label: str) -> Batch:
     return reader.finish()
 
 
-def read_ndjson_lines(lines: Iterable[str], file_label: str, reader: FhirReader | None = None) -> FhirReader:
+def read_ndjson_lines(
+    lines: Iterable[str], file_label: str, reader: FhirReader | None = None, first_line: int = 1
+) -> FhirReader:
     """Bulk Data NDJSON: one resource per line; blank lines are ignored."""
     reader = reader or FhirReader(file_label)
     previous = reader.file
     reader.file = file_label
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
@@ -322,6 +359,36 @@ def read_ndjson_lines(lines: Iterable[str], file_label: str, reader: FhirReader 
         reader.add(raw, f"line {lineno}")
     reader.file = previous
     return reader
+
+
+def _read_slice(args: tuple[str, int, list[str]]) -> tuple[Batch, dict[str, str]]:
+    """Worker process: validate a slice of an NDJSON file (encounters keep unresolved practitioner refs)."""
+    file_label, first_line, lines = args
+    reader = read_ndjson_lines(lines, file_label, first_line=first_line)
+    reader.batch.encounters.extend(reader._finish_encounter(r) for _, r in reader._raw_encounters)
+    return reader.batch, reader._practitioner_npi
+
+
+PARALLEL_MIN_LINES = 20_000
+SLICE = 10_000
+
+
+def read_bulk(files: list[Path], label: str, *, named_by_file: bool, workers: int) -> Batch:
+    """Read a Bulk export; big files are validated by `workers` processes in slices, problems keep their lines."""
+    reader = FhirReader(label)
+    if not files:
+        reader.problem("", "", "no .ndjson files found")
+    for f in files:
+        name = f.name if named_by_file else label
+        lines = list(iter_lines(f))
+        if workers > 1 and len(lines) >= PARALLEL_MIN_LINES:
+            slices = [(name, start + 1, lines[start : start + SLICE]) for start in range(0, len(lines), SLICE)]
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                for part, practitioners in pool.map(_read_slice, slices):
+                    reader.merge(part, practitioners)
+        else:
+            read_ndjson_lines(lines, name, reader)
+    return reader.finish()
 
 
 BULK_ORDER = ("Practitioner", "Patient", "Coverage", "ExplanationOfBenefit", "Encounter", "Condition")

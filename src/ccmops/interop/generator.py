@@ -114,7 +114,7 @@ def generate_population(
 ) -> GeneratedCounts:
     """Write Patient.ndjson, Coverage.ndjson, Encounter.ndjson and Condition.ndjson into `out`."""
     out.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not security
     n_cond = n_enc = n_cov = 0
     with (
         (out / "Patient.ndjson").open("w") as fp,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
 from ccmops.interop.csv_read import read_csv_text
-from ccmops.interop.fhir_read import FhirReader, bulk_files, iter_lines, read_bundle_text, read_ndjson_lines
+from ccmops.interop.fhir_read import bulk_files, read_bulk, read_bundle_text
 from ccmops.interop.models import ImportRun
 from ccmops.interop.records import Batch, Problem
 from ccmops.interop.writer import resolve_patients, write_batch
@@ -63,13 +64,12 @@ def read_source(source: Source) -> Batch:
     if source.kind == "csv":
         return read_csv_text(source.path.read_text(encoding="utf-8-sig"), source.label)
     if source.kind == "bulk":
-        files = bulk_files(source.path)
-        reader = FhirReader(source.label)
-        if not files:
-            reader.problem("", "", "no .ndjson files found")
-        for f in files:
-            read_ndjson_lines(iter_lines(f), f.name if source.path.is_dir() else source.label, reader)
-        return reader.finish()
+        return read_bulk(
+            bulk_files(source.path),
+            source.label,
+            named_by_file=source.path.is_dir(),
+            workers=min(4, os.cpu_count() or 1),
+        )
     raise InvalidInput(f"kind: expected fhir, bulk or csv, got {source.kind!r}")
 
 

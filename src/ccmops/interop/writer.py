@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
 from django.db import transaction
+from django.utils import timezone
 
 from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem
+from ccmops.interop.upsert import upsert
 from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition, condition_key
 
 CHUNK = 2000
@@ -32,10 +34,10 @@ def resolve_patients(batch: Batch, practice_id: int, file_label: str) -> dict[st
     outside = refs - own
     known: dict[str, int] = {}
     if outside:
-        for pid, source, mrn in (
+        for pid, source in (
             Patient.objects.filter(practice_id=practice_id)
             .filter(source_identifier__in=outside)
-            .values_list("id", "source_identifier", "mrn")
+            .values_list("id", "source_identifier")
         ):
             known[source] = pid
         for pid, mrn in Patient.objects.filter(practice_id=practice_id, mrn__in=outside - set(known)).values_list(
@@ -57,21 +59,21 @@ def resolve_patients(batch: Batch, practice_id: int, file_label: str) -> dict[st
 
 
 def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, int]:
-    objs = [
-        Patient(
-            practice_id=practice_id,
-            mrn=r.mrn,
-            source_identifier=r.source_id,
-            given_name=r.given_name,
-            family_name=r.family_name,
-            birth_date=r.birth_date,
-            sex=r.sex,
-            deceased_on=r.deceased_on,
-            phone=r.phone,
-            preferred_language=r.language,
-            medicare_coverage=r.payer,
-        )
-        for r in recs
+    now = timezone.now()
+    columns = [
+        "practice",
+        "mrn",
+        "source_identifier",
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex",
+        "deceased_on",
+        "phone",
+        "preferred_language",
+        "medicare_coverage",
+        "created_at",
+        "updated_at",
     ]
     update = [
         "source_identifier",
@@ -86,7 +88,25 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
     ]
     if any(r.payer for r in recs):
         update.append("medicare_coverage")
-    Patient.objects.bulk_create(objs, update_conflicts=True, unique_fields=["practice", "mrn"], update_fields=update)
+    rows = [
+        (
+            practice_id,
+            r.mrn,
+            r.source_id,
+            r.given_name,
+            r.family_name,
+            r.birth_date,
+            r.sex,
+            r.deceased_on,
+            r.phone,
+            r.language,
+            r.payer,
+            now,
+            now,
+        )
+        for r in recs
+    ]
+    upsert(Patient, columns, rows, conflict=["practice", "mrn"], update=update)
     ids = {}
     for pid, mrn, source in Patient.objects.filter(practice_id=practice_id, mrn__in=[r.mrn for r in recs]).values_list(
         "id", "mrn", "source_identifier"
@@ -97,67 +117,67 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
 
 
 def _write_conditions(practice_id: int, recs: Sequence[ConditionRec], ids: dict[str, int]) -> None:
-    seen: set[tuple[int, str]] = set()
-    objs = []
+    rows = {}
     for r in recs:
         pid = ids[r.patient_ref]
         key = condition_key(r.system, r.code, r.onset)
-        if (pid, key) in seen:
-            continue
-        seen.add((pid, key))
-        objs.append(
-            PatientCondition(
-                practice_id=practice_id,
-                patient_id=pid,
-                system=r.system,
-                code=r.code,
-                display=r.display[:300],
-                onset=r.onset,
-                abated=r.abated,
-                key=key,
-            )
-        )
-    PatientCondition.objects.bulk_create(
-        objs, update_conflicts=True, unique_fields=["patient", "key"], update_fields=["display", "abated"]
+        rows[(pid, key)] = (practice_id, pid, r.system, r.code, r.display[:300], r.onset, r.abated, key)
+    upsert(
+        PatientCondition,
+        ["practice", "patient", "system", "code", "display", "onset", "abated", "key"],
+        list(rows.values()),
+        conflict=["patient", "key"],
+        update=["display", "abated"],
     )
 
 
 def _write_encounters(practice_id: int, recs: Sequence[EncounterRec], ids: dict[str, int]) -> None:
-    objs = {}
+    rows = {}
     for r in recs:
         pid = ids[r.patient_ref]
-        objs[(pid, r.source_id)] = Encounter(
-            practice_id=practice_id,
-            patient_id=pid,
-            source_id=r.source_id,
-            start=r.start,
-            end=r.end,
-            setting=r.setting,
-            visit_kind=r.visit_kind,
-            code=r.code,
-            display=r.display[:300],
-            practitioner_npi=r.practitioner_npi[:10],
+        rows[(pid, r.source_id)] = (
+            practice_id,
+            pid,
+            r.source_id,
+            r.start,
+            r.end,
+            r.setting,
+            r.visit_kind,
+            r.code,
+            r.display[:300],
+            r.practitioner_npi[:10],
         )
-    Encounter.objects.bulk_create(
-        list(objs.values()),
-        update_conflicts=True,
-        unique_fields=["patient", "source_id"],
-        update_fields=["start", "end", "setting", "visit_kind", "code", "display", "practitioner_npi"],
+    upsert(
+        Encounter,
+        [
+            "practice",
+            "patient",
+            "source_id",
+            "start",
+            "end",
+            "setting",
+            "visit_kind",
+            "code",
+            "display",
+            "practitioner_npi",
+        ],
+        list(rows.values()),
+        conflict=["patient", "source_id"],
+        update=["start", "end", "setting", "visit_kind", "code", "display", "practitioner_npi"],
     )
 
 
 def _write_coverages(practice_id: int, recs: Sequence[CoverageRec], ids: dict[str, int]) -> None:
-    objs = {}
+    rows = {}
     for r in recs:
         pid = ids[r.patient_ref]
-        objs[(pid, r.source_id)] = CoverageRecord(
-            practice_id=practice_id, patient_id=pid, source_id=r.source_id, payer=r.payer, start=r.start, end=r.end
-        )
-    CoverageRecord.objects.bulk_create(
-        list(objs.values()),
-        update_conflicts=True,
-        unique_fields=["patient", "source_id"],
-        update_fields=["payer", "start", "end"],
+        rows[(pid, r.source_id)] = (practice_id, pid, r.source_id, r.payer, r.start, r.end)
+    upsert(
+        CoverageRecord,
+        ["practice", "patient", "source_id", "payer", "start", "end"],
+        list(rows.values()),
+        conflict=["patient", "source_id"],
+        update=["payer", "start", "end"],
     )
     latest: dict[int, CoverageRec] = {}
     for r in sorted(recs, key=lambda c: c.start or dt.date.min):

@@ -75,12 +75,12 @@ class PatientCondition(models.Model):
         indexes = [models.Index(fields=["practice"])]
         constraints = [models.UniqueConstraint(fields=["patient", "key"], name="uniq_patient_condition")]
 
+    def __str__(self) -> str:
+        return f"{self.code} {self.display}"
+
     def save(self, *args, **kwargs):
         self.key = condition_key(self.system, self.code, self.onset)
         super().save(*args, **kwargs)
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.display}"
 
     @property
     def active(self) -> bool:

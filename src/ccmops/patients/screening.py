@@ -16,6 +16,7 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
+from ccmops.interop.upsert import upsert
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult
 from ccmops.rules.calendar import months_before
@@ -25,6 +26,30 @@ from ccmops.rules.risk import risk
 
 PROGRAMS = ("ccm", "pcm", "apcm")
 CHUNK = 5000
+COLUMNS = [
+    "practice",
+    "patient",
+    "ccm",
+    "pcm",
+    "apcm",
+    "reasons",
+    "conditions",
+    "chronic_count",
+    "initiating_visit_needed",
+    "last_visit",
+    "risk_score",
+    "risk",
+    "screened_on",
+]
+
+
+@lru_cache(maxsize=4096)
+def _reason_dict(code: str, message: str, rules: tuple[str, ...]) -> dict:
+    return {"code": code, "message": message, "rules": list(rules)}
+
+
+def _reason(x) -> dict:
+    return _reason_dict(x.code, x.message, x.rules)
 
 
 @dataclass(frozen=True)
@@ -104,45 +129,24 @@ def screen_practice(
                 on=on,
             )
             results.append(
-                ScreeningResult(
-                    practice_id=practice.id,
-                    patient_id=pid,
-                    ccm=screens["ccm"].status,
-                    pcm=screens["pcm"].status,
-                    apcm=screens["apcm"].status,
-                    reasons={
-                        p: [{"code": x.code, "message": x.message, "rules": list(x.rules)} for x in s.reasons]
-                        for p, s in screens.items()
-                    },
-                    conditions=list(screens["ccm"].qualifying),
-                    chronic_count=len(classification.chronic),
-                    initiating_visit_needed=screens["ccm"].initiating_visit_needed,
-                    last_visit=last_date,
-                    risk_score=round(r.score, 4),
-                    risk=r.as_dict(),
-                    screened_on=on,
+                (
+                    practice.id,
+                    pid,
+                    screens["ccm"].status,
+                    screens["pcm"].status,
+                    screens["apcm"].status,
+                    {p: [_reason(x) for x in s.reasons] for p, s in screens.items()},
+                    list(screens["ccm"].qualifying),
+                    len(classification.chronic),
+                    screens["ccm"].initiating_visit_needed,
+                    last_date,
+                    round(r.score, 4),
+                    r.as_dict(),
+                    on,
                 )
             )
         with transaction.atomic():
-            ScreeningResult.objects.bulk_create(
-                results,
-                update_conflicts=True,
-                unique_fields=["patient"],
-                update_fields=[
-                    "ccm",
-                    "pcm",
-                    "apcm",
-                    "reasons",
-                    "conditions",
-                    "chronic_count",
-                    "initiating_visit_needed",
-                    "last_visit",
-                    "risk_score",
-                    "risk",
-                    "screened_on",
-                ],
-                batch_size=1000,
-            )
+            upsert(ScreeningResult, COLUMNS, results, conflict=["patient"], update=COLUMNS[2:])
         done += len(ids)
         if progress:
             progress(done, len(ids_all))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 DATA = resources.files("ccmops.rules") / "data" / "conditions"
@@ -123,7 +123,7 @@ class Classification:
     unclassified: tuple[str, ...]  # "system:code" for codes no table knows
     invalid: tuple[str, ...]  # ICD-10-CM codes not in the code set
 
-    @property
+    @cached_property
     def chronic(self) -> frozenset[str]:
         """Distinct qualifying chronic conditions (synonyms across the lists merged)."""
         return frozenset(canonical(c) for code in self.codes for c in code.conditions if c not in NOT_QUALIFYING)

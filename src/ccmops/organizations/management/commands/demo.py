@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand
 from ccmops.access.policy import Role
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
+from ccmops.organizations.models import Organization
+from ccmops.patients.screening import screen_practice
 
 
 class Command(BaseCommand):
@@ -23,6 +25,9 @@ class Command(BaseCommand):
         settings.CCMOPS_DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", verbosity=0, interactive=False)
         seed_demo()
+        for spec in world.ORGANIZATIONS:
+            if spec.kind.value == "practice":
+                screen_practice(practice=Organization.objects.get(slug=spec.slug))
         orgs = {o.slug: o.name for o in world.ORGANIZATIONS}
         self.stdout.write(
             self.style.SUCCESS("\nccmops demo is ready. Demo logins (password for all: %s):\n") % world.DEMO_PASSWORD

@@ -1,0 +1,59 @@
+"""Import pages: upload, progress, reports, and the CSV template."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from ccmops.access.operating_model import Function
+from ccmops.access.scope import request_scope
+from ccmops.errors import InvalidInput, NotFound
+from ccmops.interop.csv_read import TEMPLATE
+from ccmops.interop.models import ImportRun
+from ccmops.interop.runner import save_upload, start_import
+
+
+def _practice_for_identification(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, Function.IDENTIFICATION)
+    return practice
+
+
+@login_required
+def imports(request, practice_id: int):
+    practice = _practice_for_identification(request, practice_id)
+    error = None
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        upload = request.FILES.get("file")
+        try:
+            if kind not in ("fhir", "bulk", "csv"):
+                raise InvalidInput("kind: choose FHIR Bundle, Bulk FHIR or CSV")
+            if upload is None:
+                raise InvalidInput("file: choose a file to import")
+            path = save_upload(practice, kind, upload)
+            run = start_import(practice=practice, kind=kind, path=path, label=upload.name, by=request.user)
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect("import_detail", practice_id=practice.id, run_id=run.id)
+    runs = ImportRun.objects.filter(practice=practice).select_related("created_by")[:50]
+    return render(request, "interop/imports.html", {"practice": practice, "runs": runs, "error": error})
+
+
+@login_required
+def import_detail(request, practice_id: int, run_id: int):
+    practice = _practice_for_identification(request, practice_id)
+    run = ImportRun.objects.filter(practice=practice, id=run_id).first()
+    if run is None:
+        raise NotFound(f"No import {run_id} for this practice.")
+    template = "interop/_run_status.html" if request.htmx else "interop/import_detail.html"
+    return render(request, template, {"practice": practice, "run": run})
+
+
+def csv_template(request):
+    response = HttpResponse(TEMPLATE, content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="ccmops-patients-template.csv"'
+    return response

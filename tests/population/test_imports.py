@@ -1,0 +1,242 @@
+"""Imports are validated whole, rejected whole with every problem named, idempotent and resumable."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ccmops.interop import services as import_services
+from ccmops.interop import writer
+from ccmops.interop.csv_read import TEMPLATE
+from ccmops.interop.generator import generate_population
+from ccmops.interop.models import ImportRun
+from ccmops.interop.services import ImportRejected, Source, import_source
+from ccmops.organizations.models import Organization
+from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition
+
+SYNTHEA = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea" / "fhir-r4"
+DEMO_BUNDLES = Path(__file__).resolve().parents[2] / "src" / "ccmops" / "demo" / "data" / "synthea"
+TABLES = (Patient, PatientCondition, Encounter, CoverageRecord)
+
+
+@pytest.fixture
+def practice(db):
+    return Organization.objects.create(
+        slug="lakeside", kind="practice", name="Lakeside Clinic", time_zone="America/Chicago"
+    )
+
+
+def snapshot():
+    return {m.__name__: m.objects.count() for m in TABLES}
+
+
+def bundle(*resources, type_="collection") -> str:
+    return json.dumps({"resourceType": "Bundle", "type": type_, "entry": [{"resource": r} for r in resources]})
+
+
+PATIENT = {
+    "resourceType": "Patient",
+    "id": "p1",
+    "birthDate": "1950-02-03",
+    "gender": "female",
+    "name": [{"use": "official", "family": "Okafor", "given": ["Ada"]}],
+    "identifier": [
+        {
+            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+            "value": "MRN-77",
+        }
+    ],
+}
+
+
+def condition(cid, code="I10", system="http://hl7.org/fhir/sid/icd-10-cm", subject="Patient/p1"):
+    c = {"resourceType": "Condition", "id": cid, "code": {"coding": [{"system": system, "code": code}]}}
+    if subject:
+        c["subject"] = {"reference": subject}
+    return c
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_bad_json_imports_nothing_and_names_line_and_column(practice, tmp_path):
+    path = write(tmp_path, "broken.json", '{"resourceType": "Bundle",\n  "entry": [ }')
+    before = snapshot()
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert snapshot() == before
+    assert "broken.json, line 2, column" in info.value.run.problems[0]
+    assert "not valid JSON" in info.value.run.problems[0]
+    assert info.value.run.status == "rejected"
+
+
+def test_condition_without_subject_rejects_the_whole_file(practice, tmp_path):
+    path = write(tmp_path, "b.json", bundle(PATIENT, condition("c1"), condition("c2", subject=None)))
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert Patient.objects.count() == 0
+    assert info.value.run.problems == [
+        "b.json, entry[2] Condition/c2: subject: required: the patient this condition belongs to"
+    ]
+
+
+def test_unknown_code_system_is_named(practice, tmp_path):
+    path = write(tmp_path, "b.json", bundle(PATIENT, condition("c1", system="http://loinc.org", code="1234-5")))
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert "unknown code system http://loinc.org" in info.value.run.problems[0]
+    assert "code.coding.system" in info.value.run.problems[0]
+    assert snapshot() == dict.fromkeys(snapshot(), 0)
+
+
+def test_fhir_validation_errors_name_the_field(practice, tmp_path):
+    bad = {**PATIENT, "birthDate": "1950-13-45"}
+    path = write(tmp_path, "b.json", bundle(bad))
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert "entry[0] Patient/p1: birthDate:" in info.value.run.problems[0]
+
+
+def test_reference_to_an_unknown_patient_is_refused(practice, tmp_path):
+    path = write(tmp_path, "b.json", bundle(condition("c1", subject="Patient/nobody")))
+    with pytest.raises(ImportRejected, match="references patient 'nobody'"):
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+
+
+def test_every_problem_is_reported_not_just_the_first(practice, tmp_path):
+    path = write(tmp_path, "b.json", bundle(PATIENT, condition("a", subject=None), condition("b", system="urn:x")))
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert len(info.value.run.problems) == 2
+
+
+def test_csv_missing_column_imports_nothing(practice, tmp_path):
+    header, *rows = TEMPLATE.splitlines()
+    broken = header.replace(",payer", "") + "\n" + "\n".join(r.replace(",medicare", "", 1) for r in rows)
+    path = write(tmp_path, "export.csv", broken)
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("csv", path, path.name))
+    assert info.value.run.problems == [
+        "export.csv, line 1 (header): payer: missing column(s); the header must name all of: "
+        + ", ".join(header.split(","))
+    ]
+    assert Patient.objects.count() == 0
+
+
+def test_csv_row_problems_name_line_and_field(practice, tmp_path):
+    text = TEMPLATE + "diagnosis,MRN-1001,,,,,,,,icd9,250.00,,,,,,\nvisit,MRN-1001,,,,,,,,,,,,,2026-02-30,em,\n"
+    path = write(tmp_path, "export.csv", text)
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("csv", path, path.name))
+    assert info.value.run.problems == [
+        "export.csv, line 6: code_system: unknown code system 'icd9'; expected icd10cm or snomed",
+        "export.csv, line 7: visit_date: expected a date YYYY-MM-DD, got '2026-02-30'",
+    ]
+
+
+def test_csv_template_imports(practice, tmp_path):
+    path = write(tmp_path, "template.csv", TEMPLATE)
+    run = import_source(practice=practice, source=Source("csv", path, path.name))
+    assert run.status == "succeeded"
+    p = Patient.objects.get(mrn="MRN-1001")
+    assert (p.family_name, p.medicare_coverage, p.conditions.count(), p.encounters.get().visit_kind) == (
+        "Moen",
+        "medicare",
+        2,
+        "em",
+    )
+
+
+def test_reimport_updates_and_never_duplicates(practice, tmp_path):
+    path = write(tmp_path, "b.json", bundle(PATIENT, condition("c1"), condition("c2", code="E11.9")))
+    import_source(practice=practice, source=Source("fhir", path, path.name))
+    first = snapshot()
+    renamed = {**PATIENT, "name": [{"use": "official", "family": "Okafor-Smith", "given": ["Ada"]}]}
+    path.write_text(bundle(renamed, condition("c1"), condition("c2", code="E11.9")))
+    import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert snapshot() == first
+    assert Patient.objects.get().family_name == "Okafor-Smith"
+
+
+def test_bulk_ndjson_problems_name_file_and_line(practice, tmp_path):
+    out = tmp_path / "export"
+    generate_population(out, patients=5, seed=3)
+    lines = (out / "Condition.ndjson").read_text().splitlines()
+    lines[1] = lines[1].replace('"subject":{"reference":"Patient/gen-3-0"},', "")
+    (out / "Condition.ndjson").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ImportRejected) as info:
+        import_source(practice=practice, source=Source("bulk", out, "export"))
+    assert any(
+        p.startswith("Condition.ndjson, line 2 Condition/") and ": subject: required" in p
+        for p in info.value.run.problems
+    )
+    assert Patient.objects.count() == 0
+
+
+def test_bulk_import_of_a_generated_population(practice, tmp_path):
+    counts = generate_population(tmp_path / "g", patients=40, seed=11)
+    run = import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
+    assert (run.counts["patients"], run.counts["conditions"]) == (counts.patients, counts.conditions)
+    assert Patient.objects.count() == 40
+    assert PatientCondition.objects.count() == counts.conditions
+    assert Encounter.objects.count() == counts.encounters
+    assert run.unclassified_codes and all(c.startswith("icd10cm:") for c in run.unclassified_codes)
+
+
+def test_generator_is_deterministic_by_seed(tmp_path):
+    generate_population(tmp_path / "a", patients=30, seed=5)
+    generate_population(tmp_path / "b", patients=30, seed=5)
+    generate_population(tmp_path / "c", patients=30, seed=6)
+    for name in ("Patient.ndjson", "Condition.ndjson", "Encounter.ndjson", "Coverage.ndjson"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (tmp_path / "a" / "Condition.ndjson").read_bytes() != (tmp_path / "c" / "Condition.ndjson").read_bytes()
+
+
+def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, monkeypatch):
+    """A big import writes in checkpointed chunks; after a crash a re-run continues and the result equals an
+    uninterrupted import (nothing lost, nothing twice)."""
+    generate_population(tmp_path / "g", patients=60, seed=2)
+    monkeypatch.setattr(import_services, "ATOMIC_LIMIT", 10)
+    monkeypatch.setattr(writer, "CHUNK", 25)
+    original = writer._write_encounters
+    calls = {"n": 0}
+
+    def crash_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("power cut")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(writer, "_write_encounters", crash_once)
+    with pytest.raises(KeyboardInterrupt):
+        import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
+    run = ImportRun.objects.get()
+    assert run.status == "writing" and 0 < run.done < run.total
+    partial = snapshot()
+    resumed = import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
+    assert resumed.id == run.id and resumed.status == "succeeded"
+    after = snapshot()
+    assert after != partial
+    other = Organization.objects.create(slug="fresh", kind="practice", name="Fresh")
+    monkeypatch.setattr(writer, "_write_encounters", original)
+    import_source(practice=other, source=Source("bulk", tmp_path / "g", "g"))
+    for model in TABLES:
+        assert model.objects.filter(practice=practice).count() == model.objects.filter(practice=other).count()
+
+
+@pytest.mark.skipif(not SYNTHEA.exists(), reason="../shared is not beside this checkout")
+def test_every_synthea_bundle_imports(practice):
+    for path in sorted(SYNTHEA.glob("*.json")):
+        run = import_source(practice=practice, source=Source("fhir", path, path.name))
+        assert run.status == "succeeded", path.name
+    assert Patient.objects.filter(practice=practice).count() == 42
+
+
+def test_demo_bundles_import_without_shared(practice):
+    for path in sorted(DEMO_BUNDLES.glob("*.json")):
+        import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert Patient.objects.count() == 14
+    assert Patient.objects.exclude(medicare_coverage="").count() == 14
