@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "ccmops.compliance",
     "ccmops.interop",
     "ccmops.enrollment",
+    "ccmops.careplans",
+    "ccmops.worklist",
     "ccmops.web",
 ]
 

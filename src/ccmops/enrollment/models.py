@@ -65,3 +65,121 @@ class EnrollmentEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Enrollment history is append-only.")
         super().save(*args, **kwargs)
+
+
+class OutreachAttempt(models.Model):
+    """One attempt to reach a patient, for enrollment or for monthly care management."""
+
+    CHANNELS = [
+        ("phone", "Phone"),
+        ("sms", "Text message"),
+        ("email", "Email"),
+        ("letter", "Letter"),
+        ("portal", "Patient portal"),
+        ("in_person", "In person"),
+    ]
+    OUTCOMES = [
+        ("reached", "Reached"),
+        ("voicemail", "Left voicemail"),
+        ("no_answer", "No answer"),
+        ("wrong_number", "Wrong number"),
+        ("declined", "Declined"),
+        ("callback", "Asked for a callback"),
+    ]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="outreach_attempts")
+    purpose = models.CharField(max_length=16, choices=[("enrollment", "Enrollment"), ("monthly", "Monthly care")])
+    program = models.CharField(max_length=8, choices=PROGRAMS)
+    at = models.DateTimeField()
+    channel = models.CharField(max_length=16, choices=CHANNELS)
+    outcome = models.CharField(max_length=16, choices=OUTCOMES)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    party = models.ForeignKey("organizations.Organization", null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["practice"]), models.Index(fields=["patient", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.get_channel_display()}: {self.get_outcome_display()}"
+
+
+CONSENT_ELEMENTS = [
+    ("cost_sharing", "Cost sharing applies (Part B deductible and 20% coinsurance)"),
+    ("one_practitioner_per_month", "Only one practitioner can furnish and be paid for this service each month"),
+    ("right_to_stop", "The patient may stop at any time, effective at the end of the calendar month"),
+]
+
+
+class ConsentTextVersion(models.Model):
+    """The consent script shown to the patient; a new wording is a new version."""
+
+    program = models.CharField(max_length=8, choices=[*PROGRAMS, ("bhi", "BHI")])
+    version = models.CharField(max_length=16)
+    text = models.TextField()
+    effective_from = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "version"], name="uniq_consent_text")]
+
+    def __str__(self) -> str:
+        return f"{self.program.upper()} consent text {self.version}"
+
+
+class Consent(models.Model):
+    """A documented consent (R-CONS-1..3). Never changed: revocation and re-consent are new records."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="consents")
+    program = models.CharField(max_length=8, choices=[*PROGRAMS, ("bhi", "BHI")])
+    practitioner = models.ForeignKey("organizations.Practitioner", on_delete=models.PROTECT, related_name="consents")
+    method = models.CharField(
+        max_length=16, choices=[("verbal", "Verbal"), ("written", "Written"), ("electronic", "Electronic")]
+    )
+    documented_at = models.DateTimeField()
+    obtained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    obtained_by_party = models.ForeignKey(
+        "organizations.Organization", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    elements = models.JSONField(help_text="Elements explained to the patient (CONSENT_ELEMENTS keys)")
+    representative_name = models.CharField(max_length=200, blank=True)
+    representative_relationship = models.CharField(max_length=100, blank=True)
+    text_version = models.ForeignKey(ConsentTextVersion, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["documented_at", "id"]
+        indexes = [models.Index(fields=["practice"]), models.Index(fields=["patient", "program"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_program_display()} consent {self.documented_at:%Y-%m-%d} ({self.get_method_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A consent record is never changed; record a revocation or a new consent.")
+        super().save(*args, **kwargs)
+
+
+class ConsentRevocation(models.Model):
+    """The patient stopped; effective at the end of the calendar month it was made in (R-CONS-2)."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    consent = models.OneToOneField(Consent, on_delete=models.PROTECT, related_name="revocation")
+    revoked_at = models.DateTimeField()
+    effective_at = models.DateTimeField(help_text="end of the practice-local month of revoked_at")
+    reason = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice"])]
+
+    def __str__(self) -> str:
+        return f"revoked {self.revoked_at:%Y-%m-%d}, effective {self.effective_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A revocation is never changed.")
+        super().save(*args, **kwargs)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.enrollment.models import Enrollment, EnrollmentEvent
+from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.errors import Conflict, InvalidInput
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -85,3 +87,89 @@ def start_outreach(*, patient, program: str, by, party_id: int | None = None) ->
         party_id=party_id,
         reason="Enrollment outreach started from the candidates list",
     )
+
+
+FAILED_OUTCOMES = frozenset({"no_answer", "voicemail", "wrong_number"})
+UNREACHABLE_AFTER = 5  # consecutive failed enrollment attempts (a common industry default)
+
+
+@transaction.atomic
+def log_outreach_attempt(
+    *,
+    patient,
+    program: str,
+    purpose: str,
+    channel: str,
+    outcome: str,
+    by,
+    party_id: int | None = None,
+    note: str = "",
+    at=None,
+) -> OutreachAttempt:
+    """Record an attempt to reach the patient; for enrollment it moves the funnel (first attempt → outreach,
+    declined → declined, five failed attempts in a row → unable to reach)."""
+    if channel not in dict(OutreachAttempt.CHANNELS):
+        raise InvalidInput(f"channel: expected one of {', '.join(dict(OutreachAttempt.CHANNELS))}")
+    if outcome not in dict(OutreachAttempt.OUTCOMES):
+        raise InvalidInput(f"outcome: expected one of {', '.join(dict(OutreachAttempt.OUTCOMES))}")
+    at = at or timezone.now()
+    if at > timezone.now() + dt.timedelta(minutes=5):
+        raise InvalidInput("at: an attempt cannot be in the future")
+    attempt = OutreachAttempt.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        purpose=purpose,
+        program=program,
+        at=at,
+        channel=channel,
+        outcome=outcome,
+        note=note.strip(),
+        by=by,
+        party_id=party_id,
+    )
+    record_audit(
+        action=AuditAction.CREATE,
+        user=by,
+        patient=patient,
+        obj=attempt,
+        detail={"purpose": purpose, "channel": channel, "outcome": outcome},
+    )
+    if purpose != "enrollment":
+        return attempt
+    enrollment = Enrollment.objects.filter(patient=patient, program=program).first()
+    status = enrollment.status if enrollment else None
+    if outcome == "declined" and status in (None, "candidate", "outreach", "unable_to_reach"):
+        change_status(
+            patient=patient,
+            program=program,
+            to="declined",
+            by=by,
+            party_id=party_id,
+            reason=note.strip() or f"Declined on a {channel} outreach attempt",
+        )
+    elif status in (None, "candidate", "unable_to_reach") and outcome != "declined":
+        change_status(
+            patient=patient,
+            program=program,
+            to="outreach",
+            by=by,
+            party_id=party_id,
+            reason=f"Outreach attempt: {attempt.get_outcome_display().lower()}",
+        )
+        status = "outreach"
+    if status == "outreach" and outcome in FAILED_OUTCOMES:
+        recent = list(
+            OutreachAttempt.objects.filter(patient=patient, program=program, purpose="enrollment")
+            .order_by("-at", "-id")
+            .values_list("outcome", flat=True)[:UNREACHABLE_AFTER]
+        )
+        if len(recent) == UNREACHABLE_AFTER and all(o in FAILED_OUTCOMES for o in recent):
+            change_status(
+                patient=patient,
+                program=program,
+                to="unable_to_reach",
+                by=by,
+                party_id=party_id,
+                reason=f"{UNREACHABLE_AFTER} outreach attempts in a row without reaching the patient",
+            )
+    return attempt

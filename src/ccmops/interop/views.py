@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.errors import InvalidInput, NotFound
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
 from ccmops.interop.csv_read import TEMPLATE
+from ccmops.interop.fhir_export import patient_bundle
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload, start_import
 
@@ -56,4 +59,21 @@ def import_detail(request, practice_id: int, run_id: int):
 def csv_template(request):
     response = HttpResponse(TEMPLATE, content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="ccmops-patients-template.csv"'
+    return response
+
+
+@login_required
+def patient_fhir(request, patient_id: int):
+    """The patient's CCM record as a FHIR R4 collection Bundle (audited export)."""
+    patient = request_scope(request).patient(patient_id)
+    bundle = patient_bundle(patient)
+    record_audit(
+        action=AuditAction.EXPORT,
+        user=request.user,
+        patient=patient,
+        obj=patient,
+        detail={"format": "fhir-r4", "resources": len(bundle["entry"])},
+    )
+    response = JsonResponse(bundle, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="patient-{patient.id}-fhir.json"'
     return response

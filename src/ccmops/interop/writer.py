@@ -146,6 +146,7 @@ def _write_encounters(practice_id: int, recs: Sequence[EncounterRec], ids: dict[
             r.code,
             r.display[:300],
             r.practitioner_npi[:10],
+            False,
         )
     upsert(
         Encounter,
@@ -160,6 +161,7 @@ def _write_encounters(practice_id: int, recs: Sequence[EncounterRec], ids: dict[
             "code",
             "display",
             "practitioner_npi",
+            "care_management_discussed",
         ],
         list(rows.values()),
         conflict=["patient", "source_id"],

@@ -106,6 +106,17 @@ class Encounter(models.Model):
     code = models.CharField(max_length=32, blank=True)
     display = models.CharField(max_length=300, blank=True)
     practitioner_npi = models.CharField(max_length=10, blank=True)
+    care_management_discussed = models.BooleanField(
+        default=False, help_text="The practitioner discussed care management at this visit (R-INIT-3)"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set when recorded in ccmops rather than imported",
+    )
 
     class Meta:
         ordering = ["-start"]

@@ -81,3 +81,30 @@ def initiation(
         return Initiation(True, None, None, findings)
     visit = min(candidates, key=lambda v: v.date)
     return Initiation(True, visit, window.day_start(visit.date), findings)
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    date: dt.date
+    kind: str
+    code: str
+    practitioner_id: str
+    care_management_discussed: bool
+
+
+def initiating_visit_status(
+    visits: list[VisitFact], practitioner_id: str, services_start: dt.date, *, months: int
+) -> tuple[bool, VisitFact | None]:
+    """(required, the visit that satisfies it) for a practitioner whose services start on `services_start`:
+    required when the practitioner has not seen the patient within `months` before (R-INIT-1, R-INIT-5); then
+    a qualifying visit that discussed care management initiates it (R-INIT-2, R-INIT-3)."""
+    since = months_before(services_start, months)
+    ok = [
+        v
+        for v in visits
+        if v.practitioner_id == practitioner_id and v.kind in QUALIFYING_KINDS and v.code not in NON_QUALIFYING_EM
+    ]
+    if any(since <= v.date < services_start for v in ok):
+        return False, None
+    initiating = [v for v in ok if v.care_management_discussed and v.date >= since]
+    return True, (min(initiating, key=lambda v: v.date) if initiating else None)

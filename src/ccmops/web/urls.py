@@ -1,9 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from ccmops.careplans import views as careplan_views
+from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
 from ccmops.web import views
+from ccmops.worklist import views as worklist_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,11 +17,26 @@ urlpatterns = [
     path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("worklist/", worklist_views.my_worklist, name="worklist"),
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
     path("practices/<int:practice_id>/imports/<int:run_id>/", interop_views.import_detail, name="import_detail"),
     path("imports/template.csv", interop_views.csv_template, name="csv_template"),
     path("practices/<int:practice_id>/candidates/", patient_views.candidates, name="candidates"),
     path("practices/<int:practice_id>/screen/", patient_views.screen, name="screen"),
+    path("patients/<int:patient_id>/fhir.json", interop_views.patient_fhir, name="patient_fhir"),
+    path("patients/<int:patient_id>/outreach/", enrollment_views.outreach_attempt, name="outreach_attempt"),
+    path("patients/<int:patient_id>/enrollment/", enrollment_views.enrollment_status, name="enrollment_status"),
+    path("patients/<int:patient_id>/consents/new/", enrollment_views.consent_new, name="consent_new"),
+    path("patients/<int:patient_id>/visits/new/", enrollment_views.visit_new, name="visit_new"),
+    path("consents/<int:consent_id>/", enrollment_views.consent_detail, name="consent_detail"),
+    path("consents/<int:consent_id>/revoke/", enrollment_views.consent_revoke, name="consent_revoke"),
+    path("practices/<int:practice_id>/enrollment/", enrollment_views.funnel, name="funnel"),
+    path("patients/<int:patient_id>/care-plans/", careplan_views.careplan_new, name="careplan_new"),
+    path("care-plans/<int:plan_id>/", careplan_views.careplan_detail, name="careplan_detail"),
+    path("care-plans/<int:plan_id>/edit/", careplan_views.careplan_edit, name="careplan_edit"),
+    path("care-plans/<int:plan_id>/review/", careplan_views.careplan_review, name="careplan_review"),
+    path("care-plans/<int:plan_id>/approve/", careplan_views.careplan_approve, name="careplan_approve"),
+    path("care-plans/<int:plan_id>/share/", careplan_views.careplan_share, name="careplan_share"),
     path(
         "practices/<int:practice_id>/candidates/<int:patient_id>/outreach/",
         patient_views.start_enrollment_outreach,

@@ -20,6 +20,7 @@ from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, PermissionDenied
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, record_matrix_version
+from ccmops.patients.chart import chart
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
 from ccmops.web.roles import primary_role, roles_of
@@ -77,6 +78,8 @@ def patient_detail(request, patient_id: int):
         request,
         "web/patient_detail.html",
         {
+            **chart(patient),
+            "function_values": {f.value for f in functions},
             "patient": patient,
             "conditions": patient.conditions.all(),
             "age": patient.age_on(timezone.localdate()),

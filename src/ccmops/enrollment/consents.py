@@ -1,0 +1,190 @@
+"""Consent use cases (R-CONS-1..6): record, revoke, and what is in force. Records are never changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.models import CONSENT_ELEMENTS, Consent, ConsentRevocation, ConsentTextVersion, Enrollment
+from ccmops.enrollment.services import TRANSITIONS, change_status
+from ccmops.errors import InvalidInput
+from ccmops.organizations.models import Practitioner
+from ccmops.rules.calendar import month_window
+
+ELEMENT_KEYS = [k for k, _ in CONSENT_ELEMENTS]
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    in_force: Consent | None
+    needs_reconsent: bool  # a consent exists, but with a different practitioner than the patient's now
+    revocation_pending: ConsentRevocation | None  # revoked, effective at a later month end
+    message: str
+
+
+def effective_end_of_month(instant: dt.datetime, zone: str) -> dt.datetime:
+    local = instant.astimezone(zoneinfo.ZoneInfo(zone))
+    return month_window(f"{local.year:04d}-{local.month:02d}", zone).end
+
+
+def consent_status(patient, program: str, *, now: dt.datetime | None = None) -> ConsentStatus:
+    now = now or timezone.now()
+    practitioner_id = patient.billing_practitioner_id
+    consents = list(
+        Consent.objects.filter(patient=patient, program=program)
+        .select_related("revocation", "practitioner")
+        .order_by("-documented_at", "-id")
+    )
+    for c in consents:
+        if practitioner_id is not None and c.practitioner_id != practitioner_id:
+            continue
+        revocation = getattr(c, "revocation", None)
+        if revocation is None:
+            return ConsentStatus(
+                c,
+                False,
+                None,
+                f"Consent in force since {c.documented_at:%Y-%m-%d} "
+                f"({c.get_method_display().lower()}); time before it does not count.",
+            )
+        if revocation.effective_at > now:
+            return ConsentStatus(
+                c,
+                False,
+                revocation,
+                f"Revoked {revocation.revoked_at:%Y-%m-%d}; services this "
+                f"month still count, none after {revocation.effective_at:%Y-%m-%d}.",
+            )
+        break
+    if consents and practitioner_id is not None and all(c.practitioner_id != practitioner_id for c in consents):
+        return ConsentStatus(
+            None,
+            True,
+            None,
+            "The consent on file names another practitioner: the patient's "
+            "billing practitioner changed, so a new consent is needed (R-CONS-3).",
+        )
+    if consents:
+        return ConsentStatus(None, False, None, "Consent was revoked; no services count until a new consent.")
+    return ConsentStatus(None, False, None, "No consent on file: no time counts until consent is documented.")
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    patient,
+    program: str,
+    practitioner: Practitioner,
+    method: str,
+    documented_at: dt.datetime,
+    elements: list[str],
+    obtained_by,
+    party_id: int | None = None,
+    representative_name: str = "",
+    representative_relationship: str = "",
+    note: str = "",
+    text_version: ConsentTextVersion | None = None,
+) -> Consent:
+    """Record a consent with all required elements explained (R-CONS-1, R-CONS-2).
+
+    Raises:
+        InvalidInput: a missing element, a future time, a practitioner of another practice, or bad values.
+    """
+    missing = [label for key, label in CONSENT_ELEMENTS if key not in elements]
+    if missing:
+        raise InvalidInput("elements: before consent is recorded the patient must be told: " + "; ".join(missing))
+    if method not in ("verbal", "written", "electronic"):
+        raise InvalidInput("method: expected verbal, written or electronic")
+    if documented_at > timezone.now() + dt.timedelta(minutes=5):
+        raise InvalidInput("documented_at: consent cannot be documented in the future")
+    if practitioner.practice_id != patient.practice_id:
+        raise InvalidInput("practitioner: must be a billing practitioner of the patient's practice")
+    if bool(representative_name.strip()) != bool(representative_relationship.strip()):
+        raise InvalidInput("representative: give both the representative's name and relationship, or neither")
+    text_version = (
+        text_version or ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
+    )
+    if text_version is None:
+        raise InvalidInput(f"program: no consent text on file for {program}")
+    consent = Consent.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        program=program,
+        practitioner=practitioner,
+        method=method,
+        documented_at=documented_at,
+        obtained_by=obtained_by,
+        obtained_by_party_id=party_id,
+        elements=[k for k in ELEMENT_KEYS if k in elements],
+        representative_name=representative_name.strip(),
+        representative_relationship=representative_relationship.strip(),
+        text_version=text_version,
+        note=note.strip(),
+    )
+    if patient.billing_practitioner_id is None or patient.billing_practitioner_id != practitioner.id:
+        patient.billing_practitioner = practitioner
+        patient.save(update_fields=["billing_practitioner", "updated_at"])
+    record_audit(
+        action=AuditAction.CREATE,
+        user=obtained_by,
+        patient=patient,
+        obj=consent,
+        detail={"program": program, "method": method, "practitioner": practitioner.npi},
+    )
+    enrollment = Enrollment.objects.filter(patient=patient, program=program).first()
+    if enrollment is None or "consented" in TRANSITIONS[enrollment.status]:
+        change_status(
+            patient=patient,
+            program=program,
+            to="consented",
+            by=obtained_by,
+            party_id=party_id,
+            reason=f"{method.capitalize()} consent documented",
+        )
+    from ccmops.enrollment.activation import activate_if_ready  # activation reads consents: import late
+
+    activate_if_ready(patient=patient, program=program, by=obtained_by)
+    return consent
+
+
+@transaction.atomic
+def revoke_consent(*, consent: Consent, revoked_at: dt.datetime, reason: str, by) -> ConsentRevocation:
+    """The patient stops: kept as its own record, effective at the end of that month (R-CONS-2)."""
+    if not reason.strip():
+        raise InvalidInput("reason: say why or how the patient stopped")
+    if hasattr(consent, "revocation"):
+        raise InvalidInput("consent: this consent was already revoked")
+    if revoked_at < consent.documented_at:
+        raise InvalidInput("revoked_at: cannot be before the consent itself")
+    zone = consent.practice.time_zone
+    revocation = ConsentRevocation.objects.create(
+        practice_id=consent.practice_id,
+        consent=consent,
+        revoked_at=revoked_at,
+        effective_at=effective_end_of_month(revoked_at, zone),
+        reason=reason.strip(),
+        recorded_by=by,
+    )
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        patient=consent.patient,
+        obj=revocation,
+        detail={"consent": consent.id, "effective_at": revocation.effective_at.isoformat()},
+    )
+    enrollment = Enrollment.objects.filter(patient=consent.patient, program=consent.program).first()
+    if enrollment is not None and "disenrolled" in TRANSITIONS[enrollment.status]:
+        change_status(
+            patient=consent.patient,
+            program=consent.program,
+            to="disenrolled",
+            by=by,
+            reason=f"Consent revoked: {reason.strip()} (effective {revocation.effective_at:%Y-%m-%d})",
+        )
+    return revocation

@@ -1,0 +1,169 @@
+"""FHIR R4 export of a patient's CCM record: Patient, Conditions, Consents, CarePlan with Goals, validated
+with fhir.resources R4B models before it leaves."""
+
+from __future__ import annotations
+
+import json
+
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+
+from ccmops.careplans.models import CarePlan
+from ccmops.enrollment.models import Consent
+
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+PROGRAM_NAMES = {
+    "ccm": "Chronic Care Management",
+    "pcm": "Principal Care Management",
+    "apcm": "Advanced Primary Care Management",
+    "bhi": "Behavioral Health Integration",
+}
+
+
+def _patient(p) -> dict:
+    resource = {
+        "resourceType": "Patient",
+        "id": f"patient-{p.id}",
+        "identifier": [
+            {
+                "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+                "system": f"urn:ccmops:practice:{p.practice_id}:mrn",
+                "value": p.mrn,
+            }
+        ],
+        "name": [{"use": "official", "family": p.family_name, "given": [p.given_name]}],
+        "birthDate": p.birth_date.isoformat(),
+    }
+    if p.sex in ("male", "female", "other", "unknown"):
+        resource["gender"] = p.sex
+    if p.deceased_on:
+        resource["deceasedDateTime"] = p.deceased_on.isoformat()
+    if p.phone:
+        resource["telecom"] = [{"system": "phone", "value": p.phone}]
+    return resource
+
+
+def patient_bundle(patient) -> dict:
+    """A collection Bundle; raises pydantic's ValidationError if anything would not be valid FHIR R4."""
+    ref = {"reference": f"Patient/patient-{patient.id}"}
+    entries = [_patient(patient)]
+    for c in patient.conditions.all():
+        condition = {
+            "resourceType": "Condition",
+            "id": f"condition-{c.id}",
+            "subject": ref,
+            "code": {
+                "coding": [
+                    {
+                        "system": SNOMED if c.system == "snomed" else ICD10CM,
+                        "code": c.code,
+                        **({"display": c.display} if c.display else {}),
+                    }
+                ],
+                "text": c.display or c.code,
+            },
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": "resolved" if c.abated else "active",
+                    }
+                ]
+            },
+        }
+        if c.onset:
+            condition["onsetDateTime"] = c.onset.isoformat()
+        if c.abated:
+            condition["abatementDateTime"] = c.abated.isoformat()
+        entries.append(condition)
+    for c in Consent.objects.filter(patient=patient).select_related("practitioner", "revocation"):
+        revoked = getattr(c, "revocation", None)
+        entries.append(
+            {
+                "resourceType": "Consent",
+                "id": f"consent-{c.id}",
+                "status": "inactive" if revoked and revoked.effective_at <= timezone.now() else "active",
+                "scope": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}]
+                },
+                "category": [
+                    {
+                        "coding": [{"system": "http://loinc.org", "code": "59284-0"}],
+                        "text": f"{PROGRAM_NAMES[c.program]} consent ({c.get_method_display().lower()})",
+                    }
+                ],
+                "patient": ref,
+                "dateTime": c.documented_at.isoformat(),
+                "performer": [ref],
+                "organization": [{"display": patient.practice.name}],
+                "policyRule": {
+                    "text": f"CMS {c.program.upper()} consent; text version {c.text_version.version}; "
+                    f"billing practitioner NPI {c.practitioner.npi}"
+                },
+                "provision": {
+                    "type": "permit",
+                    "period": {
+                        "start": c.documented_at.isoformat(),
+                        **({"end": revoked.effective_at.isoformat()} if revoked else {}),
+                    },
+                },
+            }
+        )
+    for plan in CarePlan.objects.filter(patient=patient):
+        version = plan.in_force or plan.latest
+        if version is None:
+            continue
+        goal_refs = []
+        for i, g in enumerate(version.content.get("goals", []), start=1):
+            gid = f"goal-{plan.id}-{version.number}-{i}"
+            goal_refs.append({"reference": f"Goal/{gid}"})
+            goal = {
+                "resourceType": "Goal",
+                "id": gid,
+                "lifecycleStatus": "active",
+                "subject": ref,
+                "description": {"text": g.get("description", "")},
+                "target": [{"measure": {"text": g.get("measure", "")}, "detailString": str(g.get("target", ""))}],
+            }
+            entries.append(goal)
+        entries.append(
+            {
+                "resourceType": "CarePlan",
+                "id": f"careplan-{plan.id}",
+                "status": "active" if version.status == "approved" else "draft",
+                "intent": "plan",
+                "subject": ref,
+                "title": f"{plan.get_kind_display()} care plan, version {version.number}",
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/us/core/CodeSystem/careplan-category",
+                                "code": "assess-plan",
+                            }
+                        ]
+                    }
+                ],
+                "created": version.created_at.isoformat(),
+                "description": version.content.get("expected_outcomes", "") or "Care plan",
+                "goal": goal_refs,
+                "activity": [
+                    {
+                        "detail": {
+                            "status": "scheduled",
+                            "description": f"{a.get('description')} — responsible: {a.get('responsible')}",
+                        }
+                    }
+                    for a in version.content.get("interventions", [])
+                ],
+            }
+        )
+    raw = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": timezone.now().isoformat(),
+        "entry": [{"fullUrl": f"urn:ccmops:{r['resourceType']}/{r['id']}", "resource": r} for r in entries],
+    }
+    Bundle.model_validate(raw)
+    return json.loads(json.dumps(raw))
