@@ -1,12 +1,12 @@
 """Care plans: templates, versions, the validator that blocks approval, sign-off, sharing, reviews."""
 
 import pytest
+from tests.enrollment.conftest import complete
 
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.rules.careplan import missing_elements
-from tests.enrollment.conftest import complete
 
 
 def test_template_covers_the_patients_chronic_conditions(twyla, nora):

@@ -5,12 +5,12 @@ import zoneinfo
 
 import pytest
 from django.utils import timezone
+from tests.enrollment.conftest import ALL, an_hour_ago
 
 from ccmops.enrollment.consents import consent_status, record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner
-from tests.enrollment.conftest import ALL, an_hour_ago
 
 
 def test_consent_needs_every_element_and_says_which_is_missing(twyla, nora, patel):

@@ -1,10 +1,10 @@
 """The patient's CCM record exports as FHIR R4 that fhir.resources validates."""
 
 from fhir.resources.R4B.bundle import Bundle
+from tests.enrollment.conftest import ALL, an_hour_ago
 
 from ccmops.enrollment.consents import record_consent
 from ccmops.interop.fhir_export import patient_bundle
-from tests.enrollment.conftest import ALL, an_hour_ago
 
 
 def test_export_validates_and_holds_consent_careplan_and_goals(twyla, nora, patel, approved_plan):

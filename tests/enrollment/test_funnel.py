@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from tests.enrollment.conftest import ALL, an_hour_ago
 
 from ccmops.enrollment.consents import record_consent
 from ccmops.enrollment.models import Enrollment
@@ -9,7 +10,6 @@ from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import InvalidInput
 from ccmops.patients.services import record_visit
 from ccmops.worklist.queries import worklist
-from tests.enrollment.conftest import ALL, an_hour_ago
 
 
 def test_five_failed_attempts_make_a_patient_unable_to_reach(twyla, nora):

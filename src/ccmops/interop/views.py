@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.errors import InvalidInput, NotFound
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.errors import InvalidInput, NotFound
 from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.fhir_export import patient_bundle
 from ccmops.interop.models import ImportRun
