@@ -133,8 +133,12 @@ def template_for(condition_keys: list[str], names: dict[str, str], *, kind: str 
     }
     symptoms, meds = [], []
     for key in keys:
-        t = T.get(key, GENERIC)
         name = names.get(key, key)
+        t = T.get(key) or {
+            **GENERIC,
+            "goals": [{**g, "description": f"{name}: {g['description'].lower()}"} for g in GENERIC["goals"]],
+            "interventions": [{**i, "description": f"{i['description']} ({name})"} for i in GENERIC["interventions"]],
+        }
         content["problems"].append({"condition": name, "key": key, "notes": ""})
         content["goals"] += [{**g, "condition": name, "target_date": ""} for g in t["goals"]]
         content["interventions"] += [{**i, "condition": name} for i in t["interventions"]]
