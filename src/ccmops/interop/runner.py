@@ -4,6 +4,7 @@ shared state). Inline when CCMOPS_BACKGROUND_IMPORTS is off (tests)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import threading
 import zipfile
@@ -16,6 +17,7 @@ from ccmops.errors import InvalidInput
 from ccmops.interop.models import ImportRun
 from ccmops.interop.services import ImportRejected, Source, import_source
 
+logger = logging.getLogger(__name__)
 SUFFIXES = {"fhir": (".json",), "csv": (".csv",), "bulk": (".zip", ".ndjson", ".jsonl")}
 
 
@@ -60,18 +62,27 @@ def start_import(*, practice, kind: str, path: Path, label: str, by) -> ImportRu
     source = Source(kind, path, label)
 
     def work() -> None:
-        close_old_connections()
         try:
             run.sha256 = source.digest()
             run.save(update_fields=["sha256"])
             import_source(practice=practice, source=source, by=by, run=run)
         except ImportRejected:
             pass  # the report row holds every problem
+
+    def in_thread() -> None:
+        close_old_connections()
+        try:
+            work()
+        except Exception as exc:  # thread boundary: record the failure where the page shows it
+            logger.exception("import %s failed", run.id)
+            ImportRun.objects.filter(pk=run.pk).update(
+                status="interrupted", problems=[f"The import stopped unexpectedly ({exc}); run it again to resume."]
+            )
         finally:
             close_old_connections()
 
     if getattr(settings, "CCMOPS_BACKGROUND_IMPORTS", True):
-        threading.Thread(target=work, name=f"import-{run.id}", daemon=True).start()
+        threading.Thread(target=in_thread, name=f"import-{run.id}", daemon=True).start()
     else:
         work()
     run.refresh_from_db()
