@@ -75,5 +75,5 @@ def test_candidate_to_active(page, sign_in, live_demo, screenshot):
     sign_in("nora.rn")
     page.click("a:has-text('Worklist')")
     assert "Moen, Twyla" in page.inner_text("main")
-    assert "No contact yet this month" in page.inner_text("main")
+    assert "No touch yet this month" in page.inner_text("main")
     screenshot("worklist")

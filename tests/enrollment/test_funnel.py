@@ -84,7 +84,7 @@ def test_candidate_to_active_needs_consent_visit_and_approved_plan(twyla, nora, 
 
     rows = worklist(scope_for(nora), nora, on=timezone.localdate(), mine=True)
     assert [r.enrollment.patient for r in rows] == [twyla]
-    assert "No contact yet this month" in rows[0].reasons
+    assert "No touch yet this month" in rows[0].reasons
 
 
 def test_funnel_page_counts_by_party(login, twyla, nora):

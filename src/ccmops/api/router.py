@@ -14,6 +14,7 @@ from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
 from ccmops.api.enrollment import router as enrollment_router
+from ccmops.api.monthly import router as monthly_router
 from ccmops.api.population import router as population_router
 from ccmops.api.schemas import ErrorOut, MatrixIn, MatrixOut, MeOut, PatientOut, PatientSummary
 from ccmops.compliance.audit import record_audit
@@ -31,6 +32,7 @@ api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace
 
 api.add_router("/", population_router)
 api.add_router("/", enrollment_router)
+api.add_router("/", monthly_router)
 
 
 @api.exception_handler(CcmopsError)

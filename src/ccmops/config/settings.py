@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "ccmops.enrollment",
     "ccmops.careplans",
     "ccmops.worklist",
+    "ccmops.timetracking",
+    "ccmops.documentation",
+    "ccmops.billing",
     "ccmops.web",
 ]
 

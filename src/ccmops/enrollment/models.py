@@ -27,6 +27,9 @@ class Enrollment(models.Model):
     status_since = models.DateTimeField()
     reason = models.CharField(max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1)
+    unreachable_since = models.DateTimeField(
+        null=True, blank=True, help_text="set after a run of failed monthly attempts; off the call list until reached"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "program"], name="uniq_enrollment")]

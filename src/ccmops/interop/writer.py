@@ -74,6 +74,7 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
         "medicare_coverage",
         "created_at",
         "updated_at",
+        "time_zone",
     ]
     update = [
         "source_identifier",
@@ -103,6 +104,7 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
             r.payer,
             now,
             now,
+            "",
         )
         for r in recs
     ]

@@ -57,6 +57,15 @@ class Organization(models.Model):
         help_text="Overrides of the rules engine's named policies for this practice (docs/rules-engine.md).",
         validators=[validate_rule_policies],
     )
+    timer_idle_credit_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="Idle up to this long is credited to a running timer"
+    )
+    timer_idle_drop_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="Idle longer than this is dropped automatically; in between, the user is asked"
+    )
+    unreachable_after_attempts = models.PositiveSmallIntegerField(
+        default=5, help_text="Failed monthly outreach attempts in a row before a patient is marked unreachable"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

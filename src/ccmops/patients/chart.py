@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
+from ccmops.billing.month import standings
 from ccmops.careplans.models import CarePlan
+from ccmops.documentation.models import Note
 from ccmops.enrollment.activation import readiness
 from ccmops.enrollment.consents import consent_status
 from ccmops.enrollment.forms import OutreachForm, StatusForm
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.timetracking.models import ACTIVITIES, TimeEntry
+from ccmops.worklist.models import WEEKDAYS, CareTransition, ContactWindow, FollowUpTask, ScheduledContact
 
 PROGRAM_LABELS = {"ccm": "CCM", "pcm": "PCM", "apcm": "APCM"}
 
 
-def chart(patient) -> dict:
+def chart(patient, user=None) -> dict:
     enrollments = {e.program: e for e in Enrollment.objects.filter(patient=patient)}
     programs = list(enrollments) or ["ccm"]
     plans = {p.program: p for p in CarePlan.objects.filter(patient=patient)}
@@ -30,7 +36,24 @@ def chart(patient) -> dict:
                 "plan": plans.get(program),
             }
         )
+    today = timezone.localdate()
+    month_start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
+    standing = standings([patient], {e.patient_id: e.program for e in enrollments.values()}, today)[patient.id]
     return {
+        "standing": standing,
+        "month_entries": TimeEntry.objects.filter(patient=patient, end__gte=month_start).select_related(
+            "staff", "employer"
+        ),
+        "notes": Note.objects.filter(patient=patient).select_related("author").prefetch_related("addenda__author")[:15],
+        "tasks": FollowUpTask.objects.filter(patient=patient, status="open"),
+        "transitions": CareTransition.objects.filter(patient=patient)[:5],
+        "next_call": ScheduledContact.objects.filter(patient=patient, status="scheduled").first(),
+        "windows": ContactWindow.objects.filter(patient=patient),
+        "activities": ACTIVITIES,
+        "transition_kinds": CareTransition.KINDS,
+        "outcomes": OutreachAttempt.OUTCOMES,
+        "channels": OutreachAttempt.CHANNELS,
+        "weekdays": WEEKDAYS,
         "programs": rows,
         "events": EnrollmentEvent.objects.filter(enrollment__patient=patient).select_related(
             "by", "party", "enrollment"

@@ -33,6 +33,7 @@ class Patient(models.Model):
     billing_practitioner = models.ForeignKey(
         "organizations.Practitioner", null=True, blank=True, on_delete=models.PROTECT, related_name="patients"
     )
+    time_zone = models.CharField(max_length=64, blank=True, help_text="if different from the practice's")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,9 +2,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from ccmops.careplans import views as careplan_views
+from ccmops.documentation import views as note_views
 from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
+from ccmops.timetracking import views as time_views
 from ccmops.web import views
 from ccmops.worklist import views as worklist_views
 
@@ -18,6 +20,13 @@ urlpatterns = [
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
     path("audit/", views.audit_log, name="audit_log"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
+    path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
+    path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),
+    path("patients/<int:patient_id>/windows/", worklist_views.add_window, name="add_window"),
+    path("tasks/<int:task_id>/done/", worklist_views.task_done, name="task_done"),
+    path("patients/<int:patient_id>/time/", time_views.manual_entry, name="manual_entry"),
+    path("patients/<int:patient_id>/notes/new/", note_views.note_new, name="note_new"),
+    path("notes/<int:note_id>/addenda/", note_views.addendum, name="addendum"),
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
     path("practices/<int:practice_id>/imports/<int:run_id>/", interop_views.import_detail, name="import_detail"),
     path("imports/template.csv", interop_views.csv_template, name="csv_template"),

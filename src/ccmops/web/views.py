@@ -78,7 +78,7 @@ def patient_detail(request, patient_id: int):
         request,
         "web/patient_detail.html",
         {
-            **chart(patient),
+            **chart(patient, request.user),
             "function_values": {f.value for f in functions},
             "patient": patient,
             "conditions": patient.conditions.all(),

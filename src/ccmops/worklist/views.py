@@ -1,11 +1,19 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.utils import timezone
+import datetime as dt
 
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
+from ccmops.billing.month import standings
+from ccmops.errors import InvalidInput, NotFound
+from ccmops.worklist.models import ContactWindow, FollowUpTask
 from ccmops.worklist.queries import worklist
+from ccmops.worklist.services import complete_task, log_monthly_attempt, record_transition
 
 
 @login_required
@@ -13,3 +21,76 @@ def my_worklist(request):
     mine = request.GET.get("team") != "1"
     rows = worklist(request_scope(request), request.user, on=timezone.localdate(), mine=mine)
     return render(request, "worklist/worklist.html", {"rows": rows, "mine": mine, "today": timezone.localdate()})
+
+
+@login_required
+@require_POST
+def log_call(request, patient_id: int):
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    grant = scope.require(patient.practice_id, Function.MONTHLY_OUTREACH)
+    standing = standings([patient], {}, timezone.localdate())[patient.id]
+    log_monthly_attempt(
+        patient=patient,
+        program=request.POST.get("program", "ccm"),
+        channel=request.POST.get("channel", "phone"),
+        outcome=request.POST.get("outcome", ""),
+        note=request.POST.get("note", ""),
+        by=request.user,
+        party_id=grant.via_organization_id,
+        minutes_this_month=standing.minutes,
+    )
+    return redirect("patient_detail", patient_id=patient.id)
+
+
+@login_required
+@require_POST
+def new_transition(request, patient_id: int):
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    scope.require(patient.practice_id, Function.CARE_COORDINATION)
+    try:
+        when = timezone.make_aware(dt.datetime.fromisoformat(request.POST.get("occurred_at", "")))
+    except ValueError:
+        raise InvalidInput("occurred_at: expected a date and time") from None
+    record_transition(
+        patient=patient,
+        kind=request.POST.get("kind", ""),
+        occurred_at=when,
+        facility=request.POST.get("facility", ""),
+        by=request.user,
+    )
+    return redirect("patient_detail", patient_id=patient.id)
+
+
+@login_required
+@require_POST
+def task_done(request, task_id: int):
+    task = FollowUpTask.objects.filter(id=task_id).first()
+    if task is None:
+        raise NotFound(f"No task {task_id}.")
+    scope = request_scope(request)
+    scope.patient(task.patient_id)
+    scope.require(task.practice_id, Function.CARE_COORDINATION)
+    complete_task(task=task, by=request.user)
+    return redirect(request.POST.get("next") or "worklist")
+
+
+@login_required
+@require_POST
+def add_window(request, patient_id: int):
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    scope.require(patient.practice_id, Function.MONTHLY_OUTREACH)
+    try:
+        weekday = int(request.POST.get("weekday", ""))
+        start = dt.time.fromisoformat(request.POST.get("start", ""))
+        end = dt.time.fromisoformat(request.POST.get("end", ""))
+    except ValueError:
+        raise InvalidInput("window: expected a weekday and start/end times HH:MM") from None
+    if not 0 <= weekday <= 6 or end <= start:
+        raise InvalidInput("window: the end must be after the start, on a weekday 0–6")
+    ContactWindow.objects.create(
+        practice_id=patient.practice_id, patient=patient, weekday=weekday, start=start, end=end
+    )
+    return redirect("patient_detail", patient_id=patient.id)

@@ -1,0 +1,58 @@
+"""Structured notes: signed notes are immutable; corrections are addenda."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ccmops.timetracking.models import ACTIVITIES, PROGRAMS
+
+
+class Note(models.Model):
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notes")
+    author_party = models.ForeignKey(
+        "organizations.Organization", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    program = models.CharField(max_length=8, choices=PROGRAMS)
+    activity = models.CharField(max_length=32, choices=ACTIVITIES)
+    fields = models.JSONField(default=dict)
+    completeness = models.PositiveSmallIntegerField(default=0)
+    time_entry = models.ForeignKey(
+        "timetracking.TimeEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="notes"
+    )
+    created_at = models.DateTimeField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["practice", "created_at"]), models.Index(fields=["patient", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_activity_display()} by {self.author} {self.created_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and Note.objects.filter(pk=self.pk, signed_at__isnull=False).exists():
+            raise ValueError("A signed note is never changed; add an addendum.")
+        super().save(*args, **kwargs)
+
+
+class NoteAddendum(models.Model):
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["practice"])]
+
+    def __str__(self) -> str:
+        return f"addendum {self.created_at:%Y-%m-%d} by {self.author}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("An addendum is never changed.")
+        super().save(*args, **kwargs)

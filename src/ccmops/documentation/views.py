@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from ccmops.access.operating_model import Function
+from ccmops.access.scope import request_scope
+from ccmops.documentation.models import Note
+from ccmops.documentation.note_templates import TEMPLATES
+from ccmops.documentation.services import add_addendum, save_note
+from ccmops.errors import InvalidInput, NotFound
+from ccmops.timetracking.models import ACTIVITIES
+
+
+@login_required
+def note_new(request, patient_id: int):
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    grant = scope.require(patient.practice_id, Function.DOCUMENTATION)
+    activity = request.POST.get("activity") or request.GET.get("activity") or "care_coordination_call"
+    if activity not in TEMPLATES:
+        raise InvalidInput(f"activity: expected one of {', '.join(TEMPLATES)}")
+    error = None
+    values = {k: request.POST.get(k, "") for k, _label, _req in TEMPLATES[activity]}
+    if request.method == "POST":
+        try:
+            save_note(
+                patient=patient,
+                author=request.user,
+                party_id=grant.via_organization_id,
+                program=request.POST.get("program", "ccm"),
+                activity=activity,
+                fields=values,
+                sign="sign" in request.POST,
+            )
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect("patient_detail", patient_id=patient.id)
+    fields = [(k, label, req, values.get(k, "")) for k, label, req in TEMPLATES[activity]]
+    return render(
+        request,
+        "documentation/note_form.html",
+        {"patient": patient, "activity": activity, "activities": ACTIVITIES, "fields": fields, "error": error},
+    )
+
+
+@login_required
+@require_POST
+def addendum(request, note_id: int):
+    note = Note.objects.filter(id=note_id).first()
+    if note is None:
+        raise NotFound(f"No note {note_id}.")
+    scope = request_scope(request)
+    scope.patient(note.patient_id)
+    scope.require(note.practice_id, Function.DOCUMENTATION)
+    add_addendum(note=note, author=request.user, text=request.POST.get("text", ""))
+    return redirect("patient_detail", patient_id=note.patient_id)

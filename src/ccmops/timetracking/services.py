@@ -1,0 +1,347 @@
+"""Timer and time-entry use cases. Timers live on the server: reloads, several tabs, browser crashes and
+server restarts lose nothing, and one staff member cannot have two timers, so no minute is counted twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.errors import Conflict, InvalidInput
+from ccmops.organizations.models import Membership, Practitioner
+from ccmops.timetracking.idle import IdleRules, counted_until, judge
+from ccmops.timetracking.models import ACTIVITIES, PROGRAMS, TimeEntry, TimeEntrySegment, Timer, TimerSegment
+
+ACTIVITY_KEYS = {k for k, _ in ACTIVITIES}
+PROGRAM_KEYS = {k for k, _ in PROGRAMS}
+
+
+def rules_for(practice) -> IdleRules:
+    return IdleRules(
+        dt.timedelta(minutes=practice.timer_idle_credit_minutes), dt.timedelta(minutes=practice.timer_idle_drop_minutes)
+    )
+
+
+def _check(program: str, activity: str) -> None:
+    if program not in PROGRAM_KEYS:
+        raise InvalidInput(f"program: expected one of {', '.join(sorted(PROGRAM_KEYS))}")
+    if activity not in ACTIVITY_KEYS:
+        raise InvalidInput(f"activity: expected one of {', '.join(sorted(ACTIVITY_KEYS))}")
+
+
+def open_timer(staff) -> Timer | None:
+    return Timer.objects.filter(open_staff=staff).select_related("patient", "practice").first()
+
+
+@transaction.atomic
+def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime | None = None) -> Timer:
+    """Start (or, from another tab, rejoin) the staff member's timer on this patient and program."""
+    _check(program, activity)
+    now = now or timezone.now()
+    current = Timer.objects.select_for_update().filter(open_staff=staff).first()
+    if current is not None:
+        if current.patient_id == patient.id and current.program == program:
+            return current
+        raise Conflict(
+            f"Your timer is already open on {current.patient} ({current.program.upper()}); "
+            "stop or pause it before starting another."
+        )
+    try:
+        with transaction.atomic():
+            timer = Timer.objects.create(
+                practice_id=patient.practice_id,
+                patient=patient,
+                staff=staff,
+                program=program,
+                activity=activity,
+                state="running",
+                open_staff=staff,
+                created_at=now,
+                last_activity_at=now,
+                last_heartbeat_at=now,
+            )
+    except IntegrityError:
+        raise Conflict("Another tab just started a timer; reload to see it.") from None
+    TimerSegment.objects.create(practice_id=patient.practice_id, timer=timer, start=now)
+    return timer
+
+
+def _lock(timer: Timer, staff) -> Timer:
+    locked = Timer.objects.select_for_update().select_related("practice", "patient").get(pk=timer.pk)
+    if locked.staff_id != staff.id:
+        raise Conflict("This is another staff member's timer.")
+    if locked.state in ("stopped", "discarded"):
+        raise Conflict(f"This timer was already {locked.state} (perhaps in another tab).")
+    return locked
+
+
+def _open_segment(timer: Timer) -> TimerSegment | None:
+    return timer.segments.filter(end__isnull=True).first()
+
+
+def _apply_idle(timer: Timer, now: dt.datetime, *, user_active: bool) -> None:
+    """Settle an idle gap when the user shows activity again (or the timer is paused or stopped)."""
+    if timer.state != "running":
+        return
+    verdict = judge(timer.last_activity_at, now, rules_for(timer.practice))
+    segment = _open_segment(timer)
+    if verdict.kind == "drop" and segment is not None:
+        segment.end = max(segment.start, verdict.idle_from)
+        segment.save(update_fields=["end"])
+        if user_active:
+            TimerSegment.objects.create(practice_id=timer.practice_id, timer=timer, start=now)
+        timer.idle_since = timer.idle_until = None
+    elif verdict.kind == "ask" and user_active and timer.idle_since is None:
+        timer.idle_since, timer.idle_until = verdict.idle_from, verdict.idle_to
+    if user_active:
+        timer.last_activity_at = now
+
+
+@transaction.atomic
+def heartbeat(*, timer: Timer, staff, active: bool, now: dt.datetime | None = None) -> Timer:
+    """A tab says it is open; `active` when the user worked since the last heartbeat."""
+    now = now or timezone.now()
+    timer = _lock(timer, staff)
+    _apply_idle(timer, now, user_active=active)
+    timer.last_heartbeat_at = now
+    timer.version += 1
+    timer.save()
+    return timer
+
+
+@transaction.atomic
+def resolve_idle(*, timer: Timer, staff, keep: bool, now: dt.datetime | None = None) -> Timer:
+    """The user answers "count the time I was away?"."""
+    timer = _lock(timer, staff)
+    if timer.idle_since is None:
+        return timer
+    if not keep:
+        segment = _open_segment(timer)
+        if segment is not None:
+            segment.end = max(segment.start, timer.idle_since)
+            segment.save(update_fields=["end"])
+            TimerSegment.objects.create(practice_id=timer.practice_id, timer=timer, start=timer.idle_until)
+    timer.idle_since = timer.idle_until = None
+    timer.version += 1
+    timer.save()
+    return timer
+
+
+def _close(timer: Timer, now: dt.datetime) -> None:
+    _apply_idle(timer, now, user_active=False)
+    segment = _open_segment(timer)
+    if segment is not None:
+        end = counted_until(timer.last_activity_at, now, rules_for(timer.practice))
+        if timer.idle_since is not None:  # unanswered question: count only up to where idling began
+            end = min(end, timer.idle_since)
+        segment.end = max(segment.start, end)
+        segment.save(update_fields=["end"])
+    timer.idle_since = timer.idle_until = None
+
+
+@transaction.atomic
+def pause_timer(*, timer: Timer, staff, now: dt.datetime | None = None) -> Timer:
+    now = now or timezone.now()
+    timer = _lock(timer, staff)
+    if timer.state == "running":
+        _close(timer, now)
+        timer.state = "paused"
+        timer.version += 1
+        timer.save()
+    return timer
+
+
+@transaction.atomic
+def resume_timer(*, timer: Timer, staff, now: dt.datetime | None = None) -> Timer:
+    now = now or timezone.now()
+    timer = _lock(timer, staff)
+    if timer.state == "paused":
+        TimerSegment.objects.create(practice_id=timer.practice_id, timer=timer, start=now)
+        timer.state, timer.last_activity_at, timer.last_heartbeat_at = "running", now, now
+        timer.version += 1
+        timer.save()
+    return timer
+
+
+def elapsed_seconds(timer: Timer, now: dt.datetime | None = None) -> int:
+    """What the timer shows: closed segments plus the open one up to where counting currently stops."""
+    now = now or timezone.now()
+    total = 0.0
+    rules = rules_for(timer.practice)
+    for s in timer.segments.all():
+        end = s.end
+        if end is None:
+            end = counted_until(timer.last_activity_at, now, rules) if timer.state == "running" else s.start
+        total += max(0.0, (end - s.start).total_seconds())
+    return int(total)
+
+
+def staff_facts(*, staff, patient) -> tuple[str, str, int]:
+    """(staff_role, credential, employer organization id) of a staff member working on this patient."""
+    practitioner = Practitioner.objects.filter(user=staff, practice_id=patient.practice_id).first()
+    memberships = list(Membership.objects.filter(user=staff, active=True).select_related("organization"))
+    practice_m = next((m for m in memberships if m.organization_id == patient.practice_id), None)
+    partner_m = next((m for m in memberships if not m.organization.is_practice), None)
+    membership = practice_m or partner_m
+    if membership is None:
+        raise InvalidInput("staff: not a member of the practice or an engaged partner")
+    if practitioner is not None:
+        role = "billing_practitioner" if patient.billing_practitioner_id == practitioner.id else "other_practitioner"
+        credential = practitioner.credential
+    else:
+        role = "clinical_staff" if membership.is_clinical_staff else "non_clinical"
+        credential = membership.credential
+    return role, credential, membership.organization_id
+
+
+def _own_overlap(staff, start: dt.datetime, end: dt.datetime, exclude_entry: int | None = None):
+    q = TimeEntrySegment.objects.filter(staff=staff, start__lt=end, end__gt=start)
+    if exclude_entry:
+        q = q.exclude(entry_id=exclude_entry)
+    return q.select_related("entry", "patient").first()
+
+
+def _flag_overlaps(entry: TimeEntry, segments: list[tuple[dt.datetime, dt.datetime]]) -> None:
+    """Other staff's entries on the same patient that overlap are flagged both ways (counted once by the
+    engine, R-TIME-9)."""
+    cond = Q()
+    for a, b in segments:
+        cond |= Q(start__lt=b, end__gt=a)
+    others = set(
+        TimeEntrySegment.objects.filter(patient_id=entry.patient_id)
+        .exclude(staff_id=entry.staff_id)
+        .filter(cond)
+        .values_list("entry_id", flat=True)
+    )
+    if others:
+        entry.overlaps_with = sorted(others)
+        entry.save(update_fields=["overlaps_with"])
+        for other in TimeEntry.objects.filter(id__in=others):
+            other.overlaps_with = sorted(set(other.overlaps_with) | {entry.id})
+            other.save(update_fields=["overlaps_with"])
+
+
+def _create_entry(
+    *, patient, staff, program, activity, segments, source, entered_at, note="", late_reason="", timer=None
+) -> TimeEntry:
+    role, credential, employer = staff_facts(staff=staff, patient=patient)
+    seconds = int(sum((b - a).total_seconds() for a, b in segments))
+    end = segments[-1][1]
+    entry = TimeEntry.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        staff=staff,
+        staff_role=role,
+        credential=credential,
+        employer_id=employer,
+        program=program,
+        activity=activity,
+        start=segments[0][0],
+        end=end,
+        seconds=seconds,
+        source=source,
+        timer=timer,
+        entered_at=entered_at,
+        lag_seconds=max(0, int((entered_at - end).total_seconds())),
+        late_reason=late_reason,
+        note=note[:500],
+    )
+    TimeEntrySegment.objects.bulk_create(
+        TimeEntrySegment(practice_id=patient.practice_id, entry=entry, staff=staff, patient=patient, start=a, end=b)
+        for a, b in segments
+    )
+    _flag_overlaps(entry, segments)
+    record_audit(
+        action=AuditAction.CREATE,
+        user=staff,
+        patient=patient,
+        obj=entry,
+        detail={"source": source, "seconds": seconds, "program": program, "activity": activity},
+    )
+    return entry
+
+
+@transaction.atomic
+def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str = "") -> TimeEntry | None:
+    """Stop the timer and record one time entry (nothing when no full second was counted)."""
+    now = now or timezone.now()
+    timer = _lock(timer, staff)
+    if timer.state == "running":
+        _close(timer, now)
+    segments = [(s.start, s.end) for s in timer.segments.all() if s.end is not None and s.end > s.start]
+    timer.state, timer.open_staff = "stopped", None
+    timer.version += 1
+    timer.save()
+    if not segments:
+        return None
+    return _create_entry(
+        patient=timer.patient,
+        staff=staff,
+        program=timer.program,
+        activity=timer.activity,
+        segments=segments,
+        source="timer",
+        entered_at=now,
+        note=note,
+        timer=timer,
+    )
+
+
+@transaction.atomic
+def discard_timer(*, timer: Timer, staff) -> None:
+    timer = _lock(timer, staff)
+    timer.state, timer.open_staff = "discarded", None
+    timer.save()
+
+
+@transaction.atomic
+def add_manual_entry(
+    *,
+    patient,
+    staff,
+    program: str,
+    activity: str,
+    start: dt.datetime,
+    minutes: int,
+    reason: str,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> TimeEntry:
+    """Time entered after the fact: flagged late, with its lag and a required reason; never overlapping the
+    same staff member's other time."""
+    _check(program, activity)
+    now = now or timezone.now()
+    if not reason.strip():
+        raise InvalidInput("reason: say why this time is entered after the fact")
+    if not 1 <= minutes <= 600:
+        raise InvalidInput("minutes: expected 1 to 600")
+    end = start + dt.timedelta(minutes=minutes)
+    if end > now:
+        raise InvalidInput("start: the work must have ended already; use the timer for work in progress")
+    clash = _own_overlap(staff, start, end)
+    if clash is not None:
+        raise InvalidInput(
+            f"start: overlaps your entry for {clash.patient} from {timezone.localtime(clash.start):%H:%M} to "
+            f"{timezone.localtime(clash.end):%H:%M}; the same minutes cannot be counted twice"
+        )
+    running = open_timer(staff)
+    if (
+        running is not None
+        and running.segments.filter(start__lt=end).filter(Q(end__isnull=True) | Q(end__gt=start)).exists()
+    ):
+        raise InvalidInput("start: overlaps your open timer")
+    return _create_entry(
+        patient=patient,
+        staff=staff,
+        program=program,
+        activity=activity,
+        segments=[(start, end)],
+        source="manual",
+        entered_at=now,
+        note=note,
+        late_reason=reason.strip(),
+    )

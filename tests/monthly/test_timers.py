@@ -1,0 +1,190 @@
+"""Server-side timers: one per staff member, idle rules, pause/resume, one entry on stop, no double counting."""
+
+import pytest
+from tests.monthly.conftest import at
+
+from ccmops.errors import Conflict, InvalidInput
+from ccmops.timetracking.models import TimeEntry, Timer
+from ccmops.timetracking.services import (
+    add_manual_entry,
+    elapsed_seconds,
+    heartbeat,
+    pause_timer,
+    resolve_idle,
+    resume_timer,
+    start_timer,
+    stop_timer,
+)
+
+
+def test_start_from_a_second_tab_rejoins_the_same_timer(twyla, nora):
+    t1 = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    t2 = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(1))
+    assert t1.id == t2.id and Timer.objects.count() == 1
+
+
+def test_a_second_timer_on_another_patient_is_refused(twyla, nora, demo):
+    from ccmops.patients.models import Patient
+
+    start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    other = Patient.objects.get(family_name="Kohler")
+    with pytest.raises(Conflict, match="already open on Moen"):
+        start_timer(patient=other, staff=nora, program="ccm", activity="care_coordination_call", now=at(1))
+
+
+def test_stop_creates_one_entry_with_staff_credential_and_employer(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="medication_reconciliation", now=at(0))
+    for m in range(1, 12):  # two tabs heartbeating every 30 s for 11 minutes
+        heartbeat(timer=timer, staff=nora, active=True, now=at(m))
+        heartbeat(timer=timer, staff=nora, active=False, now=at(m + 0.5))
+    entry = stop_timer(timer=timer, staff=nora, now=at(12))
+    assert TimeEntry.objects.count() == 1
+    assert (entry.seconds, entry.source, entry.staff_role, entry.credential, entry.employer_id) == (
+        720,
+        "timer",
+        "clinical_staff",
+        "RN",
+        twyla.practice_id,
+    )
+    with pytest.raises(Conflict, match="already stopped"):
+        stop_timer(timer=timer, staff=nora, now=at(13))
+
+
+def test_an_unanswered_idle_question_counts_only_up_to_the_idle_credit(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    heartbeat(timer=timer, staff=nora, active=True, now=at(9))  # 9 min without a sign of work: asked
+    assert stop_timer(timer=timer, staff=nora, now=at(10)).seconds == 5 * 60  # stopped without answering
+
+
+def test_short_idle_is_credited(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    heartbeat(timer=timer, staff=nora, active=True, now=at(4))  # 4 min without activity: credited
+    assert stop_timer(timer=timer, staff=nora, now=at(6)).seconds == 360
+
+
+def test_longer_idle_is_asked_about(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    timer = heartbeat(timer=timer, staff=nora, active=True, now=at(20))  # away 20 min: ask
+    assert timer.idle_since == at(5) and timer.idle_until == at(20)
+    assert elapsed_seconds(timer, now=at(20)) == 20 * 60  # shown while the question is open
+    keep = resolve_idle(timer=timer, staff=nora, keep=True, now=at(21))
+    assert stop_timer(timer=keep, staff=nora, now=at(25)).seconds == 25 * 60
+
+
+def test_answering_drop_removes_the_idle_part(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    timer = heartbeat(timer=timer, staff=nora, active=True, now=at(20))
+    timer = resolve_idle(timer=timer, staff=nora, keep=False, now=at(21))
+    entry = stop_timer(timer=timer, staff=nora, now=at(25))
+    assert entry.seconds == (5 + 5) * 60  # 0–5 (idle credit) and 20–25
+    assert entry.segments.count() == 2
+
+
+def test_long_idle_is_dropped_and_a_crashed_tab_loses_nothing_counted(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    heartbeat(timer=timer, staff=nora, active=True, now=at(3))
+    # browser crashed; the user opens the page again 2 hours later and stops
+    entry = stop_timer(timer=Timer.objects.get(pk=timer.pk), staff=nora, now=at(123))
+    assert entry.seconds == (3 + 5) * 60
+
+
+def test_pause_and_resume(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    timer = pause_timer(timer=timer, staff=nora, now=at(4))
+    timer = resume_timer(timer=timer, staff=nora, now=at(30))
+    assert stop_timer(timer=timer, staff=nora, now=at(33)).seconds == 7 * 60
+
+
+def test_manual_entry_is_late_with_lag_and_reason_and_cannot_overlap(twyla, nora):
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    for m in range(1, 10):
+        heartbeat(timer=timer, staff=nora, active=True, now=at(m))
+    stop_timer(timer=timer, staff=nora, now=at(10))
+    with pytest.raises(InvalidInput, match="reason"):
+        add_manual_entry(
+            patient=twyla,
+            staff=nora,
+            program="ccm",
+            activity="record_review",
+            start=at(-60),
+            minutes=15,
+            reason="",
+            now=at(120),
+        )
+    with pytest.raises(InvalidInput, match="overlaps your entry"):
+        add_manual_entry(
+            patient=twyla,
+            staff=nora,
+            program="ccm",
+            activity="record_review",
+            start=at(5),
+            minutes=15,
+            reason="Phone died",
+            now=at(120),
+        )
+    entry = add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="record_review",
+        start=at(-60),
+        minutes=15,
+        reason="Call from the car",
+        now=at(120),
+    )
+    assert (entry.source, entry.lag_seconds, entry.late_reason) == ("manual", 165 * 60, "Call from the car")
+
+
+def test_overlap_between_two_staff_on_one_patient_is_flagged(twyla, nora, demo):
+    from ccmops.organizations.models import User
+
+    patel = User.objects.get(username="dr.patel")
+    a = add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        start=at(0),
+        minutes=20,
+        reason="x",
+        now=at(60),
+    )
+    b = add_manual_entry(
+        patient=twyla,
+        staff=patel,
+        program="ccm",
+        activity="care_coordination_call",
+        start=at(10),
+        minutes=20,
+        reason="x",
+        now=at(60),
+    )
+    a.refresh_from_db()
+    assert a.overlaps_with == [b.id] and b.overlaps_with == [a.id]
+    assert b.staff_role == "billing_practitioner"
+
+
+def test_future_manual_time_is_refused(twyla, nora):
+    with pytest.raises(InvalidInput, match="ended already"):
+        add_manual_entry(
+            patient=twyla,
+            staff=nora,
+            program="ccm",
+            activity="record_review",
+            start=at(0),
+            minutes=30,
+            reason="x",
+            now=at(10),
+        )
+
+
+def test_one_timer_feeds_one_program(twyla, nora):
+    t = start_timer(patient=twyla, staff=nora, program="pcm", activity="care_coordination_call", now=at(0))
+    with pytest.raises(Conflict):
+        start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(1))
+    assert stop_timer(timer=t, staff=nora, now=at(2)).program == "pcm"
+
+
+def test_unknown_activity_is_refused(twyla, nora):
+    with pytest.raises(InvalidInput, match="activity"):
+        start_timer(patient=twyla, staff=nora, program="ccm", activity="gossip", now=at(0))

@@ -1,0 +1,182 @@
+"""The worklist: engine-counted minutes, routing by the matrix, ordering by urgency, calls and unreachable."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from ccmops.access.scope import scope_for
+from ccmops.enrollment.models import Enrollment
+from ccmops.organizations.models import User
+from ccmops.patients.models import Patient
+from ccmops.timetracking.services import add_manual_entry
+from ccmops.worklist.models import FollowUpTask, ScheduledContact
+from ccmops.worklist.queries import worklist
+from ccmops.worklist.scheduling import Window, suggest_next_contact
+from ccmops.worklist.services import log_monthly_attempt, record_transition
+
+
+def activate(patient, by):
+    """Put a demo patient straight into active CCM (consent, visit, approved plan), as the enrollment tests do."""
+    from tests.enrollment.conftest import ALL, complete
+
+    from ccmops.careplans.services import approve, create_from_template, save_version
+    from ccmops.enrollment.consents import record_consent
+    from ccmops.patients.services import record_visit
+
+    practitioner = patient.billing_practitioner
+    now = timezone.now()
+    record_consent(
+        patient=patient,
+        program="ccm",
+        practitioner=practitioner,
+        method="verbal",
+        documented_at=now - dt.timedelta(days=20),
+        elements=ALL,
+        obtained_by=by,
+    )
+    record_visit(
+        patient=patient,
+        day=timezone.localdate() - dt.timedelta(days=20),
+        kind="em",
+        code="99214",
+        practitioner=practitioner,
+        care_management_discussed=True,
+        by=by,
+    )
+    plan = create_from_template(patient=patient, program="ccm", by=by)
+    save_version(plan=plan, content=complete(plan.latest.content), by=by, expected_lock=plan.lock_version)
+    plan.refresh_from_db()
+    approve(version=plan.latest, by=practitioner.user, expected_lock=plan.lock_version)
+    assert Enrollment.objects.get(patient=patient).status == "active"
+
+
+@pytest.fixture
+def two_active(demo):
+    nora = User.objects.get(username="nora.rn")
+    twyla, latanya = Patient.objects.get(family_name="Moen"), Patient.objects.get(family_name="Kohler")
+    activate(twyla, nora)
+    activate(latanya, nora)
+    return nora, twyla, latanya
+
+
+def test_minutes_are_counted_by_the_engine_and_order_follows_urgency(two_active):
+    nora, twyla, latanya = two_active
+    start = timezone.now() - dt.timedelta(hours=3)
+    add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        start=start,
+        minutes=25,
+        reason="Phone call during clinic",
+    )
+    rows = worklist(scope_for(nora), nora, on=timezone.localdate(), mine=True)
+    by_name = {r.enrollment.patient.family_name: r for r in rows}
+    assert by_name["Moen"].standing.minutes == 25 and by_name["Moen"].standing.next_code == "99439"
+    assert "No touch yet this month" in by_name["Kohler"].reasons
+    assert rows[0].enrollment.patient == latanya  # untouched comes first
+    record_transition(patient=twyla, kind="discharge", occurred_at=timezone.now() - dt.timedelta(days=4), by=nora)
+    rows = worklist(scope_for(nora), nora, on=timezone.localdate(), mine=True)
+    assert rows[0].enrollment.patient == twyla and "follow-up task" in rows[0].reasons[0]
+
+
+def test_non_clinical_minutes_do_not_count(two_active, demo):
+    nora, twyla, _ = two_active
+    biller = User.objects.get(username="ben.biller")
+    add_manual_entry(
+        patient=twyla,
+        staff=biller,
+        program="ccm",
+        activity="record_review",
+        start=timezone.now() - dt.timedelta(hours=5),
+        minutes=30,
+        reason="x",
+    )
+    rows = worklist(scope_for(nora), nora, on=timezone.localdate())
+    assert {r.enrollment.patient.family_name: r.standing.minutes for r in rows}["Moen"] == 0
+
+
+def test_five_failed_calls_make_the_patient_unreachable_and_drop_off(two_active):
+    nora, twyla, _ = two_active
+    for _ in range(5):
+        _attempt, nxt = log_monthly_attempt(patient=twyla, program="ccm", channel="phone", outcome="no_answer", by=nora)
+    assert nxt is None and Enrollment.objects.get(patient=twyla).unreachable_since is not None
+    assert FollowUpTask.objects.get(patient=twyla, kind="unreachable").status == "open"
+    names = [r.enrollment.patient.family_name for r in worklist(scope_for(nora), nora, on=timezone.localdate())]
+    assert "Moen" not in names
+    log_monthly_attempt(patient=twyla, program="ccm", channel="phone", outcome="reached", by=nora)
+    assert Enrollment.objects.get(patient=twyla).unreachable_since is None
+
+
+def test_missed_scheduled_call_is_rescheduled(two_active):
+    nora, twyla, _ = two_active
+    ScheduledContact.objects.create(
+        practice=twyla.practice,
+        patient=twyla,
+        due_at=timezone.now() - dt.timedelta(days=1),
+        reason="call",
+        created_at=timezone.now(),
+    )
+    worklist(scope_for(nora), nora, on=timezone.localdate())
+    missed = ScheduledContact.objects.get(status="missed")
+    assert missed.replaced_by.status == "scheduled" and missed.replaced_by.due_at > timezone.now()
+    assert "was missed" in missed.replaced_by.reason
+
+
+def test_partner_worklist_routes_riverbend_monthly_work_to_summit(demo):
+    pat, maya = User.objects.get(username="pat.rn"), User.objects.get(username="maya.ma")
+    lemke = Patient.objects.get(family_name="Lemke")
+    Enrollment.objects.create(
+        practice=lemke.practice, patient=lemke, program="ccm", status="active", status_since=timezone.now()
+    )
+    assert [r.enrollment.patient for r in worklist(scope_for(pat), pat, on=timezone.localdate())] == [lemke]
+    assert worklist(scope_for(maya), maya, on=timezone.localdate()) == []  # practice staff: outreach is Summit's
+
+
+CHICAGO = "America/Chicago"
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("now", "minutes", "outcome", "expect_local", "why"),
+    [
+        # failed call on Tuesday 10:00 → retry next day, three hours later, inside the window
+        (dt.datetime(2026, 11, 10, 16, 0, tzinfo=UTC), 5, "no_answer", dt.datetime(2026, 11, 11, 13, 0), "Retry"),
+        # threshold reached: first contact of next month, snapped to the first weekday window
+        (dt.datetime(2026, 11, 10, 16, 0, tzinfo=UTC), 25, "reached", dt.datetime(2026, 12, 1, 9, 0), "next month"),
+        # week 4 and short: within two hours, inside today's window
+        (dt.datetime(2026, 11, 24, 15, 0, tzinfo=UTC), 5, "reached", dt.datetime(2026, 11, 24, 11, 0), "short"),
+        # week 1: spread contacts, three days later
+        (dt.datetime(2026, 11, 3, 15, 0, tzinfo=UTC), 5, "reached", dt.datetime(2026, 11, 6, 9, 0), "Week 1"),
+    ],
+)
+def test_next_contact_suggestion(now, minutes, outcome, expect_local, why):
+    s = suggest_next_contact(now=now, zone_name=CHICAGO, minutes_this_month=minutes, last_outcome=outcome)
+    import zoneinfo
+
+    assert s.at.astimezone(zoneinfo.ZoneInfo(CHICAGO)).replace(tzinfo=None) == expect_local
+    assert why in s.reason
+
+
+def test_suggestion_snaps_to_the_patients_windows():
+    windows = (Window(3, dt.time(14, 0), dt.time(16, 0)),)  # Thursdays 2–4 pm only
+    s = suggest_next_contact(
+        now=dt.datetime(2026, 11, 3, 15, 0, tzinfo=UTC),
+        zone_name=CHICAGO,
+        minutes_this_month=0,
+        last_outcome="reached",
+        windows=windows,
+    )
+    import zoneinfo
+
+    local = s.at.astimezone(zoneinfo.ZoneInfo(CHICAGO))
+    assert (local.weekday(), local.hour) == (3, 14)
+
+
+def test_worklist_page_and_api(login, two_active):
+    page = login("nora.rn").get("/worklist/").content.decode()
+    assert "Moen, Twyla" in page and "min to 99490" in page
+    data = login("nora.rn").get("/api/worklist").json()
+    assert {d["patient"] for d in data} == {"Moen, Twyla", "Kohler, Latanya"}
