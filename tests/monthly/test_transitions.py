@@ -49,7 +49,7 @@ def test_adt_feed_imports_transitions_once(twyla):
 
 def test_adt_with_an_unknown_patient_imports_nothing(twyla):
     text = "\n".join([adt("A03", twyla.mrn, "I", "M1"), adt("A03", "NOPE-1", "I", "M2")])
-    with pytest.raises(InvalidInput, match="adt.hl7, message 2: PID-3: no patient with MRN 'NOPE-1'"):
+    with pytest.raises(InvalidInput, match=r"adt\.hl7, message 2: PID-3: no patient with MRN 'NOPE-1'"):
         import_adt(practice=twyla.practice, text=text, file_label="adt.hl7")
     assert not CareTransition.objects.exists()
 
