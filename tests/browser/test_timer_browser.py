@@ -1,0 +1,70 @@
+"""The timer in real Chromium: it keeps counting across a reload and a second tab without doubling; stopping
+creates one entry; minutes and the worklist update; a back-dated entry shows as late with its reason."""
+
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+
+from ccmops.timetracking.models import TimeEntry, Timer
+from tests.monthly.test_worklist import activate
+
+pytestmark = pytest.mark.browser
+
+
+def elapsed(page) -> int:
+    m, s = page.inner_text("[data-elapsed]").split(":")
+    return int(m) * 60 + int(s)
+
+
+def test_timer_survives_reload_and_second_tab(page, browser, sign_in, live_demo, screenshot):
+    from ccmops.organizations.models import User
+    from ccmops.patients.models import Patient
+
+    nora = User.objects.get(username="nora.rn")
+    twyla = Patient.objects.get(family_name="Moen")
+    activate(twyla, nora)
+    sign_in("nora.rn")
+    url = f"{live_demo.url}/patients/{twyla.id}/"
+    page.goto(url)
+    page.click("[data-action=start]")
+    page.wait_for_function("document.querySelector('#timer').dataset.status === 'running'")
+    page.wait_for_timeout(3000)
+    page.reload()
+    page.wait_for_function("document.querySelector('#timer').dataset.status === 'running'")
+    page.wait_for_timeout(1200)
+    assert elapsed(page) >= 3  # kept counting across the reload (not back to 0:00)
+    screenshot("timer-running")
+
+    second = page.context.new_page()
+    second.goto(url)
+    second.wait_for_function("document.querySelector('#timer').dataset.status === 'running'")
+    second.click("[data-action=start]")  # pressing start in the other tab rejoins the same timer
+    second.wait_for_timeout(1500)
+    assert Timer.objects.count() == 1
+    a, b = elapsed(page), elapsed(second)
+    assert abs(a - b) <= 2, (a, b)
+    second.close()
+
+    page.wait_for_timeout(62000 - 1000 * elapsed(page))  # run past one full minute
+    page.mouse.move(200, 200)
+    page.click("[data-action=stop]")
+    page.wait_for_load_state("load")
+    page.wait_for_selector("text=live timer")
+    entries = list(TimeEntry.objects.all())
+    assert len(entries) == 1 and entries[0].source == "timer"
+    assert 60 <= entries[0].seconds <= 70
+    assert "1 min" in page.inner_text(".stat") or page.inner_text("main").count("1 min") >= 1
+    screenshot("timer-stopped")
+
+    chicago = timezone.localtime(timezone.now() - timezone.timedelta(days=2), zoneinfo.ZoneInfo("America/Chicago"))
+    page.fill("input[name=start]", chicago.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("input[name=minutes]", "25")
+    page.fill("input[name=reason]", "Call taken on the road")
+    page.click("button:has-text('Add late entry')")
+    page.wait_for_selector("text=entered late")
+    assert "Call taken on the road" in page.inner_text("main")
+    screenshot("late-entry")
+    page.click("a:has-text('Worklist')")
+    assert "Moen, Twyla" in page.inner_text("main")
+    screenshot("worklist-minutes")
