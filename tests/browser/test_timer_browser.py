@@ -5,9 +5,9 @@ import zoneinfo
 
 import pytest
 from django.utils import timezone
+from tests.monthly.test_worklist import activate
 
 from ccmops.timetracking.models import TimeEntry, Timer
-from tests.monthly.test_worklist import activate
 
 pytestmark = pytest.mark.browser
 

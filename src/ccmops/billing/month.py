@@ -45,3 +45,62 @@ def standings(patients, program_by_patient: dict[int, str], today: dt.date) -> d
         nxt = next(((t, c) for t, c in LADDERS.get(program, []) if minutes < t), (None, None))
         out[p.id] = Standing(minutes, nxt[0], nxt[1], decision, days_left)
     return out
+
+
+def store(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[int, Standing]:
+    """Decide and store the standings of these patients for today's month."""
+    from django.utils import timezone
+
+    from ccmops.billing.models import MonthStanding
+    from ccmops.interop.upsert import upsert
+
+    result = standings(patients, program_by_patient, today)
+    month = month_of(today)
+    now = timezone.now()
+    rows = [
+        (
+            p.practice_id,
+            p.id,
+            month,
+            s.minutes,
+            s.next_threshold,
+            s.next_code or "",
+            s.decision.status.value if s.decision else "",
+            [[x.code, x.units] for x in s.decision.lines] if s.decision else [],
+            now,
+        )
+        for p in patients
+        for s in [result[p.id]]
+    ]
+    upsert(
+        MonthStanding,
+        ["practice", "patient", "month", "minutes", "next_threshold", "next_code", "status", "codes", "computed_at"],
+        rows,
+        conflict=["patient", "month"],
+        update=["minutes", "next_threshold", "next_code", "status", "codes", "computed_at"],
+    )
+    return result
+
+
+def refresh(patient, today: dt.date | None = None) -> None:
+    """Re-decide one patient's month after its facts changed (call inside the change's transaction)."""
+    from django.utils import timezone
+
+    from ccmops.enrollment.models import Enrollment
+
+    program = Enrollment.objects.filter(patient=patient, status="active").values_list("program", flat=True).first()
+    store([patient], {patient.id: program or "ccm"}, today or timezone.localdate())
+
+
+def cached(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[int, Standing]:
+    """Stored standings for today's month; the missing ones are decided now and stored."""
+    from ccmops.billing.models import MonthStanding
+
+    month = month_of(today)
+    days_left = calendar.monthrange(today.year, today.month)[1] - today.day
+    found = {m.patient_id: m for m in MonthStanding.objects.filter(patient__in=[p.id for p in patients], month=month)}
+    out = {pid: Standing(m.minutes, m.next_threshold, m.next_code or None, None, days_left) for pid, m in found.items()}
+    missing = [p for p in patients if p.id not in found]
+    if missing:
+        out.update(store(missing, program_by_patient, today))
+    return out

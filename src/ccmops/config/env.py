@@ -44,6 +44,12 @@ SETTINGS: tuple[EnvSetting, ...] = (
         "Comma-separated host names the server answers for.",
     ),
     EnvSetting(
+        "CCMOPS_REQUIRE_HTTPS",
+        "true",
+        "Outside debug: redirect to HTTPS and send cookies only over HTTPS. Set false only for loopback "
+        "benchmarks; in production terminate TLS in front of ccmops instead.",
+    ),
+    EnvSetting(
         "CCMOPS_DISPLAY_TIME_ZONE",
         "America/New_York",
         "Time zone for display when a user has no practice of their own (e.g. partner staff without one). "
@@ -64,6 +70,7 @@ class Environment:
     test_database_url: str
     allowed_hosts: tuple[str, ...]
     display_time_zone: str
+    require_https: bool
 
 
 def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
@@ -113,4 +120,5 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         test_database_url=get("CCMOPS_TEST_DATABASE_URL"),
         allowed_hosts=hosts,
         display_time_zone=get("CCMOPS_DISPLAY_TIME_ZONE"),
+        require_https=_flag(environ, "CCMOPS_REQUIRE_HTTPS", defaults["CCMOPS_REQUIRE_HTTPS"]),
     )

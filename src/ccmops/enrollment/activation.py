@@ -63,6 +63,11 @@ def readiness(patient, program: str) -> Readiness:
 
 
 def activate_if_ready(*, patient, program: str, by) -> Enrollment | None:
+    """Activate a consented patient whose billing prerequisites are on file; in any case re-decide the month,
+    since a consent, visit or plan changes what counts."""
+    from ccmops.billing.month import refresh
+
+    refresh(patient)
     enrollment = Enrollment.objects.filter(patient=patient, program=program).first()
     if enrollment is None or enrollment.status != "consented":
         return enrollment

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.consent_texts import ensure_texts
 from ccmops.enrollment.models import CONSENT_ELEMENTS, Consent, ConsentRevocation, ConsentTextVersion, Enrollment
 from ccmops.enrollment.services import TRANSITIONS, change_status
 from ccmops.errors import InvalidInput
@@ -107,6 +108,8 @@ def record_consent(
         raise InvalidInput("practitioner: must be a billing practitioner of the patient's practice")
     if bool(representative_name.strip()) != bool(representative_relationship.strip()):
         raise InvalidInput("representative: give both the representative's name and relationship, or neither")
+    if text_version is None and not ConsentTextVersion.objects.filter(program=program).exists():
+        ensure_texts(ConsentTextVersion)
     text_version = (
         text_version or ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
     )

@@ -87,8 +87,10 @@ def consent_new(request, patient_id: int):
             error = str(exc)
         else:
             return redirect("consent_detail", consent_id=consent.id)
+    from ccmops.enrollment.consent_texts import ensure_texts
     from ccmops.enrollment.models import ConsentTextVersion
 
+    ensure_texts(ConsentTextVersion)
     texts = {t.program: t for t in ConsentTextVersion.objects.order_by("effective_from")}
     return render(
         request, "enrollment/consent_form.html", {"patient": patient, "form": form, "error": error, "texts": texts}

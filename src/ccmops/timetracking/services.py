@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ccmops.billing.month import refresh as refresh_standing
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
@@ -255,6 +256,7 @@ def _create_entry(
         for a, b in segments
     )
     _flag_overlaps(entry, segments)
+    refresh_standing(patient, timezone.localtime(end).date())
     record_audit(
         action=AuditAction.CREATE,
         user=staff,

@@ -10,7 +10,7 @@ from django.db.models import Max, Q
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import Scope
-from ccmops.billing.month import Standing, standings
+from ccmops.billing.month import Standing, cached
 from ccmops.careplans.services import reviews_due
 from ccmops.enrollment.models import Enrollment, OutreachAttempt
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
@@ -72,7 +72,7 @@ def worklist(scope: Scope, user, *, on: dt.date, mine: bool = False, limit: int 
         by_practice.setdefault(e.practice_id, []).append(e)
     stand: dict[int, Standing] = {}
     for group in by_practice.values():
-        stand.update(standings([e.patient for e in group], {e.patient_id: e.program for e in group}, on))
+        stand.update(cached([e.patient for e in group], {e.patient_id: e.program for e in group}, on))
     rows = []
     for e in enrollments:
         s = stand[e.patient_id]

@@ -1,0 +1,309 @@
+"""Benchmark: timer operations and worklist page loads from concurrent clients against a running server.
+
+    .venv/bin/python bench/monthly_bench.py --database-url postgresql://postgres@127.0.0.1:5432/ccmops_monthly \\
+        --patients 20000 --clients 50 --seconds 60
+
+Builds a practice with many active CCM patients (consent, approved plan, time this month) and one care
+manager per client, serves ccmops with gunicorn on 127.0.0.1, and has each client load its worklist and run
+timers (start, heartbeats, stop) for the given time. Prints p50/p95 latency per operation. Loopback only;
+bounded in time and requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PASSWORD = "bench-password-2026"
+
+
+def build_world(patients: int, clients: int) -> None:
+    import datetime as dt
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from ccmops.careplans.models import CarePlan, CarePlanVersion
+    from ccmops.enrollment.models import Consent, ConsentTextVersion, Enrollment
+    from ccmops.organizations.models import Membership, Organization, Practitioner, User
+    from ccmops.patients.models import Patient, PatientCondition, condition_key
+    from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
+
+    practice = Organization.objects.create(
+        slug="bench-practice", kind="practice", name="Bench Practice", time_zone="America/Chicago", npi="1003000993"
+    )
+    doctor_user = User.objects.create(username="bench-md", password=make_password(PASSWORD))
+    doctor = Practitioner.objects.create(
+        practice=practice, user=doctor_user, npi="1003000019", first_name="Bench", last_name="Doctor", credential="MD"
+    )
+    Membership.objects.create(user=doctor_user, organization=practice, role="billing_practitioner")
+    hashed = make_password(PASSWORD)
+    cms = User.objects.bulk_create(
+        User(username=f"cm{i}", password=hashed, first_name="CM", last_name=str(i)) for i in range(clients)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=u, organization=practice, role="care_manager", credential="RN", is_clinical_staff=True)
+        for u in cms
+    )
+    rng = random.Random(1)
+    now = timezone.now()
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    text = ConsentTextVersion.objects.get(program="ccm", version="2025.1")
+    batch = 2000
+    for start in range(0, patients, batch):
+        n = min(batch, patients - start)
+        ps = Patient.objects.bulk_create(
+            Patient(
+                practice=practice,
+                mrn=f"B{start + i:07d}",
+                given_name="Pat",
+                family_name=f"Bench{start + i:07d}",
+                birth_date=dt.date(1945, 1, 1),
+                sex="female",
+                medicare_coverage="medicare",
+                care_manager=cms[(start + i) % clients],
+                billing_practitioner=doctor,
+            )
+            for i in range(n)
+        )
+        conds = []
+        for p in ps:
+            for code in ("I10", "E11.9", "I50.32"):
+                conds.append(
+                    PatientCondition(
+                        practice=practice,
+                        patient=p,
+                        system="icd10cm",
+                        code=code,
+                        key=condition_key("icd10cm", code, None),
+                    )
+                )
+        PatientCondition.objects.bulk_create(conds)
+        Enrollment.objects.bulk_create(
+            Enrollment(practice=practice, patient=p, program="ccm", status="active", status_since=now) for p in ps
+        )
+        Consent.objects.bulk_create(
+            Consent(
+                practice=practice,
+                patient=p,
+                program="ccm",
+                practitioner=doctor,
+                method="verbal",
+                documented_at=now - dt.timedelta(days=90),
+                obtained_by=cms[0],
+                elements=["cost_sharing", "one_practitioner_per_month", "right_to_stop"],
+                text_version=text,
+            )
+            for p in ps
+        )
+        plans = CarePlan.objects.bulk_create(
+            CarePlan(practice=practice, patient=p, kind="comprehensive", program="ccm") for p in ps
+        )
+        CarePlanVersion.objects.bulk_create(
+            CarePlanVersion(
+                practice=practice,
+                care_plan=plan,
+                number=1,
+                content={},
+                status="approved",
+                created_by=cms[0],
+                created_at=now - dt.timedelta(days=80),
+                approved_by=doctor,
+                approved_at=now - dt.timedelta(days=80),
+                next_review_due=(now + dt.timedelta(days=90)).date(),
+            )
+            for plan in plans
+        )
+        entries = []
+        for p in ps:
+            for _ in range(rng.randint(0, 3)):
+                s = month_start + dt.timedelta(hours=rng.randint(8, 24 * 20))
+                if s > now - dt.timedelta(hours=1):
+                    continue
+                entries.append(
+                    TimeEntry(
+                        practice=practice,
+                        patient=p,
+                        staff=p.care_manager,
+                        staff_role="clinical_staff",
+                        credential="RN",
+                        employer=practice,
+                        program="ccm",
+                        activity="care_coordination_call",
+                        start=s,
+                        end=s + dt.timedelta(minutes=12),
+                        seconds=720,
+                        source="timer",
+                        entered_at=s,
+                    )
+                )
+        TimeEntry.objects.bulk_create(entries)
+        TimeEntrySegment.objects.bulk_create(
+            TimeEntrySegment(
+                practice=practice, entry=e, staff_id=e.staff_id, patient_id=e.patient_id, start=e.start, end=e.end
+            )
+            for e in entries
+        )
+
+
+class Client:
+    def __init__(self, base: str, username: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.open(f"{base}/login/", timeout=30).read()
+        token = next(c.value for c in self.jar if c.name == "csrftoken")
+        data = urllib.parse.urlencode(
+            {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+        ).encode()
+        self.opener.open(
+            urllib.request.Request(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"}), timeout=30
+        ).read()
+        self.csrf = next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def get(self, path: str) -> bytes:
+        return self.opener.open(f"{self.base}{path}", timeout=30).read()
+
+    def post(self, path: str, body: bytes = b"{}") -> bytes:
+        req = urllib.request.Request(
+            f"{self.base}{path}",
+            data=body,
+            method="POST",
+            headers={"X-CSRFToken": self.csrf, "Content-Type": "application/json", "Referer": self.base},
+        )
+        return self.opener.open(req, timeout=30).read()
+
+
+def run_client(base: str, username: str, patient_ids: list[int], until: float, out: dict, errors: list) -> None:
+    import json
+
+    try:
+        c = Client(base, username)
+    except Exception as exc:  # bench harness: record and stop this client  # noqa: BLE001
+        errors.append(f"{username} login: {exc}")
+        return
+    rng = random.Random(username)
+    while time.time() < until:
+        try:
+            t = time.perf_counter()
+            c.get("/worklist/")
+            out.setdefault("worklist page", []).append(time.perf_counter() - t)
+            pid = rng.choice(patient_ids)
+            t = time.perf_counter()
+            timer = json.loads(
+                c.post(f"/api/patients/{pid}/timer/start", b'{"program":"ccm","activity":"care_coordination_call"}')
+            )["timer"]
+            out.setdefault("timer start", []).append(time.perf_counter() - t)
+            for _ in range(5):
+                t = time.perf_counter()
+                c.post(f"/api/timer/{timer['id']}/heartbeat", b'{"active":true}')
+                out.setdefault("timer heartbeat", []).append(time.perf_counter() - t)
+            t = time.perf_counter()
+            c.post(f"/api/timer/{timer['id']}/stop", b'{"note":""}')
+            out.setdefault("timer stop", []).append(time.perf_counter() - t)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{username}: {exc}")
+            time.sleep(0.2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--patients", type=int, default=20000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    from population_bench import setup
+
+    url = setup(args.database_url)
+    t0 = time.perf_counter()
+    build_world(args.patients, args.clients)
+    print(
+        f"database: {url.split('@')[-1]}; built {args.patients:,} active patients for {args.clients} care "
+        f"managers in {time.perf_counter() - t0:.1f} s"
+    )
+    from ccmops.patients.models import Patient
+
+    patients_by_cm: dict[str, list[int]] = {}
+    for pid, cm in Patient.objects.filter(practice__slug="bench-practice").values_list("id", "care_manager__username"):
+        patients_by_cm.setdefault(cm, []).append(pid)
+    env = {
+        **os.environ,
+        "CCMOPS_DATABASE_URL": url,
+        "CCMOPS_DEBUG": "false",
+        "CCMOPS_ALLOWED_HOSTS": "127.0.0.1",
+        "CCMOPS_SECRET_KEY": "bench-" + "x" * 50,
+        "CCMOPS_REQUIRE_HTTPS": "false",
+        "DJANGO_SETTINGS_MODULE": "ccmops.config.settings",
+        "CCMOPS_DATA_DIR": tempfile.mkdtemp(),
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "ccmops.config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            "3",
+            "--threads",
+            "8",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"{base}/login/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        out: dict[str, list[float]] = {}
+        errors: list[str] = []
+        until = time.time() + args.seconds
+        threads = [
+            threading.Thread(target=run_client, args=(base, cm, pids, until, out, errors))
+            for cm, pids in sorted(patients_by_cm.items())[: args.clients]
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    total = sum(len(v) for v in out.values())
+    print(
+        f"{args.clients} concurrent clients for {args.seconds} s: {total:,} requests, {len(errors)} errors "
+        f"({total / args.seconds:,.0f} req/s)"
+    )
+    for name, values in sorted(out.items()):
+        values.sort()
+        p95 = values[max(0, int(len(values) * 0.95) - 1)]
+        print(
+            f"  {name:16s} n={len(values):6,d}  p50 {statistics.median(values) * 1000:7.1f} ms  "
+            f"p95 {p95 * 1000:7.1f} ms"
+        )
+    for e in errors[:5]:
+        print("  error:", e)
+
+
+if __name__ == "__main__":
+    main()
