@@ -42,13 +42,14 @@ def practices_for(scope: Scope) -> list[int]:
 def worklist(scope: Scope, user, *, on: dt.date, mine: bool = False, limit: int = 200) -> list[Row]:
     practices = practices_for(scope)
     reschedule_missed(practices)
-    enrollments = list(
-        Enrollment.objects.filter(practice_id__in=practices, status="active", unreachable_since__isnull=True)
-        .select_related("patient", "patient__care_manager", "patient__practice", "patient__billing_practitioner")
-        .order_by("patient__family_name", "patient__given_name")[: limit * 5]
-    )
+    query = Enrollment.objects.filter(practice_id__in=practices, status="active", unreachable_since__isnull=True)
     if mine:
-        enrollments = [e for e in enrollments if e.patient.care_manager_id == user.id]
+        query = query.filter(patient__care_manager=user)
+    enrollments = list(
+        query.select_related("patient", "patient__care_manager", "patient__practice").order_by(
+            "patient__family_name", "patient__given_name"
+        )[: limit * 5]
+    )
     ids = [e.patient_id for e in enrollments]
     month_start = on.replace(day=1)
     attempts = {
