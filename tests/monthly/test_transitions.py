@@ -67,3 +67,12 @@ def test_transition_form_and_api(login, twyla):
         content_type="application/json",
     )
     assert r.status_code == 201 and r.json()["tasks"][0]["title"].startswith("Post-discharge")
+
+
+def test_adt_cli(twyla, tmp_path, capsys):
+    from django.core.management import call_command
+
+    path = tmp_path / "feed.hl7"
+    path.write_text(adt("A03", twyla.mrn, "I", "C1"))
+    call_command("adt", "import", str(path), "--practice", twyla.practice.slug)
+    assert "1 care transitions recorded" in capsys.readouterr().out
