@@ -25,3 +25,102 @@ class MonthStanding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.month}: {self.minutes} min"
+
+
+class MonthClose(models.Model):
+    """A practice's month end: evaluated, reviewed, then approved and closed (locked)."""
+
+    STATUSES = [("reviewing", "Evaluated, in review"), ("closed", "Closed")]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(max_length=7)
+    status = models.CharField(max_length=10, choices=STATUSES, default="reviewing")
+    evaluated_at = models.DateTimeField()
+    evaluated_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "month"], name="uniq_month_close")]
+
+    def __str__(self) -> str:
+        return f"{self.practice} {self.month}: {self.status}"
+
+
+class PatientMonthDecision(models.Model):
+    """The engine's decision for one patient-month at close, with the review that followed."""
+
+    REVIEW = [("none", "No review needed"), ("needs_review", "Needs review"), ("overridden", "Overridden")]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="decisions")
+    month = models.CharField(max_length=7)
+    billing_practitioner = models.ForeignKey("organizations.Practitioner", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20)  # ready | hold | nothing_billable (the engine's)
+    review = models.CharField(max_length=14, choices=REVIEW, default="none")
+    decision = models.JSONField()
+    facts_hash = models.CharField(max_length=64)
+    evaluated_at = models.DateTimeField()
+    override_action = models.CharField(max_length=12, blank=True)  # bill | do_not_bill
+    override_reason = models.TextField(blank=True)
+    override_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "month"], name="one_decision_per_patient_month")]
+        indexes = [models.Index(fields=["practice", "month", "review"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.month}: {self.status}"
+
+    @property
+    def reasons(self) -> list[dict]:
+        return [f for f in self.decision.get("findings", []) if f["severity"] in ("hold", "refusal", "warning")]
+
+
+class ClaimLine(models.Model):
+    """A line to bill. One per patient, month and code — enforced by the database, so no close, re-run or
+    crash can ever produce a duplicate."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="claim_lines")
+    month = models.CharField(max_length=7)
+    decision = models.ForeignKey(PatientMonthDecision, on_delete=models.PROTECT, related_name="lines")
+    billing_practitioner = models.ForeignKey("organizations.Practitioner", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=5)
+    units = models.PositiveSmallIntegerField()
+    date_of_service = models.DateField()
+    diagnosis_codes = models.JSONField()
+    allowed_amount = models.DecimalField(max_digits=9, decimal_places=2)
+    patient_share = models.DecimalField(max_digits=9, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "month", "code"], name="no_duplicate_claim_line")]
+        indexes = [models.Index(fields=["practice", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.code}×{self.units}"
+
+
+class Adjustment(models.Model):
+    """Work recorded for a closed month: queued for the biller, never silently changing a closed claim."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adjustments")
+    month = models.CharField(max_length=7)
+    time_entry = models.ForeignKey("timetracking.TimeEntry", null=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.month}: {self.description}"

@@ -256,6 +256,9 @@ def _create_entry(
         for a, b in segments
     )
     _flag_overlaps(entry, segments)
+    from ccmops.billing.close import queue_adjustment_if_closed
+
+    queue_adjustment_if_closed(entry)
     refresh_standing(patient, timezone.localtime(end).date())
     record_audit(
         action=AuditAction.CREATE,

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from ccmops.billing import views as billing_views
 from ccmops.careplans import views as careplan_views
 from ccmops.documentation import views as note_views
 from ccmops.enrollment import views as enrollment_views
@@ -20,6 +21,11 @@ urlpatterns = [
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
     path("audit/", views.audit_log, name="audit_log"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
+    path("practices/<int:practice_id>/months/", billing_views.month_page, name="month_page_default"),
+    path("practices/<int:practice_id>/months/<str:month>/", billing_views.month_page, name="month_page"),
+    path("practices/<int:practice_id>/months/<str:month>/close/", billing_views.run_close, name="run_close"),
+    path("practices/<int:practice_id>/months/<str:month>/approve/", billing_views.approve, name="approve_close"),
+    path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
     path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
     path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),
     path("patients/<int:patient_id>/windows/", worklist_views.add_window, name="add_window"),

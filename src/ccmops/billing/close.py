@@ -1,0 +1,229 @@
+"""Month close: decide every enrolled patient-month with the rules engine, persist decisions and lines
+(idempotent; duplicate lines impossible by constraint), review with audited overrides, approve and lock."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccmops.billing.facts import patient_months
+from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.models import Enrollment
+from ccmops.errors import Conflict, InvalidInput
+from ccmops.patients.models import Patient
+from ccmops.rules.calendar import month_window
+from ccmops.rules.contract import decision_to_json
+from ccmops.rules.engine import evaluate
+from ccmops.rules.policies import DEFAULT_POLICIES
+from ccmops.timetracking.models import TimeEntry
+
+CHUNK = 500
+ENROLLED = ("consented", "active", "paused", "disenrolled")
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    month: str
+    patient_months: int
+    ready: int
+    needs_review: int
+    nothing_billable: int
+    lines: int
+    allowed: Decimal
+
+
+def _check_month(month: str) -> None:
+    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12:
+        raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
+
+
+def patients_in_month(practice, month: str) -> list[int]:
+    """Patients with an enrollment past consent, or with time recorded in the month."""
+    window = month_window(month, practice.time_zone)
+    enrolled = set(
+        Enrollment.objects.filter(practice=practice, status__in=ENROLLED).values_list("patient_id", flat=True)
+    )
+    timed = set(
+        TimeEntry.objects.filter(practice=practice, start__lt=window.end, end__gt=window.start).values_list(
+            "patient_id", flat=True
+        )
+    )
+    return sorted(enrolled | timed)
+
+
+def _decide_chunk(practice, month: str, ids: list[int], policies) -> list[tuple]:
+    patients = list(Patient.objects.filter(id__in=ids).select_related("practice", "billing_practitioner"))
+    facts = patient_months(patients, month)
+    out = []
+    for p in patients:
+        pm = facts.get(p.id)
+        if pm is None:
+            continue
+        raw = pm.model_dump_json(by_alias=True)
+        decision = evaluate(pm, policies)
+        out.append((p, hashlib.sha256(raw.encode()).hexdigest(), decision_to_json(decision), decision))
+    return out
+
+
+def _persist(practice, month: str, rows: list[tuple], now) -> None:
+    for patient, digest, as_json, decision in rows:
+        existing = PatientMonthDecision.objects.filter(patient=patient, month=month).first()
+        if existing is not None and existing.facts_hash == digest:
+            continue  # nothing changed since the last evaluation: keep the decision and any override
+        review = "needs_review" if decision.status.value == "hold" else "none"
+        values = {
+            "practice_id": practice.id,
+            "billing_practitioner_id": patient.billing_practitioner_id,
+            "status": decision.status.value,
+            "review": review,
+            "decision": as_json,
+            "facts_hash": digest,
+            "evaluated_at": now,
+            "override_action": "",
+            "override_reason": "",
+            "override_by": None,
+            "override_at": None,
+        }
+        pmd, _ = PatientMonthDecision.objects.update_or_create(patient=patient, month=month, defaults=values)
+        wanted = {line.code for line in decision.lines}
+        ClaimLine.objects.filter(patient=patient, month=month).exclude(code__in=wanted).delete()
+        for line in decision.lines:
+            ClaimLine.objects.update_or_create(
+                patient=patient,
+                month=month,
+                code=line.code,
+                defaults={
+                    "practice_id": practice.id,
+                    "decision": pmd,
+                    "billing_practitioner_id": patient.billing_practitioner_id,
+                    "units": line.units,
+                    "date_of_service": line.date_of_service,
+                    "diagnosis_codes": list(line.diagnosis_codes),
+                    "allowed_amount": line.allowed_amount,
+                    "patient_share": line.patient_share,
+                },
+            )
+
+
+def close_month(*, practice, month: str, by=None) -> CloseSummary:
+    """Evaluate the month (again). Safe to re-run or resume after a crash: each chunk commits on its own and a
+    re-run re-decides and upserts, so the result equals an uninterrupted close. Refused once closed."""
+    _check_month(month)
+    if MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+        raise Conflict(f"{month} is closed; later work goes to the adjustment queue.")
+    policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
+    ids = patients_in_month(practice, month)
+    now = timezone.now()
+    for i in range(0, len(ids), CHUNK):
+        rows = _decide_chunk(practice, month, ids[i : i + CHUNK], policies)
+        with transaction.atomic():
+            _persist(practice, month, rows, now)
+    with transaction.atomic():
+        MonthClose.objects.update_or_create(
+            practice=practice, month=month, defaults={"status": "reviewing", "evaluated_at": now, "evaluated_by": by}
+        )
+        summary = summarize(practice, month)
+        record_audit(
+            action=AuditAction.UPDATE,
+            user=by,
+            practice_id=practice.id,
+            object_type="month_close",
+            object_id=month,
+            detail=summary.__dict__ | {"allowed": str(summary.allowed)},
+        )
+    return summary
+
+
+def summarize(practice, month: str) -> CloseSummary:
+    d = PatientMonthDecision.objects.filter(practice=practice, month=month)
+    lines = ClaimLine.objects.filter(practice=practice, month=month)
+    allowed = sum((x for x in lines.values_list("allowed_amount", flat=True)), Decimal("0.00"))
+    return CloseSummary(
+        month,
+        d.count(),
+        d.filter(status="ready").count(),
+        d.filter(review="needs_review").count(),
+        d.filter(status="nothing_billable").count(),
+        lines.count(),
+        allowed,
+    )
+
+
+@transaction.atomic
+def override(*, decision: PatientMonthDecision, action: str, reason: str, by) -> PatientMonthDecision:
+    """A person resolves a held month: bill as decided, or do not bill. The reason is kept and audited."""
+    if action not in ("bill", "do_not_bill"):
+        raise InvalidInput("action: expected bill or do_not_bill")
+    if len(reason.strip()) < 5:
+        raise InvalidInput("reason: explain the override (it is kept with the claim and audited)")
+    _not_closed(decision.practice, decision.month)
+    decision.review, decision.override_action, decision.override_reason = "overridden", action, reason.strip()
+    decision.override_by, decision.override_at = by, timezone.now()
+    decision.save()
+    if action == "do_not_bill":
+        ClaimLine.objects.filter(patient_id=decision.patient_id, month=decision.month).delete()
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        patient=decision.patient,
+        obj=decision,
+        detail={"override": action, "reason": reason.strip(), "findings": decision.reasons},
+    )
+    return decision
+
+
+def _not_closed(practice, month: str) -> None:
+    if MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+        raise Conflict(f"{month} is closed.")
+
+
+@transaction.atomic
+def approve_and_close(*, practice, month: str, by) -> MonthClose:
+    """Close the month (who and when are recorded); refused while anything awaits review."""
+    close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
+    if close is None:
+        raise InvalidInput(f"month: {month} has not been evaluated; run the close first")
+    if close.status == "closed":
+        raise Conflict(f"{month} was already closed by {close.closed_by} at {close.closed_at:%Y-%m-%d %H:%M}.")
+    waiting = PatientMonthDecision.objects.filter(practice=practice, month=month, review="needs_review").count()
+    if waiting:
+        raise Conflict(f"{waiting} patient-month(s) still need review; resolve or override them first.")
+    close.status, close.closed_by, close.closed_at = "closed", by, timezone.now()
+    close.save()
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        practice_id=practice.id,
+        object_type="month_close",
+        object_id=month,
+        detail={"closed": True},
+    )
+    return close
+
+
+def queue_adjustment_if_closed(entry: TimeEntry) -> Adjustment | None:
+    """Time recorded for a closed month goes to the adjustment queue instead of changing the claim."""
+    practice = entry.practice
+    local = timezone.localtime(entry.start, month_window("2000-01", practice.time_zone).zone)
+    month = f"{local.year:04d}-{local.month:02d}"
+    if not MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+        return None
+    return Adjustment.objects.create(
+        practice=practice,
+        patient=entry.patient,
+        month=month,
+        time_entry=entry,
+        created_at=timezone.now(),
+        description=f"{entry.seconds // 60} min by {entry.staff} recorded after {month} was closed",
+    )
+
+
+def adjustments(practice, month: str | None = None):
+    q = Adjustment.objects.filter(practice=practice, resolved_at__isnull=True)
+    return q.filter(month=month) if month else q

@@ -1,0 +1,53 @@
+"""`ccmops month close|review|approve --practice SLUG --month YYYY-MM`."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand
+
+from ccmops.billing.close import approve_and_close, close_month, summarize
+from ccmops.billing.models import PatientMonthDecision
+from ccmops.errors import CcmopsError
+from ccmops.organizations.models import User
+from ccmops.organizations.services import practice_by_ref
+
+
+class Command(BaseCommand):
+    help = "Month close: evaluate every patient-month, list the review queue, approve and close."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["close", "review", "approve"])
+        parser.add_argument("--practice", required=True)
+        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--user", help="username recorded as having done it")
+
+    def handle(self, *args, action, practice, month, user, **options):
+        org = practice_by_ref(practice)
+        by = User.objects.filter(username=user).first() if user else None
+        try:
+            if action == "close":
+                s = close_month(practice=org, month=month, by=by)
+                self.stdout.write(
+                    f"{org.name} {month}: {s.patient_months} patient-months — {s.ready} ready, "
+                    f"{s.needs_review} need review, {s.nothing_billable} nothing billable; "
+                    f"{s.lines} lines, ${s.allowed:,.2f} allowed"
+                )
+            elif action == "review":
+                queue = PatientMonthDecision.objects.filter(practice=org, month=month, review="needs_review")
+                for d in queue.select_related("patient"):
+                    self.stdout.write(f"{d.patient} (id {d.patient_id}):")
+                    for f in d.reasons:
+                        self.stdout.write(f"  [{f['severity']}] {f['code']}: {f['message']} ({', '.join(f['rules'])})")
+                self.stdout.write(
+                    f"{queue.count()} patient-months need review" if queue.exists() else "review queue is empty"
+                )
+            else:
+                close = approve_and_close(practice=org, month=month, by=by)
+                s = summarize(org, month)
+                self.stdout.write(
+                    f"{org.name} {month} closed by {close.closed_by or 'CLI'}: {s.lines} lines, ${s.allowed:,.2f}"
+                )
+        except CcmopsError as exc:
+            self.stderr.write(str(exc))
+            sys.exit(exc.exit_code if exc.exit_code != 1 else 2)

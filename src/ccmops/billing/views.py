@@ -1,0 +1,99 @@
+"""The biller's month: evaluate, review queue with overrides, approve and close."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ccmops.access.operating_model import Function
+from ccmops.access.scope import request_scope
+from ccmops.billing.close import adjustments, approve_and_close, close_month, override, summarize
+from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.errors import Conflict, InvalidInput, NotFound
+
+
+def _billing_practice(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, Function.BILLING)
+    return practice
+
+
+def _last_month() -> str:
+    first = timezone.localdate().replace(day=1)
+    prev = first - timezone.timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+@login_required
+def month_page(request, practice_id: int, month: str | None = None):
+    practice = _billing_practice(request, practice_id)
+    month = month or _last_month()
+    decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
+    return render(
+        request,
+        "billing/month.html",
+        {
+            "practice": practice,
+            "month": month,
+            "close": MonthClose.objects.filter(practice=practice, month=month).first(),
+            "summary": summarize(practice, month),
+            "queue": decisions.filter(review="needs_review"),
+            "overridden": decisions.filter(review="overridden"),
+            "lines": ClaimLine.objects.filter(practice=practice, month=month)
+            .select_related("patient")
+            .order_by("patient__family_name", "code"),
+            "adjustments": adjustments(practice, month),
+            "error": request.GET.get("error", ""),
+        },
+    )
+
+
+def _back(practice, month, error=""):
+    from urllib.parse import urlencode
+
+    url = f"/practices/{practice.id}/months/{month}/"
+    return redirect(url + (f"?{urlencode({'error': error})}" if error else ""))
+
+
+@login_required
+@require_POST
+def run_close(request, practice_id: int, month: str):
+    practice = _billing_practice(request, practice_id)
+    try:
+        close_month(practice=practice, month=month, by=request.user)
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    return _back(practice, month)
+
+
+@login_required
+@require_POST
+def decision_override(request, decision_id: int):
+    decision = PatientMonthDecision.objects.select_related("practice", "patient").filter(id=decision_id).first()
+    if decision is None:
+        raise NotFound(f"No decision {decision_id}.")
+    practice = _billing_practice(request, decision.practice_id)
+    try:
+        override(
+            decision=decision,
+            action=request.POST.get("action", ""),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, decision.month, str(exc))
+    return _back(practice, decision.month)
+
+
+@login_required
+@require_POST
+def approve(request, practice_id: int, month: str):
+    practice = _billing_practice(request, practice_id)
+    try:
+        approve_and_close(practice=practice, month=month, by=request.user)
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    return _back(practice, month)

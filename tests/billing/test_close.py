@@ -1,0 +1,148 @@
+"""Month close: decisions per patient-month, review with audited overrides, approve and lock, no duplicates."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from tests.monthly.test_worklist import activate
+
+from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.careplans.models import CarePlanVersion
+from ccmops.errors import Conflict
+from ccmops.organizations.models import User
+from ccmops.patients.models import Patient
+from ccmops.timetracking.services import add_manual_entry
+
+
+def previous_month() -> tuple[str, dt.datetime]:
+    first = timezone.localdate().replace(day=1)
+    prev = first - dt.timedelta(days=1)
+    mid = timezone.make_aware(dt.datetime(prev.year, prev.month, 10, 15, 0))
+    return f"{prev.year:04d}-{prev.month:02d}", mid
+
+
+@pytest.fixture
+def month_world(demo):
+    """Twyla active since two months ago, with 45 minutes last month; her plan was not given to her (a hold)."""
+    nora = User.objects.get(username="nora.rn")
+    twyla = Patient.objects.get(family_name="Moen")
+    month, mid = previous_month()
+    activate(twyla, nora)
+    from ccmops.enrollment.models import Consent
+
+    Consent.objects.filter(patient=twyla).update(documented_at=mid - dt.timedelta(days=40))
+    from ccmops.patients.models import Encounter
+
+    Encounter.objects.filter(patient=twyla, recorded_by__isnull=False).update(start=mid - dt.timedelta(days=41))
+    CarePlanVersion.objects.filter(care_plan__patient=twyla, status="approved").update(
+        approved_at=mid - dt.timedelta(days=30)
+    )
+    add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        start=mid,
+        minutes=25,
+        reason="Entered from paper log",
+    )
+    add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="medication_reconciliation",
+        start=mid + dt.timedelta(days=3),
+        minutes=20,
+        reason="Entered from paper log",
+    )
+    return twyla, month, User.objects.get(username="ben.biller")
+
+
+def test_close_decides_holds_and_lines(month_world):
+    twyla, month, ben = month_world
+    summary = close_month(practice=twyla.practice, month=month, by=ben)
+    d = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    assert (d.status, d.review) == ("hold", "needs_review")
+    assert any(f["code"] == "CCM.CARE_PLAN.NOT_SHARED" for f in d.reasons)
+    assert sorted(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == [("99439", 1), ("99490", 1)]
+    assert summary.needs_review == 1 and summary.lines == 2
+
+
+def test_rerun_changes_nothing_and_duplicates_are_impossible(month_world):
+    twyla, month, ben = month_world
+    close_month(practice=twyla.practice, month=month, by=ben)
+    before = list(ClaimLine.objects.order_by("id").values_list("id", "code", "units", "allowed_amount"))
+    close_month(practice=twyla.practice, month=month, by=ben)
+    assert list(ClaimLine.objects.order_by("id").values_list("id", "code", "units", "allowed_amount")) == before
+    line = ClaimLine.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClaimLine.objects.create(
+            practice=line.practice,
+            patient=line.patient,
+            month=line.month,
+            decision=line.decision,
+            billing_practitioner=line.billing_practitioner,
+            code=line.code,
+            units=1,
+            date_of_service=line.date_of_service,
+            diagnosis_codes=[],
+            allowed_amount=1,
+            patient_share=0,
+        )
+
+
+def test_review_override_approve_and_lock(month_world):
+    twyla, month, ben = month_world
+    close_month(practice=twyla.practice, month=month, by=ben)
+    with pytest.raises(Conflict, match="need review"):
+        approve_and_close(practice=twyla.practice, month=month, by=ben)
+    d = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    override(decision=d, action="bill", reason="Plan was handed over at the visit; scan filed late", by=ben)
+    close = approve_and_close(practice=twyla.practice, month=month, by=ben)
+    assert (close.status, close.closed_by) == ("closed", ben)
+    with pytest.raises(Conflict, match="closed"):
+        close_month(practice=twyla.practice, month=month, by=ben)
+    _month, mid = previous_month()
+    nora = User.objects.get(username="nora.rn")
+    add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="record_review",
+        start=mid + dt.timedelta(days=5),
+        minutes=15,
+        reason="Found another paper log",
+    )
+    adj = Adjustment.objects.get()
+    assert adj.month == month and "after" in adj.description
+    assert ClaimLine.objects.filter(patient=twyla).count() == 2  # the closed claim did not change
+
+
+def test_fixing_the_facts_re_evaluates(month_world):
+    twyla, month, ben = month_world
+    close_month(practice=twyla.practice, month=month, by=ben)
+    from ccmops.careplans.services import record_share
+
+    _m, mid = previous_month()
+    version = CarePlanVersion.objects.get(care_plan__patient=twyla, status="approved")
+    record_share(version=version, method="printed", by=ben, shared_at=mid - dt.timedelta(days=29))
+    close_month(practice=twyla.practice, month=month, by=ben)
+    d = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    assert (d.status, d.review) == ("ready", "none")
+    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    assert MonthClose.objects.get().status == "closed"
+
+
+def test_month_page_and_cli(month_world, login, capsys):
+    from django.core.management import call_command
+
+    twyla, month, _ben = month_world
+    call_command("month", "close", "--practice", twyla.practice.slug, "--month", month)
+    assert "1 need review" in capsys.readouterr().out
+    call_command("month", "review", "--practice", twyla.practice.slug, "--month", month)
+    assert "CCM.CARE_PLAN.NOT_SHARED" in capsys.readouterr().out
+    page = login("ben.biller").get(f"/practices/{twyla.practice_id}/months/{month}/").content.decode()
+    assert "Review queue" in page and "99490" in page
+    assert login("nora.rn").get(f"/practices/{twyla.practice_id}/months/{month}/").status_code == 403
