@@ -124,3 +124,24 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.month}: {self.description}"
+
+
+class ClaimBatch(models.Model):
+    """An 837P interchange produced for a closed month (kept as sent)."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(max_length=7)
+    control_number = models.PositiveIntegerField(unique=True)
+    claims = models.PositiveIntegerField()
+    lines = models.PositiveIntegerField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    content = models.TextField()
+    created_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "month"])]
+
+    def __str__(self) -> str:
+        return f"837P #{self.control_number} {self.month} ({self.claims} claims)"

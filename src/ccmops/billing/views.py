@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.close import adjustments, approve_and_close, close_month, override, summarize
+from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.errors import Conflict, InvalidInput, NotFound
 
@@ -97,3 +99,25 @@ def approve(request, practice_id: int, month: str):
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
     return _back(practice, month)
+
+
+@login_required
+def download(request, practice_id: int, month: str, kind: str):
+    practice = _billing_practice(request, practice_id)
+    try:
+        if kind == "837p":
+            batch = export_837p(practice=practice, month=month, by=request.user)
+            body, ctype, name = batch.content, "text/plain", f"{practice.slug}-{month}-837p-{batch.control_number}.x12"
+        elif kind == "csv":
+            body, ctype, name = (
+                charges_csv(practice=practice, month=month, by=request.user),
+                "text/csv",
+                f"{practice.slug}-{month}-charges.csv",
+            )
+        else:
+            raise NotFound(f"No export {kind}.")
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -38,6 +38,8 @@ def _seed_orgs() -> dict[str, Organization]:
                 "city": spec.city,
                 "state": spec.state,
                 "postal_code": spec.postal_code,
+                "medicare_contractor_name": spec.mac_name,
+                "medicare_contractor_id": spec.mac_id,
             },
         )
         orgs[spec.slug] = org
@@ -125,6 +127,15 @@ def bundle_mrn(prefix: str) -> str:
     raise ValueError(f"demo data: no Patient in {prefix}")
 
 
+def synthetic_mbi(n: int) -> str:
+    """A made-up identifier in the MBI format (demo patients are synthetic; so is this)."""
+    letters = "ACDEFGHJKMNPQRTUVWXY"
+    return (
+        f"{n % 9 + 1}{letters[n % 20]}{letters[(n // 20) % 20]}{n % 10}{letters[(n * 7) % 20]}"
+        f"{(n * 3) % 10}{(n * 7) % 10}{letters[(n * 11) % 20]}{letters[(n * 13) % 20]}{(n * 17) % 10}{n % 7}"
+    )
+
+
 def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> None:
     """Import each demo practice's bundles through the real FHIR importer, then assign the care team."""
     for spec in world.PATIENTS:
@@ -133,6 +144,8 @@ def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> Non
         if not Patient.objects.filter(practice=practice, mrn=mrn).exists():
             path = bundle_path(spec.file_prefix)
             import_source(practice=practice, source=Source("fhir", path, path.name), by=users[world.ADMIN_USERNAME])
+        patient = Patient.objects.get(practice=practice, mrn=mrn)
+        Patient.objects.filter(pk=patient.pk, medicare_id="").update(medicare_id=synthetic_mbi(patient.id))
         Patient.objects.filter(practice=practice, mrn=mrn).update(
             care_manager=users.get(spec.care_manager) if spec.care_manager else None,
             billing_practitioner=Practitioner.objects.filter(npi=spec.billing_npi).first()
@@ -141,11 +154,104 @@ def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> Non
         )
 
 
+def _seed_program_activity(users: dict[str, User]) -> None:
+    """Consent, initiating visit, an approved and shared care plan, and time in the last two months for the
+    ACTIVE_CCM patients, so the worklist, the patient pages and month close have real work to show. Dates are
+    relative to today; a patient who already has a consent is left as it is."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ccmops.careplans.models import CarePlanShare, CarePlanVersion
+    from ccmops.careplans.services import approve, create_from_template, save_version
+    from ccmops.enrollment.consents import record_consent
+    from ccmops.enrollment.models import Consent
+    from ccmops.patients.services import record_visit
+    from ccmops.timetracking.services import add_manual_entry
+
+    now = timezone.now()
+    first_of_month = timezone.localtime(now).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
+    last_month = (first_of_month - dt.timedelta(days=1)).replace(day=3)
+    for k, (family, cm, last, this) in enumerate(world.ACTIVE_CCM):
+        patient = Patient.objects.get(family_name=family)
+        if Consent.objects.filter(patient=patient).exists():
+            continue
+        practitioner = patient.billing_practitioner
+        started = now - dt.timedelta(days=95)
+        record_visit(
+            patient=patient,
+            day=timezone.localdate() - dt.timedelta(days=96),
+            kind="em",
+            code="99214",
+            practitioner=practitioner,
+            care_management_discussed=True,
+            by=practitioner.user,
+        )
+        record_consent(
+            patient=patient,
+            program="ccm",
+            practitioner=practitioner,
+            method="verbal",
+            documented_at=started,
+            elements=["cost_sharing", "one_practitioner_per_month", "right_to_stop"],
+            obtained_by=users[cm],
+        )
+        plan = create_from_template(patient=patient, program="ccm", by=users[cm])
+        content = {
+            **plan.latest.content,
+            "expected_outcomes": "Conditions stable at target; no avoidable ED visits or admissions.",
+            "prognosis": "Fair to good with monthly follow-up and adherence.",
+            "community_services": "Area Agency on Aging: transport to appointments.",
+            "coordination": "Specialists receive the approved plan; pharmacy reconciles quarterly.",
+        }
+        save_version(
+            plan=plan,
+            content=content,
+            by=users[cm],
+            expected_lock=plan.lock_version,
+            change_summary="Completed with the patient",
+        )
+        plan.refresh_from_db()
+        version = approve(version=plan.latest, by=practitioner.user, expected_lock=plan.lock_version)
+        CarePlanVersion.objects.filter(pk=version.pk).update(approved_at=started + dt.timedelta(days=2))
+        CarePlanShare.objects.create(
+            practice_id=patient.practice_id,
+            version=version,
+            method="printed",
+            shared_at=started + dt.timedelta(days=2),
+            recorded_by=users[cm],
+        )
+        for i, minutes in enumerate(last):
+            add_manual_entry(
+                patient=patient,
+                staff=users[cm],
+                program="ccm",
+                activity="care_coordination_call",
+                start=last_month + dt.timedelta(days=6 * i, hours=k),
+                minutes=minutes,
+                reason="Demo data: entered from the care manager's call log",
+            )
+        for i, minutes in enumerate(this):
+            start = first_of_month + dt.timedelta(days=2 + 3 * i, hours=k)
+            if start + dt.timedelta(minutes=minutes) < now:
+                add_manual_entry(
+                    patient=patient,
+                    staff=users[cm],
+                    program="ccm",
+                    activity="medication_reconciliation",
+                    start=start,
+                    minutes=minutes,
+                    reason="Demo data: entered from the call log",
+                )
+
+
 @transaction.atomic
-def seed_demo() -> dict[str, User]:
+def seed_demo(*, with_activity: bool = False) -> dict[str, User]:
     """Create (or leave as it is) the demo world; returns the demo users by username."""
     orgs = _seed_orgs()
     users = _seed_staff(orgs)
     _seed_operating_models(orgs, users[world.ADMIN_USERNAME])
     _seed_patients(orgs, users)
+    if with_activity:
+        _seed_program_activity(users)
     return users

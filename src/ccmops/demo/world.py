@@ -23,6 +23,8 @@ class OrgSpec:
     city: str = ""
     state: str = ""
     postal_code: str = ""
+    mac_name: str = ""
+    mac_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ ORGANIZATIONS = (
         "Springfield",
         "IL",
         "62704",
+        mac_name="NGS MEDICARE J6 DEMO",
+        mac_id="06102",
     ),
     OrgSpec(
         RIVERBEND,
@@ -85,6 +89,8 @@ ORGANIZATIONS = (
         "Boulder",
         "CO",
         "80302",
+        mac_name="NOVITAS JH DEMO",
+        mac_id="04112",
     ),
     OrgSpec(SUMMIT, OrgKind.PARTNER, "Summit Care Partners", "America/Denver"),
 )
@@ -144,4 +150,16 @@ PATIENTS = (
     PatientSpec("Clarine_OKeefe", RIVERBEND, "maya.ma", "1003000027"),
     PatientSpec("Trey_Berge", RIVERBEND, "pat.rn", "1003000027"),
     PatientSpec("Jed_Pollich", RIVERBEND, None, None),
+)
+
+
+# Patients with a running CCM program: (family name, care manager, minutes last month, minutes this month so far).
+# Riverbend's monthly work is Summit's (hybrid), so Summit's care managers log that time.
+ACTIVE_CCM = (
+    ("Moen", "nora.rn", (25, 20), (12,)),
+    ("Kohler", "nora.rn", (15, 28, 21), ()),
+    ("Hartmann", "nora.rn", (18,), (9, 6)),
+    ("Lemke", "pat.rn", (22, 25, 16), (14,)),
+    ("Ferry", "pat.rn", (12,), ()),
+    ("Gerlach", "lee.lpn", (35, 30), (20,)),
 )

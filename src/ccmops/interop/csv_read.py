@@ -7,7 +7,15 @@ import csv
 import datetime as dt
 import io
 
-from ccmops.interop.records import Batch, ConditionRec, EncounterRec, PatientRec, Problem, normalize_payer
+from ccmops.interop.records import (
+    Batch,
+    ConditionRec,
+    EncounterRec,
+    PatientRec,
+    Problem,
+    normalize_payer,
+    state_code,
+)
 
 COLUMNS = (
     "record",
@@ -28,6 +36,7 @@ COLUMNS = (
     "visit_type",
     "practitioner_npi",
 )
+OPTIONAL_COLUMNS = ("address_line", "city", "state", "postal_code", "medicare_id")  # patient rows, when present
 REQUIRED = {
     "patient": ("mrn", "last_name", "first_name", "birth_date"),
     "diagnosis": ("mrn", "code_system", "code"),
@@ -112,6 +121,11 @@ def read_csv_text(text: str, file_label: str) -> Batch:
                         row["phone"],
                         "",
                         payer,
+                        row.get("address_line", ""),
+                        row.get("city", ""),
+                        state_code(row.get("state", "")),
+                        row.get("postal_code", ""),
+                        row.get("medicare_id", "").replace("-", "").upper(),
                     )
                 )
         elif kind == "diagnosis":

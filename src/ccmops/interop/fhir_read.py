@@ -17,11 +17,21 @@ from pathlib import Path
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem, normalize_payer
+from ccmops.interop.records import (
+    Batch,
+    ConditionRec,
+    CoverageRec,
+    EncounterRec,
+    PatientRec,
+    Problem,
+    normalize_payer,
+    state_code,
+)
 
 SNOMED = "http://snomed.info/sct"
 ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10-cm/")
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+MBI_SYSTEM = "http://hl7.org/fhir/sid/us-mbi"
 USED = ("Patient", "Condition", "Encounter", "Coverage", "ExplanationOfBenefit", "Practitioner")
 SETTINGS = {
     "AMB": "ambulatory",
@@ -140,6 +150,8 @@ class FhirReader:
         if deceased is None and r.deceasedBoolean:
             deceased = dt.date.min
         phone = next((t.value for t in r.telecom or [] if t.system == "phone" and t.value), "")
+        address = (r.address or [None])[0]
+        mbi = next((i.value for i in r.identifier or [] if i.system == MBI_SYSTEM and i.value), "")
         language = ""
         for c in r.communication or []:
             language = (c.language.text or (c.language.coding[0].display if c.language.coding else "")) or language
@@ -154,6 +166,11 @@ class FhirReader:
                 deceased_on=None if deceased == dt.date.min else deceased,
                 phone=phone,
                 language=language,
+                address_line=" ".join(address.line or []) if address else "",
+                city=(address.city or "") if address else "",
+                state=state_code(address.state or "") if address else "",
+                postal_code=(address.postalCode or "")[:10] if address else "",
+                medicare_id=mbi,
             )
         )
         if deceased == dt.date.min:

@@ -32,6 +32,11 @@ class PatientRec:
     phone: str = ""
     language: str = ""
     payer: str = ""  # from a CSV; FHIR payers come as CoverageRec
+    address_line: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    medicare_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,64 @@ def normalize_payer(text: str) -> str | None:
     if t in ("none", "no_insurance", "uninsured", "self_pay", "selfpay", "self"):
         return "none"
     return "private"
+
+
+US_STATES = {
+    "alabama": "AL",
+    "alaska": "AK",
+    "arizona": "AZ",
+    "arkansas": "AR",
+    "california": "CA",
+    "colorado": "CO",
+    "connecticut": "CT",
+    "delaware": "DE",
+    "district of columbia": "DC",
+    "florida": "FL",
+    "georgia": "GA",
+    "hawaii": "HI",
+    "idaho": "ID",
+    "illinois": "IL",
+    "indiana": "IN",
+    "iowa": "IA",
+    "kansas": "KS",
+    "kentucky": "KY",
+    "louisiana": "LA",
+    "maine": "ME",
+    "maryland": "MD",
+    "massachusetts": "MA",
+    "michigan": "MI",
+    "minnesota": "MN",
+    "mississippi": "MS",
+    "missouri": "MO",
+    "montana": "MT",
+    "nebraska": "NE",
+    "nevada": "NV",
+    "new hampshire": "NH",
+    "new jersey": "NJ",
+    "new mexico": "NM",
+    "new york": "NY",
+    "north carolina": "NC",
+    "north dakota": "ND",
+    "ohio": "OH",
+    "oklahoma": "OK",
+    "oregon": "OR",
+    "pennsylvania": "PA",
+    "rhode island": "RI",
+    "south carolina": "SC",
+    "south dakota": "SD",
+    "tennessee": "TN",
+    "texas": "TX",
+    "utah": "UT",
+    "vermont": "VT",
+    "virginia": "VA",
+    "washington": "WA",
+    "west virginia": "WV",
+    "wisconsin": "WI",
+    "wyoming": "WY",
+    "puerto rico": "PR",
+}
+
+
+def state_code(value: str) -> str:
+    v = (value or "").strip()
+    return v.upper() if len(v) == 2 else US_STATES.get(v.lower(), "")

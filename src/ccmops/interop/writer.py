@@ -75,6 +75,11 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
         "created_at",
         "updated_at",
         "time_zone",
+        "address_line",
+        "city",
+        "state",
+        "postal_code",
+        "medicare_id",
     ]
     update = [
         "source_identifier",
@@ -86,7 +91,13 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
         "phone",
         "preferred_language",
         "updated_at",
+        "address_line",
+        "city",
+        "state",
+        "postal_code",
     ]
+    if any(r.medicare_id for r in recs):
+        update.append("medicare_id")
     if any(r.payer for r in recs):
         update.append("medicare_coverage")
     rows = [
@@ -105,6 +116,11 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
             now,
             now,
             "",
+            r.address_line[:200],
+            r.city[:100],
+            r.state[:2],
+            r.postal_code[:10],
+            r.medicare_id[:11],
         )
         for r in recs
     ]

@@ -57,6 +57,8 @@ class Organization(models.Model):
         help_text="Overrides of the rules engine's named policies for this practice (docs/rules-engine.md).",
         validators=[validate_rule_policies],
     )
+    medicare_contractor_name = models.CharField(max_length=60, blank=True, help_text="MAC receiving the 837P")
+    medicare_contractor_id = models.CharField(max_length=15, blank=True, help_text="MAC payer/receiver ID")
     timer_idle_credit_minutes = models.PositiveSmallIntegerField(
         default=5, help_text="Idle up to this long is credited to a running timer"
     )

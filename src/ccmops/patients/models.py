@@ -34,6 +34,11 @@ class Patient(models.Model):
         "organizations.Practitioner", null=True, blank=True, on_delete=models.PROTECT, related_name="patients"
     )
     time_zone = models.CharField(max_length=64, blank=True, help_text="if different from the practice's")
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    medicare_id = models.CharField("Medicare Beneficiary Identifier", max_length=11, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

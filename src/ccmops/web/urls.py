@@ -26,6 +26,7 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/<str:month>/close/", billing_views.run_close, name="run_close"),
     path("practices/<int:practice_id>/months/<str:month>/approve/", billing_views.approve, name="approve_close"),
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
+    path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),
     path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
     path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),
     path("patients/<int:patient_id>/windows/", worklist_views.add_window, name="add_window"),

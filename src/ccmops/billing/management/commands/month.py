@@ -7,6 +7,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from ccmops.billing.close import approve_and_close, close_month, summarize
+from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.errors import CcmopsError
 from ccmops.organizations.models import User
@@ -17,12 +18,13 @@ class Command(BaseCommand):
     help = "Month close: evaluate every patient-month, list the review queue, approve and close."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["close", "review", "approve"])
+        parser.add_argument("action", choices=["close", "review", "approve", "export-claims", "export-csv"])
+        parser.add_argument("--out", help="file to write (export-claims, export-csv); default standard output")
         parser.add_argument("--practice", required=True)
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--user", help="username recorded as having done it")
 
-    def handle(self, *args, action, practice, month, user, **options):
+    def handle(self, *args, action, practice, month, user, out=None, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
         try:
@@ -42,6 +44,22 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{queue.count()} patient-months need review" if queue.exists() else "review queue is empty"
                 )
+            elif action in ("export-claims", "export-csv"):
+                if action == "export-claims":
+                    batch = export_837p(practice=org, month=month, by=by)
+                    text = batch.content
+                    note = (
+                        f"837P #{batch.control_number}: {batch.claims} claims, {batch.lines} lines, "
+                        f"${batch.total:,.2f}; accepted by pyx12"
+                    )
+                else:
+                    text, note = charges_csv(practice=org, month=month, by=by), "charge CSV written"
+                if out:
+                    with open(out, "w", encoding="utf-8") as fh:
+                        fh.write(text)
+                    self.stdout.write(f"{note} -> {out}")
+                else:
+                    self.stdout.write(text)
             else:
                 close = approve_and_close(practice=org, month=month, by=by)
                 s = summarize(org, month)

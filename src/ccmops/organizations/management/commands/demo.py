@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, no_serve: bool, addr: str, port: str, **options):
         settings.CCMOPS_DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", verbosity=0, interactive=False)
-        seed_demo()
+        seed_demo(with_activity=True)
         for spec in world.ORGANIZATIONS:
             if spec.kind.value == "practice":
                 screen_practice(practice=Organization.objects.get(slug=spec.slug))

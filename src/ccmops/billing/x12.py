@@ -1,0 +1,179 @@
+"""X12 837P (005010X222A1) for a closed month, validated with pyx12 before anyone may download it."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from ccmops.billing.models import ClaimLine, MonthClose
+from ccmops.errors import Conflict, InvalidInput
+
+VERSION = "005010X222A1"
+_BAD = re.compile(r"[*~:^\r\n]")
+
+
+def _clean(value: str, limit: int = 60) -> str:
+    return _BAD.sub(" ", str(value or "")).strip()[:limit]
+
+
+@dataclass(frozen=True)
+class ClaimFile:
+    text: str
+    claims: int
+    lines: int
+    total: Decimal
+    control_number: int
+
+
+def _claims(practice, month: str):
+    by_patient: dict[int, list[ClaimLine]] = {}
+    lines = (
+        ClaimLine.objects.filter(practice=practice, month=month)
+        .select_related("patient", "billing_practitioner", "decision")
+        .order_by("patient_id", "code")
+    )
+    for line in lines:
+        if line.decision.override_action == "do_not_bill":
+            continue
+        by_patient.setdefault(line.patient_id, []).append(line)
+    return by_patient
+
+
+def _check(practice, by_patient) -> None:
+    problems = []
+    for field, label in (
+        ("npi", "group NPI"),
+        ("tin", "TIN"),
+        ("address_line", "billing address"),
+        ("city", "city"),
+        ("state", "state"),
+        ("postal_code", "ZIP code"),
+        ("medicare_contractor_name", "Medicare contractor name"),
+        ("medicare_contractor_id", "Medicare contractor ID"),
+    ):
+        if not getattr(practice, field):
+            problems.append(f"practice: {label} is missing (organization settings)")
+    for lines in by_patient.values():
+        p = lines[0].patient
+        missing = [
+            label
+            for field, label in (
+                ("medicare_id", "Medicare Beneficiary Identifier"),
+                ("address_line", "address"),
+                ("city", "city"),
+                ("state", "state"),
+                ("postal_code", "ZIP code"),
+            )
+            if not getattr(p, field)
+        ]
+        if missing:
+            problems.append(f"patient {p} (MRN {p.mrn}): {', '.join(missing)} missing")
+    if problems:
+        raise InvalidInput("The 837P cannot be produced until these are fixed:\n" + "\n".join(problems))
+
+
+def build_837p(practice, month: str, *, control_number: int, test: bool = False) -> ClaimFile:
+    """Build the interchange for a closed month and validate it with pyx12.
+
+    Raises:
+        Conflict: the month is not closed.
+        InvalidInput: missing practice or patient data, or pyx12 rejected the file (with its errors).
+    """
+    if not MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+        raise Conflict(f"{month} is not closed; approve and close it before exporting claims.")
+    by_patient = _claims(practice, month)
+    if not by_patient:
+        raise InvalidInput(f"{month}: no claim lines to export")
+    _check(practice, by_patient)
+    now = timezone.now()
+    sender, receiver = _clean(practice.tin, 15), _clean(practice.medicare_contractor_id, 15)
+    ctrl = f"{control_number:09d}"
+    seg: list[str] = []
+    seg.append(
+        f"ISA*00*{' ' * 10}*00*{' ' * 10}*ZZ*{sender:<15}*ZZ*{receiver:<15}*{now:%y%m%d}*{now:%H%M}*^*00501*"
+        f"{ctrl}*0*{'T' if test else 'P'}*:"
+    )
+    seg.append(f"GS*HC*{sender}*{receiver}*{now:%Y%m%d}*{now:%H%M}*{control_number}*X*{VERSION}")
+    body: list[str] = [
+        f"ST*837*{control_number % 10000:04d}*{VERSION}",
+        f"BHT*0019*00*{_clean(practice.slug, 30)}-{month}*{now:%Y%m%d}*{now:%H%M}*CH",
+        f"NM1*41*2*{_clean(practice.name)}*****46*{sender}",
+        "PER*IC*BILLING OFFICE*TE*5555550100",
+        f"NM1*40*2*{_clean(practice.medicare_contractor_name)}*****46*{receiver}",
+        "HL*1**20*1",
+        f"NM1*85*2*{_clean(practice.name)}*****XX*{practice.npi}",
+        f"N3*{_clean(practice.address_line, 55)}",
+        f"N4*{_clean(practice.city, 30)}*{practice.state}*{_clean(practice.postal_code, 15)}",
+        f"REF*EI*{practice.tin}",
+    ]
+    hl = 1
+    total = Decimal("0.00")
+    n_lines = 0
+    for lines in by_patient.values():
+        p = lines[0].patient
+        hl += 1
+        body += [
+            f"HL*{hl}*1*22*0",
+            "SBR*P*18*******MB",
+            f"NM1*IL*1*{_clean(p.family_name, 60)}*{_clean(p.given_name, 35)}****MI*{p.medicare_id}",
+            f"N3*{_clean(p.address_line, 55)}",
+            f"N4*{_clean(p.city, 30)}*{p.state}*{_clean(p.postal_code, 15)}",
+            f"DMG*D8*{p.birth_date:%Y%m%d}*{'F' if p.sex == 'female' else 'M' if p.sex == 'male' else 'U'}",
+            f"NM1*PR*2*{_clean(practice.medicare_contractor_name)}*****PI*{receiver}",
+        ]
+        claim_total = sum((x.allowed_amount for x in lines), Decimal("0.00"))
+        total += claim_total
+        dx = list(dict.fromkeys(c for x in lines for c in x.diagnosis_codes))[:12]
+        body.append(f"CLM*{p.id}-{month}*{claim_total:.2f}***{practice.place_of_service}:B:1*Y*A*Y*Y")
+        body.append("HI*" + "*".join(f"{'ABK' if i == 0 else 'ABF'}:{c.replace('.', '')}" for i, c in enumerate(dx)))
+        rendering = lines[0].billing_practitioner
+        body.append(
+            f"NM1*82*1*{_clean(rendering.last_name, 60)}*{_clean(rendering.first_name, 35)}****XX*{rendering.npi}"
+        )
+        pointers = ":".join(str(i) for i in range(1, min(4, len(dx)) + 1))
+        for i, line in enumerate(lines, start=1):
+            n_lines += 1
+            body += [
+                f"LX*{i}",
+                f"SV1*HC:{line.code}*{line.allowed_amount:.2f}*UN*{line.units}***{pointers}",
+                f"DTP*472*D8*{line.date_of_service:%Y%m%d}",
+            ]
+    body.append(f"SE*{len(body) + 1}*{control_number % 10000:04d}")
+    seg += body
+    seg += [f"GE*1*{control_number}", f"IEA*1*{ctrl}"]
+    text = "~\n".join(seg) + "~\n"
+    validate(text)
+    return ClaimFile(text, len(by_patient), n_lines, total, control_number)
+
+
+def validate(text: str) -> None:
+    """pyx12 must accept the file (999 IK5*A); otherwise the errors are raised and no file is offered."""
+    import logging
+
+    import pyx12.params
+    import pyx12.x12n_document
+
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    logger = logging.getLogger("pyx12")
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR)
+    ack = io.StringIO()
+    try:
+        ok = pyx12.x12n_document.x12n_document(
+            param=pyx12.params.params(),
+            src_file=io.StringIO(text),
+            fd_997=ack,
+            fd_html=None,
+            fd_xmldoc=None,
+            xslt_files=None,
+        )
+    finally:
+        logger.removeHandler(handler)
+    if not ok or "IK5*A" not in ack.getvalue():
+        errors = log.getvalue().strip() or ack.getvalue()
+        raise InvalidInput(f"pyx12 rejected the 837P; nothing was produced:\n{errors[:4000]}")

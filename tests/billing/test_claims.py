@@ -1,0 +1,77 @@
+"""837P for a closed month, accepted by pyx12; the CSV charge export; refusal when data are missing."""
+
+import pytest
+from tests.billing.test_close import month_world  # noqa: F401 - fixture
+
+from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.exports import charges_csv, export_837p
+from ccmops.billing.models import ClaimBatch, PatientMonthDecision
+from ccmops.billing.x12 import build_837p, validate
+from ccmops.errors import Conflict, InvalidInput
+
+
+@pytest.fixture
+def closed(month_world):  # noqa: F811
+    twyla, month, ben = month_world
+    practice = twyla.practice
+    practice.medicare_contractor_name = "NGS MEDICARE J6"
+    practice.medicare_contractor_id = "06102"
+    practice.save()
+    twyla.medicare_id = "1EG4TE5MK73"
+    twyla.save()
+    close_month(practice=practice, month=month, by=ben)
+    override(
+        decision=PatientMonthDecision.objects.get(patient=twyla),
+        action="bill",
+        reason="Plan handed over at the visit",
+        by=ben,
+    )
+    approve_and_close(practice=practice, month=month, by=ben)
+    return twyla, month, ben
+
+
+def test_837p_is_accepted_by_pyx12_and_matches_the_decision(closed):
+    twyla, month, ben = closed
+    batch = export_837p(practice=twyla.practice, month=month, by=ben)
+    text = batch.content
+    assert "ST*837*" in text and "005010X222A1" in text
+    assert "SV1*HC:99490*66.13*UN*1***" in text or "SV1*HC:99490*" in text
+    assert "SV1*HC:99439*" in text and "NM1*IL*1*Moen*Twyla****MI*1EG4TE5MK73" in text
+    assert "HI*ABK:" in text and f"CLM*{twyla.id}-{month}*" in text
+    assert (batch.claims, batch.lines) == (1, 2)
+    validate(text)  # raises if pyx12 does not accept it
+    assert ClaimBatch.objects.get().control_number == batch.control_number
+
+
+def test_a_file_pyx12_rejects_is_never_produced(closed):
+    twyla, month, _ben = closed
+    good = build_837p(twyla.practice, month, control_number=7).text
+    broken = "".join(
+        seg for seg in good.splitlines(keepends=True) if not seg.startswith("NM1*85")
+    )  # no billing provider
+    with pytest.raises(InvalidInput, match="pyx12 rejected"):
+        validate(broken)
+
+
+def test_missing_data_are_named_and_nothing_is_produced(closed):
+    twyla, month, ben = closed
+    twyla.medicare_id = ""
+    twyla.save()
+    with pytest.raises(InvalidInput, match="Medicare Beneficiary Identifier missing"):
+        export_837p(practice=twyla.practice, month=month, by=ben)
+    assert not ClaimBatch.objects.exists()
+
+
+def test_open_month_cannot_be_exported(month_world):  # noqa: F811
+    twyla, month, ben = month_world
+    close_month(practice=twyla.practice, month=month, by=ben)
+    with pytest.raises(Conflict, match="not closed"):
+        build_837p(twyla.practice, month, control_number=1)
+
+
+def test_charges_csv(closed):
+    twyla, month, ben = closed
+    text = charges_csv(practice=twyla.practice, month=month, by=ben)
+    rows = text.strip().splitlines()
+    assert rows[0].startswith("mrn,patient,birth_date")
+    assert len(rows) == 3 and "99490" in text and "1EG4TE5MK73" in text

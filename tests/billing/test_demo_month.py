@@ -1,0 +1,32 @@
+"""The demo's practices close last month into claims pyx12 accepts and a charge CSV matching the decisions."""
+
+from tests.billing.test_close import previous_month
+
+from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.exports import charges_csv, export_837p
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+from ccmops.organizations.models import Organization, User
+
+
+def test_demo_closes_last_month_into_valid_claims(db):
+    seed_demo(with_activity=True)
+    seed_demo(with_activity=True)  # idempotent
+    month, _mid = previous_month()
+    ben = User.objects.get(username="ben.biller")
+    maple = Organization.objects.get(slug=world.MAPLE)
+    summary = close_month(practice=maple, month=month, by=ben)
+    assert summary.patient_months == 3
+    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        override(decision=d, action="bill", reason="Reviewed with the practitioner", by=ben)
+    approve_and_close(practice=maple, month=month, by=ben)
+    batch = export_837p(practice=maple, month=month, by=ben)
+    decisions = {d.patient.family_name: d.decision for d in PatientMonthDecision.objects.filter(practice=maple)}
+    # Moen 45 min → 99490+99439; Kohler 64 min → 99490+99439×2; Hartmann 18 min → nothing billable
+    assert [(x["code"], x["units"]) for x in decisions["Moen"]["lines"]] == [("99490", 1), ("99439", 1)]
+    assert [(x["code"], x["units"]) for x in decisions["Kohler"]["lines"]] == [("99490", 1), ("99439", 2)]
+    assert decisions["Hartmann"]["status"] == "nothing_billable"
+    assert batch.claims == 2 and batch.lines == ClaimLine.objects.filter(practice=maple, month=month).count() == 4
+    csv_text = charges_csv(practice=maple, month=month, by=ben)
+    assert csv_text.count("99439") == 2 and "99490" in csv_text
