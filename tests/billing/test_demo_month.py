@@ -30,3 +30,29 @@ def test_demo_closes_last_month_into_valid_claims(db):
     assert batch.claims == 2 and batch.lines == ClaimLine.objects.filter(practice=maple, month=month).count() == 4
     csv_text = charges_csv(practice=maple, month=month, by=ben)
     assert csv_text.count("99439") == 2 and "99490" in csv_text
+
+
+def test_audit_packets_match_the_decisions(db, tmp_path):
+    import io
+    import zipfile
+
+    from django.core.management import call_command
+
+    from ccmops.billing.packets import render_packet
+    from ccmops.patients.models import Patient
+
+    seed_demo(with_activity=True)
+    month, _mid = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    close_month(practice=maple, month=month)
+    moen = Patient.objects.get(family_name="Moen")
+    html = render_packet(moen, month)
+    d = PatientMonthDecision.objects.get(patient=moen, month=month)
+    assert "99490" in html and "99439" in html
+    assert f"clinical staff {d.decision['counted_minutes']['clinical_staff']}" in html
+    assert "Nora Lindqvist (RN, Maple Street Family Medicine)" in html
+    assert "Cost sharing applies" in html and "version 2" in html
+    target = tmp_path / "packets.zip"
+    call_command("month", "packets", "--practice", maple.slug, "--month", month, "--out", str(target))
+    names = zipfile.ZipFile(io.BytesIO(target.read_bytes())).namelist()
+    assert len([n for n in names if n.endswith(".pdf")]) == 3

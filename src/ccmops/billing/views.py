@@ -13,6 +13,7 @@ from ccmops.access.scope import request_scope
 from ccmops.billing.close import adjustments, approve_and_close, close_month, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.packets import packet_context, packets_zip, render_packet
 from ccmops.errors import Conflict, InvalidInput, NotFound
 
 
@@ -120,4 +121,29 @@ def download(request, practice_id: int, month: str, kind: str):
         return _back(practice, month, str(exc))
     response = HttpResponse(body, content_type=ctype)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def packet(request, patient_id: int, month: str):
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    if scope.decision.grant_for(patient.practice_id, Function.BILLING) is None and "compliance_reviewer" not in {
+        g.via_role.value for g in scope.decision.grants
+    }:
+        scope.require(patient.practice_id, Function.BILLING)
+    if request.GET.get("format") == "pdf":
+        from ccmops.web.pdf import pdf_response
+
+        return pdf_response("billing/packet.html", packet_context(patient, month), f"packet-{patient.id}-{month}.pdf")
+    return HttpResponse(render_packet(patient, month, by=request.user))
+
+
+@login_required
+def packets(request, practice_id: int, month: str):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, Function.BILLING)
+    response = HttpResponse(packets_zip(practice, month, by=request.user), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{practice.slug}-{month}-audit-packets.zip"'
     return response

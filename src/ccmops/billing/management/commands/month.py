@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from ccmops.billing.close import approve_and_close, close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.packets import packets_zip
 from ccmops.errors import CcmopsError
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     help = "Month close: evaluate every patient-month, list the review queue, approve and close."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["close", "review", "approve", "export-claims", "export-csv"])
+        parser.add_argument("action", choices=["close", "review", "approve", "export-claims", "export-csv", "packets"])
         parser.add_argument("--out", help="file to write (export-claims, export-csv); default standard output")
         parser.add_argument("--practice", required=True)
         parser.add_argument("--month", required=True, help="YYYY-MM")
@@ -44,6 +45,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{queue.count()} patient-months need review" if queue.exists() else "review queue is empty"
                 )
+            elif action == "packets":
+                target = out or f"{org.slug}-{month}-audit-packets.zip"
+                with open(target, "wb") as fh:
+                    fh.write(packets_zip(org, month, by=by))
+                self.stdout.write(f"audit packets -> {target}")
             elif action in ("export-claims", "export-csv"):
                 if action == "export-claims":
                     batch = export_837p(practice=org, month=month, by=by)

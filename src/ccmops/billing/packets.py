@@ -1,0 +1,87 @@
+"""The audit packet of a patient-month: what a practice sends when a Medicare contractor asks for records."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import defaultdict
+
+from django.template.loader import render_to_string
+
+from ccmops.billing.models import PatientMonthDecision
+from ccmops.careplans.models import CarePlan
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.documentation.models import Note
+from ccmops.enrollment.models import CONSENT_ELEMENTS, Consent
+from ccmops.errors import NotFound
+from ccmops.rules.calendar import month_window
+from ccmops.rules.conditions import classify, condition_name
+from ccmops.timetracking.models import TimeEntry
+
+
+def packet_context(patient, month: str) -> dict:
+    decision = PatientMonthDecision.objects.filter(patient=patient, month=month).first()
+    if decision is None:
+        raise NotFound(f"No decision for {patient} in {month}; close the month first.")
+    window = month_window(month, patient.practice.time_zone)
+    conditions = list(patient.conditions.all())
+    classification = classify(sorted({(c.system, c.code) for c in conditions if c.abated is None}))
+    entries = (
+        TimeEntry.objects.filter(patient=patient, start__lt=window.end, end__gt=window.start)
+        .select_related("staff", "employer")
+        .order_by("start")
+    )
+    by_day = defaultdict(list)
+    for e in entries:
+        by_day[e.start.astimezone(window.zone).date()].append(e)
+    excluded = {x["entry_id"].split("-")[1]: x for x in decision.decision.get("excluded_time", [])}
+    plans = []
+    for plan in CarePlan.objects.filter(patient=patient):
+        in_force = plan.versions.filter(status="approved", approved_at__lt=window.end).order_by("-number").first()
+        if in_force:
+            plans.append({"plan": plan, "version": in_force, "shares": in_force.shares.all()})
+    return {
+        "patient": patient,
+        "practice": patient.practice,
+        "month": month,
+        "decision": decision,
+        "qualifying": [condition_name(c) for c in sorted(classification.chronic)],
+        "conditions": conditions,
+        "visits": patient.encounters.exclude(visit_kind="").filter(start__lt=window.end).order_by("-start")[:5],
+        "consents": Consent.objects.filter(patient=patient, documented_at__lt=window.end).select_related(
+            "practitioner", "obtained_by", "text_version", "revocation"
+        ),
+        "consent_elements": CONSENT_ELEMENTS,
+        "plans": plans,
+        "days": sorted(by_day.items()),
+        "excluded": excluded,
+        "notes": Note.objects.filter(patient=patient, created_at__gte=window.start, created_at__lt=window.end)
+        .select_related("author")
+        .prefetch_related("addenda__author"),
+    }
+
+
+def render_packet(patient, month: str, *, by=None, pdf: bool = False) -> str:
+    html = render_to_string("billing/packet.html", {**packet_context(patient, month), "pdf": pdf})
+    record_audit(action=AuditAction.PRINT, user=by, patient=patient, object_type="audit_packet", object_id=month)
+    return html
+
+
+def packets_zip(practice, month: str, *, by=None) -> bytes:
+    """Every patient-month of the practice and month as an HTML packet (and PDF), in one zip."""
+    from xhtml2pdf import pisa
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for d in PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient"):
+            html = render_to_string("billing/packet.html", {**packet_context(d.patient, month), "pdf": True})
+            base = f"{month}/{d.patient.family_name}-{d.patient.given_name}-{d.patient_id}"
+            z.writestr(f"{base}.html", html)
+            pdf = io.BytesIO()
+            pisa.CreatePDF(html, dest=pdf, encoding="utf-8")
+            z.writestr(f"{base}.pdf", pdf.getvalue())
+    record_audit(
+        action=AuditAction.EXPORT, user=by, practice_id=practice.id, object_type="audit_packets", object_id=month
+    )
+    return out.getvalue()
