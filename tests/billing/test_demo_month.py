@@ -56,3 +56,26 @@ def test_audit_packets_match_the_decisions(db, tmp_path):
     call_command("month", "packets", "--practice", maple.slug, "--month", month, "--out", str(target))
     names = zipfile.ZipFile(io.BytesIO(target.read_bytes())).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == 3
+
+
+def test_billing_api_and_revenue(db, login):
+    seed_demo(with_activity=True)
+    month, _mid = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    client = login("ben.biller")
+    summary = client.post(f"/api/practices/{maple.id}/months/{month}/close").json()
+    assert summary["patient_months"] == 3
+    revenue = client.get(f"/api/practices/{maple.id}/months/{month}/revenue").json()
+    # Moen 45 min could still earn a second 99439; Hartmann 18 min could reach 99490
+    assert revenue["captured"] == "283.58"
+    assert float(revenue["potential"]) == 283.58 + 50.44 + 66.13
+    for d in client.get(f"/api/practices/{maple.id}/months/{month}/decisions?review=needs_review").json():
+        client.post(
+            f"/api/decisions/{d['id']}/override",
+            {"action": "bill", "reason": "checked"},
+            content_type="application/json",
+        )
+    assert client.post(f"/api/practices/{maple.id}/months/{month}/approve").json()["status"] == "closed"
+    claims = client.post(f"/api/practices/{maple.id}/months/{month}/claims").json()
+    assert claims["claims"] == 2 and claims["content"].startswith("ISA*")
+    assert login("nora.rn").post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 403

@@ -13,6 +13,7 @@ from ninja.security import django_auth
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
+from ccmops.api.billing import router as billing_router
 from ccmops.api.enrollment import router as enrollment_router
 from ccmops.api.monthly import router as monthly_router
 from ccmops.api.population import router as population_router
@@ -33,6 +34,7 @@ api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace
 api.add_router("/", population_router)
 api.add_router("/", enrollment_router)
 api.add_router("/", monthly_router)
+api.add_router("/", billing_router)
 
 
 @api.exception_handler(CcmopsError)

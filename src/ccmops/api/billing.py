@@ -1,0 +1,109 @@
+"""Month close, review, claims and packets API."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from ninja import Router, Schema
+
+from ccmops.access.operating_model import Function
+from ccmops.access.scope import request_scope
+from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.exports import charges_csv, export_837p
+from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.revenue import month_revenue
+from ccmops.errors import NotFound
+
+router = Router(tags=["billing"])
+
+
+class OverrideIn(Schema):
+    action: str
+    reason: str
+
+
+def _practice(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, Function.BILLING)
+    return practice
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/close", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+)
+def post_close(request, practice_id: int, month: str):
+    s = close_month(practice=_practice(request, practice_id), month=month, by=request.user)
+    return {**s.__dict__, "allowed": str(s.allowed)}
+
+
+@router.get("/practices/{practice_id}/months/{month}/decisions", response={200: list[dict], 403: dict, 404: dict})
+def get_decisions(request, practice_id: int, month: str, review: str = ""):
+    q = PatientMonthDecision.objects.filter(practice=_practice(request, practice_id), month=month)
+    if review:
+        q = q.filter(review=review)
+    return [
+        {
+            "id": d.id,
+            "patient_id": d.patient_id,
+            "status": d.status,
+            "review": d.review,
+            "override": d.override_action or None,
+            "decision": d.decision,
+        }
+        for d in q
+    ]
+
+
+@router.post("/decisions/{decision_id}/override", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict})
+def post_override(request, decision_id: int, payload: OverrideIn):
+    d = PatientMonthDecision.objects.filter(id=decision_id).first()
+    if d is None:
+        raise NotFound(f"No decision {decision_id}.")
+    _practice(request, d.practice_id)
+    d = override(decision=d, action=payload.action, reason=payload.reason, by=request.user)
+    return {"id": d.id, "review": d.review, "override": d.override_action}
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/approve", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+)
+def post_approve(request, practice_id: int, month: str):
+    c = approve_and_close(practice=_practice(request, practice_id), month=month, by=request.user)
+    return {"month": c.month, "status": c.status, "closed_at": c.closed_at, "closed_by": c.closed_by.get_username()}
+
+
+@router.get("/practices/{practice_id}/months/{month}/revenue", response={200: dict, 403: dict, 404: dict})
+def get_revenue(request, practice_id: int, month: str):
+    r = month_revenue(_practice(request, practice_id), month)
+    return {
+        "month": month,
+        "captured": str(r.captured),
+        "potential": str(r.potential),
+        "capture_rate": r.capture_rate,
+        "patient_share": str(r.patient_share),
+        "patients": r.patients,
+        "billed_patients": r.billed_patients,
+        "by_code": {k: {"units": v["units"], "allowed": str(v["allowed"])} for k, v in r.by_code.items()},
+    }
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/claims", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+)
+def post_claims(request, practice_id: int, month: str):
+    """Produce the month's 837P (validated with pyx12); the file is in `content`."""
+    b = export_837p(practice=_practice(request, practice_id), month=month, by=request.user)
+    return {
+        "control_number": b.control_number,
+        "claims": b.claims,
+        "lines": b.lines,
+        "total": str(b.total),
+        "content": b.content,
+    }
+
+
+@router.get("/practices/{practice_id}/months/{month}/charges.csv", response={200: None, 403: dict, 404: dict})
+def get_charges(request, practice_id: int, month: str):
+    return HttpResponse(
+        charges_csv(practice=_practice(request, practice_id), month=month, by=request.user), content_type="text/csv"
+    )

@@ -1,0 +1,56 @@
+"""Run as a separate process by the fault tests: seed, close (optionally dying by SIGKILL mid-close), dump lines.
+
+python close_worker.py seed|close|close-and-die|dump  (database from CCMOPS_DATABASE_URL)
+"""
+
+import json
+import os
+import signal
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccmops.config.settings")
+os.environ.setdefault("CCMOPS_DEBUG", "true")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+
+def main(action: str, month: str) -> None:
+    from ccmops.billing import close as close_module
+    from ccmops.billing.models import ClaimLine
+    from ccmops.demo import world
+    from ccmops.demo.seed import seed_demo
+    from ccmops.organizations.models import Organization
+
+    if action == "seed":
+        call_command("migrate", verbosity=0)
+        seed_demo(with_activity=True)
+        return
+    practice = Organization.objects.get(slug=world.MAPLE)
+    if action in ("close", "close-and-die"):
+        close_module.CHUNK = 1  # one patient-month per transaction, so a kill lands between chunks
+        if action == "close-and-die":
+            original = close_module._persist
+            calls = {"n": 0}
+
+            def persist_then_die(*args, **kwargs):
+                original(*args, **kwargs)
+                calls["n"] += 1
+                if calls["n"] == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            close_module._persist = persist_then_die
+        close_module.close_month(practice=practice, month=month)
+        return
+    rows = sorted(
+        (line.patient.family_name, line.code, line.units, str(line.allowed_amount), str(line.date_of_service))
+        for line in ClaimLine.objects.filter(practice=practice, month=month).select_related("patient")
+    )
+    sys.stdout.write(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,75 @@
+"""Killing month close with SIGKILL midway and re-running gives exactly the lines of an uninterrupted close;
+a second close changes nothing. Runs real processes against a database file (or a scratch PostgreSQL
+database when CCMOPS_TEST_DATABASE_URL is set)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from tests.billing.test_close import previous_month
+
+WORKER = Path(__file__).with_name("close_worker.py")
+
+
+def _database(tmp_path, name: str) -> str:
+    base = os.environ.get("CCMOPS_TEST_DATABASE_URL", "")
+    if base.startswith("postgres"):
+        import psycopg
+
+        server, _db = base.rsplit("/", 1)
+        db = f"ccmops_fault_{name}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{db}"')
+        return f"{server}/{db}"
+    return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+
+
+def _drop(url: str) -> None:
+    if url.startswith("postgres"):
+        import psycopg
+
+        server, db = url.rsplit("/", 1)
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
+
+
+def run(url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "CCMOPS_DATABASE_URL": url,
+        "CCMOPS_DEBUG": "true",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, str(WORKER), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path):
+    month, _ = previous_month()
+    killed, clean = _database(tmp_path, "killed"), _database(tmp_path, "clean")
+    try:
+        for url in (killed, clean):
+            r = run(url, "seed", month)
+            assert r.returncode == 0, r.stderr
+        died = run(killed, "close-and-die", month)
+        assert died.returncode == -signal.SIGKILL
+        partial = json.loads(run(killed, "dump", month).stdout)
+        assert run(killed, "close", month).returncode == 0
+        resumed = json.loads(run(killed, "dump", month).stdout)
+        assert run(clean, "close", month).returncode == 0
+        uninterrupted = json.loads(run(clean, "dump", month).stdout)
+        assert resumed == uninterrupted and len(uninterrupted) == 4
+        assert partial != uninterrupted  # the kill really landed midway
+        assert run(killed, "close", month).returncode == 0  # a second close changes nothing
+        assert json.loads(run(killed, "dump", month).stdout) == uninterrupted
+    finally:
+        _drop(killed)
+        _drop(clean)
