@@ -39,7 +39,7 @@ def build_world(patients: int, clients: int) -> None:
     from ccmops.careplans.models import CarePlan, CarePlanVersion
     from ccmops.enrollment.models import Consent, ConsentTextVersion, Enrollment
     from ccmops.organizations.models import Membership, Organization, Practitioner, User
-    from ccmops.patients.models import Patient, PatientCondition, condition_key
+    from ccmops.patients.models import Encounter, Patient, PatientCondition, condition_key
     from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
 
     practice = Organization.objects.create(
@@ -94,6 +94,20 @@ def build_world(patients: int, clients: int) -> None:
         PatientCondition.objects.bulk_create(conds)
         Enrollment.objects.bulk_create(
             Enrollment(practice=practice, patient=p, program="ccm", status="active", status_since=now) for p in ps
+        )
+        Encounter.objects.bulk_create(
+            Encounter(
+                practice=practice,
+                patient=p,
+                source_id=f"bench-{p.id}",
+                start=now - dt.timedelta(days=95),
+                setting="ambulatory",
+                visit_kind="em",
+                code="99214",
+                practitioner_npi=doctor.npi,
+                care_management_discussed=True,
+            )
+            for p in ps
         )
         Consent.objects.bulk_create(
             Consent(

@@ -75,3 +75,24 @@ def test_charges_csv(closed):
     rows = text.strip().splitlines()
     assert rows[0].startswith("mrn,patient,birth_date")
     assert len(rows) == 3 and "99490" in text and "1EG4TE5MK73" in text
+
+
+def test_batches_are_marked_submitted_and_remittance_recorded(closed):
+    from ccmops.billing.models import ClaimLine
+    from ccmops.billing.remittance import import_remittance, mark_submitted
+
+    twyla, month, ben = closed
+    batch = export_837p(practice=twyla.practice, month=month, by=ben)
+    mark_submitted(batch=batch, by=ben)
+    with pytest.raises(Conflict, match="already marked submitted"):
+        mark_submitted(batch=batch, by=ben)
+    bad = f"claim_id,code,status,paid_amount,note\n{twyla.id}-{month},99490,paid,52.90,\n{twyla.id}-{month},99999,paid,1,\n"
+    with pytest.raises(InvalidInput, match="line 3: no claim line"):
+        import_remittance(practice=twyla.practice, text=bad, file_label="era.csv", by=ben)
+    assert not ClaimLine.objects.exclude(remit_status="").exists()
+    good = (
+        f"claim_id,code,status,paid_amount,note\n{twyla.id}-{month},99490,paid,52.90,\n"
+        f"{twyla.id}-{month},99439,denied,0,CO-97 bundled\n"
+    )
+    assert import_remittance(practice=twyla.practice, text=good, file_label="era.csv", by=ben) == 2
+    assert dict(ClaimLine.objects.values_list("code", "remit_status")) == {"99490": "paid", "99439": "denied"}

@@ -146,3 +146,14 @@ def test_month_page_and_cli(month_world, login, capsys):
     page = login("ben.biller").get(f"/practices/{twyla.practice_id}/months/{month}/").content.decode()
     assert "Review queue" in page and "99490" in page
     assert login("nora.rn").get(f"/practices/{twyla.practice_id}/months/{month}/").status_code == 403
+
+
+def test_enrolled_elsewhere_holds_the_month(month_world):
+    from ccmops.enrollment.models import Enrollment
+
+    twyla, month, ben = month_world
+    Enrollment.objects.filter(patient=twyla).update(status="enrolled_elsewhere")
+    close_month(practice=twyla.practice, month=month, by=ben)
+    d = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    assert d.review == "needs_review"
+    assert any(f["code"] == "CCM.DUPLICATE.OTHER_PRACTITIONER" for f in d.reasons)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.db.models import Prefetch
 
 from ccmops.careplans.models import CarePlan
-from ccmops.enrollment.models import Consent
+from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.patients.models import Encounter, Patient
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
@@ -54,6 +54,11 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
         approved = [v for v in plan.versions.all() if v.status == "approved"]
         if approved and (plan.patient_id not in plans or plan.program == "ccm"):
             plans[plan.patient_id] = (plan, approved)
+    elsewhere = set(
+        Enrollment.objects.filter(patient_id__in=ids, status="enrolled_elsewhere", program="ccm").values_list(
+            "patient_id", flat=True
+        )
+    )
     entries = defaultdict(list)
     for e in TimeEntry.objects.filter(patient_id__in=ids, start__lt=hi, end__gt=lo).prefetch_related("segments"):
         entries[e.patient_id].append(e)
@@ -118,7 +123,18 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
                 for i, s in enumerate(e.segments.all())
                 if (s.end - s.start).total_seconds() >= 60
             ],
-            "other_services": [],
+            # "Enrolled elsewhere" means another practitioner is known to furnish CCM this month: the engine
+            # holds the month for review (one CCM payee per patient-month).
+            "other_services": [
+                {
+                    "code": "99490",
+                    "practitioner_id": "npi-unknown-elsewhere",
+                    "same_group": False,
+                    "date": window.first_day.isoformat(),
+                }
+            ]
+            if p.id in elsewhere
+            else [],
         }
         if p.id in plans:
             plan, approved = plans[p.id]

@@ -95,6 +95,12 @@ class ClaimLine(models.Model):
     diagnosis_codes = models.JSONField()
     allowed_amount = models.DecimalField(max_digits=9, decimal_places=2)
     patient_share = models.DecimalField(max_digits=9, decimal_places=2)
+    remit_status = models.CharField(
+        max_length=10, blank=True, choices=[("paid", "Paid"), ("denied", "Denied"), ("adjusted", "Adjusted")]
+    )
+    paid_amount = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    remit_note = models.CharField(max_length=300, blank=True)
+    remit_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "month", "code"], name="no_duplicate_claim_line")]

@@ -12,8 +12,9 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.close import adjustments, approve_and_close, close_month, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
-from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.models import ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
+from ccmops.billing.remittance import import_remittance, mark_submitted
 from ccmops.errors import Conflict, InvalidInput, NotFound
 
 
@@ -147,3 +148,28 @@ def packets(request, practice_id: int, month: str):
     response = HttpResponse(packets_zip(practice, month, by=request.user), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{practice.slug}-{month}-audit-packets.zip"'
     return response
+
+
+@login_required
+@require_POST
+def remittance(request, practice_id: int, month: str):
+    practice = _billing_practice(request, practice_id)
+    try:
+        if "batch" in request.POST:
+            batch = ClaimBatch.objects.filter(practice=practice, id=request.POST["batch"]).first()
+            if batch is None:
+                raise NotFound("No such batch.")
+            mark_submitted(batch=batch, by=request.user)
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise InvalidInput("file: choose the remittance CSV")
+            import_remittance(
+                practice=practice,
+                text=upload.read().decode("utf-8", "replace"),
+                file_label=upload.name,
+                by=request.user,
+            )
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    return _back(practice, month)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
     path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),
     path("practices/<int:practice_id>/months/<str:month>/packets.zip", billing_views.packets, name="packets"),
+    path("practices/<int:practice_id>/months/<str:month>/remittance/", billing_views.remittance, name="remittance"),
     path("patients/<int:patient_id>/packets/<str:month>/", billing_views.packet, name="packet"),
     path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
     path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),

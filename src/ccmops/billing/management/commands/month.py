@@ -10,7 +10,8 @@ from ccmops.billing.close import approve_and_close, close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.billing.packets import packets_zip
-from ccmops.errors import CcmopsError
+from ccmops.billing.remittance import import_remittance
+from ccmops.errors import CcmopsError, InvalidInput
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
 
@@ -19,13 +20,16 @@ class Command(BaseCommand):
     help = "Month close: evaluate every patient-month, list the review queue, approve and close."
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["close", "review", "approve", "export-claims", "export-csv", "packets"])
+        parser.add_argument(
+            "action", choices=["close", "review", "approve", "export-claims", "export-csv", "packets", "remit"]
+        )
+        parser.add_argument("--file", help="remittance CSV (remit): claim_id, code, status, paid_amount, note")
         parser.add_argument("--out", help="file to write (export-claims, export-csv); default standard output")
         parser.add_argument("--practice", required=True)
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--user", help="username recorded as having done it")
 
-    def handle(self, *args, action, practice, month, user, out=None, **options):
+    def handle(self, *args, action, practice, month, user, out=None, file=None, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
         try:
@@ -45,6 +49,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{queue.count()} patient-months need review" if queue.exists() else "review queue is empty"
                 )
+            elif action == "remit":
+                if not file:
+                    raise InvalidInput("--file: give the remittance CSV")
+                with open(file, encoding="utf-8") as fh:
+                    n = import_remittance(practice=org, text=fh.read(), file_label=file, by=by)
+                self.stdout.write(f"{n} claim lines updated from {file}")
             elif action == "packets":
                 target = out or f"{org.slug}-{month}-audit-packets.zip"
                 with open(target, "wb") as fh:
