@@ -86,8 +86,10 @@ def test_batches_are_marked_submitted_and_remittance_recorded(closed):
     mark_submitted(batch=batch, by=ben)
     with pytest.raises(Conflict, match="already marked submitted"):
         mark_submitted(batch=batch, by=ben)
-    bad = (f"claim_id,code,status,paid_amount,note\n{twyla.id}-{month},99490,paid,52.90,\n"
-           f"{twyla.id}-{month},99999,paid,1,\n")
+    bad = (
+        f"claim_id,code,status,paid_amount,note\n{twyla.id}-{month},99490,paid,52.90,\n"
+        f"{twyla.id}-{month},99999,paid,1,\n"
+    )
     with pytest.raises(InvalidInput, match="line 3: no claim line"):
         import_remittance(practice=twyla.practice, text=bad, file_label="era.csv", by=ben)
     assert not ClaimLine.objects.exclude(remit_status="").exists()
