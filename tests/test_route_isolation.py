@@ -1,0 +1,141 @@
+"""No route returns or changes another tenant's patient data. Every route is taken from the URL resolver, so a
+new route cannot escape: a route whose parameters this test cannot fill fails the test until it is taught.
+Hypothesis picks the attacker, the victim practice's objects and the method."""
+
+import datetime as dt
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ccmops.billing.close import close_month
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
+from ccmops.careplans.models import CarePlan, CarePlanVersion
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+from ccmops.documentation.models import Note
+from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.interop.models import ImportRun
+from ccmops.organizations.models import Organization
+from ccmops.patients.models import Patient
+from ccmops.timetracking.models import TimeEntry, Timer
+from ccmops.worklist.models import CareTransition, FollowUpTask
+
+MODELS = [
+    Patient,
+    Enrollment,
+    EnrollmentEvent,
+    OutreachAttempt,
+    Consent,
+    CarePlan,
+    CarePlanVersion,
+    TimeEntry,
+    Timer,
+    Note,
+    CareTransition,
+    FollowUpTask,
+    PatientMonthDecision,
+    ClaimLine,
+    ImportRun,
+]
+# attackers and the practice they must not reach
+ATTACKERS = [
+    ("nora.rn", world.RIVERBEND),
+    ("olivia.owner", world.RIVERBEND),
+    ("ben.biller", world.RIVERBEND),
+    ("carl.compliance", world.RIVERBEND),
+    ("dr.patel", world.RIVERBEND),
+    ("pat.rn", world.MAPLE),
+    ("lee.lpn", world.MAPLE),
+    ("sam.lead", world.MAPLE),
+    ("rick.biller", world.MAPLE),
+]
+
+
+def routes():
+    out = []
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                out.append(prefix + str(p.pattern))
+
+    walk(get_resolver().url_patterns)
+    return [r for r in out if not r.startswith(("admin/", "static/"))]
+
+
+def fill(route: str, ids: dict) -> str | None:
+    import re
+
+    def sub(m):
+        name = m.group(2)
+        if name not in ids:
+            raise KeyError(f"route {route!r}: teach the isolation test a value for {name!r}")
+        return str(ids[name])
+
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", sub, route)
+    return "/" + path.lstrip("^").rstrip("$")
+
+
+@pytest.fixture
+def world_ids(db):
+    """Both demo practices with a running program and last month closed; per practice, the ids to attack with."""
+    seed_demo(with_activity=True)
+    ids = {}
+    first = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    month = f"{first.year:04d}-{first.month:02d}"
+    for slug in (world.MAPLE, world.RIVERBEND):
+        practice = Organization.objects.get(slug=slug)
+        close_month(practice=practice, month=month)
+        patient = Patient.objects.filter(practice=practice, consents__isnull=False).first()
+        ids[slug] = {
+            "patient_id": patient.id,
+            "practice_id": practice.id,
+            "month": month,
+            "kind": "837p",
+            "role": "care_manager",
+            "consent_id": Consent.objects.filter(patient=patient).first().id,
+            "plan_id": CarePlan.objects.filter(patient=patient).first().id,
+            "decision_id": PatientMonthDecision.objects.filter(patient=patient).first().id,
+            "note_id": 0,
+            "task_id": 0,
+            "run_id": ImportRun.objects.filter(practice=practice).first().id,
+            "timer_id": 0,
+            "family": patient.family_name,
+            "mrn": patient.mrn,
+        }
+    return ids
+
+
+def snapshot(practice_id):
+    return {m.__name__: m.objects.filter(**({"practice_id": practice_id})).count() for m in MODELS}
+
+
+def test_every_route_can_be_filled(world_ids):
+    for r in routes():
+        assert fill(r, world_ids[world.MAPLE]) is not None
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attacker=st.sampled_from(ATTACKERS), route=st.sampled_from(routes()), method=st.sampled_from(["get", "post"]))
+def test_no_route_leaks_or_changes_another_tenant(world_ids, client, attacker, route, method):
+    username, victim_slug = attacker
+    victim = world_ids[victim_slug]
+    client.force_login(__import__("ccmops.organizations.models", fromlist=["User"]).User.objects.get(username=username))
+    before = snapshot(victim["practice_id"])
+    path = fill(route, victim)
+    response = getattr(client, method)(
+        path, {} if method == "get" else "{}", **({} if method == "get" else {"content_type": "application/json"})
+    )
+    body = (
+        response.content.decode("utf-8", "replace")
+        if response.get("Content-Type", "").startswith(("text", "application/json"))
+        else ""
+    )
+    if response.status_code == 200:
+        assert victim["mrn"] not in body, (username, path)
+        assert f"{victim['family']}," not in body and f'"{victim["family"]}' not in body, (username, path)
+    assert snapshot(victim["practice_id"]) == before, (username, method, path)
