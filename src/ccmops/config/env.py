@@ -49,6 +49,9 @@ SETTINGS: tuple[EnvSetting, ...] = (
         "Outside debug: redirect to HTTPS and send cookies only over HTTPS. Set false only for loopback "
         "benchmarks; in production terminate TLS in front of ccmops instead.",
     ),
+    EnvSetting("CCMOPS_LOGIN_MAX_FAILURES", "5", "Failed sign-ins for one username before it is locked."),
+    EnvSetting("CCMOPS_LOGIN_LOCKOUT_MINUTES", "15", "How long a username stays locked after too many failures."),
+    EnvSetting("CCMOPS_SESSION_IDLE_MINUTES", "15", "Sign a user out after this many minutes without activity."),
     EnvSetting(
         "CCMOPS_DISPLAY_TIME_ZONE",
         "America/New_York",
@@ -71,6 +74,9 @@ class Environment:
     allowed_hosts: tuple[str, ...]
     display_time_zone: str
     require_https: bool
+    login_max_failures: int
+    login_lockout_minutes: int
+    session_idle_minutes: int
 
 
 def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
@@ -121,4 +127,14 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         allowed_hosts=hosts,
         display_time_zone=get("CCMOPS_DISPLAY_TIME_ZONE"),
         require_https=_flag(environ, "CCMOPS_REQUIRE_HTTPS", defaults["CCMOPS_REQUIRE_HTTPS"]),
+        login_max_failures=_whole(get, "CCMOPS_LOGIN_MAX_FAILURES"),
+        login_lockout_minutes=_whole(get, "CCMOPS_LOGIN_LOCKOUT_MINUTES"),
+        session_idle_minutes=_whole(get, "CCMOPS_SESSION_IDLE_MINUTES"),
     )
+
+
+def _whole(get, name: str) -> int:
+    raw = get(name)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name}: expected a whole number of at least 1, got {raw!r}")
+    return int(raw)

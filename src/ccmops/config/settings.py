@@ -17,6 +17,9 @@ SECRET_KEY = ENV.secret_key
 ALLOWED_HOSTS = list(ENV.allowed_hosts)
 CCMOPS_DATA_DIR = ENV.data_dir
 CCMOPS_DISPLAY_TIME_ZONE = ENV.display_time_zone
+CCMOPS_LOGIN_MAX_FAILURES = ENV.login_max_failures
+CCMOPS_LOGIN_LOCKOUT_MINUTES = ENV.login_lockout_minutes
+CCMOPS_SESSION_IDLE_MINUTES = ENV.session_idle_minutes
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "ccmops.web.middleware.IdleLogoutMiddleware",
     "ccmops.web.middleware.PracticeTimeZoneMiddleware",
     "ccmops.web.middleware.DomainErrorMiddleware",
 ]
@@ -96,6 +100,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+LOGIN_URL_PATH = "/login/"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -48,3 +48,33 @@ class DomainErrorMiddleware:
             request=request,
         )
         return HttpResponse(html, status=exception.http_status)
+
+
+class IdleLogoutMiddleware:
+    """Automatic logoff after CCMOPS_SESSION_IDLE_MINUTES without activity. Timer heartbeats and the timer poll
+    keep the timer honest but are not activity: an unattended tab signs out (the timer stays on the server)."""
+
+    PASSIVE = ("/heartbeat", "/api/timer")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            import time
+
+            from django.contrib.auth import logout
+            from django.shortcuts import redirect
+
+            now = int(time.time())
+            last = request.session.get("last_activity", now)
+            if now - last > settings.CCMOPS_SESSION_IDLE_MINUTES * 60:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return HttpResponse(
+                        '{"detail": "Signed out after inactivity."}', status=401, content_type="application/json"
+                    )
+                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}&idle=1")
+            if not request.path.endswith(self.PASSIVE):
+                request.session["last_activity"] = now
+        return self.get_response(request)

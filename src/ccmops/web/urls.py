@@ -3,6 +3,7 @@ from django.urls import path
 
 from ccmops.billing import views as billing_views
 from ccmops.careplans import views as careplan_views
+from ccmops.compliance.lockout import LockoutAuthenticationForm
 from ccmops.documentation import views as note_views
 from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
@@ -13,7 +14,11 @@ from ccmops.worklist import views as worklist_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/login.html", authentication_form=LockoutAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("home/<str:role>/", views.role_home, name="role_home"),
     path("patients/", views.patient_list, name="patient_list"),

@@ -1,0 +1,44 @@
+"""Sign-in lockout after repeated failures, and automatic logoff after inactivity."""
+
+import time
+
+from django.test import Client, override_settings
+
+from ccmops.compliance.models import AuditEvent
+from ccmops.demo import world
+
+
+def attempt(client, password):
+    return client.post("/login/", {"username": "nora.rn", "password": password})
+
+
+@override_settings(CCMOPS_LOGIN_MAX_FAILURES=3, CCMOPS_LOGIN_LOCKOUT_MINUTES=15)
+def test_repeated_failures_lock_the_username(demo):
+    client = Client()
+    for _ in range(3):
+        assert "did not match" in attempt(client, "wrong").content.decode()
+    locked = attempt(client, world.DEMO_PASSWORD)
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(username="nora.rn", outcome="locked").exists()
+    assert attempt(Client(), "x").status_code == 200  # still locked for everyone
+
+
+def test_other_users_are_not_locked(demo):
+    client = Client()
+    for _ in range(6):
+        attempt(client, "wrong")
+    ok = Client().post("/login/", {"username": "olivia.owner", "password": world.DEMO_PASSWORD})
+    assert ok.status_code == 302
+
+
+@override_settings(CCMOPS_SESSION_IDLE_MINUTES=1)
+def test_inactivity_signs_out_but_heartbeats_do_not_keep_a_session_alive(login):
+    client = login("nora.rn")
+    assert client.get("/worklist/").status_code == 200
+    session = client.session
+    session["last_activity"] = int(time.time()) - 120
+    session.save()
+    assert client.get("/api/timer").status_code == 401  # a passive poll does not refresh and is refused
+    response = client.get("/worklist/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
