@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from tests.billing.test_close import previous_month
+from tests.faults.test_kill_close import run as run_worker
 
 from ccmops.compliance.backup import backup_database
 from ccmops.errors import ConfigurationError
-from tests.billing.test_close import previous_month
-from tests.faults.test_kill_close import run as run_worker
 
 # Tables the restore itself writes to (its own audit event and the id counter that event advances).
 AUDIT_TABLES = {"compliance_auditevent", "compliance_auditchainhead", "sqlite_sequence"}

@@ -55,7 +55,9 @@ def _summarise(db: sqlite3.Connection, source: Path) -> tuple[int, int, int]:
     missing = [t for t in _REQUIRED_TABLES if t not in tables]
     if missing:
         raise InvalidInput(f"{source}: not a ccmops database (missing tables: {', '.join(missing)})")
-    rows = sum(db.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
+    # Names come from the file's own catalogue; quoted as SQL identifiers (embedded quotes doubled).
+    quoted = ['"' + t.replace('"', '""') + '"' for t in tables]
+    rows = sum(db.execute(f"SELECT COUNT(*) FROM {q}").fetchone()[0] for q in quoted)  # noqa: S608
     audit = db.execute("SELECT COUNT(*) FROM compliance_auditevent").fetchone()[0]
     return len(tables), rows, audit
 
