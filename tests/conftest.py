@@ -7,6 +7,7 @@ from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Patient
+from ccmops.web.mfa import SESSION_VERIFIED
 
 
 @pytest.fixture
@@ -25,6 +26,14 @@ def orgs(demo):
     return {o.slug: o for o in Organization.objects.all()}
 
 
+def mfa_done(client: Client) -> Client:
+    """Mark a signed-in test client's session as past the second factor (tests/test_mfa.py tests that step)."""
+    session = client.session
+    session[SESSION_VERIFIED] = True
+    session.save()
+    return client
+
+
 @pytest.fixture
 def login(demo):
     """login('nora.rn') -> a test client signed in as that demo user."""
@@ -32,6 +41,6 @@ def login(demo):
     def _login(username: str) -> Client:
         client = Client()
         assert client.login(username=username, password=world.DEMO_PASSWORD), username
-        return client
+        return mfa_done(client)
 
     return _login

@@ -8,6 +8,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import mfa_done
 
 from ccmops.billing.close import close_month
 from ccmops.billing.models import ClaimLine, PatientMonthDecision
@@ -125,6 +126,7 @@ def test_no_route_leaks_or_changes_another_tenant(world_ids, client, attacker, r
     username, victim_slug = attacker
     victim = world_ids[victim_slug]
     client.force_login(__import__("ccmops.organizations.models", fromlist=["User"]).User.objects.get(username=username))
+    mfa_done(client)  # past the second factor, so every route is really exercised
     before = snapshot(victim["practice_id"])
     path = fill(route, victim)
     response = getattr(client, method)(

@@ -53,6 +53,14 @@ SETTINGS: tuple[EnvSetting, ...] = (
     EnvSetting("CCMOPS_LOGIN_LOCKOUT_MINUTES", "15", "How long a username stays locked after too many failures."),
     EnvSetting("CCMOPS_SESSION_IDLE_MINUTES", "15", "Sign a user out after this many minutes without activity."),
     EnvSetting(
+        "CCMOPS_MFA_REQUIRED_ROLES",
+        "system_admin,compliance_reviewer",
+        "Comma-separated roles whose holders must use a TOTP authenticator app to sign in (they are asked to set "
+        "one up at their next sign-in). Any user may turn it on for themselves. Roles: care_manager, "
+        "billing_practitioner, biller, program_owner, partner_ops_lead, compliance_reviewer, system_admin; "
+        "empty for none.",
+    ),
+    EnvSetting(
         "CCMOPS_DISPLAY_TIME_ZONE",
         "America/New_York",
         "Time zone for display when a user has no practice of their own (e.g. partner staff without one). "
@@ -77,6 +85,7 @@ class Environment:
     login_max_failures: int
     login_lockout_minutes: int
     session_idle_minutes: int
+    mfa_required_roles: frozenset[str]
 
 
 def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
@@ -130,7 +139,20 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         login_max_failures=_whole(get, "CCMOPS_LOGIN_MAX_FAILURES"),
         login_lockout_minutes=_whole(get, "CCMOPS_LOGIN_LOCKOUT_MINUTES"),
         session_idle_minutes=_whole(get, "CCMOPS_SESSION_IDLE_MINUTES"),
+        mfa_required_roles=_roles(get, "CCMOPS_MFA_REQUIRED_ROLES"),
     )
+
+
+def _roles(get, name: str) -> frozenset[str]:
+    from ccmops.access.policy import Role
+
+    roles = frozenset(r.strip() for r in get(name).split(",") if r.strip())
+    unknown = sorted(roles - {r.value for r in Role})
+    if unknown:
+        raise ConfigurationError(
+            f"{name}: unknown role(s) {', '.join(unknown)}; expected some of {', '.join(r.value for r in Role)}"
+        )
+    return roles
 
 
 def _whole(get, name: str) -> int:

@@ -20,6 +20,7 @@ CCMOPS_DISPLAY_TIME_ZONE = ENV.display_time_zone
 CCMOPS_LOGIN_MAX_FAILURES = ENV.login_max_failures
 CCMOPS_LOGIN_LOCKOUT_MINUTES = ENV.login_lockout_minutes
 CCMOPS_SESSION_IDLE_MINUTES = ENV.session_idle_minutes
+CCMOPS_MFA_REQUIRED_ROLES = ENV.mfa_required_roles
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ccmops.web.middleware.IdleLogoutMiddleware",
+    "ccmops.web.mfa.MfaMiddleware",
     "ccmops.web.middleware.PracticeTimeZoneMiddleware",
     "ccmops.web.middleware.DomainErrorMiddleware",
 ]

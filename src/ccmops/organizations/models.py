@@ -85,6 +85,10 @@ class User(AbstractUser):
     """Staff user; what they may do comes from their memberships."""
 
     title = models.CharField(max_length=100, blank=True)
+    # TOTP second factor (RFC 6238). The secret is set only once the user has proved their app produces codes.
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_enabled_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0, help_text="Last accepted 30-second step; a code works once")
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -9,7 +9,7 @@ from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
 from ccmops.timetracking import views as time_views
-from ccmops.web import views
+from ccmops.web import mfa, views
 from ccmops.worklist import views as worklist_views
 
 urlpatterns = [
@@ -20,6 +20,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mfa/verify/", mfa.verify, name="mfa-verify"),
+    path("mfa/setup/", mfa.setup, name="mfa-setup"),
     path("home/<str:role>/", views.role_home, name="role_home"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),

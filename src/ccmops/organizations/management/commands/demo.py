@@ -36,6 +36,11 @@ class Command(BaseCommand):
         for s in world.STAFF:
             self.stdout.write(f"  {s.username:<18} {s.role.label:<26} {orgs[s.org]}")
         self.stdout.write(f"  {world.ADMIN_USERNAME:<18} {Role.SYSTEM_ADMIN.label:<26} (configuration, /admin/)")
+        required = ", ".join(sorted(settings.CCMOPS_MFA_REQUIRED_ROLES)) or "no role"
+        self.stdout.write(
+            f"\nTwo-step sign-in (TOTP) is required for: {required} (CCMOPS_MFA_REQUIRED_ROLES; the demo default is "
+            "none). Anyone may turn it on from the page header."
+        )
         db = settings.DATABASES["default"]
         self.stdout.write(f"\nDatabase: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         if no_serve:

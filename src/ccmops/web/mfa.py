@@ -1,0 +1,176 @@
+"""TOTP multi-factor authentication (ONC 170.315(d)(13)): set-up, the second sign-in step, and the gate.
+
+After the password, a user with an authenticator app must enter its current code before any page or API call
+works; a user whose role requires MFA (CCMOPS_MFA_REQUIRED_ROLES) and has none set up is sent to set one up.
+Codes come from pyotp (RFC 6238, 30-second steps, one step of clock drift allowed); each step's code is accepted
+once. Wrong codes count toward the same sign-in lockout as wrong passwords.
+"""
+
+from __future__ import annotations
+
+import pyotp
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.lockout import locked_minutes
+from ccmops.compliance.models import AuditAction
+from ccmops.organizations.models import Membership, User
+
+SESSION_VERIFIED = "mfa_verified"
+SESSION_PENDING_SECRET = "mfa_pending_secret"
+ISSUER = "ccmops"
+OPEN_PATHS = ("/mfa/", "/logout/", "/static/", "/login/")
+
+
+def mfa_required(user: User) -> bool:
+    """Whether the user must use a second factor: they turned it on, or one of their roles requires it."""
+    if user.totp_enabled_at is not None:
+        return True
+    required = settings.CCMOPS_MFA_REQUIRED_ROLES
+    return bool(required) and Membership.objects.filter(user=user, role__in=required).exists()
+
+
+def check_code(user: User, code: str, *, secret: str | None = None) -> int | None:
+    """The 30-second step the code belongs to when it is valid and not used before, else None."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret or user.totp_secret)
+    now = timezone.now()
+    for drift in (0, -1, 1):
+        at = now.timestamp() + drift * totp.interval
+        step = int(at // totp.interval)
+        if step > user.totp_last_step and totp.verify(code, for_time=int(at), valid_window=0):
+            return step
+    return None
+
+
+class MfaMiddleware:
+    """Nothing past the password until the second factor is done (pages redirect; the API answers 401)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.session.get(SESSION_VERIFIED)
+            and not request.path.startswith(OPEN_PATHS)
+            and mfa_required(user)
+        ):
+            if request.path.startswith("/api/"):
+                return HttpResponse(
+                    '{"detail": "Multi-factor authentication required: finish signing in."}',
+                    status=401,
+                    content_type="application/json",
+                )
+            target = "mfa-verify" if user.totp_enabled_at else "mfa-setup"
+            from django.urls import reverse
+
+            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Six-digit code",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+def _next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+def _accept(request, user: User, step: int, *, secret: str | None = None) -> None:
+    with transaction.atomic():
+        fields = {"totp_last_step": step}
+        if secret:
+            fields |= {"totp_secret": secret, "totp_enabled_at": timezone.now()}
+        User.objects.filter(pk=user.pk).update(**fields)
+        record_audit(
+            action=AuditAction.UPDATE if secret else AuditAction.LOGIN,
+            user=user,
+            obj=user,
+            detail={"mfa": "enrolled" if secret else "verified"},
+        )
+    request.session[SESSION_VERIFIED] = True
+    request.session.pop(SESSION_PENDING_SECRET, None)
+    request.session.cycle_key()
+
+
+def _refuse(request, user: User, form: CodeForm) -> HttpResponse | None:
+    """Record a wrong code; when that locks the username, sign the user out."""
+    record_audit(action=AuditAction.LOGIN_FAILED, username=user.get_username(), outcome="mfa_failure")
+    minutes = locked_minutes(user.get_username())
+    if minutes:
+        logout(request)
+        return redirect(f"{settings.LOGIN_URL_PATH}?locked={minutes}")
+    form.add_error("code", "That code is not right, or was already used. Enter the code your app shows now.")
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    user = request.user
+    if not user.totp_enabled_at:
+        return redirect("mfa-setup")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        step = check_code(user, form.cleaned_data["code"])
+        if step is not None:
+            _accept(request, user, step)
+            return redirect(_next(request))
+        refused = _refuse(request, user, form)
+        if refused:
+            return refused
+    return render(request, "web/mfa_verify.html", {"form": form, "next": _next(request)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    user = request.user
+    if user.totp_enabled_at and not request.session.get(SESSION_VERIFIED):
+        return redirect("mfa-verify")
+    secret = request.session.get(SESSION_PENDING_SECRET)
+    if not secret:
+        secret = request.session[SESSION_PENDING_SECRET] = pyotp.random_base32()
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        step = check_code(user, form.cleaned_data["code"], secret=secret)
+        if step is not None:
+            _accept(request, user, step, secret=secret)
+            return redirect(_next(request))
+        refused = _refuse(request, user, form)
+        if refused:
+            return refused
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=ISSUER)
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render(
+        request,
+        "web/mfa_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr_svg,
+            "secret": grouped,
+            "next": _next(request),
+            "required": mfa_required(user),
+            "replacing": bool(user.totp_enabled_at),
+        },
+    )

@@ -1,0 +1,119 @@
+"""Two-step sign-in (TOTP): required roles are made to set it up, enrolled users must enter a fresh code, codes
+work once, wrong codes count toward the lockout, and an administrator can reset a lost authenticator."""
+
+import re
+
+import pyotp
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from ccmops.compliance.models import AuditEvent
+from ccmops.demo import world
+from ccmops.errors import NotFound
+from ccmops.organizations.models import User
+
+REQUIRE_COMPLIANCE = override_settings(CCMOPS_MFA_REQUIRED_ROLES=frozenset({"compliance_reviewer"}))
+
+
+def password_sign_in(username: str) -> Client:
+    client = Client()
+    response = client.post("/login/", {"username": username, "password": world.DEMO_PASSWORD})
+    assert response.status_code == 302, username
+    return client
+
+
+def key_from_setup_page(html: str) -> str:
+    return re.search(r'<code class="totp-key">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+
+
+@REQUIRE_COMPLIANCE
+def test_a_required_role_must_set_up_an_authenticator_before_anything_else(demo):
+    client = password_sign_in("carl.compliance")
+    page = client.get("/audit/")
+    assert page.status_code == 302 and page["Location"].startswith("/mfa/setup/?next=/audit/")
+    assert client.get("/api/patients").status_code == 401  # the API is closed too
+
+    setup = client.get("/mfa/setup/")
+    html = setup.content.decode()
+    assert "<svg" in html and "Your role requires" in html
+    key = key_from_setup_page(html)
+    assert client.post("/mfa/setup/", {"code": "000000"}).status_code == 200  # wrong code: stays on the page
+    assert User.objects.get(username="carl.compliance").totp_enabled_at is None
+
+    done = client.post("/mfa/setup/", {"code": pyotp.TOTP(key).now(), "next": "/audit/"})
+    assert done.status_code == 302 and done["Location"] == "/audit/"
+    assert client.get("/audit/").status_code == 200
+    carl = User.objects.get(username="carl.compliance")
+    assert carl.totp_secret == key and carl.totp_enabled_at is not None
+    assert AuditEvent.objects.filter(username="carl.compliance", detail__mfa="enrolled").exists()
+
+
+@REQUIRE_COMPLIANCE
+def test_roles_not_required_sign_in_with_the_password_alone(demo):
+    client = password_sign_in("nora.rn")
+    assert client.get("/worklist/").status_code == 200
+
+
+def enrol(username: str) -> str:
+    secret = pyotp.random_base32()
+    User.objects.filter(username=username).update(totp_secret=secret, totp_enabled_at="2026-11-01T00:00:00Z")
+    return secret
+
+
+def test_an_enrolled_user_needs_a_fresh_code_at_every_sign_in_and_a_code_works_once(demo):
+    secret = enrol("nora.rn")  # nora's role does not require MFA; she turned it on herself
+    client = password_sign_in("nora.rn")
+    assert client.get("/worklist/")["Location"].startswith("/mfa/verify/")
+    code = pyotp.TOTP(secret).now()
+    ok = client.post("/mfa/verify/", {"code": code, "next": "/worklist/"})
+    assert ok.status_code == 302 and ok["Location"] == "/worklist/"
+    assert client.get("/worklist/").status_code == 200
+    assert AuditEvent.objects.filter(username="nora.rn", action="login", detail__mfa="verified").exists()
+
+    replay = password_sign_in("nora.rn")  # someone who saw the code and knows the password
+    refused = replay.post("/mfa/verify/", {"code": code})
+    assert refused.status_code == 200 and "already used" in refused.content.decode()
+    assert replay.get("/worklist/").status_code == 302
+
+
+def test_an_offsite_next_is_not_followed(demo):
+    secret = enrol("nora.rn")
+    client = password_sign_in("nora.rn")
+    ok = client.post("/mfa/verify/", {"code": pyotp.TOTP(secret).now(), "next": "https://evil.example/"})
+    assert ok["Location"] == "/"
+
+
+@override_settings(CCMOPS_LOGIN_MAX_FAILURES=3)
+def test_wrong_codes_lock_the_username_and_sign_out(demo):
+    enrol("nora.rn")
+    client = password_sign_in("nora.rn")
+    client.post("/mfa/verify/", {"code": "111111"})
+    client.post("/mfa/verify/", {"code": "222222"})
+    locked = client.post("/mfa/verify/", {"code": "333333"})
+    assert locked.status_code == 302 and locked["Location"].startswith("/login/?locked=")
+    assert "_auth_user_id" not in client.session
+    again = Client().post("/login/", {"username": "nora.rn", "password": world.DEMO_PASSWORD})
+    assert "Too many failed sign-ins" in again.content.decode()
+    assert AuditEvent.objects.filter(username="nora.rn", outcome="mfa_failure").count() == 3
+
+
+def test_an_administrator_resets_a_lost_authenticator(demo, capsys):
+    enrol("nora.rn")
+    call_command("mfa", "reset", "nora.rn")
+    nora = User.objects.get(username="nora.rn")
+    assert nora.totp_secret == "" and nora.totp_enabled_at is None
+    assert AuditEvent.objects.filter(object_id=str(nora.pk), detail__mfa="reset").exists()
+    assert password_sign_in("nora.rn").get("/worklist/").status_code == 200
+    call_command("mfa", "status")
+    assert re.search(r"nora\.rn\s+off\s+optional", capsys.readouterr().out)
+    with pytest.raises(NotFound):
+        call_command("mfa", "reset", "nobody")
+
+
+def test_unknown_roles_in_the_setting_are_a_clear_configuration_error():
+    from ccmops.config.env import read_environment
+    from ccmops.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"CCMOPS_MFA_REQUIRED_ROLES: unknown role\(s\) nurse"):
+        read_environment({"CCMOPS_DEBUG": "true", "CCMOPS_MFA_REQUIRED_ROLES": "nurse,system_admin"})
