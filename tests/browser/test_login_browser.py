@@ -43,3 +43,18 @@ def test_hybrid_operating_model_page_shows_partner_functions_and_history(page, s
     page.fill("input[name=on]", "2026-03-01")
     page.click("text=Show")
     assert "Version 1: In-house" in page.inner_text("main")
+
+
+def test_compliance_reviewer_sets_up_two_step_sign_in_with_the_qr_page(page, sign_in, live_demo, screenshot):
+    import pyotp
+
+    sign_in("carl.compliance")  # the role requires it by default
+    assert "/mfa/setup/" in page.url
+    assert page.locator(".qr svg").count() == 1
+    screenshot("mfa-setup")
+    key = page.inner_text("code.totp-key").replace(" ", "")
+    page.fill("#id_code", pyotp.TOTP(key).now())
+    page.click("main button.primary")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/home/compliance_reviewer/"), page.inner_text("main")
+    assert "Two-step sign-in: on" in page.inner_text("header")
