@@ -42,3 +42,11 @@ def test_inactivity_signs_out_but_heartbeats_do_not_keep_a_session_alive(login):
     assert client.get("/api/timer").status_code == 401  # a passive poll does not refresh and is refused
     response = client.get("/worklist/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_every_response_carries_a_content_security_policy_without_inline_script(login):
+    client = login("nora.rn")
+    for path in ("/login/", "/worklist/", "/api/docs"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
+        assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]

@@ -10,6 +10,7 @@ from tests.monthly.test_worklist import activate
 from ccmops.billing.close import approve_and_close, close_month, override
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.careplans.models import CarePlanVersion
+from ccmops.demo import world
 from ccmops.errors import Conflict
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
@@ -157,3 +158,12 @@ def test_enrolled_elsewhere_holds_the_month(month_world):
     d = PatientMonthDecision.objects.get(patient=twyla, month=month)
     assert d.review == "needs_review"
     assert any(f["code"] == "CCM.DUPLICATE.OTHER_PRACTITIONER" for f in d.reasons)
+
+
+def test_the_go_to_month_box_redirects_and_rejects_a_malformed_month(login, orgs):
+    client = login("ben.biller")
+    maple = orgs[world.MAPLE]
+    go = client.get(f"/practices/{maple.id}/months/", {"month": "2026-09"})
+    assert go.status_code == 302 and go["Location"] == f"/practices/{maple.id}/months/2026-09/"
+    bad = client.get(f"/practices/{maple.id}/months/", {"month": "Sept"})
+    assert bad.status_code == 422 and "expected YYYY-MM" in bad.content.decode()

@@ -50,8 +50,11 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     pg = context.new_page()
+    blocked: list[str] = []
+    pg.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     yield pg
     context.close()
+    assert not blocked, f"the Content-Security-Policy blocked something on a page: {blocked}"
 
 
 @pytest.fixture

@@ -28,17 +28,17 @@ def test_timer_survives_reload_and_second_tab(page, browser, sign_in, live_demo,
     url = f"{live_demo.url}/patients/{twyla.id}/"
     page.goto(url)
     page.click("[data-action=start]")
-    page.wait_for_function("document.querySelector('#timer').dataset.status === 'running'")
+    page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
     page.wait_for_timeout(3000)
     page.reload()
-    page.wait_for_function("document.querySelector('#timer').dataset.status === 'running'")
+    page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
     page.wait_for_timeout(1200)
     assert elapsed(page) >= 3  # kept counting across the reload (not back to 0:00)
     screenshot("timer-running")
 
     second = page.context.new_page()
     second.goto(url)
-    second.wait_for_function("document.querySelector('#timer').dataset.status === 'running'")
+    second.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
     second.click("[data-action=start]")  # pressing start in the other tab rejoins the same timer
     second.wait_for_timeout(1500)
     assert Timer.objects.count() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +36,11 @@ def _last_month() -> str:
 @login_required
 def month_page(request, practice_id: int, month: str | None = None):
     practice = _billing_practice(request, practice_id)
+    if month is None and "month" in request.GET:  # the "Go to month" box
+        wanted = request.GET["month"].strip()
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", wanted):
+            raise InvalidInput(f"month: expected YYYY-MM (e.g. 2026-10), got {wanted!r}")
+        return redirect("month_page", practice.id, wanted)
     month = month or _last_month()
     decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
     return render(

@@ -78,3 +78,30 @@ class IdleLogoutMiddleware:
             if not request.path.endswith(self.PASSIVE):
                 request.session["last_activity"] = now
         return self.get_response(request)
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",  # no inline script or eval: page behaviour lives in static files
+        "style-src 'self' 'unsafe-inline'",  # style attributes in templates and htmx's indicator style
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends the Content-Security-Policy on every response (debug included, so the browser tests see it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
