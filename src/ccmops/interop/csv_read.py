@@ -74,9 +74,18 @@ def _date(row: dict, column: str, problems: list[Problem], file: str, where: str
 
 
 def read_csv_text(text: str, file_label: str) -> Batch:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        return _read_rows(reader, file_label)
+    except csv.Error as exc:  # e.g. an unterminated quote or a NUL byte: the file is not CSV from that line on
+        batch = Batch()
+        batch.problems.append(Problem(file_label, f"line {reader.line_num}", "", f"not readable as CSV: {exc}"))
+        return batch
+
+
+def _read_rows(reader: csv.DictReader, file_label: str) -> Batch:
     batch = Batch()
     p = batch.problems
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -89,9 +98,9 @@ def read_csv_text(text: str, file_label: str) -> Batch:
             )
         )
         return batch
-    for lineno, row in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-        where = f"line {lineno}"
+    for row in reader:
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if isinstance(k, str) and isinstance(v, str | None)}
+        where = f"line {reader.line_num}"
         kind = row["record"].lower()
         if kind not in REQUIRED:
             p.append(

@@ -108,6 +108,9 @@ class FhirReader:
             self.problem(where, "resourceType", "expected a FHIR resource object with a resourceType")
             return
         kind = raw["resourceType"]
+        if not isinstance(kind, str) or not kind:
+            self.problem(where, "resourceType", f"expected a resource type name, got {kind!r}")
+            return
         self.batch.resources_read += 1
         if kind not in USED:
             self.batch.skip(kind)
@@ -141,7 +144,7 @@ class FhirReader:
             return
         names = r.name or []
         name = next((n for n in names if n.use == "official"), names[0] if names else None)
-        given = " ".join(name.given or []) if name else ""
+        given = " ".join(filter(None, name.given or [])) if name else ""  # FHIR allows nulls in arrays
         family = (name.family or "") if name else ""
         if not family and not given:
             self.problem(where, "name", "required: at least a family or given name")
@@ -166,7 +169,7 @@ class FhirReader:
                 deceased_on=None if deceased == dt.date.min else deceased,
                 phone=phone,
                 language=language,
-                address_line=" ".join(address.line or []) if address else "",
+                address_line=" ".join(filter(None, address.line or [])) if address else "",
                 city=(address.city or "") if address else "",
                 state=state_code(address.state or "") if address else "",
                 postal_code=(address.postalCode or "")[:10] if address else "",
@@ -346,10 +349,13 @@ def read_bundle_text(text: str, file_label: str) -> Batch:
     if not isinstance(entries, list):
         reader.problem("", "entry", "expected a list of entries")
         return reader.finish()
+
     # Practitioners first so encounter participants resolve to NPIs whatever the entry order.
-    ordered = sorted(
-        enumerate(entries), key=lambda ie: (ie[1] or {}).get("resource", {}).get("resourceType") != "Practitioner"
-    )
+    def is_practitioner(entry: object) -> bool:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        return isinstance(resource, dict) and resource.get("resourceType") == "Practitioner"
+
+    ordered = sorted(enumerate(entries), key=lambda ie: not is_practitioner(ie[1]))
     for i, entry in ordered:
         if not isinstance(entry, dict) or "resource" not in entry:
             reader.problem(f"entry[{i}]", "resource", "expected an entry with a resource")
