@@ -73,3 +73,43 @@ def test_sigkill_midway_then_rerun_equals_uninterrupted(tmp_path):
     finally:
         _drop(killed)
         _drop(clean)
+
+
+IMPORT_WORKER = Path(__file__).with_name("import_worker.py")
+
+
+def run_import(url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "CCMOPS_DATABASE_URL": url,
+        "CCMOPS_DEBUG": "true",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, str(IMPORT_WORKER), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_sigkill_inside_an_import_chunk_then_rerun_equals_an_uninterrupted_import(tmp_path):
+    data = str(tmp_path / "bulk")
+    killed, clean = _database(tmp_path, "import_killed"), _database(tmp_path, "import_clean")
+    try:
+        for url in (killed, clean):
+            r = run_import(url, "seed", data)
+            assert r.returncode == 0, r.stderr
+        died = run_import(killed, "import-and-die", data)
+        assert died.returncode == -signal.SIGKILL, died.stderr
+        partial = json.loads(run_import(killed, "dump", data).stdout)
+        assert partial["runs"][0][0] == "writing" and 0 < partial["runs"][0][1] < partial["runs"][0][2]
+        assert run_import(killed, "import", data).returncode == 0  # resumes the same run from its checkpoint
+        resumed = json.loads(run_import(killed, "dump", data).stdout)
+        assert run_import(clean, "import", data).returncode == 0
+        uninterrupted = json.loads(run_import(clean, "dump", data).stdout)
+        assert resumed == uninterrupted  # nothing lost, nothing duplicated, one run, succeeded
+        assert len(uninterrupted["patients"]) == 300 and uninterrupted["runs"][0][0] == "succeeded"
+        assert len(uninterrupted["runs"]) == 1
+    finally:
+        _drop(killed)
+        _drop(clean)
