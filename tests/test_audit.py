@@ -1,5 +1,9 @@
+import csv
+import io
+
 import pytest
 from django.core.management import call_command
+from tests.conftest import demo_patient
 
 from ccmops.compliance.audit import verify_chain
 from ccmops.compliance.models import AuditEvent
@@ -53,3 +57,35 @@ def test_chain_detects_a_deleted_row_and_the_command_fails(login, capsys):
         call_command("audit", "verify")
     assert exit_info.value.code == 1
     assert "chain broken" in capsys.readouterr().out
+
+
+def test_compliance_reviewer_reports_who_accessed_a_chart_and_what_a_user_touched(login):
+    twyla = demo_patient("Moen")
+    nora = login("nora.rn")
+    nora.get(f"/patients/{twyla.id}/")
+    nora.get(f"/patients/{twyla.id}/")
+    carl = login("carl.compliance")
+
+    chart = carl.get("/audit/", {"patient": twyla.id}).content.decode()
+    assert "Who accessed this chart" in chart and ">nora.rn</a></td><td>2<" in chart
+
+    person = carl.get("/audit/", {"user": "nora.rn"}).content.decode()
+    assert "Patients this user's events touched" in person and "Moen, Twyla" in person
+    assert "login: 1" in person  # her sign-in (no practice) is in her practice's report
+
+    report = carl.get("/audit/", {"patient": twyla.id, "action": "read", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(report.content.decode())))
+    assert rows[0][:3] == ["at_utc", "username", "action"]
+    assert [r[1] for r in rows[1:]] == ["nora.rn", "nora.rn"] and {r[2] for r in rows[1:]} == {"read"}
+    assert AuditEvent.objects.filter(username="carl.compliance", action="export", object_type="audit_report").exists()
+
+    assert carl.get("/audit/", {"since": "yesterday"}).status_code == 422
+    assert carl.get("/audit/", {"action": "peek"}).status_code == 422
+    assert nora.get("/audit/").status_code == 404  # not a compliance reviewer
+
+
+def test_the_audit_report_shows_nothing_of_a_practice_out_of_scope(login):
+    other = Patient.objects.exclude(practice=demo_patient("Moen").practice).first()
+    login("pat.rn").get(f"/patients/{other.id}/")  # partner staff reading another practice's chart
+    page = login("carl.compliance").get("/audit/", {"patient": other.id}).content.decode()
+    assert other.family_name not in page and "No events." in page

@@ -7,8 +7,8 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
-from django.http import Http404
+from django.db.models import Count, Max, Min, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
-from ccmops.errors import InvalidInput, PermissionDenied
+from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, record_matrix_version
 from ccmops.patients.chart import chart
@@ -151,17 +151,95 @@ def operating_model(request, practice_id: int):
 
 @login_required
 def audit_log(request):
+    """The compliance reviewer's audit report: filter by patient, user, action and dates; who accessed a chart,
+    which patients a user touched; CSV export (itself audited)."""
     if Role.COMPLIANCE_REVIEWER not in roles_of(request.user):
         raise Http404("The audit log is for compliance reviewers")
-    scope = request_scope(request)
-    events = AuditEvent.objects.filter(practice_id__in=scope.decision.visible_practice_ids).select_related(
-        "patient", "practice"
+    visible = request_scope(request).decision.visible_practice_ids
+    staff = Membership.objects.filter(organization_id__in=visible).values_list("user__username", flat=True)
+    # Practice events, plus sign-in events (no practice) of the practices' own staff.
+    events = AuditEvent.objects.filter(
+        Q(practice_id__in=visible) | Q(practice__isnull=True, username__in=staff)
+    ).select_related("patient", "practice")
+    f = {k: request.GET.get(k, "").strip() for k in ("patient", "user", "action", "since", "until")}
+    patient = None
+    if f["patient"]:
+        if not f["patient"].isdigit():
+            raise InvalidInput(f"patient: expected a patient id number, got {f['patient']!r}")
+        events = events.filter(patient_id=int(f["patient"]))
+        try:
+            patient = request_scope(request).patient(int(f["patient"]))
+        except NotFound:
+            patient = None  # out of scope: the filtered events are empty too
+    if f["user"]:
+        events = events.filter(username=f["user"])
+    if f["action"]:
+        if f["action"] not in AuditAction.values:
+            raise InvalidInput(f"action: expected one of {', '.join(AuditAction.values)}, got {f['action']!r}")
+        events = events.filter(action=f["action"])
+    for key, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
+        if f[key]:
+            try:
+                events = events.filter(**{lookup: dt.date.fromisoformat(f[key])})
+            except ValueError:
+                raise InvalidInput(f"{key}: expected a date YYYY-MM-DD, got {f[key]!r}") from None
+    events = events.order_by("-id")
+    if request.GET.get("format") == "csv":
+        return _audit_csv(request, events, f)
+    by_user = by_patient = None
+    if f["patient"]:  # accounting of access to one chart
+        by_user = (
+            events.values("username").annotate(n=Count("id"), first=Min("at"), last=Max("at")).order_by("-last")[:200]
+        )
+    if f["user"]:  # what one person touched
+        by_patient = (
+            events.exclude(patient__isnull=True)
+            .values("patient_id", "patient__given_name", "patient__family_name")
+            .annotate(n=Count("id"), last=Max("at"))
+            .order_by("-last")[:200]
+        )
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={v}" for k, v in f.items() if v)
+    return render(
+        request,
+        "web/audit_log.html",
+        {
+            "page": page,
+            "f": f,
+            "query": query,
+            "patient": patient,
+            "by_user": by_user,
+            "by_patient": by_patient,
+            "actions": AuditAction.values,
+            "totals": events.values("action", "outcome").annotate(n=Count("id")).order_by("action", "outcome"),
+        },
     )
-    patient_id = request.GET.get("patient", "")
-    if patient_id.isdigit():
-        events = events.filter(patient_id=int(patient_id))
-    username = request.GET.get("user", "").strip()
-    if username:
-        events = events.filter(username=username)
-    page = Paginator(events.order_by("-id"), 100).get_page(request.GET.get("page"))
-    return render(request, "web/audit_log.html", {"page": page, "patient_id": patient_id, "username": username})
+
+
+def _audit_csv(request, events, f: dict) -> HttpResponse:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["at_utc", "username", "action", "outcome", "practice", "patient_id", "patient", "object", "hash"])
+    n = 0
+    for e in events.iterator(chunk_size=2000):
+        w.writerow(
+            [
+                e.at.isoformat(),
+                e.username,
+                e.action,
+                e.outcome,
+                e.practice.name if e.practice else "",
+                e.patient_id or "",
+                str(e.patient) if e.patient else "",
+                f"{e.object_type} {e.object_id}".strip(),
+                e.hash,
+            ]
+        )
+        n += 1
+    record_audit(action=AuditAction.EXPORT, user=request.user, object_type="audit_report", detail={**f, "rows": n})
+    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="ccmops-audit-report.csv"'
+    return response
