@@ -72,7 +72,13 @@ def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime
 
 
 def _lock(timer: Timer, staff) -> Timer:
-    locked = Timer.objects.select_for_update().select_related("practice", "patient").get(pk=timer.pk)
+    # Lock the timer row only: FOR UPDATE with select_related would also lock the practice and patient rows,
+    # which every audited write's foreign-key check needs (PostgreSQL deadlocked under the soak).
+    locked = (
+        Timer.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("practice", "patient")
+        .get(pk=timer.pk)
+    )
     if locked.staff_id != staff.id:
         raise Conflict("This is another staff member's timer.")
     if locked.state in ("stopped", "discarded"):
