@@ -4,10 +4,11 @@
         --patients 5000 --seconds 300
 
 Builds the monthly benchmark's practice (active CCM patients, one care manager per simulated care manager) and
-adds billers and a partner (engaged, hybrid: the partner does outreach and enrollment) with operations
-leads; serves ccmops with gunicorn on 127.0.0.1 and runs, at once: care managers loading their worklist,
-opening charts and running timers; billers evaluating last month, reviewing the month page and downloading the charge CSV; partner leads
-viewing their dashboard. Prints throughput, p50/p95 per operation and the error count (target: zero).
+adds billers and a partner (engaged, hybrid: the partner does outreach and enrollment) with operations leads;
+serves ccmops with gunicorn on 127.0.0.1 and runs, at once: care managers loading their worklist, opening charts
+and running timers; billers evaluating last month, reviewing the month page and downloading the charge CSV;
+partner leads viewing their dashboard. Prints throughput, p50/p95 per operation and the error count (target:
+zero).
 Loopback only; bounded by --seconds.
 """
 
