@@ -218,8 +218,13 @@ def main() -> None:
             f"  {name:22s} n={len(values):6,d}  p50 {statistics.median(values) * 1000:8.1f} ms  "
             f"p95 {p95 * 1000:8.1f} ms"
         )
-    for e in errors[:10]:
-        print("  error:", e)
+    kinds: dict[str, int] = {}
+    for e in errors:  # "biller biller3: timed out" -> "biller: timed out"
+        kind, _, message = e.partition(": ")
+        key = f"{kind.split()[0]}: {message}"
+        kinds[key] = kinds.get(key, 0) + 1
+    for key, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        print(f"  error x{n}: {key}")
     sys.exit(1 if errors else 0)
 
 
