@@ -12,6 +12,7 @@ bounded in time and requests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.cookiejar
 import os
 import random
@@ -23,6 +24,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -173,6 +175,54 @@ def build_world(patients: int, clients: int) -> None:
         )
 
 
+@contextlib.contextmanager
+def serve(database_url: str, port: int) -> Iterator[str]:
+    """ccmops under gunicorn on 127.0.0.1:`port` (production settings, HTTP on loopback); yields the base URL."""
+    env = {
+        **os.environ,
+        "CCMOPS_DATABASE_URL": database_url,
+        "CCMOPS_DEBUG": "false",
+        "CCMOPS_ALLOWED_HOSTS": "127.0.0.1",
+        "CCMOPS_SECRET_KEY": "bench-" + "x" * 50,
+        "CCMOPS_REQUIRE_HTTPS": "false",
+        "CCMOPS_MFA_REQUIRED_ROLES": "",
+        "DJANGO_SETTINGS_MODULE": "ccmops.config.settings",
+        "CCMOPS_DATA_DIR": tempfile.mkdtemp(),
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "ccmops.config.wsgi:application",
+            *("-b", f"127.0.0.1:{port}", "--workers", "3", "--threads", "8"),
+            *("--timeout", "300", "--log-level", "warning"),
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(f"{base}/login/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def print_latencies(out: dict[str, list[float]]) -> None:
+    for name, values in sorted(out.items()):
+        values.sort()
+        p95 = values[max(0, int(len(values) * 0.95) - 1)]
+        print(
+            f"  {name:22s} n={len(values):6,d}  p50 {statistics.median(values) * 1000:8.1f} ms  "
+            f"p95 {p95 * 1000:8.1f} ms"
+        )
+
+
 class Client:
     def __init__(self, base: str, username: str):
         self.base = base
@@ -274,40 +324,7 @@ def main() -> None:
     patients_by_cm: dict[str, list[int]] = {}
     for pid, cm in Patient.objects.filter(practice__slug="bench-practice").values_list("id", "care_manager__username"):
         patients_by_cm.setdefault(cm, []).append(pid)
-    env = {
-        **os.environ,
-        "CCMOPS_DATABASE_URL": url,
-        "CCMOPS_DEBUG": "false",
-        "CCMOPS_ALLOWED_HOSTS": "127.0.0.1",
-        "CCMOPS_SECRET_KEY": "bench-" + "x" * 50,
-        "CCMOPS_REQUIRE_HTTPS": "false",
-        "DJANGO_SETTINGS_MODULE": "ccmops.config.settings",
-        "CCMOPS_DATA_DIR": tempfile.mkdtemp(),
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "ccmops.config.wsgi:application",
-            "-b",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            "3",
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{args.port}"
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"{base}/login/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with serve(url, args.port) as base:
         out: dict[str, list[float]] = {}
         errors: list[str] = []
         until = time.time() + args.seconds
@@ -319,21 +336,12 @@ def main() -> None:
             th.start()
         for th in threads:
             th.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     total = sum(len(v) for v in out.values())
     print(
         f"{args.clients} concurrent clients for {args.seconds} s: {total:,} requests, {len(errors)} errors "
         f"({total / args.seconds:,.0f} req/s)"
     )
-    for name, values in sorted(out.items()):
-        values.sort()
-        p95 = values[max(0, int(len(values) * 0.95) - 1)]
-        print(
-            f"  {name:16s} n={len(values):6,d}  p50 {statistics.median(values) * 1000:7.1f} ms  "
-            f"p95 {p95 * 1000:7.1f} ms"
-        )
+    print_latencies(out)
     for e in errors[:5]:
         print("  error:", e)
 

@@ -17,12 +17,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
-import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -31,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from monthly_bench import PASSWORD, Client, build_world
+from monthly_bench import PASSWORD, Client, build_world, print_latencies, serve
 
 
 def add_billers_and_partner(billers: int, leads: int) -> int:
@@ -153,37 +149,9 @@ def main() -> None:
     for pid, cm in Patient.objects.filter(practice_id=practice_id).values_list("id", "care_manager__username"):
         pids_by_cm.setdefault(cm, []).append(pid)
 
-    env = {
-        **os.environ,
-        "CCMOPS_DATABASE_URL": url,
-        "CCMOPS_DEBUG": "false",
-        "CCMOPS_ALLOWED_HOSTS": "127.0.0.1",
-        "CCMOPS_SECRET_KEY": "soak-" + "x" * 50,
-        "CCMOPS_REQUIRE_HTTPS": "false",
-        "CCMOPS_MFA_REQUIRED_ROLES": "",
-        "DJANGO_SETTINGS_MODULE": "ccmops.config.settings",
-        "CCMOPS_DATA_DIR": tempfile.mkdtemp(),
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen(
-        [
-            str(gunicorn),
-            "ccmops.config.wsgi:application",
-            *("-b", f"127.0.0.1:{args.port}", "--workers", "3", "--threads", "8"),
-            *("--timeout", "300", "--log-level", "warning"),
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{args.port}"
     out: dict[str, list[float]] = {}
     errors: list[str] = []
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"{base}/login/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with serve(url, args.port) as base:
         until = time.time() + args.seconds
         users = [
             ("care manager", cm, lambda c, rng, p=pids: care_manager(c, rng, p, out, args.pace))
@@ -202,22 +170,13 @@ def main() -> None:
             th.start()
         for th in threads:
             th.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     total = sum(len(v) for v in out.values())
     print(
         f"{len(users)} concurrent users ({args.care_managers} care managers, {args.billers} billers, {args.leads} "
         f"partner leads) for {args.seconds} s: {total:,} requests ({total / args.seconds:,.1f} req/s), "
         f"{len(errors)} errors"
     )
-    for name, values in sorted(out.items()):
-        values.sort()
-        p95 = values[max(0, int(len(values) * 0.95) - 1)]
-        print(
-            f"  {name:22s} n={len(values):6,d}  p50 {statistics.median(values) * 1000:8.1f} ms  "
-            f"p95 {p95 * 1000:8.1f} ms"
-        )
+    print_latencies(out)
     kinds: dict[str, int] = {}
     for e in errors:  # "biller biller3: timed out" -> "biller: timed out"
         kind, _, message = e.partition(": ")
