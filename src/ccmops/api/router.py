@@ -17,6 +17,7 @@ from ccmops.api.billing import router as billing_router
 from ccmops.api.enrollment import router as enrollment_router
 from ccmops.api.monthly import router as monthly_router
 from ccmops.api.population import router as population_router
+from ccmops.api.reporting import router as reporting_router
 from ccmops.api.schemas import ErrorOut, MatrixIn, MatrixOut, MeOut, PatientOut, PatientSummary
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -35,6 +36,7 @@ api.add_router("/", population_router)
 api.add_router("/", enrollment_router)
 api.add_router("/", monthly_router)
 api.add_router("/", billing_router)
+api.add_router("/", reporting_router)
 
 
 @api.exception_handler(CcmopsError)

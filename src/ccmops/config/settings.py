@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "ccmops.timetracking",
     "ccmops.documentation",
     "ccmops.billing",
+    "ccmops.reporting",
+    "ccmops.assessment",
     "ccmops.web",
 ]
 

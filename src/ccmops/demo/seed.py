@@ -23,9 +23,9 @@ from ccmops.patients.models import Patient
 DATA = Path(__file__).parent / "data" / "synthea"
 
 
-def _seed_orgs() -> dict[str, Organization]:
+def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
     orgs = {}
-    for spec in world.ORGANIZATIONS:
+    for spec in specs:
         org, _ = Organization.objects.get_or_create(
             slug=spec.slug,
             defaults={
@@ -46,9 +46,9 @@ def _seed_orgs() -> dict[str, Organization]:
     return orgs
 
 
-def _seed_staff(orgs: dict[str, Organization]) -> dict[str, User]:
+def _seed_staff(orgs: dict[str, Organization], specs=world.STAFF) -> dict[str, User]:
     users = {}
-    for spec in world.STAFF:
+    for spec in specs:
         user, created = User.objects.get_or_create(
             username=spec.username,
             defaults={"first_name": spec.first_name, "last_name": spec.last_name, "title": spec.title},
@@ -60,7 +60,11 @@ def _seed_staff(orgs: dict[str, Organization]) -> dict[str, User]:
             user=user,
             organization=orgs[spec.org],
             role=spec.role.value,
-            defaults={"credential": spec.credential, "is_clinical_staff": spec.clinical},
+            defaults={
+                "credential": spec.credential,
+                "is_clinical_staff": spec.clinical,
+                "committed_hours_per_week": spec.hours,
+            },
         )
         if spec.practitioner_npi:
             Practitioner.objects.get_or_create(
@@ -90,11 +94,13 @@ def _seed_staff(orgs: dict[str, Organization]) -> dict[str, User]:
     return users
 
 
-def _seed_operating_models(orgs: dict[str, Organization], admin: User) -> None:
-    for practice, partner, starts_on in world.ENGAGEMENTS:
+def _seed_operating_models(
+    orgs: dict[str, Organization], admin: User, engagements=world.ENGAGEMENTS, matrices=world.MATRICES
+) -> None:
+    for practice, partner, starts_on in engagements:
         if not Engagement.objects.filter(practice=orgs[practice], partner=orgs[partner]).exists():
             record_engagement(practice=orgs[practice], partner=orgs[partner], starts_on=starts_on, by=admin)
-    for spec in world.MATRICES:
+    for spec in matrices:
         practice = orgs[spec.practice]
         if ResponsibilityMatrix.objects.filter(practice=practice, effective_from=spec.effective_from).exists():
             continue
@@ -165,7 +171,7 @@ def _seed_program_activity(users: dict[str, User]) -> None:
     from ccmops.careplans.models import CarePlanShare, CarePlanVersion
     from ccmops.careplans.services import approve, create_from_template, save_version
     from ccmops.enrollment.consents import record_consent
-    from ccmops.enrollment.models import Consent
+    from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent
     from ccmops.patients.services import record_visit
     from ccmops.timetracking.services import add_manual_entry
 
@@ -221,6 +227,11 @@ def _seed_program_activity(users: dict[str, User]) -> None:
             shared_at=started + dt.timedelta(days=2),
             recorded_by=users[cm],
         )
+        # The enrollment history as if recorded on the days it happened (the services stamp "now").
+        events = list(EnrollmentEvent.objects.filter(enrollment__patient=patient).order_by("id"))
+        for n, event in enumerate(events):
+            EnrollmentEvent.objects.filter(pk=event.pk).update(at=started + dt.timedelta(days=2, minutes=n))
+        Enrollment.objects.filter(patient=patient).update(status_since=started + dt.timedelta(days=2))
         for i, minutes in enumerate(last):
             add_manual_entry(
                 patient=patient,
@@ -230,6 +241,7 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                 start=last_month + dt.timedelta(days=6 * i, hours=k),
                 minutes=minutes,
                 reason="Demo data: entered from the care manager's call log",
+                now=last_month + dt.timedelta(days=6 * i, hours=k + 5),
             )
         for i, minutes in enumerate(this):
             start = first_of_month + dt.timedelta(days=2 + 3 * i, hours=k)
@@ -242,16 +254,26 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                     start=start,
                     minutes=minutes,
                     reason="Demo data: entered from the call log",
+                    now=min(now, start + dt.timedelta(hours=5)),
                 )
 
 
 @transaction.atomic
-def seed_demo(*, with_activity: bool = False) -> dict[str, User]:
-    """Create (or leave as it is) the demo world; returns the demo users by username."""
+def seed_demo(*, with_activity: bool = False, with_history: bool = False) -> dict[str, User]:
+    """Create (or leave as it is) the demo world; returns the demo users by username.
+
+    with_history adds the history practices and six months of recorded work (demo/history.py)."""
     orgs = _seed_orgs()
     users = _seed_staff(orgs)
     _seed_operating_models(orgs, users[world.ADMIN_USERNAME])
     _seed_patients(orgs, users)
     if with_activity:
         _seed_program_activity(users)
+    if with_history:
+        from ccmops.demo.history import seed_history
+
+        orgs |= _seed_orgs(world.HISTORY_ORGANIZATIONS)
+        users |= _seed_staff(orgs, world.HISTORY_STAFF)
+        _seed_operating_models(orgs, users[world.ADMIN_USERNAME], world.HISTORY_ENGAGEMENTS, world.HISTORY_MATRICES)
+        seed_history(users)
     return users

@@ -38,6 +38,7 @@ class StaffSpec:
     credential: str = ""
     clinical: bool = False
     practitioner_npi: str = ""
+    hours: float = 0.0  # committed CCM hours a week (capacity planning)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ ORGANIZATIONS = (
 )
 
 STAFF = (
-    StaffSpec("nora.rn", "Nora", "Lindqvist", MAPLE, Role.CARE_MANAGER, "Care manager", "RN", True),
+    StaffSpec("nora.rn", "Nora", "Lindqvist", MAPLE, Role.CARE_MANAGER, "Care manager", "RN", True, hours=20),
     StaffSpec("dr.patel", "Anika", "Patel", MAPLE, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000019"),
     StaffSpec("ben.biller", "Ben", "Arnaud", MAPLE, Role.BILLER, "Billing specialist"),
     StaffSpec("olivia.owner", "Olivia", "Grant", MAPLE, Role.PROGRAM_OWNER, "Practice administrator"),
@@ -112,12 +113,12 @@ STAFF = (
         True,
         "1003000027",
     ),
-    StaffSpec("maya.ma", "Maya", "Torres", RIVERBEND, Role.CARE_MANAGER, "Medical assistant", "MA", True),
+    StaffSpec("maya.ma", "Maya", "Torres", RIVERBEND, Role.CARE_MANAGER, "Medical assistant", "MA", True, hours=8),
     StaffSpec("rita.owner", "Rita", "Svensson", RIVERBEND, Role.PROGRAM_OWNER, "Practice manager"),
     StaffSpec("rick.biller", "Rick", "Hale", RIVERBEND, Role.BILLER, "Biller"),
     StaffSpec("sam.lead", "Sam", "Whitaker", SUMMIT, Role.PARTNER_OPS_LEAD, "Operations lead"),
-    StaffSpec("pat.rn", "Pat", "Quinn", SUMMIT, Role.CARE_MANAGER, "Care manager", "RN", True),
-    StaffSpec("lee.lpn", "Lee", "Moreno", SUMMIT, Role.CARE_MANAGER, "Care manager", "LPN", True),
+    StaffSpec("pat.rn", "Pat", "Quinn", SUMMIT, Role.CARE_MANAGER, "Care manager", "RN", True, hours=30),
+    StaffSpec("lee.lpn", "Lee", "Moreno", SUMMIT, Role.CARE_MANAGER, "Care manager", "LPN", True, hours=24),
 )
 ADMIN_USERNAME = "admin"
 
@@ -163,3 +164,107 @@ ACTIVE_CCM = (
     ("Ferry", "pat.rn", (12,), ()),
     ("Gerlach", "lee.lpn", (35, 30), (20,)),
 )
+
+
+# Program history (seeded with `seed_demo(with_history=True)`, which the demo uses): two more practices and six
+# months of recorded work, so program health, drift, the partner workspace and the model-fit assessment have real
+# months to show. Cedar Hill runs CCM in-house and is drifting: one part-time RN, and every consistency figure
+# falls over the last three months. Lakeside is managed by Summit. Riverbend's history shows its in-house months
+# slipping before the move to hybrid and Summit's months after it.
+CEDAR, LAKESIDE = "cedar-hill-family-practice", "lakeside-medical-group"
+
+HISTORY_ORGANIZATIONS = (
+    OrgSpec(
+        CEDAR,
+        OrgKind.PRACTICE,
+        "Cedar Hill Family Practice",
+        "America/New_York",
+        "1003000100",
+        "521234567",
+        "8 Cedar Hill Road",
+        "Dover",
+        "DE",
+        "19901",
+        mac_name="NOVITAS JL DEMO",
+        mac_id="12202",
+    ),
+    OrgSpec(
+        LAKESIDE,
+        OrgKind.PRACTICE,
+        "Lakeside Medical Group",
+        "America/Denver",
+        "1003000118",
+        "871234567",
+        "300 Lakeside Drive",
+        "Fort Collins",
+        "CO",
+        "80521",
+        mac_name="NOVITAS JH DEMO",
+        mac_id="04112",
+    ),
+)
+
+HISTORY_STAFF = (
+    StaffSpec("gwen.rn", "Gwen", "Okoye", CEDAR, Role.CARE_MANAGER, "Care manager (part time)", "RN", True, hours=6),
+    StaffSpec("dr.huang", "Lily", "Huang", CEDAR, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000126"),
+    StaffSpec("hank.owner", "Hank", "Brennan", CEDAR, Role.PROGRAM_OWNER, "Practice administrator"),
+    StaffSpec("cora.biller", "Cora", "Lind", CEDAR, Role.BILLER, "Biller"),
+    StaffSpec("dr.silva", "Marco", "Silva", LAKESIDE, Role.BILLING_PRACTITIONER, "Physician", "MD", True, "1003000134"),
+    StaffSpec("lara.owner", "Lara", "Novak", LAKESIDE, Role.PROGRAM_OWNER, "Practice manager"),
+)
+
+HISTORY_ENGAGEMENTS = ((LAKESIDE, SUMMIT, dt.date(2026, 1, 1)),)
+
+HISTORY_MATRICES = (
+    MatrixSpec(CEDAR, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: our RN runs CCM part time."),
+    MatrixSpec(LAKESIDE, Preset.MANAGED, dt.date(2026, 1, 1), "No staff for CCM; Summit runs the program.", SUMMIT),
+)
+
+
+@dataclass(frozen=True)
+class CohortSpec:
+    practice: str
+    patients: int
+    seed: int
+    practitioner_npi: str
+    practice_staff: tuple[str, ...]  # care managers when the practice owns the monthly work
+    partner_staff: tuple[str, ...] = ()  # … when a partner owns it
+    practice_profile: str = "steady"
+    partner_profile: str = "steady"
+
+
+HISTORY_MONTHS = 6
+COHORTS = (
+    CohortSpec(CEDAR, 12, 11, "1003000126", ("gwen.rn",), practice_profile="drifting"),
+    CohortSpec(RIVERBEND, 10, 12, "1003000027", ("maya.ma",), ("pat.rn", "lee.lpn"), practice_profile="slipping"),
+    CohortSpec(LAKESIDE, 8, 13, "1003000134", (), ("lee.lpn", "pat.rn")),
+)
+
+# Execution profiles, oldest history month first: share touched, share billable, share of time live, mean note
+# completeness (0–100), share of calls reaching the patient, median lag of late entries (hours).
+PROFILES = {
+    "steady": {
+        "touched": (0.92, 0.92, 0.92, 0.92, 0.92, 0.92),
+        "billable": (0.8, 0.8, 0.84, 0.8, 0.84, 0.8),
+        "live": (0.85, 0.85, 0.85, 0.85, 0.85, 0.85),
+        "completeness": (92, 90, 92, 91, 92, 90),
+        "reach": (0.8, 0.8, 0.8, 0.8, 0.8, 0.8),
+        "lag_hours": (6, 6, 6, 6, 6, 6),
+    },
+    "drifting": {
+        "touched": (0.92, 0.92, 0.92, 0.84, 0.67, 0.5),
+        "billable": (0.84, 0.84, 0.84, 0.67, 0.5, 0.34),
+        "live": (0.85, 0.85, 0.8, 0.62, 0.5, 0.34),
+        "completeness": (92, 90, 90, 78, 66, 55),
+        "reach": (0.85, 0.85, 0.85, 0.72, 0.6, 0.5),
+        "lag_hours": (6, 6, 8, 30, 60, 96),
+    },
+    "slipping": {
+        "touched": (0.8, 0.7, 0.6, 0.5, 0.5, 0.5),
+        "billable": (0.6, 0.5, 0.4, 0.34, 0.34, 0.34),
+        "live": (0.5, 0.4, 0.34, 0.3, 0.3, 0.3),
+        "completeness": (70, 64, 58, 55, 55, 55),
+        "reach": (0.6, 0.55, 0.5, 0.5, 0.5, 0.5),
+        "lag_hours": (48, 60, 72, 72, 72, 72),
+    },
+}

@@ -120,6 +120,12 @@ class Membership(models.Model):
     )
     credential = models.CharField(max_length=3, choices=STAFF_CREDENTIALS, blank=True)
     active = models.BooleanField(default=True)
+    committed_hours_per_week = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=0,
+        help_text="Hours a week this person is committed to CCM work here (capacity planning)",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "organization", "role"], name="uniq_membership")]

@@ -20,10 +20,11 @@ from ccmops.access.operating_model import (
     needs_partner,
     preset_parties,
 )
+from ccmops.access.policy import Role
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.organizations.models import Engagement, MatrixAssignment, Organization, ResponsibilityMatrix
+from ccmops.organizations.models import Engagement, MatrixAssignment, Membership, Organization, ResponsibilityMatrix
 
 
 def _versions(practice_ids: Iterable[int]) -> dict[int, list[MatrixVersion]]:
@@ -73,6 +74,14 @@ def engagement_active(practice: Organization, partner: Organization, on: dt.date
 
 
 @transaction.atomic
+def may_change_model(user, practice: Organization) -> bool:
+    """Only the practice's program owner (or a superuser) changes its operating model."""
+    return (
+        user.is_superuser
+        or Membership.objects.filter(user=user, organization=practice, role=Role.PROGRAM_OWNER, active=True).exists()
+    )
+
+
 def record_matrix_version(
     *,
     practice: Organization,

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from ccmops.assessment import views as assessment_views
 from ccmops.billing import views as billing_views
 from ccmops.careplans import views as careplan_views
 from ccmops.compliance.lockout import LockoutAuthenticationForm
@@ -8,6 +9,7 @@ from ccmops.documentation import views as note_views
 from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
+from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
 from ccmops.web import mfa, views
 from ccmops.worklist import views as worklist_views
@@ -28,6 +30,13 @@ urlpatterns = [
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
     path("audit/", views.audit_log, name="audit_log"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
+    path("workspace/", reporting_views.workspace_page, name="workspace"),
+    path("workspace/staff/<int:membership_id>/hours/", reporting_views.committed_hours, name="committed_hours"),
+    path("practices/<int:practice_id>/health/", reporting_views.health, name="health"),
+    path("practices/<int:practice_id>/assessments/new/", assessment_views.new, name="assessment_new"),
+    path("assessments/<int:assessment_id>/", assessment_views.detail, name="assessment_detail"),
+    path("assessments/<int:assessment_id>/report.pdf", assessment_views.pdf, name="assessment_pdf"),
+    path("assessments/<int:assessment_id>/apply/", assessment_views.apply, name="assessment_apply"),
     path("practices/<int:practice_id>/months/", billing_views.month_page, name="month_page_default"),
     path("practices/<int:practice_id>/months/<str:month>/", billing_views.month_page, name="month_page"),
     path("practices/<int:practice_id>/months/<str:month>/close/", billing_views.run_close, name="run_close"),

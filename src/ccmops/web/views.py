@@ -19,7 +19,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
-from ccmops.organizations.services import matrix_version_in_force, record_matrix_version
+from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.chart import chart
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
@@ -90,18 +90,11 @@ def patient_detail(request, patient_id: int):
     )
 
 
-def _can_change_model(user, practice) -> bool:
-    return (
-        user.is_superuser
-        or Membership.objects.filter(user=user, organization=practice, role=Role.PROGRAM_OWNER, active=True).exists()
-    )
-
-
 @login_required
 def operating_model(request, practice_id: int):
     scope = request_scope(request)
     practice = scope.practice(practice_id)
-    may_change = _can_change_model(request.user, practice)
+    may_change = may_change_model(request.user, practice)
     form = MatrixVersionForm(request.POST or None, practice=practice)
     error = None
     if request.method == "POST":

@@ -39,8 +39,10 @@ def practices_for(scope: Scope) -> list[int]:
     ]
 
 
-def worklist(scope: Scope, user, *, on: dt.date, mine: bool = False, limit: int = 200) -> list[Row]:
-    practices = practices_for(scope)
+def worklist(
+    scope: Scope, user, *, on: dt.date, mine: bool = False, limit: int = 200, practice: int | None = None
+) -> list[Row]:
+    practices = [p for p in practices_for(scope) if practice is None or p == practice]
     reschedule_missed(practices)
     query = Enrollment.objects.filter(practice_id__in=practices, status="active", unreachable_since__isnull=True)
     if mine:

@@ -12,15 +12,25 @@ from ccmops.access.scope import request_scope
 from ccmops.billing.month import standings
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.worklist.models import ContactWindow, FollowUpTask
-from ccmops.worklist.queries import worklist
+from ccmops.worklist.queries import practices_for, worklist
 from ccmops.worklist.services import complete_task, log_monthly_attempt, record_transition
 
 
 @login_required
 def my_worklist(request):
     mine = request.GET.get("team") != "1"
-    rows = worklist(request_scope(request), request.user, on=timezone.localdate(), mine=mine)
-    return render(request, "worklist/worklist.html", {"rows": rows, "mine": mine, "today": timezone.localdate()})
+    scope = request_scope(request)
+    raw = request.GET.get("practice", "")
+    if raw and not raw.isdigit():
+        raise InvalidInput(f"practice: expected a practice id, got {raw!r}")
+    practice = scope.practice(int(raw)) if raw else None
+    rows = worklist(scope, request.user, on=timezone.localdate(), mine=mine, practice=practice.id if practice else None)
+    choices = scope.practices().filter(id__in=practices_for(scope)).order_by("name")
+    return render(
+        request,
+        "worklist/worklist.html",
+        {"rows": rows, "mine": mine, "today": timezone.localdate(), "practice": practice, "choices": choices},
+    )
 
 
 @login_required

@@ -24,16 +24,17 @@ class Command(BaseCommand):
     def handle(self, *args, no_serve: bool, addr: str, port: str, **options):
         settings.CCMOPS_DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", verbosity=0, interactive=False)
-        seed_demo(with_activity=True)
-        for spec in world.ORGANIZATIONS:
+        self.stdout.write("Seeding the demo world and six months of program history (first run: about a minute)…")
+        seed_demo(with_activity=True, with_history=True)
+        for spec in (*world.ORGANIZATIONS, *world.HISTORY_ORGANIZATIONS):
             if spec.kind.value == "practice":
                 screen_practice(practice=Organization.objects.get(slug=spec.slug))
-        orgs = {o.slug: o.name for o in world.ORGANIZATIONS}
+        orgs = {o.slug: o.name for o in (*world.ORGANIZATIONS, *world.HISTORY_ORGANIZATIONS)}
         self.stdout.write(
             self.style.SUCCESS("\nccmops demo is ready. Demo logins (password for all: %s):\n") % world.DEMO_PASSWORD
         )
         self.stdout.write(f"  {'username':<18} {'role':<26} organization")
-        for s in world.STAFF:
+        for s in (*world.STAFF, *world.HISTORY_STAFF):
             self.stdout.write(f"  {s.username:<18} {s.role.label:<26} {orgs[s.org]}")
         self.stdout.write(f"  {world.ADMIN_USERNAME:<18} {Role.SYSTEM_ADMIN.label:<26} (configuration, /admin/)")
         required = ", ".join(sorted(settings.CCMOPS_MFA_REQUIRED_ROLES)) or "no role"

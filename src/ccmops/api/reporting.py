@@ -1,0 +1,111 @@
+"""Program health, workspace capacity and the model-fit assessment over the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from ccmops.access.operating_model import Preset
+from ccmops.access.policy import OrgKind
+from ccmops.access.scope import request_scope
+from ccmops.assessment import services as assessment_services
+from ccmops.assessment.fit import QuestionnaireError, assess, parse_questionnaire
+from ccmops.assessment.models import ModelFitAssessment
+from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.organizations.services import may_change_model
+from ccmops.reporting.capacity import workspace
+from ccmops.reporting.metrics import program_health
+from ccmops.web.roles import memberships_of
+
+router = Router(tags=["program health and assessment"])
+LEADS = {"partner_ops_lead", "program_owner"}
+
+
+@router.get("/practices/{practice_id}/health")
+def health(request, practice_id: int, months: int = 6):
+    """Month-over-month program health, by responsible party, with drift and the latest model change."""
+    if not 2 <= months <= 24:
+        raise InvalidInput(f"months: expected 2 to 24, got {months}")
+    practice = request_scope(request).practice(practice_id)
+    return program_health(practice, months=months).as_dict()
+
+
+@router.get("/workspace")
+def workspace_load(request, org: str = ""):
+    """Capacity and hours behind for the caller's organization (partner ops lead or practice program owner)."""
+    orgs = [m.organization for m in memberships_of(request.user) if m.role in LEADS]
+    if not orgs:
+        raise PermissionDenied("The workspace is for partner operations leads and practice program owners.")
+    chosen = next((o for o in orgs if o.slug == org), None) if org else orgs[0]
+    if chosen is None:
+        raise NotFound(f"org: no organization {org!r} among yours")
+    scope = request_scope(request)
+    practices = list(scope.practices()) if chosen.kind == OrgKind.PARTNER else [scope.practice(chosen.id)]
+    return workspace(chosen, practices, timezone.localdate()).as_dict()
+
+
+@router.post("/assessments/evaluate")
+def evaluate(request, questionnaire: dict):
+    """Assess a questionnaire (the JSON of `ccmops assess`); nothing is stored."""
+    try:
+        return assess(parse_questionnaire(questionnaire)).as_dict()
+    except QuestionnaireError as exc:
+        raise InvalidInput("questionnaire: " + "; ".join(exc.problems)) from None
+
+
+class AssessIn(Schema):
+    questionnaire: dict
+    use_measured: bool = True
+
+
+@router.post("/practices/{practice_id}/assessments", response={201: dict})
+def create_assessment(request, practice_id: int, body: AssessIn):
+    """Assess for a practice and keep the run; with use_measured its own program-health figures calibrate it."""
+    practice = request_scope(request).practice(practice_id)
+    data = dict(body.questionnaire)
+    source = "questionnaire"
+    if body.use_measured and "measured" not in data:
+        measured = assessment_services.measured_figures(practice).get("measured")
+        if measured:
+            data["measured"], source = measured, "measured"
+    record = assessment_services.run(practice=practice, questionnaire=data, by=request.user, source=source)
+    return Status(201, {"id": record.id, **record.result})
+
+
+def _record(request, assessment_id: int) -> ModelFitAssessment:
+    record = ModelFitAssessment.objects.select_related("practice").filter(id=assessment_id).first()
+    if record is None or not request_scope(request).decision.can_view(record.practice_id):
+        raise NotFound(f"No assessment {assessment_id} among your practices.")
+    return record
+
+
+@router.get("/assessments/{assessment_id}")
+def get_assessment(request, assessment_id: int):
+    record = _record(request, assessment_id)
+    return {"id": record.id, "questionnaire": record.questionnaire, **record.result}
+
+
+class ApplyIn(Schema):
+    model: str
+    effective_from: dt.date
+
+
+@router.post("/assessments/{assessment_id}/apply", response={201: dict})
+def apply_assessment(request, assessment_id: int, body: ApplyIn):
+    """Write a new responsibility-matrix version for the model (program owner only)."""
+    record = _record(request, assessment_id)
+    if not may_change_model(request.user, record.practice):
+        raise PermissionDenied("Only the practice's program owner changes its operating model.")
+    try:
+        model = Preset(body.model)
+    except ValueError:
+        raise InvalidInput(f"model: expected one of {', '.join(record.result['models'])}") from None
+    matrix = assessment_services.apply(
+        assessment=record, model=model, effective_from=body.effective_from, by=request.user
+    )
+    return Status(
+        201, {"version": matrix.version, "effective_from": matrix.effective_from.isoformat(), "preset": matrix.preset}
+    )

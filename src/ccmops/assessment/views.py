@@ -1,0 +1,132 @@
+"""Model-fit assessment pages: the questionnaire, the report (page and PDF) and "apply this model"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ccmops.access.operating_model import PRESETS, Function, Preset
+from ccmops.access.scope import request_scope
+from ccmops.assessment import services
+from ccmops.assessment.forms import QuestionnaireForm, initial_from
+from ccmops.assessment.models import ModelFitAssessment
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.organizations.services import may_change_model
+from ccmops.reporting import charts
+from ccmops.web.pdf import pdf_response
+
+
+@login_required
+def new(request, practice_id: int):
+    practice = request_scope(request).practice(practice_id)
+    figures = services.measured_figures(practice)
+    form = QuestionnaireForm(request.POST or None, initial=initial_from(figures))
+    error = None
+    if request.method == "POST" and form.is_valid():
+        measured = figures.get("measured")
+        try:
+            record = services.run(
+                practice=practice,
+                questionnaire=form.questionnaire(practice_name=practice.name, measured=measured),
+                by=request.user,
+                source="measured" if form.cleaned_data.get("use_measured") and measured else "questionnaire",
+            )
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect("assessment_detail", assessment_id=record.id)
+    history = ModelFitAssessment.objects.filter(practice=practice)[:10]
+    return render(
+        request,
+        "assessment/new.html",
+        {"practice": practice, "form": form, "figures": figures, "error": error, "history": history},
+    )
+
+
+def _assessment(request, assessment_id: int) -> ModelFitAssessment:
+    record = ModelFitAssessment.objects.select_related("practice", "created_by", "applied_matrix").filter(
+        id=assessment_id
+    )
+    record = record.first()
+    if record is None or not request_scope(request).decision.can_view(record.practice_id):
+        raise NotFound(f"No assessment {assessment_id} among your practices.")
+    return record
+
+
+def _context(record: ModelFitAssessment) -> dict:
+    result = record.result
+    models = []
+    for key, m in result["models"].items():
+        preset = Preset(key)
+        models.append(
+            {
+                "key": key,
+                "m": m,
+                "recommended": key == result["recommended"],
+                "why_not": result["why_not"].get(key),
+                "owners": [(f.label, PRESETS[preset][f]) for f in Function],
+                "histogram": charts.histogram(
+                    f"{m['label'].split(':')[0]}: share of planned program billed (runs)",
+                    [f"{10 * i}%" for i in range(10)],
+                    m["consistency"]["histogram"],
+                ),
+                "months": charts.line_chart(
+                    "Median month by month",
+                    [f"2000-{(i % 12) + 1:02d}" for i in range(len(m["monthly_consistency_p50"]))],
+                    [("Billed of planned", m["monthly_consistency_p50"])],
+                    width=360,
+                    height=170,
+                ),
+            }
+        )
+    return {"record": record, "result": result, "models": models, "q": record.questionnaire}
+
+
+@login_required
+def detail(request, assessment_id: int):
+    record = _assessment(request, assessment_id)
+    ctx = _context(record)
+    ctx["may_apply"] = may_change_model(request.user, record.practice)
+    ctx["next_month"] = _next_month()
+    return render(request, "assessment/detail.html", ctx)
+
+
+@login_required
+def pdf(request, assessment_id: int):
+    record = _assessment(request, assessment_id)
+    record_audit(
+        action=AuditAction.PRINT, user=request.user, practice_id=record.practice_id, obj=record, detail={"pdf": True}
+    )
+    return pdf_response(
+        "assessment/report_pdf.html", _context(record), f"model-fit-{record.practice.slug}-{record.id}.pdf", request
+    )
+
+
+def _next_month() -> dt.date:
+    today = timezone.localdate()
+    return (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+@login_required
+@require_POST
+def apply(request, assessment_id: int):
+    record = _assessment(request, assessment_id)
+    if not may_change_model(request.user, record.practice):
+        raise PermissionDenied("Only the practice's program owner changes its operating model.")
+    raw_model, raw_date = request.POST.get("model", ""), request.POST.get("effective_from", "")
+    try:
+        model = Preset(raw_model)
+    except ValueError:
+        raise InvalidInput(f"model: expected one of the assessed models, got {raw_model!r}") from None
+    try:
+        effective = dt.date.fromisoformat(raw_date) if raw_date else _next_month()
+    except ValueError:
+        raise InvalidInput(f"effective_from: expected a date YYYY-MM-DD, got {raw_date!r}") from None
+    services.apply(assessment=record, model=model, effective_from=effective, by=request.user)
+    return redirect("operating_model", practice_id=record.practice_id)

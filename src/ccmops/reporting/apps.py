@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    name = "ccmops.reporting"
+    label = "reporting"
+    verbose_name = "Program health and capacity"

@@ -1,0 +1,151 @@
+"""Small server-rendered SVG charts (no script, so the content-security policy stays strict and the charts also
+print). Each chart has a title and a text table beside it in the page for screen readers."""
+
+from __future__ import annotations
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PALETTE = ("#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2")
+BUCKET_COLOURS = ("#dc2626", "#f97316", "#facc15", "#4ade80", "#22c55e", "#15803d")
+
+
+def _month_label(month: str) -> str:
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    return f"{names[int(month[5:]) - 1]} {month[2:4]}"
+
+
+def line_chart(
+    title: str,
+    months: list[str],
+    series: list[tuple[str, list[float | None]]],
+    *,
+    percent: bool = True,
+    marks: dict[str, str] | None = None,
+    width: int = 560,
+    height: int = 220,
+) -> SafeString:
+    """Lines over months; `marks` puts a labelled vertical rule before a month (e.g. a model change)."""
+    left, right, top, bottom = 44, 12, 28, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for _, vs in series for v in vs if v is not None]
+    top_value = 1.0 if percent else max([*values, 1.0]) * 1.1
+    n = max(1, len(months) - 1)
+
+    def x(i: int) -> float:
+        return left + plot_w * i / n
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / top_value)
+
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>',
+    ]
+    for k in range(5):
+        v = top_value * k / 4
+        label = f"{round(100 * v)}%" if percent else f"{v:.0f}"
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">{label}</text>'
+        )
+    for i, m in enumerate(months):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - bottom + 16}" font-size="10" text-anchor="middle" '
+            f'fill="#374151">{_month_label(m)}</text>'
+        )
+    for m, label in (marks or {}).items():
+        if m in months:
+            i = months.index(m)
+            xm = x(i) - (plot_w / n / 2 if i else 0)
+            parts.append(
+                f'<line x1="{xm:.1f}" x2="{xm:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#6b7280" '
+                f'stroke-dasharray="4 3"/><text x="{xm + 4:.1f}" y="{top + 10}" font-size="10" '
+                f'fill="#374151">{escape(label)}</text>'
+            )
+    for k, (name, vs) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        path, pen = [], "M"
+        for i, v in enumerate(vs):
+            if v is None:
+                pen = "M"
+                continue
+            path.append(f"{pen}{x(i):.1f},{y(v):.1f}")
+            pen = "L"
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"/>')
+        if path:
+            parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        lx = left + (k % 3) * 170
+        ly = height - 12 + (k // 3) * 0
+        parts.append(
+            f'<rect x="{lx}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{lx + 14}" y="{ly + 1}" font-size="10" fill="#374151">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped
+
+
+def stacked_bars(
+    title: str, months: list[str], buckets: list[str], counts: list[dict[str, int]], *, width: int = 560
+) -> SafeString:
+    """One bar per month, split into buckets as shares of the month's total (minutes distribution)."""
+    height, left, right, top, bottom = 220, 44, 12, 28, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / max(1, len(months))
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>',
+    ]
+    for i, (m, c) in enumerate(zip(months, counts, strict=True)):
+        total = sum(c.values())
+        x = left + i * slot + slot * 0.15
+        y = top + plot_h
+        for b, colour in zip(buckets, BUCKET_COLOURS, strict=False):
+            h = plot_h * c.get(b, 0) / total if total else 0
+            if h:
+                y -= h
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{colour}">'
+                    f"<title>{escape(b)} min: {c.get(b, 0)}</title></rect>"
+                )
+        parts.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - bottom + 16}" font-size="10" text-anchor="middle" '
+            f'fill="#374151">{_month_label(m)}</text>'
+        )
+    for k, (b, colour) in enumerate(zip(buckets, BUCKET_COLOURS, strict=False)):
+        lx = left + k * 82
+        parts.append(
+            f'<rect x="{lx}" y="{height - 20}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{lx + 14}" y="{height - 11}" font-size="10" fill="#374151">{escape(b)} min</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped
+
+
+def histogram(title: str, labels: list[str], counts: list[int], *, width: int = 360, colour: str = PALETTE[0]):
+    """Bars of a distribution (e.g. simulated consistency across runs)."""
+    height, left, top, bottom = 160, 30, 24, 30
+    plot_w, plot_h = width - left - 8, height - top - bottom
+    peak = max([*counts, 1])
+    slot = plot_w / max(1, len(counts))
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{left}" y="14" font-size="12" font-weight="600" fill="#111827">{escape(title)}</text>',
+    ]
+    for i, (label, c) in enumerate(zip(labels, counts, strict=True)):
+        h = plot_h * c / peak
+        x = left + i * slot
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" width="{slot - 2:.1f}" height="{h:.1f}" '
+            f'fill="{colour}"><title>{escape(label)}: {c}</title></rect>'
+        )
+        if i % 2 == 0:
+            parts.append(
+                f'<text x="{x + slot / 2:.1f}" y="{height - 14}" font-size="9" text-anchor="middle" '
+                f'fill="#374151">{escape(label)}</text>'
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped

@@ -1,0 +1,461 @@
+"""Program health of a practice, month over month and by responsible party: the five success factors measured
+from the work recorded (time entries, notes, calls, enrollment history, month-close decisions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import pairwise
+
+from django.utils import timezone
+
+from ccmops.access.operating_model import Function, Preset
+from ccmops.billing.models import MonthStanding, PatientMonthDecision
+from ccmops.billing.revenue import month_revenue
+from ccmops.documentation.models import Note
+from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.organizations.models import Organization, ResponsibilityMatrix
+from ccmops.reporting import drift
+from ccmops.rules.calendar import month_window, months_before
+from ccmops.timetracking.models import TimeEntry
+
+BUCKETS = ("0", "<10", "10–19", "20–39", "40–59", "60+")
+FUNNEL = ("outreach", "consented", "active", "declined", "unable_to_reach", "disenrolled")
+PROGRAMS = ("ccm", "pcm", "apcm")
+
+# Which function's owner answers for each figure (the responsibility matrix decides who is judged on what).
+FIGURE_FUNCTION: dict[str, Function] = {
+    "touched_share": Function.MONTHLY_OUTREACH,
+    "billable_share": Function.MONTHLY_OUTREACH,
+    "reach_rate": Function.MONTHLY_OUTREACH,
+    "unreachable_rate": Function.MONTHLY_OUTREACH,
+    "live_share": Function.TIME_TRACKING,
+    "median_lag_hours": Function.TIME_TRACKING,
+    "completeness": Function.DOCUMENTATION,
+    "completeness_spread": Function.DOCUMENTATION,
+    "new_enrollments": Function.ENROLLMENT_CONSENT,
+    "capture_rate": Function.BILLING,
+}
+FIGURE_LABELS = {
+    "touched_share": "Enrolled patients touched",
+    "billable_share": "Enrolled patients billable",
+    "reach_rate": "Monthly calls reaching the patient",
+    "unreachable_rate": "Patients turned unreachable",
+    "live_share": "Time captured live",
+    "median_lag_hours": "Median lag of late entries (hours)",
+    "completeness": "Documentation completeness",
+    "completeness_spread": "Completeness spread across staff (points)",
+    "new_enrollments": "Patients activated",
+    "capture_rate": "Revenue captured of potential",
+}
+PERCENT_FIGURES = {
+    "touched_share",
+    "billable_share",
+    "reach_rate",
+    "unreachable_rate",
+    "live_share",
+    "completeness",
+    "capture_rate",
+}
+
+
+def month_key(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_list(until: dt.date, months: int) -> list[str]:
+    return [month_key(months_before(until.replace(day=1), k)) for k in range(months - 1, -1, -1)]
+
+
+@dataclass
+class MonthFigures:
+    month: str
+    in_progress: bool
+    model: str = ""
+    enrolled: int = 0
+    touched: int = 0
+    billable: int = 0
+    buckets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+    live_seconds: int = 0
+    late_seconds: int = 0
+    median_lag_hours: float | None = None
+    notes: int = 0
+    completeness: float | None = None  # 0–1
+    completeness_by_staff: dict[str, float] = field(default_factory=dict)
+    attempts: int = 0
+    reached: int = 0
+    became_unreachable: int = 0
+    funnel: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FUNNEL, 0))
+    evaluated: bool = False
+    revenue_captured: Decimal | None = None
+    revenue_potential: Decimal | None = None
+
+    @staticmethod
+    def _share(a: int | float, b: int | float) -> float | None:
+        return a / b if b else None
+
+    @property
+    def touched_share(self) -> float | None:
+        return self._share(self.touched, self.enrolled)
+
+    @property
+    def billable_share(self) -> float | None:
+        return self._share(self.billable, self.enrolled)
+
+    @property
+    def live_share(self) -> float | None:
+        return self._share(self.live_seconds, self.live_seconds + self.late_seconds)
+
+    @property
+    def reach_rate(self) -> float | None:
+        return self._share(self.reached, self.attempts)
+
+    @property
+    def unreachable_rate(self) -> float | None:
+        return self._share(self.became_unreachable, self.enrolled)
+
+    @property
+    def completeness_spread(self) -> float | None:
+        values = list(self.completeness_by_staff.values())
+        return round(100 * (max(values) - min(values)), 1) if len(values) > 1 else None
+
+    @property
+    def new_enrollments(self) -> int:
+        return self.funnel["active"]
+
+    @property
+    def capture_rate(self) -> float | None:
+        if self.revenue_potential:
+            return float(self.revenue_captured / self.revenue_potential)
+        return None
+
+    def figure(self, name: str):
+        return getattr(self, name)
+
+    def as_dict(self) -> dict:
+        out = {
+            "month": self.month,
+            "in_progress": self.in_progress,
+            "model": self.model,
+            "enrolled": self.enrolled,
+            "touched": self.touched,
+            "billable": self.billable,
+            "minutes_distribution": self.buckets,
+            "live_minutes": self.live_seconds // 60,
+            "late_minutes": self.late_seconds // 60,
+            "notes": self.notes,
+            "completeness_by_staff": {k: round(v, 3) for k, v in self.completeness_by_staff.items()},
+            "attempts": self.attempts,
+            "reached": self.reached,
+            "became_unreachable": self.became_unreachable,
+            "funnel": self.funnel,
+            "evaluated": self.evaluated,
+            "revenue_captured": str(self.revenue_captured) if self.revenue_captured is not None else None,
+            "revenue_potential": str(self.revenue_potential) if self.revenue_potential is not None else None,
+        }
+        for name in FIGURE_FUNCTION:
+            value = self.figure(name)
+            out[name] = round(value, 4) if isinstance(value, float) else value
+        return out
+
+
+@dataclass
+class PartyView:
+    """One responsible party's figures: only the months and functions it owned."""
+
+    organization: Organization
+    functions_by_month: dict[str, list[str]]
+    series: dict[str, list[tuple[str, float | None]]]
+    work: dict[str, dict]  # month → the work its staff did (minutes, live share, notes, calls)
+    drift: list[drift.Drift]
+
+    def as_dict(self) -> dict:
+        return {
+            "party": self.organization.slug,
+            "name": self.organization.name,
+            "kind": self.organization.kind,
+            "functions_by_month": self.functions_by_month,
+            "figures": {k: [[m, v] for m, v in pts] for k, pts in self.series.items()},
+            "work": self.work,
+            "drift": [d.as_dict() for d in self.drift],
+        }
+
+
+@dataclass
+class ModelChange:
+    effective_from: dt.date
+    before: str
+    after: str
+    before_figures: dict[str, float | None]
+    after_figures: dict[str, float | None]
+
+
+@dataclass
+class Health:
+    practice: Organization
+    months: list[MonthFigures]
+    parties: list[PartyView]
+    drift: list[drift.Drift]
+    change: ModelChange | None
+    revenue_variation: float | None  # coefficient of variation of captured revenue over evaluated months
+
+    def as_dict(self) -> dict:
+        return {
+            "practice": self.practice.slug,
+            "name": self.practice.name,
+            "months": [m.as_dict() for m in self.months],
+            "parties": [p.as_dict() for p in self.parties],
+            "drift": [d.as_dict() for d in self.drift],
+            "drifting": bool(self.drift) or any(p.drift for p in self.parties),
+            "model_change": None
+            if self.change is None
+            else {
+                "effective_from": self.change.effective_from.isoformat(),
+                "before": self.change.before,
+                "after": self.change.after,
+                "before_figures": self.change.before_figures,
+                "after_figures": self.change.after_figures,
+            },
+            "revenue_variation": self.revenue_variation,
+        }
+
+    @property
+    def completed(self) -> list[MonthFigures]:
+        return [m for m in self.months if not m.in_progress]
+
+
+def _active_intervals(practice, start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
+    """Per patient, the intervals during which one of their program enrollments was active."""
+    out: dict[int, list[tuple]] = defaultdict(list)
+    events = (
+        EnrollmentEvent.objects.filter(practice=practice, enrollment__program__in=PROGRAMS, at__lt=end)
+        .order_by("enrollment_id", "at", "id")
+        .values_list("enrollment_id", "enrollment__patient_id", "to_status", "at")
+    )
+    open_at: dict[int, dt.datetime] = {}
+    patient_of: dict[int, int] = {}
+    for enrollment_id, patient_id, status, at in events:
+        patient_of[enrollment_id] = patient_id
+        if status == "active":
+            open_at.setdefault(enrollment_id, at)
+        elif enrollment_id in open_at:
+            began = open_at.pop(enrollment_id)
+            if at > start:
+                out[patient_id].append((began, at))
+    for enrollment_id, began in open_at.items():
+        out[patient_of[enrollment_id]].append((began, end))
+    return out
+
+
+def _owners_by_month(practice, months: list[str]) -> tuple[dict[str, dict[Function, int]], dict[str, str]]:
+    versions = list(
+        ResponsibilityMatrix.objects.filter(practice=practice)
+        .prefetch_related("assignments")
+        .order_by("effective_from", "version")
+    )
+    owners: dict[str, dict[Function, int]] = {}
+    models: dict[str, str] = {}
+    for month in months:
+        first = dt.date(int(month[:4]), int(month[5:]), 1)
+        in_force = [v for v in versions if v.effective_from <= first]
+        if not in_force:
+            owners[month] = dict.fromkeys(Function, practice.id)
+            models[month] = Preset.IN_HOUSE.label
+            continue
+        v = max(in_force, key=lambda x: (x.effective_from, x.version))
+        owners[month] = {Function(a.function): a.owner_id for a in v.assignments.all()}
+        models[month] = Preset(v.preset).label
+    return owners, models
+
+
+def program_health(practice: Organization, *, months: int = 6, until: dt.date | None = None) -> Health:
+    """Figures for the `months` calendar months ending with the month of `until` (default today)."""
+    zone = practice.time_zone
+    today = timezone.localdate()
+    until = until or today
+    keys = month_list(until, months)
+    windows = {k: month_window(k, zone) for k in keys}
+    start, end = windows[keys[0]].start, windows[keys[-1]].end
+    current = month_key(today)
+    figures = {k: MonthFigures(k, in_progress=k >= current) for k in keys}
+
+    def key_of(instant: dt.datetime) -> str | None:
+        local = instant.astimezone(windows[keys[0]].zone)
+        k = f"{local.year:04d}-{local.month:02d}"
+        return k if k in figures else None
+
+    intervals = _active_intervals(practice, start, end)
+    enrolled: dict[str, set[int]] = {k: set() for k in keys}
+    for patient_id, spans in intervals.items():
+        for k in keys:
+            w = windows[k]
+            if any(b < w.end and e > w.start for b, e in spans):
+                enrolled[k].add(patient_id)
+
+    minutes: dict[tuple[str, int], int] = defaultdict(int)
+    touched: dict[str, set[int]] = defaultdict(set)
+    lags: dict[str, list[int]] = defaultdict(list)
+    work: dict[str, dict[int, dict]] = defaultdict(
+        lambda: defaultdict(lambda: {"minutes": 0, "live_seconds": 0, "seconds": 0, "notes": 0, "calls": 0})
+    )
+    for patient_id, employer_id, source, seconds, lag, at in TimeEntry.objects.filter(
+        practice=practice, start__gte=start, start__lt=end
+    ).values_list("patient_id", "employer_id", "source", "seconds", "lag_seconds", "start"):
+        k = key_of(at)
+        if k is None:
+            continue
+        f = figures[k]
+        minutes[(k, patient_id)] += seconds
+        touched[k].add(patient_id)
+        if source == "timer":
+            f.live_seconds += seconds
+            work[k][employer_id]["live_seconds"] += seconds
+        else:
+            f.late_seconds += seconds
+            lags[k].append(lag)
+        work[k][employer_id]["seconds"] += seconds
+    for patient_id, outcome, party_id, at in OutreachAttempt.objects.filter(
+        practice=practice, purpose="monthly", at__gte=start, at__lt=end
+    ).values_list("patient_id", "outcome", "party_id", "at"):
+        k = key_of(at)
+        if k is None:
+            continue
+        figures[k].attempts += 1
+        work[k][party_id]["calls"] += 1
+        if outcome == "reached":
+            figures[k].reached += 1
+            touched[k].add(patient_id)
+    by_staff: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    party_notes: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for author, party_id, completeness, at in Note.objects.filter(
+        practice=practice, created_at__gte=start, created_at__lt=end
+    ).values_list("author__username", "author_party_id", "completeness", "created_at"):
+        k = key_of(at)
+        if k is None:
+            continue
+        by_staff[k][author].append(completeness)
+        party_notes[k][party_id].append(completeness)
+    for at in Enrollment.objects.filter(
+        practice=practice, unreachable_since__gte=start, unreachable_since__lt=end
+    ).values_list("unreachable_since", flat=True):
+        k = key_of(at)
+        if k:
+            figures[k].became_unreachable += 1
+    for status, at in EnrollmentEvent.objects.filter(
+        practice=practice, at__gte=start, at__lt=end, to_status__in=FUNNEL, enrollment__program__in=PROGRAMS
+    ).values_list("to_status", "at"):
+        k = key_of(at)
+        if k:
+            figures[k].funnel[status] += 1
+
+    billable: dict[str, set[int]] = defaultdict(set)
+    decided: set[tuple[str, int]] = set()
+    for patient_id, month, override, decision in PatientMonthDecision.objects.filter(
+        practice=practice, month__in=keys
+    ).values_list("patient_id", "month", "override_action", "decision"):
+        decided.add((month, patient_id))
+        figures[month].evaluated = True
+        if override == "bill" or (override != "do_not_bill" and decision.get("lines")):
+            billable[month].add(patient_id)
+    for patient_id, month, codes in MonthStanding.objects.filter(practice=practice, month__in=keys).values_list(
+        "patient_id", "month", "codes"
+    ):
+        if (month, patient_id) not in decided and codes:
+            billable[month].add(patient_id)
+
+    owners, models = _owners_by_month(practice, keys)
+    for k in keys:
+        f = figures[k]
+        f.model = models[k]
+        ids = enrolled[k]
+        f.enrolled = len(ids)
+        f.touched = len(ids & touched[k])
+        f.billable = len(ids & billable[k])
+        for pid in ids:
+            m = minutes.get((k, pid), 0) // 60
+            bucket = "0" if m == 0 else "<10" if m < 10 else "10–19" if m < 20 else "20–39" if m < 40 else "40–59"
+            f.buckets[bucket if m < 60 else "60+"] += 1
+        if lags[k]:
+            f.median_lag_hours = round(statistics.median(lags[k]) / 3600, 1)
+        all_notes = [c for values in by_staff[k].values() for c in values]
+        f.notes = len(all_notes)
+        if all_notes:
+            f.completeness = statistics.fmean(all_notes) / 100
+            f.completeness_by_staff = {a: statistics.fmean(v) / 100 for a, v in sorted(by_staff[k].items())}
+        if f.evaluated:
+            r = month_revenue(practice, k)
+            f.revenue_captured, f.revenue_potential = r.captured, r.potential
+
+    orgs = {o.id: o for o in Organization.objects.filter(id__in={o for m in owners.values() for o in m.values()})}
+    parties = []
+    for org_id, org in sorted(orgs.items(), key=lambda x: (x[1].kind != "practice", x[1].name)):
+        functions_by_month = {
+            k: [fn.value for fn in Function if owners[k].get(fn) == org_id and fn is not Function.CLINICAL_OVERSIGHT]
+            for k in keys
+        }
+        series = {
+            name: [
+                (k, figures[k].figure(name) if owners[k].get(fn) == org_id else None)
+                for k in keys
+                if not figures[k].in_progress
+            ]
+            for name, fn in FIGURE_FUNCTION.items()
+        }
+        party_work = {}
+        for k in keys:
+            w = work[k].get(org_id)
+            notes = party_notes[k].get(org_id, [])
+            party_work[k] = {
+                "minutes": (w["seconds"] // 60) if w else 0,
+                "live_share": round(w["live_seconds"] / w["seconds"], 4) if w and w["seconds"] else None,
+                "calls": w["calls"] if w else 0,
+                "notes": len(notes),
+                "completeness": round(statistics.fmean(notes) / 100, 4) if notes else None,
+            }
+        parties.append(PartyView(org, functions_by_month, series, party_work, drift.detect(series)))
+
+    completed = [figures[k] for k in keys if not figures[k].in_progress]
+    program_series = {name: [(f.month, f.figure(name)) for f in completed] for name in drift.WATCHED}
+    captured = [float(f.revenue_captured) for f in completed if f.revenue_captured is not None]
+    variation = None
+    if len(captured) >= 2 and statistics.fmean(captured):
+        variation = round(statistics.pstdev(captured) / statistics.fmean(captured), 3)
+    return Health(
+        practice,
+        [figures[k] for k in keys],
+        parties,
+        drift.detect(program_series),
+        _model_change(practice, completed),
+        variation,
+    )
+
+
+def _model_change(practice, completed: list[MonthFigures]) -> ModelChange | None:
+    """The latest change of operating model inside the window, with the completed months on either side."""
+    if not completed:
+        return None
+    first = dt.date(int(completed[0].month[:4]), int(completed[0].month[5:]), 2)
+    versions = list(ResponsibilityMatrix.objects.filter(practice=practice).order_by("effective_from", "version"))
+    changes = [(a, b) for a, b in pairwise(versions) if b.effective_from >= first and a.preset != b.preset]
+    if not changes:
+        return None
+    before_v, after_v = changes[-1]
+    cut = month_key(after_v.effective_from)
+    before = [f for f in completed if f.month < cut]
+    after = [f for f in completed if f.month >= cut]
+
+    def avg(rows: list[MonthFigures], name: str) -> float | None:
+        values = [v for v in (r.figure(name) for r in rows) if v is not None]
+        return round(statistics.fmean(values), 4) if values else None
+
+    names = ("touched_share", "billable_share", "live_share", "completeness", "reach_rate")
+    return ModelChange(
+        after_v.effective_from,
+        Preset(before_v.preset).label,
+        Preset(after_v.preset).label,
+        {n: avg(before, n) for n in names},
+        {n: avg(after, n) for n in names},
+    )

@@ -1,0 +1,139 @@
+"""Program health dashboard and the workspace (capacity, hours behind) — thin: scope, compute, render."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ccmops.access.policy import OrgKind, Role
+from ccmops.access.scope import request_scope
+from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.organizations.models import Membership
+from ccmops.reporting import charts
+from ccmops.reporting.capacity import workspace
+from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health
+from ccmops.web.roles import memberships_of
+
+LEAD_ROLES = {Role.PARTNER_OPS_LEAD, Role.PROGRAM_OWNER}
+
+
+def months_param(request, default: int = 6) -> int:
+    raw = request.GET.get("months", str(default))
+    if not raw.isdigit() or not 2 <= int(raw) <= 24:
+        raise InvalidInput(f"months: expected a whole number from 2 to 24, got {raw!r}")
+    return int(raw)
+
+
+def health_charts(health) -> dict:
+    months = [m.month for m in health.months]
+    marks = {}
+    if health.change:
+        marks[f"{health.change.effective_from:%Y-%m}"] = f"→ {health.change.after.split(':')[0]}"
+    consistency = charts.line_chart(
+        "Monthly consistency",
+        months,
+        [
+            ("Touched", [m.touched_share for m in health.months]),
+            ("Billable", [m.billable_share for m in health.months]),
+            ("Reached (calls)", [m.reach_rate for m in health.months]),
+        ],
+        marks=marks,
+    )
+    habits = charts.line_chart(
+        "Time tracking and documentation",
+        months,
+        [
+            ("Time captured live", [m.live_share for m in health.months]),
+            ("Documentation completeness", [m.completeness for m in health.months]),
+        ],
+        marks=marks,
+    )
+    buckets = charts.stacked_bars(
+        "Enrolled patients by minutes in the month", months, list(BUCKETS), [m.buckets for m in health.months]
+    )
+    revenue = charts.line_chart(
+        "Revenue captured and potential ($)",
+        months,
+        [
+            (
+                "Captured",
+                [float(m.revenue_captured) if m.revenue_captured is not None else None for m in health.months],
+            ),
+            (
+                "Potential",
+                [float(m.revenue_potential) if m.revenue_potential is not None else None for m in health.months],
+            ),
+        ],
+        percent=False,
+    )
+    return {"consistency": consistency, "habits": habits, "buckets": buckets, "revenue": revenue}
+
+
+@login_required
+def health(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    result = program_health(practice, months=months_param(request))
+    party_rows = []
+    for party in result.parties:
+        rows = []
+        for name, points in party.series.items():
+            if any(v is not None for _, v in points):
+                rows.append({"name": name, "label": FIGURE_LABELS[name], "points": points})
+        party_rows.append({"party": party, "rows": rows})
+    return render(
+        request,
+        "reporting/health.html",
+        {
+            "practice": practice,
+            "health": result,
+            "charts": health_charts(result),
+            "party_rows": party_rows,
+            "percent_figures": PERCENT_FIGURES,
+            "months_options": (3, 6, 12),
+        },
+    )
+
+
+def _lead_organizations(user) -> list:
+    seen, out = set(), []
+    for m in memberships_of(user):
+        if m.role in LEAD_ROLES and m.organization_id not in seen:
+            seen.add(m.organization_id)
+            out.append(m.organization)
+    return out
+
+
+@login_required
+def workspace_page(request):
+    orgs = _lead_organizations(request.user)
+    if not orgs:
+        raise PermissionDenied("The workspace is for partner operations leads and practice program owners.")
+    chosen = next((o for o in orgs if o.slug == request.GET.get("org")), orgs[0])
+    scope = request_scope(request)
+    practices = list(scope.practices()) if chosen.kind == OrgKind.PARTNER else [scope.practice(chosen.id)]
+    ws = workspace(chosen, practices, timezone.localdate())
+    return render(request, "reporting/workspace.html", {"ws": ws, "orgs": orgs, "chosen": chosen})
+
+
+@login_required
+@require_POST
+def committed_hours(request, membership_id: int):
+    membership = Membership.objects.filter(id=membership_id).select_related("organization", "user").first()
+    if membership is None or membership.organization not in _lead_organizations(request.user):
+        raise NotFound(f"No staff member {membership_id} in your organization.")
+    raw = request.POST.get("hours", "")
+    try:
+        hours = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput(f"hours: expected a number of hours a week, got {raw!r}") from None
+    if not Decimal(0) <= hours <= Decimal(60):
+        raise InvalidInput(f"hours: expected 0 to 60 hours a week, got {raw}")
+    Membership.objects.filter(user=membership.user, organization=membership.organization).update(
+        committed_hours_per_week=hours.quantize(Decimal("0.1"))
+    )
+    return redirect(f"/workspace/?org={membership.organization.slug}")

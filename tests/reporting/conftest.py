@@ -1,0 +1,43 @@
+"""The demo world with its six months of program history, seeded once per module and rolled back after it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+from ccmops.organizations.models import Organization
+from tests.conftest import mfa_done
+
+
+@pytest.fixture(scope="module")
+def history_db(django_db_setup, django_db_blocker):
+    """Seeding history takes some seconds, so a module shares it: the seed runs inside an outer transaction that
+    is rolled back at the end, and each test (with `db`) runs in a savepoint inside it, as Django's
+    TestCase.setUpTestData does."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            seed_demo(with_activity=True, with_history=True)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def history(history_db, db):
+    return {o.slug: o for o in Organization.objects.all()}
+
+
+@pytest.fixture
+def as_user(history):
+    def _login(username: str) -> Client:
+        client = Client()
+        assert client.login(username=username, password=world.DEMO_PASSWORD), username
+        return mfa_done(client)
+
+    return _login
