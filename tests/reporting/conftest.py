@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 from django.test import Client
+from tests.conftest import mfa_done
 
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization
-from tests.conftest import mfa_done
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def test_model_change_shows_before_and_after(history):
     assert change is not None and change.effective_from.isoformat() == "2026-07-01"
     assert change.before == "In-house" and change.after.startswith("Hybrid")
     assert change.after_figures["billable_share"] > change.before_figures["billable_share"]
-    assert [m.model for m in completed(health)][0] == "In-house"
+    assert completed(health)[0].model == "In-house"
 
 
 def test_minutes_distribution_counts_every_enrolled_patient(history):
