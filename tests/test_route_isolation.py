@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import mfa_done
 
+from ccmops.assessment.models import ModelFitAssessment
+from ccmops.assessment.services import run as run_assessment
 from ccmops.billing.close import close_month
 from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.careplans.models import CarePlan, CarePlanVersion
@@ -39,7 +41,23 @@ MODELS = [
     PatientMonthDecision,
     ClaimLine,
     ImportRun,
+    ModelFitAssessment,
 ]
+QUESTIONNAIRE = {
+    "panel_patients": 900,
+    "medicare_share": 0.4,
+    "expected_enrollment_rate": 0.4,
+    "discipline": dict.fromkeys(
+        ("dedicated_roles", "documentation_habits", "time_tracking_habits", "leadership_focus"), 3
+    ),
+    "desire_for_control": 3,
+    "pricing": {
+        "managed_per_patient_month": 45,
+        "hybrid_monthly_per_patient_month": 32,
+        "hybrid_outreach_per_patient_month": 24,
+    },
+    "runs": 20,
+}
 # attackers and the practice they must not reach
 ATTACKERS = [
     ("nora.rn", world.RIVERBEND),
@@ -107,6 +125,8 @@ def world_ids(db):
             "timer_id": 0,
             "family": patient.family_name,
             "mrn": patient.mrn,
+            "assessment_id": run_assessment(practice=practice, questionnaire=QUESTIONNAIRE, by=None).id,
+            "membership_id": practice.memberships.first().id,
         }
     return ids
 

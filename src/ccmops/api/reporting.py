@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.utils import timezone
 from ninja import Router, Schema
@@ -12,7 +13,7 @@ from ccmops.access.operating_model import Preset
 from ccmops.access.policy import OrgKind
 from ccmops.access.scope import request_scope
 from ccmops.assessment import services as assessment_services
-from ccmops.assessment.fit import QuestionnaireError, assess, parse_questionnaire
+from ccmops.assessment.fit import Questionnaire, QuestionnaireError, assess, parse_questionnaire
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
@@ -47,11 +48,31 @@ def workspace_load(request, org: str = ""):
     return workspace(chosen, practices, timezone.localdate()).as_dict()
 
 
-@router.post("/assessments/evaluate")
-def evaluate(request, questionnaire: dict):
-    """Assess a questionnaire (the JSON of `ccmops assess`); nothing is stored."""
+QUESTIONNAIRE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "The model-fit questionnaire (docs/assessment.md)",
+                    "required": sorted(name for name, f in Questionnaire.model_fields.items() if f.is_required()),
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/assessments/evaluate", openapi_extra=QUESTIONNAIRE_BODY)
+def evaluate(request):
+    """Assess a questionnaire (the JSON of `ccmops assess`, docs/assessment.md); nothing is stored."""
     try:
-        return assess(parse_questionnaire(questionnaire)).as_dict()
+        data = json.loads(request.body or b"null")
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"body: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    try:
+        return assess(parse_questionnaire(data)).as_dict()
     except QuestionnaireError as exc:
         raise InvalidInput("questionnaire: " + "; ".join(exc.problems)) from None
 

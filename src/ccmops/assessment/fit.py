@@ -89,7 +89,7 @@ class Measured(BaseModel):
     model_config = ConfigDict(extra="forbid")
     months: int = Field(ge=1)
     enrolled: int = Field(ge=0)
-    billable_share: float = Field(ge=0, le=1, description="median share of enrolled patients billed")
+    billable_share: float = Field(ge=0, le=1, description="share of enrolled patients billed, latest three months")
     hours_per_patient_month: float | None = Field(default=None, ge=0, le=10)
     by_party: str = Field(default="practice", pattern="^(practice|partner)$")
 
@@ -208,8 +208,9 @@ class ModelResult:
             "practice_hours_needed_steady": round(self.practice_hours_needed_steady, 1),
             "practice_hours_needed_ramp": round(self.practice_hours_needed_ramp, 1),
             "practice_hours_available": round(self.practice_hours_available, 1),
-            "enrollment_coverage": round(self.enrollment_coverage, 2),
-            "monthly_coverage": round(self.monthly_coverage, 2),
+            # None where the practice owns none of that work (nothing to cover).
+            "enrollment_coverage": _finite(self.enrollment_coverage),
+            "monthly_coverage": _finite(self.monthly_coverage),
             "consistency": self.consistency.as_dict(),
             "worst_month": self.worst_month.as_dict(),
             "revenue": self.revenue.as_dict(),
@@ -219,6 +220,10 @@ class ModelResult:
             "feasible": self.feasible,
             "risks": self.risks,
         }
+
+
+def _finite(x: float) -> float | None:
+    return None if x == float("inf") else round(x, 2)
 
 
 @dataclass
@@ -453,7 +458,7 @@ def assess(q: Questionnaire) -> Assessment:
             )
         if r.worst_month.p50 < q.target_consistency:
             r.risks.append(
-                f"In a typical year the worst month bills only {_pct(r.worst_month.p50)} of enrolled patients "
+                f"In a typical year the worst month bills only {_pct(r.worst_month.p50)} of the planned program "
                 "(absences and busy weeks)."
             )
         if r.partner_functions and q.desire_for_control >= 4:
@@ -474,47 +479,72 @@ def assess(q: Questionnaire) -> Assessment:
         best = max(MODELS, key=lambda m: (results[m].consistency.p10, results[m].margin.p50))
     chosen = results[best]
     hours_week = q.staff_hours_per_week
+    need_week = inhouse.practice_hours_needed_steady / per_week
+    enrollment_ok = hybrid.enrollment_coverage >= 1
+    monthly_ok = inhouse.monthly_coverage >= 1
     reasons: list[str] = []
     if best is Preset.IN_HOUSE:
         reasons.append(
-            f"Your staff's {hours_week:.0f} h/week cover the {inhouse.practice_hours_needed_steady / per_week:.0f} "
-            f"h/week a program of {q.target_enrolled} patients needs (monthly work covered "
-            f"{_coverage_str(inhouse.monthly_coverage)})."
+            f"Your staff's {hours_week:.0f} h/week cover the {need_week:.0f} h/week a program of "
+            f"{q.target_enrolled} patients needs (monthly work covered {_coverage_str(inhouse.monthly_coverage)})."
+        )
+        driver = (
+            f"Measured execution ({_pct(_execution_rate(q))} of enrolled patients billed)"
+            if q.measured is not None and q.measured.by_party == PRACTICE and q.measured.months >= 3
+            else f"Workflow discipline {q.discipline.mean:.1f}/5"
         )
         reasons.append(
-            f"Workflow discipline {q.discipline.mean:.1f}/5 keeps execution steady: {_pct(inhouse.consistency.p50)} "
-            f"of enrolled patients billed in a typical month, {_pct(inhouse.consistency.p10)} in the worst tenth "
-            f"of years (target {_pct(q.target_consistency)})."
+            f"{driver} keeps execution steady: {_pct(inhouse.consistency.p50)} of the planned program billed in a "
+            f"typical month, {_pct(inhouse.consistency.p10)} in the worst tenth of years (target "
+            f"{_pct(q.target_consistency)})."
         )
-    elif best is Preset.MANAGED:
+    else:
         if hours_week == 0:
             reasons.append(
-                "No staff hours are available for CCM, so every function other than clinical "
-                "oversight has to be run by a partner."
+                "No staff hours are available for CCM, so every function other than clinical oversight has to be "
+                "run by a partner."
             )
-        else:
+        elif not enrollment_ok:
             reasons.append(
                 f"Your staff's {hours_week:.0f} h/week cover only {_coverage_str(hybrid.enrollment_coverage)} of "
                 "the enrollment work during the ramp, so even enrolling in-house would stall."
             )
-        reasons.append(
-            f"A partner at {_pct(q.pricing.partner_consistency)} consistency bills "
-            f"{_pct(chosen.consistency.p50)} of enrolled patients in a typical month."
-        )
-    else:
-        reasons.append(
-            f"Your staff's {hours_week:.0f} h/week cover the enrollment work "
-            f"({_coverage_str(hybrid.enrollment_coverage)} of what the ramp needs) but not the monthly "
-            f"follow-up ({_coverage_str(inhouse.monthly_coverage)} of "
-            f"{inhouse.practice_hours_needed_steady / per_week:.0f} h/week in-house)."
-            if best is Preset.HYBRID_PARTNER_MONTHLY
-            else f"Your staff's {hours_week:.0f} h/week can document and coordinate but not also make the calls."
-        )
+        elif not monthly_ok:
+            reasons.append(
+                f"Your staff's {hours_week:.0f} h/week cover the enrollment work "
+                f"({_coverage_str(hybrid.enrollment_coverage)} of what the ramp needs) but not the monthly "
+                f"follow-up: in-house the program needs {need_week:.0f} h/week and they would cover "
+                f"{_coverage_str(inhouse.monthly_coverage)} of its monthly work."
+            )
+        else:
+            reasons.append(
+                f"Your staff's {hours_week:.0f} h/week would cover the work, but in-house execution bills only "
+                f"{_pct(inhouse.consistency.p10)} of the planned program in the worst tenth of years "
+                f"(target {_pct(q.target_consistency)})"
+                + (
+                    f", at the measured rate of {_pct(_execution_rate(q))}."
+                    if q.measured is not None and q.measured.by_party == PRACTICE and q.measured.months >= 3
+                    else f", with workflow discipline at {q.discipline.mean:.1f}/5."
+                )
+            )
         reasons.append(
             f"With the partner running {', '.join(f.label.lower() for f in chosen.partner_functions)}, "
-            f"{_pct(chosen.consistency.p50)} of enrolled patients are billed in a typical month "
+            f"{_pct(chosen.consistency.p50)} of the planned program is billed in a typical month "
             f"({_pct(chosen.consistency.p10)} in the worst tenth of years)."
         )
+    others = [m for m in feasible if m is not best]
+    if feasible and others:
+        runner = max(others, key=lambda m: results[m].margin.p50)
+        if results[runner].margin.p50 > chosen.margin.p50:
+            reasons.append(
+                f"You want to keep control (desire {q.desire_for_control}/5): {runner.label.lower()} earns "
+                f"{_money_str(results[runner].margin.p50 - chosen.margin.p50)} more but leaves less to the practice."
+            )
+        else:
+            reasons.append(
+                f"Best median margin of the models that reach the target; next is {runner.label.lower()}, "
+                f"{_money_str(chosen.margin.p50 - results[runner].margin.p50)} less over {q.months} months."
+            )
     reasons.append(
         f"Projected margin over {q.months} months: {_money_str(chosen.margin.p50)} "
         f"(10–90 %: {_money_str(chosen.margin.p10)} to {_money_str(chosen.margin.p90)}), on revenue of "
@@ -523,7 +553,8 @@ def assess(q: Questionnaire) -> Assessment:
     if q.measured is not None:
         reasons.append(
             f"Based on {q.measured.months} months of the practice's own figures: {q.measured.enrolled} enrolled, "
-            f"{_pct(q.measured.billable_share)} billed by the {q.measured.by_party}."
+            f"{_pct(q.measured.billable_share)} of them billed in the latest months, monthly work by the "
+            f"{q.measured.by_party}."
         )
     if not feasible:
         reasons.append(
@@ -538,7 +569,7 @@ def assess(q: Questionnaire) -> Assessment:
         r = results[m]
         if not r.feasible:
             alternatives[m] = (
-                f"{_pct(r.consistency.p10)} of enrolled patients billed in the worst tenth of years, below the "
+                f"{_pct(r.consistency.p10)} of the planned program billed in the worst tenth of years, below the "
                 f"{_pct(q.target_consistency)} target."
             )
         else:

@@ -89,7 +89,9 @@ def measured_figures(practice: Organization, *, months: int = 6) -> dict:
         out["measured"] = {
             "months": len(done),
             "enrolled": done[-1].enrolled,
-            "billable_share": round(statistics.median(m.billable_share for m in done), 3),
+            # What execution is now: the mean of the latest three completed months (a drifting program's
+            # older, better months would flatter it).
+            "billable_share": round(statistics.fmean(m.billable_share for m in done[-3:]), 3),
             "hours_per_patient_month": round(seconds / 3600 / patient_months, 3) if seconds else None,
             "by_party": party,
         }
@@ -123,6 +125,11 @@ def apply(
     needs = any(p == PARTNER for f, p in PRESETS[model].items() if f is not Function.CLINICAL_OVERSIGHT)
     if needs and partner is None:
         partner = partner_for(assessment.practice, effective_from)
+        if partner is None:
+            raise InvalidInput(
+                f"partner: {model.label} gives functions to a partner, and no partner has an engagement with "
+                f"{assessment.practice} active on {effective_from}; record the engagement first."
+            )
     figures = assessment.result["models"][model.value]
     reason = (
         f"Applied from model-fit assessment #{assessment.id} of {assessment.created_at:%Y-%m-%d} "

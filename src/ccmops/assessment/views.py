@@ -72,7 +72,7 @@ def _context(record: ModelFitAssessment) -> dict:
                 "why_not": result["why_not"].get(key),
                 "owners": [(f.label, PRESETS[preset][f]) for f in Function],
                 "histogram": charts.histogram(
-                    f"{m['label'].split(':')[0]}: share of planned program billed (runs)",
+                    f"{m['label'].split(':')[0]}: years by share billed",
                     [f"{10 * i}%" for i in range(10)],
                     m["consistency"]["histogram"],
                 ),

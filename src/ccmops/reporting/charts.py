@@ -40,7 +40,7 @@ def line_chart(
 
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'xmlns="http://www.w3.org/2000/svg">',
         f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>',
     ]
     for k in range(5):
@@ -95,7 +95,7 @@ def stacked_bars(
     slot = plot_w / max(1, len(months))
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'xmlns="http://www.w3.org/2000/svg">',
         f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>',
     ]
     for i, (m, c) in enumerate(zip(months, counts, strict=True)):
@@ -132,7 +132,7 @@ def histogram(title: str, labels: list[str], counts: list[int], *, width: int = 
     slot = plot_w / max(1, len(counts))
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'xmlns="http://www.w3.org/2000/svg">',
         f'<text x="{left}" y="14" font-size="12" font-weight="600" fill="#111827">{escape(title)}</text>',
     ]
     for i, (label, c) in enumerate(zip(labels, counts, strict=True)):

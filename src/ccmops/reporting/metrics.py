@@ -226,6 +226,10 @@ class Health:
     def completed(self) -> list[MonthFigures]:
         return [m for m in self.months if not m.in_progress]
 
+    @property
+    def latest_evaluated(self) -> MonthFigures | None:
+        return next((m for m in reversed(self.months) if m.revenue_captured is not None), None)
+
 
 def _active_intervals(practice, start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
     """Per patient, the intervals during which one of their program enrollments was active."""

@@ -29,7 +29,12 @@ def months_param(request, default: int = 6) -> int:
 
 
 def health_charts(health) -> dict:
+    """Shares are drawn for completed months only: a month in progress would always look like a collapse."""
     months = [m.month for m in health.months]
+
+    def done(values):
+        return [None if m.in_progress else v for m, v in zip(health.months, values, strict=True)]
+
     marks = {}
     if health.change:
         marks[f"{health.change.effective_from:%Y-%m}"] = f"→ {health.change.after.split(':')[0]}"
@@ -37,9 +42,9 @@ def health_charts(health) -> dict:
         "Monthly consistency",
         months,
         [
-            ("Touched", [m.touched_share for m in health.months]),
-            ("Billable", [m.billable_share for m in health.months]),
-            ("Reached (calls)", [m.reach_rate for m in health.months]),
+            ("Touched", done([m.touched_share for m in health.months])),
+            ("Billable", done([m.billable_share for m in health.months])),
+            ("Reached (calls)", done([m.reach_rate for m in health.months])),
         ],
         marks=marks,
     )
@@ -47,8 +52,8 @@ def health_charts(health) -> dict:
         "Time tracking and documentation",
         months,
         [
-            ("Time captured live", [m.live_share for m in health.months]),
-            ("Documentation completeness", [m.completeness for m in health.months]),
+            ("Time captured live", done([m.live_share for m in health.months])),
+            ("Documentation completeness", done([m.completeness for m in health.months])),
         ],
         marks=marks,
     )

@@ -48,3 +48,9 @@ def figure_label(name: str) -> str:
 @register.filter
 def any_drift(parties) -> bool:
     return any(p.drift for p in parties)
+
+
+@register.filter
+def short_model(label: str) -> str:
+    """ "Hybrid: practice enrolls, …" → "Hybrid"."""
+    return label.split(":")[0]

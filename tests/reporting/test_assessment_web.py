@@ -1,0 +1,203 @@
+"""The model-fit assessment for a practice: prefilled and calibrated from its own figures, kept, shown as a page
+and a PDF, and applied as a new responsibility-matrix version that routes work from its effective date."""
+
+import datetime as dt
+import json
+import statistics
+
+from django.core.management import call_command
+from django.utils import timezone
+from django.utils.html import escape
+
+from ccmops.access.operating_model import Function, Preset
+from ccmops.access.scope import scope_for
+from ccmops.assessment.models import ModelFitAssessment
+from ccmops.assessment.services import measured_figures
+from ccmops.demo import world
+from ccmops.organizations.models import Organization, ResponsibilityMatrix, User
+from ccmops.organizations.services import record_engagement
+from ccmops.reporting.metrics import program_health
+from ccmops.worklist.queries import worklist
+
+FORM = {
+    "panel_patients": 1400,
+    "medicare_share_pct": 38,
+    "eligible_patients": "",
+    "expected_enrollment_pct": 45,
+    "ramp_months": 6,
+    "staff_1_role": "RN",
+    "staff_1_hours": 6,
+    "staff_1_cost": 44,
+    "dedicated_roles": 2,
+    "documentation_habits": 3,
+    "time_tracking_habits": 2,
+    "leadership_focus": 2,
+    "desire_for_control": 3,
+    "managed_price": 45,
+    "hybrid_monthly_price": 32,
+    "hybrid_outreach_price": 24,
+    "partner_consistency_pct": 85,
+    "use_measured": "on",
+    "seed": 7,
+}
+
+
+def next_month() -> dt.date:
+    return (timezone.localdate().replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def test_measured_figures_come_from_the_practice(history):
+    cedar = history[world.CEDAR]
+    figures = measured_figures(cedar)
+    measured = figures["measured"]
+    health = program_health(cedar, months=6)
+    done = [m for m in health.months if not m.in_progress and m.enrolled]
+    assert measured["months"] == len(done) and measured["enrolled"] == done[-1].enrolled
+    assert measured["by_party"] == "practice"
+    assert measured["billable_share"] == round(statistics.fmean(m.billable_share for m in done[-3:]), 3)
+    assert figures["staff"] == [{"role": "RN", "hours_per_week": 6.0, "cost_per_hour": 38.0}]
+    assert measured["hours_per_patient_month"] > 0
+
+
+def test_owner_runs_views_prints_and_applies_an_assessment(history, as_user):
+    cedar, summit = history[world.CEDAR], history[world.SUMMIT]
+    owner = as_user("hank.owner")
+    form_page = owner.get(f"/practices/{cedar.id}/assessments/new/")
+    assert form_page.status_code == 200 and "Measured over" in form_page.content.decode()
+    bad = owner.post(f"/practices/{cedar.id}/assessments/new/", {**FORM, "medicare_share_pct": 130})
+    assert bad.status_code == 200 and ModelFitAssessment.objects.count() == 0
+    response = owner.post(f"/practices/{cedar.id}/assessments/new/", FORM)
+    assert response.status_code == 302
+    record = ModelFitAssessment.objects.get()
+    assert record.source == "measured" and record.questionnaire["measured"]["by_party"] == "practice"
+    assert record.recommended != Preset.IN_HOUSE.value  # 6 h/week and a drifting program cannot carry it
+    page = owner.get(f"/assessments/{record.id}/").content.decode()
+    assert record.result["recommended_label"] in page and "Apply this model" in page
+    for reason in record.result["reasons"]:
+        assert escape(reason) in page
+    pdf = owner.get(f"/assessments/{record.id}/report.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+
+    # Apply hybrid from next month: Summit needs an engagement first, then the matrix gets a new version.
+    effective = next_month()
+    refused = owner.post(
+        f"/assessments/{record.id}/apply/",
+        {"model": Preset.HYBRID_PARTNER_MONTHLY.value, "effective_from": effective.isoformat()},
+    )
+    assert refused.status_code == 422 and "engagement" in refused.content.decode()
+    record_engagement(practice=cedar, partner=summit, starts_on=effective, by=User.objects.get(username="admin"))
+    assert as_user("gwen.rn").post(f"/assessments/{record.id}/apply/", {"model": "managed"}).status_code == 403
+    versions_before = ResponsibilityMatrix.objects.filter(practice=cedar).count()
+    applied = owner.post(
+        f"/assessments/{record.id}/apply/",
+        {"model": Preset.HYBRID_PARTNER_MONTHLY.value, "effective_from": effective.isoformat()},
+    )
+    assert applied.status_code == 302
+    latest = ResponsibilityMatrix.objects.filter(practice=cedar).order_by("-version").first()
+    assert ResponsibilityMatrix.objects.filter(practice=cedar).count() == versions_before + 1
+    assert (latest.preset, latest.effective_from, latest.partner_id) == ("hybrid_partner_monthly", effective, summit.id)
+    assert f"model-fit assessment #{record.id}" in latest.reason
+    record.refresh_from_db()
+    assert record.applied_matrix_id == latest.id
+
+    # Work routes to the partner from the effective date, not before; the in-house history stays.
+    pat = User.objects.get(username="pat.rn")
+    before = scope_for(pat, on=effective - dt.timedelta(days=1))
+    after = scope_for(pat, on=effective)
+    assert before.decision.grant_for(cedar.id, Function.MONTHLY_OUTREACH) is None
+    assert after.decision.grant_for(cedar.id, Function.MONTHLY_OUTREACH) is not None
+    assert after.decision.grant_for(cedar.id, Function.BILLING) is None
+    rows = worklist(after, pat, on=effective, mine=False)
+    assert {r.enrollment.practice_id for r in rows} >= {cedar.id}
+    gwen = User.objects.get(username="gwen.rn")
+    assert scope_for(gwen, on=effective).decision.grant_for(cedar.id, Function.MONTHLY_OUTREACH) is None
+    health = program_health(cedar, months=3, until=effective)
+    assert health.months[-1].model.startswith("Hybrid") and health.months[0].model == "In-house"
+    assert {p.organization.slug for p in health.parties} == {world.CEDAR, world.SUMMIT}
+
+
+def test_assessment_cli_and_api(history, as_user, tmp_path, capsys):
+    questionnaire = {
+        "panel_patients": 1500,
+        "medicare_share": 0.35,
+        "expected_enrollment_rate": 0.5,
+        "staff": [],
+        "discipline": dict.fromkeys(
+            ("dedicated_roles", "documentation_habits", "time_tracking_habits", "leadership_focus"), 2
+        ),
+        "desire_for_control": 2,
+        "pricing": {
+            "managed_per_patient_month": 45,
+            "hybrid_monthly_per_patient_month": 32,
+            "hybrid_outreach_per_patient_month": 24,
+        },
+    }
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(questionnaire))
+    call_command("assess", str(path))
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["recommended"] == "managed"
+    api = as_user("hank.owner").post("/api/assessments/evaluate", questionnaire, content_type="application/json")
+    assert api.status_code == 200 and api.json() == cli
+    bad = as_user("hank.owner").post(
+        "/api/assessments/evaluate", {**questionnaire, "medicare_share": 2}, content_type="application/json"
+    )
+    assert bad.status_code == 422 and "medicare_share" in bad.json()["detail"]
+    cedar = history[world.CEDAR]
+    kept = as_user("hank.owner").post(
+        f"/api/practices/{cedar.id}/assessments",
+        {"questionnaire": questionnaire, "use_measured": True},
+        content_type="application/json",
+    )
+    assert kept.status_code == 201
+    body = kept.json()
+    assert ModelFitAssessment.objects.get(id=body["id"]).source == "measured"
+    assert as_user("sam.lead").get(f"/api/assessments/{body['id']}").status_code == 404
+    assert as_user("hank.owner").get(f"/api/assessments/{body['id']}").json()["recommended"] == body["recommended"]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"panel_patients": 10,\n "medicare_share": }')
+    from ccmops.errors import InvalidInput
+
+    try:
+        call_command("assess", str(broken))
+    except InvalidInput as exc:
+        assert "line 2" in str(exc) and "broken.json" in str(exc)
+    else:
+        raise AssertionError("a malformed questionnaire must be refused")
+
+
+def test_partner_workspace_capacity_and_hours_behind(history, as_user):
+    lakeside = history[world.LAKESIDE]
+    data = as_user("sam.lead").get("/api/workspace").json()
+    rows = {r["practice"]: r for r in data["practices"]}
+    assert set(rows) == {world.RIVERBEND, world.LAKESIDE}
+    assert rows[world.RIVERBEND]["owner"] == world.SUMMIT and rows[world.RIVERBEND]["ours"] is True
+    # Hours behind is the pro-rated target minus minutes counted, never negative, and adds up over practices.
+    for r in rows.values():
+        expected = max(0.0, r["prorated_target_minutes"] - r["actual_minutes"]) / 60
+        assert abs(r["hours_behind"] - expected) <= 0.06
+        assert r["target_minutes"] == 20 * r["patients"]
+    assert data["total"]["patients"] == sum(r["patients"] for r in rows.values())
+    staff = {s["username"]: s for s in data["staff"]}
+    assert set(staff) == {"pat.rn", "lee.lpn"}
+    assert staff["pat.rn"]["committed_hours_per_week"] == 30.0
+    assert sum(s["patients"] for s in staff.values()) <= data["total"]["patients"]
+    page = as_user("sam.lead").get("/workspace/").content.decode()
+    assert "Riverbend Internal Medicine" in page and "Lakeside Medical Group" in page and "Hours behind" in page
+    # The ops lead sets a staff member's committed hours; a care manager has no workspace.
+    membership = next(m for m in history[world.SUMMIT].memberships.all() if m.user.username == "lee.lpn")
+    as_user("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "18.5"})
+    membership.refresh_from_db()
+    assert str(membership.committed_hours_per_week) == "18.5"
+    assert as_user("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "99"}).status_code == 422
+    assert as_user("pat.rn").get("/workspace/").status_code == 403
+    cedar_member = Organization.objects.get(slug=world.CEDAR).memberships.first()
+    assert as_user("sam.lead").post(f"/workspace/staff/{cedar_member.id}/hours/", {"hours": "5"}).status_code == 404
+    # Per-practice worklist from the workspace: only that practice's patients.
+    combined = as_user("pat.rn").get("/worklist/?team=1").content.decode()
+    assert "Lakeside Medical Group" in combined and "Riverbend Internal Medicine" in combined
+    one = as_user("pat.rn").get(f"/worklist/?team=1&practice={lakeside.id}").content.decode()
+    assert "Lakeside Medical Group" in one and "Riverbend Internal Medicine ·" not in one
+    assert as_user("pat.rn").get(f"/worklist/?practice={history[world.MAPLE].id}").status_code == 404
+    # The practice's own staff in the hybrid model see their practice's figures, the partner's among them.
+    assert as_user("rita.owner").get(f"/api/workspace?org={world.RIVERBEND}").json()["practices"][0]["ours"] is False
