@@ -84,18 +84,27 @@ def care_manager(c: Client, rng: random.Random, pids: list[int], out: dict, pace
 def biller(c: Client, rng: random.Random, practice_id: int, month: str, out: dict, pace: float) -> None:
     timed(out, "biller month page", lambda: c.get(f"/practices/{practice_id}/months/{month}/"))
     if rng.random() < 0.2:
+        # Evaluation runs in steps of about a second (202 while under way); the biller's page keeps stepping
+        # until it is done, and other billers pressing the button join the same run.
+        path = f"/api/practices/{practice_id}/months/{month}/close"
         try:
-            timed(out, "biller evaluate month", lambda: c.post(f"/api/practices/{practice_id}/months/{month}/close"))
+            state = json.loads(timed(out, "biller evaluate month (step)", lambda: c.post(path)))
+            while state.get("status") == "evaluating":
+                state = json.loads(timed(out, "biller evaluate month (step)", lambda: c.post(path)))
         except urllib.error.HTTPError as exc:
             if exc.code != 409:
                 raise
-            out.setdefault("biller close refused: another close running (409)", []).append(0.0)
+            out.setdefault("biller close refused: month closed (409)", []).append(0.0)
     timed(out, "biller charge csv", lambda: c.get(f"/practices/{practice_id}/months/{month}/export/csv/"))
     time.sleep(pace)
 
 
-def lead(c: Client, out: dict, pace: float) -> None:
+def lead(c: Client, rng: random.Random, practice_id: int, out: dict, pace: float) -> None:
     timed(out, "lead dashboard", lambda: c.get("/home/partner_ops_lead/"))
+    if rng.random() < 0.5:
+        timed(out, "lead workspace", lambda: c.get("/workspace/"))
+    else:
+        timed(out, "lead program health", lambda: c.get(f"/practices/{practice_id}/health/"))
     time.sleep(pace)
 
 
@@ -161,7 +170,9 @@ def main() -> None:
             ("biller", f"biller{i}", lambda c, rng: biller(c, rng, practice_id, last_month, out, args.pace))
             for i in range(args.billers)
         ]
-        users += [("lead", f"lead{i}", lambda c, rng: lead(c, out, args.pace)) for i in range(args.leads)]
+        users += [
+            ("lead", f"lead{i}", lambda c, rng: lead(c, rng, practice_id, out, args.pace)) for i in range(args.leads)
+        ]
         threads = [
             threading.Thread(target=run_user, args=(kind, base, name, until, out, errors, work))
             for kind, name, work in users

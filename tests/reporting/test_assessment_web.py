@@ -184,6 +184,7 @@ def test_partner_workspace_capacity_and_hours_behind(history, as_user):
     assert sum(s["patients"] for s in staff.values()) <= data["total"]["patients"]
     page = as_user("sam.lead").get("/workspace/").content.decode()
     assert "Riverbend Internal Medicine" in page and "Lakeside Medical Group" in page and "Hours behind" in page
+    assert "Consistency of Summit Care Partners by practice" in page
     # The ops lead sets a staff member's committed hours; a care manager has no workspace.
     membership = next(m for m in history[world.SUMMIT].memberships.all() if m.user.username == "lee.lpn")
     as_user("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "18.5"})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpResponse
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.billing.revenue import month_revenue
@@ -29,11 +32,28 @@ def _practice(request, practice_id: int):
 
 
 @router.post(
-    "/practices/{practice_id}/months/{month}/close", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+    "/practices/{practice_id}/months/{month}/close",
+    response={200: dict, 202: dict, 403: dict, 404: dict, 409: dict, 422: dict},
 )
-def post_close(request, practice_id: int, month: str):
-    s = close_month(practice=_practice(request, practice_id), month=month, by=request.user)
-    return {**s.__dict__, "allowed": str(s.allowed)}
+def post_close(request, practice_id: int, month: str, budget_seconds: float = 2.0):
+    """Start (or continue) evaluating the month, stepping through it for up to `budget_seconds`: 200 with the
+    summary when done, 202 with the progress while it runs — POST again to continue (anyone may)."""
+    practice = _practice(request, practice_id)
+    deadline = time.monotonic() + max(0.0, min(budget_seconds, 20.0))
+    close = begin_evaluation(practice=practice, month=month, by=request.user)
+    while close.status == "evaluating" and time.monotonic() < deadline:
+        close = evaluate_step(practice=practice, month=month, by=request.user)
+    state = {
+        "month": month,
+        "status": close.status,
+        "version": close.version,
+        "progress_done": close.progress_done,
+        "progress_total": close.progress_total,
+    }
+    if close.status == "evaluating":
+        return Status(202, state)
+    s = summarize(practice, month)
+    return {**state, **s.__dict__, "allowed": str(s.allowed)}
 
 
 @router.get("/practices/{practice_id}/months/{month}/decisions", response={200: list[dict], 403: dict, 404: dict})
@@ -67,8 +87,12 @@ def post_override(request, decision_id: int, payload: OverrideIn):
 @router.post(
     "/practices/{practice_id}/months/{month}/approve", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 )
-def post_approve(request, practice_id: int, month: str):
-    c = approve_and_close(practice=_practice(request, practice_id), month=month, by=request.user)
+def post_approve(request, practice_id: int, month: str, version: int | None = None):
+    """Approve and close; pass the `version` you reviewed (from the close response) to be refused with 409 if
+    the month was re-evaluated since."""
+    c = approve_and_close(
+        practice=_practice(request, practice_id), month=month, by=request.user, expected_version=version
+    )
     return {"month": c.month, "status": c.status, "closed_at": c.closed_at, "closed_by": c.closed_by.get_username()}
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ccmops.billing.facts import patient_months
@@ -111,23 +112,66 @@ def _persist(practice, month: str, rows: list[tuple], now) -> None:
             )
 
 
-def close_month(*, practice, month: str, by=None) -> CloseSummary:
-    """Evaluate the month (again). Safe to re-run or resume after a crash: each chunk commits on its own and a
-    re-run re-decides and upserts, so the result equals an uninterrupted close. Refused once closed."""
+STEP = 500  # patients decided per step: about a second of work, so a web request never waits long
+
+
+@transaction.atomic
+def begin_evaluation(*, practice, month: str, by=None) -> MonthClose:
+    """Start evaluating the month (again). An evaluation already under way is joined, not restarted, so two
+    billers pressing the button at once share one run. Refused once the month is closed."""
     _check_month(month)
-    if MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+    close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
+    if close is not None and close.status == "closed":
         raise Conflict(f"{month} is closed; later work goes to the adjustment queue.")
-    policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
-    ids = patients_in_month(practice, month)
+    if close is not None and close.status == "evaluating":
+        return close
     now = timezone.now()
-    for i in range(0, len(ids), CHUNK):
-        rows = _decide_chunk(practice, month, ids[i : i + CHUNK], policies)
-        with transaction.atomic():
-            _persist(practice, month, rows, now)
+    total = len(patients_in_month(practice, month))
+    if close is None:
+        close = MonthClose(practice=practice, month=month, evaluated_at=now, version=0)
+    close.evaluated_by = by  # who started it; the page says "started by"
+    close.status, close.cursor, close.progress_done, close.progress_total = "evaluating", 0, 0, total
+    close.version += 1
+    close.step_at = now
+    close.save()
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        practice_id=practice.id,
+        object_type="month_close",
+        object_id=month,
+        detail={"evaluation": "started", "patients": total, "version": close.version},
+    )
+    return close
+
+
+def evaluate_step(*, practice, month: str, by=None, limit: int = STEP) -> MonthClose:
+    """Decide the next `limit` patients of an evaluation under way, in one transaction; the step that finds
+    nobody left finishes it. Steps from several requests serialize on the month's row, each continuing after
+    the last one's cursor, and a step lost to a crash is simply done again (decisions are upserts)."""
+    policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
     with transaction.atomic():
-        MonthClose.objects.update_or_create(
-            practice=practice, month=month, defaults={"status": "reviewing", "evaluated_at": now, "evaluated_by": by}
-        )
+        close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
+        if close is None or close.status != "evaluating":
+            return close
+        ids = [i for i in patients_in_month(practice, month) if i > close.cursor][:limit]
+        now = timezone.now()
+        if ids:
+            for i in range(0, len(ids), CHUNK):
+                _persist(practice, month, _decide_chunk(practice, month, ids[i : i + CHUNK], policies), now)
+            # Conditional on the cursor read, so a step that raced another (SQLite has no row locks) and decided
+            # the same patients again — harmless, decisions are upserts — does not count them twice.
+            advanced = MonthClose.objects.filter(pk=close.pk, cursor=close.cursor).update(
+                cursor=ids[-1], progress_done=F("progress_done") + len(ids), step_at=now
+            )
+            close.refresh_from_db()
+            if advanced and close.progress_done > close.progress_total:
+                MonthClose.objects.filter(pk=close.pk).update(progress_total=close.progress_done)
+                close.progress_total = close.progress_done
+            return close
+        close.status, close.evaluated_at, close.step_at = "reviewing", now, now
+        close.progress_total = close.progress_done
+        close.save()
         summary = summarize(practice, month)
         record_audit(
             action=AuditAction.UPDATE,
@@ -135,9 +179,19 @@ def close_month(*, practice, month: str, by=None) -> CloseSummary:
             practice_id=practice.id,
             object_type="month_close",
             object_id=month,
-            detail=summary.__dict__ | {"allowed": str(summary.allowed)},
+            detail=summary.__dict__ | {"allowed": str(summary.allowed), "version": close.version},
         )
-    return summary
+    return close
+
+
+def close_month(*, practice, month: str, by=None) -> CloseSummary:
+    """Evaluate the month from start to end (the CLI's and benchmarks' way; the web steps through it). Safe to
+    re-run or resume after a crash: each step commits on its own and a re-run re-decides and upserts, so the
+    result equals an uninterrupted close. Refused once closed."""
+    close = begin_evaluation(practice=practice, month=month, by=by)
+    while close is not None and close.status == "evaluating":
+        close = evaluate_step(practice=practice, month=month, by=by)
+    return summarize(practice, month)
 
 
 def summarize(practice, month: str) -> CloseSummary:
@@ -184,17 +238,31 @@ def _not_closed(practice, month: str) -> None:
 
 
 @transaction.atomic
-def approve_and_close(*, practice, month: str, by) -> MonthClose:
-    """Close the month (who and when are recorded); refused while anything awaits review."""
+def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
+    """Close the month (who and when are recorded); refused while anything awaits review, while an evaluation
+    runs, and — with `expected_version`, as the web and API send it — when the month was re-evaluated after the
+    approver looked at it (optimistic locking: nobody approves results they have not seen)."""
     close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
     if close is None:
         raise InvalidInput(f"month: {month} has not been evaluated; run the close first")
     if close.status == "closed":
         raise Conflict(f"{month} was already closed by {close.closed_by} at {close.closed_at:%Y-%m-%d %H:%M}.")
+    if close.status == "evaluating":
+        raise Conflict(
+            f"{month} is being evaluated ({close.progress_done} of {close.progress_total} patients); "
+            "approve once the results are in."
+        )
+    if expected_version is not None and expected_version != close.version:
+        raise Conflict(
+            f"{month} was re-evaluated after you opened it (now version {close.version}, by "
+            f"{close.evaluated_by or 'the system'} at {timezone.localtime(close.evaluated_at):%Y-%m-%d %H:%M}); "
+            "review the new results, then approve."
+        )
     waiting = PatientMonthDecision.objects.filter(practice=practice, month=month, review="needs_review").count()
     if waiting:
         raise Conflict(f"{waiting} patient-month(s) still need review; resolve or override them first.")
     close.status, close.closed_by, close.closed_at = "closed", by, timezone.now()
+    close.version += 1
     close.save()
     record_audit(
         action=AuditAction.UPDATE,

@@ -30,10 +30,19 @@ class MonthStanding(models.Model):
 class MonthClose(models.Model):
     """A practice's month end: evaluated, reviewed, then approved and closed (locked)."""
 
-    STATUSES = [("reviewing", "Evaluated, in review"), ("closed", "Closed")]
+    STATUSES = [("evaluating", "Being evaluated"), ("reviewing", "Evaluated, in review"), ("closed", "Closed")]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     month = models.CharField(max_length=7)
     status = models.CharField(max_length=10, choices=STATUSES, default="reviewing")
+    version = models.PositiveIntegerField(
+        default=1, help_text="bumped by every evaluation and by closing; approval must name the version reviewed"
+    )
+    # An evaluation runs in steps (a few hundred patients each), so no request waits long and a crash or a
+    # closed browser only pauses it: the next step, from anyone, continues after `cursor`.
+    cursor = models.PositiveIntegerField(default=0, help_text="patient id up to which this evaluation has decided")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    step_at = models.DateTimeField(null=True, blank=True)
     evaluated_at = models.DateTimeField()
     evaluated_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
     closed_at = models.DateTimeField(null=True, blank=True)

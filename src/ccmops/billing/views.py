@@ -7,12 +7,20 @@ import re
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.billing.close import adjustments, approve_and_close, close_month, override, summarize
+from ccmops.billing.close import (
+    adjustments,
+    approve_and_close,
+    begin_evaluation,
+    evaluate_step,
+    override,
+    summarize,
+)
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
@@ -72,11 +80,29 @@ def _back(practice, month, error=""):
 @login_required
 @require_POST
 def run_close(request, practice_id: int, month: str):
+    """Start (or join) the evaluation; the month page then steps through it, a few hundred patients a request."""
     practice = _billing_practice(request, practice_id)
     try:
-        close_month(practice=practice, month=month, by=request.user)
+        begin_evaluation(practice=practice, month=month, by=request.user)
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
+    return _back(practice, month)
+
+
+@login_required
+@require_POST
+def close_step(request, practice_id: int, month: str):
+    """One step of the evaluation under way; htmx swaps in the progress, and reloads the page when it is done."""
+    practice = _billing_practice(request, practice_id)
+    close = evaluate_step(practice=practice, month=month, by=request.user)
+    if close is None or close.status != "evaluating":
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("month_page", args=[practice.id, month])
+            return response
+        return _back(practice, month)
+    if request.headers.get("HX-Request"):
+        return render(request, "billing/_progress.html", {"practice": practice, "month": month, "close": close})
     return _back(practice, month)
 
 
@@ -104,7 +130,10 @@ def decision_override(request, decision_id: int):
 def approve(request, practice_id: int, month: str):
     practice = _billing_practice(request, practice_id)
     try:
-        approve_and_close(practice=practice, month=month, by=request.user)
+        raw = request.POST.get("version", "")
+        if not raw.isdigit():
+            raise InvalidInput("version: the approval must name the evaluation you reviewed; reload the page")
+        approve_and_close(practice=practice, month=month, by=request.user, expected_version=int(raw))
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
     return _back(practice, month)

@@ -122,7 +122,24 @@ def workspace_page(request):
     scope = request_scope(request)
     practices = list(scope.practices()) if chosen.kind == OrgKind.PARTNER else [scope.practice(chosen.id)]
     ws = workspace(chosen, practices, timezone.localdate())
-    return render(request, "reporting/workspace.html", {"ws": ws, "orgs": orgs, "chosen": chosen})
+    return render(
+        request,
+        "reporting/workspace.html",
+        {"ws": ws, "orgs": orgs, "chosen": chosen, "consistency": party_consistency(chosen, practices)},
+    )
+
+
+def party_consistency(org, practices) -> list[dict]:
+    """The organization's own figures in each practice over the last completed months, with its drift there."""
+    rows = []
+    for practice in sorted(practices, key=lambda p: p.name):
+        health = program_health(practice, months=4)
+        party = next((p for p in health.parties if p.organization.id == org.id), None)
+        if party is None:
+            continue
+        billable = [(m, v) for m, v in party.series["billable_share"]]
+        rows.append({"practice": practice, "billable": billable, "drift": party.drift})
+    return rows
 
 
 @login_required

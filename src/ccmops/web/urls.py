@@ -40,6 +40,7 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/", billing_views.month_page, name="month_page_default"),
     path("practices/<int:practice_id>/months/<str:month>/", billing_views.month_page, name="month_page"),
     path("practices/<int:practice_id>/months/<str:month>/close/", billing_views.run_close, name="run_close"),
+    path("practices/<int:practice_id>/months/<str:month>/close/step/", billing_views.close_step, name="close_step"),
     path("practices/<int:practice_id>/months/<str:month>/approve/", billing_views.approve, name="approve_close"),
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
     path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),

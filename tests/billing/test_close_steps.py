@@ -1,0 +1,106 @@
+"""Evaluating a month runs in short steps anyone can continue; two billers cannot approve over each other."""
+
+from tests.billing.test_close import previous_month
+from tests.conftest import mfa_done
+
+from ccmops.billing.close import approve_and_close, begin_evaluation, close_month, evaluate_step, summarize
+from ccmops.billing.models import MonthClose, PatientMonthDecision
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+from ccmops.errors import Conflict
+from ccmops.organizations.models import Membership, Organization, User
+
+
+def biller_client(client, username):
+    client.force_login(User.objects.get(username=username))
+    return mfa_done(client)
+
+
+def test_steps_decide_everyone_once_and_equal_a_one_shot_close(db):
+    seed_demo(with_activity=True)
+    month, _ = previous_month()
+    riverbend = Organization.objects.get(slug=world.RIVERBEND)
+    close = begin_evaluation(practice=riverbend, month=month)
+    assert (close.status, close.progress_done, close.version) == ("evaluating", 0, 1)
+    total = close.progress_total
+    assert total >= 3
+    assert begin_evaluation(practice=riverbend, month=month).pk == close.pk  # a second start joins the run
+    try:
+        approve_and_close(practice=riverbend, month=month, by=None, expected_version=close.version)
+    except Conflict as exc:
+        assert f"being evaluated (0 of {total} patients)" in str(exc)
+    else:
+        raise AssertionError("approval during an evaluation must be refused")
+    steps = 0
+    while close.status == "evaluating":
+        close = evaluate_step(practice=riverbend, month=month, limit=1)
+        steps += 1
+    assert steps == total + 1 and close.progress_done == total and close.status == "reviewing"
+    stepped = {d.patient_id: (d.status, d.decision["lines"]) for d in PatientMonthDecision.objects.filter(month=month)}
+    one_shot = close_month(practice=riverbend, month=month)
+    assert {
+        d.patient_id: (d.status, d.decision["lines"]) for d in PatientMonthDecision.objects.filter(month=month)
+    } == (stepped)
+    assert one_shot == summarize(riverbend, month)
+    assert MonthClose.objects.get(practice=riverbend, month=month).version == 2
+
+
+def test_web_evaluation_steps_with_progress_and_api_reports_202_then_200(db, client):
+    seed_demo(with_activity=True)
+    month, _ = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    c = biller_client(client, "ben.biller")
+    assert c.post(f"/practices/{maple.id}/months/{month}/close/").status_code == 302
+    page = c.get(f"/practices/{maple.id}/months/{month}/").content.decode()
+    assert 'id="close-progress"' in page and "0 of 3 patients decided" in page
+    step = c.post(f"/practices/{maple.id}/months/{month}/close/step/", HTTP_HX_REQUEST="true")
+    assert step.status_code == 200 and 'id="close-progress"' in step.content.decode()
+    while step.status_code == 200:
+        step = c.post(f"/practices/{maple.id}/months/{month}/close/step/", HTTP_HX_REQUEST="true")
+    assert step.status_code == 204 and step["HX-Redirect"].endswith(f"/months/{month}/")
+    assert MonthClose.objects.get(practice=maple, month=month).status == "reviewing"
+    running = c.post(f"/api/practices/{maple.id}/months/{month}/close?budget_seconds=0")
+    assert running.status_code == 202 and running.json()["status"] == "evaluating"
+    done = c.post(f"/api/practices/{maple.id}/months/{month}/close?budget_seconds=20")
+    assert done.status_code == 200 and done.json()["patient_months"] == 3 and done.json()["version"] == 2
+
+
+def test_two_billers_cannot_approve_over_each_other(db, client):
+    seed_demo(with_activity=True)
+    month, _ = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    ben = User.objects.get(username="ben.biller")
+    second = User.objects.create_user("bea.biller", password="x" * 16, first_name="Bea", last_name="Biller")
+    Membership.objects.create(user=second, organization=maple, role="biller")
+    close_month(practice=maple, month=month, by=ben)
+    seen_by_ben = MonthClose.objects.get(practice=maple, month=month).version
+    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        d.review = "overridden"
+        d.override_action = "bill"
+        d.save()
+    # Bea re-evaluates after Ben opened the page: Ben's approval names a version that no longer exists.
+    close_month(practice=maple, month=month, by=second)
+    try:
+        approve_and_close(practice=maple, month=month, by=ben, expected_version=seen_by_ben)
+    except Conflict as exc:
+        assert "re-evaluated after you opened it" in str(exc) and "Bea Biller" in str(exc)
+    else:
+        raise AssertionError("a stale approval must be refused")
+    bea = biller_client(client, "bea.biller")
+    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        bea.post(f"/decisions/{d.id}/override/", {"action": "bill", "reason": "Reviewed with the practitioner"})
+    current = MonthClose.objects.get(practice=maple, month=month).version
+    stale = bea.post(f"/practices/{maple.id}/months/{month}/approve/", {"version": str(current - 1)})
+    assert "re-evaluated after you opened it" in bea.get(stale["Location"]).content.decode()
+    assert bea.post(f"/practices/{maple.id}/months/{month}/approve/", {"version": str(current)}).status_code == 302
+    closed = MonthClose.objects.get(practice=maple, month=month)
+    assert closed.status == "closed" and closed.closed_by == second
+    try:
+        approve_and_close(practice=maple, month=month, by=ben, expected_version=current)
+    except Conflict as exc:
+        assert "already closed by Bea Biller" in str(exc)
+    else:
+        raise AssertionError("closing twice must be refused")
+    # An evaluation under way blocks approval with its progress.
+    api = biller_client(client, "ben.biller")
+    assert api.post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 409
