@@ -31,7 +31,7 @@ def main(action: str, month: str) -> None:
         return
     practice = Organization.objects.get(slug=world.MAPLE)
     if action in ("close", "close-and-die"):
-        close_module.CHUNK = 1  # one patient-month per transaction, so a kill lands between chunks
+        close_module.CHUNK = close_module.STEP = 1  # one patient-month per step, so a kill lands between steps
         if action == "close-and-die":
             original = close_module._persist
             calls = {"n": 0}

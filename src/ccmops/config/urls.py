@@ -8,3 +8,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("ccmops.web.urls")),
 ]
+
+handler500 = "ccmops.web.middleware.server_error"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 import zoneinfo
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ccmops.errors import CcmopsError
 from ccmops.web.roles import display_time_zone
+
+logger = logging.getLogger("ccmops")
 
 
 class PracticeTimeZoneMiddleware:
@@ -40,6 +45,8 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, (OperationalError, InterfaceError)):
+            return database_unavailable(request, exception)
         if not isinstance(exception, CcmopsError):
             return None
         html = render_to_string(
@@ -48,6 +55,36 @@ class DomainErrorMiddleware:
             request=request,
         )
         return HttpResponse(html, status=exception.http_status)
+
+
+DATABASE_DOWN = (
+    "The database is not reachable right now. Nothing from this request was saved; try again in a moment "
+    "(a running timer keeps counting on the server and is safe)."
+)
+
+
+def database_unavailable(request, exception) -> HttpResponse:
+    """503 with a message a person can act on, when the database went away (restart, network, failover). The
+    connection is dropped, so the next request connects afresh and works as soon as the database is back."""
+    logger.error("database unavailable: %s", exception)
+    connections.close_all()
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": DATABASE_DOWN}, status=503)
+    else:
+        response = HttpResponse(
+            render_to_string("web/error.html", {"status": 503, "message": DATABASE_DOWN}), status=503
+        )
+    response["Retry-After"] = "5"
+    return response
+
+
+def server_error(request):
+    """handler500: a database outage seen outside a view (session or user lookup) still gets its clear 503."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return database_unavailable(request, exc)
+    html = render_to_string("web/error.html", {"status": 500, "message": "Something went wrong on our side."})
+    return HttpResponse(html, status=500)
 
 
 class IdleLogoutMiddleware:
