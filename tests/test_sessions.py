@@ -24,6 +24,29 @@ def test_repeated_failures_lock_the_username(demo):
     assert attempt(Client(), "x").status_code == 200  # still locked for everyone
 
 
+@override_settings(CCMOPS_LOGIN_MAX_FAILURES=3, CCMOPS_LOGIN_LOCKOUT_MINUTES=15)
+def test_an_administrator_lifts_a_lock_and_it_is_audited(demo, capsys):
+    import pytest
+    from django.core.management import call_command
+
+    from ccmops.errors import InvalidInput
+
+    client = Client()
+    for _ in range(3):
+        attempt(client, "wrong")
+    call_command("lockout", "status")
+    assert "nora.rn" in capsys.readouterr().out
+    with pytest.raises(InvalidInput):
+        call_command("lockout", "unlock", "nora.rn", "--reason", "")
+    call_command("lockout", "unlock", "nora.rn", "--reason", "Identity confirmed by phone")
+    assert AuditEvent.objects.filter(action="unlock", username="nora.rn").get().detail["reason"] == (
+        "Identity confirmed by phone"
+    )
+    assert attempt(Client(), world.DEMO_PASSWORD).status_code == 302
+    with pytest.raises(InvalidInput):
+        call_command("lockout", "unlock", "olivia.owner", "--reason", "not locked at all")
+
+
 def test_other_users_are_not_locked(demo):
     client = Client()
     for _ in range(6):

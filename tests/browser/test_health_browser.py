@@ -1,11 +1,15 @@
 """Program health, the partner workspace and the model-fit assessment in real Chromium, with screenshots."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
-from ccmops.organizations.models import Organization
+from ccmops.organizations.models import Organization, ResponsibilityMatrix, User
+from ccmops.organizations.services import record_engagement
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +75,16 @@ def test_dashboard_workspace_and_assessment(page, live_history, screenshot):
     pdf = page.request.get(f"{url}/assessments/{record.id}/report.pdf")
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     assert riverbend.id != cedar.id
+
+    # Apply the recommended model from next month (Summit engaged first): a new matrix version, history kept.
+    next_month = (timezone.localdate().replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    summit = Organization.objects.get(slug=world.SUMMIT)
+    record_engagement(practice=cedar, partner=summit, starts_on=next_month, by=User.objects.get(username="admin"))
+    before = ResponsibilityMatrix.objects.filter(practice=cedar).count()
+    page.click("button:has-text('Apply this model')")
+    page.wait_for_url(f"**/practices/{cedar.id}/operating-model/")
+    latest = ResponsibilityMatrix.objects.filter(practice=cedar).order_by("-version").first()
+    assert ResponsibilityMatrix.objects.filter(practice=cedar).count() == before + 1
+    assert latest.preset == record.recommended and latest.effective_from == next_month
+    assert f"assessment #{record.id}" in page.inner_text("body")
+    screenshot("operating-model-after-apply")

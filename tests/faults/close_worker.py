@@ -31,7 +31,7 @@ def main(action: str, month: str) -> None:
         return
     practice = Organization.objects.get(slug=world.MAPLE)
     if action in ("close", "close-and-die"):
-        close_module.CHUNK = close_module.STEP = 1  # one patient-month per step, so a kill lands between steps
+        close_module.CHUNK = close_module.STEP = close_module.CLI_STEP = 1  # a kill lands between steps
         if action == "close-and-die":
             original = close_module._persist
             calls = {"n": 0}

@@ -23,8 +23,9 @@ def locked_minutes(username: str) -> int:
     )
     if len(failures) < settings.CCMOPS_LOGIN_MAX_FAILURES:
         return 0
-    last_success = AuditEvent.objects.filter(action="login", username=username, at__gte=failures[-1]).exists()
-    if last_success:
+    # A successful sign-in, or an administrator's unlock, after the oldest counted failure lifts the lock.
+    lifted = AuditEvent.objects.filter(action__in=("login", "unlock"), username=username, at__gte=failures[-1]).exists()
+    if lifted:
         return 0
     return max(1, int((failures[0] + window - timezone.now()).total_seconds() // 60) + 1)
 

@@ -16,6 +16,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login"
     LOGOUT = "logout"
     LOGIN_FAILED = "login_failed"
+    UNLOCK = "unlock"
 
 
 class AuditEvent(models.Model):

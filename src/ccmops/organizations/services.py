@@ -73,7 +73,6 @@ def engagement_active(practice: Organization, partner: Organization, on: dt.date
     )
 
 
-@transaction.atomic
 def may_change_model(user, practice: Organization) -> bool:
     """Only the practice's program owner (or a superuser) changes its operating model."""
     return (
@@ -82,6 +81,7 @@ def may_change_model(user, practice: Organization) -> bool:
     )
 
 
+@transaction.atomic
 def record_matrix_version(
     *,
     practice: Organization,

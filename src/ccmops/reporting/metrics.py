@@ -13,7 +13,7 @@ from itertools import pairwise
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function, Preset
-from ccmops.billing.models import MonthStanding, PatientMonthDecision
+from ccmops.billing.models import ClaimLine, MonthStanding, PatientMonthDecision
 from ccmops.billing.revenue import month_revenue
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
@@ -251,6 +251,15 @@ def _active_intervals(practice, start: dt.datetime, end: dt.datetime) -> dict[in
                 out[patient_id].append((began, at))
     for enrollment_id, began in open_at.items():
         out[patient_of[enrollment_id]].append((began, end))
+    # Enrollments loaded without their history (a bulk status load before the history existed): active since
+    # their status date.
+    for patient_id, since in (
+        Enrollment.objects.filter(practice=practice, program__in=PROGRAMS, status__in=("active", "paused"))
+        .exclude(events__isnull=False)
+        .values_list("patient_id", "status_since")
+    ):
+        if since < end:
+            out[patient_id].append((since, end))
     return out
 
 
@@ -355,19 +364,24 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
         if k:
             figures[k].funnel[status] += 1
 
+    # Billable = the month's decision has claim lines (an override not to bill removes them); for a month not
+    # evaluated yet, the engine's cached standing says whether the patient has reached a billable code.
     billable: dict[str, set[int]] = defaultdict(set)
-    decided: set[tuple[str, int]] = set()
-    for patient_id, month, override, decision in PatientMonthDecision.objects.filter(
-        practice=practice, month__in=keys
-    ).values_list("patient_id", "month", "override_action", "decision"):
-        decided.add((month, patient_id))
-        figures[month].evaluated = True
-        if override == "bill" or (override != "do_not_bill" and decision.get("lines")):
-            billable[month].add(patient_id)
-    for patient_id, month, codes in MonthStanding.objects.filter(practice=practice, month__in=keys).values_list(
-        "patient_id", "month", "codes"
+    for patient_id, month in ClaimLine.objects.filter(practice=practice, month__in=keys).values_list(
+        "patient_id", "month"
     ):
-        if (month, patient_id) not in decided and codes:
+        billable[month].add(patient_id)
+    evaluated = set(
+        PatientMonthDecision.objects.filter(practice=practice, month__in=keys)
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    for month in evaluated:
+        figures[month].evaluated = True
+    for patient_id, month, codes in MonthStanding.objects.filter(
+        practice=practice, month__in=[k for k in keys if k not in evaluated]
+    ).values_list("patient_id", "month", "codes"):
+        if codes:
             billable[month].add(patient_id)
 
     owners, models = _owners_by_month(practice, keys)
