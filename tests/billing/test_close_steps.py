@@ -104,3 +104,26 @@ def test_two_billers_cannot_approve_over_each_other(db, client):
     # An evaluation under way blocks approval with its progress.
     api = biller_client(client, "ben.biller")
     assert api.post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 409
+
+
+def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(db):
+    from django.core.cache import cache
+
+    from ccmops.billing import revenue
+
+    seed_demo(with_activity=True)
+    month, _ = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    ben = User.objects.get(username="ben.biller")
+    close_month(practice=maple, month=month, by=ben)
+    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        d.review, d.override_action = "overridden", "bill"
+        d.save()
+    open_month = revenue.month_revenue(maple, month)  # in review: computed, not kept
+    approve_and_close(practice=maple, month=month, by=ben)
+    closed = MonthClose.objects.get(practice=maple, month=month)
+    key = f"ccmops:revenue:{maple.pk}:{month}:{closed.pk}:{closed.version}:{closed.closed_at.timestamp()}"
+    cache.delete(key)
+    first = revenue.month_revenue(maple, month)
+    assert cache.get(key) == first == revenue._month_revenue(maple, month) == open_month
+    assert first.captured > 0

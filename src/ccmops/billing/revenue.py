@@ -7,7 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ccmops.billing.models import PatientMonthDecision
+from django.core.cache import cache
+
+from ccmops.billing.models import MonthClose, PatientMonthDecision
 from ccmops.rules.fees import load_fee_schedule
 from ccmops.rules.years import rule_set_for
 
@@ -36,6 +38,23 @@ class Revenue:
 
 
 def month_revenue(practice, month: str) -> Revenue:
+    """Revenue of the month from its decisions. A closed month's decisions are locked, so its figure is kept in
+    the cache under the close's identity (id, version, closing time) and read back by dashboards."""
+    closed = (
+        MonthClose.objects.filter(practice=practice, month=month, status="closed")
+        .values_list("pk", "version", "closed_at")
+        .first()
+    )
+    key = f"ccmops:revenue:{practice.pk}:{month}:{closed[0]}:{closed[1]}:{closed[2].timestamp()}" if closed else None
+    if key and (hit := cache.get(key)) is not None:
+        return hit
+    result = _month_revenue(practice, month)
+    if key:
+        cache.set(key, result, 24 * 3600)
+    return result
+
+
+def _month_revenue(practice, month: str) -> Revenue:
     rules = rule_set_for(int(month[:4]))
     fees = load_fee_schedule(rules.year) if rules else None
     factor = rules.factor(qualifying_apm_participant=False) if rules else Decimal("0")
@@ -46,9 +65,11 @@ def month_revenue(practice, month: str) -> Revenue:
 
     r = Revenue(month)
     by_code: dict[str, dict] = defaultdict(lambda: {"units": 0, "allowed": Decimal("0.00")})
-    for d in PatientMonthDecision.objects.filter(practice=practice, month=month):
+    for override_action, decision in PatientMonthDecision.objects.filter(practice=practice, month=month).values_list(
+        "override_action", "decision"
+    ):
         r.patients += 1
-        lines = d.decision.get("lines", []) if d.override_action != "do_not_bill" else []
+        lines = decision.get("lines", []) if override_action != "do_not_bill" else []
         total = sum((Decimal(x["allowed_amount"]) for x in lines), Decimal("0.00"))
         r.captured += total
         r.patient_share += sum((Decimal(x["patient_share"]) for x in lines), Decimal("0.00"))
@@ -64,7 +85,7 @@ def month_revenue(practice, month: str) -> Revenue:
             addon, cap = NEXT[base]
             if cap is None or codes.get(addon, 0) < cap:
                 extra = rate(addon)
-        elif not lines and any(f["code"] == "CCM.TIME.BELOW_THRESHOLD" for f in d.decision.get("findings", [])):
+        elif not lines and any(f["code"] == "CCM.TIME.BELOW_THRESHOLD" for f in decision.get("findings", [])):
             extra = rate("99490")
         r.potential += total + extra
     r.by_code = dict(sorted(by_code.items()))
