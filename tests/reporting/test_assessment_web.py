@@ -202,3 +202,37 @@ def test_partner_workspace_capacity_and_hours_behind(history, as_user):
     assert as_user("pat.rn").get(f"/worklist/?practice={history[world.MAPLE].id}").status_code == 404
     # The practice's own staff in the hybrid model see their practice's figures, the partner's among them.
     assert as_user("rita.owner").get(f"/api/workspace?org={world.RIVERBEND}").json()["practices"][0]["ours"] is False
+
+
+def test_ops_lead_designates_care_managers_one_by_one_and_by_capacity(history, as_user):
+    from ccmops.compliance.models import AuditEvent
+    from ccmops.patients.models import Patient
+    from ccmops.reporting.assignment import unassigned
+
+    summit, maple = history[world.SUMMIT], history[world.MAPLE]
+    practices = [history[world.RIVERBEND], history[world.LAKESIDE]]
+    today = timezone.localdate()
+    waiting = list(unassigned(summit, practices, today))
+    assert len(waiting) >= 2
+    lead = as_user("sam.lead")
+    page = lead.get("/workspace/").content.decode()
+    assert 'id="unassigned"' in page and escape(str(waiting[0])) in page
+    lee = User.objects.get(username="lee.lpn")
+    lead.post("/workspace/assign/", {"org": summit.slug, "patient": waiting[0].id, "staff": lee.id})
+    assert Patient.objects.get(pk=waiting[0].pk).care_manager == lee
+    assert AuditEvent.objects.filter(patient=waiting[0], detail__care_manager="lee.lpn").exists()
+    # Not to someone outside Summit, not for a practice Summit does not serve.
+    maya = User.objects.get(username="maya.ma")
+    refused = lead.post("/workspace/assign/", {"org": summit.slug, "patient": waiting[1].id, "staff": maya.id})
+    assert refused.status_code == 422
+    maple_patient = Patient.objects.filter(practice=maple).first()
+    assert (
+        lead.post("/workspace/assign/", {"org": summit.slug, "patient": maple_patient.id, "staff": lee.id}).status_code
+        == 404
+    )
+    # Balance the rest: every waiting patient gets one of Summit's care managers.
+    lead.post("/workspace/balance/", {"org": summit.slug})
+    assert list(unassigned(summit, practices, today)) == []
+    now_assigned = Patient.objects.filter(pk__in=[p.pk for p in waiting]).select_related("care_manager")
+    assert {p.care_manager.username for p in now_assigned} <= {"pat.rn", "lee.lpn"}
+    assert as_user("pat.rn").post("/workspace/balance/", {"org": summit.slug}).status_code == 404

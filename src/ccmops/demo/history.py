@@ -149,6 +149,15 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
         first_staff = (spec.practice_staff or spec.partner_staff)[j % len(spec.practice_staff or spec.partner_staff)]
         started = _month_start(joined[patient.id], zone) + dt.timedelta(days=3, hours=15)
         _make_ready(patient, practitioner, users[first_staff], started)
+    # The care team today: the current owner of the monthly work designates its care managers; a few patients
+    # are left waiting for one, so the workspace has assignments to make.
+    today_owner = (owners_in_force([practice.id], timezone.localdate()).get(practice.id) or {}).get(
+        Function.MONTHLY_OUTREACH, practice.id
+    )
+    team = spec.partner_staff if today_owner != practice.id else spec.practice_staff
+    for j, patient in enumerate(patients):
+        if team and j % 5 != 4:
+            Patient.objects.filter(pk=patient.pk).update(care_manager=users[team[j % len(team)]])
     now = timezone.now()
     for i in range(months):
         months_ago = months - i

@@ -13,7 +13,7 @@ from ccmops.access.policy import OrgKind, Role
 from ccmops.access.scope import request_scope
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership
-from ccmops.reporting import charts
+from ccmops.reporting import assignment, charts
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health
 from ccmops.web.roles import memberships_of
@@ -119,14 +119,68 @@ def workspace_page(request):
     if not orgs:
         raise PermissionDenied("The workspace is for partner operations leads and practice program owners.")
     chosen = next((o for o in orgs if o.slug == request.GET.get("org")), orgs[0])
-    scope = request_scope(request)
-    practices = list(scope.practices()) if chosen.kind == OrgKind.PARTNER else [scope.practice(chosen.id)]
-    ws = workspace(chosen, practices, timezone.localdate())
+    practices = _practices(request, chosen)
+    today = timezone.localdate()
+    ws = workspace(chosen, practices, today)
+    waiting = assignment.unassigned(chosen, practices, today)
     return render(
         request,
         "reporting/workspace.html",
-        {"ws": ws, "orgs": orgs, "chosen": chosen, "consistency": party_consistency(chosen, practices)},
+        {
+            "ws": ws,
+            "orgs": orgs,
+            "chosen": chosen,
+            "consistency": party_consistency(chosen, practices),
+            "unassigned": waiting[:100],
+            "unassigned_count": waiting.count(),
+            "assignable": assignment.staff_of(chosen),
+        },
     )
+
+
+def _practices(request, org) -> list:
+    scope = request_scope(request)
+    return list(scope.practices()) if org.kind == OrgKind.PARTNER else [scope.practice(org.id)]
+
+
+def _chosen(request):
+    orgs = _lead_organizations(request.user)
+    chosen = next((o for o in orgs if o.slug == request.POST.get("org")), None)
+    if chosen is None:
+        raise NotFound("org: not an organization you lead")
+    return chosen
+
+
+@login_required
+@require_POST
+def assign_patient(request):
+    """Designate one patient's care manager from the organization's staff (audited)."""
+    org = _chosen(request)
+    scope = request_scope(request)
+    raw_patient, raw_staff = request.POST.get("patient", ""), request.POST.get("staff", "")
+    if not raw_patient.isdigit() or not raw_staff.isdigit():
+        raise InvalidInput("patient, staff: expected ids")
+    staff = next((u for u in assignment.staff_of(org) if u.id == int(raw_staff)), None)
+    if staff is None:
+        raise InvalidInput(f"staff: not active clinical staff of {org}")
+    assignment.assign(
+        org=org,
+        practices=_practices(request, org),
+        patient=scope.patient(int(raw_patient)),
+        staff=staff,
+        by=request.user,
+        on=timezone.localdate(),
+    )
+    return redirect(f"/workspace/?org={org.slug}#assign")
+
+
+@login_required
+@require_POST
+def balance_patients(request):
+    """Assign every patient waiting for a care manager by capacity left."""
+    org = _chosen(request)
+    assignment.balance(org=org, practices=_practices(request, org), by=request.user, on=timezone.localdate())
+    return redirect(f"/workspace/?org={org.slug}#assign")
 
 
 def party_consistency(org, practices) -> list[dict]:
