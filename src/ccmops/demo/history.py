@@ -159,8 +159,10 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
         if team and j % 5 != 4:
             Patient.objects.filter(pk=patient.pk).update(care_manager=users[team[j % len(team)]])
     now = timezone.now()
-    for i in range(months):
-        months_ago = months - i
+    cutoff = now - dt.timedelta(minutes=30)  # the month in progress: only work already done
+    for month_index in range(months + 1):
+        months_ago = months - month_index
+        i = min(month_index, months - 1)  # the month in progress continues the latest month's profile
         start = _month_start(months_ago, zone)
         first_day = timezone.localtime(start, timezone=start.tzinfo).date()
         owner_id = (owners_in_force([practice.id], first_day).get(practice.id) or {}).get(
@@ -185,6 +187,8 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             day = start + dt.timedelta(days=2 + (j * 2) % 18, hours=9 + j % 10, minutes=7 * (spec.seed % 7))
             tries = failed // n + (1 if j < failed % n else 0)
             for t in range(tries):
+                if day - dt.timedelta(days=1 + t, hours=2) > cutoff:
+                    continue
                 OutreachAttempt.objects.create(
                     practice=practice,
                     patient=patient,
@@ -196,7 +200,7 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
                     by=staff,
                     party_id=party_id,
                 )
-            if j not in touched:
+            if j not in touched or day > cutoff:
                 continue
             OutreachAttempt.objects.create(
                 practice=practice,
@@ -213,6 +217,8 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             for k, minutes in enumerate(parts):
                 begin = day + dt.timedelta(days=7 * k, minutes=5)
                 end = begin + dt.timedelta(minutes=minutes + (j % 3))
+                if end > cutoff:
+                    break
                 live = int((entries + 1) * live_share) > int(entries * live_share)
                 entries += 1
                 if live:
