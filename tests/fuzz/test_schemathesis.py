@@ -6,6 +6,8 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -19,14 +21,21 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 
 @pytest.fixture
-def signed_in(demo) -> dict:
-    """Cookies and headers of a signed-in care manager (session past the second factor, CSRF token)."""
+def signed_in(demo):
+    """Cookies and headers of a signed-in care manager (session past the second factor, CSRF token).
+
+    The WSGI application is then called directly, not through Django's test client, so its end-of-request hook
+    is kept from closing the connection that holds the test's transaction (as the test client does)."""
     client = Client()
     assert client.login(username="nora.rn", password=world.DEMO_PASSWORD)
     mfa_done(client)
     client.get("/login/")  # sets the CSRF cookie
     cookies = {k: v.value for k, v in client.cookies.items()}
-    return {"cookies": cookies, "headers": {"X-CSRFToken": cookies.get("csrftoken", "")}}
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield {"cookies": cookies, "headers": {"X-CSRFToken": cookies.get("csrftoken", "")}}
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
