@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
@@ -44,3 +49,35 @@ def login(demo):
         return mfa_done(client)
 
     return _login
+
+
+# Fuzz cases run (tests/fuzz counts them on the config, shared by every conftest). Under pytest-xdist each worker
+# writes its counts to a file at the end and the controller adds them up for the report.
+def fuzz_cases(config) -> Counter:
+    return config.__dict__.setdefault("ccmops_fuzz_cases", Counter())
+
+
+FUZZ_COUNTS = Path(__file__).resolve().parents[1] / "var" / "fuzz-counts"
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):
+        for stale in FUZZ_COUNTS.glob("*.json"):
+            stale.unlink()
+
+
+def pytest_sessionfinish(session):
+    worker = getattr(session.config, "workerinput", {}).get("workerid")
+    if worker and fuzz_cases(session.config):
+        FUZZ_COUNTS.mkdir(parents=True, exist_ok=True)
+        (FUZZ_COUNTS / f"{worker}-{os.getpid()}.json").write_text(json.dumps(fuzz_cases(session.config)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    total = Counter(fuzz_cases(terminalreporter.config))
+    for path in FUZZ_COUNTS.glob("*.json"):
+        total.update(json.loads(path.read_text()))
+    if total:
+        terminalreporter.write_sep("-", f"fuzz cases run: {sum(total.values())}")
+        for name, n in sorted(total.items()):
+            terminalreporter.write_line(f"  {n:>6}  {name}")

@@ -1,24 +1,17 @@
-"""Counts the fuzz cases run and prints the total at the end of the session (issue 9 asks for the number)."""
+"""Counts the fuzz cases run; tests/conftest.py prints the total at the end of the session (issue 9 asks for the
+number), adding up the counts of pytest-xdist workers."""
 
 from collections import Counter
 
 import pytest
 
-CASES: Counter = Counter()
-
 
 @pytest.fixture
 def count_case(request):
     name = request.node.originalname
+    cases = request.config.__dict__.setdefault("ccmops_fuzz_cases", Counter())
 
     def _count() -> None:
-        CASES[name] += 1
+        cases[name] += 1
 
     return _count
-
-
-def pytest_terminal_summary(terminalreporter):
-    if CASES:
-        terminalreporter.write_sep("-", f"fuzz cases run: {sum(CASES.values())}")
-        for name, n in sorted(CASES.items()):
-            terminalreporter.write_line(f"  {n:>6}  {name}")

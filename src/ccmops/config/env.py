@@ -39,6 +39,11 @@ SETTINGS: tuple[EnvSetting, ...] = (
         "Database URL used by the test suite instead of SQLite (tests create and drop `test_<name>` in it).",
     ),
     EnvSetting(
+        "CCMOPS_TEST_WORKERS",
+        "auto",
+        "Processes `./dev test` runs the suite in (pytest-xdist; read by the dev script, not by the app).",
+    ),
+    EnvSetting(
         "CCMOPS_ALLOWED_HOSTS",
         "127.0.0.1,localhost",
         "Comma-separated host names the server answers for.",

@@ -47,8 +47,11 @@ def import_adt(*, practice, text: str, file_label: str, by=None) -> int:
         event = _field(msh, 9).split("^")[1] if "^" in _field(msh, 9) else ""
         if event not in EVENTS:
             continue  # other ADT events carry no transition
-        mrn = str(pid[3][0][0]) if len(pid) > 3 else ""
+        mrn = _field(pid, 3).split("~")[0].split("^")[0]  # first identifier's ID (PID-3.1); may be empty
         patient = patients.get(mrn)
+        if not mrn:
+            problems.append(f"{where}: PID-3: the patient identifier is empty")
+            continue
         if patient is None:
             problems.append(f"{where}: PID-3: no patient with MRN {mrn!r} in {practice.name}")
             continue
