@@ -59,6 +59,14 @@ def _assessment(request, assessment_id: int) -> ModelFitAssessment:
     return record
 
 
+SHORT = {
+    Preset.IN_HOUSE: "In-house",
+    Preset.HYBRID_PARTNER_MONTHLY: "Hybrid, partner runs monthly work",
+    Preset.HYBRID_PARTNER_OUTREACH: "Hybrid, partner calls and enrolls",
+    Preset.MANAGED: "Managed",
+}
+
+
 def _context(record: ModelFitAssessment) -> dict:
     result = record.result
     models = []
@@ -72,7 +80,7 @@ def _context(record: ModelFitAssessment) -> dict:
                 "why_not": result["why_not"].get(key),
                 "owners": [(f.label, PRESETS[preset][f]) for f in Function],
                 "histogram": charts.histogram(
-                    f"{m['label'].split(':')[0]}: years by share billed",
+                    f"{SHORT[preset]}: years by share billed",
                     [f"{10 * i}%" for i in range(10)],
                     m["consistency"]["histogram"],
                 ),
