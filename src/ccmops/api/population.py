@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import File, Router, UploadedFile
+from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
@@ -87,8 +87,8 @@ def candidates(
     practice_id: int,
     program: str = "ccm",
     status: str = "eligible",
-    limit: int = 100,
-    offset: int = 0,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=100_000_000),
     sort: str = "risk",
     q: str = "",
 ):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Query
 from ninja.responses import Status
 from ninja.security import django_auth
 
@@ -133,13 +133,18 @@ def me(request):
 
 
 @api.get("/patients", response=list[PatientSummary], tags=["patients"])
-def list_patients(request, q: str = "", practice_id: int | None = None, limit: int = 100, offset: int = 0):
+def list_patients(
+    request,
+    q: str = "",
+    practice_id: int | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=100_000_000),
+):
     patients = request_scope(request).patients().select_related("care_manager")
     if q:
         patients = patients.filter(family_name__icontains=q) | patients.filter(given_name__icontains=q)
     if practice_id is not None:
         patients = patients.filter(practice_id=practice_id)
-    limit = max(1, min(limit, 1000))
     return [_patient_summary(p) for p in patients.order_by("id")[offset : offset + limit]]
 
 
