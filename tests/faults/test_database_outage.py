@@ -1,10 +1,15 @@
 """The database going away (connections refused, as when the server stops or fails over) gives every page and
 API call a clear 503 that says nothing was saved, writes nothing, and the next request after it returns works.
 
-Runs against PostgreSQL (CCMOPS_TEST_DATABASE_URL, as in CI): real connection attempts to a port where nothing
-listens stand in for the stopped server; the embedded SQLite file cannot go away in the same sense."""
+On PostgreSQL (CCMOPS_TEST_DATABASE_URL, as in CI) real connection attempts to a port where nothing listens
+stand in for the stopped server. On SQLite a separate process moves the database file's directory away (an
+unmounted volume) and back."""
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -16,14 +21,14 @@ from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
 from ccmops.timetracking.models import TimeEntry
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CCMOPS_TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="needs a database server that can go away (PostgreSQL)",
-)
+ON_POSTGRES = os.environ.get("CCMOPS_TEST_DATABASE_URL", "").startswith("postgres")
+WORKER = Path(__file__).with_name("outage_worker.py")
 
 
 @pytest.fixture
 def outage():
+    if not ON_POSTGRES:
+        pytest.skip("the PostgreSQL variant; SQLite's is test_sqlite_file_going_away_gives_a_clear_503_then_recovers")
     """Make the server unreachable for new connections, then bring it back."""
     real = connection.settings_dict["PORT"]
 
@@ -63,3 +68,24 @@ def test_outage_gives_a_clear_503_then_recovers(transactional_db, outage):
     up()
     assert client.get("/worklist/").status_code == 200
     assert TimeEntry.objects.count() == entries  # the refused write left nothing behind
+
+
+def test_sqlite_file_going_away_gives_a_clear_503_then_recovers(tmp_path):
+    db = tmp_path / "volume" / "ccmops.sqlite3"
+    db.parent.mkdir()
+    env = {
+        **os.environ,
+        "CCMOPS_DATABASE_URL": f"sqlite:///{db}",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("CCMOPS_DEBUG", None)
+    run = subprocess.run(
+        [sys.executable, str(WORKER), str(db)], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["before"] == 200 and out["after"] == 200 and out["entries_unchanged"]
+    status, retry, body = out["down_page"]
+    assert status == 503 and retry == "5" and "Nothing from this request was saved" in body
+    assert out["down_api"][0] == 503 and "not reachable" in json.loads(out["down_api"][1])["detail"]
