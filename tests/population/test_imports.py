@@ -240,3 +240,24 @@ def test_demo_bundles_import_without_shared(practice):
         import_source(practice=practice, source=Source("fhir", path, path.name))
     assert Patient.objects.count() == 14
     assert Patient.objects.exclude(medicare_coverage="").count() == 14
+
+
+def test_a_nul_character_is_refused_by_line_and_nothing_is_written(db, tmp_path):
+    """The FHIR fuzz found a NUL (\\u0000) reaching PostgreSQL, which stores none: refused up front, by line."""
+    from ccmops.interop.services import ImportRejected, Source, import_source
+    from ccmops.organizations.models import Organization
+    from ccmops.patients.models import Patient
+
+    practice = Organization.objects.create(kind="practice", slug="nul-test", name="NUL Test Practice")
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(
+        '{"resourceType": "Bundle", "type": "collection",\n "entry": [{"resource": {"resourceType": "Patient",'
+        ' "id": "p1",\n "name": [{"family": "Do\\u0000e"}]}}]}'
+    )
+    csv_file = tmp_path / "patients.csv"
+    csv_file.write_text("mrn,given_name,family_name,birth_date\nM1,Ann,Do\x00e,1950-01-01\n")
+    for kind, path, line in (("fhir", bundle, 3), ("csv", csv_file, 2)):
+        with pytest.raises(ImportRejected) as err:
+            import_source(practice=practice, source=Source(kind, path, path.name))
+        assert f"{path.name}, line {line}: a NUL character" in str(err.value)
+    assert Patient.objects.filter(practice=practice).count() == 0

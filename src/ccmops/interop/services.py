@@ -52,6 +52,23 @@ class Source:
         return h.hexdigest()
 
 
+NUL_MESSAGE = "a NUL character (\\u0000) is not allowed in text data"
+
+
+def _nul_line(lines) -> int | None:
+    """The first line (1-based) holding a NUL character, raw or as a JSON escape; PostgreSQL stores neither."""
+    for n, line in enumerate(lines, start=1):
+        if "\x00" in line or "\\u0000" in line.lower():
+            return n
+    return None
+
+
+def _rejected(label: str, line: int) -> Batch:
+    b = Batch()
+    b.problems.append(Problem(label, f"line {line}", "", NUL_MESSAGE))
+    return b
+
+
 def read_source(source: Source) -> Batch:
     if source.kind == "fhir":
         try:
@@ -60,10 +77,19 @@ def read_source(source: Source) -> Batch:
             b = Batch()
             b.problems.append(Problem(source.label, f"byte {exc.start}", "", "not UTF-8 text"))
             return b
+        if (line := _nul_line(text.splitlines())) is not None:
+            return _rejected(source.label, line)
         return read_bundle_text(text, source.label)
     if source.kind == "csv":
-        return read_csv_text(source.path.read_text(encoding="utf-8-sig"), source.label)
+        text = source.path.read_text(encoding="utf-8-sig")
+        if (line := _nul_line(text.splitlines())) is not None:
+            return _rejected(source.label, line)
+        return read_csv_text(text, source.label)
     if source.kind == "bulk":
+        for path in bulk_files(source.path):
+            with path.open(encoding="utf-8", errors="replace") as fh:
+                if (line := _nul_line(fh)) is not None:
+                    return _rejected(f"{source.label}/{path.name}" if source.path.is_dir() else source.label, line)
         return read_bulk(
             bulk_files(source.path),
             source.label,
@@ -71,6 +97,11 @@ def read_source(source: Source) -> Batch:
             workers=min(4, os.cpu_count() or 1),
         )
     raise InvalidInput(f"kind: expected fhir, bulk or csv, got {source.kind!r}")
+
+
+def _storable(text: str) -> str:
+    """Report text as the database can keep it: a NUL shown as ␀ rather than refused by PostgreSQL."""
+    return text.replace("\x00", "\u2400")
 
 
 def _unclassified(batch: Batch) -> list[str]:
@@ -116,11 +147,11 @@ def import_source(
         if isinstance(resolved, list):
             batch.problems.extend(resolved)
     run.counts = _counts(batch)
-    run.warnings = batch.warnings[:500]
-    run.unclassified_codes = _unclassified(batch)
+    run.warnings = [_storable(str(w)) for w in batch.warnings[:500]]
+    run.unclassified_codes = [_storable(c) for c in _unclassified(batch)]
     if batch.problems:
         run.status = "rejected"
-        run.problems = [str(p) for p in batch.problems[:1000]]
+        run.problems = [_storable(str(p)) for p in batch.problems[:1000]]
         run.finished_at = timezone.now()
         run.save()
         record_audit(

@@ -33,6 +33,9 @@ def import_adt(*, practice, text: str, file_label: str, by=None) -> int:
     Raises:
         InvalidInput: every unreadable message, unknown patient or bad field, by message number; nothing is written.
     """
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InvalidInput(f"{file_label}, line {line}: a NUL character is not allowed in an HL7 message")
     raw = [m for m in re.split(r"\r?\n(?=MSH\|)|\r(?=MSH\|)", text.replace("\r\n", "\r").strip()) if m.strip()]
     problems, parsed = [], []
     patients = {p.mrn: p for p in Patient.objects.filter(practice=practice)}
