@@ -44,18 +44,27 @@ def _check_month(month: str) -> None:
         raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
 
 
-def patients_in_month(practice, month: str) -> list[int]:
-    """Patients with an enrollment past consent, or with time recorded in the month."""
+def patients_in_month(practice, month: str, *, after: int = 0, limit: int | None = None) -> list[int]:
+    """Patients with an enrollment past consent, or with time recorded in the month, in id order; with `after`
+    and `limit`, only the next `limit` ids after `after` (each source is cut in the database: the first
+    `limit` of the union lie within the first `limit` of each)."""
     window = month_window(month, practice.time_zone)
-    enrolled = set(
-        Enrollment.objects.filter(practice=practice, status__in=ENROLLED).values_list("patient_id", flat=True)
+    enrolled = (
+        Enrollment.objects.filter(practice=practice, status__in=ENROLLED, patient_id__gt=after)
+        .order_by("patient_id")
+        .values_list("patient_id", flat=True)
+        .distinct()
     )
-    timed = set(
-        TimeEntry.objects.filter(practice=practice, start__lt=window.end, end__gt=window.start).values_list(
-            "patient_id", flat=True
-        )
+    timed = (
+        TimeEntry.objects.filter(practice=practice, start__lt=window.end, end__gt=window.start, patient_id__gt=after)
+        .order_by("patient_id")
+        .values_list("patient_id", flat=True)
+        .distinct()
     )
-    return sorted(enrolled | timed)
+    if limit is not None:
+        enrolled, timed = enrolled[:limit], timed[:limit]
+    ids = sorted(set(enrolled) | set(timed))
+    return ids if limit is None else ids[:limit]
 
 
 def _decide_chunk(practice, month: str, ids: list[int], policies) -> list[tuple]:
@@ -155,7 +164,7 @@ def evaluate_step(*, practice, month: str, by=None, limit: int = STEP) -> MonthC
         close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
         if close is None or close.status != "evaluating":
             return close
-        ids = [i for i in patients_in_month(practice, month) if i > close.cursor][:limit]
+        ids = patients_in_month(practice, month, after=close.cursor, limit=limit)
         now = timezone.now()
         if ids:
             for i in range(0, len(ids), CHUNK):
