@@ -38,16 +38,18 @@ def _drop(url: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
 
 
-def run(url: str, *args: str) -> subprocess.CompletedProcess:
+def run(url: str, *args: str, worker: Path = WORKER, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run a fault worker script as its own process against `url` (extra_env: e.g. where to die)."""
     env = {
         **os.environ,
         "CCMOPS_DATABASE_URL": url,
         "CCMOPS_DEBUG": "true",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        **extra_env,
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
-        [sys.executable, str(WORKER), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, str(worker), *args], env=env, capture_output=True, text=True, timeout=300, check=False
     )
 
 

@@ -12,25 +12,13 @@ from pathlib import Path
 
 import pytest
 from tests.faults.test_kill_close import _database, _drop
+from tests.faults.test_kill_close import run as run_worker
 
 WORKER = Path(__file__).with_name("timer_worker.py")
 
 
 def run(url: str, *args: str, **env):
-    import os
-    import subprocess
-
-    environment = {
-        **os.environ,
-        "CCMOPS_DATABASE_URL": url,
-        "CCMOPS_DEBUG": "true",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        **env,
-    }
-    environment.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, str(WORKER), *args], env=environment, capture_output=True, text=True, timeout=300, check=False
-    )
+    return run_worker(url, *args, worker=WORKER, **env)
 
 
 def fresh(tmp_path, name: str, seeded: str | None, t0: str) -> str:

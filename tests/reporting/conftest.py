@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
-from django.test import Client
-from tests.conftest import mfa_done
 
-from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization
 
@@ -34,10 +31,6 @@ def history(history_db, db):
 
 
 @pytest.fixture
-def as_user(history):
-    def _login(username: str) -> Client:
-        client = Client()
-        assert client.login(username=username, password=world.DEMO_PASSWORD), username
-        return mfa_done(client)
-
-    return _login
+def demo(history):
+    """The shared `login` fixture (tests/conftest.py) signs in to this world, history included."""
+    return history

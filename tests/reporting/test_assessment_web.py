@@ -59,9 +59,9 @@ def test_measured_figures_come_from_the_practice(history):
     assert measured["hours_per_patient_month"] > 0
 
 
-def test_owner_runs_views_prints_and_applies_an_assessment(history, as_user):
+def test_owner_runs_views_prints_and_applies_an_assessment(history, login):
     cedar, summit = history[world.CEDAR], history[world.SUMMIT]
-    owner = as_user("hank.owner")
+    owner = login("hank.owner")
     form_page = owner.get(f"/practices/{cedar.id}/assessments/new/")
     assert form_page.status_code == 200 and "Measured over" in form_page.content.decode()
     bad = owner.post(f"/practices/{cedar.id}/assessments/new/", {**FORM, "medicare_share_pct": 130})
@@ -86,7 +86,7 @@ def test_owner_runs_views_prints_and_applies_an_assessment(history, as_user):
     )
     assert refused.status_code == 422 and "engagement" in refused.content.decode()
     record_engagement(practice=cedar, partner=summit, starts_on=effective, by=User.objects.get(username="admin"))
-    assert as_user("gwen.rn").post(f"/assessments/{record.id}/apply/", {"model": "managed"}).status_code == 403
+    assert login("gwen.rn").post(f"/assessments/{record.id}/apply/", {"model": "managed"}).status_code == 403
     versions_before = ResponsibilityMatrix.objects.filter(practice=cedar).count()
     applied = owner.post(
         f"/assessments/{record.id}/apply/",
@@ -116,7 +116,7 @@ def test_owner_runs_views_prints_and_applies_an_assessment(history, as_user):
     assert {p.organization.slug for p in health.parties} == {world.CEDAR, world.SUMMIT}
 
 
-def test_assessment_cli_and_api(history, as_user, tmp_path, capsys):
+def test_assessment_cli_and_api(history, login, tmp_path, capsys):
     questionnaire = {
         "panel_patients": 1500,
         "medicare_share": 0.35,
@@ -137,14 +137,14 @@ def test_assessment_cli_and_api(history, as_user, tmp_path, capsys):
     call_command("assess", str(path))
     cli = json.loads(capsys.readouterr().out)
     assert cli["recommended"] == "managed"
-    api = as_user("hank.owner").post("/api/assessments/evaluate", questionnaire, content_type="application/json")
+    api = login("hank.owner").post("/api/assessments/evaluate", questionnaire, content_type="application/json")
     assert api.status_code == 200 and api.json() == cli
-    bad = as_user("hank.owner").post(
+    bad = login("hank.owner").post(
         "/api/assessments/evaluate", {**questionnaire, "medicare_share": 2}, content_type="application/json"
     )
     assert bad.status_code == 422 and "medicare_share" in bad.json()["detail"]
     cedar = history[world.CEDAR]
-    kept = as_user("hank.owner").post(
+    kept = login("hank.owner").post(
         f"/api/practices/{cedar.id}/assessments",
         {"questionnaire": questionnaire, "use_measured": True},
         content_type="application/json",
@@ -152,8 +152,8 @@ def test_assessment_cli_and_api(history, as_user, tmp_path, capsys):
     assert kept.status_code == 201
     body = kept.json()
     assert ModelFitAssessment.objects.get(id=body["id"]).source == "measured"
-    assert as_user("sam.lead").get(f"/api/assessments/{body['id']}").status_code == 404
-    assert as_user("hank.owner").get(f"/api/assessments/{body['id']}").json()["recommended"] == body["recommended"]
+    assert login("sam.lead").get(f"/api/assessments/{body['id']}").status_code == 404
+    assert login("hank.owner").get(f"/api/assessments/{body['id']}").json()["recommended"] == body["recommended"]
     broken = tmp_path / "broken.json"
     broken.write_text('{"panel_patients": 10,\n "medicare_share": }')
     from ccmops.errors import InvalidInput
@@ -166,9 +166,9 @@ def test_assessment_cli_and_api(history, as_user, tmp_path, capsys):
         raise AssertionError("a malformed questionnaire must be refused")
 
 
-def test_partner_workspace_capacity_and_hours_behind(history, as_user):
+def test_partner_workspace_capacity_and_hours_behind(history, login):
     lakeside = history[world.LAKESIDE]
-    data = as_user("sam.lead").get("/api/workspace").json()
+    data = login("sam.lead").get("/api/workspace").json()
     rows = {r["practice"]: r for r in data["practices"]}
     assert set(rows) == {world.RIVERBEND, world.LAKESIDE}
     assert rows[world.RIVERBEND]["owner"] == world.SUMMIT and rows[world.RIVERBEND]["ours"] is True
@@ -182,29 +182,29 @@ def test_partner_workspace_capacity_and_hours_behind(history, as_user):
     assert set(staff) == {"pat.rn", "lee.lpn"}
     assert staff["pat.rn"]["committed_hours_per_week"] == 30.0
     assert sum(s["patients"] for s in staff.values()) <= data["total"]["patients"]
-    page = as_user("sam.lead").get("/workspace/").content.decode()
+    page = login("sam.lead").get("/workspace/").content.decode()
     assert "Riverbend Internal Medicine" in page and "Lakeside Medical Group" in page and "Hours behind" in page
     assert "Consistency of Summit Care Partners by practice" in page
     # The ops lead sets a staff member's committed hours; a care manager has no workspace.
     membership = next(m for m in history[world.SUMMIT].memberships.all() if m.user.username == "lee.lpn")
-    as_user("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "18.5"})
+    login("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "18.5"})
     membership.refresh_from_db()
     assert str(membership.committed_hours_per_week) == "18.5"
-    assert as_user("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "99"}).status_code == 422
-    assert as_user("pat.rn").get("/workspace/").status_code == 403
+    assert login("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "99"}).status_code == 422
+    assert login("pat.rn").get("/workspace/").status_code == 403
     cedar_member = Organization.objects.get(slug=world.CEDAR).memberships.first()
-    assert as_user("sam.lead").post(f"/workspace/staff/{cedar_member.id}/hours/", {"hours": "5"}).status_code == 404
+    assert login("sam.lead").post(f"/workspace/staff/{cedar_member.id}/hours/", {"hours": "5"}).status_code == 404
     # Per-practice worklist from the workspace: only that practice's patients.
-    combined = as_user("pat.rn").get("/worklist/?team=1").content.decode()
+    combined = login("pat.rn").get("/worklist/?team=1").content.decode()
     assert "Lakeside Medical Group" in combined and "Riverbend Internal Medicine" in combined
-    one = as_user("pat.rn").get(f"/worklist/?team=1&practice={lakeside.id}").content.decode()
+    one = login("pat.rn").get(f"/worklist/?team=1&practice={lakeside.id}").content.decode()
     assert "Lakeside Medical Group" in one and "Riverbend Internal Medicine ·" not in one
-    assert as_user("pat.rn").get(f"/worklist/?practice={history[world.MAPLE].id}").status_code == 404
+    assert login("pat.rn").get(f"/worklist/?practice={history[world.MAPLE].id}").status_code == 404
     # The practice's own staff in the hybrid model see their practice's figures, the partner's among them.
-    assert as_user("rita.owner").get(f"/api/workspace?org={world.RIVERBEND}").json()["practices"][0]["ours"] is False
+    assert login("rita.owner").get(f"/api/workspace?org={world.RIVERBEND}").json()["practices"][0]["ours"] is False
 
 
-def test_ops_lead_designates_care_managers_one_by_one_and_by_capacity(history, as_user):
+def test_ops_lead_designates_care_managers_one_by_one_and_by_capacity(history, login):
     from ccmops.compliance.models import AuditEvent
     from ccmops.patients.models import Patient
     from ccmops.reporting.assignment import unassigned
@@ -214,7 +214,7 @@ def test_ops_lead_designates_care_managers_one_by_one_and_by_capacity(history, a
     today = timezone.localdate()
     waiting = list(unassigned(summit, practices, today))
     assert len(waiting) >= 2
-    lead = as_user("sam.lead")
+    lead = login("sam.lead")
     page = lead.get("/workspace/").content.decode()
     assert 'id="unassigned"' in page and escape(str(waiting[0])) in page
     lee = User.objects.get(username="lee.lpn")
@@ -235,4 +235,4 @@ def test_ops_lead_designates_care_managers_one_by_one_and_by_capacity(history, a
     assert list(unassigned(summit, practices, today)) == []
     now_assigned = Patient.objects.filter(pk__in=[p.pk for p in waiting]).select_related("care_manager")
     assert {p.care_manager.username for p in now_assigned} <= {"pat.rn", "lee.lpn"}
-    assert as_user("pat.rn").post("/workspace/balance/", {"org": summit.slug}).status_code == 404
+    assert login("pat.rn").post("/workspace/balance/", {"org": summit.slug}).status_code == 404

@@ -82,26 +82,26 @@ def test_minutes_distribution_counts_every_enrolled_patient(history):
             assert billable_buckets >= m.billable
 
 
-def test_health_page_for_the_practice_and_its_partner(history, as_user):
+def test_health_page_for_the_practice_and_its_partner(history, login):
     riverbend, cedar = history[world.RIVERBEND], history[world.CEDAR]
-    page = as_user("rita.owner").get(f"/practices/{riverbend.id}/health/")
+    page = login("rita.owner").get(f"/practices/{riverbend.id}/health/")
     assert page.status_code == 200
     text = page.content.decode()
     assert "Summit Care Partners" in text and "Riverbend Internal Medicine" in text
     assert 'id="before-after"' in text and "<svg" in text
-    assert as_user("sam.lead").get(f"/practices/{riverbend.id}/health/").status_code == 200
-    assert as_user("sam.lead").get(f"/practices/{cedar.id}/health/").status_code == 404
-    flagged = as_user("hank.owner").get(f"/practices/{cedar.id}/health/?months=6").content.decode()
+    assert login("sam.lead").get(f"/practices/{riverbend.id}/health/").status_code == 200
+    assert login("sam.lead").get(f"/practices/{cedar.id}/health/").status_code == 404
+    flagged = login("hank.owner").get(f"/practices/{cedar.id}/health/?months=6").content.decode()
     assert "Drift detected" in flagged and "reaching a billable month fell" in flagged
-    assert as_user("hank.owner").get(f"/practices/{cedar.id}/health/?months=x").status_code == 422
+    assert login("hank.owner").get(f"/practices/{cedar.id}/health/?months=x").status_code == 422
 
 
-def test_health_api_and_cli_agree(history, as_user, capsys):
+def test_health_api_and_cli_agree(history, login, capsys):
     cedar = history[world.CEDAR]
-    api = as_user("hank.owner").get(f"/api/practices/{cedar.id}/health?months=6").json()
+    api = login("hank.owner").get(f"/api/practices/{cedar.id}/health?months=6").json()
     call_command("health", "--practice", world.CEDAR, "--months", "6", "--json")
     cli = json.loads(capsys.readouterr().out)
     assert api == cli
     assert api["drifting"] is True
     assert {d["figure"] for d in api["drift"]} >= {"billable_share"}
-    assert as_user("sam.lead").get(f"/api/practices/{cedar.id}/health").status_code == 404
+    assert login("sam.lead").get(f"/api/practices/{cedar.id}/health").status_code == 404

@@ -280,10 +280,15 @@ def revenue_per_billed_month(year: int) -> float:
     return float(base + addon * Decimal("0.25"))
 
 
+def _measured_practice(q: Questionnaire) -> bool:
+    """The questionnaire carries at least three months of the practice's own execution figures."""
+    return q.measured is not None and q.measured.by_party == PRACTICE and q.measured.months >= 3
+
+
 def _execution_rate(q: Questionnaire) -> float:
     """Share of the work that turns into a billable month when the practice has the hours: reach, time actually
     captured, documentation that supports the claim. Driven by workflow discipline, or measured."""
-    if q.measured is not None and q.measured.by_party == PRACTICE and q.measured.months >= 3:
+    if _measured_practice(q):
         return max(0.05, min(0.98, q.measured.billable_share))
     return 0.5 + 0.1 * (q.discipline.mean - 1)  # 1 → 0.50, 5 → 0.90
 
@@ -490,7 +495,7 @@ def assess(q: Questionnaire) -> Assessment:
         )
         driver = (
             f"Measured execution ({_pct(_execution_rate(q))} of enrolled patients billed)"
-            if q.measured is not None and q.measured.by_party == PRACTICE and q.measured.months >= 3
+            if _measured_practice(q)
             else f"Workflow discipline {q.discipline.mean:.1f}/5"
         )
         reasons.append(
@@ -523,7 +528,7 @@ def assess(q: Questionnaire) -> Assessment:
                 f"(target {_pct(q.target_consistency)})"
                 + (
                     f", at the measured rate of {_pct(_execution_rate(q))}."
-                    if q.measured is not None and q.measured.by_party == PRACTICE and q.measured.months >= 3
+                    if _measured_practice(q)
                     else f", with workflow discipline at {q.discipline.mean:.1f}/5."
                 )
             )

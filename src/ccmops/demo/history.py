@@ -60,8 +60,9 @@ def _month_start(months_ago: int, zone: str) -> dt.datetime:
     return month_window(f"{first:%Y-%m}", zone).start
 
 
-def _make_ready(patient: Patient, practitioner: Practitioner, by: User, started: dt.datetime) -> None:
-    """Initiating visit, consent and an approved, shared care plan; the enrollment becomes active."""
+def make_ready(patient: Patient, practitioner: Practitioner, by: User, started: dt.datetime) -> None:
+    """Initiating visit (3 days before `started`), consent (2 days before) and an approved, shared care plan (the
+    day before); the enrollment becomes active at `started`. Used by the demo seed too."""
     record_visit(
         patient=patient,
         day=(started - dt.timedelta(days=3)).date(),
@@ -88,7 +89,9 @@ def _make_ready(patient: Patient, practitioner: Practitioner, by: User, started:
         "community_services": "Area Agency on Aging: transport to appointments.",
         "coordination": "Specialists receive the approved plan; pharmacy reconciles quarterly.",
     }
-    save_version(plan=plan, content=content, by=by, expected_lock=plan.lock_version, change_summary="Completed")
+    save_version(
+        plan=plan, content=content, by=by, expected_lock=plan.lock_version, change_summary="Completed with the patient"
+    )
     plan.refresh_from_db()
     version = approve(version=plan.latest, by=practitioner.user, expected_lock=plan.lock_version)
     CarePlanVersion.objects.filter(pk=version.pk).update(approved_at=started - dt.timedelta(days=1))
@@ -121,6 +124,21 @@ def _cohort_patients(practice: Organization, spec: world.CohortSpec, admin: User
     return list(Patient.objects.filter(id__in=ids).order_by("id"))
 
 
+def _call(patient: Patient, staff: User, party_id: int, at: dt.datetime, outcome: str) -> None:
+    """A monthly phone call, as the worklist's call log records it."""
+    OutreachAttempt.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        purpose="monthly",
+        program="ccm",
+        at=at,
+        channel="phone",
+        outcome=outcome,
+        by=staff,
+        party_id=party_id,
+    )
+
+
 def _spread(count: int, share: float, offset: int) -> set[int]:
     """`round(share * count)` indexes out of range(count), rotated by offset so patients take turns."""
     k = round(share * count)
@@ -148,7 +166,7 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
         joined[patient.id] = months + 1 if j % 4 else (months - (j // 4) % 2)
         first_staff = (spec.practice_staff or spec.partner_staff)[j % len(spec.practice_staff or spec.partner_staff)]
         started = _month_start(joined[patient.id], zone) + dt.timedelta(days=3, hours=15)
-        _make_ready(patient, practitioner, users[first_staff], started)
+        make_ready(patient, practitioner, users[first_staff], started)
     # The care team today: the current owner of the monthly work designates its care managers; a few patients
     # are left waiting for one, so the workspace has assignments to make.
     today_owner = (owners_in_force([practice.id], timezone.localdate()).get(practice.id) or {}).get(
@@ -189,30 +207,10 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             for t in range(tries):
                 if day - dt.timedelta(days=1 + t, hours=2) > cutoff:
                     continue
-                OutreachAttempt.objects.create(
-                    practice=practice,
-                    patient=patient,
-                    purpose="monthly",
-                    program="ccm",
-                    at=day - dt.timedelta(days=1 + t, hours=2),
-                    channel="phone",
-                    outcome="no_answer",
-                    by=staff,
-                    party_id=party_id,
-                )
+                _call(patient, staff, party_id, day - dt.timedelta(days=1 + t, hours=2), "no_answer")
             if j not in touched or day > cutoff:
                 continue
-            OutreachAttempt.objects.create(
-                practice=practice,
-                patient=patient,
-                purpose="monthly",
-                program="ccm",
-                at=day,
-                channel="phone",
-                outcome="reached",
-                by=staff,
-                party_id=party_id,
-            )
+            _call(patient, staff, party_id, day, "reached")
             parts = (14, 12) if j in billable else (8,)
             for k, minutes in enumerate(parts):
                 begin = day + dt.timedelta(days=7 * k, minutes=5)

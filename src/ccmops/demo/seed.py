@@ -168,11 +168,8 @@ def _seed_program_activity(users: dict[str, User]) -> None:
 
     from django.utils import timezone
 
-    from ccmops.careplans.models import CarePlanShare, CarePlanVersion
-    from ccmops.careplans.services import approve, create_from_template, save_version
-    from ccmops.enrollment.consents import record_consent
-    from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent
-    from ccmops.patients.services import record_visit
+    from ccmops.demo.history import make_ready
+    from ccmops.enrollment.models import Consent
     from ccmops.timetracking.services import add_manual_entry
 
     now = timezone.now()
@@ -182,56 +179,8 @@ def _seed_program_activity(users: dict[str, User]) -> None:
         patient = Patient.objects.get(family_name=family)
         if Consent.objects.filter(patient=patient).exists():
             continue
-        practitioner = patient.billing_practitioner
-        started = now - dt.timedelta(days=95)
-        record_visit(
-            patient=patient,
-            day=timezone.localdate() - dt.timedelta(days=96),
-            kind="em",
-            code="99214",
-            practitioner=practitioner,
-            care_management_discussed=True,
-            by=practitioner.user,
-        )
-        record_consent(
-            patient=patient,
-            program="ccm",
-            practitioner=practitioner,
-            method="verbal",
-            documented_at=started,
-            elements=["cost_sharing", "one_practitioner_per_month", "right_to_stop"],
-            obtained_by=users[cm],
-        )
-        plan = create_from_template(patient=patient, program="ccm", by=users[cm])
-        content = {
-            **plan.latest.content,
-            "expected_outcomes": "Conditions stable at target; no avoidable ED visits or admissions.",
-            "prognosis": "Fair to good with monthly follow-up and adherence.",
-            "community_services": "Area Agency on Aging: transport to appointments.",
-            "coordination": "Specialists receive the approved plan; pharmacy reconciles quarterly.",
-        }
-        save_version(
-            plan=plan,
-            content=content,
-            by=users[cm],
-            expected_lock=plan.lock_version,
-            change_summary="Completed with the patient",
-        )
-        plan.refresh_from_db()
-        version = approve(version=plan.latest, by=practitioner.user, expected_lock=plan.lock_version)
-        CarePlanVersion.objects.filter(pk=version.pk).update(approved_at=started + dt.timedelta(days=2))
-        CarePlanShare.objects.create(
-            practice_id=patient.practice_id,
-            version=version,
-            method="printed",
-            shared_at=started + dt.timedelta(days=2),
-            recorded_by=users[cm],
-        )
-        # The enrollment history as if recorded on the days it happened (the services stamp "now").
-        events = list(EnrollmentEvent.objects.filter(enrollment__patient=patient).order_by("id"))
-        for n, event in enumerate(events):
-            EnrollmentEvent.objects.filter(pk=event.pk).update(at=started + dt.timedelta(days=2, minutes=n))
-        Enrollment.objects.filter(patient=patient).update(status_since=started + dt.timedelta(days=2))
+        # Consent 95 days ago, the plan approved and the patient active two days later.
+        make_ready(patient, patient.billing_practitioner, users[cm], now - dt.timedelta(days=93))
         for i, minutes in enumerate(last):
             add_manual_entry(
                 patient=patient,

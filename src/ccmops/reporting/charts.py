@@ -15,6 +15,15 @@ def _month_label(month: str) -> str:
     return f"{names[int(month[5:]) - 1]} {month[2:4]}"
 
 
+def _open(title: str, width: int, height: int, left: int, *, size: int = 13, baseline: int = 16) -> list[str]:
+    """The opening of a chart: the SVG element (scaled by CSS to its card) and its title."""
+    return [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{left}" y="{baseline}" font-size="{size}" font-weight="600" fill="#111827">{escape(title)}</text>',
+    ]
+
+
 def line_chart(
     title: str,
     months: list[str],
@@ -38,11 +47,7 @@ def line_chart(
     def y(v: float) -> float:
         return top + plot_h * (1 - v / top_value)
 
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>',
-    ]
+    parts = _open(title, width, height, left)
     for k in range(5):
         v = top_value * k / 4
         label = f"{round(100 * v)}%" if percent else f"{v:.0f}"
@@ -93,11 +98,7 @@ def stacked_bars(
     height, left, right, top, bottom = 220, 44, 12, 28, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / max(1, len(months))
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#111827">{escape(title)}</text>',
-    ]
+    parts = _open(title, width, height, left)
     for i, (m, c) in enumerate(zip(months, counts, strict=True)):
         total = sum(c.values())
         x = left + i * slot + slot * 0.15
@@ -130,11 +131,7 @@ def histogram(title: str, labels: list[str], counts: list[int], *, width: int = 
     plot_w, plot_h = width - left - 8, height - top - bottom
     peak = max([*counts, 1])
     slot = plot_w / max(1, len(counts))
-    parts = [
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="{left}" y="14" font-size="12" font-weight="600" fill="#111827">{escape(title)}</text>',
-    ]
+    parts = _open(title, width, height, left, size=12, baseline=14)
     for i, (label, c) in enumerate(zip(labels, counts, strict=True)):
         h = plot_h * c / peak
         x = left + i * slot
