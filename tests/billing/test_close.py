@@ -136,6 +136,28 @@ def test_fixing_the_facts_re_evaluates(month_world):
     assert MonthClose.objects.get().status == "closed"
 
 
+def test_an_override_survives_an_unchanged_rerun_and_a_policy_change_re_decides(month_world):
+    twyla, month, ben = month_world
+    practice = twyla.practice
+    close_month(practice=practice, month=month, by=ben)
+    d = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    override(decision=d, action="bill", reason="Plan handed over at the visit", by=ben)
+    close_month(practice=practice, month=month, by=ben)
+    d.refresh_from_db()
+    assert (d.override_action, d.review) == ("bill", "overridden")
+    year, mon = map(int, month.split("-"))
+    last = dt.date(year + mon // 12, mon % 12 + 1, 1) - dt.timedelta(days=1)
+    assert last not in set(ClaimLine.objects.filter(patient=twyla).values_list("date_of_service", flat=True))
+
+    # The practice bills every line on the last day of the month from now on: same facts, new decision.
+    practice.rule_policies = {"date_of_service": "last_day_of_month"}
+    practice.save()
+    close_month(practice=practice, month=month, by=ben)
+    d.refresh_from_db()
+    assert (d.override_action, d.review) == ("", "needs_review")
+    assert set(ClaimLine.objects.filter(patient=twyla).values_list("date_of_service", flat=True)) == {last}
+
+
 def test_month_page_and_cli(month_world, login, capsys):
     from django.core.management import call_command
 

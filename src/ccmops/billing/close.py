@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+import ccmops
 from ccmops.billing.facts import patient_months
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.compliance.audit import record_audit
@@ -67,58 +70,122 @@ def patients_in_month(practice, month: str, *, after: int = 0, limit: int | None
     return ids if limit is None else ids[:limit]
 
 
+def _decision_salt(policies) -> str:
+    """What besides the facts decides a month: the policies in force and the engine's release. A change to
+    either re-decides months whose facts did not change."""
+    return json.dumps([ccmops.__version__, dataclasses.asdict(policies)], sort_keys=True)
+
+
 def _decide_chunk(practice, month: str, ids: list[int], policies) -> list[tuple]:
+    """Gather the facts of these patients' month and decide those whose facts (or policies) changed since the
+    last evaluation; an unchanged month keeps its decision and any override without running the engine."""
     patients = list(Patient.objects.filter(id__in=ids).select_related("practice", "billing_practitioner"))
     facts = patient_months(patients, month)
+    known = dict(
+        PatientMonthDecision.objects.filter(patient_id__in=list(facts), month=month).values_list(
+            "patient_id", "facts_hash"
+        )
+    )
+    salt = _decision_salt(policies)
     out = []
     for p in patients:
         pm = facts.get(p.id)
         if pm is None:
             continue
-        raw = pm.model_dump_json(by_alias=True)
+        digest = hashlib.sha256((pm.model_dump_json(by_alias=True) + salt).encode()).hexdigest()
+        if known.get(p.id) == digest:
+            continue
         decision = evaluate(pm, policies)
-        out.append((p, hashlib.sha256(raw.encode()).hexdigest(), decision_to_json(decision), decision))
+        out.append((p, digest, decision_to_json(decision), decision))
     return out
 
 
 def _persist(practice, month: str, rows: list[tuple], now) -> None:
-    for patient, digest, as_json, decision in rows:
-        existing = PatientMonthDecision.objects.filter(patient=patient, month=month).first()
-        if existing is not None and existing.facts_hash == digest:
-            continue  # nothing changed since the last evaluation: keep the decision and any override
-        review = "needs_review" if decision.status.value == "hold" else "none"
-        values = {
-            "practice_id": practice.id,
-            "billing_practitioner_id": patient.billing_practitioner_id,
-            "status": decision.status.value,
-            "review": review,
-            "decision": as_json,
-            "facts_hash": digest,
-            "evaluated_at": now,
-            "override_action": "",
-            "override_reason": "",
-            "override_by": None,
-            "override_at": None,
-        }
-        pmd, _ = PatientMonthDecision.objects.update_or_create(patient=patient, month=month, defaults=values)
-        wanted = {line.code for line in decision.lines}
-        ClaimLine.objects.filter(patient=patient, month=month).exclude(code__in=wanted).delete()
-        for line in decision.lines:
-            ClaimLine.objects.update_or_create(
-                patient=patient,
+    """Upsert a chunk's new decisions and their lines: a handful of statements per chunk whatever its size.
+    The unique constraints (one decision per patient-month, no duplicate claim line) are the conflict
+    targets, so a step raced or repeated after a crash updates rows in place and never adds a second one."""
+    if not rows:
+        return
+    decision_fields = [
+        "practice",
+        "billing_practitioner",
+        "status",
+        "review",
+        "decision",
+        "facts_hash",
+        "evaluated_at",
+        "override_action",
+        "override_reason",
+        "override_by",
+        "override_at",
+    ]
+    PatientMonthDecision.objects.bulk_create(
+        [
+            PatientMonthDecision(
+                patient_id=patient.id,
                 month=month,
-                code=line.code,
-                defaults={
-                    "practice_id": practice.id,
-                    "decision": pmd,
-                    "billing_practitioner_id": patient.billing_practitioner_id,
-                    "units": line.units,
-                    "date_of_service": line.date_of_service,
-                    "diagnosis_codes": list(line.diagnosis_codes),
-                    "allowed_amount": line.allowed_amount,
-                    "patient_share": line.patient_share,
-                },
+                practice_id=practice.id,
+                billing_practitioner_id=patient.billing_practitioner_id,
+                status=decision.status.value,
+                review="needs_review" if decision.status.value == "hold" else "none",
+                decision=as_json,
+                facts_hash=digest,
+                evaluated_at=now,
             )
+            for patient, digest, as_json, decision in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["patient", "month"],
+        update_fields=decision_fields,
+    )
+    ids = [r[0].id for r in rows]
+    decision_ids = dict(
+        PatientMonthDecision.objects.filter(patient_id__in=ids, month=month).values_list("patient_id", "id")
+    )
+    wanted = {(patient.id, line.code) for patient, _, _, decision in rows for line in decision.lines}
+    stale = [
+        pk
+        for pk, patient_id, code in ClaimLine.objects.filter(patient_id__in=ids, month=month).values_list(
+            "id", "patient_id", "code"
+        )
+        if (patient_id, code) not in wanted
+    ]
+    if stale:
+        ClaimLine.objects.filter(id__in=stale).delete()
+    lines = [
+        ClaimLine(
+            patient_id=patient.id,
+            month=month,
+            code=line.code,
+            practice_id=practice.id,
+            decision_id=decision_ids[patient.id],
+            billing_practitioner_id=patient.billing_practitioner_id,
+            units=line.units,
+            date_of_service=line.date_of_service,
+            diagnosis_codes=list(line.diagnosis_codes),
+            allowed_amount=line.allowed_amount,
+            patient_share=line.patient_share,
+        )
+        for patient, _, _, decision in rows
+        for line in decision.lines
+    ]
+    if lines:
+        # Remittance fields are not in update_fields: a line's recorded payment survives a re-evaluation.
+        ClaimLine.objects.bulk_create(
+            lines,
+            update_conflicts=True,
+            unique_fields=["patient", "month", "code"],
+            update_fields=[
+                "practice",
+                "decision",
+                "billing_practitioner",
+                "units",
+                "date_of_service",
+                "diagnosis_codes",
+                "allowed_amount",
+                "patient_share",
+            ],
+        )
 
 
 STEP = 100  # patients decided per web/API step: well under a second alone, a few seconds on a loaded server

@@ -10,10 +10,10 @@ from django.db.models import Prefetch
 
 from ccmops.careplans.models import CarePlan
 from ccmops.enrollment.models import Consent, Enrollment
-from ccmops.patients.models import Encounter, Patient
+from ccmops.patients.models import Encounter, Patient, PatientCondition
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
-from ccmops.timetracking.models import TimeEntry
+from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
 
 
 def _iso(instant: dt.datetime) -> str:
@@ -30,23 +30,51 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
     practice = patients[0].practice
     window = month_window(month, practice.time_zone)
     lo, hi = window.start - dt.timedelta(days=1), window.end + dt.timedelta(days=1)
+    # Flat rows, not model instances: a close reads these for every patient of the month. Each query keeps
+    # its model's default ordering, so a month's facts (and their hash) are the same however they are read.
     conditions = defaultdict(list)
-    for p in Patient.objects.filter(id__in=ids).prefetch_related("conditions"):
-        for c in p.conditions.all():
-            conditions[p.id].append(
-                {
-                    "code": c.code,
-                    "system": c.system,
-                    **({"onset": c.onset.isoformat()} if c.onset else {}),
-                    **({"abated": c.abated.isoformat()} if c.abated else {}),
-                }
-            )
+    for patient_id, code, system, onset, abated in PatientCondition.objects.filter(patient_id__in=ids).values_list(
+        "patient_id", "code", "system", "onset", "abated"
+    ):
+        conditions[patient_id].append(
+            {
+                "code": code,
+                "system": system,
+                **({"onset": onset.isoformat()} if onset else {}),
+                **({"abated": abated.isoformat()} if abated else {}),
+            }
+        )
     visits = defaultdict(list)
-    for e in Encounter.objects.filter(patient_id__in=ids).exclude(visit_kind=""):
-        visits[e.patient_id].append(e)
+    for patient_id, start, kind, code, npi, discussed in (
+        Encounter.objects.filter(patient_id__in=ids)
+        .exclude(visit_kind="")
+        .values_list("patient_id", "start", "visit_kind", "code", "practitioner_npi", "care_management_discussed")
+    ):
+        visits[patient_id].append(
+            {
+                "date": start.astimezone(window.zone).date().isoformat(),
+                "kind": kind,
+                "code": code,
+                "practitioner_id": f"npi-{npi}",
+                "care_management_discussed": discussed,
+            }
+        )
     consents = defaultdict(list)
-    for c in Consent.objects.filter(patient_id__in=ids).select_related("practitioner", "revocation"):
-        consents[c.patient_id].append(c)
+    for patient_id, program, npi, documented_at, method, elements, revoked_at in Consent.objects.filter(
+        patient_id__in=ids
+    ).values_list(
+        "patient_id", "program", "practitioner__npi", "documented_at", "method", "elements", "revocation__revoked_at"
+    ):
+        consents[patient_id].append(
+            {
+                "program": program,
+                "practitioner_id": f"npi-{npi}",
+                "documented_at": _iso(documented_at),
+                "method": method,
+                "elements": elements,
+                "revoked_at": _iso(revoked_at) if revoked_at else None,
+            }
+        )
     plans = {}
     for plan in CarePlan.objects.filter(patient_id__in=ids).prefetch_related(
         Prefetch("versions"), Prefetch("versions__shares")
@@ -59,9 +87,15 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
             "patient_id", flat=True
         )
     )
+    in_window = {"entry__patient_id__in": ids, "entry__start__lt": hi, "entry__end__gt": lo}
+    segments = defaultdict(list)
+    for entry_id, start, end in TimeEntrySegment.objects.filter(**in_window).values_list("entry_id", "start", "end"):
+        segments[entry_id].append((start, end))
     entries = defaultdict(list)
-    for e in TimeEntry.objects.filter(patient_id__in=ids, start__lt=hi, end__gt=lo).prefetch_related("segments"):
-        entries[e.patient_id].append(e)
+    for e in TimeEntry.objects.filter(patient_id__in=ids, start__lt=hi, end__gt=lo).values_list(
+        "id", "patient_id", "staff_id", "staff_role", "employer_id", "program", "located_in_us", "counted_for"
+    ):
+        entries[e[1]].append(e)
     out = {}
     for p in patients:
         npi_id = f"npi-{p.billing_practitioner.npi}"
@@ -84,44 +118,25 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
                 "qmb": False,
                 "facility_stays": [],
             },
-            "visits": [
-                {
-                    "date": e.start.astimezone(window.zone).date().isoformat(),
-                    "kind": e.visit_kind,
-                    "code": e.code,
-                    "practitioner_id": f"npi-{e.practitioner_npi}",
-                    "care_management_discussed": e.care_management_discussed,
-                }
-                for e in visits[p.id]
-            ],
-            "consents": [
-                {
-                    "program": c.program,
-                    "practitioner_id": f"npi-{c.practitioner.npi}",
-                    "documented_at": _iso(c.documented_at),
-                    "method": c.method,
-                    "elements": c.elements,
-                    "revoked_at": _iso(c.revocation.revoked_at) if hasattr(c, "revocation") else None,
-                }
-                for c in consents[p.id]
-            ],
+            "visits": visits[p.id],
+            "consents": consents[p.id],
             "care_plan": None,
             "medical_decision_making": [],
             "time_entries": [
                 {
-                    "id": f"te-{e.id}-{i}",
-                    "start": _iso(s.start),
-                    "minutes": int((s.end - s.start).total_seconds() // 60),
-                    "staff_id": f"user-{e.staff_id}",
-                    "staff_role": e.staff_role,
-                    "employer": "practice" if e.employer_id == p.practice_id else "partner",
-                    "program": e.program,
-                    "located_in_us": e.located_in_us,
-                    "counted_for": e.counted_for or None,
+                    "id": f"te-{entry_id}-{i}",
+                    "start": _iso(start),
+                    "minutes": int((end - start).total_seconds() // 60),
+                    "staff_id": f"user-{staff_id}",
+                    "staff_role": role,
+                    "employer": "practice" if employer_id == p.practice_id else "partner",
+                    "program": program,
+                    "located_in_us": in_us,
+                    "counted_for": counted_for or None,
                 }
-                for e in entries[p.id]
-                for i, s in enumerate(e.segments.all())
-                if (s.end - s.start).total_seconds() >= 60
+                for entry_id, _, staff_id, role, employer_id, program, in_us, counted_for in entries[p.id]
+                for i, (start, end) in enumerate(segments[entry_id])
+                if (end - start).total_seconds() >= 60
             ],
             # "Enrolled elsewhere" means another practitioner is known to furnish CCM this month: the engine
             # holds the month for review (one CCM payee per patient-month).
