@@ -4,6 +4,7 @@ rules (`ccmops.rules.eligibility`, `ccmops.rules.risk`), writes one ScreeningRes
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
-from ccmops.interop.upsert import upsert
+from ccmops.interop.upsert import JsonText, upsert
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult
 from ccmops.rules.calendar import months_before
@@ -43,13 +44,10 @@ COLUMNS = [
 ]
 
 
-@lru_cache(maxsize=4096)
-def _reason_dict(code: str, message: str, rules: tuple[str, ...]) -> dict:
-    return {"code": code, "message": message, "rules": list(rules)}
-
-
-def _reason(x) -> dict:
-    return _reason_dict(x.code, x.message, x.rules)
+@lru_cache(maxsize=65536)
+def _reason_json(reason) -> str:
+    """A reason as JSON text, made once per distinct reason (most patients share their reasons' wording)."""
+    return json.dumps({"code": reason.code, "message": reason.message, "rules": list(reason.rules)})
 
 
 @dataclass(frozen=True)
@@ -63,10 +61,13 @@ def _classify(codes: tuple[tuple[str, str], ...]) -> Classification:
     return classify(list(codes))
 
 
-def _chunk_facts(practice_id: int, ids: list[int], on: dt.date):
+def _chunk_facts(practice_id: int, first: int, last: int, on: dt.date):
+    """The screening facts of the practice's patients with ids first..last (a range, not an IN list: the
+    database walks the patient index once and no query carries thousands of parameters)."""
+    span = {"practice_id": practice_id, "patient_id__gte": first, "patient_id__lte": last}
     conditions: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for pid, system, code in (
-        PatientCondition.objects.filter(patient_id__in=ids)
+        PatientCondition.objects.filter(**span)
         .filter(Q(onset__isnull=True) | Q(onset__lte=on))
         .filter(Q(abated__isnull=True) | Q(abated__gt=on))
         .values_list("patient_id", "system", "code")
@@ -75,7 +76,7 @@ def _chunk_facts(practice_id: int, ids: list[int], on: dt.date):
     year_ago = months_before(on, 12)
     visits = {
         row["patient_id"]: row
-        for row in Encounter.objects.filter(patient_id__in=ids)
+        for row in Encounter.objects.filter(**span)
         .values("patient_id")
         .annotate(
             last_visit=Max("start", filter=Q(setting="ambulatory") & ~Q(visit_kind="")),
@@ -84,9 +85,7 @@ def _chunk_facts(practice_id: int, ids: list[int], on: dt.date):
         )
     }
     enrollment: dict[int, dict[str, str]] = defaultdict(dict)
-    for pid, program, status in Enrollment.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "program", "status"
-    ):
+    for pid, program, status in Enrollment.objects.filter(**span).values_list("patient_id", "program", "status"):
         enrollment[pid][program] = status
     return conditions, visits, enrollment
 
@@ -105,11 +104,11 @@ def screen_practice(
     done = 0
     for start in range(0, len(ids_all), CHUNK):
         ids = ids_all[start : start + CHUNK]
-        conditions, visits, enrollment = _chunk_facts(practice.id, ids, on)
+        conditions, visits, enrollment = _chunk_facts(practice.id, ids[0], ids[-1], on)
         results = []
-        for pid, birth, deceased, payer, sex in Patient.objects.filter(id__in=ids).values_list(
-            "id", "birth_date", "deceased_on", "medicare_coverage", "sex"
-        ):
+        for pid, birth, deceased, payer, sex in Patient.objects.filter(
+            practice=practice, id__gte=ids[0], id__lte=ids[-1]
+        ).values_list("id", "birth_date", "deceased_on", "medicare_coverage", "sex"):
             classification = _classify(tuple(sorted(set(conditions.get(pid, ())))))
             v = visits.get(pid, {})
             last = v.get("last_visit")
@@ -135,13 +134,17 @@ def screen_practice(
                     screens["ccm"].status,
                     screens["pcm"].status,
                     screens["apcm"].status,
-                    {p: [_reason(x) for x in s.reasons] for p, s in screens.items()},
-                    list(screens["ccm"].qualifying),
+                    JsonText(
+                        "{"
+                        + ", ".join(f'"{p}": [{", ".join(map(_reason_json, s.reasons))}]' for p, s in screens.items())
+                        + "}"
+                    ),
+                    JsonText(json.dumps(screens["ccm"].qualifying)),
                     len(classification.chronic),
                     screens["ccm"].initiating_visit_needed,
                     last_date,
                     round(r.score, 4),
-                    r.as_dict(),
+                    JsonText(json.dumps(r.as_dict())),
                     on,
                 )
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ccmops.rules.calendar import months_before
 from ccmops.rules.conditions import Classification, condition_name
@@ -43,15 +44,23 @@ def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
+@lru_cache(maxsize=8192)
+def _names(chronic: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    ordered = tuple(sorted(chronic))
+    return ordered, tuple(condition_name(c) for c in ordered)
+
+
+_months_before = lru_cache(maxsize=256)(months_before)
+
+
 def screen(facts: PatientFacts, program: str, on: dt.date) -> Screening:
     """Screen one patient for one program on a date; every reason that applies is listed."""
     reasons: list[Reason] = []
     blocking = False
     review = False
-    chronic = sorted(facts.conditions.chronic)
-    names = tuple(condition_name(c) for c in chronic)
+    chronic, names = _names(facts.conditions.chronic)
     window = 36 if program == "apcm" else 12
-    needs_visit = facts.last_visit is None or facts.last_visit < months_before(on, window)
+    needs_visit = facts.last_visit is None or facts.last_visit < _months_before(on, window)
 
     if facts.deceased_on is not None:
         reasons.append(Reason("DECEASED", f"Deceased on {facts.deceased_on}.", ()))
