@@ -173,6 +173,11 @@ def build_world(patients: int, clients: int) -> None:
             )
             for e in entries
         )
+    from django.db import connection
+
+    with connection.cursor() as c:
+        # Fresh planner statistics, as autovacuum would have gathered on a live database after such a load.
+        c.execute("ANALYZE")
 
 
 @contextlib.contextmanager

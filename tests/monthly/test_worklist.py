@@ -180,3 +180,25 @@ def test_worklist_page_and_api(login, two_active):
     assert "Moen, Twyla" in page and "min to 99490" in page
     data = login("nora.rn").get("/api/worklist").json()
     assert {d["patient"] for d in data} == {"Moen, Twyla", "Kohler, Latanya"}
+
+
+def test_urgency_is_decided_over_the_whole_panel_and_pages_follow_it(two_active, login):
+    nora, twyla, latanya = two_active
+    today = timezone.localdate()
+    # Alphabetically Kohler comes first; a discharge follow-up due makes Moen the most urgent.
+    record_transition(patient=twyla, kind="discharge", occurred_at=timezone.now() - dt.timedelta(days=4), by=nora)
+    first = worklist(scope_for(nora), nora, on=today, mine=True, limit=1)
+    second = worklist(scope_for(nora), nora, on=today, mine=True, limit=1, offset=1)
+    assert [r.enrollment.patient for r in first + second] == [twyla, latanya]
+    assert first[0].score >= 1000 > second[0].score >= 100  # task due; untouched
+    assert worklist(scope_for(nora), nora, on=today, mine=True, limit=1, offset=2) == []
+
+    client = login("nora.rn")
+    page = client.get("/worklist/").content.decode()
+    assert "1–2 of 2 patients" in page and page.index("Moen, Twyla") < page.index("Kohler, Latanya")
+    assert "No active patients" in client.get("/worklist/?page=2").content.decode()
+    bad = client.get("/worklist/?page=0")
+    assert bad.status_code in (400, 422) and "page" in bad.content.decode()
+    api = client.get("/api/worklist?limit=1&offset=1").json()
+    assert [d["patient"] for d in api] == ["Kohler, Latanya"]
+    assert client.get("/api/worklist?limit=0").status_code == 422

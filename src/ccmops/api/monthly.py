@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from ninja import File, Router, Schema, UploadedFile
+from ninja import File, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
@@ -272,8 +272,16 @@ def post_task_done(request, task_id: int):
 
 
 @router.get("/worklist", response=list[dict])
-def get_worklist(request, team: bool = False):
-    rows = worklist(request_scope(request), request.user, on=timezone.localdate(), mine=not team)
+def get_worklist(
+    request,
+    team: bool = False,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=100_000_000),
+):
+    """The caller's worklist (or the team's), most urgent first, a page at a time."""
+    rows = worklist(
+        request_scope(request), request.user, on=timezone.localdate(), mine=not team, limit=limit, offset=offset
+    )
     return [
         {
             "patient_id": r.enrollment.patient_id,

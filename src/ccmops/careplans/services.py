@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from ccmops.careplans.condition_templates import template_for
@@ -191,13 +191,20 @@ def record_share(
 
 
 def reviews_due(patient_queryset, on: dt.date):
-    """Approved plans in force whose periodic review is due on or before `on`."""
-    latest_approved = (
-        CarePlanVersion.objects.filter(care_plan__patient__in=patient_queryset, status="approved")
-        .values("care_plan")
-        .annotate(n=Max("number"))
+    """Each care plan's latest approved version, where its periodic review is due on or before `on`."""
+    return (
+        CarePlanVersion.objects.filter(
+            care_plan__patient__in=patient_queryset, status="approved", next_review_due__lte=on
+        )
+        .filter(number=Subquery(latest_approved_number()))
+        .select_related("care_plan__patient")
     )
-    ids = [row["n"] for row in latest_approved]
-    return CarePlanVersion.objects.filter(
-        care_plan__patient__in=patient_queryset, status="approved", number__in=ids, next_review_due__lte=on
-    ).select_related("care_plan__patient")
+
+
+def latest_approved_number():
+    """Subquery: the number of the latest approved version of the outer query's care plan."""
+    return (
+        CarePlanVersion.objects.filter(care_plan=OuterRef("care_plan"), status="approved")
+        .order_by("-number")
+        .values("number")[:1]
+    )

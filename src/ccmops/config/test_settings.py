@@ -13,6 +13,7 @@ from ccmops.config.settings import ENV
 
 if ENV.test_database_url:
     DATABASES = {"default": dj_database_url.parse(ENV.test_database_url)}
+    DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}  # as in production settings
 else:
     DATABASES = {
         "default": {

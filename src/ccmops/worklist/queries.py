@@ -3,15 +3,18 @@ with minutes counted by the rules engine."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Q
+from django.db.models import Case, Exists, F, FilteredRelation, FloatField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Greatest
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import Scope
-from ccmops.billing.month import Standing, cached
-from ccmops.careplans.services import reviews_due
+from ccmops.billing.month import LADDERS, Standing, cached, month_of
+from ccmops.careplans.models import CarePlanVersion
+from ccmops.careplans.services import latest_approved_number, reviews_due
 from ccmops.enrollment.models import Enrollment, OutreachAttempt
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.services import reschedule_missed
@@ -39,18 +42,89 @@ def practices_for(scope: Scope) -> list[int]:
     ]
 
 
-def worklist(
-    scope: Scope, user, *, on: dt.date, mine: bool = False, limit: int = 200, practice: int | None = None
-) -> list[Row]:
+PAGE = 50  # rows per worklist page; the rest follow page by page in the same order
+
+
+def _panel(scope: Scope, user, *, mine: bool, practice: int | None):
     practices = [p for p in practices_for(scope) if practice is None or p == practice]
-    reschedule_missed(practices)
     query = Enrollment.objects.filter(practice_id__in=practices, status="active", unreachable_since__isnull=True)
     if mine:
         query = query.filter(patient__care_manager=user)
+    return practices, query
+
+
+def _prioritized(query, on: dt.date):
+    """The panel ordered by urgency, decided in the database over every patient of the panel (not only the
+    first page): follow-ups due 1000, a call scheduled today 500, no touch yet 100, minutes short of the next
+    threshold 10 per minute per day left, a care-plan review due 5. Minutes are the stored month standing,
+    which every change to a patient's time re-decides; a patient without one has no time this month yet."""
+    month_start = on.replace(day=1)
+    days_left = calendar.monthrange(on.year, on.month)[1] - on.day
+    utc = dt.UTC
+    reviews = CarePlanVersion.objects.filter(
+        care_plan__patient_id=OuterRef("patient_id"), status="approved", next_review_due__lte=on
+    ).filter(number=Subquery(latest_approved_number()))
+    query = query.alias(
+        standing=FilteredRelation("patient__standings", condition=Q(patient__standings__month=month_of(on))),
+        counted=Coalesce(F("standing__minutes"), 0),
+        task_due=Exists(FollowUpTask.objects.filter(patient_id=OuterRef("patient_id"), status="open", due_on__lte=on)),
+        call_due=Exists(
+            ScheduledContact.objects.filter(
+                patient_id=OuterRef("patient_id"),
+                status="scheduled",
+                due_at__lt=dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=utc),
+            )
+        ),
+        reached=Exists(
+            OutreachAttempt.objects.filter(
+                patient_id=OuterRef("patient_id"),
+                purpose="monthly",
+                outcome="reached",
+                at__gte=dt.datetime.combine(month_start, dt.time(), tzinfo=utc),
+            )
+        ),
+        review_due=Exists(reviews),
+    )
+    first = [When(program=program, then=Value(ladder[0][0])) for program, ladder in LADDERS.items()]
+    threshold = Case(When(standing__id__isnull=False, then=F("standing__next_threshold")), *first, default=None)
+    short = Coalesce(Greatest(threshold - F("counted"), 0), 0)
+
+    def weight(condition, points):
+        return Case(When(condition, then=Value(points)), default=Value(0.0), output_field=FloatField())
+
+    score = (
+        weight(Q(task_due=True), 1000.0)
+        + weight(Q(call_due=True), 500.0)
+        + weight(Q(counted=0, reached=False), 100.0)
+        + Cast(short, FloatField()) * Value(10.0 / max(days_left, 1))
+        + weight(Q(review_due=True), 5.0)
+    )
+    return query.annotate(priority=score).order_by(
+        "-priority", "patient__family_name", "patient__given_name", "patient_id"
+    )
+
+
+def worklist_size(scope: Scope, user, *, mine: bool = False, practice: int | None = None) -> int:
+    return _panel(scope, user, mine=mine, practice=practice)[1].count()
+
+
+def worklist(
+    scope: Scope,
+    user,
+    *,
+    on: dt.date,
+    mine: bool = False,
+    limit: int = PAGE,
+    offset: int = 0,
+    practice: int | None = None,
+) -> list[Row]:
+    """One page of the worklist, most urgent first; the details of its rows only."""
+    practices, query = _panel(scope, user, mine=mine, practice=practice)
+    reschedule_missed(practices)
     enrollments = list(
-        query.select_related("patient", "patient__care_manager", "patient__practice").order_by(
-            "patient__family_name", "patient__given_name"
-        )[: limit * 5]
+        _prioritized(query, on).select_related("patient", "patient__care_manager", "patient__practice")[
+            offset : offset + limit
+        ]
     )
     ids = [e.patient_id for e in enrollments]
     month_start = on.replace(day=1)
@@ -65,7 +139,9 @@ def worklist(
         .order_by("patient_id", "at")
         .values_list("patient_id", "outcome")
     )
-    calls = {c.patient_id: c for c in ScheduledContact.objects.filter(patient_id__in=ids, status="scheduled")}
+    calls: dict[int, ScheduledContact] = {}
+    for c in ScheduledContact.objects.filter(patient_id__in=ids, status="scheduled").order_by("due_at"):
+        calls.setdefault(c.patient_id, c)  # the next one
     tasks: dict[int, list[FollowUpTask]] = {}
     for t in FollowUpTask.objects.filter(patient_id__in=ids, status="open"):
         tasks.setdefault(t.patient_id, []).append(t)
@@ -88,24 +164,19 @@ def worklist(
             calls.get(e.patient_id),
             sorted(tasks.get(e.patient_id, []), key=lambda t: t.due_on),
             due.get(e.patient_id),
+            score=e.priority,
         )
         overdue = [t for t in row.tasks if t.due_on <= on]
         if overdue:
             row.reasons.append(f"{len(overdue)} follow-up task(s) due: {overdue[0].title}")
-            row.score += 1000
         if row.next_call and row.next_call.due_at.date() <= on:
             row.reasons.append("Scheduled call today")
-            row.score += 500
         reached = info.get("reached")
         if s.minutes == 0 and not (reached and reached.date() >= month_start):
             row.reasons.append("No touch yet this month")
-            row.score += 100
         if s.next_threshold and s.minutes_short:
             row.reasons.append(f"{s.minutes_short} min to {s.next_code} ({s.days_left} days left)")
-            row.score += 10 * s.minutes_short / max(s.days_left, 1)
         if row.review_due:
             row.reasons.append(f"Care-plan review due {row.review_due}")
-            row.score += 5
         rows.append(row)
-    rows.sort(key=lambda r: (-r.score, r.enrollment.patient.family_name))
-    return rows[:limit]
+    return rows

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -12,7 +13,7 @@ from ccmops.access.scope import request_scope
 from ccmops.billing.month import standings
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.worklist.models import ContactWindow, FollowUpTask
-from ccmops.worklist.queries import practices_for, worklist
+from ccmops.worklist.queries import PAGE, practices_for, worklist, worklist_size
 from ccmops.worklist.services import complete_task, log_monthly_attempt, record_transition
 
 
@@ -24,12 +25,35 @@ def my_worklist(request):
     if raw and not raw.isdigit():
         raise InvalidInput(f"practice: expected a practice id, got {raw!r}")
     practice = scope.practice(int(raw)) if raw else None
-    rows = worklist(scope, request.user, on=timezone.localdate(), mine=mine, practice=practice.id if practice else None)
+    page = request.GET.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        raise InvalidInput(f"page: expected a page number from 1, got {page!r}")
+    page = int(page)
+    chosen = practice.id if practice else None
+    total = worklist_size(scope, request.user, mine=mine, practice=chosen)
+    rows = worklist(
+        scope, request.user, on=timezone.localdate(), mine=mine, practice=chosen, limit=PAGE, offset=(page - 1) * PAGE
+    )
     choices = scope.practices().filter(id__in=practices_for(scope)).order_by("name")
+    query = {"team": "1"} if not mine else {}
+    if practice:
+        query["practice"] = practice.id
     return render(
         request,
         "worklist/worklist.html",
-        {"rows": rows, "mine": mine, "today": timezone.localdate(), "practice": practice, "choices": choices},
+        {
+            "rows": rows,
+            "mine": mine,
+            "today": timezone.localdate(),
+            "practice": practice,
+            "choices": choices,
+            "total": total,
+            "page_size": PAGE,
+            "first": (page - 1) * PAGE + 1,
+            "last": (page - 1) * PAGE + len(rows),
+            "previous": urlencode(query | {"page": page - 1}) if page > 1 else None,
+            "next": urlencode(query | {"page": page + 1}) if page * PAGE < total else None,
+        },
     )
 
 
