@@ -143,6 +143,9 @@ def test_assessment_cli_and_api(history, login, tmp_path, capsys):
         "/api/assessments/evaluate", {**questionnaire, "medicare_share": 2}, content_type="application/json"
     )
     assert bad.status_code == 422 and "medicare_share" in bad.json()["detail"]
+    # Found by schemathesis: a body that is not UTF-8 was a server error.
+    latin = login("hank.owner").post("/api/assessments/evaluate", b'"\x97"', content_type="application/json")
+    assert latin.status_code == 422 and "not UTF-8" in latin.json()["detail"]
     cedar = history[world.CEDAR]
     kept = login("hank.owner").post(
         f"/api/practices/{cedar.id}/assessments",

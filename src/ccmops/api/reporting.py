@@ -68,7 +68,11 @@ QUESTIONNAIRE_BODY = {
 def evaluate(request):
     """Assess a questionnaire (the JSON of `ccmops assess`, docs/assessment.md); nothing is stored."""
     try:
-        data = json.loads(request.body or b"null")
+        data = json.loads((request.body or b"null").decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"body: not UTF-8 text (byte {exc.start}); send the questionnaire as JSON in UTF-8"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"body: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     try:

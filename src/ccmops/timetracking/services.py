@@ -12,7 +12,7 @@ from django.utils import timezone
 from ccmops.billing.month import refresh as refresh_standing
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import Conflict, InvalidInput
+from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.organizations.models import Membership, Practitioner
 from ccmops.timetracking.idle import IdleRules, counted_until, judge
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS, TimeEntry, TimeEntrySegment, Timer, TimerSegment
@@ -72,15 +72,17 @@ def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime
 
 
 def _lock(timer: Timer, staff) -> Timer:
+    """The staff member's own timer, locked for this transaction (another's is not found: 404, not 409)."""
     # Lock the timer row only: FOR UPDATE with select_related would also lock the practice and patient rows,
     # which every audited write's foreign-key check needs (PostgreSQL deadlocked under the soak).
     locked = (
         Timer.objects.select_for_update(of=("self",), no_key=True)
         .select_related("practice", "patient")
-        .get(pk=timer.pk)
+        .filter(pk=timer.pk, staff_id=staff.id)
+        .first()
     )
-    if locked.staff_id != staff.id:
-        raise Conflict("This is another staff member's timer.")
+    if locked is None:
+        raise NotFound(f"No timer {timer.pk} of yours.")
     if locked.state in ("stopped", "discarded"):
         raise Conflict(f"This timer was already {locked.state} (perhaps in another tab).")
     return locked
@@ -95,8 +97,8 @@ def _apply_idle(timer: Timer, now: dt.datetime, *, user_active: bool) -> None:
     if timer.state != "running":
         return
     verdict = judge(timer.last_activity_at, now, rules_for(timer.practice))
-    segment = _open_segment(timer)
-    if verdict.kind == "drop" and segment is not None:
+    segment = _open_segment(timer) if verdict.kind == "drop" else None
+    if segment is not None:
         segment.end = max(segment.start, verdict.idle_from)
         segment.save(update_fields=["end"])
         if user_active:
