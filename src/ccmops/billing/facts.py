@@ -6,9 +6,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from django.db.models import Prefetch
-
-from ccmops.careplans.models import CarePlan
+from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
 from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.patients.models import Encounter, Patient, PatientCondition
 from ccmops.rules.calendar import month_window
@@ -75,13 +73,22 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
                 "revoked_at": _iso(revoked_at) if revoked_at else None,
             }
         )
-    plans = {}
-    for plan in CarePlan.objects.filter(patient_id__in=ids).prefetch_related(
-        Prefetch("versions"), Prefetch("versions__shares")
+    approved = defaultdict(list)  # care plan -> its approved versions, in number order
+    for version_id, plan_id, approved_at, substantial in CarePlanVersion.objects.filter(
+        care_plan__patient_id__in=ids, status="approved"
+    ).values_list("id", "care_plan_id", "approved_at", "substantial_revision"):
+        approved[plan_id].append((version_id, approved_at, substantial))
+    shared = defaultdict(list)
+    for version_id, shared_at in CarePlanShare.objects.filter(
+        version__care_plan__patient_id__in=ids, version__status="approved"
+    ).values_list("version_id", "shared_at"):
+        shared[version_id].append(shared_at)
+    plans = {}  # patient -> (plan kind, approved versions): the CCM plan, else the first other one approved
+    for plan_id, patient_id, program, kind in (
+        CarePlan.objects.filter(patient_id__in=ids).order_by("id").values_list("id", "patient_id", "program", "kind")
     ):
-        approved = [v for v in plan.versions.all() if v.status == "approved"]
-        if approved and (plan.patient_id not in plans or plan.program == "ccm"):
-            plans[plan.patient_id] = (plan, approved)
+        if approved[plan_id] and (patient_id not in plans or program == "ccm"):
+            plans[patient_id] = (kind, approved[plan_id])
     elsewhere = set(
         Enrollment.objects.filter(patient_id__in=ids, status="enrolled_elsewhere", program="ccm").values_list(
             "patient_id", flat=True
@@ -152,18 +159,14 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
             else [],
         }
         if p.id in plans:
-            plan, approved = plans[p.id]
-            first = min(approved, key=lambda v: v.approved_at)
-            shares = [s.shared_at for v in approved for s in v.shares.all()]
+            kind, versions = plans[p.id]
+            first = min(versions, key=lambda v: v[1])
+            shares = [at for v in versions for at in shared[v[0]]]
             doc["care_plan"] = {
-                "kind": plan.kind,
-                "established_at": _iso(first.approved_at),
+                "kind": kind,
+                "established_at": _iso(first[1]),
                 "shared_with_patient_at": _iso(min(shares)) if shares else None,
-                "revisions": [
-                    {"at": _iso(v.approved_at), "substantial": v.substantial_revision}
-                    for v in approved
-                    if v is not first
-                ],
+                "revisions": [{"at": _iso(v[1]), "substantial": v[2]} for v in versions if v is not first],
             }
         out[p.id] = PatientMonth.model_validate_json(json.dumps(doc))
     return out
