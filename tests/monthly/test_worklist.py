@@ -202,3 +202,21 @@ def test_urgency_is_decided_over_the_whole_panel_and_pages_follow_it(two_active,
     api = client.get("/api/worklist?limit=1&offset=1").json()
     assert [d["patient"] for d in api] == ["Kohler, Latanya"]
     assert client.get("/api/worklist?limit=0").status_code == 422
+
+
+def test_a_call_this_evening_is_today_in_the_practices_time_zone(two_active):
+    import zoneinfo
+
+    nora, twyla, _ = two_active
+    chicago = zoneinfo.ZoneInfo(CHICAGO)
+    with timezone.override(chicago):
+        day = timezone.localdate() + dt.timedelta(days=1)
+        # 7 pm in Chicago is already the next day in UTC; it is still a call for `day`.
+        evening = dt.datetime.combine(day, dt.time(19, 0), tzinfo=chicago)
+        ScheduledContact.objects.create(
+            practice=twyla.practice, patient=twyla, due_at=evening, reason="call", created_at=timezone.now()
+        )
+        rows = {r.enrollment.patient: r for r in worklist(scope_for(nora), nora, on=day)}
+        assert "Scheduled call today" in rows[twyla].reasons and rows[twyla].score >= 500
+        before = {r.enrollment.patient: r for r in worklist(scope_for(nora), nora, on=day - dt.timedelta(days=1))}
+        assert "Scheduled call today" not in before[twyla].reasons and before[twyla].score < 500

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Exists, F, FilteredRelation, FloatField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
+from django.utils import timezone
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import Scope
@@ -53,14 +54,20 @@ def _panel(scope: Scope, user, *, mine: bool, practice: int | None):
     return practices, query
 
 
+def _local_bounds(on: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The start of `on`'s month and of the next day, in the time zone the user sees (their practice's)."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(on.replace(day=1), dt.time(), tzinfo=zone)
+    return start, dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+
+
 def _prioritized(query, on: dt.date):
     """The panel ordered by urgency, decided in the database over every patient of the panel (not only the
     first page): follow-ups due 1000, a call scheduled today 500, no touch yet 100, minutes short of the next
     threshold 10 per minute per day left, a care-plan review due 5. Minutes are the stored month standing,
     which every change to a patient's time re-decides; a patient without one has no time this month yet."""
-    month_start = on.replace(day=1)
     days_left = calendar.monthrange(on.year, on.month)[1] - on.day
-    utc = dt.UTC
+    month_start, tomorrow = _local_bounds(on)
     reviews = CarePlanVersion.objects.filter(
         care_plan__patient_id=OuterRef("patient_id"), status="approved", next_review_due__lte=on
     ).filter(number=Subquery(latest_approved_number()))
@@ -72,7 +79,7 @@ def _prioritized(query, on: dt.date):
             ScheduledContact.objects.filter(
                 patient_id=OuterRef("patient_id"),
                 status="scheduled",
-                due_at__lt=dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=utc),
+                due_at__lt=tomorrow,
             )
         ),
         reached=Exists(
@@ -80,7 +87,7 @@ def _prioritized(query, on: dt.date):
                 patient_id=OuterRef("patient_id"),
                 purpose="monthly",
                 outcome="reached",
-                at__gte=dt.datetime.combine(month_start, dt.time(), tzinfo=utc),
+                at__gte=month_start,
             )
         ),
         review_due=Exists(reviews),
@@ -127,7 +134,7 @@ def worklist(
         ]
     )
     ids = [e.patient_id for e in enrollments]
-    month_start = on.replace(day=1)
+    month_start, tomorrow = _local_bounds(on)
     attempts = {
         r["patient_id"]: r
         for r in OutreachAttempt.objects.filter(patient_id__in=ids, purpose="monthly")
@@ -169,10 +176,10 @@ def worklist(
         overdue = [t for t in row.tasks if t.due_on <= on]
         if overdue:
             row.reasons.append(f"{len(overdue)} follow-up task(s) due: {overdue[0].title}")
-        if row.next_call and row.next_call.due_at.date() <= on:
+        if row.next_call and row.next_call.due_at < tomorrow:
             row.reasons.append("Scheduled call today")
         reached = info.get("reached")
-        if s.minutes == 0 and not (reached and reached.date() >= month_start):
+        if s.minutes == 0 and not (reached and reached >= month_start):
             row.reasons.append("No touch yet this month")
         if s.next_threshold and s.minutes_short:
             row.reasons.append(f"{s.minutes_short} min to {s.next_code} ({s.days_left} days left)")
