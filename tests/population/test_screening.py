@@ -104,3 +104,27 @@ def test_risk_ranks_heart_failure_and_copd_above_hypertension_alone():
     assert {h[0] for h in sick.hccs} >= {"226", "280"}
     recent = risk(icd10_codes=["I10", "E78.5"], chronic_count=2, **{**kw, "ed_visits_12m": 2, "admissions_12m": 1})
     assert recent.score == pytest.approx(mild.score + 0.25 * 2 + 0.5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_screening_in_several_processes_equals_one(tmp_path):
+    """On PostgreSQL `--workers 2` screens chunks in forked processes; the results are the same as one
+    process's (on SQLite it falls back to one process, and says so)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from ccmops.interop.generator import generate_population
+
+    generate_population(tmp_path, patients=60, seed=3)
+    practice = Organization.objects.create(slug="forked", kind="practice", name="Forked Practice")
+    assert import_source(practice=practice, source=Source("bulk", tmp_path, "gen")).status == "succeeded"
+    one = screen_practice(practice=practice, on=ON, chunk=7)
+    fields = ("patient_id", "ccm", "pcm", "apcm", "reasons", "conditions", "risk_score", "risk", "last_visit")
+    before = sorted(ScreeningResult.objects.values_list(*fields))
+    ScreeningResult.objects.all().delete()
+    several = screen_practice(practice=practice, on=ON, chunk=7, workers=2)
+    assert several.processes == (2 if connection.vendor == "postgresql" else 1)
+    assert sorted(ScreeningResult.objects.values_list(*fields)) == before
+    assert several.counts == one.counts and several.patients == one.patients == 60
+    with pytest.raises(Exception, match="--workers"):
+        call_command("screen", "--practice", "forked", "--workers", "0")

@@ -3,14 +3,17 @@ rules (`ccmops.rules.eligibility`, `ccmops.rules.risk`), writes one ScreeningRes
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing import get_context
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
@@ -54,6 +57,22 @@ def _reason_json(reason) -> str:
 class ScreeningSummary:
     patients: int
     counts: dict[str, dict[str, int]]  # program -> status -> count
+    processes: int = 1  # how many processes screened
+
+
+def _warm_tables() -> None:
+    """Load the code tables the screening reads (CCW lists, ICD-10-CM, HCC mappings) before forking."""
+    classify([("icd10cm", "E11.9")])
+    risk(
+        icd10_codes=["E11.9"],
+        birth_date=dt.date(1950, 1, 1),
+        sex="female",
+        dual=False,
+        ed_visits_12m=0,
+        admissions_12m=0,
+        chronic_count=1,
+        on=dt.date(2026, 1, 1),
+    )
 
 
 @lru_cache(maxsize=100_000)
@@ -90,70 +109,108 @@ def _chunk_facts(practice_id: int, first: int, last: int, on: dt.date):
     return conditions, visits, enrollment
 
 
+def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[str, dict[str, int]]:
+    """Screen the practice's patients with ids first..last and store their results (one transaction);
+    returns the counts per program and status."""
+    counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
+    conditions, visits, enrollment = _chunk_facts(practice_id, first, last, on)
+    results = []
+    for pid, birth, deceased, payer, sex in Patient.objects.filter(
+        practice_id=practice_id, id__gte=first, id__lte=last
+    ).values_list("id", "birth_date", "deceased_on", "medicare_coverage", "sex"):
+        classification = _classify(tuple(sorted(set(conditions.get(pid, ())))))
+        v = visits.get(pid, {})
+        last = v.get("last_visit")
+        last_date = timezone.localtime(last).date() if last else None
+        facts = PatientFacts(birth, deceased, payer, classification, last_date, enrollment.get(pid, {}))
+        screens = {p: screen(facts, p, on) for p in PROGRAMS}
+        for p, s in screens.items():
+            counts[p][s.status] += 1
+        r = risk(
+            icd10_codes=list(classification.diagnosis_codes(limit=50)),
+            birth_date=birth,
+            sex=sex,
+            dual=payer == "dual_eligible",
+            ed_visits_12m=v.get("ed", 0),
+            admissions_12m=v.get("admits", 0),
+            chronic_count=len(classification.chronic),
+            on=on,
+        )
+        results.append(
+            (
+                practice_id,
+                pid,
+                screens["ccm"].status,
+                screens["pcm"].status,
+                screens["apcm"].status,
+                JsonText(
+                    "{"
+                    + ", ".join(f'"{p}": [{", ".join(map(_reason_json, s.reasons))}]' for p, s in screens.items())
+                    + "}"
+                ),
+                JsonText(json.dumps(screens["ccm"].qualifying)),
+                len(classification.chronic),
+                screens["ccm"].initiating_visit_needed,
+                last_date,
+                round(r.score, 4),
+                JsonText(json.dumps(r.as_dict())),
+                on,
+            )
+        )
+    with transaction.atomic():
+        upsert(ScreeningResult, COLUMNS, results, conflict=["patient"], update=COLUMNS[2:])
+    return {p: dict(c) for p, c in counts.items()}
+
+
+def _screen_range_in_worker(args: tuple[int, int, int, dt.date]) -> dict[str, dict[str, int]]:
+    try:
+        return _screen_range(*args)
+    finally:
+        connections.close_all()
+
+
 def screen_practice(
     *,
     practice: Organization,
     on: dt.date | None = None,
     by=None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+    chunk: int = CHUNK,
 ) -> ScreeningSummary:
-    """Screen every patient of the practice; results replace the previous screening."""
+    """Screen every patient of the practice; results replace the previous screening, a chunk of patients per
+    transaction. With `workers` > 1 (the CLI's `--workers`) on PostgreSQL, chunks are screened by that many
+    forked processes, each on its own connection; elsewhere, and inside a transaction, in this process."""
     on = on or timezone.localdate()
     ids_all = list(Patient.objects.filter(practice=practice).order_by("id").values_list("id", flat=True))
+    ranges = [
+        (practice.id, ids_all[i], ids_all[min(i + chunk, len(ids_all)) - 1], on) for i in range(0, len(ids_all), chunk)
+    ]
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
     done = 0
-    for start in range(0, len(ids_all), CHUNK):
-        ids = ids_all[start : start + CHUNK]
-        conditions, visits, enrollment = _chunk_facts(practice.id, ids[0], ids[-1], on)
-        results = []
-        for pid, birth, deceased, payer, sex in Patient.objects.filter(
-            practice=practice, id__gte=ids[0], id__lte=ids[-1]
-        ).values_list("id", "birth_date", "deceased_on", "medicare_coverage", "sex"):
-            classification = _classify(tuple(sorted(set(conditions.get(pid, ())))))
-            v = visits.get(pid, {})
-            last = v.get("last_visit")
-            last_date = timezone.localtime(last).date() if last else None
-            facts = PatientFacts(birth, deceased, payer, classification, last_date, enrollment.get(pid, {}))
-            screens = {p: screen(facts, p, on) for p in PROGRAMS}
-            for p, s in screens.items():
-                counts[p][s.status] += 1
-            r = risk(
-                icd10_codes=list(classification.diagnosis_codes(limit=50)),
-                birth_date=birth,
-                sex=sex,
-                dual=payer == "dual_eligible",
-                ed_visits_12m=v.get("ed", 0),
-                admissions_12m=v.get("admits", 0),
-                chronic_count=len(classification.chronic),
-                on=on,
-            )
-            results.append(
-                (
-                    practice.id,
-                    pid,
-                    screens["ccm"].status,
-                    screens["pcm"].status,
-                    screens["apcm"].status,
-                    JsonText(
-                        "{"
-                        + ", ".join(f'"{p}": [{", ".join(map(_reason_json, s.reasons))}]' for p, s in screens.items())
-                        + "}"
-                    ),
-                    JsonText(json.dumps(screens["ccm"].qualifying)),
-                    len(classification.chronic),
-                    screens["ccm"].initiating_visit_needed,
-                    last_date,
-                    round(r.score, 4),
-                    JsonText(json.dumps(r.as_dict())),
-                    on,
-                )
-            )
-        with transaction.atomic():
-            upsert(ScreeningResult, COLUMNS, results, conflict=["patient"], update=COLUMNS[2:])
-        done += len(ids)
+
+    def tally(part: dict[str, dict[str, int]], first: int, last: int) -> None:
+        nonlocal done
+        for program, by_status in part.items():
+            for status, n in by_status.items():
+                counts[program][status] += n
+        done += bisect.bisect_right(ids_all, last) - bisect.bisect_left(ids_all, first)
         if progress:
             progress(done, len(ids_all))
-    summary = ScreeningSummary(len(ids_all), {p: dict(c) for p, c in counts.items()})
+
+    parallel = workers > 1 and len(ranges) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    if parallel:
+        _warm_tables()  # loaded once here, inherited by the forked workers
+        connections.close_all()  # a forked process must not share this process's connection
+        with ProcessPoolExecutor(min(workers, len(ranges)), mp_context=get_context("fork")) as pool:
+            for part, (_, first, last, _) in zip(pool.map(_screen_range_in_worker, ranges), ranges, strict=True):
+                tally(part, first, last)
+    else:
+        for args in ranges:
+            tally(_screen_range(*args), args[1], args[2])
+    summary = ScreeningSummary(
+        len(ids_all), {p: dict(c) for p, c in counts.items()}, min(workers, len(ranges)) if parallel else 1
+    )
     with transaction.atomic():
         record_audit(
             action=AuditAction.UPDATE,

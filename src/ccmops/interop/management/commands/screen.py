@@ -23,14 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("--on", help="screening date YYYY-MM-DD (default today)")
         parser.add_argument("--json", dest="as_json", action="store_true", help="print every result as JSON")
         parser.add_argument("--top", type=int, default=15, help="candidates to list (text output)")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="processes screening in parallel (PostgreSQL; default 1)"
+        )
 
-    def handle(self, *args, practice, on, as_json: bool, top: int, **options):
+    def handle(self, *args, practice, on, as_json: bool, top: int, workers: int, **options):
         org = practice_by_ref(practice)
         try:
             day = dt.date.fromisoformat(on) if on else None
         except ValueError:
             raise CommandError(f"--on: expected YYYY-MM-DD, got {on!r}") from None
-        summary = screen_practice(practice=org, on=day)
+        if workers < 1:
+            raise CommandError(f"--workers: expected 1 or more, got {workers}")
+        summary = screen_practice(practice=org, on=day, workers=workers)
         rows = ScreeningResult.objects.filter(practice=org).select_related("patient").order_by("-risk_score")
         if as_json:
             out = {
@@ -58,7 +63,8 @@ class Command(BaseCommand):
             return
         console = Console()
         counts = summary.counts
-        console.print(f"[bold]{org.name}[/bold]: {summary.patients:,} patients screened")
+        by = f" by {summary.processes} processes" if summary.processes > 1 else ""
+        console.print(f"[bold]{org.name}[/bold]: {summary.patients:,} patients screened{by}")
         for program in ("ccm", "pcm", "apcm"):
             parts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(counts[program].items()))
             console.print(f"  {program.upper()}: {parts}")
