@@ -1,5 +1,7 @@
 """Evaluating a month runs in short steps anyone can continue; two billers cannot approve over each other."""
 
+import pytest
+from django.core.management import call_command
 from tests.billing.test_close import previous_month
 from tests.conftest import mfa_done
 
@@ -127,3 +129,44 @@ def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(db):
     first = revenue.month_revenue(maple, month)
     assert cache.get(key) == first == revenue._month_revenue(maple, month) == open_month
     assert first.captured > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_close_decided_by_several_processes_equals_one_process(capsys):
+    """On PostgreSQL `ccmops month close --workers 2` decides chunks in forked processes while this one writes
+    them in order with the cursor; the decisions and lines equal a one-process close."""
+    from django.db import connection
+
+    from ccmops.billing.close import evaluate_in_processes
+    from ccmops.billing.models import ClaimLine
+
+    seed_demo(with_activity=True)
+    month, _ = previous_month()
+    riverbend = Organization.objects.get(slug=world.RIVERBEND)
+
+    def snapshot():
+        decisions = sorted(
+            PatientMonthDecision.objects.filter(month=month).values_list("patient_id", "status", "review", "decision")
+        )
+        lines = sorted(
+            ClaimLine.objects.filter(month=month).values_list("patient_id", "code", "units", "allowed_amount")
+        )
+        return decisions, lines
+
+    one = close_month(practice=riverbend, month=month)
+    expected = snapshot()
+    ClaimLine.objects.filter(month=month).delete()
+    PatientMonthDecision.objects.filter(month=month).delete()
+    close = begin_evaluation(practice=riverbend, month=month)
+    used = evaluate_in_processes(practice=riverbend, month=month, workers=2, chunk=1)
+    assert used == (2 if connection.vendor == "postgresql" else 0)
+    close = MonthClose.objects.get(pk=close.pk)
+    if used:
+        assert close.status == "evaluating" and close.progress_done == close.progress_total
+    while close.status == "evaluating":
+        close = evaluate_step(practice=riverbend, month=month)
+    assert close.status == "reviewing" and close.progress_done == close.progress_total
+    assert snapshot() == expected and summarize(riverbend, month) == one
+    with pytest.raises(SystemExit):
+        call_command("month", "close", "--practice", world.RIVERBEND, "--month", month, "--workers", "0")
+    assert "--workers: expected 1 or more" in capsys.readouterr().err

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from multiprocessing import get_context
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -76,7 +81,27 @@ def _decision_salt(policies) -> str:
     return json.dumps([ccmops.__version__, dataclasses.asdict(policies)], sort_keys=True)
 
 
-def _decide_chunk(practice, month: str, ids: list[int], policies) -> list[tuple]:
+class Line(NamedTuple):
+    code: str
+    units: int
+    date_of_service: dt.date
+    diagnosis_codes: tuple[str, ...]
+    allowed_amount: Decimal
+    patient_share: Decimal
+
+
+class Decided(NamedTuple):
+    """A patient-month the engine decided, as plain values (what a step writes; a worker process sends it)."""
+
+    patient_id: int
+    billing_practitioner_id: int
+    facts_hash: str
+    decision: dict
+    status: str
+    lines: tuple[Line, ...]
+
+
+def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
     """Gather the facts of these patients' month and decide those whose facts (or policies) changed since the
     last evaluation; an unchanged month keeps its decision and any override without running the engine."""
     patients = list(Patient.objects.filter(id__in=ids).select_related("practice", "billing_practitioner"))
@@ -96,11 +121,17 @@ def _decide_chunk(practice, month: str, ids: list[int], policies) -> list[tuple]
         if known.get(p.id) == digest:
             continue
         decision = evaluate(pm, policies)
-        out.append((p, digest, decision_to_json(decision), decision))
+        lines = tuple(
+            Line(x.code, x.units, x.date_of_service, tuple(x.diagnosis_codes), x.allowed_amount, x.patient_share)
+            for x in decision.lines
+        )
+        out.append(
+            Decided(p.id, p.billing_practitioner_id, digest, decision_to_json(decision), decision.status.value, lines)
+        )
     return out
 
 
-def _persist(practice, month: str, rows: list[tuple], now) -> None:
+def _persist(practice, month: str, rows: list[Decided], now) -> None:
     """Upsert a chunk's new decisions and their lines: a handful of statements per chunk whatever its size.
     The unique constraints (one decision per patient-month, no duplicate claim line) are the conflict
     targets, so a step raced or repeated after a crash updates rows in place and never adds a second one."""
@@ -122,27 +153,27 @@ def _persist(practice, month: str, rows: list[tuple], now) -> None:
     PatientMonthDecision.objects.bulk_create(
         [
             PatientMonthDecision(
-                patient_id=patient.id,
+                patient_id=r.patient_id,
                 month=month,
                 practice_id=practice.id,
-                billing_practitioner_id=patient.billing_practitioner_id,
-                status=decision.status.value,
-                review="needs_review" if decision.status.value == "hold" else "none",
-                decision=as_json,
-                facts_hash=digest,
+                billing_practitioner_id=r.billing_practitioner_id,
+                status=r.status,
+                review="needs_review" if r.status == "hold" else "none",
+                decision=r.decision,
+                facts_hash=r.facts_hash,
                 evaluated_at=now,
             )
-            for patient, digest, as_json, decision in rows
+            for r in rows
         ],
         update_conflicts=True,
         unique_fields=["patient", "month"],
         update_fields=decision_fields,
     )
-    ids = [r[0].id for r in rows]
+    ids = [r.patient_id for r in rows]
     decision_ids = dict(
         PatientMonthDecision.objects.filter(patient_id__in=ids, month=month).values_list("patient_id", "id")
     )
-    wanted = {(patient.id, line.code) for patient, _, _, decision in rows for line in decision.lines}
+    wanted = {(r.patient_id, line.code) for r in rows for line in r.lines}
     stale = [
         pk
         for pk, patient_id, code in ClaimLine.objects.filter(patient_id__in=ids, month=month).values_list(
@@ -154,20 +185,20 @@ def _persist(practice, month: str, rows: list[tuple], now) -> None:
         ClaimLine.objects.filter(id__in=stale).delete()
     lines = [
         ClaimLine(
-            patient_id=patient.id,
+            patient_id=r.patient_id,
             month=month,
             code=line.code,
             practice_id=practice.id,
-            decision_id=decision_ids[patient.id],
-            billing_practitioner_id=patient.billing_practitioner_id,
+            decision_id=decision_ids[r.patient_id],
+            billing_practitioner_id=r.billing_practitioner_id,
             units=line.units,
             date_of_service=line.date_of_service,
             diagnosis_codes=list(line.diagnosis_codes),
             allowed_amount=line.allowed_amount,
             patient_share=line.patient_share,
         )
-        for patient, _, _, decision in rows
-        for line in decision.lines
+        for r in rows
+        for line in r.lines
     ]
     if lines:
         # Remittance fields are not in update_fields: a line's recorded payment survives a re-evaluation.
@@ -235,7 +266,7 @@ def evaluate_step(*, practice, month: str, by=None, limit: int = STEP) -> MonthC
         now = timezone.now()
         if ids:
             for i in range(0, len(ids), CHUNK):
-                _persist(practice, month, _decide_chunk(practice, month, ids[i : i + CHUNK], policies), now)
+                _persist(practice, month, _decide_chunk(month, ids[i : i + CHUNK], policies), now)
             # Conditional on the cursor read, so a step that raced another (SQLite has no row locks) and decided
             # the same patients again — harmless, decisions are upserts — does not count them twice.
             advanced = MonthClose.objects.filter(pk=close.pk, cursor=close.cursor).update(
@@ -261,14 +292,79 @@ def evaluate_step(*, practice, month: str, by=None, limit: int = STEP) -> MonthC
     return close
 
 
-def close_month(*, practice, month: str, by=None) -> CloseSummary:
+def close_month(*, practice, month: str, by=None, workers: int = 1) -> CloseSummary:
     """Evaluate the month from start to end (the CLI's and benchmarks' way; the web steps through it). Safe to
     re-run or resume after a crash: each step commits on its own and a re-run re-decides and upserts, so the
-    result equals an uninterrupted close. Refused once closed."""
+    result equals an uninterrupted close. Refused once closed. With `workers` > 1 on PostgreSQL, patients are
+    decided by that many forked processes (`evaluate_in_processes`)."""
     close = begin_evaluation(practice=practice, month=month, by=by)
+    if workers > 1 and close.status == "evaluating":
+        evaluate_in_processes(practice=practice, month=month, workers=workers)
     while close is not None and close.status == "evaluating":
         close = evaluate_step(practice=practice, month=month, by=by, limit=max(STEP, CLI_STEP))
     return summarize(practice, month)
+
+
+def _decide_in_worker(args: tuple) -> list[Decided]:
+    month, ids, policies = args
+    try:
+        return _decide_chunk(month, ids, policies)
+    finally:
+        connections.close_all()
+
+
+def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CHUNK) -> int:
+    """Decide the rest of an evaluation under way with `workers` forked processes, each reading facts and
+    running the engine on its own connection, while this process writes each chunk's decisions in order, one
+    transaction per chunk with the cursor — the same commits as the steps, so a crash resumes the same way.
+    A step taken meanwhile by someone else (the web) is not undone: the cursor only moves forward. Returns the
+    processes used; 0 where it does not apply (SQLite, inside a transaction, fewer than two chunks), and the
+    steps then do the work."""
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 0
+    close = MonthClose.objects.filter(practice=practice, month=month, status="evaluating").first()
+    if close is None:
+        return 0
+    ids = patients_in_month(practice, month, after=close.cursor)
+    chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
+    if len(chunks) < 2:
+        return 0
+    policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
+
+    def write(ids_done: list[int], rows: list[Decided]) -> bool:
+        with transaction.atomic():
+            locked = MonthClose.objects.select_for_update().get(pk=close.pk)
+            if locked.status != "evaluating" or locked.version != close.version:
+                return False  # restarted or finished by someone else: stop here, the steps carry on
+            now = timezone.now()
+            _persist(practice, month, rows, now)
+            MonthClose.objects.filter(pk=close.pk, cursor__lt=ids_done[-1]).update(
+                cursor=ids_done[-1], progress_done=F("progress_done") + len(ids_done), step_at=now
+            )
+        return True
+
+    # The first chunk here: it loads the code tables and fee schedules, which the forked processes inherit.
+    if not write(chunks[0], _decide_chunk(month, chunks[0], policies)):
+        return 0
+    connections.close_all()  # a forked process must not share this process's connection
+    processes = min(workers, len(chunks) - 1)
+    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+        pending: deque = deque()
+        rest = iter(chunks[1:])
+        for ids_part in rest:  # at most two chunks per process in flight, so memory stays bounded
+            pending.append((ids_part, pool.submit(_decide_in_worker, (month, ids_part, policies))))
+            if len(pending) >= 2 * processes:
+                break
+        while pending:
+            ids_part, future = pending.popleft()
+            if not write(ids_part, future.result()):
+                for _, f in pending:
+                    f.cancel()
+                break
+            nxt = next(rest, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(_decide_in_worker, (month, nxt, policies))))
+    return processes
 
 
 def summarize(practice, month: str) -> CloseSummary:

@@ -28,13 +28,18 @@ class Command(BaseCommand):
         parser.add_argument("--practice", required=True)
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--user", help="username recorded as having done it")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="close: processes deciding patients in parallel (PostgreSQL)"
+        )
 
-    def handle(self, *args, action, practice, month, user, out=None, file=None, **options):
+    def handle(self, *args, action, practice, month, user, out=None, file=None, workers=1, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
         try:
             if action == "close":
-                s = close_month(practice=org, month=month, by=by)
+                if workers < 1:
+                    raise InvalidInput(f"--workers: expected 1 or more, got {workers}")
+                s = close_month(practice=org, month=month, by=by, workers=workers)
                 self.stdout.write(
                     f"{org.name} {month}: {s.patient_months} patient-months — {s.ready} ready, "
                     f"{s.needs_review} need review, {s.nothing_billable} nothing billable; "
