@@ -66,3 +66,18 @@ def test_paging_out_of_range_is_refused_not_a_server_error(login):
             response = client.get(f"{path}?{query}")
             assert response.status_code == 422, (path, query, response.status_code)
     assert client.get("/api/patients?offset=0&limit=5").status_code == 200
+
+
+def test_an_id_past_64_bits_is_no_record_not_a_server_error(login):
+    """schemathesis found GET /api/patients?practice_id=708224435729018430909579264 answering 500 on SQLite
+    (OverflowError: Python int too large to convert to SQLite INTEGER). Such an id matches nothing: an empty
+    list where the database can compare it (PostgreSQL), 422 with a message where it cannot (SQLite)."""
+    client = login("nora.rn")
+    huge = 708224435729018430909579264
+    listed = client.get(f"/api/patients?practice_id={huge}")
+    assert (listed.status_code, listed.json()) == (200, []) or (
+        listed.status_code == 422 and listed.json()["detail"].startswith("A number in the request")
+    )
+    assert client.get(f"/api/patients/{huge}").status_code == 404
+    assert client.post(f"/api/timer/{huge}/heartbeat", {"active": True}, "application/json").status_code == 404
+    assert client.get(f"/patients/{huge}/").status_code == 404

@@ -27,6 +27,7 @@ from ccmops.organizations.services import matrix_version_in_force, record_matrix
 from ccmops.rules.contract import ContractError, decision_to_json, parse_patient_month
 from ccmops.rules.engine import evaluate
 from ccmops.rules.policies import DEFAULT_POLICIES
+from ccmops.web.middleware import NUMBER_TOO_LARGE
 from ccmops.web.roles import roles_of
 
 api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace="api")
@@ -42,6 +43,12 @@ api.add_router("/", reporting_router)
 @api.exception_handler(CcmopsError)
 def _domain_error(request, exc: CcmopsError):
     return api.create_response(request, {"detail": str(exc)}, status=exc.http_status)
+
+
+@api.exception_handler(OverflowError)
+def _number_too_large(request, exc: OverflowError):
+    """An id or number past what the database stores (SQLite refuses integers beyond 64 bits): no such record."""
+    return api.create_response(request, {"detail": NUMBER_TOO_LARGE}, status=422)
 
 
 RULES_BODY = {

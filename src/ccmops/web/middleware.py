@@ -47,15 +47,17 @@ class DomainErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
             return database_unavailable(request, exception)
-        if not isinstance(exception, CcmopsError):
+        if isinstance(exception, OverflowError):  # an id in the address past 64 bits: nothing can have it
+            status, message = 404, NUMBER_TOO_LARGE
+        elif isinstance(exception, CcmopsError):
+            status, message = exception.http_status, str(exception)
+        else:
             return None
-        html = render_to_string(
-            "web/error.html",
-            {"status": exception.http_status, "message": str(exception)},
-            request=request,
-        )
-        return HttpResponse(html, status=exception.http_status)
+        html = render_to_string("web/error.html", {"status": status, "message": message}, request=request)
+        return HttpResponse(html, status=status)
 
+
+NUMBER_TOO_LARGE = "A number in the request is larger than any record's id or any stored value; nothing has it."
 
 DATABASE_DOWN = (
     "The database is not reachable right now. Nothing from this request was saved; try again in a moment "
