@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import json
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from multiprocessing import get_context
 from typing import NamedTuple
 
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,9 +22,11 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.forked import can_fork, forked_pool, in_worker
 from ccmops.patients.models import Patient
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import decision_to_json
+from ccmops.rules.decision import Line
 from ccmops.rules.engine import evaluate
 from ccmops.rules.policies import DEFAULT_POLICIES
 from ccmops.timetracking.models import TimeEntry
@@ -81,15 +80,6 @@ def _decision_salt(policies) -> str:
     return json.dumps([ccmops.__version__, dataclasses.asdict(policies)], sort_keys=True)
 
 
-class Line(NamedTuple):
-    code: str
-    units: int
-    date_of_service: dt.date
-    diagnosis_codes: tuple[str, ...]
-    allowed_amount: Decimal
-    patient_share: Decimal
-
-
 class Decided(NamedTuple):
     """A patient-month the engine decided, as plain values (what a step writes; a worker process sends it)."""
 
@@ -98,7 +88,7 @@ class Decided(NamedTuple):
     facts_hash: str
     decision: dict
     status: str
-    lines: tuple[Line, ...]
+    lines: tuple[Line, ...]  # the engine's own lines (frozen values, so a worker process can send them)
 
 
 def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
@@ -121,12 +111,15 @@ def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
         if known.get(p.id) == digest:
             continue
         decision = evaluate(pm, policies)
-        lines = tuple(
-            Line(x.code, x.units, x.date_of_service, tuple(x.diagnosis_codes), x.allowed_amount, x.patient_share)
-            for x in decision.lines
-        )
         out.append(
-            Decided(p.id, p.billing_practitioner_id, digest, decision_to_json(decision), decision.status.value, lines)
+            Decided(
+                p.id,
+                p.billing_practitioner_id,
+                digest,
+                decision_to_json(decision),
+                decision.status.value,
+                decision.lines,
+            )
         )
     return out
 
@@ -305,14 +298,6 @@ def close_month(*, practice, month: str, by=None, workers: int = 1) -> CloseSumm
     return summarize(practice, month)
 
 
-def _decide_in_worker(args: tuple) -> list[Decided]:
-    month, ids, policies = args
-    try:
-        return _decide_chunk(month, ids, policies)
-    finally:
-        connections.close_all()
-
-
 def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CHUNK) -> int:
     """Decide the rest of an evaluation under way with `workers` forked processes, each reading facts and
     running the engine on its own connection, while this process writes each chunk's decisions in order, one
@@ -320,7 +305,7 @@ def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CH
     A step taken meanwhile by someone else (the web) is not undone: the cursor only moves forward. Returns the
     processes used; 0 where it does not apply (SQLite, inside a transaction, fewer than two chunks), and the
     steps then do the work."""
-    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+    if not can_fork(workers):
         return 0
     close = MonthClose.objects.filter(practice=practice, month=month, status="evaluating").first()
     if close is None:
@@ -346,13 +331,12 @@ def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CH
     # The first chunk here: it loads the code tables and fee schedules, which the forked processes inherit.
     if not write(chunks[0], _decide_chunk(month, chunks[0], policies)):
         return 0
-    connections.close_all()  # a forked process must not share this process's connection
     processes = min(workers, len(chunks) - 1)
-    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+    with forked_pool(processes) as pool:
         pending: deque = deque()
         rest = iter(chunks[1:])
         for ids_part in rest:  # at most two chunks per process in flight, so memory stays bounded
-            pending.append((ids_part, pool.submit(_decide_in_worker, (month, ids_part, policies))))
+            pending.append((ids_part, pool.submit(in_worker, _decide_chunk, month, ids_part, policies)))
             if len(pending) >= 2 * processes:
                 break
         while pending:
@@ -363,7 +347,7 @@ def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CH
                 break
             nxt = next(rest, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(_decide_in_worker, (month, nxt, policies))))
+                pending.append((nxt, pool.submit(in_worker, _decide_chunk, month, nxt, policies)))
     return processes
 
 

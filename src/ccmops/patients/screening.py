@@ -8,18 +8,17 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from multiprocessing import get_context
 
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
+from ccmops.forked import can_fork, forked_pool, in_worker
 from ccmops.interop.upsert import JsonText, upsert
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult
@@ -162,13 +161,6 @@ def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[
     return {p: dict(c) for p, c in counts.items()}
 
 
-def _screen_range_in_worker(args: tuple[int, int, int, dt.date]) -> dict[str, dict[str, int]]:
-    try:
-        return _screen_range(*args)
-    finally:
-        connections.close_all()
-
-
 def screen_practice(
     *,
     practice: Organization,
@@ -198,13 +190,13 @@ def screen_practice(
         if progress:
             progress(done, len(ids_all))
 
-    parallel = workers > 1 and len(ranges) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+    parallel = can_fork(workers) and len(ranges) > 1
     if parallel:
         _warm_tables()  # loaded once here, inherited by the forked workers
-        connections.close_all()  # a forked process must not share this process's connection
-        with ProcessPoolExecutor(min(workers, len(ranges)), mp_context=get_context("fork")) as pool:
-            for part, (_, first, last, _) in zip(pool.map(_screen_range_in_worker, ranges), ranges, strict=True):
-                tally(part, first, last)
+        with forked_pool(min(workers, len(ranges))) as pool:
+            futures = [pool.submit(in_worker, _screen_range, *args) for args in ranges]
+            for future, (_, first, last, _) in zip(futures, ranges, strict=True):
+                tally(future.result(), first, last)
     else:
         for args in ranges:
             tally(_screen_range(*args), args[1], args[2])

@@ -1,0 +1,38 @@
+"""Work shared among forked processes that each use the database: the CLI's `--workers` (screening, month
+close). One place for the conditions under which that is safe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import TypeVar
+
+from django.db import connection, connections
+
+T = TypeVar("T")
+
+
+def can_fork(workers: int) -> bool:
+    """More than one process asked for, on PostgreSQL (SQLite writes one at a time), with no transaction open
+    here (the workers could not see its uncommitted rows)."""
+    return workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+@contextmanager
+def forked_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `processes` forked from this one: what it has loaded (code tables, fee schedules) they inherit;
+    its database connection they must not share, so it is closed first (this process reconnects on its next
+    query). Run the work with `pool.submit(in_worker, fn, *args)`."""
+    connections.close_all()
+    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+        yield pool
+
+
+def in_worker(fn: Callable[..., T], *args) -> T:
+    """Run `fn` in a pool process, closing the process's connections afterwards."""
+    try:
+        return fn(*args)
+    finally:
+        connections.close_all()
