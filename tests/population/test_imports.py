@@ -261,3 +261,32 @@ def test_a_nul_character_is_refused_by_line_and_nothing_is_written(db, tmp_path)
             import_source(practice=practice, source=Source(kind, path, path.name))
         assert f"{path.name}, line {line}: a NUL character" in str(err.value)
     assert Patient.objects.filter(practice=practice).count() == 0
+
+
+def test_a_big_upsert_inserts_updates_and_keeps_a_repeated_keys_last_row(practice):
+    """Batches of COPY_FROM rows or more take PostgreSQL's COPY path (smaller ones, and SQLite, one statement
+    per row): either way new rows are inserted, known keys updated, and a key given twice keeps its last row."""
+    import datetime as dt
+
+    from ccmops.interop.upsert import COPY_FROM, upsert
+
+    patient = Patient.objects.create(
+        practice=practice, mrn="U1", given_name="Ada", family_name="Upsert", birth_date=dt.date(1950, 1, 1)
+    )
+    columns = ["practice", "patient", "system", "code", "display", "onset", "abated", "key"]
+
+    def row(n: int, display: str) -> tuple:
+        onset = dt.date(2000, 1, 1) + dt.timedelta(days=n)
+        return (practice.id, patient.id, "icd10cm", "E11.9", display, onset, None, f"icd10cm|E11.9|{onset}")
+
+    n = COPY_FROM + 20
+    upsert(
+        PatientCondition, columns, [row(i, "first") for i in range(n)], conflict=["patient", "key"], update=["display"]
+    )
+    again = [row(i, "second") for i in range(n)] + [row(n, "new"), row(0, "last wins")]
+    upsert(PatientCondition, columns, again, conflict=["patient", "key"], update=["display"])
+    displays = list(
+        PatientCondition.objects.filter(patient=patient).order_by("onset").values_list("display", flat=True)
+    )
+    assert len(displays) == n + 1
+    assert displays[0] == "last wins" and set(displays[1:n]) == {"second"} and displays[n] == "new"

@@ -23,25 +23,26 @@ def upsert(
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
     qn = connection.ops.quote_name
+    table = qn(meta.db_table)
     cols = ", ".join(qn(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
     target = ", ".join(qn(meta.get_field(n).column) for n in conflict)
     sets = ", ".join(f"{qn(meta.get_field(n).column)} = excluded.{qn(meta.get_field(n).column)}" for n in update)
     # identifiers come from model metadata, quoted by the backend; values are parameters
-    sql = f"INSERT INTO {qn(meta.db_table)} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) DO UPDATE SET {sets}"  # noqa: S608
+    insert, on_conflict = f"INSERT INTO {table} ({cols})", f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
     convert = [_converter(f) for f in fields]
     prepared = [tuple(v if c is None or v is None else c(v) for c, v in zip(convert, row, strict=True)) for row in rows]
     if connection.vendor == "postgresql" and len(prepared) >= COPY_FROM:
-        _copy_upsert(meta.db_table, [f.column for f in fields], [columns.index(n) for n in conflict], prepared, sql)
+        _copy_upsert(meta.db_table, cols, insert, on_conflict, [columns.index(n) for n in conflict], prepared)
         return
+    marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+        cursor.executemany(f"{insert} VALUES ({marks}) {on_conflict}", prepared)
 
 
 COPY_FROM = 500  # rows: below this one statement per row is as quick as staging them
 
 
-def _copy_upsert(table: str, columns: list[str], key: list[int], rows: list[tuple], sql: str) -> None:
+def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, key: list[int], rows: list[tuple]) -> None:
     """PostgreSQL: COPY the rows into a temporary table shaped like the target's columns, then one
     INSERT … SELECT … ON CONFLICT. One statement per batch instead of one per row; the same conflict
     target and updates as the row-by-row statement. A key given twice keeps its last row, as row-by-row
@@ -50,10 +51,7 @@ def _copy_upsert(table: str, columns: list[str], key: list[int], rows: list[tupl
     if len(last) < len(rows):
         rows = list(last.values())
     qn = connection.ops.quote_name
-    cols = ", ".join(qn(c) for c in columns)
     stage = qn(f"stage_{table}")
-    head, tail = sql.split(" VALUES ", 1)
-    conflict = tail.split(" ON CONFLICT ", 1)[1]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {stage}")
         # identifiers come from model metadata, quoted by the backend
@@ -61,7 +59,7 @@ def _copy_upsert(table: str, columns: list[str], key: list[int], rows: list[tupl
         with cursor.cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        cursor.execute(f"{head} SELECT {cols} FROM {stage} ON CONFLICT {conflict}")  # noqa: S608
+        cursor.execute(f"{insert} SELECT {cols} FROM {stage} {on_conflict}")  # noqa: S608
         cursor.execute(f"DROP TABLE {stage}")
 
 
