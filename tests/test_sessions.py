@@ -67,9 +67,50 @@ def test_inactivity_signs_out_but_heartbeats_do_not_keep_a_session_alive(login):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
+@override_settings(CCMOPS_SESSION_IDLE_MINUTES=1)
+def test_activity_is_recorded_to_the_half_minute_and_keeps_the_session_alive(login):
+    client = login("nora.rn")
+    assert client.get("/worklist/").status_code == 200
+    recorded = client.session["last_activity"]
+    assert client.get("/worklist/").status_code == 200
+    assert client.session["last_activity"] == recorded  # within 30 s: the session is not written again
+    session = client.session
+    session["last_activity"] = int(time.time()) - 45  # idle 45 s (under the minute), older than the step
+    session.save()
+    assert client.get("/worklist/").status_code == 200
+    assert client.session["last_activity"] >= int(time.time()) - 2  # recorded afresh
+    session = client.session
+    session["last_activity"] = int(time.time()) - 61
+    session.save()
+    response = client.get("/worklist/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
 def test_every_response_carries_a_content_security_policy_without_inline_script(login):
     client = login("nora.rn")
     for path in ("/login/", "/worklist/", "/api/docs"):
         policy = client.get(path).headers["Content-Security-Policy"]
         assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, path
         assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def test_the_display_time_zone_is_read_with_the_user_and_follows_a_change(login):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ccmops.organizations.models import Membership, User
+    from ccmops.web.auth import Backend
+
+    nora = User.objects.get(username="nora.rn")
+    practice = Membership.objects.get(user=nora).organization
+    assert Backend().get_user(nora.id).display_time_zone == practice.time_zone
+    practice.time_zone = "America/Denver"
+    practice.save(update_fields=["time_zone"])
+    assert Backend().get_user(nora.id).display_time_zone == "America/Denver"  # no stale copy anywhere
+    sam = User.objects.get(username="sam.lead")  # a partner's lead: no practice of their own
+    assert Backend().get_user(sam.id).display_time_zone is None
+
+    client = login("nora.rn")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/timer").status_code == 200
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "organizations_membership".')]

@@ -118,8 +118,11 @@ def heartbeat(*, timer: Timer, staff, active: bool, now: dt.datetime | None = No
     _apply_idle(timer, now, user_active=active)
     timer.last_heartbeat_at = now
     timer.version += 1
-    timer.save()
+    timer.save(update_fields=BEAT_FIELDS)
     return timer
+
+
+BEAT_FIELDS = ["last_activity_at", "last_heartbeat_at", "idle_since", "idle_until", "version"]  # all a beat changes
 
 
 @transaction.atomic
@@ -181,11 +184,10 @@ def elapsed_seconds(timer: Timer, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     total = 0.0
     rules = rules_for(timer.practice)
-    for s in timer.segments.all():
-        end = s.end
+    for start, end in timer.segments.values_list("start", "end"):
         if end is None:
-            end = counted_until(timer.last_activity_at, now, rules) if timer.state == "running" else s.start
-        total += max(0.0, (end - s.start).total_seconds())
+            end = counted_until(timer.last_activity_at, now, rules) if timer.state == "running" else start
+        total += max(0.0, (end - start).total_seconds())
     return int(total)
 
 
@@ -241,7 +243,7 @@ def _create_entry(
     seconds = int(sum((b - a).total_seconds() for a, b in segments))
     end = segments[-1][1]
     entry = TimeEntry.objects.create(
-        practice_id=patient.practice_id,
+        practice=patient.practice,  # the same instance for the closed-month check and the standing (no re-reads)
         patient=patient,
         staff=staff,
         staff_role=role,
@@ -291,8 +293,10 @@ def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str
     timer.save()
     if not segments:
         return None
+    patient = timer.patient
+    patient.practice = timer.practice  # both read with the lock
     return _create_entry(
-        patient=timer.patient,
+        patient=patient,
         staff=staff,
         program=timer.program,
         activity=timer.activity,

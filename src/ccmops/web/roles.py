@@ -36,7 +36,13 @@ def primary_role(user) -> Role | None:
     return roles[0] if roles else None
 
 
+NOT_LOADED = object()
+
+
 def display_time_zone(user) -> str | None:
+    loaded = getattr(user, "display_time_zone", NOT_LOADED)  # read with the user on each request (web.auth)
+    if loaded is not NOT_LOADED:
+        return loaded
     for m in memberships_of(user):
         if m.organization.is_practice:
             return m.organization.time_zone
