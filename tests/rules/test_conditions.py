@@ -82,3 +82,23 @@ def test_every_crosswalk_icd10_suggestion_is_a_valid_code_and_condition_exists()
     for code, (condition, icd10, display) in t.snomed.items():
         assert icd10_is_valid(icd10), (code, display, icd10)
         assert condition is None or condition in t.names, (code, condition)
+
+
+def test_the_code_set_read_from_the_librarys_list_answers_as_the_library_does():
+    """icd10_is_valid reads simple-icd-10-cm's shipped code list instead of importing (parsing) the library;
+    for every item, dotted and bare, and for near misses, it must answer exactly as the library."""
+    import simple_icd_10_cm as cm
+
+    from ccmops.rules.conditions import icd10_code_set
+
+    assert icd10_code_set() == frozenset(cm.get_all_codes(True))
+
+    def library(code: str) -> bool:
+        return cm.is_valid_item(code) or cm.is_valid_item(code.replace(".", ""))
+
+    probes = set(cm.get_all_codes(True)) | set(cm.get_all_codes(False))
+    for code in list(cm.get_all_codes(False))[::50]:  # near misses: lower case, a moved dot, a stray character
+        probes |= {code.lower(), f"{code[:2]}.{code[2:]}", f"{code}X", f"{code[:-1]}", f" {code}", f"{code}."}
+    probes |= {"", ".", "1", "22", "23", "A00-A09", "A00-A0", "E11..9", "E11.9 ", "Z99.999", "Q99.XYZ"}
+    wrong = [c for c in probes if icd10_is_valid(c) != library(c)]
+    assert not wrong, wrong[:10]

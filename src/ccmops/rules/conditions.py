@@ -7,9 +7,11 @@ covers are returned as unclassified, never dropped (R-ELIG-1, R-ELIG-3).
 from __future__ import annotations
 
 import csv
+import importlib.util
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from pathlib import Path
 
 DATA = resources.files("ccmops.rules") / "data" / "conditions"
 
@@ -101,11 +103,38 @@ def icd10_conditions(code: str) -> frozenset[str]:
     return frozenset(found - excluded)
 
 
+@lru_cache(maxsize=1)
+def icd10_code_set() -> frozenset[str]:
+    """Every ICD-10-CM item (chapter, block, category, code) as simple-icd-10-cm lists it, in its dotted form.
+
+    Read from the code list the library ships (`data/code-list-<release>.txt`, found without importing it) —
+    about 50 ms, where importing the library parses its whole tabular XML (1.5–4 s) before answering.
+    `tests/rules/test_conditions.py` holds this set and `icd10_is_valid` equal to the library's own answers.
+    """
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    lists = sorted(Path(spec.submodule_search_locations[0], "data").glob("code-list-*.txt")) if spec else []
+    if len(lists) != 1:  # a layout this code does not know: ask the library itself
+        import simple_icd_10_cm as cm
+
+        return frozenset(cm.get_all_codes(True))
+    with lists[0].open(encoding="utf-8") as fh:
+        return frozenset(_library_dotted(line.strip()) for line in fh if line.strip())
+
+
+def _library_dotted(code: str) -> str:
+    """The library's key for an item of its list: a dot after the category for codes longer than three."""
+    return code if len(code) <= 3 or "-" in code else f"{code[:3]}.{code[3:]}"
+
+
 @lru_cache(maxsize=65536)
 def icd10_is_valid(code: str) -> bool:
-    import simple_icd_10_cm as cm  # the ICD-10-CM code set; imported lazily (it loads ~70k codes)
+    """An item of the ICD-10-CM code set, with or without its dot (simple-icd-10-cm's `is_valid_item`)."""
+    known = icd10_code_set()
 
-    return cm.is_valid_item(code) or cm.is_valid_item(code.replace(".", ""))
+    def item(c: str) -> bool:
+        return c in known or (len(c) >= 4 and f"{c[:3]}.{c[3:]}" in known)
+
+    return item(code) or item(code.replace(".", ""))
 
 
 @dataclass(frozen=True)
