@@ -52,6 +52,12 @@ def _reason_json(reason) -> str:
     return json.dumps({"code": reason.code, "message": reason.message, "rules": list(reason.rules)})
 
 
+@lru_cache(maxsize=8192)
+def _names_json(names: tuple[str, ...]) -> JsonText:
+    """Qualifying condition names as JSON text, made once per distinct set."""
+    return JsonText(json.dumps(names))
+
+
 @dataclass(frozen=True)
 class ScreeningSummary:
     patients: int
@@ -113,6 +119,7 @@ def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[
     returns the counts per program and status."""
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
     conditions, visits, enrollment = _chunk_facts(practice_id, first, last, on)
+    zone = timezone.get_current_timezone()  # once per chunk: each lookup goes through a context-local
     results = []
     for pid, birth, deceased, payer, sex in Patient.objects.filter(
         practice_id=practice_id, id__gte=first, id__lte=last
@@ -120,7 +127,7 @@ def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[
         classification = _classify(tuple(sorted(set(conditions.get(pid, ())))))
         v = visits.get(pid, {})
         last = v.get("last_visit")
-        last_date = timezone.localtime(last).date() if last else None
+        last_date = last.astimezone(zone).date() if last else None
         facts = PatientFacts(birth, deceased, payer, classification, last_date, enrollment.get(pid, {}))
         screens = {p: screen(facts, p, on) for p in PROGRAMS}
         for p, s in screens.items():
@@ -147,7 +154,7 @@ def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[
                     + ", ".join(f'"{p}": [{", ".join(map(_reason_json, s.reasons))}]' for p, s in screens.items())
                     + "}"
                 ),
-                JsonText(json.dumps(screens["ccm"].qualifying)),
+                _names_json(screens["ccm"].qualifying),
                 len(classification.chronic),
                 screens["ccm"].initiating_visit_needed,
                 last_date,
