@@ -6,12 +6,12 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
+from ccmops.careplans.models import CarePlanShare, CarePlanVersion
 from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.patients.models import Encounter, Patient, PatientCondition
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
-from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
+from ccmops.timetracking.models import TimeEntrySegment
 
 
 def _iso(instant: dt.datetime) -> str:
@@ -74,35 +74,59 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
             }
         )
     approved = defaultdict(list)  # care plan -> its approved versions, in number order
-    for version_id, plan_id, approved_at, substantial in CarePlanVersion.objects.filter(
-        care_plan__patient_id__in=ids, status="approved"
-    ).values_list("id", "care_plan_id", "approved_at", "substantial_revision"):
+    plan_of = {}  # care plan -> (patient, program, kind), in plan id order
+    for version_id, plan_id, approved_at, substantial, patient_id, program, kind in (
+        CarePlanVersion.objects.filter(care_plan__patient_id__in=ids, status="approved")
+        .order_by("care_plan_id", "number")
+        .values_list(
+            "id",
+            "care_plan_id",
+            "approved_at",
+            "substantial_revision",
+            "care_plan__patient_id",
+            "care_plan__program",
+            "care_plan__kind",
+        )
+    ):
         approved[plan_id].append((version_id, approved_at, substantial))
+        plan_of[plan_id] = (patient_id, program, kind)
     shared = defaultdict(list)
     for version_id, shared_at in CarePlanShare.objects.filter(
         version__care_plan__patient_id__in=ids, version__status="approved"
     ).values_list("version_id", "shared_at"):
         shared[version_id].append(shared_at)
     plans = {}  # patient -> (plan kind, approved versions): the CCM plan, else the first other one approved
-    for plan_id, patient_id, program, kind in (
-        CarePlan.objects.filter(patient_id__in=ids).order_by("id").values_list("id", "patient_id", "program", "kind")
-    ):
-        if approved[plan_id] and (patient_id not in plans or program == "ccm"):
+    for plan_id, (patient_id, program, kind) in plan_of.items():
+        if patient_id not in plans or program == "ccm":
             plans[patient_id] = (kind, approved[plan_id])
     elsewhere = set(
         Enrollment.objects.filter(patient_id__in=ids, status="enrolled_elsewhere", program="ccm").values_list(
             "patient_id", flat=True
         )
     )
-    in_window = {"entry__patient_id__in": ids, "entry__start__lt": hi, "entry__end__gt": lo}
+    # Entries of the window with their segments, one row per segment: entries newest first (the model's
+    # order), each entry's segments in time order.
     segments = defaultdict(list)
-    for entry_id, start, end in TimeEntrySegment.objects.filter(**in_window).values_list("entry_id", "start", "end"):
-        segments[entry_id].append((start, end))
     entries = defaultdict(list)
-    for e in TimeEntry.objects.filter(patient_id__in=ids, start__lt=hi, end__gt=lo).values_list(
-        "id", "patient_id", "staff_id", "staff_role", "employer_id", "program", "located_in_us", "counted_for"
+    for *e, start, end in (
+        TimeEntrySegment.objects.filter(entry__patient_id__in=ids, entry__start__lt=hi, entry__end__gt=lo)
+        .order_by("-entry__start", "entry_id", "start")
+        .values_list(
+            "entry_id",
+            "entry__patient_id",
+            "entry__staff_id",
+            "entry__staff_role",
+            "entry__employer_id",
+            "entry__program",
+            "entry__located_in_us",
+            "entry__counted_for",
+            "start",
+            "end",
+        )
     ):
-        entries[e[1]].append(e)
+        if e[0] not in segments:
+            entries[e[1]].append(tuple(e))
+        segments[e[0]].append((start, end))
     out = {}
     for p in patients:
         npi_id = f"npi-{p.billing_practitioner.npi}"

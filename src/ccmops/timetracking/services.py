@@ -71,13 +71,13 @@ def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime
     return timer
 
 
-def _lock(timer: Timer, staff) -> Timer:
+def _lock(timer: Timer, staff, *related: str) -> Timer:
     """The staff member's own timer, locked for this transaction (another's is not found: 404, not 409)."""
     # Lock the timer row only: FOR UPDATE with select_related would also lock the practice and patient rows,
     # which every audited write's foreign-key check needs (PostgreSQL deadlocked under the soak).
     locked = (
         Timer.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("practice", "patient")
+        .select_related("practice", "patient", *related)
         .filter(pk=timer.pk, staff_id=staff.id)
         .first()
     )
@@ -89,6 +89,9 @@ def _lock(timer: Timer, staff) -> Timer:
 
 
 def _open_segment(timer: Timer) -> TimerSegment | None:
+    read = getattr(timer, "read_segments", None)  # all of them, read once by the caller (stop)
+    if read is not None:
+        return next((s for s in read if s.end is None), None)
     return timer.segments.filter(end__isnull=True).first()
 
 
@@ -284,13 +287,14 @@ def _create_entry(
 def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str = "") -> TimeEntry | None:
     """Stop the timer and record one time entry (nothing when no full second was counted)."""
     now = now or timezone.now()
-    timer = _lock(timer, staff)
+    timer = _lock(timer, staff, "patient__billing_practitioner")  # the month's standing needs the practitioner
+    timer.read_segments = list(timer.segments.all())  # closing edits the open one in this list
     if timer.state == "running":
         _close(timer, now)
-    segments = [(s.start, s.end) for s in timer.segments.all() if s.end is not None and s.end > s.start]
+    segments = [(s.start, s.end) for s in timer.read_segments if s.end is not None and s.end > s.start]
     timer.state, timer.open_staff = "stopped", None
     timer.version += 1
-    timer.save()
+    timer.save(update_fields=["state", "open_staff", "version", "idle_since", "idle_until"])
     if not segments:
         return None
     patient = timer.patient
