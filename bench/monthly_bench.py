@@ -183,8 +183,10 @@ def build_world(patients: int, clients: int) -> None:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, port: int, workers: int = 3, threads: int = 8) -> Iterator[str]:
-    """ccmops under gunicorn on 127.0.0.1:`port` (production settings, HTTP on loopback); yields the base URL."""
+def serve(database_url: str, port: int, workers: int = 0, threads: int = 1) -> Iterator[str]:
+    """ccmops under gunicorn on 127.0.0.1:`port` (production settings, HTTP on loopback; by default the shape
+    docs/settings.md recommends: two workers per core plus one, one thread each); yields the base URL."""
+    workers = workers or 2 * (os.cpu_count() or 1) + 1
     env = {
         **os.environ,
         "CCMOPS_DATABASE_URL": database_url,
@@ -357,8 +359,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--pace", type=float, default=1.0, help="seconds between a client's heartbeats")
-    parser.add_argument("--server-workers", type=int, default=3)
-    parser.add_argument("--server-threads", type=int, default=8)
+    parser.add_argument("--server-workers", type=int, default=0, help="gunicorn workers (0: two per core plus one)")
+    parser.add_argument("--server-threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--client-processes", type=int, default=5, help="processes the clients' threads run in")
     args = parser.parse_args()
     from population_bench import setup

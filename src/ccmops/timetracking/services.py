@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from ccmops.billing.month import refresh as refresh_standing
@@ -196,16 +196,27 @@ def elapsed_seconds(timer: Timer, now: dt.datetime | None = None) -> int:
 
 def staff_facts(*, staff, patient) -> tuple[str, str, int]:
     """(staff_role, credential, employer organization id) of a staff member working on this patient."""
-    practitioner = Practitioner.objects.filter(user=staff, practice_id=patient.practice_id).first()
-    memberships = list(Membership.objects.filter(user=staff, active=True).select_related("organization"))
+    # One read: the memberships, each carrying the staff member's practitioner record at this practice (if any).
+    practitioner = Practitioner.objects.filter(user=staff, practice_id=patient.practice_id).order_by(
+        "last_name", "first_name", "id"
+    )
+    memberships = list(
+        Membership.objects.filter(user=staff, active=True)
+        .select_related("organization")
+        .annotate(
+            practitioner_pk=Subquery(practitioner.values("id")[:1]),
+            practitioner_credential=Subquery(practitioner.values("credential")[:1]),
+        )
+    )
     practice_m = next((m for m in memberships if m.organization_id == patient.practice_id), None)
     partner_m = next((m for m in memberships if not m.organization.is_practice), None)
     membership = practice_m or partner_m
     if membership is None:
         raise InvalidInput("staff: not a member of the practice or an engaged partner")
-    if practitioner is not None:
-        role = "billing_practitioner" if patient.billing_practitioner_id == practitioner.id else "other_practitioner"
-        credential = practitioner.credential
+    if membership.practitioner_pk is not None:
+        is_billing = patient.billing_practitioner_id == membership.practitioner_pk
+        role = "billing_practitioner" if is_billing else "other_practitioner"
+        credential = membership.practitioner_credential
     else:
         role = "clinical_staff" if membership.is_clinical_staff else "non_clinical"
         credential = membership.credential
