@@ -50,6 +50,14 @@ def test_stop_creates_one_entry_with_staff_credential_and_employer(twyla, nora):
         stop_timer(timer=timer, staff=nora, now=at(13))
 
 
+def test_a_timer_stopped_within_a_second_records_nothing(twyla, nora):
+    import datetime as dt
+
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    assert stop_timer(timer=timer, staff=nora, now=at(0) + dt.timedelta(milliseconds=400)) is None
+    assert not TimeEntry.objects.exists() and Timer.objects.get(pk=timer.pk).state == "stopped"
+
+
 def test_an_unanswered_idle_question_counts_only_up_to_the_idle_credit(twyla, nora):
     timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
     heartbeat(timer=timer, staff=nora, active=True, now=at(9))  # 9 min without a sign of work: asked

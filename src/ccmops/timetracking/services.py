@@ -306,7 +306,7 @@ def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str
     timer.state, timer.open_staff = "stopped", None
     timer.version += 1
     timer.save(update_fields=["state", "open_staff", "version", "idle_since", "idle_until"])
-    if not segments:
+    if sum((b - a).total_seconds() for a, b in segments) < 1:  # a start and stop within a second: no entry
         return None
     patient = timer.patient
     patient.practice = timer.practice  # both read with the lock
