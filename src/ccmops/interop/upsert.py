@@ -47,11 +47,7 @@ def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, key: list
     INSERT … SELECT … ON CONFLICT. One statement per batch instead of one per row; the same conflict
     target and updates as the row-by-row statement. A key given twice keeps its last row, as row-by-row
     upserts would (one INSERT … ON CONFLICT may not touch a row twice)."""
-    if len(key) == 1:  # the common case (a patient, an id): no key tuple per row
-        k = key[0]
-        last = {row[k]: row for row in rows}
-    else:
-        last = {tuple(row[i] for i in key): row for row in rows}
+    last = {tuple(row[i] for i in key): row for row in rows}
     if len(last) < len(rows):
         rows = list(last.values())
     qn = connection.ops.quote_name

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Subquery
+from django.db.models import Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from ccmops.billing.month import refresh as refresh_standing
@@ -89,10 +89,8 @@ def _lock(timer: Timer, staff, *related: str) -> Timer:
 
 
 def _open_segment(timer: Timer) -> TimerSegment | None:
-    read = getattr(timer, "read_segments", None)  # all of them, read once by the caller (stop)
-    if read is not None:
-        return next((s for s in read if s.end is None), None)
-    return timer.segments.filter(end__isnull=True).first()
+    # From the timer's segments (a handful), so that a caller who prefetched them reads no more.
+    return next((s for s in timer.segments.all() if s.end is None), None)
 
 
 def _apply_idle(timer: Timer, now: dt.datetime, *, user_active: bool) -> None:
@@ -113,6 +111,9 @@ def _apply_idle(timer: Timer, now: dt.datetime, *, user_active: bool) -> None:
         timer.last_activity_at = now
 
 
+BEAT_FIELDS = ["last_activity_at", "last_heartbeat_at", "idle_since", "idle_until", "version"]  # all a beat changes
+
+
 @transaction.atomic
 def heartbeat(*, timer: Timer, staff, active: bool, now: dt.datetime | None = None) -> Timer:
     """A tab says it is open; `active` when the user worked since the last heartbeat."""
@@ -123,9 +124,6 @@ def heartbeat(*, timer: Timer, staff, active: bool, now: dt.datetime | None = No
     timer.version += 1
     timer.save(update_fields=BEAT_FIELDS)
     return timer
-
-
-BEAT_FIELDS = ["last_activity_at", "last_heartbeat_at", "idle_since", "idle_until", "version"]  # all a beat changes
 
 
 @transaction.atomic
@@ -299,10 +297,10 @@ def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str
     """Stop the timer and record one time entry (nothing when no full second was counted)."""
     now = now or timezone.now()
     timer = _lock(timer, staff, "patient__billing_practitioner")  # the month's standing needs the practitioner
-    timer.read_segments = list(timer.segments.all())  # closing edits the open one in this list
+    prefetch_related_objects([timer], "segments")  # one read; closing edits the open one in place
     if timer.state == "running":
         _close(timer, now)
-    segments = [(s.start, s.end) for s in timer.read_segments if s.end is not None and s.end > s.start]
+    segments = [(s.start, s.end) for s in timer.segments.all() if s.end is not None and s.end > s.start]
     timer.state, timer.open_staff = "stopped", None
     timer.version += 1
     timer.save(update_fields=["state", "open_staff", "version", "idle_since", "idle_until"])

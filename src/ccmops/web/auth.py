@@ -12,7 +12,7 @@ def practice_time_zone():
     """The time zone of the user's first active practice membership, in the order memberships are listed."""
     return Subquery(
         Membership.objects.filter(user=OuterRef("pk"), active=True, organization__kind="practice")
-        .order_by("organization__name", "role")
+        .order_by(*Membership._meta.ordering)  # the order memberships_of lists them in
         .values("organization__time_zone")[:1]
     )
 
