@@ -56,7 +56,8 @@ def test_chain_detects_a_deleted_row_and_the_command_fails(login, capsys):
     with pytest.raises(SystemExit) as exit_info:
         call_command("audit", "verify")
     assert exit_info.value.code == 1
-    assert "chain broken" in capsys.readouterr().out
+    assert f"event {middle.id + 1}: chain {middle.chain}" in (out := capsys.readouterr().out)
+    assert "broken before it" in out and "events were deleted" in out
 
 
 def test_compliance_reviewer_reports_who_accessed_a_chart_and_what_a_user_touched(login):

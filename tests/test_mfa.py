@@ -55,6 +55,27 @@ def test_roles_not_required_sign_in_with_the_password_alone(demo):
     assert client.get("/worklist/").status_code == 200
 
 
+@REQUIRE_COMPLIANCE
+def test_a_required_role_granted_during_a_session_asks_for_the_second_factor_at_the_next_request(demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ccmops.organizations.models import Membership, Organization
+
+    client = password_sign_in("nora.rn")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/timer").status_code == 200
+    # whether a role requires the second factor is read with the user, not by a query of its own
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT 1 AS "a" FROM "organizations_m')]
+    nora = User.objects.get(username="nora.rn")
+    Membership.objects.create(
+        user=nora, organization=Organization.objects.get(slug=world.MAPLE), role="compliance_reviewer"
+    )
+    assert client.get("/api/timer").status_code == 401
+    page = client.get("/worklist/")
+    assert page.status_code == 302 and page["Location"].startswith("/mfa/setup/")
+
+
 def enrol(username: str) -> str:
     secret = pyotp.random_base32()
     User.objects.filter(username=username).update(totp_secret=secret, totp_enabled_at="2026-11-01T00:00:00Z")

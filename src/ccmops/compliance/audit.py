@@ -2,6 +2,11 @@
 
 `record_audit` must be called inside the transaction of the change it records, so that the change and its
 audit entry commit or roll back together.
+
+Each practice's events form a chain of their own (`AuditEvent.chain` = the practice's id); events of no
+practice, and every event written before chains were per practice, form chain 0. An append locks only its
+chain's head row, so one practice's long transaction never holds up another practice's audited writes, and a
+practice's log verifies on its own, without the events of other practices.
 """
 
 from __future__ import annotations
@@ -57,11 +62,13 @@ def record_audit(
         object_id = object_id or str(obj.pk)
     if patient is not None and practice_id is None:
         practice_id = patient.practice_id
+    chain = practice_id or 0
     # No savepoint of its own: a failure here must roll back the caller's change too, and two statements fewer
     # per audited write.
     with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1, defaults={"last_hash": GENESIS})
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=chain, defaults={"last_hash": GENESIS})
         event = AuditEvent(
+            chain=chain,
             at=timezone.now(),
             user=user if user is not None and user.is_authenticated else None,
             username=username or (user.get_username() if user is not None and user.is_authenticated else ""),
@@ -76,7 +83,7 @@ def record_audit(
         )
         event.hash = _digest(event.prev_hash, _hashed_fields(event))
         event.save()
-        AuditChainHead.objects.filter(id=1).update(last_hash=event.hash, count=head.count + 1)
+        AuditChainHead.objects.filter(id=chain).update(last_hash=event.hash, count=head.count + 1)
     return event
 
 
@@ -84,28 +91,61 @@ def record_audit(
 class ChainReport:
     checked: int
     problems: tuple[str, ...]
+    chains: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify_chain() -> ChainReport:
-    """Recompute every hash in order; report altered, deleted or reordered events."""
+def _chain_name(chain: int) -> str:
+    return (
+        f"chain {chain} (practice {chain})" if chain else "chain 0 (no practice, and events before per-practice chains)"
+    )
+
+
+def verify_chain(practice_id: int | None = None) -> ChainReport:
+    """Recompute every hash of every chain (or of one practice's) in order; report altered, deleted, reordered
+    or moved events and chains whose newest events were deleted."""
     problems: list[str] = []
-    prev = GENESIS
+    heads = {h.id: h for h in AuditChainHead.objects.all()}
+    events = AuditEvent.objects.order_by("chain", "id")
+    if practice_id is not None:
+        events = events.filter(chain=practice_id)
+        heads = {k: v for k, v in heads.items() if k == practice_id}
+    seen: dict[int, tuple[str, int]] = {}  # chain -> (last hash, events)
     checked = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    chain, prev, count = None, GENESIS, 0
+    for event in events.iterator(chunk_size=2000):
+        if event.chain != chain:
+            if chain is not None:
+                seen[chain] = (prev, count)
+            chain, prev, count = event.chain, GENESIS, 0
         checked += 1
+        count += 1
         if event.prev_hash != prev:
-            problems.append(f"event {event.id}: chain broken before it (an event was deleted or reordered)")
+            problems.append(
+                f"event {event.id}: {_chain_name(chain)} broken before it (an event was deleted, reordered or moved)"
+            )
         if _digest(event.prev_hash, _hashed_fields(event)) != event.hash:
             problems.append(f"event {event.id}: contents altered after it was written")
+        elif chain and event.practice_id != chain:
+            problems.append(
+                f"event {event.id}: belongs to practice {event.practice_id} but sits in {_chain_name(chain)}"
+            )
         prev = event.hash
-    head = AuditChainHead.objects.filter(id=1).first()
-    if head is not None and (head.last_hash != prev or head.count != checked):
-        problems.append(
-            f"chain head expects {head.count} events ending in {head.last_hash[:12]}…, "
-            f"found {checked} ending in {prev[:12]}… (events at the end were deleted)"
-        )
-    return ChainReport(checked, tuple(problems))
+    if chain is not None:
+        seen[chain] = (prev, count)
+    for key in sorted(set(heads) | set(seen)):
+        head = heads.get(key)
+        last, n = seen.get(key, (GENESIS, 0))
+        if head is None:
+            problems.append(f"{_chain_name(key)}: {n} events but no chain head (the head row was deleted)")
+        elif head.last_hash != last:
+            problems.append(
+                f"{_chain_name(key)}: the head expects {head.count} events ending in {head.last_hash[:12]}…, "
+                f"found {n} ending in {last[:12]}… (events at the end were deleted)"
+            )
+        elif head.count != n:
+            problems.append(f"{_chain_name(key)}: the head counts {head.count} events, found {n} (events were deleted)")
+    return ChainReport(checked, tuple(problems), len(set(heads) | set(seen)))

@@ -20,7 +20,9 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One audited action. Rows are only ever inserted; each carries the hash of the one before it."""
+    """One audited action. Rows are only ever inserted; each carries the hash of the one before it in its
+    chain: a practice's events form that practice's chain (`chain` = the practice's id), events of no practice
+    (sign-ins, system tasks) and every event written before chains were per practice form chain 0."""
 
     at = models.DateTimeField(db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -34,10 +36,12 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    chain = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
+            models.Index(fields=["chain", "id"]),
             models.Index(fields=["practice", "at"]),
             models.Index(fields=["patient", "at"]),
             models.Index(fields=["user", "at"]),
@@ -56,11 +60,12 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """Single row holding the newest hash; locking it serializes appends to the chain."""
+    """The newest hash and the length of one chain (`id` = the chain: a practice's id, or 0). Locking the row
+    serializes appends to that chain only, so practices never wait for each other's audited writes."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    id = models.PositiveBigIntegerField(primary_key=True)
     last_hash = models.CharField(max_length=64)
     count = models.PositiveBigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"audit chain head ({self.count} events)"
+        return f"audit chain {self.id} head ({self.count} events)"

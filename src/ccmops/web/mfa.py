@@ -37,7 +37,11 @@ def mfa_required(user: User) -> bool:
     if user.totp_enabled_at is not None:
         return True
     required = settings.CCMOPS_MFA_REQUIRED_ROLES
-    return bool(required) and Membership.objects.filter(user=user, role__in=required).exists()
+    if not required:
+        return False
+    if hasattr(user, "mfa_role"):  # read with the user on each request (ccmops.web.auth.Backend)
+        return user.mfa_role
+    return Membership.objects.filter(user=user, role__in=required).exists()
 
 
 def check_code(user: User, code: str, *, secret: str | None = None) -> int | None:

@@ -1,29 +1,39 @@
-"""`ccmops audit verify`: recompute the audit log's hash chain and report any altered or deleted event."""
+"""`ccmops audit verify [--practice SLUG]`: recompute the audit log's hash chains (one per practice, plus chain 0
+for events of no practice) and report any altered, deleted, reordered or moved event."""
 
 from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from ccmops.compliance.audit import verify_chain
+from ccmops.organizations.models import Organization
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `verify` exits 1 when any event was altered, deleted or reordered."
+    help = "Audit log tools. `verify` exits 1 when any event was altered, deleted, reordered or moved."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="verify the hash chain")
+        verify = sub.add_parser("verify", help="verify the hash chains")
+        verify.add_argument("--practice", help="verify only this practice's chain (its slug)")
 
-    def handle(self, *args, action: str, **options):
-        report = verify_chain()
+    def handle(self, *args, action: str, practice: str | None = None, **options):
+        practice_id = None
+        if practice:
+            org = Organization.objects.filter(slug=practice).first()
+            if org is None:
+                raise CommandError(f"--practice: no organization with slug {practice!r}")
+            practice_id = org.id
+        report = verify_chain(practice_id)
+        where = f"{practice}'s chain" if practice else f"{report.chains} chain(s)"
         if report.ok:
-            self.stdout.write(f"audit log intact: {report.checked} events verified")
+            self.stdout.write(f"audit log intact: {report.checked} events in {where} verified")
             return
         for problem in report.problems:
             self.stdout.write(problem)
         self.stdout.write(
-            f"audit log FAILED verification: {len(report.problems)} problem(s) in {report.checked} events"
+            f"audit log FAILED verification: {len(report.problems)} problem(s) in {report.checked} events ({where})"
         )
         sys.exit(1)
