@@ -3,8 +3,8 @@ role of theirs requires a second factor, in one query."""
 
 from __future__ import annotations
 
-from django.contrib.auth.backends import ModelBackend
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef, Subquery
 
 from ccmops.organizations.models import Membership, User
