@@ -161,6 +161,45 @@ def test_reimport_updates_and_never_duplicates(practice, tmp_path):
     assert Patient.objects.get().family_name == "Okafor-Smith"
 
 
+def coverage(cid, payer, start, subject="Patient/p1"):
+    return {
+        "resourceType": "Coverage",
+        "id": cid,
+        "status": "active",
+        "beneficiary": {"reference": subject},
+        "payor": [{"display": payer}],
+        "period": {"start": start},
+    }
+
+
+def test_the_current_payer_is_the_most_recent_coverage_in_the_whole_input(practice, tmp_path, monkeypatch):
+    """Coverage records are written a chunk at a time; the patient's payer is the latest by date over all of
+    them, not the last chunk's."""
+    monkeypatch.setattr(writer, "CHUNK", 2)
+    records = [
+        coverage("v1", "Medicaid", "2019-01-01"),
+        coverage("v2", "Medicare", "2025-01-01"),
+        coverage("v3", "Blue Cross private plan", "2022-06-01"),
+    ]
+    path = write(tmp_path, "b.json", bundle(PATIENT, *records))
+    import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert Patient.objects.get().medicare_coverage == "medicare"
+    assert CoverageRecord.objects.count() == 3
+
+
+def test_a_csv_without_a_payer_keeps_the_one_on_record_and_none_replaces_it(practice, tmp_path):
+    path = write(tmp_path, "t.csv", TEMPLATE)
+    import_source(practice=practice, source=Source("csv", path, path.name))
+    other = "patient,MRN-1002,Doe,Jan,1950-01-01,female,,,medicaid,,,,,,,,\n"  # another patient's payer is given
+    path.write_text(TEMPLATE.replace(",medicare,", ",,") + other)  # this export does not say Twyla's
+    import_source(practice=practice, source=Source("csv", path, path.name))
+    assert Patient.objects.get(mrn="MRN-1001").medicare_coverage == "medicare"
+    assert Patient.objects.get(mrn="MRN-1002").medicare_coverage == "medicaid"
+    path.write_text(TEMPLATE.replace(",medicare,", ",none,"))  # this one says: no coverage
+    import_source(practice=practice, source=Source("csv", path, path.name))
+    assert Patient.objects.get(mrn="MRN-1001").medicare_coverage == "none"
+
+
 def test_bulk_ndjson_problems_name_file_and_line(practice, tmp_path):
     out = tmp_path / "export"
     generate_population(out, patients=5, seed=3)
@@ -225,6 +264,11 @@ def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, m
     import_source(practice=other, source=Source("bulk", tmp_path / "g", "g"))
     for model in TABLES:
         assert model.objects.filter(practice=practice).count() == model.objects.filter(practice=other).count()
+
+    def payers(org):
+        return sorted(Patient.objects.filter(practice=org).values_list("mrn", "medicare_coverage"))
+
+    assert payers(practice) == payers(other) and {c for _, c in payers(other)} - {""}
 
 
 @pytest.mark.skipif(not SYNTHEA.exists(), reason="../shared is not beside this checkout")

@@ -16,8 +16,16 @@ class JsonText(str):
 
 
 def upsert(
-    model, columns: Sequence[str], rows: Sequence[Sequence], *, conflict: Sequence[str], update: Sequence[str]
+    model,
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    conflict: Sequence[str],
+    update: Sequence[str],
+    keep_when_blank: Sequence[str] = (),
 ) -> None:
+    """Insert the rows; a row whose conflict key exists updates the `update` columns instead. A column also in
+    `keep_when_blank` keeps its stored value when the new one is empty text (an input that does not say)."""
     if not rows:
         return
     meta = model._meta
@@ -26,7 +34,14 @@ def upsert(
     table = qn(meta.db_table)
     cols = ", ".join(qn(f.column) for f in fields)
     target = ", ".join(qn(meta.get_field(n).column) for n in conflict)
-    sets = ", ".join(f"{qn(meta.get_field(n).column)} = excluded.{qn(meta.get_field(n).column)}" for n in update)
+
+    def assignment(name: str) -> str:
+        col = qn(meta.get_field(name).column)
+        if name in keep_when_blank:
+            return f"{col} = COALESCE(NULLIF(excluded.{col}, ''), {table}.{col})"
+        return f"{col} = excluded.{col}"
+
+    sets = ", ".join(assignment(n) for n in update)
     # identifiers come from model metadata, quoted by the backend; values are parameters
     insert, on_conflict = f"INSERT INTO {table} ({cols})", f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
     convert = [_converter(f) for f in fields]

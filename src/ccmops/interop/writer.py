@@ -58,7 +58,18 @@ def resolve_patients(batch: Batch, practice_id: int, file_label: str) -> dict[st
     return known
 
 
-def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, int]:
+def _latest_payers(batch: Batch) -> dict[str, str]:
+    """Each patient reference's current payer: its most recent coverage in the whole input (whatever chunk the
+    coverage records fall in)."""
+    latest: dict[str, str] = {}
+    for r in sorted(batch.coverages, key=lambda c: c.start or dt.date.min):
+        latest[r.patient_ref] = r.payer
+    return latest
+
+
+def _write_patients(practice_id: int, recs: Sequence[PatientRec], payers: dict[str, str]) -> dict[str, int]:
+    """Upsert the patients with their current payer (from the input's coverage, else the CSV's payer column);
+    an input that names no payer for a patient keeps the one on record."""
     now = timezone.now()
     columns = [
         "practice",
@@ -95,11 +106,10 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
         "city",
         "state",
         "postal_code",
+        "medicare_coverage",
     ]
     if any(r.medicare_id for r in recs):
         update.append("medicare_id")
-    if any(r.payer for r in recs):
-        update.append("medicare_coverage")
     rows = [
         (
             practice_id,
@@ -112,7 +122,7 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
             r.deceased_on,
             r.phone,
             r.language,
-            r.payer,
+            payers.get(r.source_id) or payers.get(r.mrn) or r.payer,
             now,
             now,
             "",
@@ -124,7 +134,7 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec]) -> dict[str, i
         )
         for r in recs
     ]
-    upsert(Patient, columns, rows, conflict=["practice", "mrn"], update=update)
+    upsert(Patient, columns, rows, conflict=["practice", "mrn"], update=update, keep_when_blank=["medicare_coverage"])
     ids = {}
     for pid, mrn, source in Patient.objects.filter(practice_id=practice_id, mrn__in=[r.mrn for r in recs]).values_list(
         "id", "mrn", "source_identifier"
@@ -187,7 +197,11 @@ def _write_encounters(practice_id: int, recs: Sequence[EncounterRec], ids: dict[
     )
 
 
-def _write_coverages(practice_id: int, recs: Sequence[CoverageRec], ids: dict[str, int]) -> None:
+def _write_coverages(
+    practice_id: int, recs: Sequence[CoverageRec], ids: dict[str, int], payers: dict[str, str], own: set[str]
+) -> None:
+    """The coverage records; the current payer of a patient this input does not carry (one already in the
+    registry) is set here, the input's own patients got theirs when they were written."""
     rows = {}
     for r in recs:
         pid = ids[r.patient_ref]
@@ -199,14 +213,12 @@ def _write_coverages(practice_id: int, recs: Sequence[CoverageRec], ids: dict[st
         conflict=["patient", "source_id"],
         update=["payer", "start", "end"],
     )
-    latest: dict[int, CoverageRec] = {}
-    for r in sorted(recs, key=lambda c: c.start or dt.date.min):
-        latest[ids[r.patient_ref]] = r
-    by_payer: dict[str, list[int]] = {}
-    for pid, r in latest.items():
-        by_payer.setdefault(r.payer, []).append(pid)
+    by_payer: dict[str, set[int]] = {}
+    for r in recs:
+        if r.patient_ref not in own:
+            by_payer.setdefault(payers[r.patient_ref], set()).add(ids[r.patient_ref])
     for payer, pids in by_payer.items():
-        for chunk in _chunks(pids, 900):
+        for chunk in _chunks(sorted(pids), 900):
             Patient.objects.filter(id__in=chunk).update(medicare_coverage=payer)
 
 
@@ -227,6 +239,8 @@ def write_batch(
         ("conditions", batch.conditions),
     ]
     known = resolve_patients(batch, practice_id, "")
+    payers = _latest_payers(batch)
+    own = {p.source_id for p in batch.patients} | {p.mrn for p in batch.patients}
     ids: dict[str, int] = dict(known) if isinstance(known, dict) else {}
     if batch.patients:
         # ids of this batch's patients that earlier chunks (or an earlier attempt) already wrote
@@ -246,9 +260,9 @@ def write_batch(
             part = chunk[skip:]
             with transaction.atomic():
                 if kind == "patients":
-                    ids.update(_write_patients(practice_id, part))
+                    ids.update(_write_patients(practice_id, part, payers))
                 elif kind == "coverages":
-                    _write_coverages(practice_id, part, ids)
+                    _write_coverages(practice_id, part, ids, payers, own)
                 elif kind == "encounters":
                     _write_encounters(practice_id, part, ids)
                 else:
