@@ -225,6 +225,36 @@ def test_bulk_import_of_a_generated_population(practice, tmp_path):
     assert run.unclassified_codes and all(c.startswith("icd10cm:") for c in run.unclassified_codes)
 
 
+def test_big_files_read_by_worker_processes_give_what_one_process_reads(tmp_path, monkeypatch):
+    """Slices of big files go to a pool of processes while small files are read here; the records come out in
+    the same order as one process reads them, and a problem in a slice keeps its file and line."""
+    from ccmops.interop import fhir_read
+
+    folder = tmp_path / "g"
+    generate_population(folder, patients=40, seed=3)
+    (folder / "Observation.ndjson").write_text('{"resourceType": "Observation", "id": "o1"}\n' * 3)
+    monkeypatch.setattr(fhir_read, "PARALLEL_MIN_LINES", 60)  # Condition and Encounter files are sliced
+    monkeypatch.setattr(fhir_read, "SLICE", 17)
+    files = fhir_read.bulk_files(folder)
+
+    def read(workers):
+        b = fhir_read.read_bulk(files, "g", named_by_file=True, workers=workers)
+        return b.patients, b.coverages, b.encounters, b.conditions, b.problems, b.resources_read, b.skipped
+
+    one, pooled = read(1), read(2)
+    assert pooled == one
+    assert len(one[3]) == 144 and one[6] == {"Observation": 3}
+
+    lines = (folder / "Condition.ndjson").read_text().splitlines(keepends=True)
+    lines[99] = lines[99].replace('"subject"', '"subjectt"')
+    (folder / "Condition.ndjson").write_text("".join(lines))
+    problems = read(2)[4]
+    assert sorted((p.file, p.location.split()[:2], p.field) for p in problems) == [
+        ("Condition.ndjson", ["line", "100"], "subject"),  # missing
+        ("Condition.ndjson", ["line", "100"], "subjectt"),  # not a Condition field
+    ]
+
+
 def test_generator_is_deterministic_by_seed(tmp_path):
     generate_population(tmp_path / "a", patients=30, seed=5)
     generate_population(tmp_path / "b", patients=30, seed=5)

@@ -6,6 +6,8 @@ line or bundle entry, the resource id and the field.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
@@ -397,20 +399,47 @@ SLICE = 10_000
 
 
 def read_bulk(files: list[Path], label: str, *, named_by_file: bool, workers: int) -> Batch:
-    """Read a Bulk export; big files are validated by `workers` processes in slices, problems keep their lines."""
+    """Read a Bulk export; big files are validated by `workers` processes in slices, problems keep their lines.
+
+    The slices of every big file go through one pool with a few slices always queued, so the workers do not
+    wait at a file's end for its last slice; small files are read here meanwhile. Results are merged in file
+    and line order, and at most one file's lines (and the queued slices) are in memory at a time."""
     reader = FhirReader(label)
     if not files:
         reader.problem("", "", "no .ndjson files found")
-    for f in files:
-        name = f.name if named_by_file else label
-        lines = list(iter_lines(f))
-        if workers > 1 and len(lines) >= PARALLEL_MIN_LINES:
-            slices = [(name, start + 1, lines[start : start + SLICE]) for start in range(0, len(lines), SLICE)]
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                for part, practitioners in pool.map(_read_slice, slices):
-                    reader.merge(part, practitioners)
-        else:
-            read_ndjson_lines(lines, name, reader)
+
+    def work():  # ("slice", args) for a worker or ("here", (lines, name)) to read in this process, in order
+        for f in files:
+            name = f.name if named_by_file else label
+            lines = list(iter_lines(f))
+            if workers > 1 and len(lines) >= PARALLEL_MIN_LINES:
+                for start in range(0, len(lines), SLICE):
+                    yield "slice", (name, start + 1, lines[start : start + SLICE])
+            else:
+                yield "here", (lines, name)
+
+    with contextlib.ExitStack() as stack:
+        pool = None  # started at the first big file (starting one costs ~0.4 s), then serves every file
+        queued: collections.deque = collections.deque()
+
+        def merge_first() -> None:
+            kind, item = queued.popleft()
+            if kind == "slice":
+                reader.merge(*item.result())
+            else:
+                read_ndjson_lines(*item, reader)
+
+        for kind, args in work():
+            if kind == "slice":
+                if pool is None:
+                    pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=get_context("spawn")))
+                queued.append(("slice", pool.submit(_read_slice, args)))
+            else:
+                queued.append(("here", args))
+            while len(queued) > 2 * workers or (queued and queued[0][0] == "here"):
+                merge_first()
+        while queued:
+            merge_first()
     return reader.finish()
 
 
