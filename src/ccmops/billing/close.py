@@ -23,6 +23,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.forked import can_fork, forked_pool, in_worker
+from ccmops.interop.upsert import JsonText, upsert
 from ccmops.patients.models import Patient
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import decision_to_json
@@ -124,43 +125,69 @@ def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
     return out
 
 
+DECISION_COLUMNS = [
+    "patient",
+    "month",
+    "practice",
+    "billing_practitioner",
+    "status",
+    "review",
+    "decision",
+    "facts_hash",
+    "evaluated_at",
+    "override_action",
+    "override_reason",
+    "override_by",
+    "override_at",
+]
+LINE_COLUMNS = [
+    "patient",
+    "month",
+    "code",
+    "practice",
+    "decision",
+    "billing_practitioner",
+    "units",
+    "date_of_service",
+    "diagnosis_codes",
+    "allowed_amount",
+    "patient_share",
+    "remit_status",  # inserted empty, never updated here
+    "remit_note",
+]
+
+
 def _persist(practice, month: str, rows: list[Decided], now) -> None:
-    """Upsert a chunk's new decisions and their lines: a handful of statements per chunk whatever its size.
-    The unique constraints (one decision per patient-month, no duplicate claim line) are the conflict
-    targets, so a step raced or repeated after a crash updates rows in place and never adds a second one."""
+    """Upsert a chunk's new decisions and their lines: a handful of statements per chunk whatever its size
+    (`ccmops.interop.upsert`: one COPY and one INSERT … ON CONFLICT on PostgreSQL). The unique constraints (one
+    decision per patient-month, no duplicate claim line) are the conflict targets, so a step raced or repeated
+    after a crash updates rows in place and never adds a second one. A re-decided month loses its override:
+    its facts changed since the override was given."""
     if not rows:
         return
-    decision_fields = [
-        "practice",
-        "billing_practitioner",
-        "status",
-        "review",
-        "decision",
-        "facts_hash",
-        "evaluated_at",
-        "override_action",
-        "override_reason",
-        "override_by",
-        "override_at",
-    ]
-    PatientMonthDecision.objects.bulk_create(
+    upsert(
+        PatientMonthDecision,
+        DECISION_COLUMNS,
         [
-            PatientMonthDecision(
-                patient_id=r.patient_id,
-                month=month,
-                practice_id=practice.id,
-                billing_practitioner_id=r.billing_practitioner_id,
-                status=r.status,
-                review="needs_review" if r.status == "hold" else "none",
-                decision=r.decision,
-                facts_hash=r.facts_hash,
-                evaluated_at=now,
+            (
+                r.patient_id,
+                month,
+                practice.id,
+                r.billing_practitioner_id,
+                r.status,
+                "needs_review" if r.status == "hold" else "none",
+                JsonText(json.dumps(r.decision)),
+                r.facts_hash,
+                now,
+                "",
+                "",
+                None,
+                None,
             )
             for r in rows
         ],
-        update_conflicts=True,
-        unique_fields=["patient", "month"],
-        update_fields=decision_fields,
+        conflict=["patient", "month"],
+        update=DECISION_COLUMNS[2:],
     )
     ids = [r.patient_id for r in rows]
     decision_ids = dict(
@@ -176,40 +203,32 @@ def _persist(practice, month: str, rows: list[Decided], now) -> None:
     ]
     if stale:
         ClaimLine.objects.filter(id__in=stale).delete()
-    lines = [
-        ClaimLine(
-            patient_id=r.patient_id,
-            month=month,
-            code=line.code,
-            practice_id=practice.id,
-            decision_id=decision_ids[r.patient_id],
-            billing_practitioner_id=r.billing_practitioner_id,
-            units=line.units,
-            date_of_service=line.date_of_service,
-            diagnosis_codes=list(line.diagnosis_codes),
-            allowed_amount=line.allowed_amount,
-            patient_share=line.patient_share,
-        )
-        for r in rows
-        for line in r.lines
-    ]
-    if lines:
-        # Remittance fields are not in update_fields: a line's recorded payment survives a re-evaluation.
-        ClaimLine.objects.bulk_create(
-            lines,
-            update_conflicts=True,
-            unique_fields=["patient", "month", "code"],
-            update_fields=[
-                "practice",
-                "decision",
-                "billing_practitioner",
-                "units",
-                "date_of_service",
-                "diagnosis_codes",
-                "allowed_amount",
-                "patient_share",
-            ],
-        )
+    # Remittance fields are not updated: a line's recorded payment survives a re-evaluation.
+    upsert(
+        ClaimLine,
+        LINE_COLUMNS,
+        [
+            (
+                r.patient_id,
+                month,
+                line.code,
+                practice.id,
+                decision_ids[r.patient_id],
+                r.billing_practitioner_id,
+                line.units,
+                line.date_of_service,
+                JsonText(json.dumps(list(line.diagnosis_codes))),
+                line.allowed_amount,
+                line.patient_share,
+                "",
+                "",
+            )
+            for r in rows
+            for line in r.lines
+        ],
+        conflict=["patient", "month", "code"],
+        update=LINE_COLUMNS[3:-2],
+    )
 
 
 STEP = 100  # patients decided per web/API step: well under a second alone, a few seconds on a loaded server
