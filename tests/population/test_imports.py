@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from ccmops.interop import services as import_services
 from ccmops.interop import writer
@@ -225,6 +226,37 @@ def test_bulk_import_of_a_generated_population(practice, tmp_path):
     assert run.unclassified_codes and all(c.startswith("icd10cm:") for c in run.unclassified_codes)
 
 
+def test_a_population_big_enough_for_the_copy_path_lands_on_the_right_patients(practice, tmp_path):
+    """600 patients: on PostgreSQL each chunk of patients is one COPY whose INSERT returns the patients' ids,
+    which every later record is linked by; a re-import updates the same rows."""
+    folder = tmp_path / "g"
+    generate_population(folder, patients=600, seed=5)
+
+    def records(name):
+        return [json.loads(line) for line in (folder / name).read_text().splitlines()]
+
+    mrn_of = {
+        p["id"]: next(i["value"] for i in p["identifier"] if i["type"]["coding"][0]["code"] == "MR")
+        for p in records("Patient.ndjson")
+    }
+    expected: dict[str, set] = {mrn: set() for mrn in mrn_of.values()}
+    for c in records("Condition.ndjson"):
+        expected[mrn_of[c["subject"]["reference"].split("/")[-1]]].add(c["code"]["coding"][0]["code"])
+
+    def stored():
+        found: dict[str, set] = {mrn: set() for mrn in Patient.objects.values_list("mrn", flat=True)}
+        for mrn, code in PatientCondition.objects.values_list("patient__mrn", "code"):
+            found[mrn].add(code)
+        return found
+
+    import_source(practice=practice, source=Source("bulk", folder, "g"))
+    first = snapshot()
+    assert stored() == expected and first["Patient"] == 600
+    ids = dict(Patient.objects.values_list("mrn", "id"))
+    import_source(practice=practice, source=Source("bulk", folder, "g-again"))
+    assert snapshot() == first and stored() == expected and dict(Patient.objects.values_list("mrn", "id")) == ids
+
+
 def test_big_files_read_by_worker_processes_give_what_one_process_reads(tmp_path, monkeypatch):
     """Slices of big files go to a pool of processes while small files are read here; the records come out in
     the same order as one process reads them, and a problem in a slice keeps its file and line."""
@@ -364,3 +396,20 @@ def test_a_big_upsert_inserts_updates_and_keeps_a_repeated_keys_last_row(practic
     )
     assert len(displays) == n + 1
     assert displays[0] == "last wins" and set(displays[1:n]) == {"second"} and displays[n] == "new"
+
+    returned = upsert(
+        PatientCondition,
+        columns,
+        [row(i, "third") for i in range(n - 10, n + 10)] * (COPY_FROM // 20 + 1),  # COPY_FROM rows or more
+        conflict=["patient", "key"],
+        update=["display"],
+        returning=["id", "key"],
+    )
+    stored = dict(PatientCondition.objects.filter(patient=patient).values_list("key", "id"))
+    if returned is None:  # row by row (SQLite): nothing returned, the caller reads back
+        assert connection.vendor == "sqlite"
+    else:  # one row per key, inserted (9 new) or updated (11 known), with the stored ids
+        assert sorted(returned, key=repr) == sorted(
+            ((stored[k], k) for _, *__, k in [row(i, "") for i in range(n - 10, n + 10)]), key=repr
+        )
+    assert len(stored) == n + 10

@@ -23,11 +23,15 @@ def upsert(
     conflict: Sequence[str],
     update: Sequence[str],
     keep_when_blank: Sequence[str] = (),
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[tuple] | None:
     """Insert the rows; a row whose conflict key exists updates the `update` columns instead. A column also in
-    `keep_when_blank` keeps its stored value when the new one is empty text (an input that does not say)."""
+    `keep_when_blank` keeps its stored value when the new one is empty text (an input that does not say).
+
+    With `returning`, a batch written in one statement (PostgreSQL, COPY_FROM rows or more) returns those
+    columns of every row inserted or updated; otherwise, and without `returning`, the result is None."""
     if not rows:
-        return
+        return None
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
     qn = connection.ops.quote_name
@@ -47,17 +51,23 @@ def upsert(
     convert = [_converter(f) for f in fields]
     prepared = [tuple(v if c is None or v is None else c(v) for c, v in zip(convert, row, strict=True)) for row in rows]
     if connection.vendor == "postgresql" and len(prepared) >= COPY_FROM:
-        _copy_upsert(meta.db_table, cols, insert, on_conflict, [columns.index(n) for n in conflict], prepared)
-        return
+        if returning:
+            on_conflict += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
+        return _copy_upsert(
+            meta.db_table, cols, insert, on_conflict, [columns.index(n) for n in conflict], prepared, bool(returning)
+        )
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.executemany(f"{insert} VALUES ({marks}) {on_conflict}", prepared)
+    return None
 
 
 COPY_FROM = 500  # rows: below this one statement per row is as quick as staging them
 
 
-def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, key: list[int], rows: list[tuple]) -> None:
+def _copy_upsert(
+    table: str, cols: str, insert: str, on_conflict: str, key: list[int], rows: list[tuple], returning: bool
+) -> list[tuple] | None:
     """PostgreSQL: COPY the rows into a temporary table shaped like the target's columns, then one
     INSERT … SELECT … ON CONFLICT. One statement per batch instead of one per row; the same conflict
     target and updates as the row-by-row statement. A key given twice keeps its last row, as row-by-row
@@ -75,7 +85,9 @@ def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, key: list
             for row in rows:
                 copy.write_row(row)
         cursor.execute(f"{insert} SELECT {cols} FROM {stage} {on_conflict}")  # noqa: S608
+        written = cursor.fetchall() if returning else None
         cursor.execute(f"DROP TABLE {stage}")
+    return written
 
 
 def _converter(field):

@@ -134,11 +134,21 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec], payers: dict[s
         )
         for r in recs
     ]
-    upsert(Patient, columns, rows, conflict=["practice", "mrn"], update=update, keep_when_blank=["medicare_coverage"])
+    written = upsert(
+        Patient,
+        columns,
+        rows,
+        conflict=["practice", "mrn"],
+        update=update,
+        keep_when_blank=["medicare_coverage"],
+        returning=["id", "mrn", "source_identifier"],
+    )
+    if written is None:  # written row by row: read the ids back
+        written = Patient.objects.filter(practice_id=practice_id, mrn__in=[r.mrn for r in recs]).values_list(
+            "id", "mrn", "source_identifier"
+        )
     ids = {}
-    for pid, mrn, source in Patient.objects.filter(practice_id=practice_id, mrn__in=[r.mrn for r in recs]).values_list(
-        "id", "mrn", "source_identifier"
-    ):
+    for pid, mrn, source in written:
         ids[mrn] = pid
         ids[source] = pid
     return ids
@@ -242,8 +252,9 @@ def write_batch(
     payers = _latest_payers(batch)
     own = {p.source_id for p in batch.patients} | {p.mrn for p in batch.patients}
     ids: dict[str, int] = dict(known) if isinstance(known, dict) else {}
-    if batch.patients:
-        # ids of this batch's patients that earlier chunks (or an earlier attempt) already wrote
+    if batch.patients and start_at > 0:
+        # ids of this batch's patients that an earlier attempt already wrote (a fresh run learns each chunk's
+        # ids as it writes it)
         for pid, mrn, source in Patient.objects.filter(
             practice_id=practice_id, mrn__in=[p.mrn for p in batch.patients]
         ).values_list("id", "mrn", "source_identifier"):
