@@ -405,6 +405,8 @@ def test_a_big_upsert_inserts_updates_and_keeps_a_repeated_keys_last_row(practic
         update=["display"],
         returning=["id", "key"],
     )
+    assert returned.count == 20  # each key once, however often it was given
+    returned = returned.rows
     stored = dict(PatientCondition.objects.filter(patient=patient).values_list("key", "id"))
     if returned is None:  # row by row (SQLite): nothing returned, the caller reads back
         assert connection.vendor == "sqlite"

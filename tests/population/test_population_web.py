@@ -6,12 +6,13 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import date as date_filter
 
 from ccmops.demo import world
 from ccmops.enrollment.models import Enrollment
 from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.models import ImportRun
-from ccmops.patients.models import Patient, ScreeningResult
+from ccmops.patients.models import Patient, ScreeningResult, ScreeningRun
 from ccmops.patients.screening import screen_practice
 
 
@@ -67,6 +68,10 @@ def test_candidates_page_ranks_by_risk_with_reasons(login, screened):
     assert page.index(top.family_name) < page.index(eligible.last().patient.family_name) or eligible.count() == 1
     assert "chronic conditions:" in page and "Needs an initiating visit" in page
     assert "Hane" not in page  # deceased: not a candidate
+    run = ScreeningRun.objects.filter(practice=maple).latest("finished_at")
+    patients = Patient.objects.filter(practice=maple).count()
+    changed = f"{run.changed} result{'' if run.changed == 1 else 's'} new or changed"
+    assert f"Screened {date_filter(run.on)} ({patients} patients, {changed})" in page
 
 
 def test_candidates_csv_export_is_audited(login, screened):

@@ -128,3 +128,51 @@ def test_screening_in_several_processes_equals_one(tmp_path):
     assert several.counts == one.counts and several.patients == one.patients == 60
     with pytest.raises(Exception, match="--workers"):
         call_command("screen", "--practice", "forked", "--workers", "0")
+
+
+def test_a_rescreen_rewrites_only_the_results_that_changed_and_records_each_run(db, tmp_path):
+    """A nightly rescreen of a big registry must not rewrite every row: a result that comes out as stored is
+    left untouched (its `decided_on` stays); the run itself is recorded with how many results changed, and
+    the candidates page shows the latest run."""
+    from django.db import connection
+
+    from ccmops.interop.generator import generate_population
+    from ccmops.patients.models import Patient, PatientCondition, ScreeningRun, condition_key
+
+    generate_population(tmp_path, patients=60, seed=3)
+    practice = Organization.objects.create(slug="nightly", kind="practice", name="Nightly Practice")
+    import_source(practice=practice, source=Source("bulk", tmp_path, "gen"))
+
+    def row_versions():  # PostgreSQL's row version: a rewritten row gets a new one
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT patient_id, xmin::text FROM patients_screeningresult ORDER BY patient_id")
+            return cursor.fetchall()
+
+    first = screen_practice(practice=practice, on=ON)
+    assert (first.patients, first.changed) == (60, 60)
+    stored = sorted(ScreeningResult.objects.values_list("patient_id", "ccm", "reasons", "risk", "decided_on"))
+    versions = row_versions() if connection.vendor == "postgresql" else None
+
+    again = screen_practice(practice=practice, on=ON)
+    assert (again.patients, again.changed, again.counts) == (60, 0, first.counts)
+    assert sorted(ScreeningResult.objects.values_list("patient_id", "ccm", "reasons", "risk", "decided_on")) == stored
+    if versions is not None:
+        assert row_versions() == versions  # not one row rewritten
+
+    patient = Patient.objects.filter(practice=practice, screening__chronic_count=0).first()
+    for code in ("I50.9", "J44.9"):  # heart failure and COPD: now two chronic conditions
+        PatientCondition.objects.create(
+            practice=practice, patient=patient, system="icd10cm", code=code, key=condition_key("icd10cm", code, None)
+        )
+    tomorrow = ON + dt.timedelta(days=1)
+    later = screen_practice(practice=practice, on=tomorrow)
+    result = ScreeningResult.objects.get(patient=patient)
+    assert (result.chronic_count, result.decided_on) == (2, tomorrow)
+    changed_rows = ScreeningResult.objects.filter(practice=practice, decided_on=tomorrow).count()
+    assert 1 <= later.changed == changed_rows < 60  # the others kept the result (and date) they had
+
+    runs = list(ScreeningRun.objects.filter(practice=practice).order_by("finished_at").values_list("on", "changed"))
+    assert runs == [(ON, 60), (ON, 0), (tomorrow, later.changed)]
+    from ccmops.compliance.models import AuditEvent
+
+    assert AuditEvent.objects.filter(practice_id=practice.id, object_type="screening").count() == 3

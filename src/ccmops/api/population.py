@@ -78,7 +78,7 @@ def screen(request, practice_id: int):
     """Screen every patient of the practice for CCM, PCM and APCM (replaces the previous screening)."""
     practice = _identification_practice(request, practice_id)
     summary = screen_practice(practice=practice, by=request.user)
-    return {"patients": summary.patients, "counts": summary.counts}
+    return {"patients": summary.patients, "changed": summary.changed, "counts": summary.counts}
 
 
 @router.get("/practices/{practice_id}/candidates", response={200: list[dict], 403: dict, 404: dict, 422: dict})
@@ -107,7 +107,7 @@ def candidates(
             "initiating_visit_needed": r.initiating_visit_needed,
             "last_visit": r.last_visit,
             "reasons": r.reasons.get(program, []),
-            "screened_on": r.screened_on,
+            "decided_on": r.decided_on,  # the screening that last changed this result
         }
         for r in rows[offset : offset + limit]
     ]

@@ -7,6 +7,7 @@ stores them; only the per-object query compilation of `bulk_create` is skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -24,14 +25,17 @@ def upsert(
     update: Sequence[str],
     keep_when_blank: Sequence[str] = (),
     returning: Sequence[str] = (),
-) -> list[tuple] | None:
+    unless_same: Sequence[str] = (),
+) -> Written:
     """Insert the rows; a row whose conflict key exists updates the `update` columns instead. A column also in
-    `keep_when_blank` keeps its stored value when the new one is empty text (an input that does not say).
+    `keep_when_blank` keeps its stored value when the new one is empty text (an input that does not say). With
+    `unless_same`, a stored row whose values in those columns all equal the new row's is left untouched (not
+    rewritten, not counted).
 
-    With `returning`, a batch written in one statement (PostgreSQL, COPY_FROM rows or more) returns those
-    columns of every row inserted or updated; otherwise, and without `returning`, the result is None."""
+    Returns how many rows were inserted or updated and, with `returning`, for a batch written in one statement
+    (PostgreSQL, COPY_FROM rows or more), those columns of each of them (otherwise `rows` is None)."""
     if not rows:
-        return None
+        return Written(0, None)
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
     qn = connection.ops.quote_name
@@ -48,33 +52,41 @@ def upsert(
     sets = ", ".join(assignment(n) for n in update)
     # identifiers come from model metadata, quoted by the backend; values are parameters
     insert, on_conflict = f"INSERT INTO {table} ({cols})", f"ON CONFLICT ({target}) DO UPDATE SET {sets}"
+    if unless_same:
+        same = [qn(meta.get_field(n).column) for n in unless_same]
+        differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # NULL-safe "!="
+        stored, new = ", ".join(f"{table}.{c}" for c in same), ", ".join(f"excluded.{c}" for c in same)
+        on_conflict += f" WHERE ({stored}) {differs} ({new})"
     convert = [_converter(f) for f in fields]
     prepared = [tuple(v if c is None or v is None else c(v) for c, v in zip(convert, row, strict=True)) for row in rows]
+    # A key given twice keeps its last row, as row-by-row upserts would (and one INSERT … ON CONFLICT may not
+    # touch a row twice).
+    key = [columns.index(n) for n in conflict]
+    last = {tuple(row[i] for i in key): row for row in prepared}
+    if len(last) < len(prepared):
+        prepared = list(last.values())
     if connection.vendor == "postgresql" and len(prepared) >= COPY_FROM:
         if returning:
             on_conflict += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
-        return _copy_upsert(
-            meta.db_table, cols, insert, on_conflict, [columns.index(n) for n in conflict], prepared, bool(returning)
-        )
+        return _copy_upsert(meta.db_table, cols, insert, on_conflict, prepared, bool(returning))
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.executemany(f"{insert} VALUES ({marks}) {on_conflict}", prepared)
-    return None
+        return Written(max(0, cursor.rowcount), None)
+
+
+class Written(NamedTuple):
+    count: int  # rows inserted or updated
+    rows: list[tuple] | None  # the `returning` columns of each, when the batch was one statement
 
 
 COPY_FROM = 500  # rows: below this one statement per row is as quick as staging them
 
 
-def _copy_upsert(
-    table: str, cols: str, insert: str, on_conflict: str, key: list[int], rows: list[tuple], returning: bool
-) -> list[tuple] | None:
-    """PostgreSQL: COPY the rows into a temporary table shaped like the target's columns, then one
-    INSERT … SELECT … ON CONFLICT. One statement per batch instead of one per row; the same conflict
-    target and updates as the row-by-row statement. A key given twice keeps its last row, as row-by-row
-    upserts would (one INSERT … ON CONFLICT may not touch a row twice)."""
-    last = {tuple(row[i] for i in key): row for row in rows}
-    if len(last) < len(rows):
-        rows = list(last.values())
+def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, rows: list[tuple], returning: bool) -> Written:
+    """PostgreSQL: COPY the rows (one per key) into a temporary table shaped like the target's columns, then
+    one INSERT … SELECT … ON CONFLICT. One statement per batch instead of one per row; the same conflict
+    target and updates as the row-by-row statement."""
     qn = connection.ops.quote_name
     stage = qn(f"stage_{table}")
     with connection.cursor() as cursor:
@@ -85,7 +97,7 @@ def _copy_upsert(
             for row in rows:
                 copy.write_row(row)
         cursor.execute(f"{insert} SELECT {cols} FROM {stage} {on_conflict}")  # noqa: S608
-        written = cursor.fetchall() if returning else None
+        written = Written(max(0, cursor.rowcount), cursor.fetchall() if returning else None)
         cursor.execute(f"DROP TABLE {stage}")
     return written
 

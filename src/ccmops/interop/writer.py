@@ -142,7 +142,7 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec], payers: dict[s
         update=update,
         keep_when_blank=["medicare_coverage"],
         returning=["id", "mrn", "source_identifier"],
-    )
+    ).rows
     if written is None:  # written row by row: read the ids back
         written = Patient.objects.filter(practice_id=practice_id, mrn__in=[r.mrn for r in recs]).values_list(
             "id", "mrn", "source_identifier"

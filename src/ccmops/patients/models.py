@@ -162,8 +162,29 @@ SCREENING_STATUSES = [
 ]
 
 
+class ScreeningRun(models.Model):
+    """One screening of a practice's registry: when, by whom, how many patients and how many results changed
+    (a result that comes out the same is left as it was)."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    on = models.DateField()
+    finished_at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    patients = models.PositiveIntegerField()
+    changed = models.PositiveIntegerField()
+    counts = models.JSONField(default=dict, help_text="program -> status -> patients")
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "-finished_at"])]
+
+    def __str__(self) -> str:
+        return f"screening of {self.practice} on {self.on}: {self.patients} patients, {self.changed} changed"
+
+
 class ScreeningResult(models.Model):
-    """The latest eligibility screening of a patient for CCM, PCM and APCM, with reasons and risk."""
+    """The latest eligibility screening of a patient for CCM, PCM and APCM, with reasons and risk. A screening
+    whose result for the patient is the same leaves the row untouched: `decided_on` is the date of the
+    screening that last changed it (the practice's latest screening is its newest ScreeningRun)."""
 
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="screening")
@@ -177,7 +198,7 @@ class ScreeningResult(models.Model):
     last_visit = models.DateField(null=True, blank=True)
     risk_score = models.FloatField(default=0)
     risk = models.JSONField(default=dict)
-    screened_on = models.DateField()
+    decided_on = models.DateField()
 
     class Meta:
         indexes = [models.Index(fields=["practice", "ccm", "risk_score"])]

@@ -21,7 +21,7 @@ from ccmops.enrollment.models import Enrollment
 from ccmops.forked import can_fork, forked_pool, in_worker
 from ccmops.interop.upsert import JsonText, upsert
 from ccmops.organizations.models import Organization
-from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult
+from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult, ScreeningRun
 from ccmops.rules.calendar import months_before
 from ccmops.rules.conditions import Classification, classify
 from ccmops.rules.eligibility import PatientFacts, screen
@@ -42,8 +42,9 @@ COLUMNS = [
     "last_visit",
     "risk_score",
     "risk",
-    "screened_on",
+    "decided_on",
 ]
+SAME_RESULT = COLUMNS[2:-1]  # a patient whose result is the same in all of these keeps the stored row
 
 
 @lru_cache(maxsize=65536)
@@ -63,6 +64,7 @@ class ScreeningSummary:
     patients: int
     counts: dict[str, dict[str, int]]  # program -> status -> count
     processes: int = 1  # how many processes screened
+    changed: int = 0  # results new or different from the stored ones (the others were left untouched)
 
 
 def _warm_tables() -> None:
@@ -114,9 +116,10 @@ def _chunk_facts(practice_id: int, first: int, last: int, on: dt.date):
     return conditions, visits, enrollment
 
 
-def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[str, dict[str, int]]:
-    """Screen the practice's patients with ids first..last and store their results (one transaction);
-    returns the counts per program and status."""
+def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> tuple[dict[str, dict[str, int]], int]:
+    """Screen the practice's patients with ids first..last and store their results (one transaction): a result
+    that comes out as stored is not rewritten. Returns the counts per program and status, and how many results
+    were new or changed."""
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
     conditions, visits, enrollment = _chunk_facts(practice_id, first, last, on)
     zone = timezone.get_current_timezone()  # once per chunk: each lookup goes through a context-local
@@ -164,8 +167,10 @@ def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> dict[
             )
         )
     with transaction.atomic():
-        upsert(ScreeningResult, COLUMNS, results, conflict=["patient"], update=COLUMNS[2:])
-    return {p: dict(c) for p, c in counts.items()}
+        written = upsert(
+            ScreeningResult, COLUMNS, results, conflict=["patient"], update=COLUMNS[2:], unless_same=SAME_RESULT
+        )
+    return {p: dict(c) for p, c in counts.items()}, written.count
 
 
 def screen_practice(
@@ -186,10 +191,12 @@ def screen_practice(
         (practice.id, ids_all[i], ids_all[min(i + chunk, len(ids_all)) - 1], on) for i in range(0, len(ids_all), chunk)
     ]
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
-    done = 0
+    done = changed = 0
 
-    def tally(part: dict[str, dict[str, int]], first: int, last: int) -> None:
-        nonlocal done
+    def tally(result: tuple[dict[str, dict[str, int]], int], first: int, last: int) -> None:
+        nonlocal done, changed
+        part, n_changed = result
+        changed += n_changed
         for program, by_status in part.items():
             for status, n in by_status.items():
                 counts[program][status] += n
@@ -208,14 +215,27 @@ def screen_practice(
         for args in ranges:
             tally(_screen_range(*args), args[1], args[2])
     summary = ScreeningSummary(
-        len(ids_all), {p: dict(c) for p, c in counts.items()}, min(workers, len(ranges)) if parallel else 1
+        len(ids_all),
+        {p: dict(c) for p, c in counts.items()},
+        min(workers, len(ranges)) if parallel else 1,
+        changed,
     )
     with transaction.atomic():
+        run = ScreeningRun.objects.create(
+            practice=practice,
+            on=on,
+            finished_at=timezone.now(),
+            by=by if by is not None and by.is_authenticated else None,
+            patients=summary.patients,
+            changed=summary.changed,
+            counts=summary.counts,
+        )
         record_audit(
             action=AuditAction.UPDATE,
             user=by,
             practice_id=practice.id,
+            obj=run,
             object_type="screening",
-            detail={"on": on.isoformat(), "patients": summary.patients, "counts": summary.counts},
+            detail={"on": on.isoformat(), "patients": summary.patients, "changed": changed, "counts": summary.counts},
         )
     return summary

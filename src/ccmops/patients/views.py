@@ -19,7 +19,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import InvalidInput
-from ccmops.patients.models import SCREENING_STATUSES, ScreeningResult
+from ccmops.patients.models import SCREENING_STATUSES, ScreeningResult, ScreeningRun
 from ccmops.patients.screening import screen_practice
 
 PROGRAMS = {"ccm": "CCM", "pcm": "PCM", "apcm": "APCM"}
@@ -77,7 +77,7 @@ def candidates(request, practice_id: int):
             "statuses": SCREENING_STATUSES,
             "grant": grant,
             "can_enroll": can_enroll,
-            "screened_on": rows.values_list("screened_on", flat=True).first(),
+            "run": ScreeningRun.objects.filter(practice=practice).order_by("-finished_at").first(),
         },
     )
 

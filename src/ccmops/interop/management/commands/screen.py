@@ -41,6 +41,7 @@ class Command(BaseCommand):
             out = {
                 "practice": org.slug,
                 "patients": summary.patients,
+                "changed": summary.changed,
                 "counts": summary.counts,
                 "results": [
                     {
@@ -64,7 +65,10 @@ class Command(BaseCommand):
         console = Console()
         counts = summary.counts
         by = f" by {summary.processes} processes" if summary.processes > 1 else ""
-        console.print(f"[bold]{org.name}[/bold]: {summary.patients:,} patients screened{by}")
+        console.print(
+            f"[bold]{org.name}[/bold]: {summary.patients:,} patients screened{by}, "
+            f"{summary.changed:,} results new or changed"
+        )
         for program in ("ccm", "pcm", "apcm"):
             parts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(counts[program].items()))
             console.print(f"  {program.upper()}: {parts}")
