@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 
 from ccmops.demo import world
 from ccmops.enrollment.models import Enrollment
@@ -129,8 +130,11 @@ def test_api_import_screen_and_candidates(login, orgs):
     assert "not valid JSON" in rejected.json()["report"]["problems"][0]
     summary = client.post(f"/api/practices/{maple.id}/screen").json()
     assert summary["patients"] == Patient.objects.filter(practice=maple).count()
+    again = client.post(f"/api/practices/{maple.id}/screen").json()
+    assert (again["patients"], again["changed"]) == (summary["patients"], 0)  # nothing rewritten
     listed = client.get(f"/api/practices/{maple.id}/candidates?program=ccm").json()
     assert listed and listed[0]["risk_score"] >= listed[-1]["risk_score"]
+    assert {r["decided_on"] for r in listed} <= {timezone.localdate().isoformat()}
     started = client.post(f"/api/practices/{maple.id}/enrollments?patient_id={listed[0]['patient_id']}&program=ccm")
     assert started.status_code == 201 and started.json()["status"] == "outreach"
     assert client.get(f"/api/practices/{maple.id}/imports").json()[0]["status"] in ("rejected", "succeeded")
