@@ -176,3 +176,34 @@ def test_a_rescreen_rewrites_only_the_results_that_changed_and_records_each_run(
     from ccmops.compliance.models import AuditEvent
 
     assert AuditEvent.objects.filter(practice_id=practice.id, object_type="screening").count() == 3
+
+
+def test_a_risk_breakdown_is_the_same_in_every_process():
+    """hccinfhir lists HCCs in set order, which follows each process's string-hash seed; the breakdown is sorted
+    (largest coefficient first) so a rescreen in another process does not see a "changed" result."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import datetime as dt, json\n"
+        "from ccmops.rules.risk import risk\n"
+        "r = risk(icd10_codes=['I50.9', 'C50.919', 'J44.9', 'E11.9', 'N18.4'], birth_date=dt.date(1950, 1, 1),\n"
+        "         sex='female', dual=False, ed_visits_12m=0, admissions_12m=0, chronic_count=5,\n"
+        "         on=dt.date(2026, 11, 27))\n"
+        "print(json.dumps(r.hccs))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 6)
+    }
+    assert len(outputs) == 1
+    coefficients = [h[2] for h in json.loads(outputs.pop())]
+    assert len(coefficients) == 5 and coefficients == sorted(coefficients, reverse=True)

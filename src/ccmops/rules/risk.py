@@ -15,7 +15,7 @@ ED_WEIGHT, ADMIT_WEIGHT, CONDITION_WEIGHT = 0.25, 0.5, 0.05
 class Risk:
     score: float
     raf: float
-    hccs: tuple[tuple[str, str, float], ...]  # (hcc, label, coefficient)
+    hccs: tuple[tuple[str, str, float], ...]  # (hcc, label, coefficient), largest coefficient first
     ed_visits_12m: int
     admissions_12m: int
     chronic_count: int
@@ -62,7 +62,10 @@ def _raf(codes: tuple[str, ...], age: int, sex: str, dual: bool) -> tuple[float,
         result = calculate_raf(
             diagnosis_codes=list(relevant), model_name=MODEL, age=key[1], sex=sex, dual_elgbl_cd="02" if dual else "00"
         )
-        cached = (float(result.risk_score), tuple((d.hcc, d.label, float(d.coefficient)) for d in result.hcc_details))
+        # hccinfhir lists the HCCs in set order, which differs between processes (string hashing is seeded per
+        # process); largest coefficient first, then by HCC, so a patient's breakdown is the same everywhere.
+        hccs = sorted(((d.hcc, d.label, float(d.coefficient)) for d in result.hcc_details), key=lambda h: (-h[2], h[0]))
+        cached = (float(result.risk_score), tuple(hccs))
         if len(_CACHE) < 200_000:
             _CACHE[key] = cached
     return cached
