@@ -207,3 +207,33 @@ def test_a_risk_breakdown_is_the_same_in_every_process():
     assert len(outputs) == 1
     coefficients = [h[2] for h in json.loads(outputs.pop())]
     assert len(coefficients) == 5 and coefficients == sorted(coefficients, reverse=True)
+
+
+def test_visit_dates_are_the_practices_whoever_screens_from_wherever(db):
+    """A visit at 22:30 in Chicago is 03:30 the next day in UTC: the screening counts the practice's date, so
+    a screen from the CLI (UTC), from a page in another zone or from a forked worker gives the same result."""
+    from django.utils import timezone
+
+    from ccmops.patients.models import Encounter, Patient
+
+    practice = Organization.objects.create(
+        slug="zones", kind="practice", name="Zones Practice", time_zone="America/Chicago"
+    )
+    patient = Patient.objects.create(
+        practice=practice, mrn="Z1", given_name="Ada", family_name="Zone", birth_date=dt.date(1950, 1, 1)
+    )
+    Encounter.objects.create(
+        practice=practice,
+        patient=patient,
+        source_id="e1",
+        start=dt.datetime(2026, 5, 3, 3, 30, tzinfo=dt.UTC),  # 2026-05-02 22:30 in Chicago
+        setting="ambulatory",
+        visit_kind="em",
+    )
+    with timezone.override("UTC"):
+        first = screen_practice(practice=practice, on=ON)
+    assert ScreeningResult.objects.get(patient=patient).last_visit == dt.date(2026, 5, 2)
+    with timezone.override("Asia/Tokyo"):
+        again = screen_practice(practice=practice, on=ON)
+    assert (first.changed, again.changed) == (1, 0)
+    assert ScreeningResult.objects.get(patient=patient).last_visit == dt.date(2026, 5, 2)

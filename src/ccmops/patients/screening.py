@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,13 +117,22 @@ def _chunk_facts(practice_id: int, first: int, last: int, on: dt.date):
     return conditions, visits, enrollment
 
 
-def _screen_range(practice_id: int, first: int, last: int, on: dt.date) -> tuple[dict[str, dict[str, int]], int]:
+def _screen_range(
+    practice_id: int, first: int, last: int, on: dt.date, zone_name: str
+) -> tuple[dict[str, dict[str, int]], int]:
     """Screen the practice's patients with ids first..last and store their results (one transaction): a result
     that comes out as stored is not rewritten. Returns the counts per program and status, and how many results
-    were new or changed."""
+    were new or changed. Visit dates are the practice's (`zone_name`), whoever screens from wherever."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    with timezone.override(zone):  # the database's __date lookups too
+        return _screen_range_in(practice_id, first, last, on, zone)
+
+
+def _screen_range_in(
+    practice_id: int, first: int, last: int, on: dt.date, zone: dt.tzinfo
+) -> tuple[dict[str, dict[str, int]], int]:
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
     conditions, visits, enrollment = _chunk_facts(practice_id, first, last, on)
-    zone = timezone.get_current_timezone()  # once per chunk: each lookup goes through a context-local
     results = []
     for pid, birth, deceased, payer, sex in Patient.objects.filter(
         practice_id=practice_id, id__gte=first, id__lte=last
@@ -185,10 +195,11 @@ def screen_practice(
     """Screen every patient of the practice; results replace the previous screening, a chunk of patients per
     transaction. With `workers` > 1 (the CLI's `--workers`) on PostgreSQL, chunks are screened by that many
     forked processes, each on its own connection; elsewhere, and inside a transaction, in this process."""
-    on = on or timezone.localdate()
+    on = on or timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))  # the practice's today
     ids_all = list(Patient.objects.filter(practice=practice).order_by("id").values_list("id", flat=True))
     ranges = [
-        (practice.id, ids_all[i], ids_all[min(i + chunk, len(ids_all)) - 1], on) for i in range(0, len(ids_all), chunk)
+        (practice.id, ids_all[i], ids_all[min(i + chunk, len(ids_all)) - 1], on, practice.time_zone)
+        for i in range(0, len(ids_all), chunk)
     ]
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
     done = changed = 0
@@ -209,7 +220,7 @@ def screen_practice(
         _warm_tables()  # loaded once here, inherited by the forked workers
         with forked_pool(min(workers, len(ranges))) as pool:
             futures = [pool.submit(in_worker, _screen_range, *args) for args in ranges]
-            for future, (_, first, last, _) in zip(futures, ranges, strict=True):
+            for future, (_, first, last, *_) in zip(futures, ranges, strict=True):
                 tally(future.result(), first, last)
     else:
         for args in ranges:
