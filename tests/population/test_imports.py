@@ -188,6 +188,17 @@ def test_the_current_payer_is_the_most_recent_coverage_in_the_whole_input(practi
     assert CoverageRecord.objects.count() == 3
 
 
+def test_coverage_for_a_patient_already_in_the_registry_sets_their_payer(practice, tmp_path):
+    path = write(tmp_path, "p.json", bundle(PATIENT))
+    import_source(practice=practice, source=Source("fhir", path, path.name))
+    assert Patient.objects.get().medicare_coverage == ""
+    later = write(
+        tmp_path, "c.json", bundle(coverage("v1", "Medicaid", "2019-01-01"), coverage("v2", "Medicare", "2025-01-01"))
+    )
+    import_source(practice=practice, source=Source("fhir", later, later.name))
+    assert Patient.objects.get().medicare_coverage == "medicare"
+
+
 def test_a_csv_without_a_payer_keeps_the_one_on_record_and_none_replaces_it(practice, tmp_path):
     path = write(tmp_path, "t.csv", TEMPLATE)
     import_source(practice=practice, source=Source("csv", path, path.name))

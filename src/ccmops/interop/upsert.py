@@ -1,4 +1,5 @@
-"""A lean INSERT … ON CONFLICT DO UPDATE for big imports (SQLite ≥ 3.24 and PostgreSQL share the syntax).
+"""A lean INSERT … ON CONFLICT DO UPDATE for bulk writes — imports, screening results, month standings and
+month-close decisions (SQLite ≥ 3.24 and PostgreSQL share the syntax).
 
 Values go through each field's own `get_db_prep_save`, so dates and instants are stored exactly as the ORM
 stores them; only the per-object query compilation of `bulk_create` is skipped.

@@ -208,10 +208,10 @@ def _write_encounters(practice_id: int, recs: Sequence[EncounterRec], ids: dict[
 
 
 def _write_coverages(
-    practice_id: int, recs: Sequence[CoverageRec], ids: dict[str, int], payers: dict[str, str], own: set[str]
+    practice_id: int, recs: Sequence[CoverageRec], ids: dict[str, int], payers: dict[str, str], known: dict[str, int]
 ) -> None:
-    """The coverage records; the current payer of a patient this input does not carry (one already in the
-    registry) is set here, the input's own patients got theirs when they were written."""
+    """The coverage records; the current payer of a patient this input does not carry (`known`: one already in
+    the registry) is set here, the input's own patients got theirs when they were written."""
     rows = {}
     for r in recs:
         pid = ids[r.patient_ref]
@@ -225,7 +225,7 @@ def _write_coverages(
     )
     by_payer: dict[str, set[int]] = {}
     for r in recs:
-        if r.patient_ref not in own:
+        if r.patient_ref in known:
             by_payer.setdefault(payers[r.patient_ref], set()).add(ids[r.patient_ref])
     for payer, pids in by_payer.items():
         for chunk in _chunks(sorted(pids), 900):
@@ -249,9 +249,9 @@ def write_batch(
         ("conditions", batch.conditions),
     ]
     known = resolve_patients(batch, practice_id, "")
+    known = known if isinstance(known, dict) else {}  # references to patients already in the registry
     payers = _latest_payers(batch)
-    own = {p.source_id for p in batch.patients} | {p.mrn for p in batch.patients}
-    ids: dict[str, int] = dict(known) if isinstance(known, dict) else {}
+    ids: dict[str, int] = dict(known)
     if batch.patients and start_at > 0:
         # ids of this batch's patients that an earlier attempt already wrote (a fresh run learns each chunk's
         # ids as it writes it)
@@ -273,7 +273,7 @@ def write_batch(
                 if kind == "patients":
                     ids.update(_write_patients(practice_id, part, payers))
                 elif kind == "coverages":
-                    _write_coverages(practice_id, part, ids, payers, own)
+                    _write_coverages(practice_id, part, ids, payers, known)
                 elif kind == "encounters":
                     _write_encounters(practice_id, part, ids)
                 else:
