@@ -6,16 +6,42 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from ccmops.careplans.models import CarePlanShare, CarePlanVersion
-from ccmops.enrollment.models import Consent, Enrollment
-from ccmops.patients.models import Encounter, Patient, PatientCondition
+from django.db import connection
+
+from ccmops.patients.models import Patient
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
-from ccmops.timetracking.models import TimeEntrySegment
+
+
+def _aware(instant: dt.datetime | None) -> dt.datetime | None:
+    """An instant as read by a plain cursor: PostgreSQL gives it in UTC; SQLite (through Django's converters
+    for its declared column types) gives the stored UTC time without a zone."""
+    if instant is None or instant.tzinfo is not None:
+        return instant
+    return instant.replace(tzinfo=dt.UTC)
 
 
 def _iso(instant: dt.datetime) -> str:
-    return instant.isoformat()
+    return _aware(instant).isoformat()
+
+
+def _reader(ids: list[int]):
+    """Run a fact query over these patients (`{ids}` in the SQL stands for their list) and return its rows.
+
+    The facts are read with plain SQL, not the ORM: the same seven queries run for one patient on every timer
+    stop, where building and compiling them took most of the re-decision (about 1 ms of Python per query
+    against 0.3 ms to send it and read the rows). Table and column names are Django's defaults for these
+    models; the queries run unchanged on SQLite and PostgreSQL, and instants are passed as the ORM passes them.
+    """
+    marks = ", ".join(["%s"] * len(ids))
+
+    def rows(sql: str, *instants: dt.datetime) -> list[tuple]:
+        params = [*ids, *(connection.ops.adapt_datetimefield_value(i) for i in instants)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql.replace("{ids}", marks), params)
+            return [list(r) for r in cursor.fetchall()]
+
+    return rows
 
 
 def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMonth]:
@@ -28,11 +54,11 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
     practice = patients[0].practice
     window = month_window(month, practice.time_zone)
     lo, hi = window.start - dt.timedelta(days=1), window.end + dt.timedelta(days=1)
-    # Flat rows, not model instances: a close reads these for every patient of the month. Each query keeps
-    # its model's default ordering, so a month's facts (and their hash) are the same however they are read.
+    rows = _reader(ids)
     conditions = defaultdict(list)
-    for patient_id, code, system, onset, abated in PatientCondition.objects.filter(patient_id__in=ids).values_list(
-        "patient_id", "code", "system", "onset", "abated"
+    for patient_id, code, system, onset, abated in rows(
+        'SELECT patient_id, code, "system", onset, abated FROM patients_patientcondition '
+        "WHERE patient_id IN ({ids}) ORDER BY onset, code"
     ):
         conditions[patient_id].append(
             {
@@ -43,25 +69,25 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
             }
         )
     visits = defaultdict(list)
-    for patient_id, start, kind, code, npi, discussed in (
-        Encounter.objects.filter(patient_id__in=ids)
-        .exclude(visit_kind="")
-        .values_list("patient_id", "start", "visit_kind", "code", "practitioner_npi", "care_management_discussed")
+    for patient_id, start, kind, code, npi, discussed in rows(
+        "SELECT patient_id, start, visit_kind, code, practitioner_npi, care_management_discussed "
+        "FROM patients_encounter WHERE patient_id IN ({ids}) AND visit_kind <> '' ORDER BY start DESC"
     ):
         visits[patient_id].append(
             {
-                "date": start.astimezone(window.zone).date().isoformat(),
+                "date": _aware(start).astimezone(window.zone).date().isoformat(),
                 "kind": kind,
                 "code": code,
                 "practitioner_id": f"npi-{npi}",
-                "care_management_discussed": discussed,
+                "care_management_discussed": bool(discussed),
             }
         )
     consents = defaultdict(list)
-    for patient_id, program, npi, documented_at, method, elements, revoked_at in Consent.objects.filter(
-        patient_id__in=ids
-    ).values_list(
-        "patient_id", "program", "practitioner__npi", "documented_at", "method", "elements", "revocation__revoked_at"
+    for patient_id, program, npi, documented_at, method, elements, revoked_at in rows(
+        "SELECT c.patient_id, c.program, p.npi, c.documented_at, c.method, c.elements, r.revoked_at "
+        "FROM enrollment_consent c JOIN organizations_practitioner p ON p.id = c.practitioner_id "
+        "LEFT JOIN enrollment_consentrevocation r ON r.consent_id = c.id "
+        "WHERE c.patient_id IN ({ids}) ORDER BY c.documented_at, c.id"
     ):
         consents[patient_id].append(
             {
@@ -69,64 +95,51 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
                 "practitioner_id": f"npi-{npi}",
                 "documented_at": _iso(documented_at),
                 "method": method,
-                "elements": elements,
+                "elements": json.loads(elements) if isinstance(elements, str) else elements,
                 "revoked_at": _iso(revoked_at) if revoked_at else None,
             }
         )
     approved = defaultdict(list)  # care plan -> its approved versions, in number order
     plan_of = {}  # care plan -> (patient, program, kind), in plan id order
-    for version_id, plan_id, approved_at, substantial, patient_id, program, kind in (
-        CarePlanVersion.objects.filter(care_plan__patient_id__in=ids, status="approved")
-        .order_by("care_plan_id", "number")
-        .values_list(
-            "id",
-            "care_plan_id",
-            "approved_at",
-            "substantial_revision",
-            "care_plan__patient_id",
-            "care_plan__program",
-            "care_plan__kind",
-        )
+    shared = defaultdict(list)  # approved version -> when it was shared
+    for version_id, plan_id, approved_at, substantial, patient_id, program, kind, shared_at in rows(
+        "SELECT v.id, v.care_plan_id, v.approved_at, v.substantial_revision, p.patient_id, p.program, p.kind, "
+        "s.shared_at FROM careplans_careplanversion v JOIN careplans_careplan p ON p.id = v.care_plan_id "
+        "LEFT JOIN careplans_careplanshare s ON s.version_id = v.id "
+        "WHERE p.patient_id IN ({ids}) AND v.status = 'approved' ORDER BY v.care_plan_id, v.number, s.shared_at"
     ):
-        approved[plan_id].append((version_id, approved_at, substantial))
+        if not approved[plan_id] or approved[plan_id][-1][0] != version_id:
+            approved[plan_id].append((version_id, _aware(approved_at), bool(substantial)))
+        if shared_at is not None:
+            shared[version_id].append(shared_at)
         plan_of[plan_id] = (patient_id, program, kind)
-    shared = defaultdict(list)
-    for version_id, shared_at in CarePlanShare.objects.filter(
-        version__care_plan__patient_id__in=ids, version__status="approved"
-    ).values_list("version_id", "shared_at"):
-        shared[version_id].append(shared_at)
     plans = {}  # patient -> (plan kind, approved versions): the CCM plan, else the first other one approved
     for plan_id, (patient_id, program, kind) in plan_of.items():
         if patient_id not in plans or program == "ccm":
             plans[patient_id] = (kind, approved[plan_id])
-    elsewhere = set(
-        Enrollment.objects.filter(patient_id__in=ids, status="enrolled_elsewhere", program="ccm").values_list(
-            "patient_id", flat=True
+    elsewhere = {
+        patient_id
+        for (patient_id,) in rows(
+            "SELECT patient_id FROM enrollment_enrollment "
+            "WHERE patient_id IN ({ids}) AND status = 'enrolled_elsewhere' AND program = 'ccm'"
         )
-    )
-    # Entries of the window with their segments, one row per segment: entries newest first (the model's
-    # order), each entry's segments in time order.
+    }
+    # Entries of the window with their segments, one row per segment: entries newest first, each entry's
+    # segments in time order.
     segments = defaultdict(list)
     entries = defaultdict(list)
-    for *e, start, end in (
-        TimeEntrySegment.objects.filter(entry__patient_id__in=ids, entry__start__lt=hi, entry__end__gt=lo)
-        .order_by("-entry__start", "entry_id", "start")
-        .values_list(
-            "entry_id",
-            "entry__patient_id",
-            "entry__staff_id",
-            "entry__staff_role",
-            "entry__employer_id",
-            "entry__program",
-            "entry__located_in_us",
-            "entry__counted_for",
-            "start",
-            "end",
-        )
+    for *e, start, end in rows(
+        "SELECT e.id, e.patient_id, e.staff_id, e.staff_role, e.employer_id, e.program, e.located_in_us, "
+        'e.counted_for, s.start, s."end" FROM timetracking_timeentrysegment s '
+        "JOIN timetracking_timeentry e ON e.id = s.entry_id "
+        'WHERE e.patient_id IN ({ids}) AND e.start < %s AND e."end" > %s ORDER BY e.start DESC, e.id, s.start',
+        hi,
+        lo,
     ):
         if e[0] not in segments:
+            e[6] = bool(e[6])
             entries[e[1]].append(tuple(e))
-        segments[e[0]].append((start, end))
+        segments[e[0]].append((_aware(start), _aware(end)))
     out = {}
     for p in patients:
         npi_id = f"npi-{p.billing_practitioner.npi}"

@@ -1,0 +1,148 @@
+"""The facts a month's decision is made from, as read from the database (by plain SQL on both backends)."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from tests.monthly.test_worklist import activate
+
+from ccmops.billing.facts import patient_months
+from ccmops.billing.month import month_of
+from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
+from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
+from ccmops.organizations.models import User
+from ccmops.patients.models import Encounter, Patient, PatientCondition
+from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
+
+UTC = dt.UTC
+
+
+def _entry(patient, staff, start, spans, **extra):
+    """An entry of these (start offset, end offset) spans in seconds from `start`."""
+    segments = [(start + dt.timedelta(seconds=a), start + dt.timedelta(seconds=b)) for a, b in spans]
+    entry = TimeEntry.objects.create(
+        practice=patient.practice,
+        patient=patient,
+        staff=staff,
+        staff_role="clinical_staff",
+        credential="RN",
+        employer=patient.practice,
+        program="ccm",
+        activity="care_coordination_call",
+        start=segments[0][0],
+        end=segments[-1][1],
+        seconds=sum((b - a).seconds for a, b in segments),
+        source="manual",
+        entered_at=segments[-1][1],
+        **extra,
+    )
+    TimeEntrySegment.objects.bulk_create(
+        TimeEntrySegment(practice=patient.practice, entry=entry, staff=staff, patient=patient, start=a, end=b)
+        for a, b in segments
+    )
+    return entry
+
+
+def test_every_kind_of_fact_is_read_as_stored(demo):
+    nora = User.objects.get(username="nora.rn")
+    twyla, latanya = Patient.objects.get(family_name="Moen"), Patient.objects.get(family_name="Kohler")
+    activate(twyla, nora)
+    practice = twyla.practice
+    today = timezone.localdate()
+    month = month_of(today)
+    first = dt.datetime(today.year, today.month, 1, 15, 0, tzinfo=UTC)
+
+    consent = Consent.objects.get(patient=twyla)
+    revoked = first + dt.timedelta(hours=2, microseconds=250)
+    ConsentRevocation.objects.create(
+        practice=practice,
+        consent=consent,
+        revoked_at=revoked,
+        effective_at=revoked + dt.timedelta(days=30),
+        reason="Patient asked to stop",
+        recorded_by=nora,
+    )
+    plan = CarePlan.objects.get(patient=twyla, program="ccm")
+    v1 = plan.versions.get(status="approved")
+    v2 = CarePlanVersion.objects.create(
+        practice=practice,
+        care_plan=plan,
+        number=v1.number + 1,
+        content=v1.content,
+        substantial_revision=True,
+        status="approved",
+        created_by=nora,
+        created_at=first,
+        approved_by=twyla.billing_practitioner,
+        approved_at=v1.approved_at + dt.timedelta(minutes=5),
+    )
+    for at in (first + dt.timedelta(days=2), first + dt.timedelta(hours=1)):  # the earlier one counts
+        CarePlanShare.objects.create(practice=practice, version=v1, shared_at=at, method="printed", recorded_by=nora)
+    CarePlanShare.objects.create(practice=practice, version=v2, shared_at=first, method="mailed", recorded_by=nora)
+    PatientCondition.objects.filter(patient=twyla).delete()
+    PatientCondition.objects.create(
+        practice=practice, patient=twyla, system="icd10cm", code="I10", onset=dt.date(2019, 3, 4)
+    )
+    PatientCondition.objects.create(
+        practice=practice,
+        patient=twyla,
+        system="icd10cm",
+        code="E11.9",
+        onset=dt.date(2018, 1, 2),
+        abated=dt.date(2020, 5, 6),
+    )
+    Encounter.objects.create(  # not a visit (no visit kind): not a fact
+        practice=practice, patient=twyla, source_id="lab-1", start=first, setting="ambulatory"
+    )
+    paused = _entry(twyla, nora, first + dt.timedelta(days=1), [(0, 30), (100, 1000), (2000, 2600)])
+    abroad = _entry(twyla, nora, first + dt.timedelta(days=2), [(0, 1200)], located_in_us=False, counted_for="99495")
+    _entry(twyla, nora, first - dt.timedelta(days=40), [(0, 1200)])  # another month: not read
+    Enrollment.objects.update_or_create(
+        patient=latanya,
+        program="ccm",
+        defaults={"practice": practice, "status": "enrolled_elsewhere", "status_since": first},
+    )
+
+    facts = patient_months([twyla, latanya], month)
+
+    pm = facts[twyla.id].model_dump(mode="json")
+    assert pm["patient"]["conditions"] == [
+        {"code": "E11.9", "system": "icd10cm", "onset": "2018-01-02", "abated": "2020-05-06"},
+        {"code": "I10", "system": "icd10cm", "onset": "2019-03-04", "abated": None},
+    ]
+    visits = Encounter.objects.filter(patient=twyla).exclude(visit_kind="").order_by("-start")
+    assert len(pm["visits"]) == len(visits) > 1 and not any(v["kind"] == "" for v in pm["visits"])
+    assert pm["visits"] == [
+        {
+            "date": timezone.localtime(v.start, ZoneInfo(practice.time_zone)).date().isoformat(),
+            "kind": v.visit_kind,
+            "code": v.code,
+            "practitioner_id": f"npi-{v.practitioner_npi}",
+            "care_management_discussed": v.care_management_discussed,
+        }
+        for v in visits
+    ]
+    assert pm["visits"][0]["care_management_discussed"] is True  # the initiating visit, the latest
+    [read] = pm["consents"]
+    assert read["practitioner_id"] == f"npi-{consent.practitioner.npi}"
+    assert read["elements"] == consent.elements and read["method"] == "verbal"
+    assert dt.datetime.fromisoformat(read["documented_at"]) == consent.documented_at
+    assert dt.datetime.fromisoformat(read["revoked_at"]) == revoked
+    plan_facts = pm["care_plan"]
+    assert dt.datetime.fromisoformat(plan_facts["established_at"]) == v1.approved_at
+    assert dt.datetime.fromisoformat(plan_facts["shared_with_patient_at"]) == first
+    assert [(dt.datetime.fromisoformat(r["at"]), r["substantial"]) for r in plan_facts["revisions"]] == [
+        (v2.approved_at, True)
+    ]
+    entries = [
+        (e["id"], dt.datetime.fromisoformat(e["start"]), e["minutes"], e["located_in_us"], e["counted_for"])
+        for e in pm["time_entries"]
+    ]
+    assert entries == [  # newest entry first, its segments in order; segments under a minute are not facts
+        (f"te-{abroad.id}-0", abroad.start, 20, False, "99495"),
+        (f"te-{paused.id}-1", paused.start + dt.timedelta(seconds=100), 15, True, None),
+        (f"te-{paused.id}-2", paused.start + dt.timedelta(seconds=2000), 10, True, None),
+    ]
+    assert pm["other_services"] == [] and facts[latanya.id].other_services[0].practitioner_id == (
+        "npi-unknown-elsewhere"
+    )
