@@ -196,3 +196,48 @@ def test_one_timer_feeds_one_program(twyla, nora):
 def test_unknown_activity_is_refused(twyla, nora):
     with pytest.raises(InvalidInput, match="activity"):
         start_timer(patient=twyla, staff=nora, program="ccm", activity="gossip", now=at(0))
+
+
+@pytest.mark.parametrize(
+    ("username", "practice", "billing", "expected"),
+    [
+        ("nora.rn", "maple-street-family-medicine", True, ("clinical_staff", "RN", "maple-street-family-medicine")),
+        (
+            "dr.patel",
+            "maple-street-family-medicine",
+            True,
+            ("billing_practitioner", "MD", "maple-street-family-medicine"),
+        ),
+        (
+            "dr.patel",
+            "maple-street-family-medicine",
+            False,
+            ("other_practitioner", "MD", "maple-street-family-medicine"),
+        ),
+        ("ben.biller", "maple-street-family-medicine", True, ("non_clinical", "", "maple-street-family-medicine")),
+        ("pat.rn", "riverbend-internal-medicine", True, ("clinical_staff", "RN", "summit-care-partners")),
+        ("lee.lpn", "riverbend-internal-medicine", True, ("clinical_staff", "LPN", "summit-care-partners")),
+        (
+            "dr.okafor",
+            "riverbend-internal-medicine",
+            True,
+            ("billing_practitioner", "DO", "riverbend-internal-medicine"),
+        ),
+        ("maya.ma", "maple-street-family-medicine", True, None),
+    ],
+)
+def test_an_entry_records_the_staff_members_role_credential_and_employer(demo, username, practice, billing, expected):
+    from ccmops.organizations.models import Organization, Practitioner, User
+    from ccmops.patients.models import Patient
+    from ccmops.timetracking.services import staff_facts
+
+    staff = User.objects.get(username=username)
+    patient = Patient.objects.filter(practice__slug=practice).first()
+    mine = Practitioner.objects.filter(user=staff).first()
+    patient.billing_practitioner_id = mine.id if billing and mine else None  # False: someone else bills
+    if expected is None:
+        with pytest.raises(InvalidInput, match="not a member of the practice"):
+            staff_facts(staff=staff, patient=patient)
+        return
+    role, credential, employer = expected
+    assert staff_facts(staff=staff, patient=patient) == (role, credential, Organization.objects.get(slug=employer).id)
