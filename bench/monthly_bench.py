@@ -175,11 +175,6 @@ def build_world(patients: int, clients: int) -> None:
             )
             for e in entries
         )
-    from django.db import connection
-
-    with connection.cursor() as c:
-        # Fresh planner statistics, as autovacuum would have gathered on a live database after such a load.
-        c.execute("ANALYZE")
 
 
 @contextlib.contextmanager
@@ -384,6 +379,12 @@ def main() -> None:
     for i in range(0, len(everyone), 1000):
         store(everyone[i : i + 1000], {}, timezone.localdate())
     took = time.perf_counter() - t0
+    from django.db import connection
+
+    with connection.cursor() as c:
+        # Fresh planner statistics (month standings included), as autovacuum keeps them on a live database;
+        # without them PostgreSQL takes this month's standings for a few dozen rows and plans accordingly.
+        c.execute("ANALYZE")
     print(
         f"decided and stored {len(everyone):,} month standings in {took:.1f} s ({len(everyone) / took:,.0f} "
         "patient-months/s; afterwards kept current as facts change)"

@@ -192,11 +192,13 @@ def test_urgency_is_decided_over_the_whole_panel_and_pages_follow_it(two_active,
     assert [r.enrollment.patient for r in first + second] == [twyla, latanya]
     assert first[0].score >= 1000 > second[0].score >= 100  # task due; untouched
     assert worklist(scope_for(nora), nora, on=today, mine=True, limit=1, offset=2) == []
+    assert first[0].panel_size == second[0].panel_size == 2  # each page knows the size of the whole panel
 
     client = login("nora.rn")
     page = client.get("/worklist/").content.decode()
     assert "1–2 of 2 patients" in page and page.index("Moen, Twyla") < page.index("Kohler, Latanya")
-    assert "No active patients" in client.get("/worklist/?page=2").content.decode()
+    past_the_end = client.get("/worklist/?page=2").content.decode()
+    assert "No active patients" in past_the_end and "2 patients" in past_the_end
     bad = client.get("/worklist/?page=0")
     assert bad.status_code in (400, 422) and "page" in bad.content.decode()
     api = client.get("/api/worklist?limit=1&offset=1").json()

@@ -7,7 +7,21 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Exists, F, FilteredRelation, FloatField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
@@ -32,6 +46,7 @@ class Row:
     review_due: dt.date | None
     reasons: list[str] = field(default_factory=list)
     score: float = 0.0
+    panel_size: int = 0  # patients on the whole worklist (every page), read with the page
 
 
 def practices_for(scope: Scope) -> list[int]:
@@ -106,12 +121,14 @@ def _prioritized(query, on: dt.date):
         + Cast(short, FloatField()) * Value(10.0 / max(days_left, 1))
         + weight(Q(review_due=True), 5.0)
     )
-    return query.annotate(priority=score).order_by(
+    return query.annotate(priority=score, panel_size=Window(Count("id"))).order_by(
         "-priority", "patient__family_name", "patient__given_name", "patient_id"
     )
 
 
 def worklist_size(scope: Scope, user, *, mine: bool = False, practice: int | None = None) -> int:
+    """How many patients the worklist has; a page of rows carries it already (`Row.panel_size`), so this is
+    for a page past the end."""
     return _panel(scope, user, mine=mine, practice=practice)[1].count()
 
 
@@ -172,6 +189,7 @@ def worklist(
             sorted(tasks.get(e.patient_id, []), key=lambda t: t.due_on),
             due.get(e.patient_id),
             score=e.priority,
+            panel_size=e.panel_size,
         )
         overdue = [t for t in row.tasks if t.due_on <= on]
         if overdue:

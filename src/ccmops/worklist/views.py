@@ -30,10 +30,10 @@ def my_worklist(request):
         raise InvalidInput(f"page: expected a page number from 1, got {page!r}")
     page = int(page)
     chosen = practice.id if practice else None
-    total = worklist_size(scope, request.user, mine=mine, practice=chosen)
     rows = worklist(
         scope, request.user, on=timezone.localdate(), mine=mine, practice=chosen, limit=PAGE, offset=(page - 1) * PAGE
     )
+    total = rows[0].panel_size if rows else worklist_size(scope, request.user, mine=mine, practice=chosen)
     choices = scope.practices().filter(id__in=practices_for(scope)).order_by("name")
     query = {"team": "1"} if not mine else {}
     if practice:
