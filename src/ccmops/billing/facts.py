@@ -28,7 +28,7 @@ def _iso(instant: dt.datetime) -> str:
 def _reader(ids: list[int]):
     """Run a fact query over these patients (`{ids}` in the SQL stands for their list) and return its rows.
 
-    The facts are read with plain SQL, not the ORM: the same seven queries run for one patient on every timer
+    The facts are read with plain SQL, not the ORM: the same six queries run for one patient on every timer
     stop, where building and compiling them took most of the re-decision (about 1 ms of Python per query
     against 0.3 ms to send it and read the rows). Table and column names are Django's defaults for these
     models; the queries run unchanged on SQLite and PostgreSQL, and instants are passed as the ORM passes them.
