@@ -20,15 +20,14 @@ from ccmops.access.policy import (
     decide_access,
 )
 from ccmops.errors import NotFound, PermissionDenied
-from ccmops.organizations.models import Engagement, Membership, Organization
-from ccmops.organizations.services import owners_in_force
+from ccmops.organizations.models import Engagement, Organization
+from ccmops.organizations.services import memberships_of, owners_in_force
 from ccmops.patients.models import Patient
 
 
 def access_facts(user) -> tuple[list[MembershipFact], list[EngagementFact]]:
     memberships = [
-        MembershipFact(m.organization_id, OrgKind(m.organization.kind), Role(m.role))
-        for m in Membership.objects.filter(user=user, active=True).select_related("organization")
+        MembershipFact(m.organization_id, OrgKind(m.organization.kind), Role(m.role)) for m in memberships_of(user)
     ]
     partner_ids = {m.organization_id for m in memberships if m.organization_kind is OrgKind.PARTNER}
     engagements = [

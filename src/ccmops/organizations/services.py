@@ -27,6 +27,16 @@ from ccmops.errors import InvalidInput, NotFound
 from ccmops.organizations.models import Engagement, MatrixAssignment, Membership, Organization, ResponsibilityMatrix
 
 
+def memberships_of(user) -> list[Membership]:
+    """The user's active memberships with their organizations, read once per user object (that is, once per
+    request): the access scope and the page's navigation both start from them."""
+    cached = getattr(user, "_ccmops_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user, active=True).select_related("organization"))
+        user._ccmops_memberships = cached
+    return cached
+
+
 def _versions(practice_ids: Iterable[int]) -> dict[int, list[MatrixVersion]]:
     out: dict[int, list[MatrixVersion]] = {}
     rows = MatrixAssignment.objects.filter(matrix__practice_id__in=list(practice_ids)).values_list(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ccmops.access.policy import Role
-from ccmops.organizations.models import Membership
+from ccmops.organizations.services import memberships_of
 
 ROLE_ORDER = [
     Role.CARE_MANAGER,
@@ -14,14 +14,6 @@ ROLE_ORDER = [
     Role.COMPLIANCE_REVIEWER,
     Role.SYSTEM_ADMIN,
 ]
-
-
-def memberships_of(user) -> list[Membership]:
-    cached = getattr(user, "_ccmops_memberships", None)
-    if cached is None:
-        cached = list(Membership.objects.filter(user=user, active=True).select_related("organization"))
-        user._ccmops_memberships = cached
-    return cached
 
 
 def roles_of(user) -> list[Role]:
