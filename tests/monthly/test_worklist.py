@@ -1,6 +1,7 @@
 """The worklist: engine-counted minutes, routing by the matrix, ordering by urgency, calls and unreachable."""
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -178,8 +179,42 @@ def test_suggestion_snaps_to_the_patients_windows():
 def test_worklist_page_and_api(login, two_active):
     page = login("nora.rn").get("/worklist/").content.decode()
     assert "Moen, Twyla" in page and "min to 99490" in page
+    assert page.count('<span class="muted">none</span>') == 2  # no contact yet with either
     data = login("nora.rn").get("/api/worklist").json()
     assert {d["patient"] for d in data} == {"Moen, Twyla", "Kohler, Latanya"}
+
+
+def test_each_row_shows_its_cells_escaped_and_in_the_practices_time(login, two_active):
+    import html
+    import re
+
+    nora, twyla, latanya = two_active
+    Patient.objects.filter(id=latanya.id).update(family_name="O'Kohler <b>&")
+    add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        start=timezone.now() - dt.timedelta(hours=3),
+        minutes=25,
+        reason="Phone call during clinic",
+    )
+    log_monthly_attempt(patient=twyla, program="ccm", channel="phone", outcome="voicemail", by=nora)
+    due = timezone.now() + dt.timedelta(days=2)
+    ScheduledContact.objects.create(
+        practice=twyla.practice, patient=twyla, due_at=due, reason="call", created_at=timezone.now()
+    )
+    page = login("nora.rn").get("/worklist/").content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = {re.search(r'<a href="[^"]+">([^<]+)</a>', r).group(1): r for r in body.split("<tr>")[1:]}
+    moen, kohler = rows["Moen, Twyla"], rows[html.escape("O'Kohler <b>&, Latanya")]
+    assert "<b>" not in body  # the name is shown, not interpreted
+    assert f'href="/patients/{twyla.id}/"' in moen and "Maple Street Family Medicine · CCM" in moen
+    assert "<strong>25</strong>" in moen and "99439 at 40" in moen and "(15 to go)" in moen
+    local = due.astimezone(zoneinfo.ZoneInfo(CHICAGO))
+    assert f"{local:%a %b} {local.day} {local:%H:%M}" in moen  # the call, in the practice's time
+    assert '<span class="muted">voicemail</span>' in moen and "Nora Lindqvist" in moen
+    assert '<span class="tag bad">No touch yet this month</span>' in kohler and "<strong>0</strong>" in kohler
 
 
 def test_urgency_is_decided_over_the_whole_panel_and_pages_follow_it(two_active, login):

@@ -14,6 +14,7 @@ from ccmops.billing.month import standings
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.worklist.models import ContactWindow, FollowUpTask
 from ccmops.worklist.queries import PAGE, practices_for, worklist, worklist_size
+from ccmops.worklist.rows import rows_html
 from ccmops.worklist.services import complete_task, log_monthly_attempt, record_transition
 
 
@@ -43,6 +44,7 @@ def my_worklist(request):
         "worklist/worklist.html",
         {
             "rows": rows,
+            "rows_html": rows_html(rows),
             "mine": mine,
             "today": timezone.localdate(),
             "practice": practice,
