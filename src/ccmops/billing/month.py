@@ -98,9 +98,11 @@ def cached(patients, program_by_patient: dict[int, str], today: dt.date) -> dict
 
     month = month_of(today)
     days_left = calendar.monthrange(today.year, today.month)[1] - today.day
-    found = {m.patient_id: m for m in MonthStanding.objects.filter(patient__in=[p.id for p in patients], month=month)}
-    out = {pid: Standing(m.minutes, m.next_threshold, m.next_code or None, None, days_left) for pid, m in found.items()}
-    missing = [p for p in patients if p.id not in found]
+    found = MonthStanding.objects.filter(patient__in=[p.id for p in patients], month=month).values_list(
+        "patient_id", "minutes", "next_threshold", "next_code"
+    )
+    out = {pid: Standing(minutes, threshold, code or None, None, days_left) for pid, minutes, threshold, code in found}
+    missing = [p for p in patients if p.id not in out]
     if missing:
         out.update(store(missing, program_by_patient, today))
     return out
