@@ -52,6 +52,19 @@ def activate(patient, by):
     assert Enrollment.objects.get(patient=patient).status == "active"
 
 
+def time_earlier_today(patient, staff, minutes: int, *, hours_ago: int = 3, activity="care_coordination_call"):
+    """CCM time entered after the fact, for work that ended a few hours ago."""
+    return add_manual_entry(
+        patient=patient,
+        staff=staff,
+        program="ccm",
+        activity=activity,
+        start=timezone.now() - dt.timedelta(hours=hours_ago),
+        minutes=minutes,
+        reason="Phone call during clinic",
+    )
+
+
 @pytest.fixture
 def two_active(demo):
     nora = User.objects.get(username="nora.rn")
@@ -63,16 +76,7 @@ def two_active(demo):
 
 def test_minutes_are_counted_by_the_engine_and_order_follows_urgency(two_active):
     nora, twyla, latanya = two_active
-    start = timezone.now() - dt.timedelta(hours=3)
-    add_manual_entry(
-        patient=twyla,
-        staff=nora,
-        program="ccm",
-        activity="care_coordination_call",
-        start=start,
-        minutes=25,
-        reason="Phone call during clinic",
-    )
+    time_earlier_today(twyla, nora, 25)
     rows = worklist(scope_for(nora), nora, on=timezone.localdate(), mine=True)
     by_name = {r.enrollment.patient.family_name: r for r in rows}
     assert by_name["Moen"].standing.minutes == 25 and by_name["Moen"].standing.next_code == "99439"
@@ -86,15 +90,7 @@ def test_minutes_are_counted_by_the_engine_and_order_follows_urgency(two_active)
 def test_non_clinical_minutes_do_not_count(two_active, demo):
     nora, twyla, _ = two_active
     biller = User.objects.get(username="ben.biller")
-    add_manual_entry(
-        patient=twyla,
-        staff=biller,
-        program="ccm",
-        activity="record_review",
-        start=timezone.now() - dt.timedelta(hours=5),
-        minutes=30,
-        reason="x",
-    )
+    time_earlier_today(twyla, biller, 30, hours_ago=5, activity="record_review")
     rows = worklist(scope_for(nora), nora, on=timezone.localdate())
     assert {r.enrollment.patient.family_name: r.standing.minutes for r in rows}["Moen"] == 0
 
@@ -190,15 +186,7 @@ def test_each_row_shows_its_cells_escaped_and_in_the_practices_time(login, two_a
 
     nora, twyla, latanya = two_active
     Patient.objects.filter(id=latanya.id).update(family_name="O'Kohler <b>&")
-    add_manual_entry(
-        patient=twyla,
-        staff=nora,
-        program="ccm",
-        activity="care_coordination_call",
-        start=timezone.now() - dt.timedelta(hours=3),
-        minutes=25,
-        reason="Phone call during clinic",
-    )
+    time_earlier_today(twyla, nora, 25)
     log_monthly_attempt(patient=twyla, program="ccm", channel="phone", outcome="voicemail", by=nora)
     due = timezone.now() + dt.timedelta(days=2)
     ScheduledContact.objects.create(
