@@ -237,3 +237,38 @@ def test_visit_dates_are_the_practices_whoever_screens_from_wherever(db):
         again = screen_practice(practice=practice, on=ON)
     assert (first.changed, again.changed) == (1, 0)
     assert ScreeningResult.objects.get(patient=patient).last_visit == dt.date(2026, 5, 2)
+
+
+def test_results_stored_before_fingerprints_keep_their_date_and_gain_one(db, tmp_path):
+    """A rescreen compares each result's fingerprint, not its values. A result stored before fingerprints (an
+    empty one) is compared by its values: the same ones keep their `decided_on` and only gain the fingerprint;
+    a different one is rewritten. After that, a rescreen that decides the same writes nothing."""
+    from ccmops.interop.generator import generate_population
+
+    generate_population(tmp_path, patients=40, seed=5)
+    practice = Organization.objects.create(slug="legacy", kind="practice", name="Legacy Practice")
+    import_source(practice=practice, source=Source("bulk", tmp_path, "gen"))
+    assert screen_practice(practice=practice, on=ON).changed == 40
+    fingerprints = dict(ScreeningResult.objects.values_list("patient_id", "fingerprint"))
+    assert all(len(fp) == 32 for fp in fingerprints.values()) and len(set(fingerprints.values())) > 1
+
+    ScreeningResult.objects.update(fingerprint="")  # as the results stood before the fingerprint column
+    altered = ScreeningResult.objects.order_by("patient_id").first()
+    ScreeningResult.objects.filter(pk=altered.pk).update(risk_score=99.0)  # one stored value no longer decided
+    tomorrow = ON + dt.timedelta(days=1)
+    again = screen_practice(practice=practice, on=tomorrow)
+    assert again.changed == 1
+    rows = {
+        pid: (fp, day, score)
+        for pid, fp, day, score in ScreeningResult.objects.values_list(
+            "patient_id", "fingerprint", "decided_on", "risk_score"
+        )
+    }
+    assert {pid: fp for pid, (fp, _, _) in rows.items()} == fingerprints  # every one back, as a fresh screen
+    assert rows[altered.patient_id][1:] == (tomorrow, altered.risk_score)
+    assert {day for pid, (_, day, _) in rows.items() if pid != altered.patient_id} == {ON}
+
+    assert screen_practice(practice=practice, on=tomorrow).changed == 0
+    ScreeningResult.objects.filter(pk=altered.pk).update(fingerprint="0" * 32)  # a stale fingerprint: resent
+    assert screen_practice(practice=practice, on=tomorrow).changed == 1
+    assert ScreeningResult.objects.get(pk=altered.pk).fingerprint == fingerprints[altered.patient_id]

@@ -8,6 +8,7 @@ stores them; only the per-object query compilation of `bulk_create` is skipped.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import connection
@@ -58,12 +59,11 @@ def upsert(
         differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # NULL-safe "!="
         stored, new = ", ".join(f"{table}.{c}" for c in same), ", ".join(f"excluded.{c}" for c in same)
         on_conflict += f" WHERE ({stored}) {differs} ({new})"
-    convert = [_converter(f) for f in fields]
-    prepared = [tuple(v if c is None or v is None else c(v) for c, v in zip(convert, row, strict=True)) for row in rows]
+    prepared = _prepared(fields, rows)
     # A key given twice keeps its last row, as row-by-row upserts would (and one INSERT … ON CONFLICT may not
     # touch a row twice).
-    key = [columns.index(n) for n in conflict]
-    last = {tuple(row[i] for i in key): row for row in prepared}
+    key = itemgetter(*(columns.index(n) for n in conflict))
+    last = {key(row): row for row in prepared}
     if len(last) < len(prepared):
         prepared = list(last.values())
     if connection.vendor == "postgresql" and len(prepared) >= COPY_FROM:
@@ -101,6 +101,25 @@ def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, rows: lis
         written = Written(max(0, cursor.rowcount), cursor.fetchall() if returning else None)
         cursor.execute(f"DROP TABLE {stage}")
     return written
+
+
+def _prepared(fields, rows: Sequence[Sequence]) -> list[Sequence]:
+    """The rows with each date, instant and JSON value in its backend form (the other columns pass as given)."""
+    width = len(fields)
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"a row has {len(row)} values for {width} columns")
+    convert = [(i, c) for i, c in enumerate(map(_converter, fields)) if c is not None]
+    if not convert:
+        return list(rows)
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, c in convert:
+            if row[i] is not None:
+                row[i] = c(row[i])
+        out.append(row)
+    return out
 
 
 def _converter(field):

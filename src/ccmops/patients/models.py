@@ -199,6 +199,13 @@ class ScreeningResult(models.Model):
     risk_score = models.FloatField(default=0)
     risk = models.JSONField(default=dict)
     decided_on = models.DateField()
+    fingerprint = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="hash of the decided values as the screening wrote them: a rescreen that decides the same "
+        "skips the row without sending it ('' for a result written before fingerprints)",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["practice", "ccm", "risk_score"])]

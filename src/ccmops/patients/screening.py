@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import json
 import zoneinfo
 from collections import defaultdict
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from ccmops.collector import collector_paused
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
@@ -26,7 +28,7 @@ from ccmops.patients.models import Encounter, Patient, PatientCondition, Screeni
 from ccmops.rules.calendar import months_before
 from ccmops.rules.conditions import Classification, classify
 from ccmops.rules.eligibility import PatientFacts, screen
-from ccmops.rules.risk import risk
+from ccmops.rules.risk import Risk, risk
 
 PROGRAMS = ("ccm", "pcm", "apcm")
 CHUNK = 5000
@@ -44,8 +46,15 @@ COLUMNS = [
     "risk_score",
     "risk",
     "decided_on",
+    "fingerprint",
 ]
-SAME_RESULT = COLUMNS[2:-1]  # a patient whose result is the same in all of these keeps the stored row
+SAME_RESULT = COLUMNS[2:-2]  # a patient whose result is the same in all of these keeps the stored row
+
+
+def _fingerprint(decided: tuple) -> str:
+    """A hash of a result's decided values (SAME_RESULT, as written): a rescreen compares it with the stored one
+    instead of sending every result for the database to compare."""
+    return hashlib.blake2b("\x1f".join(map(str, decided)).encode(), digest_size=16).hexdigest()
 
 
 @lru_cache(maxsize=65536)
@@ -58,6 +67,12 @@ def _reason_json(reason) -> str:
 def _names_json(names: tuple[str, ...]) -> JsonText:
     """Qualifying condition names as JSON text, made once per distinct set."""
     return JsonText(json.dumps(names))
+
+
+@lru_cache(maxsize=65536)
+def _risk_json(r: Risk) -> JsonText:
+    """A risk breakdown as JSON text, made once per distinct breakdown (scores repeat across a population)."""
+    return JsonText(json.dumps(r.as_dict()))
 
 
 @dataclass(frozen=True)
@@ -101,10 +116,10 @@ def _chunk_facts(practice_id: int, first: int, last: int, on: dt.date):
     ):
         conditions[pid].append((system, code))
     year_ago = months_before(on, 12)
-    visits = {
-        row["patient_id"]: row
-        for row in Encounter.objects.filter(**span)
-        .values("patient_id")
+    visits = {  # patient -> (last ambulatory visit, ED visits and admissions in the last 12 months)
+        pid: rest
+        for pid, *rest in Encounter.objects.filter(**span)
+        .values_list("patient_id")
         .annotate(
             last_visit=Max("start", filter=Q(setting="ambulatory") & ~Q(visit_kind="")),
             ed=Count("id", filter=Q(setting="emergency", start__date__gte=year_ago)),
@@ -124,7 +139,7 @@ def _screen_range(
     that comes out as stored is not rewritten. Returns the counts per program and status, and how many results
     were new or changed. Visit dates are the practice's (`zone_name`), whoever screens from wherever."""
     zone = zoneinfo.ZoneInfo(zone_name)
-    with timezone.override(zone):  # the database's __date lookups too
+    with timezone.override(zone), collector_paused():  # the database's __date lookups too
         return _screen_range_in(practice_id, first, last, on, zone)
 
 
@@ -134,53 +149,93 @@ def _screen_range_in(
     counts: dict[str, dict[str, int]] = {p: defaultdict(int) for p in PROGRAMS}
     conditions, visits, enrollment = _chunk_facts(practice_id, first, last, on)
     results = []
+    no_visits = (None, 0, 0)
+    tally = [counts[p] for p in PROGRAMS]  # in PROGRAMS order, as `screens`
     for pid, birth, deceased, payer, sex in Patient.objects.filter(
         practice_id=practice_id, id__gte=first, id__lte=last
     ).values_list("id", "birth_date", "deceased_on", "medicare_coverage", "sex"):
         classification = _classify(tuple(sorted(set(conditions.get(pid, ())))))
-        v = visits.get(pid, {})
-        last = v.get("last_visit")
-        last_date = last.astimezone(zone).date() if last else None
+        seen, ed, admits = visits.get(pid, no_visits)
+        last_date = seen.astimezone(zone).date() if seen else None
         facts = PatientFacts(birth, deceased, payer, classification, last_date, enrollment.get(pid, {}))
-        screens = {p: screen(facts, p, on) for p in PROGRAMS}
-        for p, s in screens.items():
-            counts[p][s.status] += 1
+        screens = [screen(facts, p, on) for p in PROGRAMS]
+        for by_status, s in zip(tally, screens, strict=True):
+            by_status[s.status] += 1
+        ccm, pcm, apcm = screens
+        chronic_count = len(classification.chronic)
         r = risk(
-            icd10_codes=list(classification.diagnosis_codes(limit=50)),
+            icd10_codes=classification.diagnosis_codes(limit=50),
             birth_date=birth,
             sex=sex,
             dual=payer == "dual_eligible",
-            ed_visits_12m=v.get("ed", 0),
-            admissions_12m=v.get("admits", 0),
-            chronic_count=len(classification.chronic),
+            ed_visits_12m=ed,
+            admissions_12m=admits,
+            chronic_count=chronic_count,
             on=on,
         )
-        results.append(
-            (
-                practice_id,
-                pid,
-                screens["ccm"].status,
-                screens["pcm"].status,
-                screens["apcm"].status,
-                JsonText(
-                    "{"
-                    + ", ".join(f'"{p}": [{", ".join(map(_reason_json, s.reasons))}]' for p, s in screens.items())
-                    + "}"
-                ),
-                _names_json(screens["ccm"].qualifying),
-                len(classification.chronic),
-                screens["ccm"].initiating_visit_needed,
-                last_date,
-                round(r.score, 4),
-                JsonText(json.dumps(r.as_dict())),
-                on,
-            )
+        decided = (
+            ccm.status,
+            pcm.status,
+            apcm.status,
+            JsonText(
+                '{"ccm": ['
+                + ", ".join(map(_reason_json, ccm.reasons))
+                + '], "pcm": ['
+                + ", ".join(map(_reason_json, pcm.reasons))
+                + '], "apcm": ['
+                + ", ".join(map(_reason_json, apcm.reasons))
+                + "]}"
+            ),
+            _names_json(ccm.qualifying),
+            chronic_count,
+            ccm.initiating_visit_needed,
+            last_date,
+            round(r.score, 4),
+            _risk_json(r),
         )
+        results.append((practice_id, pid, *decided, on, _fingerprint(decided)))
+    return {p: dict(c) for p, c in counts.items()}, _store(results, practice_id, first, last)
+
+
+def _store(results: list[tuple], practice_id: int, first: int, last: int) -> int:
+    """Write the results of patients first..last that differ from the stored ones (by fingerprint); returns how
+    many were new or changed. A result stored before fingerprints is compared by its values, and only gains
+    its fingerprint when they are the same (its `decided_on` stays)."""
+    span = {"practice_id": practice_id, "patient_id__gte": first, "patient_id__lte": last}
+    stored = dict(ScreeningResult.objects.filter(**span).values_list("patient_id", "fingerprint"))
+    differing, unfingerprinted = [], []
+    for row in results:
+        was = stored.get(row[1])
+        if was != row[-1]:
+            (unfingerprinted if was == "" else differing).append(row)
     with transaction.atomic():
-        written = upsert(
-            ScreeningResult, COLUMNS, results, conflict=["patient"], update=COLUMNS[2:], unless_same=SAME_RESULT
-        )
-    return {p: dict(c) for p, c in counts.items()}, written.count
+        changed = upsert(
+            ScreeningResult,
+            COLUMNS,
+            differing,
+            conflict=["patient"],
+            update=COLUMNS[2:],
+            unless_same=[*SAME_RESULT, "fingerprint"],
+        ).count
+        if unfingerprinted:
+            changed += upsert(
+                ScreeningResult,
+                COLUMNS,
+                unfingerprinted,
+                conflict=["patient"],
+                update=COLUMNS[2:],
+                unless_same=SAME_RESULT,
+            ).count
+            marks = {row[1]: row[-1] for row in unfingerprinted}
+            same = [
+                r
+                for r in ScreeningResult.objects.filter(**span, fingerprint="").only("id", "patient_id")
+                if r.patient_id in marks
+            ]
+            for r in same:
+                r.fingerprint = marks[r.patient_id]
+            ScreeningResult.objects.bulk_update(same, ["fingerprint"], batch_size=500)
+    return changed
 
 
 def screen_practice(

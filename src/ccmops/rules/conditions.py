@@ -159,11 +159,15 @@ class Classification:
 
     def diagnosis_codes(self, limit: int = 12) -> tuple[str, ...]:
         """Claim diagnosis codes for the qualifying conditions, in input order, without repeats."""
+        return self._diagnosis_codes[:limit]
+
+    @cached_property
+    def _diagnosis_codes(self) -> tuple[str, ...]:
         out: list[str] = []
         for code in self.codes:
             if code.claim_code and code.conditions - NOT_QUALIFYING and code.claim_code not in out:
                 out.append(code.claim_code)
-        return tuple(out[:limit])
+        return tuple(out)
 
     @property
     def used_crosswalk(self) -> bool:

@@ -4,6 +4,7 @@ acute utilization and condition burden. Pure; every component is returned so a p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,12 +50,22 @@ def _age_cell(age: int) -> int:
     return min(95, age - (age - 35) % 5)
 
 
-def _raf(codes: tuple[str, ...], age: int, sex: str, dual: bool) -> tuple[float, tuple[tuple[str, str, float], ...]]:
+@lru_cache(maxsize=65536)
+def _payment_codes(icd10_codes: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The codes (bare, upper case, sorted) that map to the model's payment HCCs, and those HCCs."""
+    mapping = _dx_to_cc()
+    codes = sorted({c.replace(".", "").upper() for c in icd10_codes})
+    relevant = tuple(dx for dx in codes if (dx, MODEL) in mapping)
+    return relevant, frozenset(cc for dx in relevant for cc in mapping[(dx, MODEL)])
+
+
+def _raf(
+    icd10_codes: tuple[str, ...], age_cell: int, sex: str, dual: bool
+) -> tuple[float, tuple[tuple[str, str, float], ...]]:
     """RAF from hccinfhir, memoized on what the model actually uses: the payment HCCs the codes map to, the
     age cell, sex and dual status (many patients share these, so most calls never reach the model)."""
-    mapping = _dx_to_cc()
-    relevant = tuple(dx for dx in codes if (dx, MODEL) in mapping)
-    key = (frozenset(cc for dx in relevant for cc in mapping[(dx, MODEL)]), _age_cell(age), sex, dual)
+    relevant, hccs_in = _payment_codes(icd10_codes)
+    key = (hccs_in, age_cell, sex, dual)
     cached = _CACHE.get(key)
     if cached is None:
         from hccinfhir import calculate_raf
@@ -76,7 +87,7 @@ _CACHE: dict[tuple, tuple[float, tuple[tuple[str, str, float], ...]]] = {}
 
 def risk(
     *,
-    icd10_codes: list[str],
+    icd10_codes: Sequence[str],
     birth_date: dt.date,
     sex: str,
     dual: bool,
@@ -86,8 +97,31 @@ def risk(
     on: dt.date,
 ) -> Risk:
     age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    codes = tuple(sorted({c.replace(".", "").upper() for c in icd10_codes}))
-    raf, hccs = _raf(codes, max(0, min(age, 110)), "M" if sex.lower().startswith("m") else "F", dual)
+    sex_code = "M" if sex.lower().startswith("m") else "F"
+    return _risk(
+        tuple(icd10_codes),
+        _age_cell(max(0, min(age, 110))),
+        sex_code,
+        dual,
+        ed_visits_12m,
+        admissions_12m,
+        chronic_count,
+    )
+
+
+@lru_cache(maxsize=65536)
+def _risk(
+    codes: tuple[str, ...],
+    age_cell: int,
+    sex: str,
+    dual: bool,
+    ed_visits_12m: int,
+    admissions_12m: int,
+    chronic_count: int,
+) -> Risk:
+    """The risk of a patient from only what it depends on (the model sees the age cell, not the age), made once
+    per distinct combination."""
+    raf, hccs = _raf(codes, age_cell, sex, dual)
     score = raf + ED_WEIGHT * min(ed_visits_12m, 4) + ADMIT_WEIGHT * min(admissions_12m, 3)
     score += CONDITION_WEIGHT * chronic_count
     return Risk(score, raf, hccs, ed_visits_12m, admissions_12m, chronic_count)
