@@ -18,6 +18,7 @@ from django.utils import timezone
 import ccmops
 from ccmops.billing.facts import patient_months
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.collector import collector_paused
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
@@ -95,6 +96,11 @@ class Decided(NamedTuple):
 def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
     """Gather the facts of these patients' month and decide those whose facts (or policies) changed since the
     last evaluation; an unchanged month keeps its decision and any override without running the engine."""
+    with collector_paused():  # thousands of fact and decision models, no cycles (ccmops.collector)
+        return _decide_chunk_in(month, ids, policies)
+
+
+def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
     patients = list(Patient.objects.filter(id__in=ids).select_related("practice", "billing_practitioner"))
     facts = patient_months(patients, month)
     known = dict(
