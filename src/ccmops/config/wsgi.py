@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -9,3 +10,10 @@ application = get_wsgi_application()
 from ccmops.rules.conditions import icd10_is_valid  # noqa: E402
 
 icd10_is_valid("I10")
+
+# What the worker loaded at boot (Django, the URL map, the code tables) lives as long as the worker: set it
+# aside from the cyclic garbage collector, whose full collections otherwise walk all of it on some request
+# (measured on a 2-core machine: each full collection 115–150 ms, about half that with boot objects set
+# aside; all collections together 0.53 → 0.37 s per 300 requests).
+gc.collect()
+gc.freeze()
