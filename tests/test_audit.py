@@ -1,4 +1,5 @@
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -90,3 +91,52 @@ def test_the_audit_report_shows_nothing_of_a_practice_out_of_scope(login):
     login("pat.rn").get(f"/patients/{other.id}/")  # partner staff reading another practice's chart
     page = login("carl.compliance").get("/audit/", {"patient": other.id}).content.decode()
     assert other.family_name not in page and "No events." in page
+
+
+def test_an_appended_event_is_stored_as_returned_and_in_its_chains_order(demo):
+    """`record_audit` writes with plain SQL: the event it returns is the stored row (id, instant, detail,
+    hashes), it cannot be saved again, and its chain's head moves to it."""
+    from django.db import transaction
+
+    from ccmops.compliance.audit import record_audit
+    from ccmops.compliance.models import AuditChainHead
+
+    patient = Patient.objects.get(family_name="Kohler")
+    head = AuditChainHead.objects.get(id=patient.practice_id)
+    with transaction.atomic():
+        first = record_audit(action="update", patient=patient, object_type="note", object_id="7", detail={"n": 1})
+        second = record_audit(action="update", patient=patient, detail={"when": dt.date(2026, 11, 27), "x": "é"})
+    stored = AuditEvent.objects.get(id=second.id)
+    assert (stored.at, stored.detail, stored.hash, stored.prev_hash) == (
+        second.at,
+        {"when": "2026-11-27", "x": "é"},
+        second.hash,
+        first.hash,
+    )
+    assert (stored.chain, stored.practice_id, stored.patient_id) == (
+        patient.practice_id,
+        patient.practice_id,
+        patient.id,
+    )
+    assert first.id < second.id and first.at <= second.at and first.prev_hash == head.last_hash
+    head.refresh_from_db()
+    assert (head.last_hash, head.count) == (second.hash, AuditEvent.objects.filter(chain=head.id).count())
+    with pytest.raises(ValueError, match="append-only"):
+        second.save()
+    assert verify_chain(patient.practice_id).ok
+
+
+def test_the_first_event_of_a_new_chain_creates_its_head(db):
+    from django.db import transaction
+
+    from ccmops.compliance.audit import GENESIS, record_audit
+    from ccmops.compliance.models import AuditChainHead
+    from ccmops.organizations.models import Organization
+
+    practice = Organization.objects.create(slug="fresh", kind="practice", name="Fresh Practice")
+    assert not AuditChainHead.objects.filter(id=practice.id).exists()
+    with transaction.atomic():
+        event = record_audit(action="create", practice_id=practice.id, obj=practice)
+    assert event.prev_hash == GENESIS
+    assert AuditChainHead.objects.filter(id=practice.id).values_list("last_hash", "count").get() == (event.hash, 1)
+    assert verify_chain(practice.id).ok

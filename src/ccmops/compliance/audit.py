@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ccmops.compliance.models import AuditAction, AuditChainHead, AuditEvent
@@ -63,28 +63,60 @@ def record_audit(
     if patient is not None and practice_id is None:
         practice_id = patient.practice_id
     chain = practice_id or 0
+    event = AuditEvent(
+        chain=chain,
+        user=user if user is not None and user.is_authenticated else None,
+        username=username or (user.get_username() if user is not None and user.is_authenticated else ""),
+        practice_id=practice_id,
+        patient=patient,
+        action=str(action),
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        detail=json.loads(json.dumps(detail or {}, default=str)),
+    )
     # No savepoint of its own: a failure here must roll back the caller's change too, and two statements fewer
-    # per audited write.
-    with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=chain, defaults={"last_hash": GENESIS})
-        event = AuditEvent(
-            chain=chain,
-            at=timezone.now(),
-            user=user if user is not None and user.is_authenticated else None,
-            username=username or (user.get_username() if user is not None and user.is_authenticated else ""),
-            practice_id=practice_id,
-            patient=patient,
-            action=str(action),
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
-            detail=json.loads(json.dumps(detail or {}, default=str)),
-            prev_hash=head.last_hash,
-        )
+    # per audited write. Plain SQL on the path every audited write takes (lock the head, insert, move the head):
+    # the ORM's building and compiling of these three statements cost more than sending them.
+    head_table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        count_column = connection.ops.quote_name("count")
+        read = f"SELECT last_hash, {count_column} FROM {head_table} WHERE id = %s{lock}"  # noqa: S608
+        cursor.execute(read, [chain])
+        row = cursor.fetchone()
+        if row is None:  # the chain's first event: the ORM's get_or_create settles a race to create the head
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+                id=chain, defaults={"last_hash": GENESIS}
+            )
+            row = (head.last_hash, head.count)
+        event.prev_hash, count = row
+        event.at = timezone.now()  # under the chain's lock: a chain's events are in time order too
         event.hash = _digest(event.prev_hash, _hashed_fields(event))
-        event.save()
-        AuditChainHead.objects.filter(id=chain).update(last_hash=event.hash, count=head.count + 1)
+        _insert(cursor, event)
+        move = f"UPDATE {head_table} SET last_hash = %s, {count_column} = %s WHERE id = %s"  # noqa: S608
+        cursor.execute(move, [event.hash, count + 1, chain])
     return event
+
+
+_EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert(cursor, event: AuditEvent) -> None:
+    """INSERT the event with each value prepared by its field (as the ORM would), and set its id."""
+    qn = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in _EVENT_FIELDS]
+    columns = ", ".join(qn(f.column) for f in _EVENT_FIELDS)
+    marks = ", ".join(["%s"] * len(values))
+    sql = f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    if connection.features.can_return_columns_from_insert:
+        cursor.execute(f"{sql} RETURNING {qn('id')}", values)
+        event.id = cursor.fetchone()[0]
+    else:
+        cursor.execute(sql, values)
+        event.id = cursor.lastrowid
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 @dataclass(frozen=True)
