@@ -36,6 +36,12 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    with connection.cursor() as c:
+        # Fresh planner statistics, as autovacuum keeps them on a live database: closing right after the build,
+        # PostgreSQL planned the fact reads from an empty database's statistics (533 against 865 patient-months/s
+        # at 100,000 patients).
+        c.execute("ANALYZE")
+
     from ccmops.billing.close import close_month
     from ccmops.organizations.models import Organization
 
