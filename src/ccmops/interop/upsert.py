@@ -106,18 +106,16 @@ def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, rows: lis
 def _prepared(fields, rows: Sequence[Sequence]) -> list[Sequence]:
     """The rows with each date, instant and JSON value in its backend form (the other columns pass as given)."""
     width = len(fields)
+    convert = [(i, c) for i, c in enumerate(map(_converter, fields)) if c is not None]
+    out = []
     for row in rows:
         if len(row) != width:
             raise ValueError(f"a row has {len(row)} values for {width} columns")
-    convert = [(i, c) for i, c in enumerate(map(_converter, fields)) if c is not None]
-    if not convert:
-        return list(rows)
-    out = []
-    for row in rows:
-        row = list(row)
-        for i, c in convert:
-            if row[i] is not None:
-                row[i] = c(row[i])
+        if convert:
+            row = list(row)
+            for i, c in convert:
+                if row[i] is not None:
+                    row[i] = c(row[i])
         out.append(row)
     return out
 

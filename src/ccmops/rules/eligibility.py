@@ -41,9 +41,9 @@ class Screening:
 
 
 @lru_cache(maxsize=8192)
-def _names(chronic: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    ordered = tuple(sorted(chronic))
-    return ordered, tuple(condition_name(c) for c in ordered)
+def _names(chronic: frozenset[str]) -> tuple[str, ...]:
+    """The names of the qualifying conditions, in the order of their keys (one name per condition)."""
+    return tuple(condition_name(c) for c in sorted(chronic))
 
 
 def screen(facts: PatientFacts, program: str, on: dt.date) -> Screening:
@@ -51,7 +51,7 @@ def screen(facts: PatientFacts, program: str, on: dt.date) -> Screening:
     conditions, unclassified codes, the initiating visit, enrollment — in that order). Each part is decided by
     a memoized function of only the facts it reads: a population shares most of them, so screening a registry
     decides each distinct part once."""
-    _keys, names = _names(facts.conditions.chronic)
+    names = _names(facts.conditions.chronic)
     head, blocking, review = _standing(program, facts.deceased_on, facts.payer, names, facts.conditions.unclassified)
     visit, needs_visit = _visit(program, facts.last_visit, on)
     status = "not_eligible" if blocking else ("review" if review else "eligible")
