@@ -170,3 +170,42 @@ def test_a_close_decided_by_several_processes_equals_one_process(capsys):
     with pytest.raises(SystemExit):
         call_command("month", "close", "--practice", world.RIVERBEND, "--month", month, "--workers", "0")
     assert "--workers: expected 1 or more" in capsys.readouterr().err
+
+
+def test_a_month_in_progress_is_previewed_but_cannot_be_closed(db, client, monkeypatch):
+    """Its service period is the whole calendar month (R-TIME-1): it may be evaluated to see where it stands, but
+    approving it is refused until it has ended in the practice's time zone — by the service, the web and the API."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from ccmops.billing import close as close_module
+
+    seed_demo(with_activity=True)
+    maple = Organization.objects.get(slug=world.MAPLE)
+    ben = User.objects.get(username="ben.biller")
+    local = timezone.now().astimezone(zoneinfo.ZoneInfo(maple.time_zone))
+    month = f"{local.year:04d}-{local.month:02d}"
+    first_next = (local.replace(day=28) + dt.timedelta(days=4)).replace(day=1).date()
+    close_month(practice=maple, month=month, by=ben)
+    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        d.review, d.override_action = "overridden", "bill"
+        d.save()
+    with pytest.raises(Conflict, match=f"{month} has not ended in {maple.time_zone}.*from {first_next:%Y-%m-%d}"):
+        approve_and_close(practice=maple, month=month, by=ben)
+    c = biller_client(client, "ben.biller")
+    page = c.get(f"/practices/{maple.id}/months/{month}/").content.decode()
+    assert 'id="closable-from"' in page and f"closed from {first_next:%Y-%m-%d}" in page
+    assert f"Approve and close {month}" not in page
+    version = MonthClose.objects.get(practice=maple, month=month).version
+    refused = c.post(f"/api/practices/{maple.id}/months/{month}/approve?version={version}")
+    assert refused.status_code == 409 and "has not ended" in refused.json()["detail"]
+    assert MonthClose.objects.get(practice=maple, month=month).status == "reviewing"
+    # One second before the month ends in the practice's zone it is still refused; at its end it closes.
+    end = dt.datetime.combine(first_next, dt.time(), tzinfo=zoneinfo.ZoneInfo(maple.time_zone))
+    monkeypatch.setattr(close_module.timezone, "now", lambda: end - dt.timedelta(seconds=1))
+    assert close_module.closable_from(maple, month) == first_next
+    monkeypatch.setattr(close_module.timezone, "now", lambda: end.astimezone(dt.UTC))
+    assert close_module.closable_from(maple, month) is None
+    assert approve_and_close(practice=maple, month=month, by=ben).status == "closed"

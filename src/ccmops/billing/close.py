@@ -419,16 +419,36 @@ def _not_closed(practice, month: str) -> None:
         raise Conflict(f"{month} is closed.")
 
 
+def closable_from(practice, month: str):
+    """None once `month` has ended in the practice's time zone; before that, the local date from which it can
+    be approved and closed. Its service period is the whole calendar month (R-TIME-1), add-on units can still be
+    earned until its last day, and claims are held until close (ENGINE POLICY under R-CLM-DOS-1/-2): closing it
+    early would lock it and send every later minute of it to the adjustment queue. Evaluating a month in
+    progress stays allowed; it previews where the month stands."""
+    window = month_window(month, practice.time_zone)
+    return window.end.astimezone(window.zone).date() if timezone.now() < window.end else None
+
+
+def _ended(practice, month: str) -> None:
+    first = closable_from(practice, month)
+    if first is not None:
+        raise Conflict(
+            f"{month} has not ended in {practice.time_zone}; it can be approved and closed from {first:%Y-%m-%d} "
+            "(the service period is the whole calendar month, R-TIME-1)."
+        )
+
+
 @transaction.atomic
 def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
-    """Close the month (who and when are recorded); refused while anything awaits review, while an evaluation
-    runs, and — with `expected_version`, as the web and API send it — when the month was re-evaluated after the
+    """Close the month (who and when are recorded); refused before the month has ended in the practice's time
+    zone, while anything awaits review, while an evaluation runs, and — with `expected_version`, as the web and API send it — when the month was re-evaluated after the
     approver looked at it (optimistic locking: nobody approves results they have not seen)."""
     close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
     if close is None:
         raise InvalidInput(f"month: {month} has not been evaluated; run the close first")
     if close.status == "closed":
         raise Conflict(f"{month} was already closed by {close.closed_by} at {close.closed_at:%Y-%m-%d %H:%M}.")
+    _ended(practice, month)
     if close.status == "evaluating":
         raise Conflict(
             f"{month} is being evaluated ({close.progress_done} of {close.progress_total} patients); "
