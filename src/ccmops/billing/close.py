@@ -441,8 +441,9 @@ def _ended(practice, month: str) -> None:
 @transaction.atomic
 def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
     """Close the month (who and when are recorded); refused before the month has ended in the practice's time
-    zone, while anything awaits review, while an evaluation runs, and — with `expected_version`, as the web and API send it — when the month was re-evaluated after the
-    approver looked at it (optimistic locking: nobody approves results they have not seen)."""
+    zone, while anything awaits review, while an evaluation runs, and — with `expected_version`, as the web and
+    API send it — when the month was re-evaluated after the approver looked at it (optimistic locking: nobody
+    approves results they have not seen)."""
     close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
     if close is None:
         raise InvalidInput(f"month: {month} has not been evaluated; run the close first")
