@@ -37,6 +37,13 @@ def test_postgresql_url_is_taken_as_is():
             {"CCMOPS_DEBUG": "1", "CCMOPS_DATABASE_URL": "mysql://x/y"},
             "CCMOPS_DATABASE_URL: expected a sqlite",
         ),
+        *(
+            (
+                {"CCMOPS_DEBUG": "1", "CCMOPS_PG_RANDOM_PAGE_COST": raw},
+                "CCMOPS_PG_RANDOM_PAGE_COST: expected a positive",
+            )
+            for raw in ("0", "-1", "nan", "inf", "fast", "1.1 -c jit=on")
+        ),
     ],
 )
 def test_malformed_settings_are_named(environ, message):
@@ -70,3 +77,20 @@ def test_a_booted_web_worker_sets_what_it_loaded_aside_from_the_garbage_collecto
     before, after, enabled = out.stdout.split()
     assert (int(before), enabled) == (0, "True")
     assert int(after) > 10_000  # Django and the application (about 59,000 objects today)
+
+
+def test_the_random_page_cost_is_kept_as_given_or_left_to_the_server():
+    assert read_environment({"CCMOPS_DEBUG": "1"}).pg_random_page_cost == "1.1"
+    assert read_environment({"CCMOPS_DEBUG": "1", "CCMOPS_PG_RANDOM_PAGE_COST": " 4 "}).pg_random_page_cost == "4"
+    assert read_environment({"CCMOPS_DEBUG": "1", "CCMOPS_PG_RANDOM_PAGE_COST": ""}).pg_random_page_cost == ""
+
+
+def test_postgresql_connections_run_without_jit_and_with_ssd_page_costs(db):
+    """The options reach the server on every connection (the suite's too, as production settings set them)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL connection options; this run is on SQLite")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('random_page_cost')")
+        assert cursor.fetchone() == ("off", "1.1")

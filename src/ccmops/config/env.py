@@ -44,6 +44,13 @@ SETTINGS: tuple[EnvSetting, ...] = (
         "Processes `./dev test` runs the suite in (pytest-xdist; read by the dev script, not by the app).",
     ),
     EnvSetting(
+        "CCMOPS_PG_RANDOM_PAGE_COST",
+        "1.1",
+        "PostgreSQL planner's cost of a random page read, set on each connection (`random_page_cost`; the "
+        "server's default, 4, assumes spinning disks). 1.1 suits SSDs and a working set held in memory; empty "
+        "leaves the server's own setting.",
+    ),
+    EnvSetting(
         "CCMOPS_ALLOWED_HOSTS",
         "127.0.0.1,localhost",
         "Comma-separated host names the server answers for.",
@@ -84,6 +91,7 @@ class Environment:
     data_dir: Path
     database_url: str
     test_database_url: str
+    pg_random_page_cost: str
     allowed_hosts: tuple[str, ...]
     display_time_zone: str
     require_https: bool
@@ -138,6 +146,7 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         data_dir=data_dir,
         database_url=database_url,
         test_database_url=get("CCMOPS_TEST_DATABASE_URL"),
+        pg_random_page_cost=_cost(get, "CCMOPS_PG_RANDOM_PAGE_COST"),
         allowed_hosts=hosts,
         display_time_zone=get("CCMOPS_DISPLAY_TIME_ZONE"),
         require_https=_flag(environ, "CCMOPS_REQUIRE_HTTPS", defaults["CCMOPS_REQUIRE_HTTPS"]),
@@ -158,6 +167,17 @@ def _roles(get, name: str) -> frozenset[str]:
             f"{name}: unknown role(s) {', '.join(unknown)}; expected some of {', '.join(r.value for r in Role)}"
         )
     return roles
+
+
+def _cost(get, name: str) -> str:
+    """A positive decimal (kept as text, as it goes into the connection's options), or empty."""
+    raw = get(name)
+    try:
+        if raw and not 0 < float(raw) <= 1000:  # nan and inf fail this too
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError(f"{name}: expected a positive number such as 1.1 (or empty), got {raw!r}") from None
+    return raw
 
 
 def _whole(get, name: str) -> int:
