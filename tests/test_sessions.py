@@ -114,3 +114,24 @@ def test_the_display_time_zone_is_read_with_the_user_and_follows_a_change(login)
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/timer").status_code == 200
     assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "organizations_membership".')]
+
+
+def test_the_compiled_user_read_follows_the_required_roles_and_refuses_what_cannot_sign_in(login):
+    """The per-request read is compiled once per setting of CCMOPS_MFA_REQUIRED_ROLES: each setting gets its own
+    answer, an inactive user or an id that is no user's gets None, and the user is the one asked for."""
+    from django.test import override_settings
+
+    from ccmops.organizations.models import User
+    from ccmops.web.auth import Backend
+
+    nora, sam = User.objects.get(username="nora.rn"), User.objects.get(username="sam.lead")
+    with override_settings(CCMOPS_MFA_REQUIRED_ROLES=frozenset({"care_manager"})):
+        assert Backend().get_user(nora.id).mfa_role is True and Backend().get_user(sam.id).mfa_role is False
+    with override_settings(CCMOPS_MFA_REQUIRED_ROLES=frozenset({"partner_ops_lead", "system_admin"})):
+        assert Backend().get_user(nora.id).mfa_role is False and Backend().get_user(sam.id).mfa_role is True
+        assert Backend().get_user(str(sam.id)).username == "sam.lead"
+    with override_settings(CCMOPS_MFA_REQUIRED_ROLES=frozenset()):
+        assert not hasattr(Backend().get_user(nora.id), "mfa_role")
+    assert Backend().get_user(-918_273_645) is None and Backend().get_user("x") is None
+    User.objects.filter(pk=nora.pk).update(is_active=False)
+    assert Backend().get_user(nora.id) is None
