@@ -6,7 +6,10 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
+
 from ccmops.billing.facts import patient_months
+from ccmops.compiled import Compiled
 from ccmops.rules.decision import Decision
 from ccmops.rules.engine import evaluate
 
@@ -82,14 +85,24 @@ def store(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[
     return result
 
 
+_PATIENT = -918_273_643  # a sentinel: no patient has a negative id
+_active_program: dict[str, Compiled] = {}
+
+
 def refresh(patient, today: dt.date | None = None) -> None:
     """Re-decide one patient's month after its facts changed (call inside the change's transaction)."""
     from django.utils import timezone
 
     from ccmops.enrollment.models import Enrollment
 
-    program = Enrollment.objects.filter(patient=patient, status="active").values_list("program", flat=True).first()
-    store([patient], {patient.id: program or "ccm"}, today or timezone.localdate())
+    key = connection.vendor
+    if key not in _active_program:  # compiled once (ccmops.compiled): this runs on every change to a patient's time
+        _active_program[key] = Compiled(
+            Enrollment.objects.filter(patient_id=_PATIENT, status="active").order_by("id").values_list("program")[:1],
+            patient=_PATIENT,
+        )
+    found = _active_program[key].rows(patient=patient.id)
+    store([patient], {patient.id: found[0][0] if found else "ccm"}, today or timezone.localdate())
 
 
 def cached(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[int, Standing]:

@@ -1,0 +1,65 @@
+"""Querysets compiled once and run many times with new values.
+
+Django builds and compiles a queryset's SQL on every evaluation. For the few reads that run on every request
+of a busy path (locking a timer on each heartbeat and stop) that costs more Python than the query costs the
+database: the timer's lock with its practice and patient took about 2 ms to build and compile, against half a
+millisecond to run. A `Compiled` query keeps the SQL, its parameters and the compiler's description of the
+columns from one compilation, and turns each row into model instances (related objects included) the way
+Django's own model iterable does, with the same converters.
+
+The values that change between runs are given at compile time as sentinels: values no real row can hold. Each
+sentinel must occur once among the query's parameters.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.db.models.query import get_related_populators
+
+
+class Compiled:
+    def __init__(self, queryset, **sentinels):
+        self.db = queryset.db
+        compiler = queryset.query.get_compiler(using=self.db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        self.sql = sql
+        self.params = params
+        self.positions = {}
+        for name, value in sentinels.items():
+            if params.count(value) != 1:
+                raise ValueError(f"{name}: the sentinel {value!r} must occur once among the parameters {params!r}")
+            self.positions[name] = params.index(value)
+        select = compiler.select
+        self.converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+        self.compiler = compiler
+        self.model = None
+        if compiler.klass_info is not None:  # a queryset of model instances (not .values()/.values_list())
+            self.model = compiler.klass_info["model"]
+            fields = compiler.klass_info["select_fields"]
+            self.own = slice(fields[0], fields[-1] + 1)
+            self.init_list = [column[0].target.attname for column in select[self.own]]
+            self.populators = get_related_populators(compiler.klass_info, select, self.db)
+
+    def rows(self, **values) -> list[tuple]:
+        """The rows, converted as the ORM converts them (for .values_list() querysets: their tuples)."""
+        params = list(self.params)
+        for name, value in values.items():
+            params[self.positions[name]] = value
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            found = cursor.fetchall()
+        if self.converters:
+            found = [tuple(r) for r in self.compiler.apply_converters(found, self.converters)]
+        return found
+
+    def first(self, **values):
+        """The first row's model instance, with its related objects; None when there is no row."""
+        found = self.rows(**values)
+        if not found:
+            return None
+        row = found[0]
+        obj = self.model.from_db(self.db, self.init_list, row[self.own])
+        for populator in self.populators:
+            populator.populate(row, obj)
+        return obj
