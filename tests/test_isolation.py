@@ -63,9 +63,9 @@ def test_other_practice_is_404_for_practice_staff(login, riverbend_patient):
 
 def test_partner_access_follows_the_matrix_dates(demo, riverbend_patient):
     pat = User.objects.get(username="pat.rn")
-    # engaged from 2026-06-01 but the practice was still in-house in June: nothing to see yet
-    assert not scope_for(pat, dt.date(2026, 6, 15)).patients().exists()
-    assert scope_for(pat, dt.date(2026, 7, 1)).patients().filter(id=riverbend_patient.id).exists()
+    # engaged a month before the switch, but the practice was still in-house that month: nothing to see yet
+    assert not scope_for(pat, world.PARTNER_ENGAGED + dt.timedelta(days=14)).patients().exists()
+    assert scope_for(pat, world.HYBRID_FROM).patients().filter(id=riverbend_patient.id).exists()
 
 
 def test_system_admin_sees_no_patient_data(login, maple_patient):

@@ -16,13 +16,13 @@ from ccmops.organizations.services import (
 
 def test_demo_riverbend_history_reads_back_for_each_date(orgs):
     riverbend = orgs[world.RIVERBEND]
-    june = matrix_version_in_force(riverbend, dt.date(2026, 6, 30))
-    july = matrix_version_in_force(riverbend, dt.date(2026, 7, 1))
+    june = matrix_version_in_force(riverbend, world.HYBRID_FROM - dt.timedelta(days=1))
+    july = matrix_version_in_force(riverbend, world.HYBRID_FROM)
     assert (june.version, june.preset) == (1, Preset.IN_HOUSE)
     assert (july.version, july.preset) == (2, Preset.HYBRID_PARTNER_MONTHLY)
     assert party_of(june, Function.MONTHLY_OUTREACH) == "practice"
     assert party_of(july, Function.MONTHLY_OUTREACH) == "partner"
-    assert matrix_version_in_force(riverbend, dt.date(2025, 12, 31)) is None
+    assert matrix_version_in_force(riverbend, world.LAUNCHED - dt.timedelta(days=1)) is None
 
 
 def test_switching_in_house_to_hybrid_in_the_ui_creates_a_new_version_and_keeps_the_old(login, orgs):
@@ -114,7 +114,7 @@ def test_api_records_and_reads_matrix_versions(login, orgs):
     )
     assert created.status_code == 201, created.content
     assert created.json()["version"] == 3
-    old = client.get(f"/api/practices/{riverbend.id}/matrix?on=2026-03-01").json()
+    old = client.get(f"/api/practices/{riverbend.id}/matrix?on={world.LAUNCHED}").json()
     assert old["version"] == 1 and old["preset"] == "in_house"
     history = client.get(f"/api/practices/{riverbend.id}/matrix/history").json()
     assert [h["version"] for h in history] == [1, 2, 3]

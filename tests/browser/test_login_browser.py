@@ -1,5 +1,6 @@
 import pytest
 
+from ccmops.demo import world
 from ccmops.patients.models import Patient
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,7 @@ def test_hybrid_operating_model_page_shows_partner_functions_and_history(page, s
     assert "Version 2: Hybrid" in page.inner_text("main")
     assert page.locator("td.owner .tag.partner").count() == 4
     screenshot("operating-model-hybrid")
-    page.fill("input[name=on]", "2026-03-01")
+    page.fill("input[name=on]", world.LAUNCHED.isoformat())
     page.click("text=Show")
     assert "Version 1: In-house" in page.inner_text("main")
 

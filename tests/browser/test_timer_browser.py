@@ -57,9 +57,15 @@ def test_timer_survives_reload_and_second_tab(page, browser, sign_in, live_demo,
     assert "1 min" in page.inner_text(".stat") or page.inner_text("main").count("1 min") >= 1
     screenshot("timer-stopped")
 
-    chicago = timezone.localtime(timezone.now() - timezone.timedelta(days=2), zoneinfo.ZoneInfo("America/Chicago"))
+    # Two days back, or — early in a month, as the page lists this month's entries — from the month's first
+    # minute, ending before the timer's entry began.
+    zone = zoneinfo.ZoneInfo("America/Chicago")
+    timer_start = timezone.localtime(entries[0].start, zone).replace(second=0, microsecond=0)
+    month_start = timer_start.replace(day=1, hour=0, minute=0)
+    chicago = max(timezone.localtime(timezone.now() - timezone.timedelta(days=2), zone), month_start)
+    minutes = max(1, min(25, int((timer_start - chicago).total_seconds() // 60) - 1))
     page.fill("input[name=start]", chicago.strftime("%Y-%m-%dT%H:%M"))
-    page.fill("input[name=minutes]", "25")
+    page.fill("input[name=minutes]", str(minutes))
     page.fill("input[name=reason]", "Call taken on the road")
     page.click("button:has-text('Add late entry')")
     page.wait_for_selector("text=entered late")

@@ -247,3 +247,38 @@ def test_a_call_this_evening_is_today_in_the_practices_time_zone(two_active):
         assert "Scheduled call today" in rows[twyla].reasons and rows[twyla].score >= 500
         before = {r.enrollment.patient: r for r in worklist(scope_for(nora), nora, on=day - dt.timedelta(days=1))}
         assert "Scheduled call today" not in before[twyla].reasons and before[twyla].score < 500
+
+
+def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provisionally(two_active, login, monkeypatch):
+    """On the 1st of January, before a release adds the new year's Medicare rules, a timer stop must not fail
+    (it would lose the call's minutes): the month's standing is counted under the latest rules, provisionally,
+    the worklist says so, and closing that month for billing is refused with the reason."""
+    from ccmops.billing.close import close_month
+    from ccmops.billing.models import MonthStanding
+    from ccmops.rules.contract import ContractError
+    from ccmops.rules.years import RULE_SETS, operational_rule_set_for
+    from ccmops.timetracking.models import TimeEntry
+    from ccmops.timetracking.services import heartbeat, start_timer, stop_timer
+    from ccmops.worklist import views
+
+    nora, twyla, _ = two_active
+
+    after = max(RULE_SETS) + 1
+    assert operational_rule_set_for(after) == (RULE_SETS[after - 1], True)
+    assert operational_rule_set_for(after - 1) == (RULE_SETS[after - 1], False)
+    assert operational_rule_set_for(min(RULE_SETS) - 1) == (None, False)
+    t0 = dt.datetime(after, 1, 4, 15, 0, tzinfo=dt.UTC)  # 09:00 in Chicago
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=t0)
+    for m in range(1, 25):
+        heartbeat(timer=timer, staff=nora, active=True, now=t0 + dt.timedelta(minutes=m))
+    entry = stop_timer(timer=timer, staff=nora, now=t0 + dt.timedelta(minutes=25))
+    assert entry.seconds == 1500 and TimeEntry.objects.filter(pk=entry.pk).exists()
+    standing = MonthStanding.objects.get(patient=twyla, month=f"{after}-01")
+    assert (standing.minutes, standing.next_code, standing.next_threshold) == (25, "99439", 40)
+    with pytest.raises(ContractError, match=f"no Medicare rule set for {after}"):
+        close_month(practice=twyla.practice, month=f"{after}-01")
+    monkeypatch.setattr(views, "operational_rule_set_for", lambda year: (RULE_SETS[after - 1], True))
+    page = login("nora.rn").get("/worklist/").content.decode()
+    assert 'id="provisional-rules"' in page and f"counted under the {after - 1} rules, provisionally" in page
+    monkeypatch.undo()
+    assert 'id="provisional-rules"' not in login("nora.rn").get("/worklist/").content.decode()

@@ -44,7 +44,7 @@ def test_hybrid_practice_shows_its_own_and_its_partners_figures_separately(histo
     parties = {p.organization.slug: p for p in health.parties}
     assert set(parties) == {world.RIVERBEND, world.SUMMIT}
     practice, partner = parties[world.RIVERBEND], parties[world.SUMMIT]
-    hybrid_months = [m.month for m in completed(health) if m.month >= "2026-07"]
+    hybrid_months = [m.month for m in completed(health) if m.month >= f"{world.HYBRID_FROM:%Y-%m}"]
     assert hybrid_months, "the window must include months under the hybrid model"
     for month, value in partner.series["billable_share"]:
         if month in hybrid_months:
@@ -52,7 +52,7 @@ def test_hybrid_practice_shows_its_own_and_its_partners_figures_separately(histo
             assert "monthly_outreach" in partner.functions_by_month[month]
             assert "monthly_outreach" not in practice.functions_by_month[month]
         else:
-            assert value is None  # before July the monthly work was the practice's, not Summit's
+            assert value is None  # before the switch the monthly work was the practice's, not Summit's
     for month, value in practice.series["billable_share"]:
         assert (value is None) == (month in hybrid_months)
     # Enrollment and billing stay the practice's under this hybrid: its series has them every month.
@@ -61,13 +61,15 @@ def test_hybrid_practice_shows_its_own_and_its_partners_figures_separately(histo
     assert all(v is None for _, v in partner.series["new_enrollments"])
     # The work each party's staff did: Summit logs minutes only in its months.
     assert all(partner.work[m]["minutes"] > 0 for m in hybrid_months)
-    assert all(partner.work[m.month]["minutes"] == 0 for m in completed(health) if m.month < "2026-07")
+    assert all(
+        partner.work[m.month]["minutes"] == 0 for m in completed(health) if m.month < f"{world.HYBRID_FROM:%Y-%m}"
+    )
 
 
 def test_model_change_shows_before_and_after(history):
     health = program_health(history[world.RIVERBEND], months=6)
     change = health.change
-    assert change is not None and change.effective_from.isoformat() == "2026-07-01"
+    assert change is not None and change.effective_from == world.HYBRID_FROM
     assert change.before == "In-house" and change.after.startswith("Hybrid")
     assert change.after_figures["billable_share"] > change.before_figures["billable_share"]
     assert completed(health)[0].model == "In-house"

@@ -12,6 +12,7 @@ from ccmops.billing.facts import patient_months
 from ccmops.compiled import Compiled
 from ccmops.rules.decision import Decision
 from ccmops.rules.engine import evaluate
+from ccmops.rules.years import operational_rule_set_for
 
 LADDERS = {"ccm": [(20, "99490"), (40, "99439"), (60, "99439")], "pcm": [(30, "99426"), (60, "99427"), (90, "99427")]}
 
@@ -37,10 +38,11 @@ def standings(patients, program_by_patient: dict[int, str], today: dt.date) -> d
     month = month_of(today)
     days_left = calendar.monthrange(today.year, today.month)[1] - today.day
     facts = patient_months(list(patients), month)
+    rules, _ = operational_rule_set_for(today.year)  # provisional in a year this release has no rules for
     out = {}
     for p in patients:
         pm = facts.get(p.id)
-        decision = evaluate(pm) if pm is not None else None
+        decision = evaluate(pm, rules=rules) if pm is not None else None
         minutes = (
             decision.counted_minutes.clinical_staff + decision.counted_minutes.billing_practitioner if decision else 0
         )

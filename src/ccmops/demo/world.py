@@ -11,6 +11,28 @@ from ccmops.access.policy import OrgKind, Role
 DEMO_PASSWORD = "ccmops-demo-2026"
 
 
+def _first_of_month(months_ago: int) -> dt.date:
+    """The first day of the month `months_ago` months before the current one (in the project's time zone once
+    Django is configured, as the demo's history dates its months)."""
+    from django.conf import settings
+
+    if settings.configured:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+    else:
+        today = dt.date.today()
+    total = today.year * 12 + today.month - 1 - months_ago
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+# The demo's story is dated from today, so that its six months of history always hold Riverbend's switch with
+# months before and after it (fixed dates slid out of that window as the calendar moved on).
+LAUNCHED = _first_of_month(10)  # the programs start, run in-house
+PARTNER_ENGAGED = _first_of_month(5)  # Riverbend engages Summit …
+HYBRID_FROM = _first_of_month(4)  # … and hands it the monthly work from the month after
+
+
 @dataclass(frozen=True)
 class OrgSpec:
     slug: str
@@ -122,15 +144,15 @@ STAFF = (
 )
 ADMIN_USERNAME = "admin"
 
-ENGAGEMENTS = ((RIVERBEND, SUMMIT, dt.date(2026, 6, 1)),)
+ENGAGEMENTS = ((RIVERBEND, SUMMIT, PARTNER_ENGAGED),)
 
 MATRICES = (
-    MatrixSpec(MAPLE, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: all functions run by practice staff."),
-    MatrixSpec(RIVERBEND, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch, in-house."),
+    MatrixSpec(MAPLE, Preset.IN_HOUSE, LAUNCHED, "Program launch: all functions run by practice staff."),
+    MatrixSpec(RIVERBEND, Preset.IN_HOUSE, LAUNCHED, "Program launch, in-house."),
     MatrixSpec(
         RIVERBEND,
         Preset.HYBRID_PARTNER_MONTHLY,
-        dt.date(2026, 7, 1),
+        HYBRID_FROM,
         "Monthly follow-up fell behind after our RN left; Summit runs outreach, coordination, time and notes.",
         SUMMIT,
     ),
@@ -213,11 +235,11 @@ HISTORY_STAFF = (
     StaffSpec("lara.owner", "Lara", "Novak", LAKESIDE, Role.PROGRAM_OWNER, "Practice manager"),
 )
 
-HISTORY_ENGAGEMENTS = ((LAKESIDE, SUMMIT, dt.date(2026, 1, 1)),)
+HISTORY_ENGAGEMENTS = ((LAKESIDE, SUMMIT, LAUNCHED),)
 
 HISTORY_MATRICES = (
-    MatrixSpec(CEDAR, Preset.IN_HOUSE, dt.date(2026, 1, 1), "Program launch: our RN runs CCM part time."),
-    MatrixSpec(LAKESIDE, Preset.MANAGED, dt.date(2026, 1, 1), "No staff for CCM; Summit runs the program.", SUMMIT),
+    MatrixSpec(CEDAR, Preset.IN_HOUSE, LAUNCHED, "Program launch: our RN runs CCM part time."),
+    MatrixSpec(LAKESIDE, Preset.MANAGED, LAUNCHED, "No staff for CCM; Summit runs the program.", SUMMIT),
 )
 
 

@@ -318,14 +318,16 @@ def _why_not(chosen: Candidate, other: Candidate) -> str:
     return f"{pair}; {chosen.lines[0].code} pays ${chosen.total:.2f} against ${other.total:.2f}."
 
 
-def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES) -> Decision:
-    """Evaluate a patient-month (the contract's facts) under the policies, then the document's overrides.
+def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES, rules: RuleSet | None = None) -> Decision:
+    """Evaluate a patient-month (the contract's facts) under the policies, then the document's overrides; under
+    the month's year's rule set unless `rules` names another (the operational standing's provisional one,
+    `years.operational_rule_set_for`; never for billing).
 
     Raises:
-        ContractError: the month's year has no rule set.
+        ContractError: the month's year has no rule set (and none was given).
     """
     year = int(pm.month[:4])
-    rules = rule_set_for(year)
+    rules = rules or rule_set_for(year)
     if rules is None:
         known = ", ".join(str(y) for y in sorted(RULE_SETS))
         raise ContractError([("$.month", f"no Medicare rule set for {year}; ccmops has {known}")])

@@ -12,6 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.month import standings
 from ccmops.errors import InvalidInput, NotFound
+from ccmops.rules.years import operational_rule_set_for
 from ccmops.worklist.models import ContactWindow, FollowUpTask
 from ccmops.worklist.queries import PAGE, practices_for, worklist, worklist_size
 from ccmops.worklist.rows import rows_html
@@ -39,10 +40,12 @@ def my_worklist(request):
     query = {"team": "1"} if not mine else {}
     if practice:
         query["practice"] = practice.id
+    rules, provisional = operational_rule_set_for(timezone.localdate().year)
     return render(
         request,
         "worklist/worklist.html",
         {
+            "provisional_rules": rules.year if provisional else None,
             "rows": rows,
             "rows_html": rows_html(rows),
             "mine": mine,

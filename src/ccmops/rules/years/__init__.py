@@ -11,3 +11,14 @@ RULE_SETS: dict[int, RuleSet] = {r.year: r for r in (CY2025, CY2026)}
 
 def rule_set_for(year: int) -> RuleSet | None:
     return RULE_SETS.get(year)
+
+
+def operational_rule_set_for(year: int) -> tuple[RuleSet | None, bool]:
+    """The rule set for counting a month's minutes and thresholds as the work happens, and whether it is
+    provisional: the year's own, else — for a year after the last one this release knows — the latest one.
+    Care managers' timers and worklists keep working on the 1st of January before a release adds the new
+    year's rules; billing (month close) never uses a provisional rule set."""
+    if year in RULE_SETS:
+        return RULE_SETS[year], False
+    latest = max(RULE_SETS)
+    return (RULE_SETS[latest], True) if year > latest else (None, False)
