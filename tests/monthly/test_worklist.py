@@ -275,10 +275,22 @@ def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provis
     assert entry.seconds == 1500 and TimeEntry.objects.filter(pk=entry.pk).exists()
     standing = MonthStanding.objects.get(patient=twyla, month=f"{after}-01")
     assert (standing.minutes, standing.next_code, standing.next_threshold) == (25, "99439", 40)
+    from ccmops.billing.month import cached, standings
+
+    day = dt.date(after, 1, 4)
+    assert standings([twyla], {}, day)[twyla.id].provisional_rules == after - 1
+    assert cached([twyla], {}, day)[twyla.id].provisional_rules == after - 1
+    assert standings([twyla], {}, dt.date(after - 1, 12, 4))[twyla.id].provisional_rules is None
     with pytest.raises(ContractError, match=f"no Medicare rule set for {after}"):
         close_month(practice=twyla.practice, month=f"{after}-01")
     monkeypatch.setattr(views, "operational_rule_set_for", lambda year: (RULE_SETS[after - 1], True))
     page = login("nora.rn").get("/worklist/").content.decode()
     assert 'id="provisional-rules"' in page and f"counted under the {after - 1} rules, provisionally" in page
+    from ccmops.billing import month as month_module
+
+    monkeypatch.setattr(month_module, "operational_rule_set_for", lambda year: (RULE_SETS[after - 1], True))
+    chart = login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()
+    assert 'id="provisional-rules"' in chart and f"Counted under the {after - 1} Medicare rules" in chart
     monkeypatch.undo()
     assert 'id="provisional-rules"' not in login("nora.rn").get("/worklist/").content.decode()
+    assert 'id="provisional-rules"' not in login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()

@@ -24,6 +24,7 @@ class Standing:
     next_code: str | None
     decision: Decision | None
     days_left: int
+    provisional_rules: int | None = None  # the year whose rules counted it, when the month's year has none yet
 
     @property
     def minutes_short(self) -> int:
@@ -38,7 +39,7 @@ def standings(patients, program_by_patient: dict[int, str], today: dt.date) -> d
     month = month_of(today)
     days_left = calendar.monthrange(today.year, today.month)[1] - today.day
     facts = patient_months(list(patients), month)
-    rules, _ = operational_rule_set_for(today.year)  # provisional in a year this release has no rules for
+    rules, provisional = operational_rule_set_for(today.year)  # provisional in a year this release lacks
     out = {}
     for p in patients:
         pm = facts.get(p.id)
@@ -48,7 +49,7 @@ def standings(patients, program_by_patient: dict[int, str], today: dt.date) -> d
         )
         program = program_by_patient.get(p.id, "ccm")
         nxt = next(((t, c) for t, c in LADDERS.get(program, []) if minutes < t), (None, None))
-        out[p.id] = Standing(minutes, nxt[0], nxt[1], decision, days_left)
+        out[p.id] = Standing(minutes, nxt[0], nxt[1], decision, days_left, rules.year if provisional else None)
     return out
 
 
@@ -116,7 +117,12 @@ def cached(patients, program_by_patient: dict[int, str], today: dt.date) -> dict
     found = MonthStanding.objects.filter(patient__in=[p.id for p in patients], month=month).values_list(
         "patient_id", "minutes", "next_threshold", "next_code"
     )
-    out = {pid: Standing(minutes, threshold, code or None, None, days_left) for pid, minutes, threshold, code in found}
+    rules, provisional = operational_rule_set_for(today.year)
+    year = rules.year if provisional else None
+    out = {
+        pid: Standing(minutes, threshold, code or None, None, days_left, year)
+        for pid, minutes, threshold, code in found
+    }
     missing = [p for p in patients if p.id not in out]
     if missing:
         out.update(store(missing, program_by_patient, today))
