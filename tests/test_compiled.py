@@ -30,6 +30,7 @@ def test_each_run_equals_the_orm_with_related_objects_and_converted_values(demo)
         assert got.practice.time_zone == want.practice.time_zone and got.care_manager == want.care_manager
         assert "practice" in got._state.fields_cache  # read with the row, not fetched on access
     assert compiled.first(id=-1) is None
+    assert compiled.first(id=2**64) is None and compiled.first(id=-(2**63) - 1) is None  # beyond any id column
 
 
 def test_a_lock_is_taken_in_the_transaction_and_datetimes_come_back_aware(demo):

@@ -8,7 +8,8 @@ columns from one compilation, and turns each row into model instances (related o
 Django's own model iterable does, with the same converters.
 
 The values that change between runs are given at compile time as sentinels: values no real row can hold. Each
-sentinel must occur once among the query's parameters.
+sentinel must occur once among the query's parameters, and each is compared for equality: an integer beyond
+64 bits matches no row (the ORM answers so too; the driver would raise).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Compiled:
         """The rows, converted as the ORM converts them (for .values_list() querysets: their tuples)."""
         params = list(self.params)
         for name, value in values.items():
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                return []  # no 64-bit column holds it: nothing matches (as the ORM's lookups answer)
             params[self.positions[name]] = value
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
