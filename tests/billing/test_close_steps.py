@@ -188,13 +188,14 @@ def test_a_month_in_progress_is_previewed_but_cannot_be_closed(db, client, monke
     local = timezone.now().astimezone(zoneinfo.ZoneInfo(maple.time_zone))
     month = f"{local.year:04d}-{local.month:02d}"
     first_next = (local.replace(day=28) + dt.timedelta(days=4)).replace(day=1).date()
+    c = biller_client(client, "ben.biller")
+    assert 'id="closable-from"' in c.get(f"/practices/{maple.id}/months/{month}/").content.decode()  # before any run
     close_month(practice=maple, month=month, by=ben)
     for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
         d.review, d.override_action = "overridden", "bill"
         d.save()
     with pytest.raises(Conflict, match=f"{month} has not ended in {maple.time_zone}.*from {first_next:%Y-%m-%d}"):
         approve_and_close(practice=maple, month=month, by=ben)
-    c = biller_client(client, "ben.biller")
     page = c.get(f"/practices/{maple.id}/months/{month}/").content.decode()
     assert 'id="closable-from"' in page and f"closed from {first_next:%Y-%m-%d}" in page
     assert f"Approve and close {month}" not in page
