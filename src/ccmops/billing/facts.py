@@ -56,7 +56,8 @@ def _reader(ids: list[int]):
         cursors = [connection.cursor() for _ in statements]
         try:
             if connection.vendor == "postgresql" and psycopg.Pipeline.is_supported():
-                with connection.connection.pipeline():
+                # An error surfaces as the pipeline ends, outside the cursors' own wrapping: raise it as Django's.
+                with connection.wrap_database_errors, connection.connection.pipeline():
                     for cursor, (sql, params) in zip(cursors, statements, strict=True):
                         cursor.execute(sql, params)
             else:
