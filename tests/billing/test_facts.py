@@ -3,6 +3,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 from tests.monthly.test_worklist import activate
 
@@ -146,3 +147,14 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
     assert pm["other_services"] == [] and facts[latanya.id].other_services[0].practitioner_id == (
         "npi-unknown-elsewhere"
     )
+
+
+def test_a_failing_fact_query_raises_djangos_database_error(db):
+    """On PostgreSQL the reads are pipelined and an error surfaces as the pipeline ends; it is raised as
+    Django's error, as from any cursor, so callers and atomic blocks see what they expect."""
+    from django.db import DatabaseError
+
+    from ccmops.billing.facts import _reader
+
+    with pytest.raises(DatabaseError, match="no_such_column"):
+        _reader([1])(("SELECT no_such_column FROM patients_patient WHERE id IN ({ids})",))
