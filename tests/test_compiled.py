@@ -76,3 +76,21 @@ def test_values_list_rows_equal_the_orms_for_each_run(demo):
         )
         assert compiled.rows(practice=patient.practice_id, name=patient.family_name) == want != []
     assert compiled.rows(practice=-1, name="nobody") == []
+
+
+def test_a_query_is_compiled_once_per_key_and_its_annotations_come_with_the_row(demo):
+    from django.db.models import F
+
+    from ccmops.compiled import compiled
+
+    builds = []
+
+    def build():
+        builds.append(1)
+        return Compiled(Patient.objects.annotate(tz=F("practice__time_zone")).filter(pk=ID)[:1], id=ID)
+
+    first = compiled(("test: patient with zone", 1), build)
+    assert compiled(("test: patient with zone", 1), build) is first and len(builds) == 1
+    assert compiled(("test: patient with zone", 2), build) is not first and len(builds) == 2
+    patient = Patient.objects.select_related("practice").order_by("id").first()
+    assert first.first(id=patient.id).tz == patient.practice.time_zone

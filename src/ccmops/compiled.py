@@ -14,6 +14,8 @@ sentinel must occur once among the query's parameters, and each is compared for 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+
 from django.db import connections
 from django.db.models.query import get_related_populators
 
@@ -41,6 +43,7 @@ class Compiled:
             self.own = slice(fields[0], fields[-1] + 1)
             self.init_list = [column[0].target.attname for column in select[self.own]]
             self.populators = get_related_populators(compiler.klass_info, select, self.db)
+            self.annotations = dict(compiler.annotation_col_map or {})
 
     def rows(self, **values) -> list[tuple]:
         """The rows, converted as the ORM converts them (for .values_list() querysets: their tuples)."""
@@ -65,4 +68,18 @@ class Compiled:
         obj = self.model.from_db(self.db, self.init_list, row[self.own])
         for populator in self.populators:
             populator.populate(row, obj)
+        for name, position in self.annotations.items():
+            setattr(obj, name, row[position])
         return obj
+
+
+_compiled: dict[tuple, Compiled] = {}
+
+
+def compiled(key: Hashable, build: Callable[[], Compiled]) -> Compiled:
+    """The query `build` compiles, compiled once per process and database vendor: `key` names the query and
+    whatever its shape depends on (the related objects it selects, a setting it reads)."""
+    full = (connections["default"].vendor, key)
+    if full not in _compiled:
+        _compiled[full] = build()
+    return _compiled[full]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ import ccmops
 from ccmops.billing.facts import patient_months
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.collector import collector_paused
-from ccmops.compiled import Compiled
+from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
@@ -480,7 +480,6 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
 
 
 _PRACTICE, _MONTH = -918_273_644, "month-sentinel"  # values no practice id or month can have
-_closed: dict[str, Compiled] = {}
 
 
 def queue_adjustment_if_closed(entry: TimeEntry) -> Adjustment | None:
@@ -488,14 +487,15 @@ def queue_adjustment_if_closed(entry: TimeEntry) -> Adjustment | None:
     practice = entry.practice
     local = timezone.localtime(entry.start, month_window("2000-01", practice.time_zone).zone)
     month = f"{local.year:04d}-{local.month:02d}"
-    key = connection.vendor
-    if key not in _closed:  # compiled once (ccmops.compiled): this runs on every new time entry
-        _closed[key] = Compiled(
+    closed = compiled(  # compiled once (ccmops.compiled): this runs on every new time entry
+        "closed month",
+        lambda: Compiled(
             MonthClose.objects.filter(practice_id=_PRACTICE, month=_MONTH, status="closed").values_list("id")[:1],
             practice=_PRACTICE,
             month=_MONTH,
-        )
-    if not _closed[key].rows(practice=practice.id, month=month):
+        ),
+    )
+    if not closed.rows(practice=practice.id, month=month):
         return None
     return Adjustment.objects.create(
         practice=practice,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
@@ -54,13 +55,12 @@ def _reader(ids: list[int]):
         ]
         connection.ensure_connection()
         cursors = [connection.cursor() for _ in statements]
+        pipelined = connection.vendor == "postgresql" and psycopg.Pipeline.is_supported()
         try:
-            if connection.vendor == "postgresql" and psycopg.Pipeline.is_supported():
-                # An error surfaces as the pipeline ends, outside the cursors' own wrapping: raise it as Django's.
-                with connection.wrap_database_errors, connection.connection.pipeline():
-                    for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                        cursor.execute(sql, params)
-            else:
+            with contextlib.ExitStack() as together:
+                if pipelined:  # an error surfaces as the pipeline ends, outside the cursors' wrapping: as Django's
+                    together.enter_context(connection.wrap_database_errors)
+                    together.enter_context(connection.connection.pipeline())
                 for cursor, (sql, params) in zip(cursors, statements, strict=True):
                     cursor.execute(sql, params)
             return [[list(r) for r in cursor.fetchall()] for cursor in cursors]

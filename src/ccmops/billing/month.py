@@ -6,10 +6,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
-
 from ccmops.billing.facts import patient_months
-from ccmops.compiled import Compiled
+from ccmops.compiled import Compiled, compiled
 from ccmops.rules.decision import Decision
 from ccmops.rules.engine import evaluate
 from ccmops.rules.years import operational_rule_set_for
@@ -89,7 +87,6 @@ def store(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[
 
 
 _PATIENT = -918_273_643  # a sentinel: no patient has a negative id
-_active_program: dict[str, Compiled] = {}
 
 
 def refresh(patient, today: dt.date | None = None) -> None:
@@ -98,13 +95,14 @@ def refresh(patient, today: dt.date | None = None) -> None:
 
     from ccmops.enrollment.models import Enrollment
 
-    key = connection.vendor
-    if key not in _active_program:  # compiled once (ccmops.compiled): this runs on every change to a patient's time
-        _active_program[key] = Compiled(
+    active_program = compiled(  # compiled once (ccmops.compiled): this runs on every change to a patient's time
+        "active program",
+        lambda: Compiled(
             Enrollment.objects.filter(patient_id=_PATIENT, status="active").order_by("id").values_list("program")[:1],
             patient=_PATIENT,
-        )
-    found = _active_program[key].rows(patient=patient.id)
+        ),
+    )
+    found = active_program.rows(patient=patient.id)
     store([patient], {patient.id: found[0][0] if found else "ccm"}, today or timezone.localdate())
 
 

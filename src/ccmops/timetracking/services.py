@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ccmops.access.policy import OrgKind
 from ccmops.billing.month import refresh as refresh_standing
-from ccmops.compiled import Compiled
+from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound
@@ -73,7 +73,6 @@ def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime
 
 
 _TIMER, _STAFF = -918_273_641, -918_273_642  # sentinels: no timer or user has a negative id
-_locks: dict[tuple, Compiled] = {}
 
 
 def _lock(timer: Timer, staff, *related: str) -> Timer:
@@ -81,16 +80,17 @@ def _lock(timer: Timer, staff, *related: str) -> Timer:
     # Lock the timer row only: FOR UPDATE with select_related would also lock the practice and patient rows,
     # which every audited write's foreign-key check needs (PostgreSQL deadlocked under the soak). Compiled once
     # per process (ccmops.compiled): it runs on every heartbeat and stop.
-    key = (connection.vendor, related)
-    if key not in _locks:
-        _locks[key] = Compiled(
+    query = compiled(
+        ("timer lock", related),
+        lambda: Compiled(
             Timer.objects.select_for_update(of=("self",), no_key=True)
             .select_related("practice", "patient", *related)
             .filter(pk=_TIMER, staff_id=_STAFF)[:1],
             timer=_TIMER,
             staff=_STAFF,
-        )
-    locked = _locks[key].first(timer=timer.pk, staff=staff.id)
+        ),
+    )
+    locked = query.first(timer=timer.pk, staff=staff.id)
     if locked is None:
         raise NotFound(f"No timer {timer.pk} of yours.")
     if locked.state in ("stopped", "discarded"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery
 
+from ccmops.compiled import Compiled, compiled
 from ccmops.organizations.models import Membership, User
 
 
@@ -27,40 +27,30 @@ def has_mfa_role(roles=None):
     return Exists(Membership.objects.filter(user=OuterRef("pk"), role__in=sorted(roles)))
 
 
-# The user's id in the query compiled once (any value that cannot be a primary key of ours).
-_SENTINEL = -918_273_645
-_compiled: dict[tuple, tuple[str, tuple, int]] = {}
-
-
-def _user_query(roles: tuple[str, ...]) -> tuple[str, tuple, int]:
-    """The per-request user read as SQL and parameters, with the index of the user id among them: the query
-    with its two subqueries took about 3 ms of Python to build and compile, on every request."""
-    key = (connection.vendor, roles)
-    if key not in _compiled:
-        extra = {"display_time_zone": practice_time_zone()}
-        if roles:
-            extra["mfa_role"] = has_mfa_role(roles)
-        query = User._default_manager.annotate(**extra).filter(pk=_SENTINEL).order_by("pk")[:1]
-        sql, params = query.query.sql_with_params()
-        _compiled[key] = (sql, tuple(params), params.index(_SENTINEL))
-    return _compiled[key]
+_USER = -918_273_645  # a sentinel: no user has a negative id
 
 
 class Backend(ModelBackend):
     """Django's model backend; the per-request user read also brings the display time zone and whether a role
     requires a second factor, so neither the time zone middleware nor the MFA middleware needs a query of its
-    own (every request, timer heartbeats included, saves two). The read's SQL is compiled once per process (and
-    per setting of CCMOPS_MFA_REQUIRED_ROLES) and run as a raw query."""
+    own (every request, timer heartbeats included, saves two). The read, with its two subqueries, took about
+    3 ms of Python to build and compile on every request: it is compiled once per process and setting of
+    CCMOPS_MFA_REQUIRED_ROLES (ccmops.compiled)."""
 
     def get_user(self, user_id):
         try:
             user_id = int(user_id)
         except (TypeError, ValueError):
             return None
-        sql, params, at = _user_query(tuple(sorted(settings.CCMOPS_MFA_REQUIRED_ROLES)))
-        params = list(params)
-        params[at] = user_id
-        user = next(iter(User._default_manager.raw(sql, params)), None)
+        roles = tuple(sorted(settings.CCMOPS_MFA_REQUIRED_ROLES))
+
+        def build() -> Compiled:
+            extra = {"display_time_zone": practice_time_zone()}
+            if roles:
+                extra["mfa_role"] = has_mfa_role(roles)
+            return Compiled(User._default_manager.annotate(**extra).filter(pk=_USER)[:1], user=_USER)
+
+        user = compiled(("user with display time zone", roles), build).first(user=user_id)
         if user is not None and hasattr(user, "mfa_role"):
             user.mfa_role = bool(user.mfa_role)  # SQLite gives 0 or 1
         return user if user is not None and self.user_can_authenticate(user) else None
