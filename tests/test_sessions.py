@@ -135,3 +135,31 @@ def test_the_compiled_user_read_follows_the_required_roles_and_refuses_what_cann
     assert Backend().get_user(-918_273_645) is None and Backend().get_user("x") is None
     User.objects.filter(pk=nora.pk).update(is_active=False)
     assert Backend().get_user(nora.id) is None
+
+
+def test_the_compiled_session_read_finds_only_an_unexpired_session_of_its_key(db):
+    """The per-request session read is compiled once (ccmops.web.sessions): it loads what was saved, and an
+    expired session, another key or no key loads nothing (and forgets the key, as Django's store does)."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from ccmops.web.sessions import SessionStore
+
+    assert settings.SESSION_ENGINE == "ccmops.web.sessions"
+    saved = SessionStore()
+    saved["last_activity"] = 1234
+    saved.create()
+    other = SessionStore()
+    other["last_activity"] = 5678
+    other.create()
+    assert SessionStore(saved.session_key).load() == {"last_activity": 1234}
+    assert SessionStore(other.session_key).load() == {"last_activity": 5678}
+    missing = SessionStore("a" * 32)
+    assert missing.load() == {} and missing.session_key is None
+    Session.objects.filter(session_key=saved.session_key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    expired = SessionStore(saved.session_key)
+    assert expired.load() == {} and expired.session_key is None
+    assert SessionStore(None).load() == {}

@@ -133,6 +133,7 @@ TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 STATIC_ROOT = ENV.data_dir / "static"
 
+SESSION_ENGINE = "ccmops.web.sessions"  # Django's database store, its per-request read compiled once
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
 CSRF_COOKIE_HTTPONLY = False
