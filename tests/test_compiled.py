@@ -94,3 +94,16 @@ def test_a_query_is_compiled_once_per_key_and_its_annotations_come_with_the_row(
     assert compiled(("test: patient with zone", 2), build) is not first and len(builds) == 2
     patient = Patient.objects.select_related("practice").order_by("id").first()
     assert first.first(id=patient.id).tz == patient.practice.time_zone
+
+
+def test_a_statement_sent_with_others_gives_the_same_instances(demo):
+    from ccmops.pipeline import together
+
+    compiled = Compiled(Patient.objects.select_related("practice").filter(pk=ID)[:1], id=ID)
+    patients = list(Patient.objects.order_by("id")[:3])
+    found = together(*(compiled.statement(id=p.id) for p in patients), compiled.statement(id=-1))
+    got = [compiled.instances(rows) for rows in found]
+    assert [[p.pk for p in g] for g in got] == [[p.pk] for p in patients] + [[]]
+    assert [g[0].practice.time_zone for g in got[:3]] == [p.practice.time_zone for p in patients]
+    assert [g[0].birth_date for g in got[:3]] == [p.birth_date for p in patients]
+    assert compiled.statement(id=2**64) is None  # no row can match: nothing to send

@@ -45,32 +45,50 @@ class Compiled:
             self.populators = get_related_populators(compiler.klass_info, select, self.db)
             self.annotations = dict(compiler.annotation_col_map or {})
 
-    def rows(self, **values) -> list[tuple]:
-        """The rows, converted as the ORM converts them (for .values_list() querysets: their tuples)."""
+    def statement(self, **values) -> tuple[str, list] | None:
+        """The SQL and parameters for these values (to send with others, `ccmops.pipeline.together`); None when
+        a value cannot match any row."""
         params = list(self.params)
         for name, value in values.items():
             if isinstance(value, int) and not -(2**63) <= value < 2**63:
-                return []  # no 64-bit column holds it: nothing matches (as the ORM's lookups answer)
+                return None  # no 64-bit column holds it: nothing matches (as the ORM's lookups answer)
             params[self.positions[name]] = value
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            found = cursor.fetchall()
+        return self.sql, params
+
+    def convert(self, found: list) -> list[tuple]:
+        """Rows as a cursor reads them, converted as the ORM converts them."""
         if self.converters:
-            found = [tuple(r) for r in self.compiler.apply_converters(found, self.converters)]
+            return [tuple(r) for r in self.compiler.apply_converters(found, self.converters)]
         return found
+
+    def rows(self, **values) -> list[tuple]:
+        """The rows, converted as the ORM converts them (for .values_list() querysets: their tuples)."""
+        return self.convert(self._read(values))
+
+    def instances(self, found: list) -> list:
+        """The model instances, with their related objects, of rows as a cursor reads them."""
+        out = []
+        for row in self.convert(found):
+            obj = self.model.from_db(self.db, self.init_list, row[self.own])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations.items():
+                setattr(obj, name, row[position])
+            out.append(obj)
+        return out
 
     def first(self, **values):
         """The first row's model instance, with its related objects; None when there is no row."""
-        found = self.rows(**values)
-        if not found:
-            return None
-        row = found[0]
-        obj = self.model.from_db(self.db, self.init_list, row[self.own])
-        for populator in self.populators:
-            populator.populate(row, obj)
-        for name, position in self.annotations.items():
-            setattr(obj, name, row[position])
-        return obj
+        found = self.instances(self._read(values)[:1])
+        return found[0] if found else None
+
+    def _read(self, values: dict) -> list:
+        statement = self.statement(**values)
+        if statement is None:
+            return []
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(*statement)
+            return cursor.fetchall()
 
 
 _compiled: dict[tuple, Compiled] = {}

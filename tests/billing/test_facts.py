@@ -3,7 +3,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
+from django.db import connection
 from django.utils import timezone
 from tests.monthly.test_worklist import activate
 
@@ -13,6 +13,7 @@ from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
 from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
 from ccmops.organizations.models import User
 from ccmops.patients.models import Encounter, Patient, PatientCondition
+from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
 
 UTC = dt.UTC
@@ -149,12 +150,32 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
     )
 
 
-def test_a_failing_fact_query_raises_djangos_database_error(db):
-    """On PostgreSQL the reads are pipelined and an error surfaces as the pipeline ends; it is raised as
-    Django's error, as from any cursor, so callers and atomic blocks see what they expect."""
-    from django.db import DatabaseError
+def test_facts_read_with_a_callers_statements_equal_facts_read_alone(demo):
+    """A time entry sends the month's fact reads after its own writes in one round trip (ccmops.pipeline): the
+    facts then include what was written before them, and equal what `patient_months` reads by itself."""
+    from ccmops.billing.facts import fact_reads
+    from ccmops.pipeline import together
 
-    from ccmops.billing.facts import _reader
-
-    with pytest.raises(DatabaseError, match="no_such_column"):
-        _reader([1])(("SELECT no_such_column FROM patients_patient WHERE id IN ({ids})",))
+    patients = list(Patient.objects.select_related("practice", "billing_practitioner").order_by("id"))
+    month = month_of(timezone.localdate())
+    nobody = [p for p in patients if not p.billing_practitioner_id]
+    assert fact_reads(nobody, month) == [] and patient_months(nobody, month, []) == {}
+    patient = next(p for p in patients if p.billing_practitioner_id)
+    staff = User.objects.get(username="nora.rn")
+    before = patient_months([patient], month)[patient.id]
+    start = month_window(month, patient.practice.time_zone).start + dt.timedelta(hours=12)  # within the month
+    entry = _entry(patient, staff, start, [(0, 1500)])
+    TimeEntrySegment.objects.filter(entry=entry).delete()  # written below, with the reads
+    at = connection.ops.adapt_datetimefield_value
+    _, *rows = together(
+        (
+            'INSERT INTO timetracking_timeentrysegment (practice_id, entry_id, staff_id, patient_id, start, "end") '
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [patient.practice_id, entry.id, staff.id, patient.id, at(entry.start), at(entry.end)],
+        ),
+        *fact_reads([patient], month),
+    )
+    together_ = patient_months([patient], month, rows)[patient.id]
+    assert together_ == patient_months([patient], month)[patient.id]
+    assert len(together_.time_entries) == len(before.time_entries) + 1
+    assert f"te-{entry.id}-0" in {e.id for e in together_.time_entries}

@@ -172,6 +172,51 @@ def test_overlap_between_two_staff_on_one_patient_is_flagged(twyla, nora, demo):
     assert b.staff_role == "billing_practitioner"
 
 
+def test_a_stopped_timers_segments_are_its_entrys_and_each_is_checked_for_overlap(twyla, nora, demo):
+    from ccmops.organizations.models import User
+    from ccmops.timetracking.models import TimeEntrySegment
+
+    patel = User.objects.get(username="dr.patel")
+    other = add_manual_entry(
+        patient=twyla,
+        staff=patel,
+        program="ccm",
+        activity="care_coordination_call",
+        start=at(32),
+        minutes=10,
+        reason="x",
+        now=at(60),
+    )
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    timer = pause_timer(timer=timer, staff=nora, now=at(4))  # 0–4: no one else
+    timer = resume_timer(timer=timer, staff=nora, now=at(30))
+    heartbeat(timer=timer, staff=nora, active=True, now=at(34))
+    entry = stop_timer(timer=timer, staff=nora, now=at(35))  # 30–35: overlaps Dr Patel's 32–42
+    got = TimeEntrySegment.objects.filter(entry=entry).order_by("start").values_list("start", "end", "staff", "patient")
+    assert list(got) == [(at(0), at(4), nora.id, twyla.id), (at(30), at(35), nora.id, twyla.id)]
+    other.refresh_from_db()
+    assert entry.overlaps_with == [other.id] and other.overlaps_with == [entry.id]
+    assert TimeEntry.objects.get(pk=entry.pk).overlaps_with == [other.id]
+
+
+def test_a_stop_that_cannot_record_its_entry_changes_nothing(twyla, nora):
+    """The stop's writes go out together with its reads; when the entry cannot be recorded (the care manager
+    left the practice meanwhile), the timer is as it was: running, its time still open, nothing recorded."""
+    from ccmops.organizations.models import Membership
+    from ccmops.timetracking.models import TimerSegment
+
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    Membership.objects.filter(user=nora).update(active=False)
+    with pytest.raises(InvalidInput, match="not a member"):
+        stop_timer(timer=timer, staff=nora, now=at(5))
+    timer = Timer.objects.get(pk=timer.pk)
+    assert (timer.state, timer.open_staff_id, timer.version) == ("running", nora.id, 1)
+    assert list(TimerSegment.objects.filter(timer=timer).values_list("start", "end")) == [(at(0), None)]
+    assert not TimeEntry.objects.exists()
+    Membership.objects.filter(user=nora).update(active=True)
+    assert stop_timer(timer=timer, staff=nora, now=at(5)).seconds == 5 * 60
+
+
 def test_future_manual_time_is_refused(twyla, nora):
     with pytest.raises(InvalidInput, match="ended already"):
         add_manual_entry(
@@ -241,3 +286,60 @@ def test_an_entry_records_the_staff_members_role_credential_and_employer(demo, u
         return
     role, credential, employer = expected
     assert staff_facts(staff=staff, patient=patient) == (role, credential, Organization.objects.get(slug=employer).id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_starting_at_once_get_one_timer_and_a_conflict():
+    """The second tab's start cannot see the first's uncommitted timer; its insert waits on the one-open-timer
+    constraint and, once the first commits, fails: a conflict, and nothing of the second start is kept."""
+    import datetime as dt
+    import threading
+
+    from django.db import connection, transaction
+
+    from ccmops.organizations.models import Organization, User
+    from ccmops.patients.models import Patient
+    from ccmops.timetracking.models import TimerSegment
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite has one writer at a time, so the second start sees the first's timer")
+    practice = Organization.objects.create(slug="tabs", kind="practice", name="Tabs")
+    staff = User.objects.create(username="tabs.rn")
+    a, b = (
+        Patient.objects.create(
+            practice=practice, mrn=mrn, given_name="T", family_name=mrn, birth_date=dt.date(1950, 1, 1)
+        )
+        for mrn in ("A", "B")
+    )
+    holding, release, outcome = threading.Event(), threading.Event(), {}
+
+    def first_tab() -> None:
+        try:
+            with transaction.atomic():
+                outcome["first"] = start_timer(patient=a, staff=staff, program="ccm", activity="care_coordination_call")
+                holding.set()
+                release.wait(30)
+        finally:
+            holding.set()
+            connection.close()
+
+    def second_tab() -> None:
+        try:
+            start_timer(patient=b, staff=staff, program="ccm", activity="care_coordination_call")
+        except Conflict as exc:
+            outcome["second"] = exc
+        finally:
+            connection.close()
+
+    tabs = [threading.Thread(target=first_tab), threading.Thread(target=second_tab)]
+    tabs[0].start()
+    assert holding.wait(30)
+    tabs[1].start()
+    tabs[1].join(0.5)
+    assert tabs[1].is_alive()  # waiting on the first tab's uncommitted timer
+    release.set()
+    for tab in tabs:
+        tab.join(30)
+    assert "Another tab just started a timer" in str(outcome["second"])
+    assert list(Timer.objects.values_list("id", "patient_id", "state")) == [(outcome["first"].id, a.id, "running")]
+    assert list(TimerSegment.objects.values_list("timer_id", flat=True)) == [outcome["first"].id]

@@ -27,6 +27,7 @@ from ccmops.errors import Conflict, InvalidInput
 from ccmops.forked import can_fork, forked_pool, in_worker
 from ccmops.interop.upsert import JsonText, upsert
 from ccmops.patients.models import Patient
+from ccmops.pipeline import together
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import decision_to_json
 from ccmops.rules.decision import Line
@@ -482,11 +483,14 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
 _PRACTICE, _MONTH = -918_273_644, "month-sentinel"  # values no practice id or month can have
 
 
-def queue_adjustment_if_closed(entry: TimeEntry) -> Adjustment | None:
-    """Time recorded for a closed month goes to the adjustment queue instead of changing the claim."""
-    practice = entry.practice
-    local = timezone.localtime(entry.start, month_window("2000-01", practice.time_zone).zone)
-    month = f"{local.year:04d}-{local.month:02d}"
+def _entry_month(entry: TimeEntry) -> str:
+    local = timezone.localtime(entry.start, month_window("2000-01", entry.practice.time_zone).zone)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
+    """The read that finds the entry's month closed (a row) or not (none): to send with the entry's other
+    statements (`ccmops.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`."""
     closed = compiled(  # compiled once (ccmops.compiled): this runs on every new time entry
         "closed month",
         lambda: Compiled(
@@ -495,10 +499,19 @@ def queue_adjustment_if_closed(entry: TimeEntry) -> Adjustment | None:
             month=_MONTH,
         ),
     )
-    if not closed.rows(practice=practice.id, month=month):
+    return closed.statement(practice=entry.practice.id, month=_entry_month(entry))
+
+
+def queue_adjustment_if_closed(entry: TimeEntry, closed: list | None = None) -> Adjustment | None:
+    """Time recorded for a closed month goes to the adjustment queue instead of changing the claim. `closed`:
+    the rows of `closed_month_read(entry)` when the caller has read them already."""
+    if closed is None:
+        (closed,) = together(closed_month_read(entry))
+    if not closed:
         return None
+    month = _entry_month(entry)
     return Adjustment.objects.create(
-        practice=practice,
+        practice=entry.practice,
         patient=entry.patient,
         month=month,
         time_entry=entry,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
 
-import psycopg
 from django.db import connection
 
 from ccmops.patients.models import Patient
+from ccmops.pipeline import together
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
 
@@ -27,9 +26,9 @@ def _iso(instant: dt.datetime) -> str:
     return _aware(instant).isoformat()
 
 
-def _reader(ids: list[int]):
-    """Run fact queries over these patients (`IN ({ids})` in the SQL stands for their list) and return each
-    one's rows.
+def _statements(ids: list[int], *queries: tuple) -> list[tuple[str, list]]:
+    """Fact queries over these patients, each (SQL, *instants) with `IN ({ids})` standing for their list, as
+    statements to send.
 
     The facts are read with plain SQL, not the ORM: the same six queries run for one patient on every timer
     stop, where building and compiling them took most of the re-decision (about 1 ms of Python per query
@@ -38,50 +37,32 @@ def _reader(ids: list[int]):
 
     On PostgreSQL the list is one array parameter, `= ANY(%s::bigint[])` (typed as the ids are, or the
     indexes would not apply): a month close's chunk of 500 ids as 500 placeholders made each query too long
-    for the driver's cache of parsed queries. And the queries go out together in psycopg's pipeline mode: one
-    round trip to the server for all of them rather than one each, which on a timer stop is five fewer waits
-    for the server (each a chance to queue behind other work on a busy machine).
+    for the driver's cache of parsed queries. And the queries go out together (`ccmops.pipeline`): one round
+    trip to the server for all of them rather than one each.
     """
     if connection.vendor == "postgresql":
         members, head = "= ANY(%s::bigint[])", [list(ids)]
     else:
         members, head = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-    def read(*queries: tuple) -> list[list[list]]:
-        """Each query is (SQL, *instants); returns the rows of each, in order."""
-        statements = [
-            (sql.replace("IN ({ids})", members), [*head, *(connection.ops.adapt_datetimefield_value(i) for i in at)])
-            for sql, *at in queries
-        ]
-        connection.ensure_connection()
-        cursors = [connection.cursor() for _ in statements]
-        pipelined = connection.vendor == "postgresql" and psycopg.Pipeline.is_supported()
-        try:
-            with contextlib.ExitStack() as together:
-                if pipelined:  # an error surfaces as the pipeline ends, outside the cursors' wrapping: as Django's
-                    together.enter_context(connection.wrap_database_errors)
-                    together.enter_context(connection.connection.pipeline())
-                for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                    cursor.execute(sql, params)
-            return [[list(r) for r in cursor.fetchall()] for cursor in cursors]
-        finally:
-            for cursor in cursors:
-                cursor.close()
-
-    return read
+    at = connection.ops.adapt_datetimefield_value
+    return [(sql.replace("IN ({ids})", members), [*head, *map(at, instants)]) for sql, *instants in queries]
 
 
-def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMonth]:
-    """Contract facts for each patient's month (billing practitioner = the patient's). Patients without a
-    billing practitioner are left out."""
-    patients = [p for p in patients if p.billing_practitioner_id]
+def _billed(patients: list[Patient]) -> list[Patient]:
+    return [p for p in patients if p.billing_practitioner_id]
+
+
+def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
+    """The reads of these patients' month facts (none when no patient has a billing practitioner): for a
+    caller that sends them with statements of its own (`ccmops.pipeline.together`) and hands their rows to
+    `patient_months`."""
+    patients = _billed(patients)
     if not patients:
-        return {}
-    ids = [p.id for p in patients]
-    practice = patients[0].practice
-    window = month_window(month, practice.time_zone)
+        return []
+    window = month_window(month, patients[0].practice.time_zone)
     lo, hi = window.start - dt.timedelta(days=1), window.end + dt.timedelta(days=1)
-    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, segment_rows = _reader(ids)(
+    return _statements(
+        [p.id for p in patients],
         (
             'SELECT patient_id, code, "system", onset, abated FROM patients_patientcondition '
             "WHERE patient_id IN ({ids}) ORDER BY onset, code",
@@ -117,6 +98,20 @@ def patient_months(patients: list[Patient], month: str) -> dict[int, PatientMont
             lo,
         ),
     )
+
+
+def patient_months(patients: list[Patient], month: str, rows: list | None = None) -> dict[int, PatientMonth]:
+    """Contract facts for each patient's month (billing practitioner = the patient's). Patients without a
+    billing practitioner are left out. `rows`: the rows of `fact_reads(patients, month)` when the caller has
+    read them already."""
+    patients = _billed(patients)
+    if not patients:
+        return {}
+    if rows is None:
+        rows = together(*fact_reads(patients, month))
+    practice = patients[0].practice
+    window = month_window(month, practice.time_zone)
+    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, segment_rows = rows
     conditions = defaultdict(list)
     for patient_id, code, system, onset, abated in condition_rows:
         conditions[patient_id].append(

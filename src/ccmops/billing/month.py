@@ -6,8 +6,9 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from ccmops.billing.facts import patient_months
+from ccmops.billing.facts import fact_reads, patient_months
 from ccmops.compiled import Compiled, compiled
+from ccmops.pipeline import together
 from ccmops.rules.decision import Decision
 from ccmops.rules.engine import evaluate
 from ccmops.rules.years import operational_rule_set_for
@@ -33,10 +34,12 @@ def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def standings(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[int, Standing]:
+def standings(patients, program_by_patient: dict[int, str], today: dt.date, facts: list | None = None):
+    """Each patient's standing this month, decided by the engine (`facts`: the rows of `fact_reads` when the
+    caller has read them already)."""
     month = month_of(today)
     days_left = calendar.monthrange(today.year, today.month)[1] - today.day
-    facts = patient_months(list(patients), month)
+    facts = patient_months(list(patients), month, facts)
     rules, provisional = operational_rule_set_for(today.year)  # provisional in a year this release lacks
     out = {}
     for p in patients:
@@ -51,14 +54,14 @@ def standings(patients, program_by_patient: dict[int, str], today: dt.date) -> d
     return out
 
 
-def store(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[int, Standing]:
+def store(patients, program_by_patient: dict[int, str], today: dt.date, facts: list | None = None):
     """Decide and store the standings of these patients for today's month."""
     from django.utils import timezone
 
     from ccmops.billing.models import MonthStanding
     from ccmops.interop.upsert import upsert
 
-    result = standings(patients, program_by_patient, today)
+    result = standings(patients, program_by_patient, today, facts)
     month = month_of(today)
     now = timezone.now()
     rows = [
@@ -89,10 +92,10 @@ def store(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[
 _PATIENT = -918_273_643  # a sentinel: no patient has a negative id
 
 
-def refresh(patient, today: dt.date | None = None) -> None:
-    """Re-decide one patient's month after its facts changed (call inside the change's transaction)."""
-    from django.utils import timezone
-
+def refresh_reads(patient, today: dt.date) -> list[tuple[str, list]]:
+    """What re-deciding the patient's month reads (its active program, then its month's facts): for a caller
+    that sends these with statements of its own (`ccmops.pipeline.together`) and hands their rows to
+    `refresh`."""
     from ccmops.enrollment.models import Enrollment
 
     active_program = compiled(  # compiled once (ccmops.compiled): this runs on every change to a patient's time
@@ -102,8 +105,17 @@ def refresh(patient, today: dt.date | None = None) -> None:
             patient=_PATIENT,
         ),
     )
-    found = active_program.rows(patient=patient.id)
-    store([patient], {patient.id: found[0][0] if found else "ccm"}, today or timezone.localdate())
+    return [active_program.statement(patient=patient.id), *fact_reads([patient], month_of(today))]
+
+
+def refresh(patient, today: dt.date | None = None, rows: list | None = None) -> None:
+    """Re-decide one patient's month after its facts changed (call inside the change's transaction). `rows`:
+    the rows of `refresh_reads(patient, today)` when the caller has read them already."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    program, *facts = rows if rows is not None else together(*refresh_reads(patient, today))
+    store([patient], {patient.id: program[0][0] if program else "ccm"}, today, facts)
 
 
 def cached(patients, program_by_patient: dict[int, str], today: dt.date) -> dict[int, Standing]:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ccmops.compliance.models import AuditAction, AuditChainHead, AuditEvent
+from ccmops.pipeline import together
 
 GENESIS = "0" * 64
 
@@ -77,7 +78,8 @@ def record_audit(
     )
     # No savepoint of its own: a failure here must roll back the caller's change too, and two statements fewer
     # per audited write. Plain SQL on the path every audited write takes (lock the head, insert, move the head):
-    # the ORM's building and compiling of these three statements cost more than sending them.
+    # the ORM's building and compiling of these three statements cost more than sending them; the insert and
+    # the move go out together.
     head_table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -93,30 +95,29 @@ def record_audit(
         event.prev_hash, count = row
         event.at = timezone.now()  # under the chain's lock: a chain's events are in time order too
         event.hash = _digest(event.prev_hash, _hashed_fields(event))
-        _insert(cursor, event)
         move = f"UPDATE {head_table} SET last_hash = %s, {count_column} = %s WHERE id = %s"  # noqa: S608
-        cursor.execute(move, [event.hash, count + 1, chain])
+        insert, values = _insert(event)
+        if connection.features.can_return_columns_from_insert:  # both in one round trip (ccmops.pipeline)
+            (((event.id,),), _) = together((f"{insert} RETURNING id", values), (move, [event.hash, count + 1, chain]))
+        else:
+            cursor.execute(insert, values)
+            event.id = cursor.lastrowid
+            cursor.execute(move, [event.hash, count + 1, chain])
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
 
 
 _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
-def _insert(cursor, event: AuditEvent) -> None:
-    """INSERT the event with each value prepared by its field (as the ORM would), and set its id."""
+def _insert(event: AuditEvent) -> tuple[str, list]:
+    """The INSERT of the event, with each value prepared by its field (as the ORM would)."""
     qn = connection.ops.quote_name
     values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in _EVENT_FIELDS]
     columns = ", ".join(qn(f.column) for f in _EVENT_FIELDS)
     marks = ", ".join(["%s"] * len(values))
-    sql = f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    if connection.features.can_return_columns_from_insert:
-        cursor.execute(f"{sql} RETURNING {qn('id')}", values)
-        event.id = cursor.fetchone()[0]
-    else:
-        cursor.execute(sql, values)
-        event.id = cursor.lastrowid
-    event._state.adding = False
-    event._state.db = connection.alias
+    return f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({marks})", values  # noqa: S608
 
 
 @dataclass(frozen=True)

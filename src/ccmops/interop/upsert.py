@@ -72,7 +72,10 @@ def upsert(
         return _copy_upsert(meta.db_table, cols, insert, on_conflict, prepared, bool(returning))
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
-        cursor.executemany(f"{insert} VALUES ({marks}) {on_conflict}", prepared)
+        if len(prepared) == 1:  # one row (a standing after a timer stop): executemany would open a pipeline
+            cursor.execute(f"{insert} VALUES ({marks}) {on_conflict}", prepared[0])
+        else:
+            cursor.executemany(f"{insert} VALUES ({marks}) {on_conflict}", prepared)
         return Written(max(0, cursor.rowcount), None)
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.utils import timezone
 
 from ccmops.access.policy import OrgKind
 from ccmops.billing.month import refresh as refresh_standing
+from ccmops.billing.month import refresh_reads
 from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.pipeline import together
 from ccmops.timetracking.idle import IdleRules, counted_until, judge
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS, TimeEntry, TimeEntrySegment, Timer, TimerSegment
 
@@ -53,9 +55,11 @@ def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime
             "stop or pause it before starting another."
         )
     try:
-        with transaction.atomic():
+        # No savepoint: a concurrent start (another tab's) makes this insert fail, which ends the start with a
+        # conflict and rolls it back; two statements fewer on every start.
+        with transaction.atomic(savepoint=False):
             timer = Timer.objects.create(
-                practice_id=patient.practice_id,
+                practice=patient.practice,  # the patient's, read with it (the reply's elapsed time needs it)
                 patient=patient,
                 staff=staff,
                 program=program,
@@ -75,12 +79,11 @@ def start_timer(*, patient, staff, program: str, activity: str, now: dt.datetime
 _TIMER, _STAFF = -918_273_641, -918_273_642  # sentinels: no timer or user has a negative id
 
 
-def _lock(timer: Timer, staff, *related: str) -> Timer:
-    """The staff member's own timer, locked for this transaction (another's is not found: 404, not 409)."""
+def _lock_query(related: tuple[str, ...]) -> Compiled:
     # Lock the timer row only: FOR UPDATE with select_related would also lock the practice and patient rows,
     # which every audited write's foreign-key check needs (PostgreSQL deadlocked under the soak). Compiled once
     # per process (ccmops.compiled): it runs on every heartbeat and stop.
-    query = compiled(
+    return compiled(
         ("timer lock", related),
         lambda: Compiled(
             Timer.objects.select_for_update(of=("self",), no_key=True)
@@ -90,7 +93,9 @@ def _lock(timer: Timer, staff, *related: str) -> Timer:
             staff=_STAFF,
         ),
     )
-    locked = query.first(timer=timer.pk, staff=staff.id)
+
+
+def _lockable(locked: Timer | None, timer: Timer) -> Timer:
     if locked is None:
         raise NotFound(f"No timer {timer.pk} of yours.")
     if locked.state in ("stopped", "discarded"):
@@ -98,17 +103,35 @@ def _lock(timer: Timer, staff, *related: str) -> Timer:
     return locked
 
 
-def _open_segment(timer: Timer) -> TimerSegment | None:
-    # From the timer's segments (a handful), so that a caller who prefetched them reads no more.
-    return next((s for s in timer.segments.all() if s.end is None), None)
+def _lock(timer: Timer, staff, *related: str) -> Timer:
+    """The staff member's own timer, locked for this transaction (another's is not found: 404, not 409)."""
+    return _lockable(_lock_query(related).first(timer=timer.pk, staff=staff.id), timer)
+
+
+def _lock_with_segments(timer: Timer, staff, *related: str) -> tuple[Timer, list[TimerSegment]]:
+    """`_lock`, and the timer's segments in time order (read under the lock), in one round trip."""
+    lock = _lock_query(related)
+    segments = compiled(
+        "timer segments",
+        lambda: Compiled(TimerSegment.objects.filter(timer_id=_TIMER).order_by("start", "id"), timer=_TIMER),
+    )
+    statements = lock.statement(timer=timer.pk, staff=staff.id), segments.statement(timer=timer.pk)
+    if None in statements:  # an id no row can have
+        raise NotFound(f"No timer {timer.pk} of yours.")
+    locked, found = together(*statements)
+    return _lockable(next(iter(lock.instances(locked)), None), timer), segments.instances(found)
+
+
+def _open_segment(segments) -> TimerSegment | None:
+    return next((s for s in segments if s.end is None), None)
 
 
 def _apply_idle(timer: Timer, now: dt.datetime, *, user_active: bool) -> None:
-    """Settle an idle gap when the user shows activity again (or the timer is paused or stopped)."""
+    """Settle an idle gap when the user shows activity again."""
     if timer.state != "running":
         return
     verdict = judge(timer.last_activity_at, now, rules_for(timer.practice))
-    segment = _open_segment(timer) if verdict.kind == "drop" else None
+    segment = _open_segment(timer.segments.all()) if verdict.kind == "drop" else None
     if segment is not None:
         segment.end = max(segment.start, verdict.idle_from)
         segment.save(update_fields=["end"])
@@ -143,7 +166,7 @@ def resolve_idle(*, timer: Timer, staff, keep: bool, now: dt.datetime | None = N
     if timer.idle_since is None:
         return timer
     if not keep:
-        segment = _open_segment(timer)
+        segment = _open_segment(timer.segments.all())
         if segment is not None:
             segment.end = max(segment.start, timer.idle_since)
             segment.save(update_fields=["end"])
@@ -154,16 +177,23 @@ def resolve_idle(*, timer: Timer, staff, keep: bool, now: dt.datetime | None = N
     return timer
 
 
-def _close(timer: Timer, now: dt.datetime) -> None:
-    _apply_idle(timer, now, user_active=False)
-    segment = _open_segment(timer)
+def _close(timer: Timer, now: dt.datetime, segments) -> TimerSegment | None:
+    """End the running timer's open segment where counting stops now (idle beyond the drop threshold is
+    dropped; an unanswered idle question counts only up to where idling began). Returns the segment, for the
+    caller to save."""
+    segment = _open_segment(segments)
     if segment is not None:
-        end = counted_until(timer.last_activity_at, now, rules_for(timer.practice))
-        if timer.idle_since is not None:  # unanswered question: count only up to where idling began
-            end = min(end, timer.idle_since)
+        rules = rules_for(timer.practice)
+        verdict = judge(timer.last_activity_at, now, rules)
+        if verdict.kind == "drop":
+            end = verdict.idle_from
+        else:
+            end = counted_until(timer.last_activity_at, now, rules)
+            if timer.idle_since is not None:
+                end = min(end, timer.idle_since)
         segment.end = max(segment.start, end)
-        segment.save(update_fields=["end"])
     timer.idle_since = timer.idle_until = None
+    return segment
 
 
 @transaction.atomic
@@ -171,7 +201,9 @@ def pause_timer(*, timer: Timer, staff, now: dt.datetime | None = None) -> Timer
     now = now or timezone.now()
     timer = _lock(timer, staff)
     if timer.state == "running":
-        _close(timer, now)
+        ended = _close(timer, now, timer.segments.all())
+        if ended is not None:
+            ended.save(update_fields=["end"])
         timer.state = "paused"
         timer.version += 1
         timer.save()
@@ -205,19 +237,24 @@ def elapsed_seconds(timer: Timer, now: dt.datetime | None = None) -> int:
 def staff_facts(*, staff, patient) -> tuple[str, str, int]:
     """(staff_role, credential, employer organization id) of a staff member working on this patient: their
     membership of the patient's practice, else of a partner; a practitioner of the practice is the billing
-    practitioner or another practitioner, others are clinical or non-clinical staff with their credential.
+    practitioner or another practitioner, others are clinical or non-clinical staff with their credential."""
+    (memberships,) = together(_memberships(staff, patient))
+    return _staff_facts_of(memberships, patient)
 
-    One plain query (memberships in the model's order, with the staff member's practitioner record at this
+
+def _memberships(staff, patient) -> tuple[str, list]:
+    """One plain query (memberships in the model's order, with the staff member's practitioner record at this
     practice): it runs on every time entry, and the ORM's building of it cost more than running it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT m.organization_id, o.kind, m.is_clinical_staff, m.credential, p.id, p.credential "
-            "FROM organizations_membership m JOIN organizations_organization o ON o.id = m.organization_id "
-            "LEFT JOIN organizations_practitioner p ON p.user_id = m.user_id AND p.practice_id = %s "
-            "WHERE m.user_id = %s AND m.active = %s ORDER BY o.name, m.role",
-            [patient.practice_id, staff.id, True],
-        )
-        memberships = cursor.fetchall()
+    return (
+        "SELECT m.organization_id, o.kind, m.is_clinical_staff, m.credential, p.id, p.credential "
+        "FROM organizations_membership m JOIN organizations_organization o ON o.id = m.organization_id "
+        "LEFT JOIN organizations_practitioner p ON p.user_id = m.user_id AND p.practice_id = %s "
+        "WHERE m.user_id = %s AND m.active = %s ORDER BY o.name, m.role",
+        [patient.practice_id, staff.id, True],
+    )
+
+
+def _staff_facts_of(memberships: list[tuple], patient) -> tuple[str, str, int]:
     practice_m = next((m for m in memberships if m[0] == patient.practice_id), None)
     partner_m = next((m for m in memberships if m[1] != OrgKind.PRACTICE), None)
     membership = practice_m or partner_m
@@ -237,18 +274,25 @@ def _own_overlap(staff, start: dt.datetime, end: dt.datetime, exclude_entry: int
     return q.select_related("entry", "patient").first()
 
 
-def _flag_overlaps(entry: TimeEntry, segments: list[tuple[dt.datetime, dt.datetime]]) -> None:
+_OVERLAPS = "SELECT DISTINCT entry_id FROM timetracking_timeentrysegment WHERE patient_id = %s AND staff_id <> %s AND "
+_SEGMENTS_INSERT = (
+    'INSERT INTO timetracking_timeentrysegment (practice_id, entry_id, staff_id, patient_id, start, "end") VALUES '
+)
+
+
+def _overlaps_read(patient, staff, segments: list[tuple[dt.datetime, dt.datetime]]) -> tuple[str, list]:
+    """The entries of other staff on the patient whose time overlaps these segments."""
+    at = connection.ops.adapt_datetimefield_value
+    overlapping = " OR ".join(['(start < %s AND "end" > %s)'] * len(segments))  # placeholders only
+    return (
+        _OVERLAPS + f"({overlapping})",
+        [patient.id, staff.id, *(v for a, b in segments for v in (at(b), at(a)))],
+    )
+
+
+def _flag_overlaps(entry: TimeEntry, others: set[int]) -> None:
     """Other staff's entries on the same patient that overlap are flagged both ways (counted once by the
     engine, R-TIME-9)."""
-    cond = Q()
-    for a, b in segments:
-        cond |= Q(start__lt=b, end__gt=a)
-    others = set(
-        TimeEntrySegment.objects.filter(patient_id=entry.patient_id)
-        .exclude(staff_id=entry.staff_id)
-        .filter(cond)
-        .values_list("entry_id", flat=True)
-    )
     if others:
         entry.overlaps_with = sorted(others)
         entry.save(update_fields=["overlaps_with"])
@@ -258,9 +302,25 @@ def _flag_overlaps(entry: TimeEntry, segments: list[tuple[dt.datetime, dt.dateti
 
 
 def _create_entry(
-    *, patient, staff, program, activity, segments, source, entered_at, note="", late_reason="", timer=None
+    *,
+    patient,
+    staff,
+    program,
+    activity,
+    segments,
+    source,
+    entered_at,
+    note="",
+    late_reason="",
+    timer=None,
+    memberships: list | None = None,
 ) -> TimeEntry:
-    role, credential, employer = staff_facts(staff=staff, patient=patient)
+    """Record the entry and its segments, flag overlaps, queue an adjustment when its month is closed, re-decide
+    the patient's month and audit it. `memberships`: the rows of `_memberships(staff, patient)` when the caller
+    has read them already."""
+    if memberships is None:
+        (memberships,) = together(_memberships(staff, patient))
+    role, credential, employer = _staff_facts_of(memberships, patient)
     seconds = int(sum((b - a).total_seconds() for a, b in segments))
     end = segments[-1][1]
     entry = TimeEntry.objects.create(
@@ -282,15 +342,24 @@ def _create_entry(
         late_reason=late_reason,
         note=note[:500],
     )
-    TimeEntrySegment.objects.bulk_create(
-        TimeEntrySegment(practice_id=patient.practice_id, entry=entry, staff=staff, patient=patient, start=a, end=b)
-        for a, b in segments
-    )
-    _flag_overlaps(entry, segments)
-    from ccmops.billing.close import queue_adjustment_if_closed
+    from ccmops.billing.close import closed_month_read, queue_adjustment_if_closed
 
-    queue_adjustment_if_closed(entry)
-    refresh_standing(patient, timezone.localtime(end).date())
+    # The segments are written, and all that follows from them is read, in one round trip (ccmops.pipeline).
+    at = connection.ops.adapt_datetimefield_value
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(segments))  # placeholders only
+    day = timezone.localtime(end).date()
+    _, overlapping, closed, *month = together(
+        (
+            _SEGMENTS_INSERT + rows,
+            [v for a, b in segments for v in (patient.practice_id, entry.id, staff.id, patient.id, at(a), at(b))],
+        ),
+        _overlaps_read(patient, staff, segments),
+        closed_month_read(entry),
+        *refresh_reads(patient, day),  # after the insert: the month's facts include the new segments
+    )
+    _flag_overlaps(entry, {entry_id for (entry_id,) in overlapping})
+    queue_adjustment_if_closed(entry, closed)
+    refresh_standing(patient, day, month)
     record_audit(
         action=AuditAction.CREATE,
         user=staff,
@@ -303,20 +372,33 @@ def _create_entry(
 
 @transaction.atomic
 def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str = "") -> TimeEntry | None:
-    """Stop the timer and record one time entry (nothing when no full second was counted)."""
+    """Stop the timer and record one time entry (nothing when no full second was counted).
+
+    The busiest write of a care manager's day, so its statements go out in few round trips (ccmops.pipeline):
+    the lock with the segments; the segment's end, the timer's state and the staff member's memberships; the
+    entry; its segments with the reads that follow from them; the month's facts; the standing; the audit."""
     now = now or timezone.now()
-    timer = _lock(timer, staff, "patient__billing_practitioner")  # the month's standing needs the practitioner
-    prefetch_related_objects([timer], "segments")  # one read; closing edits the open one in place
-    if timer.state == "running":
-        _close(timer, now)
-    segments = [(s.start, s.end) for s in timer.segments.all() if s.end is not None and s.end > s.start]
+    # the month's standing needs the billing practitioner
+    timer, segments = _lock_with_segments(timer, staff, "patient__billing_practitioner")
+    ended = _close(timer, now, segments) if timer.state == "running" else None
     timer.state, timer.open_staff = "stopped", None
     timer.version += 1
-    timer.save(update_fields=["state", "open_staff", "version", "idle_since", "idle_until"])
-    if sum((b - a).total_seconds() for a, b in segments) < 1:  # a start and stop within a second: no entry
-        return None
     patient = timer.patient
     patient.practice = timer.practice  # both read with the lock
+    writes = [
+        (
+            "UPDATE timetracking_timer SET state = %s, open_staff_id = NULL, version = %s, idle_since = NULL, "
+            "idle_until = NULL WHERE id = %s",
+            [timer.state, timer.version, timer.id],
+        )
+    ]
+    if ended is not None:
+        at = connection.ops.adapt_datetimefield_value
+        writes.append(('UPDATE timetracking_timersegment SET "end" = %s WHERE id = %s', [at(ended.end), ended.id]))
+    *_, memberships = together(*writes, _memberships(staff, patient))
+    segments = [(s.start, s.end) for s in segments if s.end is not None and s.end > s.start]
+    if sum((b - a).total_seconds() for a, b in segments) < 1:  # a start and stop within a second: no entry
+        return None
     return _create_entry(
         patient=patient,
         staff=staff,
@@ -327,6 +409,7 @@ def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str
         entered_at=now,
         note=note,
         timer=timer,
+        memberships=memberships,
     )
 
 
