@@ -19,6 +19,8 @@ from collections.abc import Callable, Hashable
 from django.db import connections
 from django.db.models.query import get_related_populators
 
+from ccmops.pipeline import together
+
 
 class Compiled:
     def __init__(self, queryset, **sentinels):
@@ -84,11 +86,7 @@ class Compiled:
 
     def _read(self, values: dict) -> list:
         statement = self.statement(**values)
-        if statement is None:
-            return []
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(*statement)
-            return cursor.fetchall()
+        return together(statement)[0] if statement is not None else []
 
 
 _compiled: dict[tuple, Compiled] = {}

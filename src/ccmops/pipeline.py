@@ -29,25 +29,29 @@ def together(*statements: tuple[str, Sequence]) -> list[list[tuple]]:
     for a statement that returns none). A failing statement raises Django's database error, as a cursor's would;
     the statements before it have run (the caller's transaction decides what is kept)."""
     connection.ensure_connection()
-    cursors = [connection.cursor() for _ in statements]
-    pipelined = connection.vendor == "postgresql" and psycopg.Pipeline.is_supported()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            out = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                out.append(cursor.fetchall() if cursor.description is not None else [])
+            return out
+    raw = connection.connection
+    # Server-side binding (Django's own cursors merge the values into the SQL text): psycopg prepares a
+    # statement it has run five times on the connection, so the server stops planning it anew each time, which
+    # cost it more than running it (0.1–0.5 ms of planning for each of a stop's reads, against 0.01–0.1 ms).
+    cursors = [psycopg.Cursor(raw) for _ in statements]
     try:
-        with contextlib.ExitStack() as stack:
-            if pipelined:  # an error surfaces as the pipeline ends, outside the cursors' wrapping: as Django's
-                stack.enter_context(connection.wrap_database_errors)
-                stack.enter_context(connection.connection.pipeline())
+        with connection.wrap_database_errors, contextlib.ExitStack() as stack:
+            if len(statements) > 1 and psycopg.Pipeline.is_supported():
+                stack.enter_context(raw.pipeline())
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
-        return [cursor.fetchall() if _has_rows(cursor.cursor) else [] for cursor in cursors]
+            stack.close()  # the pipeline's end: every result is in
+            return [cursor.fetchall() if cursor.pgresult.status == TUPLES_OK else [] for cursor in cursors]
     finally:
         for cursor in cursors:
             cursor.close()
 
 
-def _has_rows(cursor) -> bool:
-    """Whether the statement gave rows (a SELECT, a write with RETURNING). On PostgreSQL from the result's
-    status: `description` would build a column object for each of the lock's 68 columns, every time."""
-    result = getattr(cursor, "pgresult", None)
-    if result is not None:
-        return result.status == psycopg.pq.ExecStatus.TUPLES_OK
-    return cursor.description is not None
+TUPLES_OK = psycopg.pq.ExecStatus.TUPLES_OK  # the statement gave rows (a read, a write with RETURNING)
