@@ -40,3 +40,18 @@ def test_a_failing_statement_raises_djangos_error_and_its_transaction_keeps_noth
     with pytest.raises(DatabaseError), transaction.atomic():
         together(("INSERT INTO pipeline_probe (id, label) VALUES (%s, %s), (%s, %s)", [1, "one", 1, "again"]))
     assert together(("SELECT count(*) FROM pipeline_probe", [])) == [[(0,)]]
+
+
+def test_a_repeated_statement_is_prepared_on_postgresql(table):
+    """Values are bound on the server, so psycopg prepares a statement once it repeats and PostgreSQL stops
+    planning it each time (docs/settings.md, "Prepared statements")."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite is an embedded library: nothing to plan on a server")
+    read = ("SELECT label FROM pipeline_probe WHERE id = %s", [1])
+    together(("INSERT INTO pipeline_probe (id, label) VALUES (%s, %s)", [1, "one"]))
+    for _ in range(6):
+        assert together(read, ("SELECT count(*) FROM pipeline_probe", [])) == [[("one",)], [(1,)]]
+    prepared = together(("SELECT statement FROM pg_prepared_statements", []))[0]
+    assert any("FROM pipeline_probe WHERE id = $1" in statement for (statement,) in prepared)

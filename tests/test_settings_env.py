@@ -85,6 +85,14 @@ def test_the_random_page_cost_is_kept_as_given_or_left_to_the_server():
     assert read_environment({"CCMOPS_DEBUG": "1", "CCMOPS_PG_RANDOM_PAGE_COST": ""}).pg_random_page_cost == ""
 
 
+def test_the_prepare_threshold_is_a_whole_number_or_off():
+    assert read_environment({"CCMOPS_DEBUG": "1"}).pg_prepare_threshold == 5
+    assert read_environment({"CCMOPS_DEBUG": "1", "CCMOPS_PG_PREPARE_THRESHOLD": " 2 "}).pg_prepare_threshold == 2
+    assert read_environment({"CCMOPS_DEBUG": "1", "CCMOPS_PG_PREPARE_THRESHOLD": ""}).pg_prepare_threshold is None
+    with pytest.raises(ConfigurationError, match="CCMOPS_PG_PREPARE_THRESHOLD: expected a whole number"):
+        read_environment({"CCMOPS_DEBUG": "1", "CCMOPS_PG_PREPARE_THRESHOLD": "often"})
+
+
 def test_postgresql_connections_run_without_jit_and_with_ssd_page_costs(db):
     """The options reach the server on every connection (the suite's too, as production settings set them)."""
     from django.db import connection

@@ -10,6 +10,10 @@ Django's own model iterable does, with the same converters.
 The values that change between runs are given at compile time as sentinels: values no real row can hold. Each
 sentinel must occur once among the query's parameters, and each is compared for equality: an integer beyond
 64 bits matches no row (the ORM answers so too; the driver would raise).
+
+A query runs through `ccmops.pipeline.together` (on PostgreSQL its values are bound on the server, so the
+statement is prepared once it repeats), or gives its SQL (`statement`) to a caller that sends it with others
+and turns the rows into instances (`instances`).
 """
 
 from __future__ import annotations

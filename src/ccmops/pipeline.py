@@ -11,6 +11,10 @@ pipeline about as much in Python: ten one-row reads took 1.1 ms one by one and 1
 machine, and the timer benchmark's stop measured the same with and without (p95 103 and 94 ms back to back,
 within run-to-run noise). With PostgreSQL on another host, each statement saved is a network round trip.
 
+On PostgreSQL the values are bound on the server (Django's own cursors merge them into the SQL text), so psycopg
+prepares a statement once it has run five times on a connection and the server stops planning it anew; see
+docs/settings.md, "Prepared statements".
+
 The statements are plain SQL. The ORM cannot take part: it reads a write's row count straight after sending it,
 and in pipeline mode the count is not known until the pipeline is synchronized.
 """

@@ -51,6 +51,13 @@ SETTINGS: tuple[EnvSetting, ...] = (
         "leaves the server's own setting.",
     ),
     EnvSetting(
+        "CCMOPS_PG_PREPARE_THRESHOLD",
+        "5",
+        "PostgreSQL: the busy paths' statements (`ccmops.pipeline`) are prepared on a connection once they have "
+        "run this many times, so the server stops planning them anew. Empty turns preparing off (for a pooler "
+        "in transaction mode that cannot keep prepared statements).",
+    ),
+    EnvSetting(
         "CCMOPS_ALLOWED_HOSTS",
         "127.0.0.1,localhost",
         "Comma-separated host names the server answers for.",
@@ -92,6 +99,7 @@ class Environment:
     database_url: str
     test_database_url: str
     pg_random_page_cost: str
+    pg_prepare_threshold: int | None
     allowed_hosts: tuple[str, ...]
     display_time_zone: str
     require_https: bool
@@ -147,6 +155,7 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         database_url=database_url,
         test_database_url=get("CCMOPS_TEST_DATABASE_URL"),
         pg_random_page_cost=_cost(get, "CCMOPS_PG_RANDOM_PAGE_COST"),
+        pg_prepare_threshold=_whole(get, "CCMOPS_PG_PREPARE_THRESHOLD") if get("CCMOPS_PG_PREPARE_THRESHOLD") else None,
         allowed_hosts=hosts,
         display_time_zone=get("CCMOPS_DISPLAY_TIME_ZONE"),
         require_https=_flag(environ, "CCMOPS_REQUIRE_HTTPS", defaults["CCMOPS_REQUIRE_HTTPS"]),

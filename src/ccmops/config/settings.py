@@ -90,6 +90,10 @@ POSTGRESQL_OPTIONS = "-c jit=off" + (
     f" -c random_page_cost={ENV.pg_random_page_cost}" if ENV.pg_random_page_cost else ""
 )
 
+# Django leaves psycopg's preparing off; the statements ccmops.pipeline sends are prepared once they repeat
+# (docs/settings.md, "Prepared statements").
+POSTGRESQL_CONNECTION = {"options": POSTGRESQL_OPTIONS, "prepare_threshold": ENV.pg_prepare_threshold}
+
 DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded database needs its directory; create it rather than fail on a fresh checkout.
@@ -104,7 +108,7 @@ else:
     # A kept-alive connection is checked before each request reuses it, so after a database restart or failover
     # the first request reconnects instead of failing (docs/security.md, "Database outages").
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = POSTGRESQL_OPTIONS
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRESQL_CONNECTION)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"

@@ -9,11 +9,11 @@ os.environ.setdefault("CCMOPS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 import dj_database_url
 
 from ccmops.config.settings import *  # noqa: F403
-from ccmops.config.settings import ENV, POSTGRESQL_OPTIONS
+from ccmops.config.settings import ENV, POSTGRESQL_CONNECTION
 
 if ENV.test_database_url:
     DATABASES = {"default": dj_database_url.parse(ENV.test_database_url)}
-    DATABASES["default"]["OPTIONS"] = {"options": POSTGRESQL_OPTIONS}  # as in production settings
+    DATABASES["default"]["OPTIONS"] = dict(POSTGRESQL_CONNECTION)  # as in production settings
 else:
     DATABASES = {
         "default": {
