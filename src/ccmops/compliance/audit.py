@@ -98,7 +98,8 @@ def record_audit(
         move = f"UPDATE {head_table} SET last_hash = %s, {count_column} = %s WHERE id = %s"  # noqa: S608
         insert, values = _insert(event)
         if connection.features.can_return_columns_from_insert:  # both in one round trip (ccmops.pipeline)
-            (((event.id,),), _) = together((f"{insert} RETURNING id", values), (move, [event.hash, count + 1, chain]))
+            inserted, _ = together((f"{insert} RETURNING id", values), (move, [event.hash, count + 1, chain]))
+            event.id = inserted[0][0]
         else:
             cursor.execute(insert, values)
             event.id = cursor.lastrowid
