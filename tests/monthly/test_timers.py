@@ -143,30 +143,26 @@ def test_manual_entry_is_late_with_lag_and_reason_and_cannot_overlap(twyla, nora
     assert (entry.source, entry.lag_seconds, entry.late_reason) == ("manual", 165 * 60, "Call from the car")
 
 
+def _late_call(patient, staff, *, start, minutes):
+    """A care coordination call entered after the fact (at minute 60)."""
+    return add_manual_entry(
+        patient=patient,
+        staff=staff,
+        program="ccm",
+        activity="care_coordination_call",
+        start=start,
+        minutes=minutes,
+        reason="x",
+        now=at(60),
+    )
+
+
 def test_overlap_between_two_staff_on_one_patient_is_flagged(twyla, nora, demo):
     from ccmops.organizations.models import User
 
     patel = User.objects.get(username="dr.patel")
-    a = add_manual_entry(
-        patient=twyla,
-        staff=nora,
-        program="ccm",
-        activity="care_coordination_call",
-        start=at(0),
-        minutes=20,
-        reason="x",
-        now=at(60),
-    )
-    b = add_manual_entry(
-        patient=twyla,
-        staff=patel,
-        program="ccm",
-        activity="care_coordination_call",
-        start=at(10),
-        minutes=20,
-        reason="x",
-        now=at(60),
-    )
+    a = _late_call(twyla, nora, start=at(0), minutes=20)
+    b = _late_call(twyla, patel, start=at(10), minutes=20)
     a.refresh_from_db()
     assert a.overlaps_with == [b.id] and b.overlaps_with == [a.id]
     assert b.staff_role == "billing_practitioner"
@@ -177,16 +173,7 @@ def test_a_stopped_timers_segments_are_its_entrys_and_each_is_checked_for_overla
     from ccmops.timetracking.models import TimeEntrySegment
 
     patel = User.objects.get(username="dr.patel")
-    other = add_manual_entry(
-        patient=twyla,
-        staff=patel,
-        program="ccm",
-        activity="care_coordination_call",
-        start=at(32),
-        minutes=10,
-        reason="x",
-        now=at(60),
-    )
+    other = _late_call(twyla, patel, start=at(32), minutes=10)
     timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
     timer = pause_timer(timer=timer, staff=nora, now=at(4))  # 0–4: no one else
     timer = resume_timer(timer=timer, staff=nora, now=at(30))
