@@ -10,12 +10,12 @@ application = get_wsgi_application()
 
 def _warm() -> None:
     """Load at boot what every worker would otherwise load on its first requests: the URL map (which imports
-    every view and the API, about a second and 70,000 objects), ccmops's templates, compiled, and the ICD-10-CM
-    code set (about 50 ms)."""
+    every view and the API, about a second and 70,000 objects), ccmops's templates, compiled, the ICD-10-CM
+    code set (about 50 ms) and the chronic-condition table (some 10,000 objects)."""
     from django.template.loader import get_template
     from django.urls import get_resolver
 
-    from ccmops.rules.conditions import icd10_is_valid
+    from ccmops.rules.conditions import icd10_conditions, icd10_is_valid
 
     get_resolver().url_patterns  # noqa: B018 (a cached property: reading it loads the URL map)
     package = Path(__file__).resolve().parent.parent
@@ -23,6 +23,7 @@ def _warm() -> None:
         for template in sorted(folder.rglob("*.html")):
             get_template(template.relative_to(folder).as_posix())
     icd10_is_valid("I10")
+    icd10_conditions("I10")
 
 
 _warm()
