@@ -60,9 +60,9 @@ def test_every_setting_is_documented_and_every_documented_setting_exists():
 
 def test_a_booted_web_worker_sets_what_it_loaded_aside_from_the_garbage_collector(tmp_path):
     """The WSGI module (what gunicorn loads in each worker) loads at boot what the first requests would
-    (the URL map with every view and the API, ccmops's templates, the code tables) and then freezes it: the
-    cyclic collector's full collections skip it. Left to the first request, the URL map alone added some
-    70,000 objects that every full collection walked (60–90 ms each on a 2-core machine)."""
+    (the URL map with every view and the API, ccmops's templates, the code and condition tables) and then
+    freezes it: the cyclic collector's full collections skip it. Left to the first request, the URL map alone
+    added some 70,000 objects that every full collection walked (60–90 ms each on a 2-core machine)."""
     import os
     import subprocess
     import sys
@@ -74,8 +74,10 @@ def test_a_booted_web_worker_sets_what_it_loaded_aside_from_the_garbage_collecto
         "frozen, enabled = gc.get_freeze_count(), gc.isenabled()\n"
         "from django.template.loader import get_template\n"
         "from django.urls import resolve\n"
+        "from ccmops.rules.conditions import icd10_conditions\n"
         "tracked = len(gc.get_objects())\n"
         "resolve('/worklist/'), resolve('/api/timer/1/stop'), get_template('worklist/worklist.html')\n"
+        "icd10_conditions('E11.9')\n"
         "print(before, frozen, enabled, len(gc.get_objects()) - tracked)\n"
     )
     env = {**os.environ, "CCMOPS_DEBUG": "true", "CCMOPS_DATA_DIR": str(tmp_path)}
