@@ -18,6 +18,7 @@ import contextlib
 import http.cookiejar
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -178,9 +179,10 @@ def build_world(patients: int, clients: int) -> None:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, port: int, workers: int = 0, threads: int = 1) -> Iterator[str]:
+def serve(database_url: str, port: int, workers: int = 0, threads: int = 1, access_log: str = "") -> Iterator[str]:
     """ccmops under gunicorn on 127.0.0.1:`port` (production settings, HTTP on loopback; by default the shape
-    docs/settings.md recommends: two workers per core plus one, one thread each); yields the base URL."""
+    docs/settings.md recommends: two workers per core plus one, one thread each); yields the base URL. With
+    `access_log`, gunicorn writes each request's method, path, status and its own time for it there."""
     workers = workers or 2 * (os.cpu_count() or 1) + 1
     env = {
         **os.environ,
@@ -200,6 +202,7 @@ def serve(database_url: str, port: int, workers: int = 0, threads: int = 1) -> I
             "ccmops.config.wsgi:application",
             *("-b", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads)),
             *("--timeout", "300", "--log-level", "warning"),
+            *(("--access-logfile", access_log, "--access-logformat", "%(m)s %(U)s %(s)s %(M)s") if access_log else ()),
         ],
         env=env,
     )
@@ -225,6 +228,26 @@ def print_latencies(out: dict[str, list[float]]) -> None:
             f"  {name:22s} n={len(values):6,d}  p50 {statistics.median(values) * 1000:8.1f} ms  "
             f"p95 {p95 * 1000:8.1f} ms"
         )
+
+
+OPERATIONS = (  # (operation, how its path looks), as the clients name them
+    ("worklist page", re.compile(r"/worklist/$")),
+    ("timer start", re.compile(r"/api/patients/\d+/timer/start$")),
+    ("timer heartbeat", re.compile(r"/api/timer/\d+/heartbeat$")),
+    ("timer stop", re.compile(r"/api/timer/\d+/stop$")),
+)
+
+
+def server_times(access_log: str) -> dict[str, list[float]]:
+    """Gunicorn's own time for each measured request (from reading the request to writing the response, in
+    seconds), by operation: what the clients measured less the loopback and their own scheduling."""
+    out: dict[str, list[float]] = {}
+    for line in Path(access_log).read_text().splitlines():
+        method, path, _status, millis = line.split()
+        for name, pattern in OPERATIONS:
+            if pattern.search(path) and method == ("GET" if name == "worklist page" else "POST"):
+                out.setdefault(name, []).append(int(millis) / 1000)
+    return out
 
 
 class Client:
@@ -393,7 +416,8 @@ def main() -> None:
     patients_by_cm: dict[str, list[int]] = {}
     for pid, cm in Patient.objects.filter(practice__slug="bench-practice").values_list("id", "care_manager__username"):
         patients_by_cm.setdefault(cm, []).append(pid)
-    with serve(url, args.port, args.server_workers, args.server_threads) as base:
+    access_log = os.path.join(tempfile.mkdtemp(), "access.log")
+    with serve(url, args.port, args.server_workers, args.server_threads, access_log) as base:
         out, errors, took = drive(base, patients_by_cm, args)
     total = sum(len(v) for v in out.values())
     print(
@@ -401,6 +425,8 @@ def main() -> None:
         f"{len(errors)} errors ({total / took:,.1f} req/s)"
     )
     print_latencies(out)
+    print("the same requests, as the server timed them (gunicorn's request time):")
+    print_latencies(server_times(access_log))
     for e in errors[:5]:
         print("  error:", e)
 
