@@ -1,5 +1,6 @@
 """The demo's practices close last month into claims pyx12 accepts and a charge CSV matching the decisions."""
 
+import pytest
 from tests.billing.test_close import previous_month
 
 from ccmops.billing.close import approve_and_close, close_month, override
@@ -78,4 +79,8 @@ def test_billing_api_and_revenue(db, login):
     assert client.post(f"/api/practices/{maple.id}/months/{month}/approve").json()["status"] == "closed"
     claims = client.post(f"/api/practices/{maple.id}/months/{month}/claims").json()
     assert claims["claims"] == 2 and claims["content"].startswith("ISA*")
+    fhir = client.get(f"/api/practices/{maple.id}/months/{month}/claims.fhir.json").json()
+    fhir_claims = [e["resource"] for e in fhir["entry"] if e["resource"]["resourceType"] == "Claim"]
+    assert len(fhir_claims) == claims["claims"] and sum(len(c["item"]) for c in fhir_claims) == claims["lines"]
+    assert sum(c["total"]["value"] for c in fhir_claims) == pytest.approx(float(claims["total"]))
     assert login("nora.rn").post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 403

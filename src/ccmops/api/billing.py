@@ -12,6 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
+from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.billing.revenue import month_revenue
 from ccmops.errors import NotFound
@@ -124,6 +125,16 @@ def post_claims(request, practice_id: int, month: str):
         "total": str(b.total),
         "content": b.content,
     }
+
+
+@router.get(
+    "/practices/{practice_id}/months/{month}/claims.fhir.json",
+    response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict},
+)
+def get_fhir_claims(request, practice_id: int, month: str):
+    """The closed month's claims as a FHIR R4 collection Bundle (Claim, Patient, Coverage, Organization,
+    Practitioner), validated with fhir.resources R4B; the same claims, lines and amounts as the 837P."""
+    return claims_bundle(practice=_practice(request, practice_id), month=month, by=request.user)
 
 
 @router.get("/practices/{practice_id}/months/{month}/charges.csv", response={200: None, 403: dict, 404: dict})

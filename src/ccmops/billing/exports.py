@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ccmops.billing.models import ClaimBatch, ClaimLine
-from ccmops.billing.x12 import build_837p
+from ccmops.billing.x12 import build_837p, require_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 
@@ -41,6 +41,12 @@ def export_837p(*, practice, month: str, by=None) -> ClaimBatch:
 
 
 def charges_csv(*, practice, month: str, by=None) -> str:
+    """The closed month's billed lines, one row per code, for keying into a practice-management system.
+
+    Raises:
+        Conflict: the month is not closed (lines of a month in review may still change).
+    """
+    require_closed(practice, month)
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(

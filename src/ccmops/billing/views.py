@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,7 @@ from ccmops.billing.close import (
     summarize,
 )
 from ccmops.billing.exports import charges_csv, export_837p
+from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.models import ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
 from ccmops.billing.remittance import import_remittance, mark_submitted
@@ -153,6 +155,12 @@ def download(request, practice_id: int, month: str, kind: str):
                 charges_csv(practice=practice, month=month, by=request.user),
                 "text/csv",
                 f"{practice.slug}-{month}-charges.csv",
+            )
+        elif kind == "fhir":
+            body, ctype, name = (
+                json.dumps(claims_bundle(practice=practice, month=month, by=request.user), indent=1),
+                "application/fhir+json",
+                f"{practice.slug}-{month}-claims.fhir.json",
             )
         else:
             raise NotFound(f"No export {kind}.")

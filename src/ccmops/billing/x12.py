@@ -29,7 +29,18 @@ class ClaimFile:
     control_number: int
 
 
-def _claims(practice, month: str):
+def require_closed(practice, month: str) -> None:
+    """Claims and charges come only from a closed (approved, locked) month.
+
+    Raises:
+        Conflict: the month is not closed.
+    """
+    if not MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+        raise Conflict(f"{month} is not closed; approve and close it before exporting claims.")
+
+
+def billed_lines(practice, month: str) -> dict[int, list[ClaimLine]]:
+    """The month's claim lines to bill (not those overridden to "do not bill"), by patient, codes in order."""
     by_patient: dict[int, list[ClaimLine]] = {}
     lines = (
         ClaimLine.objects.filter(practice=practice, month=month)
@@ -43,7 +54,8 @@ def _claims(practice, month: str):
     return by_patient
 
 
-def _check(practice, by_patient) -> None:
+def check_claim_data(practice, by_patient) -> None:
+    """Raises InvalidInput naming every practice and patient field a claim needs and does not have."""
     problems = []
     for field, label in (
         ("npi", "group NPI"),
@@ -83,12 +95,11 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
         Conflict: the month is not closed.
         InvalidInput: missing practice or patient data, or pyx12 rejected the file (with its errors).
     """
-    if not MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
-        raise Conflict(f"{month} is not closed; approve and close it before exporting claims.")
-    by_patient = _claims(practice, month)
+    require_closed(practice, month)
+    by_patient = billed_lines(practice, month)
     if not by_patient:
         raise InvalidInput(f"{month}: no claim lines to export")
-    _check(practice, by_patient)
+    check_claim_data(practice, by_patient)
     now = timezone.now()
     sender, receiver = _clean(practice.tin, 15), _clean(practice.medicare_contractor_id, 15)
     ctrl = f"{control_number:09d}"

@@ -21,7 +21,8 @@ PROGRAM_NAMES = {
 }
 
 
-def _patient(p) -> dict:
+def patient_resource(p) -> dict:
+    """A Patient resource (id `patient-<id>`) with the practice's MRN, name, birth date, sex, death and phone."""
     resource = {
         "resourceType": "Patient",
         "id": f"patient-{p.id}",
@@ -47,7 +48,7 @@ def _patient(p) -> dict:
 def patient_bundle(patient) -> dict:
     """A collection Bundle; raises pydantic's ValidationError if anything would not be valid FHIR R4."""
     ref = {"reference": f"Patient/patient-{patient.id}"}
-    entries = [_patient(patient)]
+    entries = [patient_resource(patient)]
     for c in patient.conditions.all():
         condition = {
             "resourceType": "Condition",

@@ -1,13 +1,15 @@
-"""`ccmops month close|review|approve --practice SLUG --month YYYY-MM`."""
+"""`ccmops month ACTION --practice SLUG --month YYYY-MM`: close, review, approve, exports, packets, remittance."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 from django.core.management.base import BaseCommand
 
 from ccmops.billing.close import approve_and_close, close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
+from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance
@@ -21,10 +23,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "action", choices=["close", "review", "approve", "export-claims", "export-csv", "packets", "remit"]
+            "action",
+            choices=["close", "review", "approve", "export-claims", "export-csv", "export-fhir", "packets", "remit"],
         )
         parser.add_argument("--file", help="remittance CSV (remit): claim_id, code, status, paid_amount, note")
-        parser.add_argument("--out", help="file to write (export-claims, export-csv); default standard output")
+        parser.add_argument(
+            "--out", help="file to write (export-claims, export-csv, export-fhir); default standard output"
+        )
         parser.add_argument("--practice", required=True)
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--user", help="username recorded as having done it")
@@ -65,7 +70,7 @@ class Command(BaseCommand):
                 with open(target, "wb") as fh:
                     fh.write(packets_zip(org, month, by=by))
                 self.stdout.write(f"audit packets -> {target}")
-            elif action in ("export-claims", "export-csv"):
+            elif action in ("export-claims", "export-csv", "export-fhir"):
                 if action == "export-claims":
                     batch = export_837p(practice=org, month=month, by=by)
                     text = batch.content
@@ -73,6 +78,11 @@ class Command(BaseCommand):
                         f"837P #{batch.control_number}: {batch.claims} claims, {batch.lines} lines, "
                         f"${batch.total:,.2f}; accepted by pyx12"
                     )
+                elif action == "export-fhir":
+                    bundle = claims_bundle(practice=org, month=month, by=by)
+                    text = json.dumps(bundle, indent=1)
+                    claims = sum(e["resource"]["resourceType"] == "Claim" for e in bundle["entry"])
+                    note = f"FHIR R4 Bundle: {claims} Claim resources; valid R4 (fhir.resources)"
                 else:
                     text, note = charges_csv(practice=org, month=month, by=by), "charge CSV written"
                 if out:
