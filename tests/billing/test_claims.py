@@ -38,6 +38,7 @@ def test_837p_is_accepted_by_pyx12_and_matches_the_decision(closed):
     assert "SV1*HC:99490*66.13*UN*1***" in text or "SV1*HC:99490*" in text
     assert "SV1*HC:99439*" in text and "NM1*IL*1*Moen*Twyla****MI*1EG4TE5MK73" in text
     assert "HI*ABK:" in text and f"CLM*{twyla.id}-{month}*" in text
+    assert "PER*IC*Ben Arnaud*TE*2175550142~" in text  # the practice's own billing contact
     assert (batch.claims, batch.lines) == (1, 2)
     validate(text)  # raises if pyx12 does not accept it
     assert ClaimBatch.objects.get().control_number == batch.control_number
@@ -60,6 +61,19 @@ def test_missing_data_are_named_and_nothing_is_produced(closed):
     with pytest.raises(InvalidInput, match="Medicare Beneficiary Identifier missing"):
         export_837p(practice=twyla.practice, month=month, by=ben)
     assert not ClaimBatch.objects.exists()
+
+
+def test_an_837p_needs_the_practices_billing_contact(closed):
+    from ccmops.billing.fhir_claims import claims_bundle
+
+    twyla, month, ben = closed
+    practice = twyla.practice
+    practice.billing_contact_name, practice.billing_contact_phone = "", ""
+    practice.save()
+    with pytest.raises(InvalidInput, match=r"billing contact name is missing.*\n.*billing contact phone is missing"):
+        export_837p(practice=practice, month=month, by=ben)
+    assert not ClaimBatch.objects.exists()
+    assert claims_bundle(practice=practice, month=month, by=ben)["entry"]  # FHIR Claims carry no submitter contact
 
 
 def test_open_month_cannot_be_exported(month_world):  # noqa: F811

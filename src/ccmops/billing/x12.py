@@ -54,19 +54,26 @@ def billed_lines(practice, month: str) -> dict[int, list[ClaimLine]]:
     return by_patient
 
 
-def check_claim_data(practice, by_patient) -> None:
+PRACTICE_FIELDS = (  # (field, label) a claim of the practice needs, in any form
+    ("npi", "group NPI"),
+    ("tin", "TIN"),
+    ("address_line", "billing address"),
+    ("city", "city"),
+    ("state", "state"),
+    ("postal_code", "ZIP code"),
+    ("medicare_contractor_name", "Medicare contractor name"),
+    ("medicare_contractor_id", "Medicare contractor ID"),
+)
+SUBMITTER_FIELDS = (  # and an 837P file's submitter contact (loop 1000A PER)
+    ("billing_contact_name", "billing contact name"),
+    ("billing_contact_phone", "billing contact phone"),
+)
+
+
+def check_claim_data(practice, by_patient, *, practice_fields=PRACTICE_FIELDS) -> None:
     """Raises InvalidInput naming every practice and patient field a claim needs and does not have."""
     problems = []
-    for field, label in (
-        ("npi", "group NPI"),
-        ("tin", "TIN"),
-        ("address_line", "billing address"),
-        ("city", "city"),
-        ("state", "state"),
-        ("postal_code", "ZIP code"),
-        ("medicare_contractor_name", "Medicare contractor name"),
-        ("medicare_contractor_id", "Medicare contractor ID"),
-    ):
+    for field, label in practice_fields:
         if not getattr(practice, field):
             problems.append(f"practice: {label} is missing (organization settings)")
     for lines in by_patient.values():
@@ -99,7 +106,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
     by_patient = billed_lines(practice, month)
     if not by_patient:
         raise InvalidInput(f"{month}: no claim lines to export")
-    check_claim_data(practice, by_patient)
+    check_claim_data(practice, by_patient, practice_fields=PRACTICE_FIELDS + SUBMITTER_FIELDS)
     now = timezone.now()
     sender, receiver = _clean(practice.tin, 15), _clean(practice.medicare_contractor_id, 15)
     ctrl = f"{control_number:09d}"
@@ -113,7 +120,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
         f"ST*837*{control_number % 10000:04d}*{VERSION}",
         f"BHT*0019*00*{_clean(practice.slug, 30)}-{month}*{now:%Y%m%d}*{now:%H%M}*CH",
         f"NM1*41*2*{_clean(practice.name)}*****46*{sender}",
-        "PER*IC*BILLING OFFICE*TE*5555550100",
+        f"PER*IC*{_clean(practice.billing_contact_name)}*TE*{practice.billing_contact_phone}",
         f"NM1*40*2*{_clean(practice.medicare_contractor_name)}*****46*{receiver}",
         "HL*1**20*1",
         f"NM1*85*2*{_clean(practice.name)}*****XX*{practice.npi}",

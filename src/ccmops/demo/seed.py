@@ -40,8 +40,13 @@ def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
                 "postal_code": spec.postal_code,
                 "medicare_contractor_name": spec.mac_name,
                 "medicare_contractor_id": spec.mac_id,
+                "billing_contact_name": spec.contact_name,
+                "billing_contact_phone": spec.contact_phone,
             },
         )
+        if spec.contact_phone and not org.billing_contact_phone:  # a demo seeded before the field existed
+            org.billing_contact_name, org.billing_contact_phone = spec.contact_name, spec.contact_phone
+            org.save(update_fields=["billing_contact_name", "billing_contact_phone"])
         orgs[spec.slug] = org
     return orgs
 

@@ -47,6 +47,8 @@ class OrgSpec:
     postal_code: str = ""
     mac_name: str = ""
     mac_id: str = ""
+    contact_name: str = ""  # the billing contact on the practice's 837P files
+    contact_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ ORGANIZATIONS = (
         "62704",
         mac_name="NGS MEDICARE J6 DEMO",
         mac_id="06102",
+        contact_name="Ben Arnaud",
+        contact_phone="2175550142",
     ),
     OrgSpec(
         RIVERBEND,
@@ -114,6 +118,8 @@ ORGANIZATIONS = (
         "80302",
         mac_name="NOVITAS JH DEMO",
         mac_id="04112",
+        contact_name="Riverbend billing office",
+        contact_phone="3035550187",
     ),
     OrgSpec(SUMMIT, OrgKind.PARTNER, "Summit Care Partners", "America/Denver"),
 )
@@ -209,6 +215,8 @@ HISTORY_ORGANIZATIONS = (
         "19901",
         mac_name="NOVITAS JL DEMO",
         mac_id="12202",
+        contact_name="Cedar Hill billing office",
+        contact_phone="3025550164",
     ),
     OrgSpec(
         LAKESIDE,
@@ -223,6 +231,8 @@ HISTORY_ORGANIZATIONS = (
         "80521",
         mac_name="NOVITAS JH DEMO",
         mac_id="04112",
+        contact_name="Lakeside billing office",
+        contact_phone="9705550123",
     ),
 )
 

@@ -13,6 +13,7 @@ from ccmops.organizations.validators import (
     validate_rule_policies,
     validate_time_zone,
     validate_tin,
+    validate_us_phone,
 )
 
 CREDENTIALS = [
@@ -59,6 +60,12 @@ class Organization(models.Model):
     )
     medicare_contractor_name = models.CharField(max_length=60, blank=True, help_text="MAC receiving the 837P")
     medicare_contractor_id = models.CharField(max_length=15, blank=True, help_text="MAC payer/receiver ID")
+    billing_contact_name = models.CharField(
+        max_length=60, blank=True, help_text="Whom the Medicare contractor contacts about a claim file (837P PER)"
+    )
+    billing_contact_phone = models.CharField(
+        max_length=10, blank=True, validators=[validate_us_phone], help_text="Their phone: 10 digits (837P PER)"
+    )
     timer_idle_credit_minutes = models.PositiveSmallIntegerField(
         default=5, help_text="Idle up to this long is credited to a running timer"
     )

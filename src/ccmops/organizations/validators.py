@@ -32,6 +32,11 @@ def validate_tin(value: str) -> None:
         raise ValidationError(f"{value!r} is not a TIN: expected 9 digits without dashes.")
 
 
+def validate_us_phone(value: str) -> None:
+    if len(value) != 10 or not value.isdigit():
+        raise ValidationError(f"{value!r} is not a US phone number: expected 10 digits without punctuation.")
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not an IANA time zone name such as America/Chicago.")
