@@ -26,6 +26,7 @@ MBI = "http://hl7.org/fhir/sid/us-mbi"
 TIN = "urn:oid:2.16.840.1.113883.4.4"
 POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
 CLAIM_ID = "urn:ccmops:claim-id"  # the 837P's CLM01: `<patient id>-<month>`
+PAYER_ID = "urn:ccmops:x12-payer-id"  # the Medicare contractor's id as the 837P names the payer (NM1*PR … PI)
 TERMINOLOGY = "http://terminology.hl7.org/CodeSystem"
 _NAMESPACE = uuid.UUID("9b0f3c52-7a7e-4d1e-8a43-5c2f1d6e0b7a")  # of the fullUrls below
 
@@ -80,7 +81,7 @@ def claims_bundle(*, practice, month: str, by=None) -> dict:
             payer["reference"],
             {
                 "resourceType": "Organization",
-                "identifier": [{"system": f"{CLAIM_ID}:payer", "value": practice.medicare_contractor_id}],
+                "identifier": [{"system": PAYER_ID, "value": practice.medicare_contractor_id}],
                 "active": True,
                 "type": [_coding(f"{TERMINOLOGY}/organization-type", "pay", "Payer")],
                 "name": practice.medicare_contractor_name,
