@@ -27,6 +27,24 @@ def test_seeding_twice_duplicates_nothing(demo):
     assert before["Organization"] == 3
 
 
+def test_reseeding_a_demo_from_an_earlier_version_gives_its_practices_what_claims_now_need(demo):
+    maple = Organization.objects.get(slug=world.MAPLE)
+    Organization.objects.filter(pk=maple.pk).update(
+        postal_code="62704", billing_contact_name="", billing_contact_phone=""
+    )
+    riverbend = Organization.objects.get(slug=world.RIVERBEND)
+    Organization.objects.filter(pk=riverbend.pk).update(postal_code="80303", billing_contact_name="Front desk")
+    seed_demo()
+    maple.refresh_from_db()
+    riverbend.refresh_from_db()
+    assert (maple.postal_code, maple.billing_contact_name, maple.billing_contact_phone) == (
+        "62704-1248",
+        "Ben Arnaud",
+        "2175550142",
+    )
+    assert (riverbend.postal_code, riverbend.billing_contact_name) == ("80303", "Front desk")  # edited: kept
+
+
 def test_demo_has_an_in_house_and_a_hybrid_practice_and_a_partner(orgs):
     assert orgs[world.MAPLE].matrix_versions.get().preset == "in_house"
     assert orgs[world.RIVERBEND].matrix_versions.order_by("-version").first().preset == "hybrid_partner_monthly"

@@ -76,6 +76,50 @@ def test_an_837p_needs_the_practices_billing_contact(closed):
     assert claims_bundle(practice=practice, month=month, by=ben)["entry"]  # FHIR Claims carry no submitter contact
 
 
+def test_an_837p_needs_the_billing_providers_zip_plus_4_and_patient_zips_of_five_or_nine_digits(closed):
+    from ccmops.billing.fhir_claims import claims_bundle
+
+    twyla, month, ben = closed
+    practice = twyla.practice
+    text = export_837p(practice=practice, month=month, by=ben).content
+    assert "N4*Springfield*IL*627041248~" in text  # ZIP+4, digits only
+    practice.postal_code = "62704"
+    practice.save()
+    twyla.postal_code = "6270"
+    twyla.save()
+    with pytest.raises(InvalidInput) as refused:
+        export_837p(practice=practice, month=month, by=ben)
+    assert "billing address ZIP code must be the nine-digit ZIP+4 (X12 5010, loop 2010AA); got '62704'" in str(
+        refused.value
+    )
+    assert "ZIP code '6270' is not five or nine digits" in str(refused.value)
+    assert ClaimBatch.objects.count() == 1
+    assert claims_bundle(practice=practice, month=month, by=ben)["entry"]  # FHIR has no such rule
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("62704", True),
+        ("62704-1248", True),
+        ("627041248", True),
+        ("6270", False),
+        ("6270-41248", False),
+        ("ABCDE", False),
+    ],
+)
+def test_a_practice_zip_code_is_five_digits_or_zip_plus_4(value, valid):
+    from django.core.exceptions import ValidationError
+
+    from ccmops.organizations.validators import validate_us_zip
+
+    if valid:
+        validate_us_zip(value)
+    else:
+        with pytest.raises(ValidationError, match="not a ZIP code"):
+            validate_us_zip(value)
+
+
 def test_open_month_cannot_be_exported(month_world):  # noqa: F811
     twyla, month, ben = month_world
     close_month(practice=twyla.practice, month=month, by=ben)

@@ -59,7 +59,7 @@ def claims_bundle(*, practice, month: str, by=None) -> dict:
     by_patient = billed_lines(practice, month)
     if not by_patient:
         raise InvalidInput(f"{month}: no claim lines to export")
-    check_claim_data(practice, by_patient)
+    check_claim_data(practice, by_patient, for_837p=False)
     now = timezone.now()
     year, mon = map(int, month.split("-"))
     period = {"start": f"{month}-01", "end": f"{month}-{calendar.monthrange(year, mon)[1]:02d}"}

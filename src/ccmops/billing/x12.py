@@ -68,31 +68,45 @@ SUBMITTER_FIELDS = (  # and an 837P file's submitter contact (loop 1000A PER)
     ("billing_contact_name", "billing contact name"),
     ("billing_contact_phone", "billing contact phone"),
 )
+PATIENT_FIELDS = (
+    ("medicare_id", "Medicare Beneficiary Identifier"),
+    ("address_line", "address"),
+    ("city", "city"),
+    ("state", "state"),
+    ("postal_code", "ZIP code"),
+)
 
 
-def check_claim_data(practice, by_patient, *, practice_fields=PRACTICE_FIELDS) -> None:
-    """Raises InvalidInput naming every practice and patient field a claim needs and does not have."""
+def zip_digits(value: str) -> str:
+    """A ZIP code as X12 carries it: digits only ("62704-1234" -> "627041234")."""
+    return value.replace("-", "").replace(" ", "")
+
+
+def check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
+    """Raises InvalidInput naming every practice and patient field a claim needs and does not have. An 837P also
+    needs the submitter's contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
+    2010AA; Medicare contractors' front ends reject five) and each patient's ZIP as five or nine digits."""
     problems = []
-    for field, label in practice_fields:
+    for field, label in PRACTICE_FIELDS + (SUBMITTER_FIELDS if for_837p else ()):
         if not getattr(practice, field):
             problems.append(f"practice: {label} is missing (organization settings)")
+    practice_zip = zip_digits(practice.postal_code)
+    if for_837p and practice_zip and not (len(practice_zip) == 9 and practice_zip.isdigit()):
+        problems.append(
+            f"practice: billing address ZIP code must be the nine-digit ZIP+4 (X12 5010, loop 2010AA); "
+            f"got {practice.postal_code!r} (organization settings)"
+        )
     for lines in by_patient.values():
         p = lines[0].patient
-        missing = [
-            label
-            for field, label in (
-                ("medicare_id", "Medicare Beneficiary Identifier"),
-                ("address_line", "address"),
-                ("city", "city"),
-                ("state", "state"),
-                ("postal_code", "ZIP code"),
-            )
-            if not getattr(p, field)
-        ]
+        missing = [label for field, label in PATIENT_FIELDS if not getattr(p, field)]
         if missing:
             problems.append(f"patient {p} (MRN {p.mrn}): {', '.join(missing)} missing")
+        patient_zip = zip_digits(p.postal_code)
+        if for_837p and patient_zip and not (len(patient_zip) in (5, 9) and patient_zip.isdigit()):
+            problems.append(f"patient {p} (MRN {p.mrn}): ZIP code {p.postal_code!r} is not five or nine digits")
     if problems:
-        raise InvalidInput("The 837P cannot be produced until these are fixed:\n" + "\n".join(problems))
+        what = "The 837P" if for_837p else "The FHIR Claims"
+        raise InvalidInput(f"{what} cannot be produced until these are fixed:\n" + "\n".join(problems))
 
 
 def build_837p(practice, month: str, *, control_number: int, test: bool = False) -> ClaimFile:
@@ -106,7 +120,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
     by_patient = billed_lines(practice, month)
     if not by_patient:
         raise InvalidInput(f"{month}: no claim lines to export")
-    check_claim_data(practice, by_patient, practice_fields=PRACTICE_FIELDS + SUBMITTER_FIELDS)
+    check_claim_data(practice, by_patient, for_837p=True)
     now = timezone.now()
     sender, receiver = _clean(practice.tin, 15), _clean(practice.medicare_contractor_id, 15)
     ctrl = f"{control_number:09d}"
@@ -125,7 +139,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
         "HL*1**20*1",
         f"NM1*85*2*{_clean(practice.name)}*****XX*{practice.npi}",
         f"N3*{_clean(practice.address_line, 55)}",
-        f"N4*{_clean(practice.city, 30)}*{practice.state}*{_clean(practice.postal_code, 15)}",
+        f"N4*{_clean(practice.city, 30)}*{practice.state}*{zip_digits(practice.postal_code)}",
         f"REF*EI*{practice.tin}",
     ]
     hl = 1
@@ -139,7 +153,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
             "SBR*P*18*******MB",
             f"NM1*IL*1*{_clean(p.family_name, 60)}*{_clean(p.given_name, 35)}****MI*{p.medicare_id}",
             f"N3*{_clean(p.address_line, 55)}",
-            f"N4*{_clean(p.city, 30)}*{p.state}*{_clean(p.postal_code, 15)}",
+            f"N4*{_clean(p.city, 30)}*{p.state}*{zip_digits(p.postal_code)}",
             f"DMG*D8*{p.birth_date:%Y%m%d}*{'F' if p.sex == 'female' else 'M' if p.sex == 'male' else 'U'}",
             f"NM1*PR*2*{_clean(practice.medicare_contractor_name)}*****PI*{receiver}",
         ]

@@ -44,9 +44,20 @@ def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
                 "billing_contact_phone": spec.contact_phone,
             },
         )
-        if spec.contact_phone and not org.billing_contact_phone:  # a demo seeded before the field existed
-            org.billing_contact_name, org.billing_contact_phone = spec.contact_name, spec.contact_phone
-            org.save(update_fields=["billing_contact_name", "billing_contact_phone"])
+        # A demo seeded by an earlier version: the billing contact it did not have, the ZIP+4 for its five digits.
+        upgrade = {
+            field: value
+            for field, value, was in (
+                ("billing_contact_name", spec.contact_name, ""),
+                ("billing_contact_phone", spec.contact_phone, ""),
+                ("postal_code", spec.postal_code, spec.postal_code[:5]),
+            )
+            if value and getattr(org, field) == was and was != value
+        }
+        if upgrade:
+            for field, value in upgrade.items():
+                setattr(org, field, value)
+            org.save(update_fields=list(upgrade))
         orgs[spec.slug] = org
     return orgs
 

@@ -14,6 +14,7 @@ from ccmops.organizations.validators import (
     validate_time_zone,
     validate_tin,
     validate_us_phone,
+    validate_us_zip,
 )
 
 CREDENTIALS = [
@@ -45,7 +46,13 @@ class Organization(models.Model):
     address_line = models.CharField("billing address", max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True)
-    postal_code = models.CharField(max_length=10, blank=True)
+    postal_code = models.CharField(
+        "ZIP code",
+        max_length=10,
+        blank=True,
+        validators=[validate_us_zip],
+        help_text="ZIP+4 (62704-1248): an 837P needs the billing provider's nine digits",
+    )
     place_of_service = models.CharField(
         max_length=2,
         default="11",

@@ -32,6 +32,12 @@ def validate_tin(value: str) -> None:
         raise ValidationError(f"{value!r} is not a TIN: expected 9 digits without dashes.")
 
 
+def validate_us_zip(value: str) -> None:
+    digits = value.replace("-", "")
+    if not digits.isdigit() or len(digits) not in (5, 9) or ("-" in value and value.index("-") != 5):
+        raise ValidationError(f"{value!r} is not a ZIP code: expected 5 digits or ZIP+4 (62704-1248).")
+
+
 def validate_us_phone(value: str) -> None:
     if len(value) != 10 or not value.isdigit():
         raise ValidationError(f"{value!r} is not a US phone number: expected 10 digits without punctuation.")
