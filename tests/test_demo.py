@@ -29,16 +29,16 @@ def test_seeding_twice_duplicates_nothing(demo):
 
 def test_reseeding_a_demo_from_an_earlier_version_gives_its_practices_what_claims_now_need(demo):
     maple = Organization.objects.get(slug=world.MAPLE)
-    Organization.objects.filter(pk=maple.pk).update(
-        postal_code="62704", billing_contact_name="", billing_contact_phone=""
-    )
+    earlier = {"postal_code": "62704", "edi_submitter_id": "", "billing_contact_name": "", "billing_contact_phone": ""}
+    Organization.objects.filter(pk=maple.pk).update(**earlier)
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
     Organization.objects.filter(pk=riverbend.pk).update(postal_code="80303", billing_contact_name="Front desk")
     seed_demo()
     maple.refresh_from_db()
     riverbend.refresh_from_db()
-    assert (maple.postal_code, maple.billing_contact_name, maple.billing_contact_phone) == (
+    assert (maple.postal_code, maple.edi_submitter_id, maple.billing_contact_name, maple.billing_contact_phone) == (
         "62704-1248",
+        "DEMO0MAPLE1",
         "Ben Arnaud",
         "2175550142",
     )

@@ -39,6 +39,8 @@ def test_837p_is_accepted_by_pyx12_and_matches_the_decision(closed):
     assert "SV1*HC:99439*" in text and "NM1*IL*1*Moen*Twyla****MI*1EG4TE5MK73" in text
     assert "HI*ABK:" in text and f"CLM*{twyla.id}-{month}*" in text
     assert "PER*IC*Ben Arnaud*TE*2175550142~" in text  # the practice's own billing contact
+    assert "*ZZ*DEMO0MAPLE1    *ZZ*06102          *" in text  # ISA: its EDI submitter ID, not its TIN
+    assert "GS*HC*DEMO0MAPLE1*06102*" in text and "NM1*41*2*Maple Street Family Medicine*****46*DEMO0MAPLE1~" in text
     assert (batch.claims, batch.lines) == (1, 2)
     validate(text)  # raises if pyx12 does not accept it
     assert ClaimBatch.objects.get().control_number == batch.control_number
@@ -63,14 +65,16 @@ def test_missing_data_are_named_and_nothing_is_produced(closed):
     assert not ClaimBatch.objects.exists()
 
 
-def test_an_837p_needs_the_practices_billing_contact(closed):
+def test_an_837p_needs_the_practices_edi_submitter_id_and_billing_contact(closed):
     from ccmops.billing.fhir_claims import claims_bundle
 
     twyla, month, ben = closed
     practice = twyla.practice
-    practice.billing_contact_name, practice.billing_contact_phone = "", ""
+    practice.edi_submitter_id, practice.billing_contact_name, practice.billing_contact_phone = "", "", ""
     practice.save()
-    with pytest.raises(InvalidInput, match=r"billing contact name is missing.*\n.*billing contact phone is missing"):
+    with pytest.raises(
+        InvalidInput, match=r"EDI submitter ID is missing.*\n.*billing contact name is missing.*\n.*phone"
+    ):
         export_837p(practice=practice, month=month, by=ben)
     assert not ClaimBatch.objects.exists()
     assert claims_bundle(practice=practice, month=month, by=ben)["entry"]  # FHIR Claims carry no submitter contact

@@ -64,7 +64,8 @@ PRACTICE_FIELDS = (  # (field, label) a claim of the practice needs, in any form
     ("medicare_contractor_name", "Medicare contractor name"),
     ("medicare_contractor_id", "Medicare contractor ID"),
 )
-SUBMITTER_FIELDS = (  # and an 837P file's submitter contact (loop 1000A PER)
+SUBMITTER_FIELDS = (  # and an 837P file's submitter: its EDI id (ISA06, GS02, loop 1000A) and contact (PER)
+    ("edi_submitter_id", "EDI submitter ID"),
     ("billing_contact_name", "billing contact name"),
     ("billing_contact_phone", "billing contact phone"),
 )
@@ -122,7 +123,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
         raise InvalidInput(f"{month}: no claim lines to export")
     check_claim_data(practice, by_patient, for_837p=True)
     now = timezone.now()
-    sender, receiver = _clean(practice.tin, 15), _clean(practice.medicare_contractor_id, 15)
+    sender, receiver = _clean(practice.edi_submitter_id, 15), _clean(practice.medicare_contractor_id, 15)
     ctrl = f"{control_number:09d}"
     seg: list[str] = []
     seg.append(

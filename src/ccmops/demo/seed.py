@@ -40,14 +40,16 @@ def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
                 "postal_code": spec.postal_code,
                 "medicare_contractor_name": spec.mac_name,
                 "medicare_contractor_id": spec.mac_id,
+                "edi_submitter_id": spec.submitter_id,
                 "billing_contact_name": spec.contact_name,
                 "billing_contact_phone": spec.contact_phone,
             },
         )
-        # A demo seeded by an earlier version: the billing contact it did not have, the ZIP+4 for its five digits.
+        # A demo seeded by an earlier version: the submitter and contact it did not have, ZIP+4 for five digits.
         upgrade = {
             field: value
             for field, value, was in (
+                ("edi_submitter_id", spec.submitter_id, ""),
                 ("billing_contact_name", spec.contact_name, ""),
                 ("billing_contact_phone", spec.contact_phone, ""),
                 ("postal_code", spec.postal_code, spec.postal_code[:5]),

@@ -47,6 +47,7 @@ class OrgSpec:
     postal_code: str = ""
     mac_name: str = ""
     mac_id: str = ""
+    submitter_id: str = ""  # the EDI submitter ID its Medicare contractor assigned (fictional in the demo)
     contact_name: str = ""  # the billing contact on the practice's 837P files
     contact_phone: str = ""
 
@@ -102,6 +103,7 @@ ORGANIZATIONS = (
         "62704-1248",
         mac_name="NGS MEDICARE J6 DEMO",
         mac_id="06102",
+        submitter_id="DEMO0MAPLE1",
         contact_name="Ben Arnaud",
         contact_phone="2175550142",
     ),
@@ -118,6 +120,7 @@ ORGANIZATIONS = (
         "80302-5617",
         mac_name="NOVITAS JH DEMO",
         mac_id="04112",
+        submitter_id="DEMO0RIVER1",
         contact_name="Riverbend billing office",
         contact_phone="3035550187",
     ),
@@ -215,6 +218,7 @@ HISTORY_ORGANIZATIONS = (
         "19901-3620",
         mac_name="NOVITAS JL DEMO",
         mac_id="12202",
+        submitter_id="DEMO0CEDAR1",
         contact_name="Cedar Hill billing office",
         contact_phone="3025550164",
     ),
@@ -231,6 +235,7 @@ HISTORY_ORGANIZATIONS = (
         "80521-2713",
         mac_name="NOVITAS JH DEMO",
         mac_id="04112",
+        submitter_id="DEMO0LAKES1",
         contact_name="Lakeside billing office",
         contact_phone="9705550123",
     ),

@@ -67,6 +67,12 @@ class Organization(models.Model):
     )
     medicare_contractor_name = models.CharField(max_length=60, blank=True, help_text="MAC receiving the 837P")
     medicare_contractor_id = models.CharField(max_length=15, blank=True, help_text="MAC payer/receiver ID")
+    edi_submitter_id = models.CharField(
+        "EDI submitter ID",
+        max_length=15,
+        blank=True,
+        help_text="The submitter ID (ETIN) the Medicare contractor assigned at EDI enrollment (837P ISA06, NM1*41)",
+    )
     billing_contact_name = models.CharField(
         max_length=60, blank=True, help_text="Whom the Medicare contractor contacts about a claim file (837P PER)"
     )
