@@ -85,7 +85,7 @@ def zip_digits(value: str) -> str:
 
 def check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
     """Raises InvalidInput naming every practice and patient field a claim needs and does not have. An 837P also
-    needs the submitter's contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
+    needs the submitter's EDI ID and contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
     2010AA; Medicare contractors' front ends reject five) and each patient's ZIP as five or nine digits."""
     problems = []
     for field, label in PRACTICE_FIELDS + (SUBMITTER_FIELDS if for_837p else ()):
