@@ -13,10 +13,9 @@ from decimal import Decimal
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from ccmops.billing.x12 import billed_lines, check_claim_data, require_closed
+from ccmops.billing.x12 import claims_to_send
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import InvalidInput
 from ccmops.interop.fhir_export import ICD10CM, patient_resource
 
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -55,11 +54,7 @@ def claims_bundle(*, practice, month: str, by=None) -> dict:
         Conflict: the month is not closed.
         InvalidInput: nothing to bill, or practice or patient data the claims need are missing (each named).
     """
-    require_closed(practice, month)
-    by_patient = billed_lines(practice, month)
-    if not by_patient:
-        raise InvalidInput(f"{month}: no claim lines to export")
-    check_claim_data(practice, by_patient, for_837p=False)
+    by_patient = claims_to_send(practice, month, for_837p=False)
     now = timezone.now()
     year, mon = map(int, month.split("-"))
     period = {"start": f"{month}-01", "end": f"{month}-{calendar.monthrange(year, mon)[1]:02d}"}

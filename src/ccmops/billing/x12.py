@@ -39,7 +39,7 @@ def require_closed(practice, month: str) -> None:
         raise Conflict(f"{month} is not closed; approve and close it before exporting claims.")
 
 
-def billed_lines(practice, month: str) -> dict[int, list[ClaimLine]]:
+def _billed_lines(practice, month: str) -> dict[int, list[ClaimLine]]:
     """The month's claim lines to bill (not those overridden to "do not bill"), by patient, codes in order."""
     by_patient: dict[int, list[ClaimLine]] = {}
     lines = (
@@ -83,7 +83,7 @@ def zip_digits(value: str) -> str:
     return value.replace("-", "").replace(" ", "")
 
 
-def check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
+def _check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
     """Raises InvalidInput naming every practice and patient field a claim needs and does not have. An 837P also
     needs the submitter's EDI ID and contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
     2010AA; Medicare contractors' front ends reject five) and each patient's ZIP as five or nine digits."""
@@ -110,6 +110,22 @@ def check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
         raise InvalidInput(f"{what} cannot be produced until these are fixed:\n" + "\n".join(problems))
 
 
+def claims_to_send(practice, month: str, *, for_837p: bool) -> dict[int, list[ClaimLine]]:
+    """The closed month's lines to bill, by patient, once every field the claims need is there (an 837P's or,
+    without `for_837p`, FHIR Claims').
+
+    Raises:
+        Conflict: the month is not closed.
+        InvalidInput: nothing to bill, or practice or patient data missing or malformed (each named).
+    """
+    require_closed(practice, month)
+    by_patient = _billed_lines(practice, month)
+    if not by_patient:
+        raise InvalidInput(f"{month}: no claim lines to export")
+    _check_claim_data(practice, by_patient, for_837p=for_837p)
+    return by_patient
+
+
 def build_837p(practice, month: str, *, control_number: int, test: bool = False) -> ClaimFile:
     """Build the interchange for a closed month and validate it with pyx12.
 
@@ -117,11 +133,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
         Conflict: the month is not closed.
         InvalidInput: missing practice or patient data, or pyx12 rejected the file (with its errors).
     """
-    require_closed(practice, month)
-    by_patient = billed_lines(practice, month)
-    if not by_patient:
-        raise InvalidInput(f"{month}: no claim lines to export")
-    check_claim_data(practice, by_patient, for_837p=True)
+    by_patient = claims_to_send(practice, month, for_837p=True)
     now = timezone.now()
     sender, receiver = _clean(practice.edi_submitter_id, 15), _clean(practice.medicare_contractor_id, 15)
     ctrl = f"{control_number:09d}"
