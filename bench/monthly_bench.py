@@ -35,7 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PASSWORD = "bench-password-2026"
 
 
-def build_world(patients: int, clients: int) -> None:
+def build_world(patients: int, clients: int, *, as_of=None) -> None:
+    """A practice of `patients` enrolled CCM patients with consent, an approved care plan, an initiating visit
+    and 0–3 twelve-minute calls each in the month of `as_of` (default now), none later than an hour before it.
+    `as_of` at the end of a month builds that whole month, as a biller closes it."""
     import datetime as dt
 
     from django.contrib.auth.hashers import make_password
@@ -64,7 +67,7 @@ def build_world(patients: int, clients: int) -> None:
         for u in cms
     )
     rng = random.Random(1)
-    now = timezone.now()
+    now = as_of or timezone.now()
     month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     text = ConsentTextVersion.objects.get(program="ccm", version="2025.1")
     batch = 2000
