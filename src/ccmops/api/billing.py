@@ -10,6 +10,7 @@ from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
+from ccmops.billing.adjustments import open_impacts, resolve, resolved_adjustments
 from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
@@ -23,6 +24,13 @@ router = Router(tags=["billing"])
 class OverrideIn(Schema):
     action: str
     reason: str
+
+
+class ResolveAdjustmentsIn(Schema):
+    adjustment_ids: list[int]
+    outcome: str  # no_change | corrected | not_billed
+    note: str = ""
+    reference: str = ""
 
 
 def _practice(request, practice_id: int):
@@ -142,3 +150,47 @@ def get_charges(request, practice_id: int, month: str):
     return HttpResponse(
         charges_csv(practice=_practice(request, practice_id), month=month, by=request.user), content_type="text/csv"
     )
+
+
+@router.get("/practices/{practice_id}/months/{month}/adjustments", response={200: dict, 403: dict, 404: dict})
+def get_adjustments(request, practice_id: int, month: str):
+    """Work recorded after the month was closed: per patient-month, the queued entries, what was billed, what
+    the engine decides now with them and the difference (`open`); and the resolutions made (`resolved`)."""
+    practice = _practice(request, practice_id)
+    return {
+        "month": month,
+        "open": [i.as_dict() for i in open_impacts(practice, month)],
+        "resolved": [
+            {
+                "id": a.id,
+                "patient_id": a.patient_id,
+                "description": a.description,
+                "outcome": a.outcome,
+                "reference": a.reference,
+                "note": a.resolution,
+                "billed_after": a.billed_after,
+                "resolved_at": a.resolved_at,
+                "resolved_by": a.resolved_by.get_username() if a.resolved_by else None,
+            }
+            for a in resolved_adjustments(practice, month)
+        ],
+    }
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/adjustments/resolve",
+    response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict},
+)
+def post_resolve_adjustments(request, practice_id: int, month: str, payload: ResolveAdjustmentsIn):
+    """Resolve one patient-month's queued entries (the ids you saw): `no_change` (refused with 409 when the
+    codes change), `corrected` (with the contractor's `reference`) or `not_billed` (with a `note`)."""
+    impact = resolve(
+        practice=_practice(request, practice_id),
+        month=month,
+        adjustment_ids=payload.adjustment_ids,
+        outcome=payload.outcome,
+        note=payload.note,
+        reference=payload.reference,
+        by=request.user,
+    )
+    return {"outcome": payload.outcome, **impact.as_dict()}

@@ -518,8 +518,3 @@ def queue_adjustment_if_closed(entry: TimeEntry, closed: list | None = None) -> 
         created_at=timezone.now(),
         description=f"{entry.seconds // 60} min by {entry.staff} recorded after {month} was closed",
     )
-
-
-def adjustments(practice, month: str | None = None):
-    q = Adjustment.objects.filter(practice=practice, resolved_at__isnull=True)
-    return q.filter(month=month) if month else q

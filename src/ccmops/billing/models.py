@@ -120,7 +120,16 @@ class ClaimLine(models.Model):
 
 
 class Adjustment(models.Model):
-    """Work recorded for a closed month: queued for the biller, never silently changing a closed claim."""
+    """Work recorded for a closed month: queued for the biller, never silently changing a closed claim. The
+    biller sees what the late work changes (the month re-decided with it against what was billed) and resolves
+    it: nothing to change, corrected with the Medicare contractor (with its reference), or not billed (with a
+    reason) — `ccmops.billing.adjustments`."""
+
+    OUTCOMES = [
+        ("no_change", "No change: the late work changes no code or unit"),
+        ("corrected", "Corrected with the Medicare contractor"),
+        ("not_billed", "Not billed"),
+    ]
 
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adjustments")
@@ -132,7 +141,17 @@ class Adjustment(models.Model):
     resolved_by = models.ForeignKey(
         "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    resolution = models.CharField(max_length=300, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)  # the biller's note
+    outcome = models.CharField(max_length=10, choices=OUTCOMES, blank=True)
+    reference = models.CharField(
+        max_length=60, blank=True, help_text="the contractor's reopening or corrected-claim reference (corrected)"
+    )
+    billed_after = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="the patient-month's codes as billed once resolved ([{code, units, allowed}]): what a later "
+        "adjustment of the same month is compared with",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["practice", "month"])]

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.template.loader import render_to_string
 
-from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.models import Adjustment, PatientMonthDecision
 from ccmops.careplans.models import CarePlan
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -32,8 +32,15 @@ def packet_context(patient, month: str) -> dict:
         .select_related("staff", "employer")
         .order_by("start")
     )
+    late = list(  # time recorded after the month was closed: queued, not in the decision
+        Adjustment.objects.filter(patient=patient, month=month)
+        .select_related("resolved_by", "time_entry")
+        .order_by("created_at", "id")
+    )
+    late_by_entry = {a.time_entry_id: a for a in late if a.time_entry_id}
     by_day = defaultdict(list)
     for e in entries:
+        e.adjustment = late_by_entry.get(e.id)
         by_day[e.start.astimezone(window.zone).date()].append(e)
     excluded = {x["entry_id"].split("-")[1]: x for x in decision.decision.get("excluded_time", [])}
     plans = []
@@ -56,6 +63,7 @@ def packet_context(patient, month: str) -> dict:
         "plans": plans,
         "days": sorted(by_day.items()),
         "excluded": excluded,
+        "late": late,
         "notes": Note.objects.filter(patient=patient, created_at__gte=window.start, created_at__lt=window.end)
         .select_related("author")
         .prefetch_related("addenda__author"),

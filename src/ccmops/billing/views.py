@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
+from ccmops.billing.adjustments import open_impacts, resolve, resolved_adjustments
 from ccmops.billing.close import (
-    adjustments,
     approve_and_close,
     begin_evaluation,
     closable_from,
@@ -25,7 +25,7 @@ from ccmops.billing.close import (
 )
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.models import ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
 from ccmops.billing.remittance import import_remittance, mark_submitted
 from ccmops.errors import Conflict, InvalidInput, NotFound
@@ -68,7 +68,9 @@ def month_page(request, practice_id: int, month: str | None = None):
             "lines": ClaimLine.objects.filter(practice=practice, month=month)
             .select_related("patient")
             .order_by("patient__family_name", "code"),
-            "adjustments": adjustments(practice, month),
+            "impacts": open_impacts(practice, month),
+            "resolved": resolved_adjustments(practice, month)[:50],
+            "outcomes": Adjustment.OUTCOMES,
             "error": request.GET.get("error", ""),
         },
     )
@@ -216,6 +218,29 @@ def remittance(request, practice_id: int, month: str):
                 file_label=upload.name,
                 by=request.user,
             )
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    return _back(practice, month)
+
+
+@login_required
+@require_POST
+def resolve_adjustments(request, practice_id: int, month: str):
+    """Resolve one patient-month's queued late work, as the biller saw it on the month page."""
+    practice = _billing_practice(request, practice_id)
+    try:
+        raw = request.POST.getlist("adjustment")
+        if not all(x.isdigit() for x in raw):
+            raise InvalidInput("adjustment: expected the queued entries' ids; reload the page")
+        resolve(
+            practice=practice,
+            month=month,
+            adjustment_ids=[int(x) for x in raw],
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            reference=request.POST.get("reference", ""),
+            by=request.user,
+        )
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
     return _back(practice, month)

@@ -9,7 +9,6 @@ practice drifts and the steady ones do not, whatever day the demo is seeded on.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -260,5 +259,21 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             month = f"{first_day:%Y-%m}"
             biller = admin
             close_month(practice=practice, month=month, by=biller)
-            with contextlib.suppress(Conflict):  # something awaits review: left in the biller's queue
+            try:
                 approve_and_close(practice=practice, month=month, by=biller)
+            except Conflict:  # something awaits review: left in the biller's queue
+                continue
+            if months_ago == 2 and billable and spec.practice == world.CEDAR:
+                # The slipping practice: a call found in a paper log after the close goes to the adjustment
+                # queue, where its biller sees the add-on unit it would earn; the claim as closed does not change.
+                j = min(billable)
+                add_manual_entry(
+                    patient=active[j],
+                    staff=users[staff_names[j % len(staff_names)]],
+                    program="ccm",
+                    activity="care_coordination_call",
+                    start=start + dt.timedelta(days=27, hours=17, minutes=7 * (spec.seed % 7)),
+                    minutes=15,
+                    reason="Call found in the paper log after the month was closed",
+                    now=now,
+                )

@@ -48,6 +48,11 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),
     path("practices/<int:practice_id>/months/<str:month>/packets.zip", billing_views.packets, name="packets"),
     path("practices/<int:practice_id>/months/<str:month>/remittance/", billing_views.remittance, name="remittance"),
+    path(
+        "practices/<int:practice_id>/months/<str:month>/adjustments/resolve/",
+        billing_views.resolve_adjustments,
+        name="resolve_adjustments",
+    ),
     path("patients/<int:patient_id>/packets/<str:month>/", billing_views.packet, name="packet"),
     path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
     path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),

@@ -7,6 +7,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.close import approve_and_close, close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
@@ -24,7 +25,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "action",
-            choices=["close", "review", "approve", "export-claims", "export-csv", "export-fhir", "packets", "remit"],
+            choices=[
+                "close",
+                "review",
+                "approve",
+                "export-claims",
+                "export-csv",
+                "export-fhir",
+                "packets",
+                "remit",
+                "adjustments",
+                "resolve-adjustments",
+            ],
+        )
+        parser.add_argument("--json", action="store_true", help="adjustments: print the queue as JSON")
+        parser.add_argument(
+            "--ids", default="", help="resolve-adjustments: the queued entries' ids, comma-separated (one patient)"
+        )
+        parser.add_argument(
+            "--outcome", choices=["no_change", "corrected", "not_billed"], help="resolve-adjustments: how"
+        )
+        parser.add_argument("--note", default="", help="resolve-adjustments: the note (required for not_billed)")
+        parser.add_argument(
+            "--reference", default="", help="resolve-adjustments: the contractor's reference (required for corrected)"
         )
         parser.add_argument("--file", help="remittance CSV (remit): claim_id, code, status, paid_amount, note")
         parser.add_argument(
@@ -58,6 +81,41 @@ class Command(BaseCommand):
                         self.stdout.write(f"  [{f['severity']}] {f['code']}: {f['message']} ({', '.join(f['rules'])})")
                 self.stdout.write(
                     f"{queue.count()} patient-months need review" if queue.exists() else "review queue is empty"
+                )
+            elif action == "adjustments":
+                impacts = open_impacts(org, month)
+                if options.get("json"):
+                    self.stdout.write(json.dumps([i.as_dict() for i in impacts], indent=1, default=str))
+                    return
+                for i in impacts:
+                    ids = ",".join(str(a.id) for a in i.adjustments)
+                    billed = " ".join(f"{b.code}x{b.units}" for b in i.billed) or "nothing"
+                    now = " ".join(f"{b.code}x{b.units}" for b in i.now) or "nothing"
+                    self.stdout.write(
+                        f"{i.patient} (MRN {i.patient.mrn}) ids {ids}: {i.minutes} min late; billed {billed} "
+                        f"({i.billed_as_of}); now {now} ({i.now_status}); difference ${i.difference:,.2f}"
+                    )
+                self.stdout.write(
+                    f"{len(impacts)} patient-months with queued late work" if impacts else "adjustment queue is empty"
+                )
+            elif action == "resolve-adjustments":
+                raw = [x.strip() for x in options.get("ids", "").split(",") if x.strip()]
+                if not raw or not all(x.isdigit() for x in raw):
+                    raise InvalidInput(f"--ids: expected comma-separated adjustment ids, got {options.get('ids')!r}")
+                if not options.get("outcome"):
+                    raise InvalidInput("--outcome: expected no_change, corrected or not_billed")
+                impact = resolve(
+                    practice=org,
+                    month=month,
+                    adjustment_ids=[int(x) for x in raw],
+                    outcome=options["outcome"],
+                    note=options.get("note", ""),
+                    reference=options.get("reference", ""),
+                    by=by,
+                )
+                self.stdout.write(
+                    f"{impact.patient} {month}: {len(impact.adjustments)} adjustment(s) resolved as "
+                    f"{options['outcome']} (difference ${impact.difference:,.2f})"
                 )
             elif action == "remit":
                 if not file:

@@ -1,0 +1,210 @@
+"""The adjustment queue: late work for a closed month shows what it changes, and the biller resolves it."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import call_command
+from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
+
+from ccmops.billing.adjustments import open_impacts, resolve
+from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision
+from ccmops.billing.packets import packet_context
+from ccmops.compliance.models import AuditEvent
+from ccmops.errors import Conflict, InvalidInput
+from ccmops.organizations.models import User
+from ccmops.timetracking.services import add_manual_entry
+
+
+@pytest.fixture
+def closed(month_world):  # noqa: F811 - the fixture imported above
+    """Twyla's month closed with 45 minutes billed (99490 + one 99439), then 15 late minutes recorded for it."""
+    twyla, month, ben = month_world
+    close_month(practice=twyla.practice, month=month, by=ben)
+    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
+    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    late(twyla, days=5, minutes=15)
+    return twyla, month, ben
+
+
+def late(patient, *, days: int, minutes: int):
+    _month, mid = previous_month()
+    return add_manual_entry(
+        patient=patient,
+        staff=User.objects.get(username="nora.rn"),
+        program="ccm",
+        activity="record_review",
+        start=mid + dt.timedelta(days=days),
+        minutes=minutes,
+        reason="Found another paper log",
+    )
+
+
+def sent(patient) -> list[tuple]:
+    return sorted(ClaimLine.objects.filter(patient=patient).values_list("code", "units", "allowed_amount"))
+
+
+def test_late_time_shows_the_codes_it_would_add_against_what_was_billed(closed):
+    twyla, month, _ben = closed
+    (impact,) = open_impacts(twyla.practice, month)
+    assert impact.patient == twyla and impact.minutes == 15 and len(impact.adjustments) == 1
+    assert [(b.code, b.units) for b in impact.billed] == [("99439", 1), ("99490", 1)]
+    assert impact.billed_as_of == "the claim as closed"
+    assert [(b.code, b.units) for b in impact.now] == [("99439", 2), ("99490", 1)]  # 60 minutes now
+    one_unit = ClaimLine.objects.get(patient=twyla, code="99439").allowed_amount
+    assert impact.changes == [{"code": "99439", "billed_units": 1, "now_units": 2, "difference": one_unit}]
+    assert impact.difference == one_unit
+
+
+def test_resolutions_are_checked_kept_audited_and_never_change_the_sent_claim(closed):
+    twyla, month, ben = closed
+    before = sent(twyla)
+    (impact,) = open_impacts(twyla.practice, month)
+    ids = [a.id for a in impact.adjustments]
+    with pytest.raises(Conflict, match="changes the month's codes"):
+        resolve(practice=twyla.practice, month=month, adjustment_ids=ids, outcome="no_change", by=ben)
+    with pytest.raises(InvalidInput, match="reference"):
+        resolve(practice=twyla.practice, month=month, adjustment_ids=ids, outcome="corrected", by=ben)
+    with pytest.raises(InvalidInput, match="explain why"):
+        resolve(practice=twyla.practice, month=month, adjustment_ids=ids, outcome="not_billed", note="no", by=ben)
+    with pytest.raises(InvalidInput, match="outcome"):
+        resolve(practice=twyla.practice, month=month, adjustment_ids=ids, outcome="ignore", by=ben)
+    assert Adjustment.objects.get().resolved_at is None  # every refusal left it queued
+
+    resolve(
+        practice=twyla.practice,
+        month=month,
+        adjustment_ids=ids,
+        outcome="corrected",
+        reference="RO-2026-1187",
+        note="Reopening by phone",
+        by=ben,
+    )
+    a = Adjustment.objects.get()
+    assert (a.outcome, a.reference, a.resolution, a.resolved_by) == (
+        "corrected",
+        "RO-2026-1187",
+        "Reopening by phone",
+        ben,
+    )
+    assert [(x["code"], x["units"]) for x in a.billed_after] == [("99439", 2), ("99490", 1)]
+    assert sent(twyla) == before  # the claim as sent is kept as it was
+    assert open_impacts(twyla.practice, month) == []
+    event = AuditEvent.objects.filter(object_type="adjustment").latest("id")
+    assert event.detail["outcome"] == "corrected" and event.detail["reference"] == "RO-2026-1187"
+    with pytest.raises(Conflict, match="already resolved"):
+        resolve(practice=twyla.practice, month=month, adjustment_ids=ids, outcome="not_billed", note="again", by=ben)
+
+    # More late time: compared with what the correction billed, not with the claim as closed. 99439 is at its
+    # two units, so five more minutes change nothing and "no change" is accepted.
+    late(twyla, days=6, minutes=5)
+    (impact,) = open_impacts(twyla.practice, month)
+    assert impact.billed_as_of.startswith("corrected with the medicare contractor on") and "RO-2026-1187" in (
+        impact.billed_as_of
+    )
+    assert impact.changes == []
+    resolve(
+        practice=twyla.practice,
+        month=month,
+        adjustment_ids=[a.id for a in impact.adjustments],
+        outcome="no_change",
+        by=ben,
+    )
+    assert not Adjustment.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_only_the_queued_entries_of_one_patient_month_of_this_practice_are_resolved(closed, orgs):
+    twyla, month, ben = closed
+    (first,) = Adjustment.objects.all()
+    with pytest.raises(InvalidInput, match="name the queued entries"):
+        resolve(practice=twyla.practice, month=month, adjustment_ids=[], outcome="no_change", by=ben)
+    with pytest.raises(Conflict, match="2020-01 is not closed"):
+        resolve(practice=twyla.practice, month="2020-01", adjustment_ids=[first.id], outcome="no_change", by=ben)
+    other = next(o for o in orgs.values() if o.kind == "practice" and o.id != twyla.practice_id)
+    with pytest.raises(Conflict, match="is not closed"):
+        resolve(practice=other, month=month, adjustment_ids=[first.id], outcome="no_change", by=ben)
+    with pytest.raises(Conflict, match=f"adjustment\\(s\\) {first.id + 1000}: not queued"):
+        resolve(
+            practice=twyla.practice,
+            month=month,
+            adjustment_ids=[first.id, first.id + 1000],
+            outcome="no_change",
+            by=ben,
+        )
+    # Work that arrived after the biller looked stays queued: only the ids they saw are resolved.
+    late(twyla, days=7, minutes=3)
+    resolve(
+        practice=twyla.practice,
+        month=month,
+        adjustment_ids=[first.id],
+        outcome="not_billed",
+        note="Beyond what the practice rebills for",
+        by=ben,
+    )
+    (impact,) = open_impacts(twyla.practice, month)
+    assert [a.id for a in impact.adjustments] != [first.id] and len(impact.adjustments) == 1
+    # "Not billed" keeps what was billed as the baseline: the 18 late minutes still add a 99439 unit.
+    assert impact.billed_as_of.startswith("not billed on")
+    assert [(c["code"], c["billed_units"], c["now_units"]) for c in impact.changes] == [("99439", 1, 2)]
+
+
+def test_month_page_api_cli_and_packet(closed, login, capsys):
+    twyla, month, _ben = closed
+    practice = twyla.practice
+    (a,) = Adjustment.objects.all()
+    page = login("ben.biller").get(f"/practices/{practice.id}/months/{month}/").content.decode()
+    assert "Adjustment queue" in page and "99439 1 → 2" in page and f'name="adjustment" value="{a.id}"' in page
+    assert 'value="no_change"' not in page  # not offered while the codes change
+
+    api = login("ben.biller")
+    got = api.get(f"/api/practices/{practice.id}/months/{month}/adjustments").json()
+    (item,) = got["open"]
+    assert item["patient_id"] == twyla.id and item["changes"][0]["code"] == "99439" and got["resolved"] == []
+    url = f"/api/practices/{practice.id}/months/{month}/adjustments/resolve"
+    refused = api.post(url, json.dumps({"adjustment_ids": [a.id], "outcome": "no_change"}), "application/json")
+    assert refused.status_code == 409 and "changes the month's codes" in refused.content.decode()
+    assert login("nora.rn").get(f"/api/practices/{practice.id}/months/{month}/adjustments").status_code == 403
+
+    call_command("month", "adjustments", "--practice", practice.slug, "--month", month)
+    out = capsys.readouterr().out
+    assert f"ids {a.id}:" in out and "15 min late" in out and "1 patient-months with queued late work" in out
+    call_command("month", "adjustments", "--practice", practice.slug, "--month", month, "--json")
+    assert json.loads(capsys.readouterr().out)[0]["now"][0] == {
+        "code": "99439",
+        "units": 2,
+        "allowed": item["now"][0]["allowed"],
+    }
+
+    form = login("ben.biller").post(
+        f"/practices/{practice.id}/months/{month}/adjustments/resolve/",
+        {"adjustment": [a.id], "outcome": "not_billed", "note": "Practice policy: no rebilling under $20"},
+    )
+    assert form.status_code == 302 and "error" not in form["Location"]
+    a.refresh_from_db()
+    assert a.outcome == "not_billed" and a.resolved_by.username == "ben.biller"
+    page = login("ben.biller").get(f"/practices/{practice.id}/months/{month}/").content.decode()
+    assert "Nothing queued." in page and "Practice policy: no rebilling under $20" in page
+
+    ctx = packet_context(twyla, month)
+    assert ctx["late"] == [a]
+    marked = [e for _day, entries in ctx["days"] for e in entries if e.adjustment]
+    assert [e.id for e in marked] == [a.time_entry_id]
+    html = login("ben.biller").get(f"/patients/{twyla.id}/packets/{month}/").content.decode()
+    assert "Recorded after the month was closed" in html and "Practice policy: no rebilling under $20" in html
+
+
+def test_cli_resolves_and_names_bad_input(closed, capsys):
+    twyla, month, _ben = closed
+    (a,) = Adjustment.objects.all()
+    args = ["month", "resolve-adjustments", "--practice", twyla.practice.slug, "--month", month]
+    with pytest.raises(SystemExit):
+        call_command(*args, "--ids", "x1", "--outcome", "no_change")
+    assert "--ids: expected comma-separated adjustment ids" in capsys.readouterr().err
+    call_command(
+        *args, "--ids", str(a.id), "--outcome", "corrected", "--reference", "ICN 22026", "--user", "ben.biller"
+    )
+    assert "1 adjustment(s) resolved as corrected" in capsys.readouterr().out
+    a.refresh_from_db()
+    assert (a.outcome, a.reference, a.resolved_by.username) == ("corrected", "ICN 22026", "ben.biller")

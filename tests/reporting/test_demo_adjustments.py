@@ -1,0 +1,18 @@
+"""The demo's history leaves one call recorded after a close in the slipping practice's adjustment queue."""
+
+from ccmops.billing.adjustments import open_impacts
+from ccmops.billing.models import ClaimLine, MonthClose
+from ccmops.demo import world
+
+
+def test_the_slipping_practice_has_a_late_call_that_would_earn_an_add_on(history):
+    cedar = history[world.CEDAR]
+    (closed,) = MonthClose.objects.filter(practice=cedar, status="closed").order_by("-month")[:1]
+    (impact,) = open_impacts(cedar, closed.month)
+    assert impact.minutes == 15 and "after the month was closed" in impact.adjustments[0].time_entry.late_reason
+    assert [(c["code"], c["billed_units"], c["now_units"]) for c in impact.changes] == [("99439", 0, 1)]
+    assert sorted(b.code for b in impact.billed) == sorted(
+        ClaimLine.objects.filter(patient=impact.patient, month=closed.month).values_list("code", flat=True)
+    )
+    for other in (world.LAKESIDE, world.RIVERBEND):
+        assert not open_impacts(history[other], closed.month)
