@@ -14,7 +14,8 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolved_adjustmen
 from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.models import ClaimBatch, PatientMonthDecision
+from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
 from ccmops.billing.revenue import month_revenue
 from ccmops.errors import NotFound
 
@@ -24,6 +25,23 @@ router = Router(tags=["billing"])
 class OverrideIn(Schema):
     action: str
     reason: str
+
+
+class RejectIn(Schema):
+    reason: str
+
+
+class RemitLineIn(Schema):
+    claim_id: str
+    code: str
+    status: str  # paid | denied | adjusted
+    paid_amount: str = "0"
+    note: str = ""
+
+
+class RemittanceIn(Schema):
+    lines: list[RemitLineIn]
+    source: str = "api"
 
 
 class ResolveAdjustmentsIn(Schema):
@@ -194,3 +212,66 @@ def post_resolve_adjustments(request, practice_id: int, month: str, payload: Res
         by=request.user,
     )
     return {"outcome": payload.outcome, **impact.as_dict()}
+
+
+def _batch_dict(b: ClaimBatch) -> dict:
+    return {
+        "control_number": b.control_number,
+        "month": b.month,
+        "state": b.state,
+        "claims": b.claims,
+        "lines": b.lines,
+        "total": str(b.total),
+        "created_at": b.created_at,
+        "submitted_at": b.submitted_at,
+        "rejected_at": b.rejected_at,
+        "rejection_reason": b.rejection_reason,
+    }
+
+
+def _batch(request, practice_id: int, month: str, control_number: int) -> ClaimBatch:
+    b = ClaimBatch.objects.filter(
+        practice=_practice(request, practice_id), month=month, control_number=control_number
+    ).first()
+    if b is None:
+        raise NotFound(f"No 837P #{control_number} in {month}.")
+    return b
+
+
+@router.get("/practices/{practice_id}/months/{month}/batches", response={200: list[dict], 403: dict, 404: dict})
+def get_batches(request, practice_id: int, month: str):
+    """The month's 837P batches, newest first, with their state (produced, submitted, rejected)."""
+    q = ClaimBatch.objects.filter(practice=_practice(request, practice_id), month=month).order_by("-control_number")
+    return [_batch_dict(b) for b in q]
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/batches/{control_number}/submitted",
+    response={200: dict, 403: dict, 404: dict, 409: dict},
+)
+def post_batch_submitted(request, practice_id: int, month: str, control_number: int):
+    """Record that the batch went to the contractor (409 when another batch of the month stands as sent)."""
+    return _batch_dict(mark_submitted(batch=_batch(request, practice_id, month, control_number), by=request.user))
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/batches/{control_number}/rejected",
+    response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict},
+)
+def post_batch_rejected(request, practice_id: int, month: str, control_number: int, payload: RejectIn):
+    """The contractor's front end rejected the sent batch: the month may be produced and sent again."""
+    batch = _batch(request, practice_id, month, control_number)
+    return _batch_dict(mark_rejected(batch=batch, reason=payload.reason, by=request.user))
+
+
+@router.post("/practices/{practice_id}/remittance", response={200: dict, 403: dict, 404: dict, 422: dict})
+def post_remittance(request, practice_id: int, payload: RemittanceIn):
+    """Record remittance outcomes per claim line (claim_id is the 837P's CLM01), all or nothing: 422 names
+    each bad line by its index."""
+    n = record_remittance(
+        practice=_practice(request, practice_id),
+        rows=[(f"lines[{i}]", line.dict()) for i, line in enumerate(payload.lines)],
+        source=payload.source,
+        by=request.user,
+    )
+    return {"lines": n}

@@ -10,13 +10,28 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ccmops.billing.models import ClaimBatch, ClaimLine
+from ccmops.billing.remittance import sent_batch
 from ccmops.billing.x12 import build_837p, require_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.errors import Conflict
 
 
 @transaction.atomic
 def export_837p(*, practice, month: str, by=None) -> ClaimBatch:
+    """A new 837P interchange of the closed month, kept as a batch. Refused once one stands as sent (submitted
+    and not rejected): its file stays downloadable, but the month's claims are not produced a second time.
+
+    Raises:
+        Conflict: the month is not closed, or its claims were sent.
+        InvalidInput: missing practice or patient data, or pyx12 rejected the file.
+    """
+    sent = sent_batch(practice, month)
+    if sent is not None:
+        raise Conflict(
+            f"{month}'s claims were sent in 837P #{sent.control_number} on {sent.submitted_at:%Y-%m-%d}; download "
+            "that file from its batch, or record that the contractor's front end rejected it to produce a new one."
+        )
     last = ClaimBatch.objects.aggregate(n=Max("control_number"))["n"] or 0
     claim_file = build_837p(practice, month, control_number=last + 1)
     batch = ClaimBatch.objects.create(

@@ -161,7 +161,10 @@ class Adjustment(models.Model):
 
 
 class ClaimBatch(models.Model):
-    """An 837P interchange produced for a closed month (kept as sent)."""
+    """An 837P interchange produced for a closed month (kept as sent). At most one batch of a practice-month
+    stands as sent (submitted and not rejected by the contractor's front end), by constraint: the month's claims
+    cannot go out twice. A rejected interchange was never accepted for processing, so the month may be sent
+    again (`ccmops.billing.remittance`)."""
 
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     month = models.CharField(max_length=7)
@@ -173,9 +176,28 @@ class ClaimBatch(models.Model):
     created_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rejection_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["practice", "month"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "month"],
+                condition=models.Q(submitted_at__isnull=False, rejected_at__isnull=True),
+                name="one_sent_claim_batch_per_month",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"837P #{self.control_number} {self.month} ({self.claims} claims)"
+
+    @property
+    def state(self) -> str:
+        return "rejected" if self.rejected_at else "submitted" if self.submitted_at else "produced"

@@ -27,7 +27,14 @@ from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.models import Adjustment, ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
-from ccmops.billing.remittance import import_remittance, mark_submitted
+from ccmops.billing.remittance import (
+    REMIT_STATUSES,
+    import_remittance,
+    mark_rejected,
+    mark_submitted,
+    record_line_remittance,
+    sent_batch,
+)
 from ccmops.errors import Conflict, InvalidInput, NotFound
 
 
@@ -68,6 +75,11 @@ def month_page(request, practice_id: int, month: str | None = None):
             "lines": ClaimLine.objects.filter(practice=practice, month=month)
             .select_related("patient")
             .order_by("patient__family_name", "code"),
+            "batches": ClaimBatch.objects.filter(practice=practice, month=month)
+            .select_related("created_by", "submitted_by", "rejected_by")
+            .order_by("-control_number"),
+            "sent": sent_batch(practice, month),
+            "remit_statuses": REMIT_STATUSES,
             "impacts": open_impacts(practice, month),
             "resolved": resolved_adjustments(practice, month)[:50],
             "outcomes": Adjustment.OUTCOMES,
@@ -199,15 +211,44 @@ def packets(request, practice_id: int, month: str):
 
 
 @login_required
+def batch_file(request, practice_id: int, month: str, control_number: int):
+    """An 837P batch's file as it was produced (and, once submitted, as it was sent)."""
+    practice = _billing_practice(request, practice_id)
+    batch = ClaimBatch.objects.filter(practice=practice, month=month, control_number=control_number).first()
+    if batch is None:
+        raise NotFound(f"No 837P #{control_number} for {practice.name} in {month}.")
+    response = HttpResponse(batch.content, content_type="text/plain")
+    response["Content-Disposition"] = f'attachment; filename="{practice.slug}-{month}-837p-{control_number}.x12"'
+    return response
+
+
+@login_required
 @require_POST
 def remittance(request, practice_id: int, month: str):
+    """Batches marked submitted or rejected, a line's outcome by hand, or a remittance CSV."""
     practice = _billing_practice(request, practice_id)
     try:
         if "batch" in request.POST:
-            batch = ClaimBatch.objects.filter(practice=practice, id=request.POST["batch"]).first()
-            if batch is None:
+            raw = request.POST["batch"]
+            batch = ClaimBatch.objects.filter(practice=practice, month=month, id=int(raw) if raw.isdigit() else -1)
+            if not batch.exists():
                 raise NotFound("No such batch.")
-            mark_submitted(batch=batch, by=request.user)
+            if request.POST.get("action") == "rejected":
+                mark_rejected(batch=batch.get(), reason=request.POST.get("reason", ""), by=request.user)
+            else:
+                mark_submitted(batch=batch.get(), by=request.user)
+        elif "line" in request.POST:
+            raw = request.POST["line"]
+            line = ClaimLine.objects.filter(practice=practice, month=month, id=int(raw) if raw.isdigit() else -1)
+            if not line.exists():
+                raise NotFound("No such claim line.")
+            record_line_remittance(
+                line=line.get(),
+                status=request.POST.get("status", ""),
+                paid_amount=request.POST.get("paid_amount", ""),
+                note=request.POST.get("note", ""),
+                by=request.user,
+            )
         else:
             upload = request.FILES.get("file")
             if upload is None:

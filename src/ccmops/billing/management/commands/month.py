@@ -11,9 +11,9 @@ from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.close import approve_and_close, close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
-from ccmops.billing.remittance import import_remittance
+from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
 from ccmops.errors import CcmopsError, InvalidInput
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
@@ -36,8 +36,15 @@ class Command(BaseCommand):
                 "remit",
                 "adjustments",
                 "resolve-adjustments",
+                "batches",
+                "mark-submitted",
+                "mark-rejected",
             ],
         )
+        parser.add_argument(
+            "--control-number", type=int, help="mark-submitted, mark-rejected: the 837P batch (ISA13 / GS06)"
+        )
+        parser.add_argument("--reason", default="", help="mark-rejected: the front end's rejection text")
         parser.add_argument("--json", action="store_true", help="adjustments: print the queue as JSON")
         parser.add_argument(
             "--ids", default="", help="resolve-adjustments: the queued entries' ids, comma-separated (one patient)"
@@ -117,6 +124,23 @@ class Command(BaseCommand):
                     f"{impact.patient} {month}: {len(impact.adjustments)} adjustment(s) resolved as "
                     f"{options['outcome']} (difference ${impact.difference:,.2f})"
                 )
+            elif action == "batches":
+                for b in ClaimBatch.objects.filter(practice=org, month=month).order_by("control_number"):
+                    when = b.rejected_at or b.submitted_at or b.created_at
+                    self.stdout.write(
+                        f"837P #{b.control_number}: {b.claims} claims, {b.lines} lines, ${b.total:,.2f} — {b.state} "
+                        f"{when:%Y-%m-%d %H:%M}{f' ({b.rejection_reason})' if b.rejection_reason else ''}"
+                    )
+            elif action in ("mark-submitted", "mark-rejected"):
+                number = options.get("control_number")
+                batch = ClaimBatch.objects.filter(practice=org, month=month, control_number=number).first()
+                if batch is None:
+                    raise InvalidInput(f"--control-number: no 837P #{number} for {org.name} in {month}")
+                if action == "mark-submitted":
+                    batch = mark_submitted(batch=batch, by=by)
+                else:
+                    batch = mark_rejected(batch=batch, reason=options.get("reason", ""), by=by)
+                self.stdout.write(f"837P #{batch.control_number} {month}: {batch.state}")
             elif action == "remit":
                 if not file:
                     raise InvalidInput("--file: give the remittance CSV")
