@@ -127,6 +127,7 @@ def world_ids(db):
             "mrn": patient.mrn,
             "assessment_id": run_assessment(practice=practice, questionnaire=QUESTIONNAIRE, by=None).id,
             "membership_id": practice.memberships.first().id,
+            "control_number": 1,  # no 837P yet: the practice check comes first
         }
     return ids
 
