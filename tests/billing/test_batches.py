@@ -130,6 +130,8 @@ def test_month_page_and_api_for_batches_and_remittance(closed, login):  # noqa: 
     )
     assert rejected.status_code == 409 and "remittance recorded" in rejected.content.decode()
     assert login("nora.rn").get(f"/api/practices/{practice.id}/months/{month}/batches").status_code == 403
+    packet = web.get(f"/patients/{twyla.id}/packets/{month}/").content.decode()
+    assert f"sent in 837P #{batch.control_number} on" in packet and "99490: paid $41.27" in packet
 
 
 def test_cli_lists_and_marks_batches(closed, capsys):  # noqa: F811

@@ -8,7 +8,8 @@ from collections import defaultdict
 
 from django.template.loader import render_to_string
 
-from ccmops.billing.models import Adjustment, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.remittance import sent_batch
 from ccmops.careplans.models import CarePlan
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -64,6 +65,9 @@ def packet_context(patient, month: str) -> dict:
         "days": sorted(by_day.items()),
         "excluded": excluded,
         "late": late,
+        "month_closed": MonthClose.objects.filter(practice=patient.practice, month=month, status="closed").exists(),
+        "sent": sent_batch(patient.practice, month),
+        "claim_lines": ClaimLine.objects.filter(patient=patient, month=month).order_by("code"),
         "notes": Note.objects.filter(patient=patient, created_at__gte=window.start, created_at__lt=window.end)
         .select_related("author")
         .prefetch_related("addenda__author"),
