@@ -2,6 +2,7 @@
 work once, wrong codes count toward the lockout, and an administrator can reset a lost authenticator."""
 
 import re
+import time
 
 import pyotp
 import pytest
@@ -23,6 +24,15 @@ def password_sign_in(username: str) -> Client:
     return client
 
 
+def wrong_codes(secret: str, n: int = 1) -> list[str]:
+    """Six-digit codes the authenticator does not show in any step the server accepts now or in the next minute
+    (a fixed "000000" is the right code about once in 100,000 runs, and then the test fails)."""
+    totp = pyotp.TOTP(secret)
+    now = time.time()
+    valid = {totp.at(now + k * totp.interval) for k in range(-2, 4)}
+    return [c for c in (f"{d}" * 6 for d in range(10)) if c not in valid][:n]
+
+
 def key_from_setup_page(html: str) -> str:
     return re.search(r'<code class="totp-key">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
 
@@ -38,7 +48,8 @@ def test_a_required_role_must_set_up_an_authenticator_before_anything_else(demo)
     html = setup.content.decode()
     assert "<svg" in html and "Your role requires" in html
     key = key_from_setup_page(html)
-    assert client.post("/mfa/setup/", {"code": "000000"}).status_code == 200  # wrong code: stays on the page
+    (wrong,) = wrong_codes(key)
+    assert client.post("/mfa/setup/", {"code": wrong}).status_code == 200  # wrong code: stays on the page
     assert User.objects.get(username="carl.compliance").totp_enabled_at is None
 
     done = client.post("/mfa/setup/", {"code": pyotp.TOTP(key).now(), "next": "/audit/"})
@@ -107,11 +118,12 @@ def test_an_offsite_next_is_not_followed(demo):
 
 @override_settings(CCMOPS_LOGIN_MAX_FAILURES=3)
 def test_wrong_codes_lock_the_username_and_sign_out(demo):
-    enrol("nora.rn")
+    secret = enrol("nora.rn")
     client = password_sign_in("nora.rn")
-    client.post("/mfa/verify/", {"code": "111111"})
-    client.post("/mfa/verify/", {"code": "222222"})
-    locked = client.post("/mfa/verify/", {"code": "333333"})
+    first, second, third = wrong_codes(secret, 3)
+    client.post("/mfa/verify/", {"code": first})
+    client.post("/mfa/verify/", {"code": second})
+    locked = client.post("/mfa/verify/", {"code": third})
     assert locked.status_code == 302 and locked["Location"].startswith("/login/?locked=")
     assert "_auth_user_id" not in client.session
     again = Client().post("/login/", {"username": "nora.rn", "password": world.DEMO_PASSWORD})

@@ -237,6 +237,22 @@ def test_bulk_import_of_a_generated_population(practice, tmp_path):
     assert run.unclassified_codes and all(c.startswith("icd10cm:") for c in run.unclassified_codes)
 
 
+def test_generated_patients_have_addresses_and_medicare_patients_mbis(practice, tmp_path):
+    """What a claim needs of a patient (837P loop 2010BA): an address, and for Medicare an MBI in CMS's format."""
+    import re
+
+    generate_population(tmp_path / "g", patients=80, seed=11)
+    import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
+    mbi = re.compile(
+        r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d"
+        r"[AC-HJKMNP-RT-Y]{2}\d\d"
+    )
+    medicare = Patient.objects.filter(medicare_coverage__in=("medicare", "dual_eligible"))
+    assert medicare.exists() and all(mbi.fullmatch(p.medicare_id) for p in medicare)
+    assert not Patient.objects.exclude(medicare_coverage__in=("medicare", "dual_eligible")).exclude(medicare_id="")
+    assert all(p.address_line and p.city and p.state == "IL" and len(p.postal_code) == 5 for p in Patient.objects.all())
+
+
 def test_a_population_big_enough_for_the_copy_path_lands_on_the_right_patients(practice, tmp_path):
     """600 patients: on PostgreSQL each chunk of patients is one COPY whose INSERT returns the patients' ids,
     which every later record is linked by; a re-import updates the same rows."""

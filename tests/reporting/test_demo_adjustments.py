@@ -16,3 +16,14 @@ def test_the_slipping_practice_has_a_late_call_that_would_earn_an_add_on(history
     )
     for other in (world.LAKESIDE, world.RIVERBEND):
         assert not open_impacts(history[other], closed.month)
+
+
+def test_a_history_month_of_the_demo_produces_an_837p_its_patients_have_mbis_and_addresses(history):
+    from ccmops.billing.exports import export_837p
+
+    cedar = history[world.CEDAR]
+    (closed,) = MonthClose.objects.filter(practice=cedar, status="closed").order_by("-month")[:1]
+    batch = export_837p(practice=cedar, month=closed.month)  # refused if pyx12 or a missing field objected
+    billed = ClaimLine.objects.filter(practice=cedar, month=closed.month)
+    assert batch.claims == billed.values("patient").distinct().count() > 0
+    assert batch.lines == billed.count()

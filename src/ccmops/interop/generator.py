@@ -78,7 +78,44 @@ def _patient(rng: random.Random, seed: int, i: int, as_of: dt.date) -> tuple[dic
         payer = rng.choices(("medicare", "dual_eligible", "private"), (0.78, 0.12, 0.10))[0]
     else:
         payer = rng.choices(("private", "medicaid", "medicare"), (0.75, 0.15, 0.10))[0]
+    # Address and MBI come from the patient's own stream, so every other draw of a seed's population is as it was
+    # before they were added; a claim needs both (837P loop 2010BA).
+    own = random.Random(f"{seed}:{i}")  # noqa: S311 - reproducible synthetic data, not security
+    town, state, zip_code = own.choice(_TOWNS)
+    resource["address"] = [
+        {
+            "use": "home",
+            "line": [f"{own.randint(10, 9899)} {own.choice(_STREETS)}"],
+            "city": town,
+            "state": state,
+            "postalCode": zip_code,
+        }
+    ]
+    if payer in ("medicare", "dual_eligible"):
+        resource["identifier"].append({"system": "http://hl7.org/fhir/sid/us-mbi", "value": _mbi(own)})
     return resource, age, payer
+
+
+_MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # the MBI's letters: A-Z without S, L, O, I, B and Z
+
+
+def _mbi(rng: random.Random) -> str:
+    """A Medicare Beneficiary Identifier in CMS's format (C A AN N A AN N A A N N), synthetic."""
+    alnum = _MBI_LETTERS + "0123456789"
+    digit = "0123456789"
+    parts = ("123456789", _MBI_LETTERS, alnum, digit, _MBI_LETTERS, alnum, digit, _MBI_LETTERS, _MBI_LETTERS)
+    return "".join(rng.choice(p) for p in (*parts, digit, digit))
+
+
+_TOWNS = (  # (city, state, ZIP) around the demo practices
+    ("Springfield", "IL", "62704"),
+    ("Chatham", "IL", "62629"),
+    ("Rochester", "IL", "62563"),
+    ("Sherman", "IL", "62684"),
+    ("Petersburg", "IL", "62675"),
+    ("Jacksonville", "IL", "62650"),
+)
+_STREETS = ("Oak St", "Maple Ave", "Walnut St", "Lincoln Ave", "Washington St", "Park Rd", "Cedar Ln", "Elm St")
 
 
 _FAMILY = (
