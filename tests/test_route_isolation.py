@@ -21,7 +21,7 @@ from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.interop.models import ImportRun
 from ccmops.organizations.models import Organization
-from ccmops.patients.models import Patient
+from ccmops.patients.models import Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.worklist.models import CareTransition, FollowUpTask
 
@@ -128,6 +128,13 @@ def world_ids(db):
             "assessment_id": run_assessment(practice=practice, questionnaire=QUESTIONNAIRE, by=None).id,
             "membership_id": practice.memberships.first().id,
             "control_number": 1,  # no 837P yet: the practice check comes first
+            "period_id": QmbPeriod.objects.create(
+                practice=practice,
+                patient=patient,
+                start=dt.date(2026, 1, 1),
+                source="test",
+                recorded_at=dt.datetime.now(dt.UTC),
+            ).id,
         }
     return ids
 

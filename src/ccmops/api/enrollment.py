@@ -16,10 +16,22 @@ from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.organizations.models import Practitioner
-from ccmops.patients.services import record_visit
+from ccmops.patients.models import QmbPeriod
+from ccmops.patients.services import end_qmb, record_qmb, record_visit
+from ccmops.patients.views import may_record_qmb
 from ccmops.rules.careplan import missing_elements
 
 router = Router(tags=["enrollment"])
+
+
+class QmbIn(Schema):
+    start: dt.date
+    end: dt.date | None = None
+    source: str
+
+
+class QmbEndIn(Schema):
+    end: dt.date
 
 
 class AttemptIn(Schema):
@@ -297,3 +309,46 @@ def post_share(request, plan_id: int, payload: ShareIn):
         raise InvalidInput("No approved version to share yet.")
     s = record_share(version=plan.in_force, method=payload.method, recipient=payload.recipient, by=request.user)
     return Status(201, {"version": s.version.number, "shared_at": s.shared_at, "method": s.method})
+
+
+def _qmb_dict(q: QmbPeriod) -> dict:
+    return {
+        "id": q.id,
+        "start": q.start,
+        "end": q.end,
+        "source": q.source,
+        "recorded_at": q.recorded_at,
+        "recorded_by": q.recorded_by.get_username() if q.recorded_by else None,
+    }
+
+
+def _qmb_patient(request, patient_id: int):
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    if not may_record_qmb(scope, patient.practice_id):
+        scope.require(patient.practice_id, Function.BILLING)
+    return patient
+
+
+@router.get("/patients/{patient_id}/qmb", response={200: list[dict], 403: dict, 404: dict})
+def get_qmb(request, patient_id: int):
+    """The patient's QMB periods (Medicaid pays their Medicare cost sharing: no patient share is billed)."""
+    patient = request_scope(request).patient(patient_id)
+    return [_qmb_dict(q) for q in patient.qmb_periods.select_related("recorded_by")]
+
+
+@router.post("/patients/{patient_id}/qmb", response={201: dict, 403: dict, 404: dict, 422: dict})
+def post_qmb(request, patient_id: int, payload: QmbIn):
+    """Record a QMB period (billing or enrollment staff); 422 when it overlaps one already recorded."""
+    patient = _qmb_patient(request, patient_id)
+    q = record_qmb(patient=patient, start=payload.start, end=payload.end, source=payload.source, by=request.user)
+    return Status(201, _qmb_dict(q))
+
+
+@router.post("/qmb/{period_id}/end", response={200: dict, 403: dict, 404: dict, 422: dict})
+def post_qmb_end(request, period_id: int, payload: QmbEndIn):
+    q = QmbPeriod.objects.filter(id=period_id).first()
+    if q is None:
+        raise NotFound(f"No QMB period {period_id}.")
+    _qmb_patient(request, q.patient_id)
+    return _qmb_dict(end_qmb(period=q, end=payload.end, by=request.user))

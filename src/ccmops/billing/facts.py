@@ -27,7 +27,7 @@ def _iso(instant: dt.datetime) -> str:
 
 
 def _statements(ids: list[int], *queries: tuple) -> list[tuple[str, list]]:
-    """Fact queries over these patients, each (SQL, *instants) with `IN ({ids})` standing for their list, as
+    """Fact queries over these patients, each (SQL, *days or instants) with `IN ({ids})` standing for their list, as
     statements to send.
 
     The facts are read with plain SQL, not the ORM: the same six queries run for one patient on every timer
@@ -44,7 +44,11 @@ def _statements(ids: list[int], *queries: tuple) -> list[tuple[str, list]]:
         members, head = "= ANY(%s::bigint[])", [list(ids)]
     else:
         members, head = f"IN ({', '.join(['%s'] * len(ids))})", list(ids)
-    at = connection.ops.adapt_datetimefield_value
+    ops = connection.ops
+
+    def at(value):  # days as the ORM passes a DateField, instants as a DateTimeField
+        return ops.adapt_datefield_value(value) if type(value) is dt.date else ops.adapt_datetimefield_value(value)
+
     return [(sql.replace("IN ({ids})", members), [*head, *map(at, instants)]) for sql, *instants in queries]
 
 
@@ -87,6 +91,12 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
             "SELECT patient_id FROM enrollment_enrollment "
             "WHERE patient_id IN ({ids}) AND status = 'enrolled_elsewhere' AND program = 'ccm'",
         ),
+        (
+            "SELECT patient_id FROM patients_qmbperiod WHERE patient_id IN ({ids}) AND start <= %s "
+            'AND ("end" IS NULL OR "end" >= %s)',
+            window.last_day,
+            window.first_day,
+        ),
         # Entries of the window with their segments, one row per segment: entries newest first, each entry's
         # segments in time order.
         (
@@ -111,7 +121,8 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
         rows = together(*fact_reads(patients, month))
     practice = patients[0].practice
     window = month_window(month, practice.time_zone)
-    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, segment_rows = rows
+    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, qmb_rows, segment_rows = rows
+    qmb = {patient_id for (patient_id,) in qmb_rows}  # a QMB period overlaps the month
     conditions = defaultdict(list)
     for patient_id, code, system, onset, abated in condition_rows:
         conditions[patient_id].append(
@@ -185,7 +196,7 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
                 "id": str(p.id),
                 "birth_date": p.birth_date.isoformat(),
                 "conditions": conditions[p.id],
-                "qmb": False,
+                "qmb": p.id in qmb,
                 "facility_stays": [],
             },
             "visits": visits[p.id],

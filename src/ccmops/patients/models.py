@@ -212,3 +212,33 @@ class ScreeningResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient}: CCM {self.ccm}, PCM {self.pcm}, APCM {self.apcm}"
+
+
+class QmbPeriod(models.Model):
+    """A span in which the patient is a Qualified Medicare Beneficiary: Medicaid pays their Medicare cost sharing,
+    and the practice may not bill them any (the claim's patient share is $0; APCM level 3 is G0558). Recorded
+    from where it was verified (the eligibility response, the state's notice); kept as history."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="qmb_periods")
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True, help_text="last day; empty while it lasts")
+    source = models.CharField(max_length=200, help_text="where it was verified, e.g. the HETS 271 of 2026-11-03")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["patient", "start"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")), name="qmb_end_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} QMB from {self.start}" + (f" to {self.end}" if self.end else "")
+
+    def covers(self, first: dt.date, last: dt.date) -> bool:
+        """Whether the period overlaps first..last."""
+        return self.start <= last and (self.end is None or self.end >= first)

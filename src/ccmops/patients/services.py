@@ -12,7 +12,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner
-from ccmops.patients.models import Encounter
+from ccmops.patients.models import Encounter, QmbPeriod
 
 VISIT_KINDS = {
     "em": "Office/outpatient E/M",
@@ -61,3 +61,64 @@ def record_visit(
     for program in ("ccm", "pcm", "apcm"):
         activate_if_ready(patient=patient, program=program, by=by)
     return visit
+
+
+def _overlapping(patient, start: dt.date, end: dt.date | None, *, exclude: int | None = None) -> QmbPeriod | None:
+    q = QmbPeriod.objects.filter(patient=patient, start__lte=end or dt.date.max).exclude(end__lt=start)
+    return q.exclude(pk=exclude).first() if exclude else q.first()
+
+
+@transaction.atomic
+def record_qmb(*, patient, start: dt.date, end: dt.date | None, source: str, by) -> QmbPeriod:
+    """Record that the patient is a Qualified Medicare Beneficiary from `start` (to `end`, or on): months it
+    overlaps bill no patient share (R-FEE cost sharing; the engine's `qmb`). Refused when it overlaps a period
+    already recorded (end that one, or record the span once)."""
+    source = source.strip()
+    if not source:
+        raise InvalidInput("source: say where the QMB status was verified (e.g. the eligibility response of a date)")
+    if len(source) > 200:
+        raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
+    if end is not None and end < start:
+        raise InvalidInput(f"end: {end} is before the start {start}")
+    if start > timezone.localdate() + dt.timedelta(days=366):
+        raise InvalidInput(f"start: {start} is more than a year ahead")
+    other = _overlapping(patient, start, end)
+    if other is not None:
+        raise InvalidInput(
+            f"start: overlaps the QMB period recorded from {other.start}"
+            + (f" to {other.end}" if other.end else " (still open)")
+            + "; end that one first, or record only the days it does not cover"
+        )
+    period = QmbPeriod.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        start=start,
+        end=end,
+        source=source,
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    record_audit(
+        action=AuditAction.CREATE,
+        user=by,
+        patient=patient,
+        obj=period,
+        detail={"start": start.isoformat(), "end": end.isoformat() if end else None, "source": source},
+    )
+    return period
+
+
+@transaction.atomic
+def end_qmb(*, period: QmbPeriod, end: dt.date, by) -> QmbPeriod:
+    """Close an open QMB period on `end` (its last day), e.g. when Medicaid eligibility lapsed."""
+    period = QmbPeriod.objects.select_for_update().get(pk=period.pk)
+    if period.end is not None:
+        raise InvalidInput(f"end: the period from {period.start} already ended on {period.end}")
+    if end < period.start:
+        raise InvalidInput(f"end: {end} is before the start {period.start}")
+    period.end = end
+    period.save(update_fields=["end"])
+    record_audit(
+        action=AuditAction.UPDATE, user=by, patient=period.patient, obj=period, detail={"end": end.isoformat()}
+    )
+    return period

@@ -4,6 +4,7 @@ start of enrollment outreach."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,8 +20,9 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import InvalidInput
-from ccmops.patients.models import SCREENING_STATUSES, ScreeningResult, ScreeningRun
+from ccmops.patients.models import SCREENING_STATUSES, QmbPeriod, ScreeningResult, ScreeningRun
 from ccmops.patients.screening import screen_practice
+from ccmops.patients.services import end_qmb, record_qmb
 
 PROGRAMS = {"ccm": "CCM", "pcm": "PCM", "apcm": "APCM"}
 SORTS = {"risk": "-risk_score", "conditions": "-chronic_count", "name": "patient__family_name"}
@@ -156,3 +158,55 @@ def start_enrollment_outreach(request, practice_id: int, patient_id: int):
     if request.htmx:
         return render(request, "patients/_enrollment_cell.html", {"enrollment": enrollment, "program": program})
     return redirect(request.POST.get("next") or "candidates", practice_id=practice_id)
+
+
+QMB_FUNCTIONS = (Function.BILLING, Function.ENROLLMENT_CONSENT)  # who verifies coverage: billing or enrollment
+
+
+def may_record_qmb(scope, practice_id: int) -> bool:
+    functions = scope.decision.functions_at(practice_id)
+    return any(f in functions for f in QMB_FUNCTIONS)
+
+
+def _qmb_scope(request, practice_id: int):
+    scope = request_scope(request)
+    if not may_record_qmb(scope, practice_id):
+        scope.require(practice_id, Function.BILLING)  # raises, naming what is missing
+    return scope
+
+
+def _day(raw: str, field: str, *, required: bool) -> dt.date | None:
+    raw = raw.strip()
+    if not raw and not required:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{field}: expected a date YYYY-MM-DD, got {raw!r}") from None
+
+
+@login_required
+@require_POST
+def qmb_record(request, patient_id: int):
+    patient = request_scope(request).patient(patient_id)
+    _qmb_scope(request, patient.practice_id)
+    record_qmb(
+        patient=patient,
+        start=_day(request.POST.get("start", ""), "start", required=True),
+        end=_day(request.POST.get("end", ""), "end", required=False),
+        source=request.POST.get("source", ""),
+        by=request.user,
+    )
+    return redirect("patient_detail", patient_id=patient.id)
+
+
+@login_required
+@require_POST
+def qmb_end(request, period_id: int):
+    period = QmbPeriod.objects.filter(id=period_id).first()
+    if period is None:
+        raise InvalidInput(f"period: no QMB period {period_id}")
+    patient = request_scope(request).patient(period.patient_id)  # the patient's scope first: no probing
+    _qmb_scope(request, patient.practice_id)
+    end_qmb(period=period, end=_day(request.POST.get("end", ""), "end", required=True), by=request.user)
+    return redirect("patient_detail", patient_id=patient.id)

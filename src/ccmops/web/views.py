@@ -21,6 +21,7 @@ from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.chart import chart
+from ccmops.patients.views import may_record_qmb
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
 from ccmops.web.roles import primary_role, roles_of
@@ -86,6 +87,8 @@ def patient_detail(request, patient_id: int):
             "functions": functions,
             "grant": scope.decision.grant_for(patient.practice_id),
             "matrix": matrix_version_in_force(patient.practice, timezone.localdate()),
+            "qmb_periods": patient.qmb_periods.select_related("recorded_by"),
+            "may_record_qmb": may_record_qmb(scope, patient.practice_id),
         },
     )
 
