@@ -107,9 +107,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
         code = str(row.get("code") or "").strip()
         pid, _, month = claim.partition("-")
         line = (
-            ClaimLine.objects.filter(
-                practice=practice, patient_id=int(pid) if pid.isdigit() else -1, month=month, code=code
-            ).first()
+            ClaimLine.objects.filter(practice=practice, patient_id=int(pid), month=month, code=code).first()
             if pid.isdigit()
             else None
         )
