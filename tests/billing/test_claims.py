@@ -80,6 +80,34 @@ def test_an_837p_needs_the_practices_edi_submitter_id_and_billing_contact(closed
     assert claims_bundle(practice=practice, month=month, by=ben)["entry"]  # FHIR Claims carry no submitter contact
 
 
+def test_a_billing_partner_named_as_claims_submitter_sends_the_837p_for_the_practice(closed, orgs):
+    from django.core.exceptions import ValidationError
+
+    from ccmops.demo import world
+
+    twyla, month, ben = closed
+    practice, summit = twyla.practice, orgs[world.SUMMIT]
+    practice.claims_submitter = summit
+    practice.save()
+    with pytest.raises(InvalidInput, match="claims submitter Summit Care Partners: EDI submitter ID is missing"):
+        export_837p(practice=practice, month=month, by=ben)
+    summit.edi_submitter_id, summit.billing_contact_name, summit.billing_contact_phone = (
+        "SUMMITCLH01",
+        "Dana Reyes",
+        "3125550199",
+    )
+    summit.save()
+    text = export_837p(practice=practice, month=month, by=ben).content  # pyx12 accepted it
+    assert "*ZZ*SUMMITCLH01    *ZZ*06102          *" in text and "GS*HC*SUMMITCLH01*06102*" in text
+    assert "NM1*41*2*Summit Care Partners*****46*SUMMITCLH01~" in text and "PER*IC*Dana Reyes*TE*3125550199~" in text
+    assert f"NM1*85*2*{practice.name}*****XX*{practice.npi}~" in text  # the billing provider is still the practice
+    assert f"REF*EI*{practice.tin}~" in text
+
+    practice.claims_submitter = orgs[world.RIVERBEND]  # a practice cannot send another practice's claims
+    with pytest.raises(ValidationError, match="billing partner"):
+        practice.full_clean()
+
+
 def test_an_837p_needs_the_billing_providers_zip_plus_4_and_patient_zips_of_five_or_nine_digits(closed):
     from ccmops.billing.fhir_claims import claims_bundle
 

@@ -78,6 +78,11 @@ PATIENT_FIELDS = (
 )
 
 
+def submitter(practice):
+    """Who sends the practice's 837P: its billing partner when it names one (`claims_submitter`), else itself."""
+    return practice.claims_submitter or practice
+
+
 def zip_digits(value: str) -> str:
     """A ZIP code as X12 carries it: digits only ("62704-1234" -> "627041234")."""
     return value.replace("-", "").replace(" ", "")
@@ -88,9 +93,15 @@ def _check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
     needs the submitter's EDI ID and contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
     2010AA; Medicare contractors' front ends reject five) and each patient's ZIP as five or nine digits."""
     problems = []
-    for field, label in PRACTICE_FIELDS + (SUBMITTER_FIELDS if for_837p else ()):
+    for field, label in PRACTICE_FIELDS:
         if not getattr(practice, field):
             problems.append(f"practice: {label} is missing (organization settings)")
+    if for_837p:
+        sender = submitter(practice)
+        who = "practice" if sender is practice else f"claims submitter {sender.name}"
+        for field, label in SUBMITTER_FIELDS:
+            if not getattr(sender, field):
+                problems.append(f"{who}: {label} is missing (organization settings)")
     practice_zip = zip_digits(practice.postal_code)
     if for_837p and practice_zip and not (len(practice_zip) == 9 and practice_zip.isdigit()):
         problems.append(
@@ -135,7 +146,8 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
     """
     by_patient = claims_to_send(practice, month, for_837p=True)
     now = timezone.now()
-    sender, receiver = _clean(practice.edi_submitter_id, 15), _clean(practice.medicare_contractor_id, 15)
+    by = submitter(practice)
+    sender, receiver = _clean(by.edi_submitter_id, 15), _clean(practice.medicare_contractor_id, 15)
     ctrl = f"{control_number:09d}"
     seg: list[str] = []
     seg.append(
@@ -146,8 +158,8 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
     body: list[str] = [
         f"ST*837*{control_number % 10000:04d}*{VERSION}",
         f"BHT*0019*00*{_clean(practice.slug, 30)}-{month}*{now:%Y%m%d}*{now:%H%M}*CH",
-        f"NM1*41*2*{_clean(practice.name)}*****46*{sender}",
-        f"PER*IC*{_clean(practice.billing_contact_name)}*TE*{practice.billing_contact_phone}",
+        f"NM1*41*2*{_clean(by.name)}*****46*{sender}",
+        f"PER*IC*{_clean(by.billing_contact_name)}*TE*{by.billing_contact_phone}",
         f"NM1*40*2*{_clean(practice.medicare_contractor_name)}*****46*{receiver}",
         "HL*1**20*1",
         f"NM1*85*2*{_clean(practice.name)}*****XX*{practice.npi}",

@@ -79,6 +79,17 @@ class Organization(models.Model):
     billing_contact_phone = models.CharField(
         max_length=10, blank=True, validators=[validate_us_phone], help_text="Their phone: 10 digits (837P PER)"
     )
+    claims_submitter = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="submits_claims_for",
+        limit_choices_to={"kind": "partner"},
+        help_text="Who sends this practice's 837P files: empty for the practice itself, or the billing partner "
+        "registered with the Medicare contractor as its billing agent (its EDI submitter ID and billing contact "
+        "go in ISA06, GS02, NM1*41 and PER; the billing provider stays the practice)",
+    )
     timer_idle_credit_minutes = models.PositiveSmallIntegerField(
         default=5, help_text="Idle up to this long is credited to a running timer"
     )
@@ -95,6 +106,15 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.claims_submitter_id is not None:
+            if self.claims_submitter_id == self.pk:
+                raise ValidationError({"claims_submitter": "leave it empty for the practice itself"})
+            if self.claims_submitter.kind != "partner":
+                raise ValidationError({"claims_submitter": "a billing partner (an organization of kind partner)"})
 
     @property
     def is_practice(self) -> bool:
