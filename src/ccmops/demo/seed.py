@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from django.db import transaction
 
 from ccmops.demo import world
+from ccmops.interop.generator import synthetic_mbi
 from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import (
     Engagement,
@@ -151,15 +153,6 @@ def bundle_mrn(prefix: str) -> str:
     raise ValueError(f"demo data: no Patient in {prefix}")
 
 
-def synthetic_mbi(n: int) -> str:
-    """A made-up identifier in the MBI format (demo patients are synthetic; so is this)."""
-    letters = "ACDEFGHJKMNPQRTUVWXY"
-    return (
-        f"{n % 9 + 1}{letters[n % 20]}{letters[(n // 20) % 20]}{n % 10}{letters[(n * 7) % 20]}"
-        f"{(n * 3) % 10}{(n * 7) % 10}{letters[(n * 11) % 20]}{letters[(n * 13) % 20]}{(n * 17) % 10}{n % 7}"
-    )
-
-
 def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> None:
     """Import each demo practice's bundles through the real FHIR importer, then assign the care team."""
     for spec in world.PATIENTS:
@@ -169,7 +162,8 @@ def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> Non
             path = bundle_path(spec.file_prefix)
             import_source(practice=practice, source=Source("fhir", path, path.name), by=users[world.ADMIN_USERNAME])
         patient = Patient.objects.get(practice=practice, mrn=mrn)
-        Patient.objects.filter(pk=patient.pk, medicare_id="").update(medicare_id=synthetic_mbi(patient.id))
+        mbi = synthetic_mbi(random.Random(patient.id))  # noqa: S311 - a synthetic patient's made-up MBI
+        Patient.objects.filter(pk=patient.pk, medicare_id="").update(medicare_id=mbi)
         Patient.objects.filter(practice=practice, mrn=mrn).update(
             care_manager=users.get(spec.care_manager) if spec.care_manager else None,
             billing_practitioner=Practitioner.objects.filter(npi=spec.billing_npi).first()

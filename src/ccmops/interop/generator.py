@@ -92,15 +92,16 @@ def _patient(rng: random.Random, seed: int, i: int, as_of: dt.date) -> tuple[dic
         }
     ]
     if payer in ("medicare", "dual_eligible"):
-        resource["identifier"].append({"system": "http://hl7.org/fhir/sid/us-mbi", "value": _mbi(own)})
+        resource["identifier"].append({"system": "http://hl7.org/fhir/sid/us-mbi", "value": synthetic_mbi(own)})
     return resource, age, payer
 
 
 _MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # the MBI's letters: A-Z without S, L, O, I, B and Z
 
 
-def _mbi(rng: random.Random) -> str:
-    """A Medicare Beneficiary Identifier in CMS's format (C A AN N A AN N A A N N), synthetic."""
+def synthetic_mbi(rng: random.Random) -> str:
+    """A made-up Medicare Beneficiary Identifier in CMS's format (C A AN N A AN N A A N N), for synthetic
+    patients (generated populations, the demo)."""
     alnum = _MBI_LETTERS + "0123456789"
     digit = "0123456789"
     parts = ("123456789", _MBI_LETTERS, alnum, digit, _MBI_LETTERS, alnum, digit, _MBI_LETTERS, _MBI_LETTERS)
