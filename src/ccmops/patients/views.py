@@ -19,7 +19,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
-from ccmops.errors import InvalidInput
+from ccmops.errors import InvalidInput, NotFound
 from ccmops.patients.models import SCREENING_STATUSES, QmbPeriod, ScreeningResult, ScreeningRun
 from ccmops.patients.screening import screen_practice
 from ccmops.patients.services import end_qmb, record_qmb
@@ -205,7 +205,7 @@ def qmb_record(request, patient_id: int):
 def qmb_end(request, period_id: int):
     period = QmbPeriod.objects.filter(id=period_id).first()
     if period is None:
-        raise InvalidInput(f"period: no QMB period {period_id}")
+        raise NotFound(f"No QMB period {period_id}.")
     patient = request_scope(request).patient(period.patient_id)  # the patient's scope first: no probing
     _qmb_scope(request, patient.practice_id)
     end_qmb(period=period, end=_day(request.POST.get("end", ""), "end", required=True), by=request.user)
