@@ -272,3 +272,39 @@ def test_results_stored_before_fingerprints_keep_their_date_and_gain_one(db, tmp
     ScreeningResult.objects.filter(pk=altered.pk).update(fingerprint="0" * 32)  # a stale fingerprint: resent
     assert screen_practice(practice=practice, on=tomorrow).changed == 1
     assert ScreeningResult.objects.get(pk=altered.pk).fingerprint == fingerprints[altered.patient_id]
+
+
+def test_a_first_screening_copies_its_results_in_and_a_stored_key_falls_back_to_the_upsert(db, tmp_path):
+    """600 patients, none screened: on PostgreSQL the chunk is copied straight into the table. A batch said to
+    be fresh whose keys are stored after all (another screening got there first) is upserted instead: nothing
+    is lost, nothing doubled, and the stored rows take the new values."""
+    from ccmops.interop.generator import generate_population
+    from ccmops.interop.upsert import upsert
+    from ccmops.patients.screening import COLUMNS, SAME_RESULT
+
+    generate_population(tmp_path, patients=600, seed=4)
+    practice = Organization.objects.create(slug="fresh", kind="practice", name="Fresh Practice")
+    import_source(practice=practice, source=Source("bulk", tmp_path, "gen"))
+    first = screen_practice(practice=practice, on=ON)
+    assert (first.patients, first.changed) == (600, 600) and ScreeningResult.objects.count() == 600
+    fields = ("patient_id", "ccm", "pcm", "apcm", "reasons", "conditions", "risk_score", "risk", "last_visit")
+    copied = sorted(ScreeningResult.objects.values_list(*fields))
+    ScreeningResult.objects.all().delete()
+    screen_practice(practice=practice, on=ON, chunk=7)  # chunks below the copy size: row-by-row upserts
+    assert sorted(ScreeningResult.objects.values_list(*fields)) == copied
+
+    rows = [
+        (practice.id, r.patient_id, *(getattr(r, c) for c in COLUMNS[2:-2]), dt.date(2026, 12, 1), "x" * 32)
+        for r in ScreeningResult.objects.all()
+    ]
+    written = upsert(
+        ScreeningResult,
+        COLUMNS,
+        rows,
+        conflict=["patient"],
+        update=COLUMNS[2:],
+        unless_same=[*SAME_RESULT, "fingerprint"],
+        fresh=True,  # wrongly: every key is stored
+    )
+    assert written.count == 600 and ScreeningResult.objects.count() == 600
+    assert set(ScreeningResult.objects.values_list("fingerprint", flat=True)) == {"x" * 32}

@@ -28,11 +28,16 @@ def upsert(
     keep_when_blank: Sequence[str] = (),
     returning: Sequence[str] = (),
     unless_same: Sequence[str] = (),
+    fresh: bool = False,
 ) -> Written:
     """Insert the rows; a row whose conflict key exists updates the `update` columns instead. A column also in
     `keep_when_blank` keeps its stored value when the new one is empty text (an input that does not say). With
     `unless_same`, a stored row whose values in those columns all equal the new row's is left untouched (not
     rewritten, not counted).
+
+    With `fresh`, the caller read none of the rows' keys as stored: on PostgreSQL a big batch is then copied
+    straight into the table, and only if another writer stored one of the keys meanwhile (a unique violation,
+    rolled back to a savepoint) does it take the upsert after all.
 
     Returns how many rows were inserted or updated and, with `returning`, for a batch written in one statement
     (PostgreSQL, COPY_FROM rows or more), those columns of each of them (otherwise `rows` is None)."""
@@ -67,6 +72,8 @@ def upsert(
     if len(last) < len(prepared):
         prepared = list(last.values())
     if connection.vendor == "postgresql" and len(prepared) >= COPY_FROM:
+        if fresh and not returning and (copied := _copy_fresh(meta.db_table, cols, prepared)) is not None:
+            return copied
         if returning:
             on_conflict += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
         return _copy_upsert(meta.db_table, cols, insert, on_conflict, prepared, bool(returning))
@@ -104,6 +111,27 @@ def _copy_upsert(table: str, cols: str, insert: str, on_conflict: str, rows: lis
         written = Written(max(0, cursor.rowcount), cursor.fetchall() if returning else None)
         cursor.execute(f"DROP TABLE {stage}")
     return written
+
+
+def _copy_fresh(table: str, cols: str, rows: list[tuple]) -> Written | None:
+    """PostgreSQL: COPY rows none of whose keys were stored straight into the table (no staging table, no
+    conflict probe per row). None when a key turned out to be stored after all: nothing of the batch is kept
+    (a savepoint) and the caller upserts it."""
+    import psycopg
+    from django.db import IntegrityError, transaction
+
+    qn = connection.ops.quote_name
+    try:
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    except (IntegrityError, psycopg.IntegrityError):  # the COPY runs on the driver's cursor, unwrapped by Django
+        return None
+    return Written(len(rows), None)
 
 
 def _prepared(fields, rows: Sequence[Sequence]) -> list[Sequence]:

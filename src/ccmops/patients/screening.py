@@ -63,6 +63,20 @@ def _reason_json(reason) -> str:
     return json.dumps({"code": reason.code, "message": reason.message, "rules": list(reason.rules)})
 
 
+@lru_cache(maxsize=65536)
+def _reasons_json(ccm: tuple, pcm: tuple, apcm: tuple) -> JsonText:
+    """The three programs' reasons as one JSON object, made once per distinct combination (a registry has few)."""
+    return JsonText(
+        '{"ccm": ['
+        + ", ".join(map(_reason_json, ccm))
+        + '], "pcm": ['
+        + ", ".join(map(_reason_json, pcm))
+        + '], "apcm": ['
+        + ", ".join(map(_reason_json, apcm))
+        + "]}"
+    )
+
+
 @lru_cache(maxsize=8192)
 def _names_json(names: tuple[str, ...]) -> JsonText:
     """Qualifying condition names as JSON text, made once per distinct set."""
@@ -177,15 +191,7 @@ def _screen_range_in(
             ccm.status,
             pcm.status,
             apcm.status,
-            JsonText(
-                '{"ccm": ['
-                + ", ".join(map(_reason_json, ccm.reasons))
-                + '], "pcm": ['
-                + ", ".join(map(_reason_json, pcm.reasons))
-                + '], "apcm": ['
-                + ", ".join(map(_reason_json, apcm.reasons))
-                + "]}"
-            ),
+            _reasons_json(ccm.reasons, pcm.reasons, apcm.reasons),
             _names_json(ccm.qualifying),
             chronic_count,
             ccm.initiating_visit_needed,
@@ -216,6 +222,7 @@ def _store(results: list[tuple], practice_id: int, first: int, last: int) -> int
             conflict=["patient"],
             update=COLUMNS[2:],
             unless_same=[*SAME_RESULT, "fingerprint"],
+            fresh=not stored,  # none of these patients has a result yet: copied straight in
         ).count
         if unfingerprinted:
             changed += upsert(
