@@ -186,7 +186,11 @@ class ScreeningResult(models.Model):
     whose result for the patient is the same leaves the row untouched: `decided_on` is the date of the
     screening that last changed it (the practice's latest screening is its newest ScreeningRun)."""
 
-    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: (practice, ccm, risk_score) below starts with it, and a screening writes one index
+    # fewer per result.
+    practice = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="screening")
     ccm = models.CharField("CCM", max_length=20, choices=SCREENING_STATUSES)
     pcm = models.CharField("PCM", max_length=20, choices=SCREENING_STATUSES)
