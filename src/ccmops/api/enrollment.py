@@ -18,7 +18,7 @@ from ccmops.errors import InvalidInput, NotFound
 from ccmops.organizations.models import Practitioner
 from ccmops.patients.models import QmbPeriod
 from ccmops.patients.services import end_qmb, record_qmb, record_visit
-from ccmops.patients.views import may_record_qmb
+from ccmops.patients.views import qmb_patient
 from ccmops.rules.careplan import missing_elements
 
 router = Router(tags=["enrollment"])
@@ -322,14 +322,6 @@ def _qmb_dict(q: QmbPeriod) -> dict:
     }
 
 
-def _qmb_patient(request, patient_id: int):
-    scope = request_scope(request)
-    patient = scope.patient(patient_id)
-    if not may_record_qmb(scope, patient.practice_id):
-        scope.require(patient.practice_id, Function.BILLING)
-    return patient
-
-
 @router.get("/patients/{patient_id}/qmb", response={200: list[dict], 403: dict, 404: dict})
 def get_qmb(request, patient_id: int):
     """The patient's QMB periods (Medicaid pays their Medicare cost sharing: no patient share is billed)."""
@@ -340,7 +332,7 @@ def get_qmb(request, patient_id: int):
 @router.post("/patients/{patient_id}/qmb", response={201: dict, 403: dict, 404: dict, 422: dict})
 def post_qmb(request, patient_id: int, payload: QmbIn):
     """Record a QMB period (billing or enrollment staff); 422 when it overlaps one already recorded."""
-    patient = _qmb_patient(request, patient_id)
+    patient = qmb_patient(request, patient_id)
     q = record_qmb(patient=patient, start=payload.start, end=payload.end, source=payload.source, by=request.user)
     return Status(201, _qmb_dict(q))
 
@@ -350,5 +342,5 @@ def post_qmb_end(request, period_id: int, payload: QmbEndIn):
     q = QmbPeriod.objects.filter(id=period_id).first()
     if q is None:
         raise NotFound(f"No QMB period {period_id}.")
-    _qmb_patient(request, q.patient_id)
+    qmb_patient(request, q.patient_id)
     return _qmb_dict(end_qmb(period=q, end=payload.end, by=request.user))

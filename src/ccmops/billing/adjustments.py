@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ccmops.billing.facts import patient_months
-from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
@@ -217,7 +217,7 @@ def resolve(
     ids = sorted(set(adjustment_ids))
     if not ids:
         raise InvalidInput("adjustment_ids: name the queued entries you are resolving")
-    if not MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+    if not is_closed(practice, month):
         raise Conflict(f"{month} is not closed; its time still counts in the month's own evaluation.")
     chosen = list(
         Adjustment.objects.select_for_update(of=("self",))

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 import ccmops
 from ccmops.billing.facts import patient_months
-from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision, is_closed
 from ccmops.collector import collector_paused
 from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
@@ -417,7 +417,7 @@ def override(*, decision: PatientMonthDecision, action: str, reason: str, by) ->
 
 
 def _not_closed(practice, month: str) -> None:
-    if MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+    if is_closed(practice, month):
         raise Conflict(f"{month} is closed.")
 
 

@@ -27,6 +27,11 @@ class MonthStanding(models.Model):
         return f"{self.patient} {self.month}: {self.minutes} min"
 
 
+def is_closed(practice, month: str) -> bool:
+    """Whether the practice's month is approved and closed (locked)."""
+    return MonthClose.objects.filter(practice=practice, month=month, status="closed").exists()
+
+
 class MonthClose(models.Model):
     """A practice's month end: evaluated, reviewed, then approved and closed (locked)."""
 

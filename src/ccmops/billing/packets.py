@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.template.loader import render_to_string
 
-from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
 from ccmops.billing.remittance import sent_batch
 from ccmops.careplans.models import CarePlan
 from ccmops.compliance.audit import record_audit
@@ -65,7 +65,7 @@ def packet_context(patient, month: str) -> dict:
         "days": sorted(by_day.items()),
         "excluded": excluded,
         "late": late,
-        "month_closed": MonthClose.objects.filter(practice=patient.practice, month=month, status="closed").exists(),
+        "month_closed": is_closed(patient.practice, month),
         "sent": sent_batch(patient.practice, month),
         "claim_lines": ClaimLine.objects.filter(patient=patient, month=month).order_by("code"),
         "notes": Note.objects.filter(patient=patient, created_at__gte=window.start, created_at__lt=window.end)

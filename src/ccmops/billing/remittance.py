@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ccmops.billing.models import ClaimBatch, ClaimLine, MonthClose
+from ccmops.billing.models import ClaimBatch, ClaimLine, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
@@ -121,7 +121,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
             problems.append(f"{where}: no claim line {claim!r} {code!r} in {practice.name}")
             continue
         if month not in closed:
-            closed[month] = MonthClose.objects.filter(practice=practice, month=month, status="closed").exists()
+            closed[month] = is_closed(practice, month)
         if not closed[month]:
             problems.append(f"{where}: {month} is not closed; its claims have not been sent")
         elif status not in REMIT_STATUSES:

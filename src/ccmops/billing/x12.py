@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from ccmops.billing.models import ClaimLine, MonthClose
+from ccmops.billing.models import ClaimLine, is_closed
 from ccmops.errors import Conflict, InvalidInput
 
 VERSION = "005010X222A1"
@@ -35,7 +35,7 @@ def require_closed(practice, month: str) -> None:
     Raises:
         Conflict: the month is not closed.
     """
-    if not MonthClose.objects.filter(practice=practice, month=month, status="closed").exists():
+    if not is_closed(practice, month):
         raise Conflict(f"{month} is not closed; approve and close it before exporting claims.")
 
 

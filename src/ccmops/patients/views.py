@@ -168,11 +168,14 @@ def may_record_qmb(scope, practice_id: int) -> bool:
     return any(f in functions for f in QMB_FUNCTIONS)
 
 
-def _qmb_scope(request, practice_id: int):
+def qmb_patient(request, patient_id: int):
+    """The patient, when the user may see them and record their QMB status (billing or enrollment); else
+    raises (404 for a patient out of scope, 403 naming what is missing)."""
     scope = request_scope(request)
-    if not may_record_qmb(scope, practice_id):
-        scope.require(practice_id, Function.BILLING)  # raises, naming what is missing
-    return scope
+    patient = scope.patient(patient_id)
+    if not may_record_qmb(scope, patient.practice_id):
+        scope.require(patient.practice_id, Function.BILLING)
+    return patient
 
 
 def _day(raw: str, field: str, *, required: bool) -> dt.date | None:
@@ -188,8 +191,7 @@ def _day(raw: str, field: str, *, required: bool) -> dt.date | None:
 @login_required
 @require_POST
 def qmb_record(request, patient_id: int):
-    patient = request_scope(request).patient(patient_id)
-    _qmb_scope(request, patient.practice_id)
+    patient = qmb_patient(request, patient_id)
     record_qmb(
         patient=patient,
         start=_day(request.POST.get("start", ""), "start", required=True),
@@ -206,7 +208,6 @@ def qmb_end(request, period_id: int):
     period = QmbPeriod.objects.filter(id=period_id).first()
     if period is None:
         raise NotFound(f"No QMB period {period_id}.")
-    patient = request_scope(request).patient(period.patient_id)  # the patient's scope first: no probing
-    _qmb_scope(request, patient.practice_id)
+    patient = qmb_patient(request, period.patient_id)  # the patient's scope first: no probing
     end_qmb(period=period, end=_day(request.POST.get("end", ""), "end", required=True), by=request.user)
     return redirect("patient_detail", patient_id=patient.id)
