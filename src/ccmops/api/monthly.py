@@ -12,7 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.documentation.models import Note
 from ccmops.documentation.services import add_addendum, save_note
-from ccmops.errors import NotFound
+from ccmops.errors import InvalidInput, NotFound
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.timetracking.services import (
     add_manual_entry,
@@ -65,6 +65,7 @@ class NoteIn(Schema):
     activity: str
     fields: dict[str, str]
     sign: bool = False
+    time_entry_id: int | None = None  # the patient's time entry the note documents (the note joins its month)
 
 
 class AddendumIn(Schema):
@@ -209,8 +210,24 @@ def list_entries(request, patient_id: int):
 @router.post("/patients/{patient_id}/notes", response={201: dict, 403: dict, 404: dict, 422: dict})
 def post_note(request, patient_id: int, payload: NoteIn):
     patient, grant = _patient(request, patient_id, Function.DOCUMENTATION)
-    note = save_note(patient=patient, author=request.user, party_id=grant.via_organization_id, **payload.dict())
-    return Status(201, {"id": note.id, "signed": bool(note.signed_at), "completeness": note.completeness})
+    data = payload.dict()
+    entry_id = data.pop("time_entry_id")
+    entry = None
+    if entry_id is not None:
+        entry = TimeEntry.objects.filter(id=entry_id, patient=patient).first()
+        if entry is None:
+            raise InvalidInput(f"time_entry_id: {entry_id} is not a time entry of this patient")
+    note = save_note(patient=patient, author=request.user, party_id=grant.via_organization_id, time_entry=entry, **data)
+    return Status(
+        201,
+        {
+            "id": note.id,
+            "signed": bool(note.signed_at),
+            "completeness": note.completeness,
+            "time_entry_id": note.time_entry_id,
+            "month": note.month,
+        },
+    )
 
 
 @router.post("/notes/{note_id}/addenda", response={201: dict, 403: dict, 404: dict, 422: dict})

@@ -1,9 +1,11 @@
 """The adjustment queue: work recorded for a closed month, what it changes, and how the biller resolved it.
 
 A closed month's claim lines are never changed (they are what was sent). Time recorded later for the month is
-queued (`close.queue_adjustment_if_closed`); here each patient-month with queued work is decided again by the
-rules engine with everything now on file and compared with what was billed — the claim lines, or the codes a
-previous resolution recorded as billed after it. The biller then resolves the queued entries they saw:
+queued (`close.queue_adjustment_if_closed`), and so is a note of the month signed after the close or an addendum
+to one (`close.queue_note_adjustment_if_closed`: they change no code, but the claim went out without them).
+Here each patient-month with queued work is decided again by the rules engine with everything now on file and
+compared with what was billed — the claim lines, or the codes a previous resolution recorded as billed after it.
+The biller then resolves the queued entries they saw:
 
 - no change: the late work changes no code or unit (refused when it does);
 - corrected: the claim was corrected with the Medicare contractor outside ccmops (a reopening or a corrected
@@ -91,7 +93,10 @@ class Impact:
                     "id": a.id,
                     "description": a.description,
                     "queued_at": a.created_at,
+                    "kind": a.kind,
                     "time_entry_id": a.time_entry_id,
+                    "note_id": a.note_id,
+                    "addendum_id": a.addendum_id,
                     "minutes": a.time_entry.seconds // 60 if a.time_entry_id else None,
                     "activity": a.time_entry.activity if a.time_entry_id else None,
                     "start": a.time_entry.start if a.time_entry_id else None,

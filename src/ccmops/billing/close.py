@@ -518,3 +518,29 @@ def queue_adjustment_if_closed(entry: TimeEntry, closed: list | None = None) -> 
         created_at=timezone.now(),
         description=f"{entry.seconds // 60} min by {entry.staff} recorded after {month} was closed",
     )
+
+
+def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
+    """A note of a closed month signed after the close, or an addendum to one, goes to the adjustment queue:
+    the claim was sent on the documentation as it stood, so the biller sees what came after (the notes are what
+    supports the minutes billed, R-TIME-8)."""
+    month = note.month
+    if not is_closed(note.practice, month):
+        return None
+    activity = note.get_activity_display().lower()
+    if addendum is not None:
+        description = (
+            f"addendum by {addendum.author} to the {activity} note of {timezone.localtime(note.created_at):%Y-%m-%d}"
+            f" added after {month} was closed"
+        )
+    else:
+        description = f"{activity} note by {note.author} signed after {month} was closed"
+    return Adjustment.objects.create(
+        practice=note.practice,
+        patient=note.patient,
+        month=month,
+        note=note,
+        addendum=addendum,
+        created_at=timezone.now(),
+        description=description[:300],
+    )

@@ -125,10 +125,10 @@ class ClaimLine(models.Model):
 
 
 class Adjustment(models.Model):
-    """Work recorded for a closed month: queued for the biller, never silently changing a closed claim. The
-    biller sees what the late work changes (the month re-decided with it against what was billed) and resolves
-    it: nothing to change, corrected with the Medicare contractor (with its reference), or not billed (with a
-    reason) — `ccmops.billing.adjustments`."""
+    """Work recorded for a closed month (time, a note signed late, an addendum): queued for the biller, never
+    silently changing a closed claim. The biller sees what the late work changes (the month re-decided with it
+    against what was billed) and resolves it: nothing to change, corrected with the Medicare contractor (with its
+    reference), or not billed (with a reason) — `ccmops.billing.adjustments`."""
 
     OUTCOMES = [
         ("no_change", "No change: the late work changes no code or unit"),
@@ -140,6 +140,12 @@ class Adjustment(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adjustments")
     month = models.CharField(max_length=7)
     time_entry = models.ForeignKey("timetracking.TimeEntry", null=True, on_delete=models.PROTECT, related_name="+")
+    note = models.ForeignKey(  # a note of the month signed after the close (with `addendum`: an addendum to it)
+        "documentation.Note", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    addendum = models.ForeignKey(
+        "documentation.NoteAddendum", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     description = models.CharField(max_length=300)
     created_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -163,6 +169,13 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.month}: {self.description}"
+
+    @property
+    def kind(self) -> str:
+        """What was added after the close: "time", "note" (signed late) or "addendum"."""
+        if self.time_entry_id:
+            return "time"
+        return "addendum" if self.addendum_id else "note"
 
 
 class ClaimBatch(models.Model):

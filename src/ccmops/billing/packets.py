@@ -6,6 +6,7 @@ import io
 import zipfile
 from collections import defaultdict
 
+from django.db.models import Q
 from django.template.loader import render_to_string
 
 from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
@@ -39,6 +40,21 @@ def packet_context(patient, month: str) -> dict:
         .order_by("created_at", "id")
     )
     late_by_entry = {a.time_entry_id: a for a in late if a.time_entry_id}
+    late_by_note = {a.note_id: a for a in late if a.note_id and not a.addendum_id}
+    late_by_addendum = {a.addendum_id: a for a in late if a.addendum_id}
+    notes = list(  # the month's notes: those documenting its time entries, and the others written in it
+        Note.objects.filter(
+            Q(time_entry__start__gte=window.start, time_entry__start__lt=window.end)
+            | Q(time_entry__isnull=True, created_at__gte=window.start, created_at__lt=window.end),
+            patient=patient,
+        )
+        .select_related("author", "time_entry")
+        .prefetch_related("addenda__author")
+        .order_by("created_at", "id")
+    )
+    for n in notes:
+        n.adjustment = late_by_note.get(n.id)
+        n.late_addenda = [(a, late_by_addendum.get(a.id)) for a in n.addenda.all()]
     by_day = defaultdict(list)
     for e in entries:
         e.adjustment = late_by_entry.get(e.id)
@@ -68,9 +84,7 @@ def packet_context(patient, month: str) -> dict:
         "month_closed": is_closed(patient.practice, month),
         "sent": sent_batch(patient.practice, month),
         "claim_lines": ClaimLine.objects.filter(patient=patient, month=month).order_by("code"),
-        "notes": Note.objects.filter(patient=patient, created_at__gte=window.start, created_at__lt=window.end)
-        .select_related("author")
-        .prefetch_related("addenda__author"),
+        "notes": notes,
     }
 
 

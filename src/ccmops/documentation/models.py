@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
 
@@ -36,6 +38,15 @@ class Note(models.Model):
         if self.pk is not None and Note.objects.filter(pk=self.pk, signed_at__isnull=False).exists():
             raise ValueError("A signed note is never changed; add an addendum.")
         super().save(*args, **kwargs)
+
+    @property
+    def month(self) -> str:
+        """The month (YYYY-MM, in the practice's time zone) the note documents: its time entry's when it
+        documents one (a call on the 31st written up on the 2nd belongs to the call's month), else the month it
+        was written."""
+        at = self.time_entry.start if self.time_entry_id else self.created_at
+        local = at.astimezone(zoneinfo.ZoneInfo(self.practice.time_zone))
+        return f"{local.year:04d}-{local.month:02d}"
 
 
 class NoteAddendum(models.Model):

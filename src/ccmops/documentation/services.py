@@ -35,8 +35,15 @@ def save_note(
     time_entry=None,
     sign: bool = False,
 ) -> Note:
-    """Create or update a draft note; with `sign`, sign it (every required field must be filled)."""
+    """Create or update a draft note; with `sign`, sign it (every required field must be filled).
+
+    `time_entry`: the patient's time entry the note documents; the note then belongs to that entry's month (a
+    call on the 31st written up on the 2nd documents the 31st). A note of a closed month signed now is queued
+    for the biller (`ccmops.billing.close.queue_note_adjustment_if_closed`)."""
     fields = _clean(activity, fields)
+    if time_entry is not None and time_entry.patient_id != patient.id:
+        raise InvalidInput(f"time_entry: entry {time_entry.id} is not {patient}'s")
+    created = note is None
     if note is None:
         note = Note(
             practice_id=patient.practice_id,
@@ -52,6 +59,8 @@ def save_note(
         raise Conflict("This note is signed; add an addendum instead.")
     elif note.author_id != author.id:
         raise Conflict("Only the author edits a draft note.")
+    elif time_entry is not None:
+        note.time_entry = time_entry
     note.fields = fields
     note.completeness = completeness(activity, fields)
     if sign:
@@ -61,12 +70,21 @@ def save_note(
         note.signed_at = timezone.now()
     note.save()
     record_audit(
-        action=AuditAction.CREATE if note.pk else AuditAction.UPDATE,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
         user=author,
         patient=patient,
         obj=note,
-        detail={"activity": activity, "signed": bool(note.signed_at), "completeness": note.completeness},
+        detail={
+            "activity": activity,
+            "signed": bool(note.signed_at),
+            "completeness": note.completeness,
+            "time_entry": note.time_entry_id,
+        },
     )
+    if sign:
+        from ccmops.billing.close import queue_note_adjustment_if_closed
+
+        queue_note_adjustment_if_closed(note)
     return note
 
 
@@ -80,4 +98,7 @@ def add_addendum(*, note: Note, author, text: str) -> NoteAddendum:
         practice_id=note.practice_id, note=note, author=author, text=text.strip(), created_at=timezone.now()
     )
     record_audit(action=AuditAction.UPDATE, user=author, patient=note.patient, obj=addendum, detail={"note": note.id})
+    from ccmops.billing.close import queue_note_adjustment_if_closed
+
+    queue_note_adjustment_if_closed(note, addendum)
     return addendum

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
@@ -10,7 +14,8 @@ from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.timetracking.models import ACTIVITIES
+from ccmops.rules.calendar import month_window
+from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 
 
 @login_required
@@ -23,6 +28,13 @@ def note_new(request, patient_id: int):
         raise InvalidInput(f"activity: expected one of {', '.join(TEMPLATES)}")
     error = None
     values = {k: request.POST.get(k, "") for k, _label, _req in TEMPLATES[activity]}
+    entries = documentable_entries(patient)
+    chosen = request.POST.get("time_entry") or request.GET.get("time_entry") or ""
+    entry = None
+    if chosen:
+        entry = next((e for e in entries if str(e.id) == chosen), None)
+        if entry is None:
+            raise InvalidInput(f"time_entry: {chosen} is not one of {patient}'s entries of this or last month")
     if request.method == "POST":
         try:
             save_note(
@@ -32,6 +44,7 @@ def note_new(request, patient_id: int):
                 program=request.POST.get("program", "ccm"),
                 activity=activity,
                 fields=values,
+                time_entry=entry,
                 sign="sign" in request.POST,
             )
         except InvalidInput as exc:
@@ -42,7 +55,26 @@ def note_new(request, patient_id: int):
     return render(
         request,
         "documentation/note_form.html",
-        {"patient": patient, "activity": activity, "activities": ACTIVITIES, "fields": fields, "error": error},
+        {
+            "patient": patient,
+            "activity": activity,
+            "activities": ACTIVITIES,
+            "fields": fields,
+            "error": error,
+            "entries": entries,
+            "entry": entry,
+        },
+    )
+
+
+def documentable_entries(patient) -> list[TimeEntry]:
+    """The patient's time entries a note may document: this month's and last month's (in the practice's time
+    zone), newest first — a call late on the 31st is often written up on the 2nd."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.practice.time_zone))
+    last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    since = month_window(f"{last:%Y-%m}", patient.practice.time_zone).start
+    return list(
+        TimeEntry.objects.filter(patient=patient, start__gte=since).select_related("staff").order_by("-start")[:200]
     )
 
 

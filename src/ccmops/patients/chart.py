@@ -44,7 +44,9 @@ def chart(patient, user=None) -> dict:
         "month_entries": TimeEntry.objects.filter(patient=patient, end__gte=month_start).select_related(
             "staff", "employer"
         ),
-        "notes": Note.objects.filter(patient=patient).select_related("author").prefetch_related("addenda__author")[:15],
+        "notes": Note.objects.filter(patient=patient)
+        .select_related("author", "time_entry")
+        .prefetch_related("addenda__author")[:15],
         "tasks": FollowUpTask.objects.filter(patient=patient, status="open"),
         "transitions": CareTransition.objects.filter(patient=patient)[:5],
         "next_call": ScheduledContact.objects.filter(patient=patient, status="scheduled").first(),
