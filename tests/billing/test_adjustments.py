@@ -11,6 +11,7 @@ from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.close import approve_and_close, close_month, override
 from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision
 from ccmops.billing.packets import packet_context
+from ccmops.billing.revenue import month_revenue
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.organizations.models import User
@@ -175,6 +176,7 @@ def test_month_page_api_cli_and_packet(closed, login, capsys):
         "code": "99439",
         "units": 2,
         "allowed": item["now"][0]["allowed"],
+        "patient_share": item["now"][0]["patient_share"],
     }
 
     form = login("ben.biller").post(
@@ -208,3 +210,38 @@ def test_cli_resolves_and_names_bad_input(closed, capsys):
     assert "1 adjustment(s) resolved as corrected" in capsys.readouterr().out
     a.refresh_from_db()
     assert (a.outcome, a.reference, a.resolved_by.username) == ("corrected", "ICN 22026", "ben.biller")
+
+
+def test_revenue_adds_what_a_correction_billed_and_nothing_for_other_outcomes(closed, login):
+    twyla, month, ben = closed
+    at_close = month_revenue(twyla.practice, month)
+    assert at_close.corrected_patients == 0 and at_close.corrections == 0
+    (impact,) = open_impacts(twyla.practice, month)
+    ids = [a.id for a in impact.adjustments]
+    resolve(practice=twyla.practice, month=month, adjustment_ids=ids, outcome="not_billed", note="Under $60", by=ben)
+    assert month_revenue(twyla.practice, month).captured == at_close.captured  # the claim stands as sent
+
+    late(twyla, days=7, minutes=15)  # now 75 minutes: two 99439 units against the one billed
+    (impact,) = open_impacts(twyla.practice, month)
+    one_unit = impact.difference
+    resolve(
+        practice=twyla.practice,
+        month=month,
+        adjustment_ids=[a.id for a in impact.adjustments],
+        outcome="corrected",
+        reference="ICN 99",
+        by=ben,
+    )
+    r = month_revenue(twyla.practice, month)  # not the figure cached before the correction
+    assert (r.captured_at_close, r.captured, r.corrections) == (
+        at_close.captured,
+        at_close.captured + one_unit,
+        one_unit,
+    )
+    assert r.corrected_patients == 1 and r.by_code["99439"]["units"] == 2
+    share = sum(ClaimLine.objects.filter(patient=twyla).values_list("patient_share", flat=True))
+    assert r.patient_share > share  # the added unit's coinsurance
+    got = login("ben.biller").get(f"/api/practices/{twyla.practice.id}/months/{month}/revenue").json()
+    assert got["corrections"] == str(one_unit) and got["corrected_patients"] == 1
+    page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
+    assert f"${one_unit} from corrections recorded in the adjustment queue (1 patient-month)" in page

@@ -122,9 +122,10 @@ def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(db):
         d.review, d.override_action = "overridden", "bill"
         d.save()
     open_month = revenue.month_revenue(maple, month)  # in review: computed, not kept
+    assert revenue.cache_key(maple, month) is None
     approve_and_close(practice=maple, month=month, by=ben)
-    closed = MonthClose.objects.get(practice=maple, month=month)
-    key = f"ccmops:revenue:{maple.pk}:{month}:{closed.pk}:{closed.version}:{closed.closed_at.timestamp()}"
+    assert revenue.cache_key(maple, month) is not None  # kept once closed
+    key = revenue.cache_key(maple, month)
     cache.delete(key)
     first = revenue.month_revenue(maple, month)
     assert cache.get(key) == first == revenue._month_revenue(maple, month) == open_month

@@ -129,6 +129,9 @@ def get_revenue(request, practice_id: int, month: str):
     return {
         "month": month,
         "captured": str(r.captured),
+        "captured_at_close": str(r.captured_at_close),
+        "corrections": str(r.corrections),
+        "corrected_patients": r.corrected_patients,
         "potential": str(r.potential),
         "capture_rate": r.capture_rate,
         "patient_share": str(r.patient_share),

@@ -42,9 +42,13 @@ class Billed:
     code: str
     units: int
     allowed: Decimal
+    patient_share: Decimal | None = None  # None: not recorded (resolutions made before it was kept)
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "units": self.units, "allowed": str(self.allowed)}
+        out = {"code": self.code, "units": self.units, "allowed": str(self.allowed)}
+        if self.patient_share is not None:
+            out["patient_share"] = str(self.patient_share)
+        return out
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class Impact:
         }
 
 
-def _billed_by_patient(practice, month: str, patient_ids: list[int]) -> dict[int, tuple[list[Billed], str]]:
+def billed_by_patient(practice, month: str, patient_ids: list[int]) -> dict[int, tuple[list[Billed], str]]:
     """What each patient-month stands billed at: the last resolution's record where one was made, else the
     closed month's claim lines (none when the month was overridden to "do not bill")."""
     out: dict[int, tuple[list[Billed], str]] = {}
@@ -123,13 +127,13 @@ def _billed_by_patient(practice, month: str, patient_ids: list[int]) -> dict[int
         ).values_list("patient_id", flat=True)
     )
     lines: dict[int, list[Billed]] = defaultdict(list)
-    for pid, code, units, allowed in (
+    for pid, code, units, allowed, share in (
         ClaimLine.objects.filter(practice=practice, month=month, patient_id__in=patient_ids)
         .order_by("patient_id", "code")
-        .values_list("patient_id", "code", "units", "allowed_amount")
+        .values_list("patient_id", "code", "units", "allowed_amount", "patient_share")
     ):
         if pid not in not_billed:
-            lines[pid].append(Billed(code, units, allowed))
+            lines[pid].append(Billed(code, units, allowed, share))
     for pid in patient_ids:
         out[pid] = (lines.get(pid, []), "the claim as closed")
     resolved = (
@@ -143,8 +147,13 @@ def _billed_by_patient(practice, month: str, patient_ids: list[int]) -> dict[int
         as_of = f"{OUTCOMES.get(outcome, outcome).lower()} on {timezone.localtime(at):%Y-%m-%d}"
         if reference:
             as_of += f" (ref. {reference})"
-        out[pid] = ([Billed(x["code"], int(x["units"]), Decimal(x["allowed"])) for x in after], as_of)
+        out[pid] = ([_billed(x) for x in after], as_of)
     return out
+
+
+def _billed(x: dict) -> Billed:
+    share = x.get("patient_share")
+    return Billed(x["code"], int(x["units"]), Decimal(x["allowed"]), None if share is None else Decimal(share))
 
 
 def _impacts(practice, month: str, open_adjustments: list[Adjustment]) -> list[Impact]:
@@ -156,7 +165,7 @@ def _impacts(practice, month: str, open_adjustments: list[Adjustment]) -> list[I
     patients = list(Patient.objects.filter(id__in=list(by_patient)).select_related("practice", "billing_practitioner"))
     facts = patient_months(patients, month)
     policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
-    billed = _billed_by_patient(practice, month, list(by_patient))
+    billed = billed_by_patient(practice, month, list(by_patient))
     out = []
     for p in sorted(patients, key=lambda p: (p.family_name, p.given_name, p.id)):
         pm = facts.get(p.id)
@@ -164,7 +173,7 @@ def _impacts(practice, month: str, open_adjustments: list[Adjustment]) -> list[I
             now, status, findings = [], "no billing practitioner", []
         else:
             decision = evaluate(pm, policies)
-            now = [Billed(line.code, line.units, line.allowed_amount) for line in decision.lines]
+            now = [Billed(line.code, line.units, line.allowed_amount, line.patient_share) for line in decision.lines]
             status = decision.status.value
             findings = [
                 {"code": f.code, "severity": f.severity.value, "message": f.message, "rules": list(f.rules)}

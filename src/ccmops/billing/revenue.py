@@ -1,5 +1,6 @@
-"""Revenue of a practice-month: captured (lines decided) against potential (what the enrolled population would
-bill if every patient reached their next threshold), by code, with patient cost sharing."""
+"""Revenue of a practice-month: captured (lines decided, and for a closed month the corrections the biller
+recorded in its adjustment queue) against potential (what the enrolled population would bill if every patient
+reached their next threshold), by code, with patient cost sharing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
 
-from ccmops.billing.models import MonthClose, PatientMonthDecision
+from ccmops.billing.adjustments import billed_by_patient
+from ccmops.billing.models import Adjustment, MonthClose, PatientMonthDecision
 from ccmops.rules.fees import load_fee_schedule
 from ccmops.rules.years import rule_set_for
 
@@ -31,6 +34,13 @@ class Revenue:
     by_code: dict[str, dict] = field(default_factory=dict)
     patients: int = 0
     billed_patients: int = 0
+    captured_at_close: Decimal = Decimal("0.00")  # the lines as decided at close, before any correction
+    corrected_patients: int = 0  # patient-months whose billed codes a correction changed
+
+    @property
+    def corrections(self) -> Decimal:
+        """Net allowed amount the recorded corrections added (or took back) after the close."""
+        return self.captured - self.captured_at_close
 
     @property
     def capture_rate(self) -> int:
@@ -39,19 +49,37 @@ class Revenue:
 
 def month_revenue(practice, month: str) -> Revenue:
     """Revenue of the month from its decisions. A closed month's decisions are locked, so its figure is kept in
-    the cache under the close's identity (id, version, closing time) and read back by dashboards."""
-    closed = (
-        MonthClose.objects.filter(practice=practice, month=month, status="closed")
-        .values_list("pk", "version", "closed_at")
-        .first()
-    )
-    key = f"ccmops:revenue:{practice.pk}:{month}:{closed[0]}:{closed[1]}:{closed[2].timestamp()}" if closed else None
+    the cache (`cache_key`) and read back by dashboards."""
+    key = cache_key(practice, month)
     if key and (hit := cache.get(key)) is not None:
         return hit
     result = _month_revenue(practice, month)
     if key:
         cache.set(key, result, 24 * 3600)
     return result
+
+
+def cache_key(practice, month: str) -> str | None:
+    """Where a closed month's revenue is kept: under the close's identity (id, version, closing time) and its
+    latest resolved adjustment (a resolution can change what stands billed). None while the month is open."""
+    closed = (
+        MonthClose.objects.filter(practice=practice, month=month, status="closed")
+        .annotate(
+            resolved=Subquery(
+                Adjustment.objects.filter(
+                    practice=OuterRef("practice"), month=OuterRef("month"), resolved_at__isnull=False
+                )
+                .order_by("-id")
+                .values("id")[:1]
+            )
+        )
+        .values_list("pk", "version", "closed_at", "resolved")
+        .first()
+    )
+    if closed is None:
+        return None
+    pk, version, closed_at, resolved = closed
+    return f"ccmops:revenue:{practice.pk}:{month}:{pk}:{version}:{closed_at.timestamp()}:{resolved}"
 
 
 def _month_revenue(practice, month: str) -> Revenue:
@@ -65,14 +93,34 @@ def _month_revenue(practice, month: str) -> Revenue:
 
     r = Revenue(month)
     by_code: dict[str, dict] = defaultdict(lambda: {"units": 0, "allowed": Decimal("0.00")})
-    for override_action, decision in PatientMonthDecision.objects.filter(practice=practice, month=month).values_list(
-        "override_action", "decision"
-    ):
+    resolved = list(
+        Adjustment.objects.filter(practice=practice, month=month, billed_after__isnull=False)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    standing = billed_by_patient(practice, month, resolved) if resolved else {}
+    for patient_id, override_action, decision in PatientMonthDecision.objects.filter(
+        practice=practice, month=month
+    ).values_list("patient_id", "override_action", "decision"):
         r.patients += 1
         lines = decision.get("lines", []) if override_action != "do_not_bill" else []
         total = sum((Decimal(x["allowed_amount"]) for x in lines), Decimal("0.00"))
+        r.captured_at_close += total
+        share = sum((Decimal(x["patient_share"]) for x in lines), Decimal("0.00"))
+        if patient_id in standing:  # billed as the latest resolution left it
+            billed, _as_of = standing[patient_id]
+            after = [
+                {"code": b.code, "units": b.units, "allowed_amount": str(b.allowed), "patient_share": b.patient_share}
+                for b in billed
+            ]
+            if sorted((x["code"], x["units"]) for x in after) != sorted((x["code"], x["units"]) for x in lines):
+                r.corrected_patients += 1
+            if all(x["patient_share"] is not None for x in after):  # else: not recorded, the share as closed
+                share = sum((x["patient_share"] for x in after), Decimal("0.00"))
+            lines = after
+            total = sum((Decimal(x["allowed_amount"]) for x in lines), Decimal("0.00"))
         r.captured += total
-        r.patient_share += sum((Decimal(x["patient_share"]) for x in lines), Decimal("0.00"))
+        r.patient_share += share
         if lines:
             r.billed_patients += 1
         for x in lines:

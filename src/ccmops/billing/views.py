@@ -35,6 +35,7 @@ from ccmops.billing.remittance import (
     record_line_remittance,
     sent_batch,
 )
+from ccmops.billing.revenue import month_revenue
 from ccmops.errors import Conflict, InvalidInput, NotFound
 
 
@@ -80,6 +81,7 @@ def month_page(request, practice_id: int, month: str | None = None):
             .order_by("-control_number"),
             "sent": sent_batch(practice, month),
             "remit_statuses": REMIT_STATUSES,
+            "revenue": month_revenue(practice, month),
             "impacts": open_impacts(practice, month),
             "resolved": resolved_adjustments(practice, month)[:50],
             "outcomes": Adjustment.OUTCOMES,

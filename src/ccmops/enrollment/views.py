@@ -115,6 +115,7 @@ def consent_detail(request, consent_id: int):
     history = Consent.objects.filter(patient=consent.patient).select_related("practitioner", "revocation")
     context = {
         "consent": consent,
+        "revocation": getattr(consent, "revocation", None),  # reverse one-to-one: absent until revoked
         "patient": consent.patient,
         "history": history,
         "revoke_form": RevokeForm(),

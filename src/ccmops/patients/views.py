@@ -76,6 +76,8 @@ def candidates(request, practice_id: int):
             "program": program,
             "programs": PROGRAMS,
             "params": request.GET,
+            "q": request.GET.get("q", ""),
+            "min_conditions": request.GET.get("min_conditions", ""),
             "statuses": SCREENING_STATUSES,
             "grant": grant,
             "can_enroll": can_enroll,
