@@ -25,7 +25,9 @@ from ccmops.timetracking.services import (
     resume_timer,
     start_timer,
     stop_timer,
+    void_entry,
 )
+from ccmops.timetracking.views import voidable
 from ccmops.worklist.adt import import_adt
 from ccmops.worklist.models import FollowUpTask
 from ccmops.worklist.queries import worklist
@@ -58,6 +60,10 @@ class ManualIn(Schema):
     minutes: int
     reason: str
     note: str = ""
+
+
+class VoidIn(Schema):
+    reason: str
 
 
 class NoteIn(Schema):
@@ -132,6 +138,9 @@ def entry_json(e: TimeEntry) -> dict:
         "late_reason": e.late_reason,
         "note": e.note,
         "overlaps_with": e.overlaps_with,
+        "voided_at": e.voided_at,
+        "voided_by": e.voided_by.get_username() if e.voided_by_id else None,
+        "void_reason": e.void_reason,
     }
 
 
@@ -203,8 +212,18 @@ def post_manual(request, patient_id: int, payload: ManualIn):
 
 @router.get("/patients/{patient_id}/time-entries", response=list[dict])
 def list_entries(request, patient_id: int):
+    """The patient's entries, newest first, voided ones included (with who voided them, when and why)."""
     patient = request_scope(request).patient(patient_id)
-    return [entry_json(e) for e in TimeEntry.objects.filter(patient=patient).select_related("staff")[:500]]
+    entries = TimeEntry.objects.filter(patient=patient).select_related("staff", "voided_by")[:500]
+    return [entry_json(e) for e in entries]
+
+
+@router.post("/time-entries/{entry_id}/void", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict})
+def post_void(request, entry_id: int, payload: VoidIn):
+    """Void a mistaken entry (kept on record, counted nowhere): the staff member's own, or anyone's by billing
+    staff. An entry of a closed month goes to its adjustment queue."""
+    entry, as_billing = voidable(request, entry_id)
+    return entry_json(void_entry(entry=entry, by=request.user, reason=payload.reason, as_billing=as_billing))
 
 
 @router.post("/patients/{patient_id}/notes", response={201: dict, 403: dict, 404: dict, 422: dict})
@@ -214,9 +233,9 @@ def post_note(request, patient_id: int, payload: NoteIn):
     entry_id = data.pop("time_entry_id")
     entry = None
     if entry_id is not None:
-        entry = TimeEntry.objects.filter(id=entry_id, patient=patient).first()
+        entry = TimeEntry.objects.filter(id=entry_id, patient=patient, voided_at__isnull=True).first()
         if entry is None:
-            raise InvalidInput(f"time_entry_id: {entry_id} is not a time entry of this patient")
+            raise InvalidInput(f"time_entry_id: {entry_id} is not a time entry of this patient (or it was voided)")
     note = save_note(patient=patient, author=request.user, party_id=grant.via_organization_id, time_entry=entry, **data)
     return Status(
         201,

@@ -81,9 +81,9 @@ def measured_figures(practice: Organization, *, months: int = 6) -> dict:
         party = "partner" if owner and owner.organization.kind == OrgKind.PARTNER else "practice"
         window_start, window_end = _window(practice, done[0].month, last)
         seconds = sum(
-            TimeEntry.objects.filter(practice=practice, start__gte=window_start, start__lt=window_end).values_list(
-                "seconds", flat=True
-            )
+            TimeEntry.objects.filter(
+                practice=practice, start__gte=window_start, start__lt=window_end, voided_at__isnull=True
+            ).values_list("seconds", flat=True)
         )
         patient_months = sum(m.enrolled for m in done)
         out["measured"] = {

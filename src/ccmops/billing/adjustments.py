@@ -84,7 +84,8 @@ class Impact:
 
     @property
     def minutes(self) -> int:
-        return sum(a.time_entry.seconds // 60 for a in self.adjustments if a.time_entry_id)
+        """Minutes the queued work adds (less those voided entries remove)."""
+        return sum((-1 if a.voids else 1) * (a.time_entry.seconds // 60) for a in self.adjustments if a.time_entry_id)
 
     def as_dict(self) -> dict:
         return {

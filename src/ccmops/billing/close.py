@@ -67,7 +67,9 @@ def patients_in_month(practice, month: str, *, after: int = 0, limit: int | None
         .distinct()
     )
     timed = (
-        TimeEntry.objects.filter(practice=practice, start__lt=window.end, end__gt=window.start, patient_id__gt=after)
+        TimeEntry.objects.filter(
+            practice=practice, start__lt=window.end, end__gt=window.start, patient_id__gt=after, voided_at__isnull=True
+        )
         .order_by("patient_id")
         .values_list("patient_id", flat=True)
         .distinct()
@@ -502,21 +504,28 @@ def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
     return closed.statement(practice=entry.practice.id, month=_entry_month(entry))
 
 
-def queue_adjustment_if_closed(entry: TimeEntry, closed: list | None = None) -> Adjustment | None:
-    """Time recorded for a closed month goes to the adjustment queue instead of changing the claim. `closed`:
-    the rows of `closed_month_read(entry)` when the caller has read them already."""
+def queue_adjustment_if_closed(
+    entry: TimeEntry, closed: list | None = None, *, voided: bool = False
+) -> Adjustment | None:
+    """Time recorded for a closed month — or, `voided`, removed from it — goes to the adjustment queue instead of
+    changing the claim. `closed`: the rows of `closed_month_read(entry)` when the caller has read them already."""
     if closed is None:
         (closed,) = together(closed_month_read(entry))
     if not closed:
         return None
     month = _entry_month(entry)
+    if voided:
+        description = f"{entry.seconds // 60} min by {entry.staff} voided after {month} was closed: {entry.void_reason}"
+    else:
+        description = f"{entry.seconds // 60} min by {entry.staff} recorded after {month} was closed"
     return Adjustment.objects.create(
         practice=entry.practice,
         patient=entry.patient,
         month=month,
         time_entry=entry,
+        voids=voided,
         created_at=timezone.now(),
-        description=f"{entry.seconds // 60} min by {entry.staff} recorded after {month} was closed",
+        description=description[:300],
     )
 
 

@@ -103,7 +103,8 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
             "SELECT e.id, e.patient_id, e.staff_id, e.staff_role, e.employer_id, e.program, e.located_in_us, "
             'e.counted_for, s.start, s."end" FROM timetracking_timeentrysegment s '
             "JOIN timetracking_timeentry e ON e.id = s.entry_id "
-            'WHERE e.patient_id IN ({ids}) AND e.start < %s AND e."end" > %s ORDER BY e.start DESC, e.id, s.start',
+            'WHERE e.patient_id IN ({ids}) AND e.start < %s AND e."end" > %s AND e.voided_at IS NULL '
+            "ORDER BY e.start DESC, e.id, s.start",
             hi,
             lo,
         ),

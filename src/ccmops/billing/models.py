@@ -146,6 +146,7 @@ class Adjustment(models.Model):
     addendum = models.ForeignKey(
         "documentation.NoteAddendum", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    voids = models.BooleanField(default=False, help_text="time_entry was voided after the close (its time removed)")
     description = models.CharField(max_length=300)
     created_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -172,9 +173,10 @@ class Adjustment(models.Model):
 
     @property
     def kind(self) -> str:
-        """What was added after the close: "time", "note" (signed late) or "addendum"."""
+        """What changed after the close: "time" (added), "void" (time removed), "note" (signed late) or
+        "addendum"."""
         if self.time_entry_id:
-            return "time"
+            return "void" if self.voids else "time"
         return "addendum" if self.addendum_id else "note"
 
 

@@ -31,7 +31,7 @@ def packet_context(patient, month: str) -> dict:
     classification = classify(sorted({(c.system, c.code) for c in conditions if c.abated is None}))
     entries = (
         TimeEntry.objects.filter(patient=patient, start__lt=window.end, end__gt=window.start)
-        .select_related("staff", "employer")
+        .select_related("staff", "employer", "voided_by")
         .order_by("start")
     )
     late = list(  # time recorded after the month was closed: queued, not in the decision
@@ -39,7 +39,8 @@ def packet_context(patient, month: str) -> dict:
         .select_related("resolved_by", "time_entry")
         .order_by("created_at", "id")
     )
-    late_by_entry = {a.time_entry_id: a for a in late if a.time_entry_id}
+    late_by_entry = {a.time_entry_id: a for a in late if a.time_entry_id and not a.voids}
+    void_by_entry = {a.time_entry_id: a for a in late if a.voids}
     late_by_note = {a.note_id: a for a in late if a.note_id and not a.addendum_id}
     late_by_addendum = {a.addendum_id: a for a in late if a.addendum_id}
     notes = list(  # the month's notes: those documenting its time entries, and the others written in it
@@ -58,6 +59,7 @@ def packet_context(patient, month: str) -> dict:
     by_day = defaultdict(list)
     for e in entries:
         e.adjustment = late_by_entry.get(e.id)
+        e.void_adjustment = void_by_entry.get(e.id)
         by_day[e.start.astimezone(window.zone).date()].append(e)
     excluded = {x["entry_id"].split("-")[1]: x for x in decision.decision.get("excluded_time", [])}
     plans = []

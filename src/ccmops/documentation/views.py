@@ -74,7 +74,9 @@ def documentable_entries(patient) -> list[TimeEntry]:
     last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     since = month_window(f"{last:%Y-%m}", patient.practice.time_zone).start
     return list(
-        TimeEntry.objects.filter(patient=patient, start__gte=since).select_related("staff").order_by("-start")[:200]
+        TimeEntry.objects.filter(patient=patient, start__gte=since, voided_at__isnull=True)
+        .select_related("staff")
+        .order_by("-start")[:200]
     )
 
 

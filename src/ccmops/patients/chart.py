@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from ccmops.enrollment.activation import readiness
 from ccmops.enrollment.consents import consent_status
 from ccmops.enrollment.forms import OutreachForm, StatusForm
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 from ccmops.worklist.models import WEEKDAYS, CareTransition, ContactWindow, FollowUpTask, ScheduledContact
 
@@ -37,13 +39,10 @@ def chart(patient, user=None) -> dict:
             }
         )
     today = timezone.localdate()
-    month_start = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time()))
     standing = standings([patient], {e.patient_id: e.program for e in enrollments.values()}, today)[patient.id]
     return {
         "standing": standing,
-        "month_entries": TimeEntry.objects.filter(patient=patient, end__gte=month_start).select_related(
-            "staff", "employer"
-        ),
+        "time_months": time_months(patient),
         "notes": Note.objects.filter(patient=patient)
         .select_related("author", "time_entry")
         .prefetch_related("addenda__author")[:15],
@@ -67,3 +66,21 @@ def chart(patient, user=None) -> dict:
         "status_form": StatusForm(initial={"program": programs[0]}),
         "today": timezone.localdate(),
     }
+
+
+def time_months(patient) -> list[tuple[str, list[TimeEntry]]]:
+    """This month's and last month's entries (in the practice's time zone), newest first, voided ones included
+    and marked: last month's stay in view until it is closed, for the late write-up or a mistake to void."""
+    zone = zoneinfo.ZoneInfo(patient.practice.time_zone)
+    today = timezone.localdate(timezone=zone)
+    this = f"{today:%Y-%m}"
+    last = f"{(today.replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
+    entries = (
+        TimeEntry.objects.filter(patient=patient, end__gt=month_window(last, patient.practice.time_zone).start)
+        .select_related("staff", "employer", "voided_by")
+        .order_by("-start")
+    )
+    months: dict[str, list[TimeEntry]] = {this: [], last: []}
+    for e in entries:
+        months.setdefault(f"{e.start.astimezone(zone):%Y-%m}", []).append(e)
+    return [(m, months[m]) for m in (this, last)]

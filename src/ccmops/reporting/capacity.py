@@ -151,7 +151,9 @@ def workspace(organization: Organization, practices: list[Organization], on: dt.
             if cm:
                 per_staff[cm].add(one)
         w = month_window(month, practice.time_zone)
-        worked = TimeEntry.objects.filter(practice=practice, start__gte=w.start, start__lt=w.end)
+        worked = TimeEntry.objects.filter(
+            practice=practice, start__gte=w.start, start__lt=w.end, voided_at__isnull=True
+        )
         load.actual_minutes = sum(minutes.get(pid, 0) for pid, _, _ in enrollments)
         for staff_id, seconds in worked.values_list("staff_id").annotate(s=Sum("seconds")):
             per_staff[staff_id].actual_minutes += seconds // 60

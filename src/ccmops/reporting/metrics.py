@@ -315,7 +315,7 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
         lambda: defaultdict(lambda: {"minutes": 0, "live_seconds": 0, "seconds": 0, "notes": 0, "calls": 0})
     )
     for patient_id, employer_id, source, seconds, lag, at in TimeEntry.objects.filter(
-        practice=practice, start__gte=start, start__lt=end
+        practice=practice, start__gte=start, start__lt=end, voided_at__isnull=True
     ).values_list("patient_id", "employer_id", "source", "seconds", "lag_seconds", "start"):
         k = key_of(at)
         if k is None:

@@ -72,7 +72,8 @@ class TimerSegment(models.Model):
 
 
 class TimeEntry(models.Model):
-    """Time worked on a patient: from a timer (live) or entered after the fact (late, with lag and reason)."""
+    """Time worked on a patient: from a timer (live) or entered after the fact (late, with lag and reason).
+    Readers that count time leave out voided entries (`voided_at` set)."""
 
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="time_entries")
@@ -103,6 +104,13 @@ class TimeEntry(models.Model):
     overlaps_with = models.JSONField(
         default=list, help_text="ids of other staff's entries on this patient that overlap"
     )
+    # A mistaken entry is voided, never deleted or edited: it stays on record (and in the audit packet) with who
+    # voided it, when and why, and counts nowhere (`ccmops.timetracking.services.void_entry`).
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-start"]

@@ -15,7 +15,7 @@ from ccmops.billing.month import refresh_reads
 from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ccmops.pipeline import together
 from ccmops.timetracking.idle import IdleRules, counted_until, judge
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS, TimeEntry, TimeEntrySegment, Timer, TimerSegment
@@ -268,13 +268,17 @@ def _staff_facts_of(memberships: list[tuple], patient) -> tuple[str, str, int]:
 
 
 def _own_overlap(staff, start: dt.datetime, end: dt.datetime, exclude_entry: int | None = None):
-    q = TimeEntrySegment.objects.filter(staff=staff, start__lt=end, end__gt=start)
+    q = TimeEntrySegment.objects.filter(staff=staff, start__lt=end, end__gt=start, entry__voided_at__isnull=True)
     if exclude_entry:
         q = q.exclude(entry_id=exclude_entry)
     return q.select_related("entry", "patient").first()
 
 
-_OVERLAPS = "SELECT DISTINCT entry_id FROM timetracking_timeentrysegment WHERE patient_id = %s AND staff_id <> %s AND "
+_OVERLAPS = (
+    "SELECT DISTINCT s.entry_id FROM timetracking_timeentrysegment s "
+    "JOIN timetracking_timeentry e ON e.id = s.entry_id "
+    "WHERE s.patient_id = %s AND s.staff_id <> %s AND e.voided_at IS NULL AND "
+)
 _SEGMENTS_INSERT = (
     'INSERT INTO timetracking_timeentrysegment (practice_id, entry_id, staff_id, patient_id, start, "end") VALUES '
 )
@@ -283,7 +287,7 @@ _SEGMENTS_INSERT = (
 def _overlaps_read(patient, staff, segments: list[tuple[dt.datetime, dt.datetime]]) -> tuple[str, list]:
     """The entries of other staff on the patient whose time overlaps these segments."""
     at = connection.ops.adapt_datetimefield_value
-    overlapping = " OR ".join(['(start < %s AND "end" > %s)'] * len(segments))  # placeholders only
+    overlapping = " OR ".join(['(s.start < %s AND s."end" > %s)'] * len(segments))  # placeholders only
     return (
         _OVERLAPS + f"({overlapping})",
         [patient.id, staff.id, *(v for a, b in segments for v in (at(b), at(a)))],
@@ -467,3 +471,49 @@ def add_manual_entry(
         note=note,
         late_reason=reason.strip(),
     )
+
+
+@transaction.atomic
+def void_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False) -> TimeEntry:
+    """Void a mistaken entry (the wrong patient, minutes typed wrong, a timer left running): it stays on record
+    with who voided it, when and why, and counts nowhere from now on — not in the month's minutes, the engine's
+    decision, overlaps or reports. Nothing is edited: the right time, if any, is entered again as a new entry.
+    The staff member who recorded it voids it, or billing staff (`as_billing`, the interface has checked the
+    grant). An entry of a closed month goes to its adjustment queue with the time it removes.
+
+    Raises:
+        InvalidInput: no reason.
+        PermissionDenied: another staff member's entry, without billing.
+        Conflict: already voided.
+    """
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("reason: say what was wrong with the entry (it is kept with the entry and audited)")
+    if len(reason) > 300:
+        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
+    locked = (
+        TimeEntry.objects.select_for_update(of=("self",))
+        .select_related("practice", "patient", "staff")
+        .get(pk=entry.pk)
+    )
+    if locked.voided_at is not None:
+        raise Conflict(f"Entry {locked.id} was already voided on {timezone.localtime(locked.voided_at):%Y-%m-%d}.")
+    if locked.staff_id != by.id and not as_billing:
+        raise PermissionDenied("Only the staff member who recorded an entry, or billing staff, can void it.")
+    locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), by, reason
+    locked.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    for other in TimeEntry.objects.filter(id__in=locked.overlaps_with):  # no longer overlapped by this one
+        other.overlaps_with = [i for i in other.overlaps_with if i != locked.id]
+        other.save(update_fields=["overlaps_with"])
+    from ccmops.billing.close import queue_adjustment_if_closed
+
+    queue_adjustment_if_closed(locked, voided=True)
+    refresh_standing(locked.patient, timezone.localtime(locked.end).date())
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        patient=locked.patient,
+        obj=locked,
+        detail={"voided": True, "reason": reason, "seconds": locked.seconds, "staff": locked.staff_id},
+    )
+    return locked

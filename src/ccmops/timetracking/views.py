@@ -9,8 +9,9 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.errors import InvalidInput
-from ccmops.timetracking.services import add_manual_entry
+from ccmops.errors import InvalidInput, NotFound
+from ccmops.timetracking.models import TimeEntry
+from ccmops.timetracking.services import add_manual_entry, void_entry
 
 
 @login_required
@@ -36,3 +37,26 @@ def manual_entry(request, patient_id: int):
         note=p.get("note", ""),
     )
     return redirect("patient_detail", patient_id=patient.id)
+
+
+def voidable(request, entry_id: int) -> tuple[TimeEntry, bool]:
+    """The entry, if the user may void it: their own (with time tracking at its practice) or, as billing staff
+    of the practice, anyone's. Returns (entry, whether voided as billing staff). Out of scope: 404."""
+    entry = TimeEntry.objects.filter(id=entry_id).first()
+    if entry is None:
+        raise NotFound(f"No time entry {entry_id}.")
+    scope = request_scope(request)
+    scope.patient(entry.patient_id)
+    if entry.staff_id == request.user.id:
+        scope.require(entry.practice_id, Function.TIME_TRACKING)
+        return entry, False
+    scope.require(entry.practice_id, Function.BILLING)
+    return entry, True
+
+
+@login_required
+@require_POST
+def void(request, entry_id: int):
+    entry, as_billing = voidable(request, entry_id)
+    void_entry(entry=entry, by=request.user, reason=request.POST.get("reason", ""), as_billing=as_billing)
+    return redirect("patient_detail", patient_id=entry.patient_id)
