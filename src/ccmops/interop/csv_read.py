@@ -13,6 +13,7 @@ from ccmops.interop.records import (
     EncounterRec,
     PatientRec,
     Problem,
+    QmbRec,
     normalize_payer,
     state_code,
 )
@@ -36,7 +37,8 @@ COLUMNS = (
     "visit_type",
     "practitioner_npi",
 )
-OPTIONAL_COLUMNS = ("address_line", "city", "state", "postal_code", "medicare_id")  # patient rows, when present
+# patient rows, when present: the address and MBI (for claims), and a QMB period (qmb_from, qmb_to; docs/population.md)
+OPTIONAL_COLUMNS = ("address_line", "city", "state", "postal_code", "medicare_id", "qmb_from", "qmb_to")
 REQUIRED = {
     "patient": ("mrn", "last_name", "first_name", "birth_date"),
     "diagnosis": ("mrn", "code_system", "code"),
@@ -117,6 +119,14 @@ def _read_rows(reader: csv.DictReader, file_label: str) -> Batch:
             birth = _date(row, "birth_date", p, file_label, where)
             deceased = _date(row, "deceased_date", p, file_label, where)
             payer = normalize_payer(row["payer"]) or ""
+            qmb_from = _date(row, "qmb_from", p, file_label, where)
+            qmb_to = _date(row, "qmb_to", p, file_label, where)
+            if qmb_to is not None and qmb_from is None and len(p) == before:
+                p.append(Problem(file_label, where, "qmb_from", "required with qmb_to (the QMB period's first day)"))
+            elif qmb_from is not None and qmb_to is not None and qmb_to < qmb_from:
+                p.append(Problem(file_label, where, "qmb_to", f"{qmb_to} is before qmb_from {qmb_from}"))
+            if len(p) == before and qmb_from is not None:
+                batch.qmb.append(QmbRec(row["mrn"], qmb_from, qmb_to, f"{file_label} {where}", where))
             if len(p) == before:
                 batch.patients.append(
                     PatientRec(

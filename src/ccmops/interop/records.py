@@ -40,6 +40,17 @@ class PatientRec:
 
 
 @dataclass(frozen=True)
+class QmbRec:
+    """A QMB period from an import (the CSV's qmb_from/qmb_to): recorded once per patient and start."""
+
+    patient_ref: str
+    start: dt.date
+    end: dt.date | None
+    source: str  # where it came from: the file and line
+    where: str  # the line, for a problem found against the registry
+
+
+@dataclass(frozen=True)
 class ConditionRec:
     patient_ref: str
     system: str  # icd10cm | snomed
@@ -80,6 +91,7 @@ class Batch:
     conditions: list[ConditionRec] = field(default_factory=list)
     encounters: list[EncounterRec] = field(default_factory=list)
     coverages: list[CoverageRec] = field(default_factory=list)
+    qmb: list[QmbRec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
@@ -90,7 +102,7 @@ class Batch:
 
     @property
     def record_count(self) -> int:
-        return len(self.patients) + len(self.conditions) + len(self.encounters) + len(self.coverages)
+        return len(self.patients) + len(self.conditions) + len(self.encounters) + len(self.coverages) + len(self.qmb)
 
 
 PAYERS = ("medicare", "dual_eligible", "medicaid", "private", "none")

@@ -19,7 +19,7 @@ from ccmops.interop.csv_read import read_csv_text
 from ccmops.interop.fhir_read import bulk_files, read_bulk, read_bundle_text
 from ccmops.interop.models import ImportRun
 from ccmops.interop.records import Batch, Problem
-from ccmops.interop.writer import resolve_patients, write_batch
+from ccmops.interop.writer import qmb_problems, resolve_patients, write_batch
 from ccmops.organizations.models import Organization
 from ccmops.rules.conditions import classify
 
@@ -117,6 +117,7 @@ def _counts(batch: Batch) -> dict:
         "conditions": len(batch.conditions),
         "encounters": len(batch.encounters),
         "coverages": len(batch.coverages),
+        "qmb_periods": len(batch.qmb),
         "skipped": batch.skipped,
     }
 
@@ -146,6 +147,7 @@ def import_source(
         resolved = resolve_patients(batch, practice.id, source.label)
         if isinstance(resolved, list):
             batch.problems.extend(resolved)
+        batch.problems.extend(qmb_problems(batch, practice.id, source.label))
     run.counts = _counts(batch)
     run.warnings = [_storable(str(w)) for w in batch.warnings[:500]]
     run.unclassified_codes = [_storable(c) for c in _unclassified(batch)]

@@ -1,5 +1,6 @@
 """Write a validated Batch into a practice's registry with idempotent upserts (match on practice + MRN for
-patients; patient + source id for encounters and coverage; patient + system|code|onset for conditions)."""
+patients; patient + source id for encounters and coverage; patient + system|code|onset for conditions; patient +
+first day for QMB periods)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
-from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem
+from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem, QmbRec
 from ccmops.interop.upsert import upsert
-from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition, condition_key
+from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition, QmbPeriod, condition_key
 
 CHUNK = 2000
 
@@ -232,6 +233,56 @@ def _write_coverages(
             Patient.objects.filter(id__in=chunk).update(medicare_coverage=payer)
 
 
+def qmb_problems(batch: Batch, practice_id: int, file_label: str) -> list[Problem]:
+    """QMB periods of the batch that overlap another period of the same patient — in the file, or recorded
+    in the registry with a different first day (a period with the same first day is the same period: its end
+    is updated). The import is refused with each one named, as a QMB period entered by hand would be."""
+    if not batch.qmb:
+        return []
+    mrns = {q.patient_ref for q in batch.qmb}
+    recorded: dict[str, list[tuple[dt.date, dt.date | None]]] = {}
+    for mrn, start, end in QmbPeriod.objects.filter(practice_id=practice_id, patient__mrn__in=mrns).values_list(
+        "patient__mrn", "start", "end"
+    ):
+        recorded.setdefault(mrn, []).append((start, end))
+    problems, seen = [], {}
+    far = dt.date.max
+    for q in batch.qmb:
+        for start, end in [*recorded.get(q.patient_ref, []), *seen.get(q.patient_ref, [])]:
+            if start != q.start and start <= (q.end or far) and q.start <= (end or far):
+                problems.append(
+                    Problem(
+                        file_label,
+                        q.where,
+                        "qmb_from",
+                        f"the QMB period from {q.start} overlaps the one from {start}"
+                        + (f" to {end}" if end else " (still open)")
+                        + "; end that one first, or give only the days it does not cover",
+                    )
+                )
+                break
+        seen.setdefault(q.patient_ref, []).append((q.start, q.end))
+    return problems
+
+
+def _write_qmb(practice_id: int, recs: Sequence[QmbRec], ids: dict[str, int]) -> None:
+    """One period per patient and first day: a new one is recorded, a known one gets the file's end (and source)
+    when that changed; re-importing the same file changes nothing."""
+    pids = {ids[q.patient_ref] for q in recs}
+    known = {(p.patient_id, p.start): p for p in QmbPeriod.objects.filter(patient_id__in=pids)}
+    now = timezone.now()
+    for q in recs:
+        pid = ids[q.patient_ref]
+        period = known.get((pid, q.start))
+        if period is None:
+            known[(pid, q.start)] = QmbPeriod.objects.create(
+                practice_id=practice_id, patient_id=pid, start=q.start, end=q.end, source=q.source, recorded_at=now
+            )
+        elif period.end != q.end:
+            period.end, period.source, period.recorded_at = q.end, q.source, now
+            period.save(update_fields=["end", "source", "recorded_at"])
+
+
 def write_batch(
     batch: Batch,
     practice_id: int,
@@ -247,6 +298,7 @@ def write_batch(
         ("coverages", batch.coverages),
         ("encounters", batch.encounters),
         ("conditions", batch.conditions),
+        ("qmb", batch.qmb),
     ]
     known = resolve_patients(batch, practice_id, "")
     known = known if isinstance(known, dict) else {}  # references to patients already in the registry
@@ -276,6 +328,8 @@ def write_batch(
                     _write_coverages(practice_id, part, ids, payers, known)
                 elif kind == "encounters":
                     _write_encounters(practice_id, part, ids)
+                elif kind == "qmb":
+                    _write_qmb(practice_id, part, ids)
                 else:
                     _write_conditions(practice_id, part, ids)
                 if on_chunk is not None:
