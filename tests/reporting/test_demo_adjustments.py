@@ -1,14 +1,19 @@
-"""The demo's history leaves one call recorded after a close in the slipping practice's adjustment queue."""
+"""The demo's history leaves a call recorded, and a note signed, after a close in the slipping practice's
+adjustment queue."""
 
 from ccmops.billing.adjustments import open_impacts
 from ccmops.billing.models import ClaimLine, MonthClose
 from ccmops.demo import world
 
 
-def test_the_slipping_practice_has_a_late_call_that_would_earn_an_add_on(history):
+def test_the_slipping_practice_has_a_late_call_that_would_earn_an_add_on_and_a_note_signed_late(history):
     cedar = history[world.CEDAR]
     (closed,) = MonthClose.objects.filter(practice=cedar, status="closed").order_by("-month")[:1]
-    (impact,) = open_impacts(cedar, closed.month)
+    impacts = {i.adjustments[0].kind: i for i in open_impacts(cedar, closed.month)}
+    assert sorted(impacts) == ["note", "time"]
+    note = impacts["note"].adjustments[0].note
+    assert note.signed_at is not None and note.month == closed.month and impacts["note"].changes == []
+    impact = impacts["time"]
     assert impact.minutes == 15 and "after the month was closed" in impact.adjustments[0].time_entry.late_reason
     assert [(c["code"], c["billed_units"], c["now_units"]) for c in impact.changes] == [("99439", 0, 1)]
     assert sorted(b.code for b in impact.billed) == sorted(

@@ -277,3 +277,27 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
                     reason="Call found in the paper log after the month was closed",
                     now=now,
                 )
+                # And a draft note of that month, finished and signed only now: queued too (it changes no code,
+                # but the claim went out without it).
+                draft = (
+                    Note.objects.filter(
+                        practice=practice,
+                        signed_at__isnull=True,
+                        time_entry__start__gte=start,
+                        time_entry__start__lt=_month_start(months_ago - 1, zone),
+                    )
+                    .exclude(patient=active[j])
+                    .select_related("author", "time_entry")
+                    .order_by("id")
+                    .first()
+                )
+                if draft is not None:
+                    save_note(
+                        patient=draft.patient,
+                        author=draft.author,
+                        program="ccm",
+                        activity=draft.activity,
+                        fields=_fields_for(100),
+                        note=draft,
+                        sign=True,
+                    )
