@@ -170,7 +170,7 @@ def test_month_page_api_cli_and_packet(closed, login, capsys):
 
     call_command("month", "adjustments", "--practice", practice.slug, "--month", month)
     out = capsys.readouterr().out
-    assert f"ids {a.id}:" in out and "15 min late" in out and "1 patient-months with queued late work" in out
+    assert f"ids {a.id}: +15 min (15 min by " in out and "1 patient-months with queued late work" in out
     call_command("month", "adjustments", "--practice", practice.slug, "--month", month, "--json")
     assert json.loads(capsys.readouterr().out)[0]["now"][0] == {
         "code": "99439",

@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.core.management import call_command
 from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
@@ -64,7 +65,7 @@ def test_a_voided_entry_is_kept_and_counts_nowhere(month_world):  # noqa: F811
     assert not Adjustment.objects.exists()
 
 
-def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login):  # noqa: F811
+def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login, capsys):  # noqa: F811
     twyla, month, ben = month_world
     close_month(practice=twyla.practice, month=month, by=ben)
     decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
@@ -85,6 +86,8 @@ def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login
 
     (impact,) = open_impacts(twyla.practice, month)
     assert impact.minutes == -20  # 45 → 25 minutes: 99439 is no longer earned
+    call_command("month", "adjustments", "--practice", twyla.practice.slug, "--month", month)
+    assert f"ids {queued.id}: -20 min (20 min by " in capsys.readouterr().out
     assert [(c["code"], c["billed_units"], c["now_units"]) for c in impact.changes] == [("99439", 1, 0)]
     with pytest.raises(Conflict, match="changes the month's codes"):
         resolve(practice=twyla.practice, month=month, adjustment_ids=[queued.id], outcome="no_change", by=ben)

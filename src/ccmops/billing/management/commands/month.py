@@ -99,8 +99,10 @@ class Command(BaseCommand):
                     billed = " ".join(f"{b.code}x{b.units}" for b in i.billed) or "nothing"
                     now = " ".join(f"{b.code}x{b.units}" for b in i.now) or "nothing"
                     self.stdout.write(
-                        f"{i.patient} (MRN {i.patient.mrn}) ids {ids}: {i.minutes} min late; billed {billed} "
-                        f"({i.billed_as_of}); now {now} ({i.now_status}); difference ${i.difference:,.2f}"
+                        f"{i.patient} (MRN {i.patient.mrn}) ids {ids}: {i.minutes:+d} min ("
+                        + "; ".join(a.description for a in i.adjustments)
+                        + f"); billed {billed} ({i.billed_as_of}); now {now} ({i.now_status}); "
+                        f"difference ${i.difference:,.2f}"
                     )
                 self.stdout.write(
                     f"{len(impacts)} patient-months with queued late work" if impacts else "adjustment queue is empty"
