@@ -34,7 +34,10 @@ def note_new(request, patient_id: int):
     if chosen:
         entry = next((e for e in entries if str(e.id) == chosen), None)
         if entry is None:
-            raise InvalidInput(f"time_entry: {chosen} is not one of {patient}'s entries of this or last month")
+            raise InvalidInput(
+                f"time_entry: {chosen} is not one of {patient}'s entries of this or last month that stand (a voided "
+                "entry documents nothing)"
+            )
     if request.method == "POST":
         try:
             save_note(
