@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
-
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
@@ -14,7 +10,7 @@ from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.rules.calendar import month_window
+from ccmops.patients.chart import time_months
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 
 
@@ -71,16 +67,9 @@ def note_new(request, patient_id: int):
 
 
 def documentable_entries(patient) -> list[TimeEntry]:
-    """The patient's time entries a note may document: this month's and last month's (in the practice's time
-    zone), newest first — a call late on the 31st is often written up on the 2nd."""
-    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.practice.time_zone))
-    last = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    since = month_window(f"{last:%Y-%m}", patient.practice.time_zone).start
-    return list(
-        TimeEntry.objects.filter(patient=patient, start__gte=since, voided_at__isnull=True)
-        .select_related("staff")
-        .order_by("-start")[:200]
-    )
+    """The patient's time entries a note may document: this month's and last month's that stand (not voided),
+    newest first, as the patient page lists them — a call late on the 31st is often written up on the 2nd."""
+    return [e for _month, entries in time_months(patient) for e in entries if e.voided_at is None]
 
 
 @login_required
