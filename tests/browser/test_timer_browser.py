@@ -1,5 +1,6 @@
 """The timer in real Chromium: it keeps counting across a reload and a second tab without doubling; stopping
-creates one entry; minutes and the worklist update; a back-dated entry shows as late with its reason."""
+creates one entry; minutes and the worklist update; a back-dated entry shows as late with its reason, and voided
+from its row stays listed, struck through, with the reason."""
 
 import zoneinfo
 
@@ -71,6 +72,18 @@ def test_timer_survives_reload_and_second_tab(page, browser, sign_in, live_demo,
     page.wait_for_selector("text=entered late")
     assert "Call taken on the road" in page.inner_text("main")
     screenshot("late-entry")
+
+    # The late entry was a mistake: void it from its row (kept, struck through, with the reason).
+    late = TimeEntry.objects.get(source="manual")
+    row = page.locator(f"#entry-{late.id}")
+    row.locator("summary:has-text('Void')").click()
+    row.locator("input[name=reason]").fill("Duplicate of the timer's call")
+    row.locator("button:has-text('Void entry')").click()
+    page.wait_for_selector(f"#entry-{late.id}.voided")
+    assert "Duplicate of the timer's call" in page.inner_text(f"#entry-{late.id}")
+    late.refresh_from_db()
+    assert late.voided_at is not None and late.voided_by == nora
+    screenshot("voided-entry")
     page.click("a:has-text('Worklist')")
     assert "Moen, Twyla" in page.inner_text("main")
     screenshot("worklist-minutes")
