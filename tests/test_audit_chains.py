@@ -74,6 +74,20 @@ def test_an_event_moved_to_another_chain_or_deleted_from_the_end_is_detected(log
     assert verify_chain(maple.id).ok
 
 
+def test_a_chain_deleted_whole_with_its_head_is_detected(login):
+    login("nora.rn").get(f"/patients/{demo_patient('Kohler').id}/")
+    maple = Organization.objects.get(slug=world.MAPLE)
+    assert verify_chain().ok
+    AuditEvent.objects.filter(chain=maple.id)._raw_delete(using="default")
+    AuditChainHead.objects.filter(id=maple.id).delete()
+    (problem,) = verify_chain(maple.id).problems
+    assert problem.startswith(f"chain {maple.id} (practice {maple.id}): the practice has patients but no audit")
+    AuditEvent.objects.filter(chain=0)._raw_delete(using="default")
+    AuditChainHead.objects.filter(id=0).delete()
+    problems = verify_chain().problems
+    assert any(p.startswith("chain 0 (no practice") and "users have signed in" in p for p in problems)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_open_transaction_of_one_practice_does_not_hold_up_another_practices_audited_writes():
     if connection.vendor != "postgresql":

@@ -140,7 +140,7 @@ def _chain_name(chain: int) -> str:
 
 def verify_chain(practice_id: int | None = None) -> ChainReport:
     """Recompute every hash of every chain (or of one practice's) in order; report altered, deleted, reordered
-    or moved events and chains whose newest events were deleted."""
+    or moved events, chains whose newest events were deleted, and chains deleted whole (`_missing_chains`)."""
     problems: list[str] = []
     heads = {h.id: h for h in AuditChainHead.objects.all()}
     events = AuditEvent.objects.order_by("chain", "id")
@@ -182,4 +182,24 @@ def verify_chain(practice_id: int | None = None) -> ChainReport:
             )
         elif head.count != n:
             problems.append(f"{_chain_name(key)}: the head counts {head.count} events, found {n} (events were deleted)")
+    problems.extend(_missing_chains(practice_id, set(heads) | set(seen)))
     return ChainReport(checked, tuple(problems), len(set(heads) | set(seen)))
+
+
+def _missing_chains(practice_id: int | None, present: set[int]) -> list[str]:
+    """Chains that must exist and do not — a whole log deleted with its head, which leaves no break to find: a
+    practice with patients has an audited history (their import or creation, every chart read), and once anyone
+    has signed in, chain 0 has their sign-in."""
+    from ccmops.organizations.models import User
+    from ccmops.patients.models import Patient
+
+    with_patients = Patient.objects.order_by().values_list("practice_id", flat=True).distinct()
+    if practice_id is not None:
+        with_patients = with_patients.filter(practice_id=practice_id)
+    out = [
+        f"{_chain_name(p)}: the practice has patients but no audit events and no chain head (its whole log was deleted)"
+        for p in sorted(set(with_patients) - present)
+    ]
+    if practice_id is None and 0 not in present and User.objects.filter(last_login__isnull=False).exists():
+        out.append(f"{_chain_name(0)}: users have signed in but the chain and its head are gone (deleted)")
+    return out
