@@ -11,7 +11,7 @@ from tests.billing.test_close import month_world, previous_month  # noqa: F401 -
 from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.close import approve_and_close, close_month, override
 from ccmops.billing.facts import patient_months
-from ccmops.billing.models import Adjustment, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision
 from ccmops.billing.packets import packet_context
 from ccmops.billing.revenue import month_revenue
 from ccmops.compliance.models import AuditEvent
@@ -160,3 +160,56 @@ def test_voiding_clears_the_overlap_flag_on_the_other_staff_members_entry(month_
     void_entry(entry=overlapping, by=patel, reason="Was not on that call")
     nora_call.refresh_from_db()
     assert nora_call.overlaps_with == []
+
+
+def test_time_recorded_or_voided_during_review_must_be_evaluated_before_approval(month_world):  # noqa: F811
+    twyla, month, ben = month_world
+    nora = User.objects.get(username="nora.rn")
+    close_month(practice=twyla.practice, month=month, by=ben)
+    override(
+        decision=PatientMonthDecision.objects.get(patient=twyla, month=month),
+        action="bill",
+        reason="Plan handed over at the visit",
+        by=ben,
+    )
+    _, mid = previous_month()
+    add_manual_entry(  # found during review: 45 → 60 minutes, a second 99439 unit
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="record_review",
+        start=mid + dt.timedelta(days=6),
+        minutes=15,
+        reason="Paper log found during review",
+    )
+    with pytest.raises(Conflict, match=r"the facts of 1 patient-month\(s\) changed after .*\(Moen, Twyla\)"):
+        approve_and_close(practice=twyla.practice, month=month, by=ben)
+    assert not Adjustment.objects.exists()  # the month is open: nothing is queued, it is decided again
+
+    close_month(practice=twyla.practice, month=month, by=ben)
+    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    if decision.review == "needs_review":  # the override was given on other facts: asked again
+        override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
+    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1, "99439": 2}
+
+
+def test_a_void_during_review_is_caught_the_same_way(month_world):  # noqa: F811
+    twyla, month, ben = month_world
+    close_month(practice=twyla.practice, month=month, by=ben)
+    override(
+        decision=PatientMonthDecision.objects.get(patient=twyla, month=month),
+        action="bill",
+        reason="Plan handed over at the visit",
+        by=ben,
+    )
+    _call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
+    void_entry(entry=reconciliation, by=ben, reason="Double-entered from the paper log", as_billing=True)
+    with pytest.raises(Conflict, match="Evaluate the month again"):
+        approve_and_close(practice=twyla.practice, month=month, by=ben)
+    close_month(practice=twyla.practice, month=month, by=ben)
+    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    if decision.review == "needs_review":
+        override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
+    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1}

@@ -86,6 +86,35 @@ def _decision_salt(policies) -> str:
     return json.dumps([ccmops.__version__, dataclasses.asdict(policies)], sort_keys=True)
 
 
+def _facts_digest(pm, salt: str) -> str:
+    """The identity of what a patient-month's decision rests on: its facts as the engine reads them, and the
+    salt (policies and release)."""
+    return hashlib.sha256((pm.model_dump_json(by_alias=True) + salt).encode()).hexdigest()
+
+
+def changed_since_evaluation(practice, month: str) -> list[Patient]:
+    """Patients whose month facts are no longer those their stored decision was made on — time entered late or
+    voided, a consent, a care plan or coverage recorded — or who have work in the month and no decision yet.
+    Gathers every patient's facts as an evaluation does, without deciding."""
+    policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
+    salt = _decision_salt(policies)
+    ids = patients_in_month(practice, month)
+    changed = []
+    with collector_paused():
+        for i in range(0, len(ids), CHUNK):
+            patients = list(
+                Patient.objects.filter(id__in=ids[i : i + CHUNK]).select_related("practice", "billing_practitioner")
+            )
+            facts = patient_months(patients, month)
+            known = dict(
+                PatientMonthDecision.objects.filter(patient_id__in=list(facts), month=month).values_list(
+                    "patient_id", "facts_hash"
+                )
+            )
+            changed += [p for p in patients if p.id in facts and known.get(p.id) != _facts_digest(facts[p.id], salt)]
+    return changed
+
+
 class Decided(NamedTuple):
     """A patient-month the engine decided, as plain values (what a step writes; a worker process sends it)."""
 
@@ -118,7 +147,7 @@ def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
         pm = facts.get(p.id)
         if pm is None:
             continue
-        digest = hashlib.sha256((pm.model_dump_json(by_alias=True) + salt).encode()).hexdigest()
+        digest = _facts_digest(pm, salt)
         if known.get(p.id) == digest:
             continue
         decision = evaluate(pm, policies)
@@ -445,9 +474,10 @@ def _ended(practice, month: str) -> None:
 @transaction.atomic
 def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
     """Close the month (who and when are recorded); refused before the month has ended in the practice's time
-    zone, while anything awaits review, while an evaluation runs, and — with `expected_version`, as the web and
-    API send it — when the month was re-evaluated after the approver looked at it (optimistic locking: nobody
-    approves results they have not seen)."""
+    zone, while anything awaits review, while an evaluation runs, when any patient-month's facts changed after
+    the evaluation (`changed_since_evaluation`: work recorded during review is never lost between the decision
+    and the claim), and — with `expected_version`, as the web and API send it — when the month was re-evaluated
+    after the approver looked at it (optimistic locking: nobody approves results they have not seen)."""
     close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
     if close is None:
         raise InvalidInput(f"month: {month} has not been evaluated; run the close first")
@@ -468,6 +498,14 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
     waiting = PatientMonthDecision.objects.filter(practice=practice, month=month, review="needs_review").count()
     if waiting:
         raise Conflict(f"{waiting} patient-month(s) still need review; resolve or override them first.")
+    changed = changed_since_evaluation(practice, month)
+    if changed:  # closing now would send claims that miss (or still count) that work, and queue nothing for it
+        names = "; ".join(str(p) for p in changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        raise Conflict(
+            f"the facts of {len(changed)} patient-month(s) changed after {month} was evaluated ({names}): time "
+            "entered or voided, a consent, care plan or coverage recorded. Evaluate the month again (only those are "
+            "re-decided), review, then approve."
+        )
     close.status, close.closed_by, close.closed_at = "closed", by, timezone.now()
     close.version += 1
     close.save()
