@@ -74,6 +74,14 @@ def main() -> None:
     t0 = time.perf_counter()
     close_month(practice=practice, month=month)
     print(f"second close (nothing changed): {time.perf_counter() - t0:.1f} s")
+    from ccmops.billing.close import changed_since_evaluation
+
+    t0 = time.perf_counter()
+    changed = changed_since_evaluation(practice, month)
+    print(
+        f"approval's check that no facts changed since the evaluation: {time.perf_counter() - t0:.1f} s "
+        f"({len(changed)} changed)"
+    )
 
     import os
 
