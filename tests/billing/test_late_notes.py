@@ -128,3 +128,22 @@ def test_note_form_and_api_link_a_note_to_its_time_entry(closed, login):
     assert "documenting the 25-minute entry" in html and "signed after the month was closed" in html
     month_page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
     assert f"#note-{note.id}" in month_page and "note by" in month_page
+
+
+def test_the_month_page_lists_the_months_unsigned_notes(closed, login):
+    twyla, month, _ben, call = closed
+    draft = write(twyla, call, sign=False)  # documents last month's call
+    write(twyla, sign=False)  # today's: another month
+    page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
+    assert "Unsigned notes" in page and page.count("#note-") == 1 and f"#note-{draft.id}" in page
+    save_note(
+        patient=twyla,
+        author=User.objects.get(username="nora.rn"),
+        program="ccm",
+        activity="care_coordination_call",
+        fields=CALL,
+        note=draft,
+        sign=True,
+    )
+    page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
+    assert "Unsigned notes" not in page

@@ -6,7 +6,6 @@ import io
 import zipfile
 from collections import defaultdict
 
-from django.db.models import Q
 from django.template.loader import render_to_string
 
 from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
@@ -14,7 +13,7 @@ from ccmops.billing.remittance import sent_batch
 from ccmops.careplans.models import CarePlan
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.documentation.models import Note
+from ccmops.documentation.models import Note, of_month
 from ccmops.enrollment.models import CONSENT_ELEMENTS, Consent
 from ccmops.errors import NotFound
 from ccmops.rules.calendar import month_window
@@ -44,11 +43,7 @@ def packet_context(patient, month: str) -> dict:
     late_by_note = {a.note_id: a for a in late if a.note_id and not a.addendum_id}
     late_by_addendum = {a.addendum_id: a for a in late if a.addendum_id}
     notes = list(  # the month's notes: those documenting its time entries, and the others written in it
-        Note.objects.filter(
-            Q(time_entry__start__gte=window.start, time_entry__start__lt=window.end)
-            | Q(time_entry__isnull=True, created_at__gte=window.start, created_at__lt=window.end),
-            patient=patient,
-        )
+        Note.objects.filter(of_month(window), patient=patient)
         .select_related("author", "time_entry")
         .prefetch_related("addenda__author")
         .order_by("created_at", "id")

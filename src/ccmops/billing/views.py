@@ -36,7 +36,9 @@ from ccmops.billing.remittance import (
     sent_batch,
 )
 from ccmops.billing.revenue import month_revenue
+from ccmops.documentation.models import Note, of_month
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.rules.calendar import month_window
 
 
 def _billing_practice(request, practice_id: int):
@@ -82,6 +84,11 @@ def month_page(request, practice_id: int, month: str | None = None):
             "sent": sent_batch(practice, month),
             "remit_statuses": REMIT_STATUSES,
             "revenue": month_revenue(practice, month),
+            "drafts": Note.objects.filter(
+                of_month(month_window(month, practice.time_zone)), practice=practice, signed_at__isnull=True
+            )
+            .select_related("patient", "author")
+            .order_by("patient__family_name", "patient__given_name", "created_at"),
             "impacts": open_impacts(practice, month),
             "resolved": resolved_adjustments(practice, month)[:50],
             "outcomes": Adjustment.OUTCOMES,

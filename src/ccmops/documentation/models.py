@@ -49,6 +49,14 @@ class Note(models.Model):
         return f"{local.year:04d}-{local.month:02d}"
 
 
+def of_month(window) -> models.Q:
+    """The notes of a month (a `rules.calendar.MonthWindow`): those documenting its time entries, wherever they
+    were written, and the others written in it — as `Note.month` assigns them."""
+    return models.Q(time_entry__start__gte=window.start, time_entry__start__lt=window.end) | models.Q(
+        time_entry__isnull=True, created_at__gte=window.start, created_at__lt=window.end
+    )
+
+
 class NoteAddendum(models.Model):
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="addenda")
