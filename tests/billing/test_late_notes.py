@@ -1,9 +1,11 @@
 """Notes of a closed month: a note documents its time entry's month, and one signed after the close (or an
 addendum to one) goes to the adjustment queue instead of silently joining the record a claim was sent on."""
 
+import datetime as dt
 import json
 
 import pytest
+from django.core.management import call_command
 from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
@@ -16,6 +18,7 @@ from ccmops.errors import InvalidInput
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
 from ccmops.timetracking.models import TimeEntry
+from ccmops.timetracking.services import add_manual_entry
 
 CALL = {
     "reason": "Blood pressure log review",
@@ -147,3 +150,53 @@ def test_the_month_page_lists_the_months_unsigned_notes(closed, login):
     )
     page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
     assert "Unsigned notes" not in page
+
+
+def test_queued_work_without_code_changes_resolves_in_one_step(closed, login, capsys):
+    twyla, month, _ben, call = closed
+    write(twyla, call)  # signed late: changes no code
+    _, mid = previous_month()
+    add_manual_entry(  # 45 → 60 minutes: a second 99439 unit
+        patient=twyla,
+        staff=User.objects.get(username="nora.rn"),
+        program="ccm",
+        activity="record_review",
+        start=mid + dt.timedelta(days=5),
+        minutes=15,
+        reason="Found another paper log",
+    )
+    (impact,) = open_impacts(twyla.practice, month)  # one patient-month: the note and the time together
+    assert impact.changes
+    page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
+    assert "without code changes as no change" not in page  # nothing to resolve that way
+
+    other = Patient.objects.filter(practice=twyla.practice).exclude(id=twyla.id).first()
+    other_entry = TimeEntry.objects.create(  # another patient's note of the month, through its own entry
+        practice=twyla.practice,
+        patient=other,
+        staff=call.staff,
+        staff_role=call.staff_role,
+        credential=call.credential,
+        employer=call.employer,
+        program="ccm",
+        activity="care_coordination_call",
+        start=call.start,
+        end=call.end,
+        seconds=call.seconds,
+        source="manual",
+        entered_at=call.entered_at,
+    )
+    write(other, other_entry)
+    assert len(open_impacts(twyla.practice, month)) == 2
+    page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
+    assert "Resolve the 1 without code changes as no change" in page
+    done = login("ben.biller").post(f"/practices/{twyla.practice.id}/months/{month}/adjustments/resolve-unchanged/")
+    assert done.status_code == 302 and "error" not in done["Location"]
+    (left,) = open_impacts(twyla.practice, month)
+    assert left.patient == twyla  # the codes change: left for the biller
+    assert Adjustment.objects.get(patient=other).outcome == "no_change"
+
+    api = login("ben.biller").post(f"/api/practices/{twyla.practice.id}/months/{month}/adjustments/resolve-unchanged")
+    assert api.status_code == 200 and api.json()["count"] == 0
+    call_command("month", "resolve-adjustments", "--practice", twyla.practice.slug, "--month", month, "--unchanged")
+    assert "0 patient-month(s) without code changes resolved" in capsys.readouterr().out

@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.billing.adjustments import open_impacts, resolve, resolved_adjustments
+from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
 from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
@@ -215,6 +215,17 @@ def post_resolve_adjustments(request, practice_id: int, month: str, payload: Res
         by=request.user,
     )
     return {"outcome": payload.outcome, **impact.as_dict()}
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/adjustments/resolve-unchanged",
+    response={200: dict, 403: dict, 404: dict, 409: dict},
+)
+def post_resolve_unchanged(request, practice_id: int, month: str):
+    """Resolve as `no_change` every queued patient-month whose late work changes no code or unit (notes signed
+    late, addenda, time below the next threshold); those whose codes change stay queued."""
+    done = resolve_unchanged(practice=_practice(request, practice_id), month=month, by=request.user)
+    return {"resolved": [i.as_dict() for i in done], "count": len(done)}
 
 
 def _batch_dict(b: ClaimBatch) -> dict:

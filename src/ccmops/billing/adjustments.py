@@ -279,3 +279,23 @@ def resolve(
         },
     )
     return impact
+
+
+@transaction.atomic
+def resolve_unchanged(*, practice, month: str, by, note: str = "") -> list[Impact]:
+    """Resolve as "no change" every queued patient-month whose late work changes no code or unit — a note
+    signed late, an addendum, time that reaches no new threshold — each one as `resolve` does it (decided again
+    on the facts at that moment, audited on its own). Patient-months whose codes change stay queued for the
+    biller. Returns the ones resolved."""
+    return [
+        resolve(
+            practice=practice,
+            month=month,
+            adjustment_ids=[a.id for a in impact.adjustments],
+            outcome="no_change",
+            note=note,
+            by=by,
+        )
+        for impact in open_impacts(practice, month)
+        if not impact.changes
+    ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.billing.adjustments import open_impacts, resolve, resolved_adjustments
+from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
 from ccmops.billing.close import (
     approve_and_close,
     begin_evaluation,
@@ -64,6 +64,7 @@ def month_page(request, practice_id: int, month: str | None = None):
         return redirect("month_page", practice.id, wanted)
     month = month or _last_month()
     decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
+    impacts = open_impacts(practice, month)
     return render(
         request,
         "billing/month.html",
@@ -89,7 +90,8 @@ def month_page(request, practice_id: int, month: str | None = None):
             )
             .select_related("patient", "author")
             .order_by("patient__family_name", "patient__given_name", "created_at"),
-            "impacts": open_impacts(practice, month),
+            "impacts": impacts,
+            "unchanged": sum(1 for i in impacts if not i.changes),
             "resolved": resolved_adjustments(practice, month)[:50],
             "outcomes": Adjustment.OUTCOMES,
             "error": request.GET.get("error", ""),
@@ -291,6 +293,18 @@ def resolve_adjustments(request, practice_id: int, month: str):
             reference=request.POST.get("reference", ""),
             by=request.user,
         )
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    return _back(practice, month)
+
+
+@login_required
+@require_POST
+def resolve_unchanged_adjustments(request, practice_id: int, month: str):
+    """Resolve every queued patient-month without code changes as "no change" (the month page's button)."""
+    practice = _billing_practice(request, practice_id)
+    try:
+        resolve_unchanged(practice=practice, month=month, by=request.user)
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
     return _back(practice, month)

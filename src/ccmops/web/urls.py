@@ -58,6 +58,11 @@ urlpatterns = [
         billing_views.resolve_adjustments,
         name="resolve_adjustments",
     ),
+    path(
+        "practices/<int:practice_id>/months/<str:month>/adjustments/resolve-unchanged/",
+        billing_views.resolve_unchanged_adjustments,
+        name="resolve_unchanged_adjustments",
+    ),
     path("patients/<int:patient_id>/packets/<str:month>/", billing_views.packet, name="packet"),
     path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
     path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),

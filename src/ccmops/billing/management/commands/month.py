@@ -7,7 +7,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from ccmops.billing.adjustments import open_impacts, resolve
+from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
 from ccmops.billing.close import approve_and_close, close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
@@ -53,6 +53,11 @@ class Command(BaseCommand):
             "--outcome", choices=["no_change", "corrected", "not_billed"], help="resolve-adjustments: how"
         )
         parser.add_argument("--note", default="", help="resolve-adjustments: the note (required for not_billed)")
+        parser.add_argument(
+            "--unchanged",
+            action="store_true",
+            help="resolve-adjustments: every queued patient-month without code changes, as no_change (no --ids)",
+        )
         parser.add_argument(
             "--reference", default="", help="resolve-adjustments: the contractor's reference (required for corrected)"
         )
@@ -107,6 +112,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{len(impacts)} patient-months with queued late work" if impacts else "adjustment queue is empty"
                 )
+            elif action == "resolve-adjustments" and options.get("unchanged"):
+                done = resolve_unchanged(practice=org, month=month, by=by, note=options.get("note", ""))
+                self.stdout.write(f"{len(done)} patient-month(s) without code changes resolved as no_change")
             elif action == "resolve-adjustments":
                 raw = [x.strip() for x in options.get("ids", "").split(",") if x.strip()]
                 if not raw or not all(x.isdigit() for x in raw):
