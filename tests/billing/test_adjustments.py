@@ -5,11 +5,10 @@ import json
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
+from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.close import approve_and_close, close_month, override
-from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision
+from ccmops.billing.models import Adjustment, ClaimLine
 from ccmops.billing.packets import packet_context
 from ccmops.billing.revenue import month_revenue
 from ccmops.compliance.models import AuditEvent
@@ -22,10 +21,7 @@ from ccmops.timetracking.services import add_manual_entry
 def closed(month_world):  # noqa: F811 - the fixture imported above
     """Twyla's month closed with 45 minutes billed (99490 + one 99439), then 15 late minutes recorded for it."""
     twyla, month, ben = month_world
-    close_month(practice=twyla.practice, month=month, by=ben)
-    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
-    override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
-    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    evaluate_and_bill(twyla, month, ben)
     late(twyla, days=5, minutes=15)
     return twyla, month, ben
 

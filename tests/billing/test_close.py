@@ -24,6 +24,17 @@ def previous_month() -> tuple[str, dt.datetime]:
     return f"{prev.year:04d}-{prev.month:02d}", mid
 
 
+def evaluate_and_bill(twyla, month: str, ben, *, approve: bool = True) -> None:
+    """Evaluate Twyla's month and bill it over its hold (the plan was handed over at the visit, a reason the
+    biller records) and, with `approve`, approve and close it."""
+    close_month(practice=twyla.practice, month=month, by=ben)
+    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    if decision.review == "needs_review":
+        override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
+    if approve:
+        approve_and_close(practice=twyla.practice, month=month, by=ben)
+
+
 @pytest.fixture
 def month_world(demo):
     """Twyla active since two months ago, with 45 minutes last month; her plan was not given to her (a hold)."""

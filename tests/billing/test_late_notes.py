@@ -6,11 +6,10 @@ import json
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
+from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.close import approve_and_close, close_month, override
-from ccmops.billing.models import Adjustment, PatientMonthDecision
+from ccmops.billing.models import Adjustment
 from ccmops.billing.packets import packet_context
 from ccmops.documentation.models import Note
 from ccmops.documentation.services import add_addendum, save_note
@@ -32,15 +31,13 @@ CALL = {
 def closed(month_world):  # noqa: F811 - the fixture imported above
     """Twyla's month closed and billed on its 45 minutes; no note written for its calls yet."""
     twyla, month, ben = month_world
-    close_month(practice=twyla.practice, month=month, by=ben)
-    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
-    override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
-    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    evaluate_and_bill(twyla, month, ben)
     call = TimeEntry.objects.get(patient=twyla, activity="care_coordination_call")
     return twyla, month, ben, call
 
 
-def write(patient, entry=None, *, sign=True):
+def write(patient, entry=None, *, sign=True, draft=None):
+    """Nora's coordination-call note for the patient (documenting `entry`), or her `draft` finished."""
     return save_note(
         patient=patient,
         author=User.objects.get(username="nora.rn"),
@@ -48,6 +45,7 @@ def write(patient, entry=None, *, sign=True):
         activity="care_coordination_call",
         fields=CALL,
         time_entry=entry,
+        note=draft,
         sign=sign,
     )
 
@@ -83,15 +81,7 @@ def test_drafts_and_notes_of_open_months_queue_nothing_until_signed_for_a_closed
     assert not Adjustment.objects.exists()
     assert packet_context(twyla, month)["notes"] == [draft]  # the draft is shown (as a draft), today's note is not
 
-    signed = save_note(
-        patient=twyla,
-        author=User.objects.get(username="nora.rn"),
-        program="ccm",
-        activity="care_coordination_call",
-        fields=CALL,
-        note=draft,
-        sign=True,
-    )
+    signed = write(twyla, draft=draft)
     (queued,) = Adjustment.objects.all()
     assert queued.note == signed and queued.kind == "note"
 
@@ -139,15 +129,7 @@ def test_the_month_page_lists_the_months_unsigned_notes(closed, login):
     write(twyla, sign=False)  # today's: another month
     page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
     assert "Unsigned notes" in page and page.count("#note-") == 1 and f"#note-{draft.id}" in page
-    save_note(
-        patient=twyla,
-        author=User.objects.get(username="nora.rn"),
-        program="ccm",
-        activity="care_coordination_call",
-        fields=CALL,
-        note=draft,
-        sign=True,
-    )
+    write(twyla, draft=draft)
     page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
     assert "Unsigned notes" not in page
 

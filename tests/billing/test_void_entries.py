@@ -6,10 +6,10 @@ import json
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
+from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.close import approve_and_close, close_month
 from ccmops.billing.facts import patient_months
 from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision
 from ccmops.billing.packets import packet_context
@@ -67,10 +67,7 @@ def test_a_voided_entry_is_kept_and_counts_nowhere(month_world):  # noqa: F811
 
 def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login, capsys):  # noqa: F811
     twyla, month, ben = month_world
-    close_month(practice=twyla.practice, month=month, by=ben)
-    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
-    override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
-    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    evaluate_and_bill(twyla, month, ben)
     before = month_revenue(twyla.practice, month)
     _call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
 
@@ -165,13 +162,7 @@ def test_voiding_clears_the_overlap_flag_on_the_other_staff_members_entry(month_
 def test_time_recorded_or_voided_during_review_must_be_evaluated_before_approval(month_world):  # noqa: F811
     twyla, month, ben = month_world
     nora = User.objects.get(username="nora.rn")
-    close_month(practice=twyla.practice, month=month, by=ben)
-    override(
-        decision=PatientMonthDecision.objects.get(patient=twyla, month=month),
-        action="bill",
-        reason="Plan handed over at the visit",
-        by=ben,
-    )
+    evaluate_and_bill(twyla, month, ben, approve=False)
     _, mid = previous_month()
     add_manual_entry(  # found during review: 45 → 60 minutes, a second 99439 unit
         patient=twyla,
@@ -186,30 +177,16 @@ def test_time_recorded_or_voided_during_review_must_be_evaluated_before_approval
         approve_and_close(practice=twyla.practice, month=month, by=ben)
     assert not Adjustment.objects.exists()  # the month is open: nothing is queued, it is decided again
 
-    close_month(practice=twyla.practice, month=month, by=ben)
-    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
-    if decision.review == "needs_review":  # the override was given on other facts: asked again
-        override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
-    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    evaluate_and_bill(twyla, month, ben)  # the override was given on other facts: asked again
     assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1, "99439": 2}
 
 
 def test_a_void_during_review_is_caught_the_same_way(month_world):  # noqa: F811
     twyla, month, ben = month_world
-    close_month(practice=twyla.practice, month=month, by=ben)
-    override(
-        decision=PatientMonthDecision.objects.get(patient=twyla, month=month),
-        action="bill",
-        reason="Plan handed over at the visit",
-        by=ben,
-    )
+    evaluate_and_bill(twyla, month, ben, approve=False)
     _call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
     void_entry(entry=reconciliation, by=ben, reason="Double-entered from the paper log", as_billing=True)
     with pytest.raises(Conflict, match="Evaluate the month again"):
         approve_and_close(practice=twyla.practice, month=month, by=ben)
-    close_month(practice=twyla.practice, month=month, by=ben)
-    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
-    if decision.review == "needs_review":
-        override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
-    approve_and_close(practice=twyla.practice, month=month, by=ben)
+    evaluate_and_bill(twyla, month, ben)
     assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1}
