@@ -523,11 +523,6 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
 _PRACTICE, _MONTH = -918_273_644, "month-sentinel"  # values no practice id or month can have
 
 
-def _entry_month(entry: TimeEntry) -> str:
-    local = timezone.localtime(entry.start, month_window("2000-01", entry.practice.time_zone).zone)
-    return f"{local.year:04d}-{local.month:02d}"
-
-
 def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
     """The read that finds the entry's month closed (a row) or not (none): to send with the entry's other
     statements (`ccmops.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`."""
@@ -539,7 +534,7 @@ def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
             month=_MONTH,
         ),
     )
-    return closed.statement(practice=entry.practice.id, month=_entry_month(entry))
+    return closed.statement(practice=entry.practice.id, month=entry.month)
 
 
 def queue_adjustment_if_closed(
@@ -551,20 +546,12 @@ def queue_adjustment_if_closed(
         (closed,) = together(closed_month_read(entry))
     if not closed:
         return None
-    month = _entry_month(entry)
+    month = entry.month
     if voided:
-        description = f"{entry.seconds // 60} min by {entry.staff} voided after {month} was closed: {entry.void_reason}"
+        description = f"{entry.minutes} min by {entry.staff} voided after {month} was closed: {entry.void_reason}"
     else:
-        description = f"{entry.seconds // 60} min by {entry.staff} recorded after {month} was closed"
-    return Adjustment.objects.create(
-        practice=entry.practice,
-        patient=entry.patient,
-        month=month,
-        time_entry=entry,
-        voids=voided,
-        created_at=timezone.now(),
-        description=description[:300],
-    )
+        description = f"{entry.minutes} min by {entry.staff} recorded after {month} was closed"
+    return _queue(entry, month, description, time_entry=entry, voids=voided)
 
 
 def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
@@ -582,12 +569,17 @@ def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
         )
     else:
         description = f"{activity} note by {note.author} signed after {month} was closed"
+    return _queue(note, month, description, note=note, addendum=addendum)
+
+
+def _queue(record, month: str, description: str, **links) -> Adjustment:
+    """Queue work of a closed month for the biller: `record` (a time entry or note) gives the practice and
+    patient, `links` what the adjustment points at."""
     return Adjustment.objects.create(
-        practice=note.practice,
-        patient=note.patient,
+        practice=record.practice,
+        patient=record.patient,
         month=month,
-        note=note,
-        addendum=addendum,
         created_at=timezone.now(),
         description=description[:300],
+        **links,
     )

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 
-from ccmops.billing.adjustments import billed_by_patient
+from ccmops.billing.adjustments import Billed, billed_by_patient
 from ccmops.billing.models import Adjustment, MonthClose, PatientMonthDecision
 from ccmops.rules.fees import load_fee_schedule
 from ccmops.rules.years import rule_set_for
@@ -103,30 +103,29 @@ def _month_revenue(practice, month: str) -> Revenue:
         practice=practice, month=month
     ).values_list("patient_id", "override_action", "decision"):
         r.patients += 1
-        lines = decision.get("lines", []) if override_action != "do_not_bill" else []
-        total = sum((Decimal(x["allowed_amount"]) for x in lines), Decimal("0.00"))
-        r.captured_at_close += total
-        share = sum((Decimal(x["patient_share"]) for x in lines), Decimal("0.00"))
-        if patient_id in standing:  # billed as the latest resolution left it
-            billed, _as_of = standing[patient_id]
-            after = [
-                {"code": b.code, "units": b.units, "allowed_amount": str(b.allowed), "patient_share": b.patient_share}
-                for b in billed
-            ]
-            if sorted((x["code"], x["units"]) for x in after) != sorted((x["code"], x["units"]) for x in lines):
+        closed_lines = decision.get("lines", []) if override_action != "do_not_bill" else []
+        lines = [  # as Billed values: the decided lines, or what the latest resolution left billed
+            Billed(x["code"], x["units"], Decimal(x["allowed_amount"]), Decimal(x["patient_share"]))
+            for x in closed_lines
+        ]
+        r.captured_at_close += sum((b.allowed for b in lines), Decimal("0.00"))
+        share = sum((b.patient_share for b in lines), Decimal("0.00"))
+        if patient_id in standing:
+            after, _as_of = standing[patient_id]
+            if sorted((b.code, b.units) for b in after) != sorted((b.code, b.units) for b in lines):
                 r.corrected_patients += 1
-            if all(x["patient_share"] is not None for x in after):  # else: not recorded, the share as closed
-                share = sum((x["patient_share"] for x in after), Decimal("0.00"))
+            if all(b.patient_share is not None for b in after):  # else: not recorded, the share as closed
+                share = sum((b.patient_share for b in after), Decimal("0.00"))
             lines = after
-            total = sum((Decimal(x["allowed_amount"]) for x in lines), Decimal("0.00"))
+        total = sum((b.allowed for b in lines), Decimal("0.00"))
         r.captured += total
         r.patient_share += share
         if lines:
             r.billed_patients += 1
-        for x in lines:
-            by_code[x["code"]]["units"] += x["units"]
-            by_code[x["code"]]["allowed"] += Decimal(x["allowed_amount"])
-        codes = {x["code"]: x["units"] for x in lines}
+        for b in lines:
+            by_code[b.code]["units"] += b.units
+            by_code[b.code]["allowed"] += b.allowed
+        codes = {b.code: b.units for b in lines}
         base = next((c for c in codes if c in NEXT), None)
         extra = Decimal("0.00")
         if base:

@@ -44,8 +44,9 @@ class Note(models.Model):
         """The month (YYYY-MM, in the practice's time zone) the note documents: its time entry's when it
         documents one (a call on the 31st written up on the 2nd belongs to the call's month), else the month it
         was written."""
-        at = self.time_entry.start if self.time_entry_id else self.created_at
-        local = at.astimezone(zoneinfo.ZoneInfo(self.practice.time_zone))
+        if self.time_entry_id:
+            return self.time_entry.month
+        local = self.created_at.astimezone(zoneinfo.ZoneInfo(self.practice.time_zone))
         return f"{local.year:04d}-{local.month:02d}"
 
 

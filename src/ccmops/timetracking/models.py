@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
 
@@ -126,6 +128,12 @@ class TimeEntry(models.Model):
     @property
     def minutes(self) -> int:
         return self.seconds // 60
+
+    @property
+    def month(self) -> str:
+        """The month (YYYY-MM) the entry counts in: its start's, in the practice's time zone (R-TIME-10)."""
+        local = self.start.astimezone(zoneinfo.ZoneInfo(self.practice.time_zone))
+        return f"{local.year:04d}-{local.month:02d}"
 
 
 class TimeEntrySegment(models.Model):
