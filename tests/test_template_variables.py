@@ -36,19 +36,28 @@ def unresolved_names(response) -> list[str]:
     return re.findall("\u00a7unresolved:([^\u00a7]*)\u00a7", response.content.decode())
 
 
-def test_no_page_names_a_variable_its_view_does_not_pass(world_ids, client):  # noqa: F811
+def page_responses(client, world_ids):
+    """(username, route, response) for every page route (a GET) as each of USERS."""
     pages = [r for r in routes() if not r.startswith("api/") and "logout" not in r]
+    for username, slug in USERS:
+        client.force_login(User.objects.get(username=username))
+        mfa_done(client)
+        for route in pages:
+            yield username, route, client.get(fill(route, world_ids[slug]))
+
+
+def is_page(response) -> bool:
+    return response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+
+
+def test_no_page_names_a_variable_its_view_does_not_pass(world_ids, client):  # noqa: F811
     unresolved, rendered = {}, set()
     with marked_templates():
-        for username, slug in USERS:
-            client.force_login(User.objects.get(username=username))
-            mfa_done(client)
-            for route in pages:
-                response = client.get(fill(route, world_ids[slug]))
-                if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
-                    rendered.add(route)
-                for name in unresolved_names(response):
-                    unresolved.setdefault(f"{route} {name}", username)
+        for username, route, response in page_responses(client, world_ids):
+            if is_page(response):
+                rendered.add(route)
+            for name in unresolved_names(response):
+                unresolved.setdefault(f"{route} {name}", username)
     assert {  # the walk reached the pages
         "patients/<int:patient_id>/",
         "practices/<int:practice_id>/months/<str:month>/",

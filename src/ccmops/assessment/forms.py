@@ -43,6 +43,7 @@ class QuestionnaireForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(1, STAFF_ROWS + 1):
+            # shown in a table whose header is their visible label; each keeps its own accessible name
             self.fields[f"staff_{i}_role"] = forms.CharField(required=False, max_length=20, label=f"Staff {i} role")
             self.fields[f"staff_{i}_hours"] = forms.DecimalField(
                 required=False, min_value=0, max_value=60, label=f"Staff {i} CCM hours a week"
@@ -50,6 +51,8 @@ class QuestionnaireForm(forms.Form):
             self.fields[f"staff_{i}_cost"] = forms.DecimalField(
                 required=False, min_value=0, max_value=500, label=f"Staff {i} cost per hour ($)"
             )
+            for name in (f"staff_{i}_role", f"staff_{i}_hours", f"staff_{i}_cost"):
+                self.fields[name].widget.attrs["aria-label"] = self.fields[name].label
 
     def staff_rows(self):
         return [(self[f"staff_{i}_role"], self[f"staff_{i}_hours"], self[f"staff_{i}_cost"]) for i in range(1, 4)]

@@ -10,16 +10,21 @@ from ccmops.patients.services import VISIT_KINDS
 PROGRAM_CHOICES = [("ccm", "CCM"), ("pcm", "PCM"), ("apcm", "APCM")]
 
 
+def _labelled(label: str) -> forms.Select:
+    """A select shown without a visible label (the patient page's compact forms) keeps an accessible name."""
+    return forms.Select(attrs={"aria-label": label})
+
+
 class OutreachForm(forms.Form):
-    program = forms.ChoiceField(choices=PROGRAM_CHOICES)
-    channel = forms.ChoiceField(choices=OutreachAttempt.CHANNELS)
-    outcome = forms.ChoiceField(choices=OutreachAttempt.OUTCOMES)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    program = forms.ChoiceField(choices=PROGRAM_CHOICES, widget=_labelled("Program"))
+    channel = forms.ChoiceField(choices=OutreachAttempt.CHANNELS, widget=_labelled("Channel"))
+    outcome = forms.ChoiceField(choices=OutreachAttempt.OUTCOMES, widget=_labelled("Outcome"))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "aria-label": "Note"}))
 
 
 class StatusForm(forms.Form):
-    program = forms.ChoiceField(choices=PROGRAM_CHOICES)
-    status = forms.ChoiceField(choices=STATUSES)
+    program = forms.ChoiceField(choices=PROGRAM_CHOICES, widget=_labelled("Program"))
+    status = forms.ChoiceField(choices=STATUSES, widget=_labelled("New status"))
     reason = forms.CharField(required=False, max_length=500)
 
 

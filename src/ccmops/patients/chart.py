@@ -62,8 +62,9 @@ def chart(patient, user=None) -> dict:
         "attempts": OutreachAttempt.objects.filter(patient=patient).select_related("by")[:20],
         "consents": Consent.objects.filter(patient=patient).select_related("practitioner", "revocation"),
         "visits": patient.encounters.exclude(visit_kind="").order_by("-start")[:10],
-        "outreach_form": OutreachForm(initial={"program": programs[0]}),
-        "status_form": StatusForm(initial={"program": programs[0]}),
+        # two forms on one page: their field ids are prefixed apart (the names posted stay the same)
+        "outreach_form": OutreachForm(initial={"program": programs[0]}, auto_id="outreach_%s"),
+        "status_form": StatusForm(initial={"program": programs[0]}, auto_id="status_%s"),
         "today": timezone.localdate(),
     }
 
