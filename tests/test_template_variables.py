@@ -36,14 +36,14 @@ def unresolved_names(response) -> list[str]:
     return re.findall("\u00a7unresolved:([^\u00a7]*)\u00a7", response.content.decode())
 
 
-def page_responses(client, world_ids):
+def page_responses(client, ids):
     """(username, route, response) for every page route (a GET) as each of USERS."""
     pages = [r for r in routes() if not r.startswith("api/") and "logout" not in r]
     for username, slug in USERS:
         client.force_login(User.objects.get(username=username))
         mfa_done(client)
         for route in pages:
-            yield username, route, client.get(fill(route, world_ids[slug]))
+            yield username, route, client.get(fill(route, ids[slug]))
 
 
 def is_page(response) -> bool:
