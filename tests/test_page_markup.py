@@ -60,18 +60,24 @@ class Markup(HTMLParser):
         ]
 
 
+def markup_problems(response) -> list[str]:
+    """What is wrong with a page's title, ids and form controls (none: [])."""
+    page = Markup()
+    page.feed(response.content.decode())
+    problems = [f"id {i!r} used {n} times" for i, n in page.ids.items() if n > 1]
+    problems += [f"{c} has no label" for c in page.unnamed_controls()]
+    if "<" in page.title or not page.title.strip():
+        problems.append(f"title {page.title.strip()!r}")
+    return problems
+
+
 def test_every_page_has_a_plain_title_unique_ids_and_named_controls(world_ids, client):  # noqa: F811
     found, rendered = collections.defaultdict(set), set()
     for _username, route, response in page_responses(client, world_ids):
         if not is_page(response):
             continue
         rendered.add(route)
-        page = Markup()
-        page.feed(response.content.decode())
-        if "<" in page.title or not page.title.strip():
-            found[route].add(f"title {page.title.strip()!r}")
-        found[route].update(f"id {i!r} used {n} times" for i, n in page.ids.items() if n > 1)
-        found[route].update(f"{c} has no label" for c in page.unnamed_controls())
+        found[route].update(markup_problems(response))
     assert {  # the walk reached the pages with the most forms
         "patients/<int:patient_id>/",
         "patients/<int:patient_id>/notes/new/",

@@ -64,8 +64,15 @@ def test_billing_api_and_revenue(db, login):
     month, _mid = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     client = login("ben.biller")
+    page = client.get(f"/practices/{maple.id}/months/{month}/").content.decode()
+    # before any evaluation the page says how revenue is figured (not "$0.00 of a potential $0.00") and that
+    # the month is open, so work recorded now is evaluated with it rather than queued as an adjustment
+    assert "evaluate the month to see them" in page and "of a potential" not in page
+    assert f"{month} is not closed: work recorded now is part of its evaluation" in page
     summary = client.post(f"/api/practices/{maple.id}/months/{month}/close").json()
     assert summary["patient_months"] == 3
+    page = client.get(f"/practices/{maple.id}/months/{month}/").content.decode()
+    assert "Captured <strong>$283.58</strong> of a potential <strong>$400.15</strong>" in page
     revenue = client.get(f"/api/practices/{maple.id}/months/{month}/revenue").json()
     # Moen 45 min could still earn a second 99439; Hartmann 18 min could reach 99490
     assert revenue["captured"] == "283.58"

@@ -1,14 +1,18 @@
-"""The pages of months with history — closed, sent, with queued and resolved adjustments, remittance — name no
-variable their views do not pass (tests/test_template_variables.py walks the freshly seeded demo)."""
+"""The pages of months with history — closed, sent, with queued and resolved adjustments, remittance, and an
+evaluated month with its review queue — name no variable their views do not pass and hold up as markup
+(tests/test_template_variables.py and tests/test_page_markup.py walk the freshly seeded demo)."""
 
 from tests.conftest import mfa_done
+from tests.test_page_markup import markup_problems
 from tests.test_template_variables import marked_templates, unresolved_names
 
 from ccmops.billing.adjustments import open_impacts, resolve
+from ccmops.billing.close import close_month
 from ccmops.billing.exports import export_837p
-from ccmops.billing.models import MonthClose
+from ccmops.billing.models import MonthClose, PatientMonthDecision
 from ccmops.billing.remittance import mark_submitted
 from ccmops.demo import world
+from ccmops.enrollment.models import Enrollment
 from ccmops.organizations.models import User
 
 
@@ -29,7 +33,14 @@ def test_pages_of_a_closed_month_with_adjustments_and_remittance(history, client
         by=cora,
     )
     patients = {i.patient.id for i in impacts}
-    paths = [f"/practices/{cedar.id}/months/{month}/", f"/practices/{cedar.id}/health/", "/"]
+    (latest,) = MonthClose.objects.filter(practice=cedar).order_by("-month")[:1]
+    following = f"{int(latest.month[:4]) + int(latest.month[5:]) // 12}-{int(latest.month[5:]) % 12 + 1:02d}"
+    close_month(practice=cedar, month=following, by=cora)
+    ready = PatientMonthDecision.objects.filter(practice=cedar, month=following, status="ready").first()
+    Enrollment.objects.filter(patient_id=ready.patient_id).update(status="enrolled_elsewhere")
+    assert close_month(practice=cedar, month=following, by=cora).needs_review > 0  # a review queue to render
+    paths = [f"/practices/{cedar.id}/months/{m}/" for m in (month, following)]
+    paths += [f"/practices/{cedar.id}/health/", "/"]
     paths += [f"/patients/{p}/packets/{month}/" for p in patients] + [f"/patients/{p}/" for p in patients]
     client.force_login(cora)
     mfa_done(client)
@@ -37,3 +48,4 @@ def test_pages_of_a_closed_month_with_adjustments_and_remittance(history, client
         responses = {path: client.get(path, follow=True) for path in paths}
     assert {p: r.status_code for p, r in responses.items()} == dict.fromkeys(paths, 200)
     assert {p: unresolved_names(r) for p, r in responses.items()} == {p: [] for p in paths}
+    assert {p: markup_problems(r) for p, r in responses.items()} == {p: [] for p in paths}
