@@ -13,7 +13,7 @@ from tests.conftest import mfa_done
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.assessment.services import run as run_assessment
 from ccmops.billing.close import close_month
-from ccmops.billing.models import ClaimLine, PatientMonthDecision
+from ccmops.billing.models import ClaimLine, KnownService, PatientMonthDecision
 from ccmops.careplans.models import CarePlan, CarePlanVersion
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
@@ -42,6 +42,7 @@ MODELS = [
     ClaimLine,
     ImportRun,
     ModelFitAssessment,
+    KnownService,
 ]
 QUESTIONNAIRE = {
     "panel_patients": 900,
@@ -136,14 +137,24 @@ def world_ids(db):
                 source="test",
                 recorded_at=dt.datetime.now(dt.UTC),
             ).id,
+            "service_id": KnownService.objects.create(
+                practice=practice,
+                patient=patient,
+                code="99495",
+                date_of_service=dt.date(2026, 1, 5),
+                same_group=False,
+                source="test",
+                recorded_at=dt.datetime.now(dt.UTC),
+            ).id,
         }
     return ids
 
 
 def snapshot(practice_id):
     counts = {m.__name__: m.objects.filter(**({"practice_id": practice_id})).count() for m in MODELS}
-    # changes that keep the row count: a voided entry
+    # changes that keep the row count: a voided entry, a withdrawn service
     counts["voided"] = TimeEntry.objects.filter(practice_id=practice_id, voided_at__isnull=False).count()
+    counts["withdrawn"] = KnownService.objects.filter(practice_id=practice_id, withdrawn_at__isnull=False).count()
     return counts
 
 

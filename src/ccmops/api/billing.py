@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from django.http import HttpResponse
@@ -14,9 +15,11 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged,
 from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.models import ClaimBatch, PatientMonthDecision
+from ccmops.billing.known import record_known_service, withdraw_known_service
+from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
 from ccmops.billing.revenue import month_revenue
+from ccmops.billing.views import known_service_in_scope, known_service_patient
 from ccmops.errors import NotFound
 
 router = Router(tags=["billing"])
@@ -289,3 +292,64 @@ def post_remittance(request, practice_id: int, payload: RemittanceIn):
         by=request.user,
     )
     return {"lines": n}
+
+
+class KnownServiceIn(Schema):
+    code: str
+    date_of_service: dt.date
+    practitioner_npi: str = ""
+    source: str
+
+
+class WithdrawIn(Schema):
+    reason: str
+
+
+def _known_dict(k: KnownService) -> dict:
+    return {
+        "id": k.id,
+        "patient_id": k.patient_id,
+        "code": k.code,
+        "family": k.family,
+        "date_of_service": k.date_of_service,
+        "month": k.month,
+        "practitioner_npi": k.practitioner_npi or None,
+        "same_group": k.same_group,
+        "source": k.source,
+        "recorded_at": k.recorded_at,
+        "recorded_by": k.recorded_by.get_username() if k.recorded_by_id else None,
+        "withdrawn_at": k.withdrawn_at,
+        "withdrawn_by": k.withdrawn_by.get_username() if k.withdrawn_by_id else None,
+        "withdraw_reason": k.withdraw_reason,
+    }
+
+
+@router.get("/patients/{patient_id}/known-services", response={200: list[dict], 403: dict, 404: dict})
+def get_known_services(request, patient_id: int):
+    """Services known to be billed for the patient outside this practice's care-management claims (withdrawn
+    ones included, marked)."""
+    patient = request_scope(request).patient(patient_id)
+    return [_known_dict(k) for k in patient.known_services.select_related("recorded_by", "withdrawn_by")]
+
+
+@router.post("/patients/{patient_id}/known-services", response={201: dict, 403: dict, 404: dict, 422: dict})
+def post_known_service(request, patient_id: int, payload: KnownServiceIn):
+    """Record a service known to be billed (billing or care-coordination staff): its month is decided with it; a
+    month already closed gets it in its adjustment queue. 422 names the field."""
+    patient = known_service_patient(request, patient_id)
+    k = record_known_service(
+        patient=patient,
+        code=payload.code,
+        date_of_service=payload.date_of_service,
+        practitioner_npi=payload.practitioner_npi,
+        source=payload.source,
+        by=request.user,
+    )
+    return Status(201, _known_dict(k))
+
+
+@router.post("/known-services/{service_id}/withdraw", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict})
+def post_known_service_withdraw(request, service_id: int, payload: WithdrawIn):
+    """Withdraw a service recorded in error (kept on record, counted nowhere after); 409 when already withdrawn."""
+    service = known_service_in_scope(request, service_id)
+    return _known_dict(withdraw_known_service(service=service, reason=payload.reason, by=request.user))

@@ -2,12 +2,15 @@
 
 A closed month's claim lines are never changed (they are what was sent). Time recorded later for the month is
 queued (`close.queue_adjustment_if_closed`), and so is a note of the month signed after the close or an addendum
-to one (`close.queue_note_adjustment_if_closed`: they change no code, but the claim went out without them).
+to one (`close.queue_note_adjustment_if_closed`: they change no code, but the claim went out without them), and a
+service of another practitioner that became known after the close, or was withdrawn (`known`: the claim may have
+gone out as a duplicate).
 Here each patient-month with queued work is decided again by the rules engine with everything now on file and
 compared with what was billed — the claim lines, or the codes a previous resolution recorded as billed after it.
 The biller then resolves the queued entries they saw:
 
-- no change: the late work changes no code or unit (refused when it does);
+- no change: the late work changes no code or unit (refused when it does, and when a service that became known
+  holds the month: a possible duplicate is the biller's call, never "no change");
 - corrected: the claim was corrected with the Medicare contractor outside ccmops (a reopening or a corrected
   claim, whichever the contractor accepts); its reference is required, and the month's codes as now decided
   become what later adjustments are compared with;
@@ -31,6 +34,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.patients.models import Patient
+from ccmops.rules.concurrency import OTHER_SERVICE_HOLDS
 from ccmops.rules.engine import evaluate
 from ccmops.rules.policies import DEFAULT_POLICIES
 
@@ -83,6 +87,13 @@ class Impact:
         return sum((c["difference"] for c in self.changes), Decimal("0.00"))
 
     @property
+    def held_by_known_service(self) -> bool:
+        """A service recorded after the close holds the month as now decided (a possible duplicate claim)."""
+        return any(a.kind == "service" for a in self.adjustments) and any(
+            f["severity"] == "hold" and f["code"] in OTHER_SERVICE_HOLDS for f in self.now_findings
+        )
+
+    @property
     def minutes(self) -> int:
         """Minutes the queued work adds (less those voided entries remove)."""
         return sum((-1 if a.voids else 1) * (a.time_entry.seconds // 60) for a in self.adjustments if a.time_entry_id)
@@ -102,6 +113,7 @@ class Impact:
                     "time_entry_id": a.time_entry_id,
                     "note_id": a.note_id,
                     "addendum_id": a.addendum_id,
+                    "known_service_id": a.known_service_id,
                     "minutes": a.time_entry.seconds // 60 if a.time_entry_id else None,
                     "activity": a.time_entry.activity if a.time_entry_id else None,
                     "start": a.time_entry.start if a.time_entry_id else None,
@@ -115,6 +127,7 @@ class Impact:
             "now_findings": self.now_findings,
             "changes": [{**c, "difference": str(c["difference"])} for c in self.changes],
             "difference": str(self.difference),
+            "held_by_known_service": self.held_by_known_service,
         }
 
 
@@ -249,6 +262,12 @@ def resolve(
     if len({a.patient_id for a in chosen}) != 1:
         raise InvalidInput("adjustment_ids: resolve one patient-month at a time")
     (impact,) = _impacts(practice, month, chosen)
+    if outcome == "no_change" and impact.held_by_known_service:
+        holds = "; ".join(f["message"] for f in impact.now_findings if f["code"] in OTHER_SERVICE_HOLDS)
+        raise Conflict(
+            f"a service that became known after the close holds the month ({holds}): resolve it as corrected "
+            "(with the contractor's reference) or not billed (the claim stands; say why)"
+        )
     if outcome == "no_change" and impact.changes:
         raise Conflict(
             "the late work changes the month's codes ("
@@ -285,8 +304,8 @@ def resolve(
 def resolve_unchanged(*, practice, month: str, by, note: str = "") -> list[Impact]:
     """Resolve as "no change" every queued patient-month whose late work changes no code or unit — a note
     signed late, an addendum, time that reaches no new threshold — each one as `resolve` does it (decided again
-    on the facts at that moment, audited on its own). Patient-months whose codes change stay queued for the
-    biller. Returns the ones resolved."""
+    on the facts at that moment, audited on its own). Patient-months whose codes change, or that a service
+    known after the close holds, stay queued for the biller. Returns the ones resolved."""
     return [
         resolve(
             practice=practice,
@@ -297,5 +316,5 @@ def resolve_unchanged(*, practice, month: str, by, note: str = "") -> list[Impac
             by=by,
         )
         for impact in open_impacts(practice, month)
-        if not impact.changes
+        if not impact.changes and not impact.held_by_known_service
     ]

@@ -551,7 +551,7 @@ def queue_adjustment_if_closed(
         description = f"{entry.minutes} min by {entry.staff} voided after {month} was closed: {entry.void_reason}"
     else:
         description = f"{entry.minutes} min by {entry.staff} recorded after {month} was closed"
-    return _queue(entry, month, description, time_entry=entry, voids=voided)
+    return queue_adjustment(entry, month, description, time_entry=entry, voids=voided)
 
 
 def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
@@ -569,12 +569,12 @@ def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
         )
     else:
         description = f"{activity} note by {note.author} signed after {month} was closed"
-    return _queue(note, month, description, note=note, addendum=addendum)
+    return queue_adjustment(note, month, description, note=note, addendum=addendum)
 
 
-def _queue(record, month: str, description: str, **links) -> Adjustment:
-    """Queue work of a closed month for the biller: `record` (a time entry or note) gives the practice and
-    patient, `links` what the adjustment points at."""
+def queue_adjustment(record, month: str, description: str, **links) -> Adjustment:
+    """Queue work of a closed month for the biller: `record` (a time entry, note or known service) gives the
+    practice and patient, `links` what the adjustment points at."""
     return Adjustment.objects.create(
         practice=record.practice,
         patient=record.patient,

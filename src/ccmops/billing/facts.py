@@ -92,6 +92,13 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
             "WHERE patient_id IN ({ids}) AND status = 'enrolled_elsewhere' AND program = 'ccm'",
         ),
         (
+            "SELECT patient_id, code, date_of_service, practitioner_npi, same_group, id FROM billing_knownservice "
+            "WHERE patient_id IN ({ids}) AND date_of_service >= %s AND date_of_service <= %s "
+            "AND withdrawn_at IS NULL ORDER BY date_of_service, id",
+            window.first_day,
+            window.last_day,
+        ),
+        (
             "SELECT patient_id FROM patients_qmbperiod WHERE patient_id IN ({ids}) AND start <= %s "
             'AND ("end" IS NULL OR "end" >= %s)',
             window.last_day,
@@ -122,7 +129,7 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
         rows = together(*fact_reads(patients, month))
     practice = patients[0].practice
     window = month_window(month, practice.time_zone)
-    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, qmb_rows, segment_rows = rows
+    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, known_rows, qmb_rows, segment_rows = rows
     qmb = {patient_id for (patient_id,) in qmb_rows}  # a QMB period overlaps the month
     conditions = defaultdict(list)
     for patient_id, code, system, onset, abated in condition_rows:
@@ -170,7 +177,28 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
     for plan_id, (patient_id, program, kind) in plan_of.items():
         if patient_id not in plans or program == "ccm":
             plans[patient_id] = (kind, approved[plan_id])
-    elsewhere = {patient_id for (patient_id,) in elsewhere_rows}
+    # "Enrolled elsewhere" means another practitioner is known to furnish CCM this month: the engine holds the
+    # month for review (one CCM payee per patient-month). Services recorded as known (`KnownService`) come as
+    # they were recorded; one of unknown practitioner is nobody's on this practice's staff.
+    other_services = defaultdict(list)
+    for (patient_id,) in elsewhere_rows:
+        other_services[patient_id].append(
+            {
+                "code": "99490",
+                "practitioner_id": "npi-unknown-elsewhere",
+                "same_group": False,
+                "date": window.first_day.isoformat(),
+            }
+        )
+    for patient_id, code, day, npi, same_group, known_id in known_rows:
+        other_services[patient_id].append(
+            {
+                "code": code,
+                "practitioner_id": f"npi-{npi}" if npi else f"npi-unknown-{known_id}",
+                "same_group": bool(same_group),
+                "date": (day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))).isoformat(),
+            }
+        )
     segments = defaultdict(list)
     entries = defaultdict(list)
     for *e, start, end in segment_rows:
@@ -220,18 +248,7 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
                 for i, (start, end) in enumerate(segments[entry_id])
                 if (end - start).total_seconds() >= 60
             ],
-            # "Enrolled elsewhere" means another practitioner is known to furnish CCM this month: the engine
-            # holds the month for review (one CCM payee per patient-month).
-            "other_services": [
-                {
-                    "code": "99490",
-                    "practitioner_id": "npi-unknown-elsewhere",
-                    "same_group": False,
-                    "date": window.first_day.isoformat(),
-                }
-            ]
-            if p.id in elsewhere
-            else [],
+            "other_services": other_services[p.id],
         }
         if p.id in plans:
             kind, versions = plans[p.id]

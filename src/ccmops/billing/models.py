@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from ccmops.rules.families import OTHER_SERVICE_FAMILY
+
 
 class MonthStanding(models.Model):
     """Cached engine result for a patient-month, refreshed whenever its facts change (time, consent, care plan,
@@ -146,7 +148,12 @@ class Adjustment(models.Model):
     addendum = models.ForeignKey(
         "documentation.NoteAddendum", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    voids = models.BooleanField(default=False, help_text="time_entry was voided after the close (its time removed)")
+    voids = models.BooleanField(
+        default=False, help_text="time_entry voided, or known_service withdrawn, after the close (removed)"
+    )
+    known_service = models.ForeignKey(  # a service recorded (or, `voids`, withdrawn) after the close
+        "billing.KnownService", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     description = models.CharField(max_length=300)
     created_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -173,10 +180,12 @@ class Adjustment(models.Model):
 
     @property
     def kind(self) -> str:
-        """What changed after the close: "time" (added), "void" (time removed), "note" (signed late) or
-        "addendum"."""
+        """What changed after the close: "time" (added), "void" (time removed), "note" (signed late),
+        "addendum", "service" (another service became known) or "service withdrawn"."""
         if self.time_entry_id:
             return "void" if self.voids else "time"
+        if self.known_service_id:
+            return "service withdrawn" if self.voids else "service"
         return "addendum" if self.addendum_id else "note"
 
 
@@ -221,3 +230,42 @@ class ClaimBatch(models.Model):
     @property
     def state(self) -> str:
         return "rejected" if self.rejected_at else "submitted" if self.submitted_at else "produced"
+
+
+class KnownService(models.Model):
+    """A service billed for the patient outside this month's CCM claim and known to the practice — another
+    practitioner's CCM learned from a denial, a TCM after a discharge, a specialist's PCM, ESRD monthly
+    services, care-plan oversight. The month it falls in is evaluated with it (`other_services` of the
+    patient-month contract): a duplicate CCM holds the month for review, an overlapping service of the same
+    practitioner refuses or holds the codes it conflicts with (cms-rules.md §2). Recorded with where it became
+    known; withdrawn (never deleted) when recorded in error."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="known_services")
+    code = models.CharField(max_length=5)
+    date_of_service = models.DateField()
+    practitioner_npi = models.CharField(max_length=10, blank=True, help_text="empty: the practitioner is not known")
+    same_group = models.BooleanField(help_text="the NPI is one of this practice's practitioners")
+    source = models.CharField(max_length=200, help_text="how it became known, e.g. the remittance of a claim")
+    recorded_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdraw_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["date_of_service", "id"]
+        indexes = [models.Index(fields=["patient", "date_of_service"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {self.code} on {self.date_of_service}"
+
+    @property
+    def month(self) -> str:
+        return f"{self.date_of_service:%Y-%m}"
+
+    @property
+    def family(self) -> str:
+        return OTHER_SERVICE_FAMILY.get(self.code, "")

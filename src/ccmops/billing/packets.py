@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.template.loader import render_to_string
 
-from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
+from ccmops.billing.models import Adjustment, ClaimLine, KnownService, PatientMonthDecision, is_closed
 from ccmops.billing.remittance import sent_batch
 from ccmops.careplans.models import CarePlan
 from ccmops.compliance.audit import record_audit
@@ -57,6 +57,14 @@ def packet_context(patient, month: str) -> dict:
         e.void_adjustment = void_by_entry.get(e.id)
         by_day[e.start.astimezone(window.zone).date()].append(e)
     excluded = {x["entry_id"].split("-")[1]: x for x in decision.decision.get("excluded_time", [])}
+    known = list(  # other services known for the month, with the adjustment of one recorded after the close
+        KnownService.objects.filter(
+            patient=patient, date_of_service__gte=window.first_day, date_of_service__lte=window.last_day
+        ).select_related("recorded_by", "withdrawn_by")
+    )
+    late_by_known = {a.known_service_id: a for a in late if a.known_service_id and not a.voids}
+    for k in known:
+        k.adjustment = late_by_known.get(k.id)
     plans = []
     for plan in CarePlan.objects.filter(patient=patient):
         in_force = plan.versions.filter(status="approved", approved_at__lt=window.end).order_by("-number").first()
@@ -82,6 +90,7 @@ def packet_context(patient, month: str) -> dict:
         "sent": sent_batch(patient.practice, month),
         "claim_lines": ClaimLine.objects.filter(patient=patient, month=month).order_by("code"),
         "notes": notes,
+        "known_services": known,
     }
 
 

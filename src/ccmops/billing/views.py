@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -25,7 +26,8 @@ from ccmops.billing.close import (
 )
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.models import Adjustment, ClaimBatch, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.known import record_known_service, withdraw_known_service
+from ccmops.billing.models import Adjustment, ClaimBatch, ClaimLine, KnownService, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
 from ccmops.billing.remittance import (
     REMIT_STATUSES,
@@ -91,7 +93,7 @@ def month_page(request, practice_id: int, month: str | None = None):
             .select_related("patient", "author")
             .order_by("patient__family_name", "patient__given_name", "created_at"),
             "impacts": impacts,
-            "unchanged": sum(1 for i in impacts if not i.changes),
+            "unchanged": sum(1 for i in impacts if not i.changes and not i.held_by_known_service),
             "resolved": resolved_adjustments(practice, month)[:50],
             "outcomes": Adjustment.OUTCOMES,
             "error": request.GET.get("error", ""),
@@ -308,3 +310,59 @@ def resolve_unchanged_adjustments(request, practice_id: int, month: str):
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
     return _back(practice, month)
+
+
+KNOWN_SERVICE_FUNCTIONS = (Function.BILLING, Function.CARE_COORDINATION)  # who learns of them: billing, care team
+
+
+def may_record_known_services(scope, practice_id: int) -> bool:
+    functions = scope.decision.functions_at(practice_id)
+    return any(f in functions for f in KNOWN_SERVICE_FUNCTIONS)
+
+
+def known_service_patient(request, patient_id: int):
+    """The patient, when the user may see them and record services known for them (billing or care
+    coordination); else raises (404 for a patient out of scope, 403 naming what is missing)."""
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    if not may_record_known_services(scope, patient.practice_id):
+        scope.require(patient.practice_id, Function.BILLING)
+    return patient
+
+
+def known_service_in_scope(request, service_id: int) -> KnownService:
+    service = KnownService.objects.filter(id=service_id).first()
+    if service is None:
+        raise NotFound(f"No known service {service_id}.")
+    known_service_patient(request, service.patient_id)  # the patient's scope first: no probing
+    return service
+
+
+def _date(raw: str, field: str):
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: expected a date YYYY-MM-DD, got {raw.strip()!r}") from None
+
+
+@login_required
+@require_POST
+def known_service_record(request, patient_id: int):
+    patient = known_service_patient(request, patient_id)
+    record_known_service(
+        patient=patient,
+        code=request.POST.get("code", ""),
+        date_of_service=_date(request.POST.get("date_of_service", ""), "date_of_service"),
+        practitioner_npi=request.POST.get("practitioner_npi", ""),
+        source=request.POST.get("source", ""),
+        by=request.user,
+    )
+    return redirect(reverse("patient_detail", args=[patient.id]) + "#known-services")
+
+
+@login_required
+@require_POST
+def known_service_withdraw(request, service_id: int):
+    service = known_service_in_scope(request, service_id)
+    withdraw_known_service(service=service, reason=request.POST.get("reason", ""), by=request.user)
+    return redirect(reverse("patient_detail", args=[service.patient_id]) + "#known-services")

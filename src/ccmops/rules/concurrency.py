@@ -20,6 +20,16 @@ from ccmops.rules.families import (
 from ccmops.rules.findings import Findings
 from ccmops.rules.policies import Policies
 
+# The holds a known other service puts on a month (a possible second payee): no code changes, the biller decides.
+OTHER_SERVICE_HOLDS = frozenset(
+    {
+        "CCM.DUPLICATE.SAME_PRACTITIONER",
+        "CCM.DUPLICATE.OTHER_PRACTITIONER",
+        "APCM.DUPLICATE.SAME_PRACTITIONER",
+        "CCM.CONFLICT.APCM_OTHER_PRACTITIONER",
+    }
+)
+
 
 @dataclass
 class Blocks:

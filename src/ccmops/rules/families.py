@@ -117,3 +117,17 @@ APCM_BUNDLED_CTBS = frozenset(
     }
     | {"99421", "99422", "99423"}
 )
+
+# The services weighed against CCM, PCM and APCM when known for the patient-month (`other_services`), by family.
+OTHER_SERVICE_FAMILIES = (
+    ("Chronic care management (CCM)", CCM_CODES),
+    ("Principal care management (PCM)", PCM_CODES),
+    ("Advanced primary care management (APCM)", APCM_CODES),
+    ("Transitional care management (TCM)", TCM_CODES),
+    ("Behavioral health integration (BHI, CoCM)", BHI_CODES),
+    ("Care plan oversight", CPO_CODES),
+    ("ESRD monthly services", ESRD_CODES),
+    ("Remote physiologic or therapeutic monitoring", RPM_CODES),
+    ("Interprofessional consultations, virtual check-ins, online visits", APCM_BUNDLED_CTBS),
+)
+OTHER_SERVICE_FAMILY = {code: label for label, codes in OTHER_SERVICE_FAMILIES for code in codes}

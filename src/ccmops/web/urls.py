@@ -78,6 +78,12 @@ urlpatterns = [
     path("practices/<int:practice_id>/candidates/", patient_views.candidates, name="candidates"),
     path("patients/<int:patient_id>/qmb/", patient_views.qmb_record, name="qmb_record"),
     path("qmb/<int:period_id>/end/", patient_views.qmb_end, name="qmb_end"),
+    path("patients/<int:patient_id>/known-services/", billing_views.known_service_record, name="known_service_record"),
+    path(
+        "known-services/<int:service_id>/withdraw/",
+        billing_views.known_service_withdraw,
+        name="known_service_withdraw",
+    ),
     path("practices/<int:practice_id>/screen/", patient_views.screen, name="screen"),
     path("patients/<int:patient_id>/fhir.json", interop_views.patient_fhir, name="patient_fhir"),
     path("patients/<int:patient_id>/outreach/", enrollment_views.outreach_attempt, name="outreach_attempt"),

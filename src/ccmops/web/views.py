@@ -15,6 +15,8 @@ from django.utils import timezone
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
+from ccmops.billing.known import code_choices
+from ccmops.billing.views import may_record_known_services
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
@@ -89,6 +91,9 @@ def patient_detail(request, patient_id: int):
             "matrix": matrix_version_in_force(patient.practice, timezone.localdate()),
             "qmb_periods": patient.qmb_periods.select_related("recorded_by"),
             "may_record_qmb": may_record_qmb(scope, patient.practice_id),
+            "known_services": patient.known_services.select_related("recorded_by", "withdrawn_by"),
+            "may_record_known_services": may_record_known_services(scope, patient.practice_id),
+            "known_service_codes": code_choices(),
         },
     )
 

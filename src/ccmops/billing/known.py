@@ -1,0 +1,124 @@
+"""Services billed for a patient outside this month's CCM claim and known to the practice (cms-rules.md §2).
+
+The federal audits' top findings were CCM paid twice for a patient-month and CCM billed alongside overlapping
+care-management services. ccmops can check only what it knows: the practice's own claims, "enrolled elsewhere",
+and what is recorded here — another practitioner's CCM learned from a denial or from the patient, a TCM after a
+discharge, a specialist's PCM, ESRD monthly services, care-plan oversight, remote monitoring. Each goes into its
+month's evaluation as an `other_services` fact, and the rules engine decides what it means: a duplicate CCM
+holds the month for review (R-CONS-2, R-CCM-7), an overlapping service of the same practitioner refuses the codes
+it conflicts with (R-PCM-1, R-TIME-5, R-APCM-2/6), the rest are noted (their minutes must not be counted twice).
+
+Recorded for a month already closed, or withdrawn from one, it goes to the month's adjustment queue: the claim
+may have gone out as a duplicate, and only the biller can correct it with the contractor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccmops.billing.close import queue_adjustment
+from ccmops.billing.models import KnownService, is_closed
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.errors import Conflict, InvalidInput
+from ccmops.organizations.models import Practitioner
+from ccmops.organizations.validators import npi_is_valid
+from ccmops.rules.families import OTHER_SERVICE_FAMILIES, OTHER_SERVICE_FAMILY
+
+
+def code_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The codes grouped by family, for a select's optgroups."""
+    return [(label, [(c, c) for c in sorted(codes)]) for label, codes in OTHER_SERVICE_FAMILIES]
+
+
+@transaction.atomic
+def record_known_service(
+    *, patient, code: str, date_of_service: dt.date, practitioner_npi: str = "", source: str, by
+) -> KnownService:
+    """Record a service known to be billed for the patient. Its month is evaluated with it; for a month already
+    closed it is queued for the biller.
+
+    Raises:
+        InvalidInput: a code the engine does not weigh against care management, a malformed NPI, no source, a
+            date in the future.
+    """
+    code = code.strip().upper()
+    if code not in OTHER_SERVICE_FAMILY:
+        raise InvalidInput(
+            f"code: {code or '(empty)'} is not a service weighed against care management; expected one of the "
+            "CCM, PCM, APCM, TCM, BHI, care plan oversight, ESRD, remote monitoring or interprofessional codes"
+        )
+    npi = practitioner_npi.strip()
+    if npi and not npi_is_valid(npi):
+        raise InvalidInput(f"practitioner_npi: {npi!r} is not a valid NPI (10 digits with a correct check digit)")
+    source = source.strip()
+    if len(source) < 5:
+        raise InvalidInput("source: say how it became known (e.g. the remittance of a claim, the patient, the HIE)")
+    if len(source) > 200:
+        raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
+    if date_of_service > timezone.localdate():
+        raise InvalidInput(f"date_of_service: {date_of_service} is in the future; record a service once it is known")
+    service = KnownService.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        code=code,
+        date_of_service=date_of_service,
+        practitioner_npi=npi,
+        same_group=bool(npi) and Practitioner.objects.filter(practice_id=patient.practice_id, npi=npi).exists(),
+        source=source,
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    record_audit(
+        action=AuditAction.CREATE,
+        user=by,
+        patient=patient,
+        obj=service,
+        detail={"code": code, "date_of_service": date_of_service.isoformat(), "npi": npi, "source": source},
+    )
+    _queue_if_closed(service, f"{code} ({OTHER_SERVICE_FAMILY[code]}) {_by(service)} on {date_of_service} became known")
+    return service
+
+
+@transaction.atomic
+def withdraw_known_service(*, service: KnownService, reason: str, by) -> KnownService:
+    """Withdraw a service recorded in error: it stays on record and counts in no evaluation after.
+
+    Raises:
+        InvalidInput: no reason.
+        Conflict: already withdrawn.
+    """
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("reason: say what was wrong (it is kept with the record)")
+    if len(reason) > 300:
+        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
+    service = KnownService.objects.select_for_update().select_related("patient").get(pk=service.pk)
+    if service.withdrawn_at is not None:
+        raise Conflict(f"known service {service.id} was already withdrawn on {service.withdrawn_at:%Y-%m-%d}")
+    service.withdrawn_at, service.withdrawn_by, service.withdraw_reason = timezone.now(), by, reason
+    service.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
+    record_audit(action=AuditAction.UPDATE, user=by, patient=service.patient, obj=service, detail={"withdrawn": reason})
+    _queue_if_closed(service, f"{service.code} {_by(service)} on {service.date_of_service} withdrawn: {reason}")
+    return service
+
+
+def _by(service: KnownService) -> str:
+    if not service.practitioner_npi:
+        return "by a practitioner not known"
+    return f"by NPI {service.practitioner_npi}" + (" (this practice)" if service.same_group else "")
+
+
+def _queue_if_closed(service: KnownService, description: str) -> None:
+    month = service.month
+    if is_closed(service.practice, month):
+        queue_adjustment(
+            service,
+            month,
+            f"{description} after {month} was closed",
+            known_service=service,
+            voids=service.withdrawn_at is not None,
+        )
