@@ -91,3 +91,17 @@ def test_billing_api_and_revenue(db, login):
     assert len(fhir_claims) == claims["claims"] and sum(len(c["item"]) for c in fhir_claims) == claims["lines"]
     assert sum(c["total"]["value"] for c in fhir_claims) == pytest.approx(float(claims["total"]))
     assert login("nora.rn").post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 403
+
+
+def test_the_demo_holds_a_second_ccm_payee_for_review(db):
+    """Riverbend's biller finds Lemke held last month: the patient told her care manager that another practice's
+    nurse calls her monthly, recorded as a known CCM of another practitioner."""
+    seed_demo(with_activity=True)
+    seed_demo(with_activity=True)  # recorded once
+    month, _mid = previous_month()
+    riverbend = Organization.objects.get(slug=world.RIVERBEND)
+    summary = close_month(practice=riverbend, month=month, by=User.objects.get(username="rick.biller"))
+    held = PatientMonthDecision.objects.filter(practice=riverbend, month=month, review="needs_review")
+    assert summary.needs_review == 1 and [d.patient.family_name for d in held] == [world.KNOWN_ELSEWHERE[0]]
+    assert "CCM.DUPLICATE.OTHER_PRACTITIONER" in {f["code"] for f in held[0].reasons}
+    assert held[0].patient.known_services.get().source == world.KNOWN_ELSEWHERE[2]

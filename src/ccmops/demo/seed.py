@@ -217,6 +217,19 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                     reason="Demo data: entered from the call log",
                     now=min(now, start + dt.timedelta(hours=5)),
                 )
+    # A second CCM payee the practice learned of: last month's close holds this patient for the biller's review.
+    lemke = Patient.objects.get(family_name=world.KNOWN_ELSEWHERE[0])
+    if not lemke.known_services.exists():
+        from ccmops.billing.known import record_known_service
+
+        record_known_service(
+            patient=lemke,
+            code="99490",
+            date_of_service=last_month.date() + dt.timedelta(days=12),
+            practitioner_npi=world.KNOWN_ELSEWHERE[1],
+            source=world.KNOWN_ELSEWHERE[2],
+            by=users["pat.rn"],
+        )
 
 
 @transaction.atomic

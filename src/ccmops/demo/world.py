@@ -196,6 +196,13 @@ ACTIVE_CCM = (
     ("Gerlach", "lee.lpn", (35, 30), (20,)),
 )
 
+# Known to be billed elsewhere: (patient, the other practitioner's NPI, how the practice learned of it).
+KNOWN_ELSEWHERE = (
+    "Lemke",
+    "1234567893",
+    "On the outreach call the patient said a cardiology group's nurse calls her every month about her care plan",
+)
+
 
 # Program history (seeded with `seed_demo(with_history=True)`, which the demo uses): two more practices and six
 # months of recorded work, so program health, drift, the partner workspace and the model-fit assessment have real
