@@ -1,7 +1,9 @@
 """The demo's practices close last month into claims pyx12 accepts and a charge CSV matching the decisions."""
 
 import pytest
+from django.test import Client
 from tests.billing.test_close import previous_month
+from tests.conftest import mfa_done
 
 from ccmops.billing.close import approve_and_close, close_month, override
 from ccmops.billing.exports import charges_csv, export_837p
@@ -105,3 +107,14 @@ def test_the_demo_holds_a_second_ccm_payee_for_review(db):
     assert summary.needs_review == 1 and [d.patient.family_name for d in held] == [world.KNOWN_ELSEWHERE[0]]
     assert "CCM.DUPLICATE.OTHER_PRACTITIONER" in {f["code"] for f in held[0].reasons}
     assert held[0].patient.known_services.get().source == world.KNOWN_ELSEWHERE[2]
+    message = next(f["message"] for f in held[0].reasons if f["code"] == "CCM.DUPLICATE.OTHER_PRACTITIONER")
+    assert message.startswith(f"Another practitioner (npi-{world.KNOWN_ELSEWHERE[1]}) is known to bill CCM (99490)")
+    # the page offers no approval while the review queue holds anything, and says why
+    client = Client()
+    client.force_login(User.objects.get(username="rick.biller"))
+    page = mfa_done(client).get(f"/practices/{riverbend.id}/months/{month}/").content.decode()
+    assert "Approval waits for the review queue: 1 patient-month to override" in page
+    assert f"Approve and close {month}" not in page
+    override(decision=held[0], action="bill", reason="She confirmed it is a cardiology device check", by=None)
+    page = client.get(f"/practices/{riverbend.id}/months/{month}/").content.decode()
+    assert f"Approve and close {month}" in page and "Approval waits" not in page

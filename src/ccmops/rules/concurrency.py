@@ -46,7 +46,8 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
     me = pm.billing_practitioner.id
     for s in pm.other_services:
         same = s.practitioner_id == me
-        who = "this practitioner" if same else f"practitioner {s.practitioner_id}"
+        who = "this practitioner" if same else f"another practitioner ({s.practitioner_id})"
+        subject = who[:1].upper() + who[1:]  # who, at the start of a sentence
         if s.code in CCM_CODES:
             if same:
                 f.hold(
@@ -59,7 +60,7 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
             else:
                 f.hold(
                     "CCM.DUPLICATE.OTHER_PRACTITIONER",
-                    f"{who} is known to bill CCM ({s.code}) for this month; only one practitioner can be paid "
+                    f"{subject} is known to bill CCM ({s.code}) for this month; only one practitioner can be paid "
                     "for CCM per calendar month. Resolve who bills before sending a claim.",
                     "R-CONS-2",
                 )
@@ -92,13 +93,13 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
                 b.refused.add("apcm")
                 f.refusal(
                     "APCM.OTHER_PRACTITIONER",
-                    f"{who} bills APCM ({s.code}) this month; only one practitioner may bill APCM per month.",
+                    f"{subject} bills APCM ({s.code}) this month; only one practitioner may bill APCM per month.",
                     "R-APCM-2",
                 )
                 if policies.hold_ccm_in_other_practitioner_apcm_month:
                     f.hold(
                         "CCM.CONFLICT.APCM_OTHER_PRACTITIONER",
-                        f"{who} bills APCM this month; CCM/PCM by a different practitioner in an APCM month is "
+                        f"{subject} bills APCM this month; CCM/PCM by a different practitioner in an APCM month is "
                         "unconfirmed and held for review (policy).",
                         "R-APCM-6",
                     )
