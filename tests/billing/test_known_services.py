@@ -6,11 +6,12 @@ duplicate through as "no change"."""
 import datetime as dt
 
 import pytest
+from django.core.management import call_command
 from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
 from ccmops.billing.close import approve_and_close, changed_since_evaluation, close_month
-from ccmops.billing.known import record_known_service, withdraw_known_service
+from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
 from ccmops.billing.models import Adjustment, KnownService, PatientMonthDecision
 from ccmops.billing.packets import packet_context, render_packet
 from ccmops.compliance.models import AuditEvent
@@ -217,3 +218,80 @@ def test_page_and_api(month_world, login):  # noqa: F811
     )
     assert denied.status_code == 403
     assert User.objects.get(username="carl.compliance") not in {k.recorded_by for k in KnownService.objects.all()}
+
+
+def test_a_csv_of_known_services_is_recorded_whole_or_not_at_all(month_world, login, tmp_path, capsys):  # noqa: F811
+    twyla, month, ben = month_world
+    kohler = twyla.practice.patients.get(family_name="Kohler")
+    day = a_day_of(month).isoformat()
+    good = (
+        "mrn,code,date_of_service,practitioner_npi,source\n"
+        f"{twyla.mrn},99495,{day},,Discharge summary\n"
+        f"{kohler.mrn},99490,{day},{ELSEWHERE_NPI},\n"
+        f"{kohler.mrn},99490,{day},{ELSEWHERE_NPI},the same row again\n"
+    )
+    done = import_known_services(practice=twyla.practice, text=good, file_label="pm.csv", by=ben)
+    assert [(k.patient, k.code) for k in done.created] == [(twyla, "99495"), (kohler, "99490")]
+    assert done.already_on_record == 1
+    assert done.created[1].source == "pm.csv, line 3"  # a row without a source is known from its file and line
+    again = import_known_services(practice=twyla.practice, text=good, file_label="pm.csv", by=ben)
+    assert (again.created, again.already_on_record) == ([], 3)
+
+    bad = (
+        "mrn,code,date_of_service,practitioner_npi\n"
+        f"{twyla.mrn},99496,{day},\n"  # good, but the file is refused whole
+        f"NOPE,99490,{day},\n"
+        f"{twyla.mrn},99490,12/10/2026,\n"
+        f"{twyla.mrn},99214,{day},\n"
+        f"{twyla.mrn},99490,{day},1234567890\n"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        import_known_services(practice=twyla.practice, text=bad, file_label="bad.csv", by=ben)
+    assert str(refused.value).splitlines() == [
+        f"bad.csv, line 3: mrn: no patient 'NOPE' in {twyla.practice.name}",
+        "bad.csv, line 4: date_of_service: expected a date YYYY-MM-DD, got '12/10/2026'",
+        "bad.csv, line 5: code: 99214 is not a service weighed against care management; expected one of the CCM, "
+        "PCM, APCM, TCM, BHI, care plan oversight, ESRD, remote monitoring or interprofessional codes",
+        "bad.csv, line 6: practitioner_npi: '1234567890' is not a valid NPI (10 digits with a correct check digit)",
+    ]
+    with pytest.raises(InvalidInput, match=r"bad\.csv, line 1: missing column"):
+        import_known_services(practice=twyla.practice, text="mrn,code\n1,99490\n", file_label="bad.csv", by=ben)
+    assert KnownService.objects.count() == 2
+
+    # the CLI, the month page's upload and the API do the same
+    path = tmp_path / "more.csv"
+    path.write_text(f"mrn,code,date_of_service\n{twyla.mrn},G0181,{day}\n")
+    call_command("services", "import", str(path), "--practice", twyla.practice.slug, "--user", "ben.biller")
+    assert f"more.csv: 1 service(s) recorded, 0 already on record; evaluate again: {month}" in capsys.readouterr().out
+    call_command("services", "list", "--practice", twyla.practice.slug, "--month", month)
+    listed = capsys.readouterr().out
+    assert "G0181" in listed and "99495" in listed and "3 known service(s)" in listed
+    client = login("ben.biller")
+    path.write_text(f"mrn,code,date_of_service\n{twyla.mrn},99457,{day}\n")
+    with path.open("rb") as fh:
+        back = client.post(f"/practices/{twyla.practice_id}/months/{month}/known-services/", {"file": fh})
+    page = client.get(back["Location"]).content.decode()
+    assert "more.csv: 1 service(s) recorded, 0 already on record" in page
+    api = client.post(
+        f"/api/practices/{twyla.practice_id}/known-services",
+        {
+            "rows": [
+                {"mrn": twyla.mrn, "code": "99490", "date_of_service": day},
+                {"mrn": "x", "code": "1", "date_of_service": day},
+            ]
+        },
+        content_type="application/json",
+    )
+    assert api.status_code == 422 and "API request, rows[1]: mrn: no patient 'x'" in api.json()["detail"]
+    api = client.post(
+        f"/api/practices/{twyla.practice_id}/known-services",
+        {"rows": [{"mrn": twyla.mrn, "code": "99490", "date_of_service": day}]},
+        content_type="application/json",
+    )
+    assert api.status_code == 200 and api.json()["created"][0]["source"] == "API request, rows[0]"
+    assert (
+        login("nora.rn")
+        .post(f"/api/practices/{twyla.practice_id}/known-services", {"rows": []}, content_type="application/json")
+        .status_code
+        == 403
+    )

@@ -15,7 +15,7 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged,
 from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.known import record_known_service, withdraw_known_service
+from ccmops.billing.known import record_known_service, record_known_services, withdraw_known_service
 from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
 from ccmops.billing.revenue import month_revenue
@@ -353,3 +353,30 @@ def post_known_service_withdraw(request, service_id: int, payload: WithdrawIn):
     """Withdraw a service recorded in error (kept on record, counted nowhere after); 409 when already withdrawn."""
     service = known_service_in_scope(request, service_id)
     return _known_dict(withdraw_known_service(service=service, reason=payload.reason, by=request.user))
+
+
+class KnownServiceRowIn(Schema):
+    mrn: str
+    code: str
+    date_of_service: str  # YYYY-MM-DD, checked with the row's index named
+    practitioner_npi: str = ""
+    source: str = ""
+
+
+class KnownServicesIn(Schema):
+    rows: list[KnownServiceRowIn]
+    source: str = "API request"  # names the rows in problems, and is the source of a row without one
+
+
+@router.post("/practices/{practice_id}/known-services", response={200: dict, 403: dict, 404: dict, 422: dict})
+def post_known_services(request, practice_id: int, payload: KnownServicesIn):
+    """Record many known services (billing staff), all or nothing: 422 names each bad row by its index. A row
+    equal to a service on record is not recorded twice; a row without a source is known from `source` and its
+    index."""
+    practice = _practice(request, practice_id)
+    done = record_known_services(
+        practice=practice,
+        rows=[(f"{payload.source}, rows[{i}]", row.dict()) for i, row in enumerate(payload.rows)],
+        by=request.user,
+    )
+    return {"created": [_known_dict(k) for k in done.created], "already_on_record": done.already_on_record}

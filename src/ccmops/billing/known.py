@@ -14,7 +14,10 @@ may have gone out as a duplicate, and only the biller can correct it with the co
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +29,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.organizations.models import Practitioner
 from ccmops.organizations.validators import npi_is_valid
+from ccmops.patients.models import Patient
 from ccmops.rules.families import OTHER_SERVICE_FAMILIES, OTHER_SERVICE_FAMILY
 
 
@@ -34,17 +38,8 @@ def code_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [(label, [(c, c) for c in sorted(codes)]) for label, codes in OTHER_SERVICE_FAMILIES]
 
 
-@transaction.atomic
-def record_known_service(
-    *, patient, code: str, date_of_service: dt.date, practitioner_npi: str = "", source: str, by
-) -> KnownService:
-    """Record a service known to be billed for the patient. Its month is evaluated with it; for a month already
-    closed it is queued for the biller.
-
-    Raises:
-        InvalidInput: a code the engine does not weigh against care management, a malformed NPI, no source, a
-            date in the future.
-    """
+def _checked(code: str, date_of_service: dt.date, practitioner_npi: str, source: str) -> tuple[str, str, str]:
+    """(code, NPI, source) cleaned, or InvalidInput naming the field."""
     code = code.strip().upper()
     if code not in OTHER_SERVICE_FAMILY:
         raise InvalidInput(
@@ -61,6 +56,25 @@ def record_known_service(
         raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
     if date_of_service > timezone.localdate():
         raise InvalidInput(f"date_of_service: {date_of_service} is in the future; record a service once it is known")
+    return code, npi, source
+
+
+@transaction.atomic
+def record_known_service(
+    *, patient, code: str, date_of_service: dt.date, practitioner_npi: str = "", source: str, by
+) -> KnownService:
+    """Record a service known to be billed for the patient. Its month is evaluated with it; for a month already
+    closed it is queued for the biller.
+
+    Raises:
+        InvalidInput: a code the engine does not weigh against care management, a malformed NPI, no source, a
+            date in the future.
+    """
+    code, npi, source = _checked(code, date_of_service, practitioner_npi, source)
+    return _create(patient, code, date_of_service, npi, source, by)
+
+
+def _create(patient, code: str, date_of_service: dt.date, npi: str, source: str, by) -> KnownService:
     service = KnownService.objects.create(
         practice_id=patient.practice_id,
         patient=patient,
@@ -81,6 +95,79 @@ def record_known_service(
     )
     _queue_if_closed(service, f"{code} ({OTHER_SERVICE_FAMILY[code]}) {_by(service)} on {date_of_service} became known")
     return service
+
+
+COLUMNS = ("mrn", "code", "date_of_service")  # required; practitioner_npi and source are optional
+
+
+@dataclass(frozen=True)
+class Recorded:
+    created: list[KnownService]
+    already_on_record: int  # rows equal to a service on record (not withdrawn), or to an earlier row
+
+
+@transaction.atomic
+def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Recorded:
+    """Record many known services — e.g. the practice's own TCM and PCM claims from its practice-management
+    system, or the duplicates its remittances reported — all or nothing. Each row is (where, {mrn, code,
+    date_of_service, practitioner_npi, source}); a row without a source is known from its `where`. A row equal to
+    a service on record (same patient, code, date and NPI) is not recorded twice, so the same file can be
+    imported again. Every problem is named with its `where` and field."""
+    problems, good = [], []
+    mrns = {str(row.get("mrn") or "").strip() for _, row in rows}
+    patients = {p.mrn: p for p in Patient.objects.filter(practice=practice, mrn__in=mrns)}
+    for where, row in rows:
+        mrn = str(row.get("mrn") or "").strip()
+        patient = patients.get(mrn)
+        if patient is None:
+            problems.append(f"{where}: mrn: no patient {mrn!r} in {practice.name}" if mrn else f"{where}: mrn: empty")
+            continue
+        raw_day = str(row.get("date_of_service") or "").strip()
+        try:
+            day = dt.date.fromisoformat(raw_day)
+        except ValueError:
+            problems.append(f"{where}: date_of_service: expected a date YYYY-MM-DD, got {raw_day!r}")
+            continue
+        try:
+            code, npi, source = _checked(
+                str(row.get("code") or ""),
+                day,
+                str(row.get("practitioner_npi") or ""),
+                str(row.get("source") or "").strip() or where,
+            )
+        except InvalidInput as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        good.append((patient, code, day, npi, source))
+    if problems:
+        raise InvalidInput("\n".join(problems))
+    on_record = set(
+        KnownService.objects.filter(
+            practice=practice, patient__in=[g[0] for g in good], withdrawn_at__isnull=True
+        ).values_list("patient_id", "code", "date_of_service", "practitioner_npi")
+    )
+    created, repeated = [], 0
+    for patient, code, day, npi, source in good:
+        key = (patient.id, code, day, npi)
+        if key in on_record:
+            repeated += 1
+            continue
+        on_record.add(key)
+        created.append(_create(patient, code, day, npi, source, by))
+    return Recorded(created, repeated)
+
+
+def import_known_services(*, practice, text: str, file_label: str, by) -> Recorded:
+    """A CSV of known services (COLUMNS, optional practitioner_npi and source), all or nothing; problems name the
+    file, the line and the field."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(f"{file_label}, line 1: missing column(s) {', '.join(missing)}")
+    rows = [(f"{file_label}, line {n}", row) for n, row in enumerate(reader, start=2)]
+    if not rows:
+        raise InvalidInput(f"{file_label}: no rows after the header")
+    return record_known_services(practice=practice, rows=rows, by=by)
 
 
 @transaction.atomic

@@ -26,7 +26,7 @@ from ccmops.billing.close import (
 )
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.known import record_known_service, withdraw_known_service
+from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
 from ccmops.billing.models import Adjustment, ClaimBatch, ClaimLine, KnownService, MonthClose, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
 from ccmops.billing.remittance import (
@@ -97,15 +97,17 @@ def month_page(request, practice_id: int, month: str | None = None):
             "resolved": resolved_adjustments(practice, month)[:50],
             "outcomes": Adjustment.OUTCOMES,
             "error": request.GET.get("error", ""),
+            "notice": request.GET.get("notice", ""),
         },
     )
 
 
-def _back(practice, month, error=""):
+def _back(practice, month, error="", notice=""):
     from urllib.parse import urlencode
 
     url = f"/practices/{practice.id}/months/{month}/"
-    return redirect(url + (f"?{urlencode({'error': error})}" if error else ""))
+    query = {k: v for k, v in (("error", error), ("notice", notice)) if v}
+    return redirect(url + (f"?{urlencode(query)}" if query else ""))
 
 
 @login_required
@@ -366,3 +368,26 @@ def known_service_withdraw(request, service_id: int):
     service = known_service_in_scope(request, service_id)
     withdraw_known_service(service=service, reason=request.POST.get("reason", ""), by=request.user)
     return redirect(reverse("patient_detail", args=[service.patient_id]) + "#known-services")
+
+
+@login_required
+@require_POST
+def known_services_upload(request, practice_id: int, month: str):
+    """A CSV of services known to be billed (the practice's own TCM or PCM claims from its practice-management
+    system, duplicates a remittance reported), all or nothing."""
+    practice = _billing_practice(request, practice_id)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidInput("file: choose the CSV of known services")
+        done = import_known_services(
+            practice=practice, text=upload.read().decode("utf-8", "replace"), file_label=upload.name, by=request.user
+        )
+    except InvalidInput as exc:
+        return _back(practice, month, str(exc))
+    return _back(
+        practice,
+        month,
+        notice=f"{upload.name}: {len(done.created)} service(s) recorded, {done.already_on_record} already on record. "
+        "Evaluate the months they fall in again (closed months have them in their adjustment queue).",
+    )

@@ -49,6 +49,11 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/<str:month>/packets.zip", billing_views.packets, name="packets"),
     path("practices/<int:practice_id>/months/<str:month>/remittance/", billing_views.remittance, name="remittance"),
     path(
+        "practices/<int:practice_id>/months/<str:month>/known-services/",
+        billing_views.known_services_upload,
+        name="known_services_upload",
+    ),
+    path(
         "practices/<int:practice_id>/months/<str:month>/batches/<int:control_number>.x12",
         billing_views.batch_file,
         name="batch_file",
