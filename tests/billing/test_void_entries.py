@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
@@ -190,3 +191,33 @@ def test_a_void_during_review_is_caught_the_same_way(month_world):  # noqa: F811
         approve_and_close(practice=twyla.practice, month=month, by=ben)
     evaluate_and_bill(twyla, month, ben)
     assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1}
+
+
+def test_an_earlier_months_time_is_shown_on_request_and_voided_from_there(month_world, login):  # noqa: F811
+    twyla, month, _ben = month_world
+    nora = User.objects.get(username="nora.rn")
+    first = dt.date.fromisoformat(f"{month}-01")
+    earlier = f"{first - dt.timedelta(days=1):%Y-%m}"
+    old = add_manual_entry(
+        patient=twyla,
+        staff=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        start=timezone.make_aware(dt.datetime(first.year, first.month, 1, 9, 0)) - dt.timedelta(days=20),
+        minutes=14,
+        reason="Typed on the wrong patient",
+    )
+    client = login("nora.rn")
+    page = client.get(f"/patients/{twyla.id}/").content.decode()
+    assert f'id="entry-{old.id}"' not in page  # this month and last only
+    page = client.get(f"/patients/{twyla.id}/?time={earlier}").content.decode()
+    assert f"<h3>{earlier}</h3>" in page and f'id="entry-{old.id}"' in page
+    assert f'action="/time-entries/{old.id}/void/"' in page
+    assert f"?time_entry={old.id}&amp;" not in page  # a note documents this or last month's work only
+    for bad, why in ((month, "is not before last month"), ("2026-13", "expected a month YYYY-MM")):
+        refused = client.get(f"/patients/{twyla.id}/?time={bad}")
+        assert refused.status_code == 422 and why in refused.content.decode()
+    client.post(f"/time-entries/{old.id}/void/", {"reason": "Typed on the wrong patient"})
+    assert TimeEntry.objects.get(id=old.id).voided_by == nora
+    page = client.get(f"/patients/{twyla.id}/?time={earlier}").content.decode()
+    assert f'id="entry-{old.id}" class="voided"' in page

@@ -69,7 +69,7 @@ def note_new(request, patient_id: int):
 def documentable_entries(patient) -> list[TimeEntry]:
     """The patient's time entries a note may document: this month's and last month's that stand (not voided),
     newest first, as the patient page lists them — a call late on the 31st is often written up on the 2nd."""
-    return [e for _month, entries in time_months(patient) for e in entries if e.voided_at is None]
+    return [e for _month, _label, entries in time_months(patient) for e in entries if e.voided_at is None]
 
 
 @login_required

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 from django.utils import timezone
@@ -14,14 +15,17 @@ from ccmops.enrollment.activation import readiness
 from ccmops.enrollment.consents import consent_status
 from ccmops.enrollment.forms import OutreachForm, StatusForm
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.errors import InvalidInput
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 from ccmops.worklist.models import WEEKDAYS, CareTransition, ContactWindow, FollowUpTask, ScheduledContact
 
 PROGRAM_LABELS = {"ccm": "CCM", "pcm": "PCM", "apcm": "APCM"}
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
-def chart(patient, user=None) -> dict:
+def chart(patient, user=None, *, earlier: str | None = None) -> dict:
+    """`earlier`: a month (YYYY-MM) before last month whose time entries to show as well."""
     enrollments = {e.program: e for e in Enrollment.objects.filter(patient=patient)}
     programs = list(enrollments) or ["ccm"]
     plans = {p.program: p for p in CarePlan.objects.filter(patient=patient)}
@@ -42,7 +46,7 @@ def chart(patient, user=None) -> dict:
     standing = standings([patient], {e.patient_id: e.program for e in enrollments.values()}, today)[patient.id]
     return {
         "standing": standing,
-        "time_months": time_months(patient),
+        "time_months": time_months(patient, earlier=earlier),
         "notes": Note.objects.filter(patient=patient)
         .select_related("author", "time_entry")
         .prefetch_related("addenda__author")[:15],
@@ -69,19 +73,35 @@ def chart(patient, user=None) -> dict:
     }
 
 
-def time_months(patient) -> list[tuple[str, list[TimeEntry]]]:
-    """This month's and last month's entries (in the practice's time zone), newest first, voided ones included
-    and marked: last month's stay in view until it is closed, for the late write-up or a mistake to void."""
+def time_months(patient, *, earlier: str | None = None) -> list[tuple[str, str, list[TimeEntry]]]:
+    """(month, label, entries) for this month and last month (in the practice's time zone) and, given, an
+    `earlier` month: entries newest first, voided ones included and marked. Last month's stay in view until it is
+    closed, for the late write-up or a mistake to void; an earlier month is looked up on request (a mistake found
+    later: voiding it queues it for that month's biller once the month is closed).
+
+    Raises:
+        InvalidInput: `earlier` is not a month YYYY-MM before last month.
+    """
     zone = zoneinfo.ZoneInfo(patient.practice.time_zone)
     today = timezone.localdate(timezone=zone)
     this = f"{today:%Y-%m}"
     last = f"{(today.replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
-    entries = (
-        TimeEntry.objects.filter(patient=patient, end__gt=month_window(last, patient.practice.time_zone).start)
-        .select_related("staff", "employer", "voided_by")
-        .order_by("-start")
-    )
-    months: dict[str, list[TimeEntry]] = {this: [], last: []}
-    for e in entries:
-        months.setdefault(f"{e.start.astimezone(zone):%Y-%m}", []).append(e)
-    return [(m, months[m]) for m in (this, last)]
+    wanted = [(this, "this month"), (last, "last month")]
+    if earlier:
+        if not _MONTH.fullmatch(earlier):
+            raise InvalidInput(f"time: expected a month YYYY-MM, got {earlier!r}")
+        if earlier >= last:
+            raise InvalidInput(f"time: {earlier} is not before last month ({last}); its time is shown already")
+        wanted.append((earlier, "earlier"))
+    months: dict[str, list[TimeEntry]] = {m: [] for m, _ in wanted}
+    for m, _ in wanted[1:]:  # this month's entries come with last month's: their windows adjoin
+        window = month_window(m, patient.practice.time_zone)
+        end = None if m == last else window.end
+        entries = TimeEntry.objects.filter(patient=patient, end__gt=window.start)
+        if end is not None:
+            entries = entries.filter(start__lt=end)
+        for e in entries.select_related("staff", "employer", "voided_by").order_by("-start"):
+            key = f"{e.start.astimezone(zone):%Y-%m}"
+            if key in months:
+                months[key].append(e)
+    return [(m, label, months[m]) for m, label in wanted]

@@ -81,7 +81,8 @@ def patient_detail(request, patient_id: int):
         request,
         "web/patient_detail.html",
         {
-            **chart(patient, request.user),
+            **chart(patient, request.user, earlier=request.GET.get("time", "").strip() or None),
+            "time_month": request.GET.get("time", "").strip(),
             "function_values": {f.value for f in functions},
             "patient": patient,
             "conditions": patient.conditions.all(),
