@@ -289,6 +289,10 @@ def test_a_csv_of_known_services_is_recorded_whole_or_not_at_all(month_world, lo
         content_type="application/json",
     )
     assert api.status_code == 200 and api.json()["created"][0]["source"] == "API request, rows[0]"
+    empty = client.post(
+        f"/api/practices/{twyla.practice_id}/known-services", {"rows": []}, content_type="application/json"
+    )
+    assert empty.status_code == 422 and "rows: no services to record" in empty.json()["detail"]
     assert (
         login("nora.rn")
         .post(f"/api/practices/{twyla.practice_id}/known-services", {"rows": []}, content_type="application/json")

@@ -113,9 +113,14 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
     date_of_service, practitioner_npi, source}); a row without a source is known from its `where`. A row equal to
     a service on record (same patient, code, date and NPI) is not recorded twice, so the same file can be
     imported again. Every problem is named with its `where` and field."""
+    if not rows:
+        raise InvalidInput("rows: no services to record")
     problems, good = [], []
     mrns = {str(row.get("mrn") or "").strip() for _, row in rows}
-    patients = {p.mrn: p for p in Patient.objects.filter(practice=practice, mrn__in=mrns)}
+    registry = Patient.objects.filter(practice=practice)
+    if len(mrns) <= 500:  # else the practice's whole registry: a long IN list would exceed SQLite's parameters
+        registry = registry.filter(mrn__in=mrns)
+    patients = {p.mrn: p for p in registry}
     for where, row in rows:
         mrn = str(row.get("mrn") or "").strip()
         patient = patients.get(mrn)
@@ -141,9 +146,10 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
         good.append((patient, code, day, npi, source))
     if problems:
         raise InvalidInput("\n".join(problems))
+    days = [g[2] for g in good]
     on_record = set(
         KnownService.objects.filter(
-            practice=practice, patient__in=[g[0] for g in good], withdrawn_at__isnull=True
+            practice=practice, date_of_service__gte=min(days), date_of_service__lte=max(days), withdrawn_at__isnull=True
         ).values_list("patient_id", "code", "date_of_service", "practitioner_npi")
     )
     created, repeated = [], 0
