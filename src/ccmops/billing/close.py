@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import ccmops
-from ccmops.billing.facts import patient_months
+from ccmops.billing.facts import month_patients, patient_months
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision, is_closed
 from ccmops.collector import collector_paused
 from ccmops.compiled import Compiled, compiled
@@ -102,9 +102,7 @@ def changed_since_evaluation(practice, month: str) -> list[Patient]:
     changed = []
     with collector_paused():
         for i in range(0, len(ids), CHUNK):
-            patients = list(
-                Patient.objects.filter(id__in=ids[i : i + CHUNK]).select_related("practice", "billing_practitioner")
-            )
+            patients = month_patients(ids[i : i + CHUNK])
             facts = patient_months(patients, month)
             known = dict(
                 PatientMonthDecision.objects.filter(patient_id__in=list(facts), month=month).values_list(
@@ -134,7 +132,7 @@ def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
 
 
 def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
-    patients = list(Patient.objects.filter(id__in=ids).select_related("practice", "billing_practitioner"))
+    patients = month_patients(ids)
     facts = patient_months(patients, month)
     known = dict(
         PatientMonthDecision.objects.filter(patient_id__in=list(facts), month=month).values_list(
