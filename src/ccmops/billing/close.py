@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import ccmops
-from ccmops.billing.facts import month_patients, patient_months
+from ccmops.billing.facts import month_documents, month_patients
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision, is_closed
 from ccmops.collector import collector_paused
 from ccmops.compiled import Compiled, compiled
@@ -29,7 +29,7 @@ from ccmops.interop.upsert import JsonText, upsert
 from ccmops.patients.models import Patient
 from ccmops.pipeline import together
 from ccmops.rules.calendar import month_window
-from ccmops.rules.contract import decision_to_json
+from ccmops.rules.contract import PatientMonth, decision_to_json
 from ccmops.rules.decision import Line
 from ccmops.rules.engine import evaluate
 from ccmops.rules.policies import DEFAULT_POLICIES
@@ -86,10 +86,10 @@ def _decision_salt(policies) -> str:
     return json.dumps([ccmops.__version__, dataclasses.asdict(policies)], sort_keys=True)
 
 
-def _facts_digest(pm, salt: str) -> str:
-    """The identity of what a patient-month's decision rests on: its facts as the engine reads them, and the
-    salt (policies and release)."""
-    return hashlib.sha256((pm.model_dump_json(by_alias=True) + salt).encode()).hexdigest()
+def _facts_digest(document: str, salt: str) -> str:
+    """The identity of what a patient-month's decision rests on: its facts document (`facts.month_documents`),
+    and the salt (policies and release)."""
+    return hashlib.sha256((document + salt).encode()).hexdigest()
 
 
 def changed_since_evaluation(practice, month: str) -> list[Patient]:
@@ -103,13 +103,15 @@ def changed_since_evaluation(practice, month: str) -> list[Patient]:
     with collector_paused():
         for i in range(0, len(ids), CHUNK):
             patients = month_patients(ids[i : i + CHUNK])
-            facts = patient_months(patients, month)
+            documents = month_documents(patients, month)
             known = dict(
-                PatientMonthDecision.objects.filter(patient_id__in=list(facts), month=month).values_list(
+                PatientMonthDecision.objects.filter(patient_id__in=list(documents), month=month).values_list(
                     "patient_id", "facts_hash"
                 )
             )
-            changed += [p for p in patients if p.id in facts and known.get(p.id) != _facts_digest(facts[p.id], salt)]
+            changed += [
+                p for p in patients if p.id in documents and known.get(p.id) != _facts_digest(documents[p.id], salt)
+            ]
     return changed
 
 
@@ -133,22 +135,22 @@ def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
 
 def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
     patients = month_patients(ids)
-    facts = patient_months(patients, month)
+    documents = month_documents(patients, month)
     known = dict(
-        PatientMonthDecision.objects.filter(patient_id__in=list(facts), month=month).values_list(
+        PatientMonthDecision.objects.filter(patient_id__in=list(documents), month=month).values_list(
             "patient_id", "facts_hash"
         )
     )
     salt = _decision_salt(policies)
     out = []
     for p in patients:
-        pm = facts.get(p.id)
-        if pm is None:
+        document = documents.get(p.id)
+        if document is None:
             continue
-        digest = _facts_digest(pm, salt)
+        digest = _facts_digest(document, salt)
         if known.get(p.id) == digest:
             continue
-        decision = evaluate(pm, policies)
+        decision = evaluate(PatientMonth.model_validate_json(document), policies)
         out.append(
             Decided(
                 p.id,

@@ -141,6 +141,13 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
     """Contract facts for each patient's month (billing practitioner = the patient's). Patients without a
     billing practitioner are left out. `rows`: the rows of `fact_reads(patients, month)` when the caller has
     read them already."""
+    return {pid: PatientMonth.model_validate_json(doc) for pid, doc in month_documents(patients, month, rows).items()}
+
+
+def month_documents(patients: list[Patient], month: str, rows: list | None = None) -> dict[int, str]:
+    """Each patient's month facts as the contract's JSON document, not yet validated: what a month close
+    fingerprints to tell whether a decision still rests on the facts on file (the engine is run, and the document
+    validated, only when it does not)."""
     patients = _billed(patients)
     if not patients:
         return {}
@@ -279,5 +286,5 @@ def patient_months(patients: list[Patient], month: str, rows: list | None = None
                 "shared_with_patient_at": _iso(min(shares)) if shares else None,
                 "revisions": [{"at": _iso(v[1]), "substantial": v[2]} for v in versions if v is not first],
             }
-        out[p.id] = PatientMonth.model_validate_json(json.dumps(doc))
+        out[p.id] = json.dumps(doc)
     return out
