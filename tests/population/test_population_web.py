@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import zoneinfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -134,7 +135,8 @@ def test_api_import_screen_and_candidates(login, orgs):
     assert (again["patients"], again["changed"]) == (summary["patients"], 0)  # nothing rewritten
     listed = client.get(f"/api/practices/{maple.id}/candidates?program=ccm").json()
     assert listed and listed[0]["risk_score"] >= listed[-1]["risk_score"]
-    assert {r["decided_on"] for r in listed} <= {timezone.localdate().isoformat()}
+    practice_today = timezone.localdate(timezone=zoneinfo.ZoneInfo(maple.time_zone))  # what screening dates by
+    assert {r["decided_on"] for r in listed} <= {practice_today.isoformat()}
     started = client.post(f"/api/practices/{maple.id}/enrollments?patient_id={listed[0]['patient_id']}&program=ccm")
     assert started.status_code == 201 and started.json()["status"] == "outreach"
     assert client.get(f"/api/practices/{maple.id}/imports").json()[0]["status"] in ("rejected", "succeeded")

@@ -14,15 +14,14 @@ may have gone out as a duplicate, and only the biller can correct it with the co
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from ccmops.billing.close import queue_adjustment
+from ccmops.billing.csvfile import csv_rows
 from ccmops.billing.models import KnownService, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -166,14 +165,7 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
 def import_known_services(*, practice, text: str, file_label: str, by) -> Recorded:
     """A CSV of known services (COLUMNS, optional practitioner_npi and source), all or nothing; problems name the
     file, the line and the field."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"{file_label}, line 1: missing column(s) {', '.join(missing)}")
-    rows = [(f"{file_label}, line {n}", row) for n, row in enumerate(reader, start=2)]
-    if not rows:
-        raise InvalidInput(f"{file_label}: no rows after the header")
-    return record_known_services(practice=practice, rows=rows, by=by)
+    return record_known_services(practice=practice, rows=csv_rows(text, file_label, COLUMNS), by=by)
 
 
 @transaction.atomic

@@ -3,13 +3,12 @@ by hand, from a CSV or through the API (each all or nothing)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ccmops.billing.csvfile import csv_rows
 from ccmops.billing.models import ClaimBatch, ClaimLine, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -153,14 +152,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
 
 def import_remittance(*, practice, text: str, file_label: str, by) -> int:
     """A remittance CSV (COLUMNS, one row per claim line), all or nothing; problems name file and line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"{file_label}, line 1: missing column(s) {', '.join(missing)}")
-    rows = [(f"{file_label}, line {n}", row) for n, row in enumerate(reader, start=2)]
-    if not rows:
-        raise InvalidInput(f"{file_label}: no rows after the header")
-    return record_remittance(practice=practice, rows=rows, source=file_label, by=by)
+    return record_remittance(practice=practice, rows=csv_rows(text, file_label, COLUMNS), source=file_label, by=by)
 
 
 def record_line_remittance(*, line: ClaimLine, status: str, paid_amount: str, note: str, by) -> ClaimLine:

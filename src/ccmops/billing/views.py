@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 
@@ -40,6 +39,7 @@ from ccmops.billing.remittance import (
 from ccmops.billing.revenue import month_revenue
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.patients.views import parse_day
 from ccmops.rules.calendar import month_window
 
 
@@ -340,13 +340,6 @@ def known_service_in_scope(request, service_id: int) -> KnownService:
     return service
 
 
-def _date(raw: str, field: str):
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InvalidInput(f"{field}: expected a date YYYY-MM-DD, got {raw.strip()!r}") from None
-
-
 @login_required
 @require_POST
 def known_service_record(request, patient_id: int):
@@ -354,7 +347,7 @@ def known_service_record(request, patient_id: int):
     record_known_service(
         patient=patient,
         code=request.POST.get("code", ""),
-        date_of_service=_date(request.POST.get("date_of_service", ""), "date_of_service"),
+        date_of_service=parse_day(request.POST.get("date_of_service", ""), "date_of_service", required=True),
         practitioner_npi=request.POST.get("practitioner_npi", ""),
         source=request.POST.get("source", ""),
         by=request.user,

@@ -180,7 +180,8 @@ def qmb_patient(request, patient_id: int):
     return patient
 
 
-def _day(raw: str, field: str, *, required: bool) -> dt.date | None:
+def parse_day(raw: str, field: str, *, required: bool) -> dt.date | None:
+    """A form's date field (YYYY-MM-DD), or InvalidInput naming the field."""
     raw = raw.strip()
     if not raw and not required:
         return None
@@ -196,8 +197,8 @@ def qmb_record(request, patient_id: int):
     patient = qmb_patient(request, patient_id)
     record_qmb(
         patient=patient,
-        start=_day(request.POST.get("start", ""), "start", required=True),
-        end=_day(request.POST.get("end", ""), "end", required=False),
+        start=parse_day(request.POST.get("start", ""), "start", required=True),
+        end=parse_day(request.POST.get("end", ""), "end", required=False),
         source=request.POST.get("source", ""),
         by=request.user,
     )
@@ -211,5 +212,5 @@ def qmb_end(request, period_id: int):
     if period is None:
         raise NotFound(f"No QMB period {period_id}.")
     patient = qmb_patient(request, period.patient_id)  # the patient's scope first: no probing
-    end_qmb(period=period, end=_day(request.POST.get("end", ""), "end", required=True), by=request.user)
+    end_qmb(period=period, end=parse_day(request.POST.get("end", ""), "end", required=True), by=request.user)
     return redirect("patient_detail", patient_id=patient.id)
