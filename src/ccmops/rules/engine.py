@@ -155,10 +155,10 @@ def _complex_ok(ctx: Context, f: Findings) -> bool:
         ]
         established = in_month(plan.established_at) and rule == "establishment_or_revision"
         if not events and not established:
-            what = "a substantial revision" if rule == "substantial_revision" else "its establishment or a revision"
+            what = "substantially revised" if rule == "substantial_revision" else "established or revised"
             f.refusal(
                 "CCM.COMPLEX.NO_CARE_PLAN_EVENT",
-                f"99487 was considered but not billed: the care plan shows no {what} this month (policy).",
+                f"99487 was considered but not billed: the care plan was not {what} this month (policy).",
                 "R-CCM-6",
             )
             ok = False
