@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from ccmops.billing.close import queue_adjustment
 from ccmops.billing.csvfile import csv_rows
-from ccmops.billing.models import KnownService, is_closed
+from ccmops.billing.models import KnownService, MonthClose, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
@@ -70,17 +70,32 @@ def record_known_service(
             date in the future.
     """
     code, npi, source = _checked(code, date_of_service, practitioner_npi, source)
-    return _create(patient, code, date_of_service, npi, source, by)
+    practice_id = patient.practice_id
+    return _create(patient, code, date_of_service, npi, source, by, _practice_npis(practice_id), _closed(practice_id))
 
 
-def _create(patient, code: str, date_of_service: dt.date, npi: str, source: str, by) -> KnownService:
+def _practice_npis(practice_id: int) -> set[str]:
+    """The NPIs of the practice's practitioners: a service by one of them is the group's own."""
+    return set(Practitioner.objects.filter(practice_id=practice_id).values_list("npi", flat=True))
+
+
+def _closed(practice_id: int) -> set[str]:
+    """The practice's closed months."""
+    return set(MonthClose.objects.filter(practice_id=practice_id, status="closed").values_list("month", flat=True))
+
+
+def _create(
+    patient, code: str, date_of_service: dt.date, npi: str, source: str, by, practice_npis: set, closed: set
+) -> KnownService:
+    """Create, audit and — for a closed month — queue one service (`practice_npis`, `closed`: read once by the
+    caller, for every row of a file)."""
     service = KnownService.objects.create(
         practice_id=patient.practice_id,
         patient=patient,
         code=code,
         date_of_service=date_of_service,
         practitioner_npi=npi,
-        same_group=bool(npi) and Practitioner.objects.filter(practice_id=patient.practice_id, npi=npi).exists(),
+        same_group=npi in practice_npis,
         source=source,
         recorded_by=by,
         recorded_at=timezone.now(),
@@ -92,7 +107,8 @@ def _create(patient, code: str, date_of_service: dt.date, npi: str, source: str,
         obj=service,
         detail={"code": code, "date_of_service": date_of_service.isoformat(), "npi": npi, "source": source},
     )
-    _queue_if_closed(service, f"{code} ({OTHER_SERVICE_FAMILY[code]}) {_by(service)} on {date_of_service} became known")
+    if service.month in closed:
+        _queue(service, f"{code} ({OTHER_SERVICE_FAMILY[code]}) {_by(service)} on {date_of_service} became known")
     return service
 
 
@@ -151,6 +167,7 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
             practice=practice, date_of_service__gte=min(days), date_of_service__lte=max(days), withdrawn_at__isnull=True
         ).values_list("patient_id", "code", "date_of_service", "practitioner_npi")
     )
+    npis, closed = _practice_npis(practice.id), _closed(practice.id)
     created, repeated = [], 0
     for patient, code, day, npi, source in good:
         key = (patient.id, code, day, npi)
@@ -158,7 +175,7 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
             repeated += 1
             continue
         on_record.add(key)
-        created.append(_create(patient, code, day, npi, source, by))
+        created.append(_create(patient, code, day, npi, source, by, npis, closed))
     return Recorded(created, repeated)
 
 
@@ -187,7 +204,8 @@ def withdraw_known_service(*, service: KnownService, reason: str, by) -> KnownSe
     service.withdrawn_at, service.withdrawn_by, service.withdraw_reason = timezone.now(), by, reason
     service.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
     record_audit(action=AuditAction.UPDATE, user=by, patient=service.patient, obj=service, detail={"withdrawn": reason})
-    _queue_if_closed(service, f"{service.code} {_by(service)} on {service.date_of_service} withdrawn: {reason}")
+    if is_closed(service.practice, service.month):
+        _queue(service, f"{service.code} {_by(service)} on {service.date_of_service} withdrawn: {reason}")
     return service
 
 
@@ -197,13 +215,13 @@ def _by(service: KnownService) -> str:
     return f"by NPI {service.practitioner_npi}" + (" (this practice)" if service.same_group else "")
 
 
-def _queue_if_closed(service: KnownService, description: str) -> None:
+def _queue(service: KnownService, description: str) -> None:
+    """Queue the service (recorded, or withdrawn) in its closed month's adjustment queue."""
     month = service.month
-    if is_closed(service.practice, month):
-        queue_adjustment(
-            service,
-            month,
-            f"{description} after {month} was closed",
-            known_service=service,
-            voids=service.withdrawn_at is not None,
-        )
+    queue_adjustment(
+        service,
+        month,
+        f"{description} after {month} was closed",
+        known_service=service,
+        voids=service.withdrawn_at is not None,
+    )

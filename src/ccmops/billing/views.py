@@ -39,7 +39,7 @@ from ccmops.billing.remittance import (
 from ccmops.billing.revenue import month_revenue
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import Conflict, InvalidInput, NotFound
-from ccmops.patients.views import parse_day
+from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.rules.calendar import month_window
 
 
@@ -318,18 +318,13 @@ KNOWN_SERVICE_FUNCTIONS = (Function.BILLING, Function.CARE_COORDINATION)  # who 
 
 
 def may_record_known_services(scope, practice_id: int) -> bool:
-    functions = scope.decision.functions_at(practice_id)
-    return any(f in functions for f in KNOWN_SERVICE_FUNCTIONS)
+    return may_do_any(scope, practice_id, KNOWN_SERVICE_FUNCTIONS)
 
 
 def known_service_patient(request, patient_id: int):
     """The patient, when the user may see them and record services known for them (billing or care
-    coordination); else raises (404 for a patient out of scope, 403 naming what is missing)."""
-    scope = request_scope(request)
-    patient = scope.patient(patient_id)
-    if not may_record_known_services(scope, patient.practice_id):
-        scope.require(patient.practice_id, Function.BILLING)
-    return patient
+    coordination)."""
+    return patient_for_any(request, patient_id, KNOWN_SERVICE_FUNCTIONS)
 
 
 def known_service_in_scope(request, service_id: int) -> KnownService:

@@ -162,22 +162,32 @@ def start_enrollment_outreach(request, practice_id: int, patient_id: int):
     return redirect(request.POST.get("next") or "candidates", practice_id=practice_id)
 
 
+def may_do_any(scope, practice_id: int, functions: tuple[Function, ...]) -> bool:
+    """Whether the user holds any of these functions at the practice (a page shows the form by it)."""
+    held = scope.decision.functions_at(practice_id)
+    return any(f in held for f in functions)
+
+
+def patient_for_any(request, patient_id: int, functions: tuple[Function, ...]):
+    """The patient, when the user may see them and holds any of `functions` at their practice; else raises (404
+    for a patient out of scope, 403 naming the first function missing)."""
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    if not may_do_any(scope, patient.practice_id, functions):
+        scope.require(patient.practice_id, functions[0])
+    return patient
+
+
 QMB_FUNCTIONS = (Function.BILLING, Function.ENROLLMENT_CONSENT)  # who verifies coverage: billing or enrollment
 
 
 def may_record_qmb(scope, practice_id: int) -> bool:
-    functions = scope.decision.functions_at(practice_id)
-    return any(f in functions for f in QMB_FUNCTIONS)
+    return may_do_any(scope, practice_id, QMB_FUNCTIONS)
 
 
 def qmb_patient(request, patient_id: int):
-    """The patient, when the user may see them and record their QMB status (billing or enrollment); else
-    raises (404 for a patient out of scope, 403 naming what is missing)."""
-    scope = request_scope(request)
-    patient = scope.patient(patient_id)
-    if not may_record_qmb(scope, patient.practice_id):
-        scope.require(patient.practice_id, Function.BILLING)
-    return patient
+    """The patient, when the user may see them and record their QMB status (billing or enrollment)."""
+    return patient_for_any(request, patient_id, QMB_FUNCTIONS)
 
 
 def parse_day(raw: str, field: str, *, required: bool) -> dt.date | None:
