@@ -111,6 +111,27 @@ def test_bad_input_names_the_field_and_records_nothing(month_world, change, fiel
     assert not KnownService.objects.exists()
 
 
+def test_the_future_is_the_practices(month_world, monkeypatch):  # noqa: F811
+    """At 20:00 UTC it is already tomorrow on Kiritimati (UTC+14): a service on the practice's today is not in
+    the future, one on its tomorrow is, wherever the server's clock is."""
+    import django.utils.timezone
+
+    twyla, _month, ben = month_world
+    practice = twyla.practice
+    practice.time_zone = "Pacific/Kiritimati"
+    practice.save(update_fields=["time_zone"])
+    monkeypatch.setattr(django.utils.timezone, "now", lambda: dt.datetime(2026, 12, 5, 20, 0, tzinfo=dt.UTC))
+    given = {"code": "99495", "practitioner_npi": "", "source": "Discharge summary from the hospital", "by": ben}
+    known = record_known_service(patient=twyla, date_of_service=dt.date(2026, 12, 6), **given)
+    assert known.month == "2026-12"
+    with pytest.raises(InvalidInput, match="^date_of_service: 2026-12-07 is in the future"):
+        record_known_service(patient=twyla, date_of_service=dt.date(2026, 12, 7), **given)
+    rows = [("services.csv, line 2", {"mrn": twyla.mrn, "code": "99496", "date_of_service": "2026-12-06"})]
+    from ccmops.billing.known import record_known_services
+
+    assert len(record_known_services(practice=practice, rows=rows, by=ben).created) == 1
+
+
 def test_a_service_known_after_the_close_is_queued_and_not_waved_through(month_world, login):  # noqa: F811
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)

@@ -15,6 +15,7 @@ may have gone out as a duplicate, and only the biller can correct it with the co
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -37,8 +38,10 @@ def code_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [(label, [(c, c) for c in sorted(codes)]) for label, codes in OTHER_SERVICE_FAMILIES]
 
 
-def _checked(code: str, date_of_service: dt.date, practitioner_npi: str, source: str) -> tuple[str, str, str]:
-    """(code, NPI, source) cleaned, or InvalidInput naming the field."""
+def _checked(
+    code: str, date_of_service: dt.date, practitioner_npi: str, source: str, today: dt.date
+) -> tuple[str, str, str]:
+    """(code, NPI, source) cleaned, or InvalidInput naming the field (`today`: the practice's)."""
     code = code.strip().upper()
     if code not in OTHER_SERVICE_FAMILY:
         raise InvalidInput(
@@ -53,7 +56,7 @@ def _checked(code: str, date_of_service: dt.date, practitioner_npi: str, source:
         raise InvalidInput("source: say how it became known (e.g. the remittance of a claim, the patient, the HIE)")
     if len(source) > 200:
         raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
-    if date_of_service > timezone.localdate():
+    if date_of_service > today:
         raise InvalidInput(f"date_of_service: {date_of_service} is in the future; record a service once it is known")
     return code, npi, source
 
@@ -69,9 +72,14 @@ def record_known_service(
         InvalidInput: a code the engine does not weigh against care management, a malformed NPI, no source, a
             date in the future.
     """
-    code, npi, source = _checked(code, date_of_service, practitioner_npi, source)
+    code, npi, source = _checked(code, date_of_service, practitioner_npi, source, _today(patient.practice))
     practice_id = patient.practice_id
     return _create(patient, code, date_of_service, npi, source, by, _practice_npis(practice_id), _closed(practice_id))
+
+
+def _today(practice) -> dt.date:
+    """The practice's today: a service on its date is not in the future, whoever records it from wherever."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))
 
 
 def _practice_npis(practice_id: int) -> set[str]:
@@ -136,6 +144,7 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
     if len(mrns) <= 500:  # else the practice's whole registry: a long IN list would exceed SQLite's parameters
         registry = registry.filter(mrn__in=mrns)
     patients = {p.mrn: p for p in registry}
+    today = _today(practice)
     for where, row in rows:
         mrn = str(row.get("mrn") or "").strip()
         patient = patients.get(mrn)
@@ -154,6 +163,7 @@ def record_known_services(*, practice, rows: list[tuple[str, dict]], by) -> Reco
                 day,
                 str(row.get("practitioner_npi") or ""),
                 str(row.get("source") or "").strip() or where,
+                today,
             )
         except InvalidInput as exc:
             problems.append(f"{where}: {exc}")
