@@ -124,7 +124,7 @@ def test_the_future_is_the_practices(month_world, monkeypatch):  # noqa: F811
     given = {"code": "99495", "practitioner_npi": "", "source": "Discharge summary from the hospital", "by": ben}
     known = record_known_service(patient=twyla, date_of_service=dt.date(2026, 12, 6), **given)
     assert known.month == "2026-12"
-    with pytest.raises(InvalidInput, match="^date_of_service: 2026-12-07 is in the future"):
+    with pytest.raises(InvalidInput, match=r"^date_of_service: 2026-12-07 is in the future"):
         record_known_service(patient=twyla, date_of_service=dt.date(2026, 12, 7), **given)
     rows = [("services.csv, line 2", {"mrn": twyla.mrn, "code": "99496", "date_of_service": "2026-12-06"})]
     from ccmops.billing.known import record_known_services
