@@ -20,7 +20,7 @@ from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.interop.models import ImportRun
-from ccmops.organizations.models import Organization
+from ccmops.organizations.models import Membership, Organization
 from ccmops.patients.models import Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.worklist.models import CareTransition, FollowUpTask
@@ -129,6 +129,7 @@ def world_ids(db):
             "mrn": patient.mrn,
             "assessment_id": run_assessment(practice=practice, questionnaire=QUESTIONNAIRE, by=None).id,
             "membership_id": practice.memberships.first().id,
+            "user_id": practice.memberships.filter(role="care_manager").first().user_id,
             "control_number": 1,  # no 837P yet: the practice check comes first
             "period_id": QmbPeriod.objects.create(
                 practice=practice,
@@ -155,6 +156,12 @@ def snapshot(practice_id):
     # changes that keep the row count: a voided entry, a withdrawn service
     counts["voided"] = TimeEntry.objects.filter(practice_id=practice_id, voided_at__isnull=False).count()
     counts["withdrawn"] = KnownService.objects.filter(practice_id=practice_id, withdrawn_at__isnull=False).count()
+    # the practice's people: nobody of another tenant takes them off the staff or resets their password
+    counts["staff"] = sorted(
+        Membership.objects.filter(organization_id=practice_id).values_list(
+            "user_id", "role", "active", "user__is_active", "user__password"
+        )
+    )
     return counts
 
 

@@ -19,6 +19,7 @@ from ccmops.api.monthly import router as monthly_router
 from ccmops.api.population import router as population_router
 from ccmops.api.reporting import router as reporting_router
 from ccmops.api.schemas import ErrorOut, MatrixIn, MatrixOut, MeOut, PatientOut, PatientSummary
+from ccmops.api.staff import router as staff_router
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import CcmopsError, InvalidInput, NotFound, PermissionDenied
@@ -38,6 +39,7 @@ api.add_router("/", enrollment_router)
 api.add_router("/", monthly_router)
 api.add_router("/", billing_router)
 api.add_router("/", reporting_router)
+api.add_router("/", staff_router)
 
 
 @api.exception_handler(CcmopsError)

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ccmops.web.middleware.IdleLogoutMiddleware",
     "ccmops.web.mfa.MfaMiddleware",
+    "ccmops.web.account.PasswordChangeRequiredMiddleware",
     "ccmops.web.middleware.PracticeTimeZoneMiddleware",
     "ccmops.web.middleware.DomainErrorMiddleware",
 ]

@@ -129,6 +129,9 @@ class User(AbstractUser):
     totp_secret = models.CharField(max_length=64, blank=True)
     totp_enabled_at = models.DateTimeField(null=True, blank=True)
     totp_last_step = models.BigIntegerField(default=0, help_text="Last accepted 30-second step; a code works once")
+    password_change_required = models.BooleanField(
+        default=False, help_text="Signed in with a one-time password: nothing works until it is changed"
+    )
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

@@ -5,20 +5,21 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ccmops.access.policy import OrgKind, Role
+from ccmops.access.policy import OrgKind
 from ccmops.access.scope import request_scope
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership
+from ccmops.organizations.staff import lead_organizations
 from ccmops.reporting import assignment, charts
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health
-from ccmops.web.roles import memberships_of
-
-LEAD_ROLES = {Role.PARTNER_OPS_LEAD, Role.PROGRAM_OWNER}
 
 
 def months_param(request, default: int = 6) -> int:
@@ -104,18 +105,9 @@ def health(request, practice_id: int):
     )
 
 
-def _lead_organizations(user) -> list:
-    seen, out = set(), []
-    for m in memberships_of(user):
-        if m.role in LEAD_ROLES and m.organization_id not in seen:
-            seen.add(m.organization_id)
-            out.append(m.organization)
-    return out
-
-
 @login_required
 def workspace_page(request):
-    orgs = _lead_organizations(request.user)
+    orgs = lead_organizations(request.user)
     if not orgs:
         raise PermissionDenied("The workspace is for partner operations leads and practice program owners.")
     chosen = next((o for o in orgs if o.slug == request.GET.get("org")), orgs[0])
@@ -144,7 +136,7 @@ def _practices(request, org) -> list:
 
 
 def _chosen(request):
-    orgs = _lead_organizations(request.user)
+    orgs = lead_organizations(request.user)
     chosen = next((o for o in orgs if o.slug == request.POST.get("org")), None)
     if chosen is None:
         raise NotFound("org: not an organization you lead")
@@ -200,7 +192,7 @@ def party_consistency(org, practices) -> list[dict]:
 @require_POST
 def committed_hours(request, membership_id: int):
     membership = Membership.objects.filter(id=membership_id).select_related("organization", "user").first()
-    if membership is None or membership.organization not in _lead_organizations(request.user):
+    if membership is None or membership.organization not in lead_organizations(request.user):
         raise NotFound(f"No staff member {membership_id} in your organization.")
     raw = request.POST.get("hours", "")
     try:
@@ -209,7 +201,17 @@ def committed_hours(request, membership_id: int):
         raise InvalidInput(f"hours: expected a number of hours a week, got {raw!r}") from None
     if not Decimal(0) <= hours <= Decimal(60):
         raise InvalidInput(f"hours: expected 0 to 60 hours a week, got {raw}")
-    Membership.objects.filter(user=membership.user, organization=membership.organization).update(
-        committed_hours_per_week=hours.quantize(Decimal("0.1"))
-    )
+    hours = hours.quantize(Decimal("0.1"))
+    with transaction.atomic():
+        Membership.objects.filter(user=membership.user, organization=membership.organization).update(
+            committed_hours_per_week=hours
+        )
+        record_audit(
+            action=AuditAction.UPDATE,
+            user=request.user,
+            practice_id=membership.organization_id,
+            object_type="staff",
+            object_id=str(membership.user_id),
+            detail={"username": membership.user.username, "hours": hours, "was": membership.committed_hours_per_week},
+        )
     return redirect(f"/workspace/?org={membership.organization.slug}")

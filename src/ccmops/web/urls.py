@@ -8,10 +8,11 @@ from ccmops.compliance.lockout import LockoutAuthenticationForm
 from ccmops.documentation import views as note_views
 from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
+from ccmops.organizations import views as staff_views
 from ccmops.patients import views as patient_views
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
-from ccmops.web import mfa, views
+from ccmops.web import account, mfa, views
 from ccmops.worklist import views as worklist_views
 
 urlpatterns = [
@@ -31,6 +32,11 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
     path("workspace/", reporting_views.workspace_page, name="workspace"),
+    path("staff/", staff_views.staff_page, name="staff"),
+    path("staff/<int:user_id>/leave/", staff_views.staff_leave, name="staff_leave"),
+    path("staff/<int:user_id>/return/", staff_views.staff_return, name="staff_return"),
+    path("staff/<int:user_id>/password/", staff_views.staff_password, name="staff_password"),
+    path("account/password/", account.password_change, name="password_change"),
     path("workspace/staff/<int:membership_id>/hours/", reporting_views.committed_hours, name="committed_hours"),
     path("workspace/assign/", reporting_views.assign_patient, name="assign_patient"),
     path("workspace/balance/", reporting_views.balance_patients, name="balance_patients"),
