@@ -103,6 +103,7 @@ def test_a_lead_adds_a_care_manager_who_must_choose_a_password_first(login):
         ({"hours": "61"}, "^hours: expected 0 to 60"),
         ({"first_name": ""}, "^first_name, last_name:"),
         ({"email": "not-an-address"}, "^email:"),
+        ({"last_name": "Ng\x00"}, "^last_name: control characters"),
     ],
 )
 def test_bad_input_names_the_field_and_adds_nobody(demo, change, message):
@@ -227,6 +228,10 @@ def test_a_lead_never_reaches_another_organizations_people(demo):
         staff.led_organization(nora)  # a care manager leads nothing
     with pytest.raises(PermissionDenied, match="cannot take yourself off"):
         staff.deactivate(org=summit(), user_id=lead.id, reason="leaving myself", by=lead)
+    lee = User.objects.get(username="lee.lpn")
+    with pytest.raises(InvalidInput, match=r"^reason: control characters"):
+        staff.deactivate(org=summit(), user_id=lee.id, reason="left\x00 on Dec 4", by=lead)
+    assert Membership.objects.get(user=lee).active
 
 
 def test_someone_working_for_two_organizations_keeps_the_other(demo):

@@ -76,10 +76,6 @@ class StaffMember:
     elsewhere: bool  # has (or had) a membership at another organization
     patients: int  # patients whose designated care manager they are
 
-    @property
-    def roles(self) -> list[str]:
-        return [Role(m.role).label for m in self.memberships if m.active]
-
     def as_dict(self) -> dict:
         return {
             "user_id": self.user.id,
@@ -159,8 +155,15 @@ def _hours(raw) -> Decimal:
     return hours.quantize(Decimal("0.1"))
 
 
+def _plain(field: str, value: str) -> str:
+    """Text without control characters (a NUL, which PostgreSQL cannot store, a line break in a name)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInput(f"{field}: control characters (line breaks, tabs, NUL) are not allowed")
+    return value
+
+
 def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = _plain("reason", (reason or "").strip())
     if len(reason) < 5:
         raise InvalidInput("reason: say why (it is kept in the audit log)")
     if len(reason) > 300:
@@ -229,7 +232,8 @@ def add_staff(
         if practitioner is not None and practitioner.user_id not in (None, user.id):
             raise InvalidInput(f"practitioner: {practitioner} is already linked to another account")
     else:
-        first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+        first_name, last_name = _plain("first_name", first_name.strip()), _plain("last_name", last_name.strip())
+        email = _plain("email", email.strip())
         if not first_name or not last_name:
             raise InvalidInput("first_name, last_name: a new staff member needs a first and a last name")
         if len(first_name) > 150 or len(last_name) > 150:
