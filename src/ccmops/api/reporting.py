@@ -17,6 +17,7 @@ from ccmops.assessment.fit import Questionnaire, QuestionnaireError, assess, par
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
+from ccmops.reporting import daily
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.metrics import program_health
 from ccmops.web.roles import memberships_of
@@ -45,7 +46,18 @@ def workspace_load(request, org: str = ""):
         raise NotFound(f"org: no organization {org!r} among yours")
     scope = request_scope(request)
     practices = list(scope.practices()) if chosen.kind == OrgKind.PARTNER else [scope.practice(chosen.id)]
-    return workspace(chosen, practices, timezone.localdate()).as_dict()
+    today = timezone.localdate()
+    ws = workspace(chosen, practices, today)
+    days, rows = daily.last_days(
+        [s.membership.user for s in ws.staff], [p.id for p in practices], today, timezone.get_current_timezone()
+    )
+    return {
+        **ws.as_dict(),
+        "daily": {
+            "days": [d.isoformat() for d in days],
+            "staff": [{"username": r.user.username, "days": [d.as_dict() for d in r.days]} for r in rows],
+        },
+    }
 
 
 QUESTIONNAIRE_BODY = {

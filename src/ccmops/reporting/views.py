@@ -17,7 +17,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership
 from ccmops.organizations.staff import lead_organizations
-from ccmops.reporting import assignment, charts
+from ccmops.reporting import assignment, charts, daily
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health
 
@@ -115,6 +115,9 @@ def workspace_page(request):
     today = timezone.localdate()
     ws = workspace(chosen, practices, today)
     waiting = assignment.unassigned(chosen, practices, today)
+    days, rows = daily.last_days(
+        [s.membership.user for s in ws.staff], [p.id for p in practices], today, timezone.get_current_timezone()
+    )
     return render(
         request,
         "reporting/workspace.html",
@@ -126,6 +129,8 @@ def workspace_page(request):
             "unassigned": waiting[:100],
             "unassigned_count": waiting.count(),
             "assignable": assignment.staff_of(chosen),
+            "daily_days": days,
+            "daily_rows": rows,
         },
     )
 

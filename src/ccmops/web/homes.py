@@ -11,6 +11,7 @@ from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
 from ccmops.organizations.models import Engagement, Membership, Organization, User
 from ccmops.organizations.services import matrix_version_in_force
+from ccmops.reporting import daily
 from ccmops.web.roles import memberships_of
 
 
@@ -36,7 +37,18 @@ def practice_rows(scope: Scope) -> list[dict]:
 
 def care_manager(scope: Scope, user) -> dict:
     mine = scope.patients().filter(care_manager=user).select_related("practice")
-    return {"my_patients": mine[:200], "my_patient_count": mine.count(), "practices": practice_rows(scope)}
+    practices = practice_rows(scope)
+    days, (week,) = daily.last_days(  # days in the user's display time zone
+        [user], [r["practice"].id for r in practices], timezone.localdate(), timezone.get_current_timezone()
+    )
+    return {
+        "my_patients": mine[:200],
+        "my_patient_count": mine.count(),
+        "practices": practices,
+        "my_days": days,
+        "my_week": week,
+        "my_today": week.days[-1],
+    }
 
 
 def billing_practitioner(scope: Scope, user) -> dict:
