@@ -182,7 +182,7 @@ def _seed_program_activity(users: dict[str, User]) -> None:
 
     from ccmops.demo.history import make_ready
     from ccmops.enrollment.models import Consent
-    from ccmops.timetracking.services import add_manual_entry
+    from ccmops.timetracking.services import _create_entry, add_manual_entry
 
     now = timezone.now()
     first_of_month = timezone.localtime(now).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
@@ -204,18 +204,18 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                 reason="Demo data: entered from the care manager's call log",
                 now=last_month + dt.timedelta(days=6 * i, hours=k + 5),
             )
-        for i, minutes in enumerate(this):
+        for i, minutes in enumerate(this):  # this month the care managers time their work live
             start = first_of_month + dt.timedelta(days=2 + 3 * i, hours=k)
-            if start + dt.timedelta(minutes=minutes) < now:
-                add_manual_entry(
+            end = start + dt.timedelta(minutes=minutes)
+            if end < now:
+                _create_entry(
                     patient=patient,
                     staff=users[cm],
                     program="ccm",
                     activity="medication_reconciliation",
-                    start=start,
-                    minutes=minutes,
-                    reason="Demo data: entered from the call log",
-                    now=min(now, start + dt.timedelta(hours=5)),
+                    segments=[(start, end)],
+                    source="timer",
+                    entered_at=end,
                 )
     # A second CCM payee the practice learned of: last month's close holds this patient for the biller's review.
     lemke = Patient.objects.get(family_name=world.KNOWN_ELSEWHERE[0])
