@@ -250,6 +250,10 @@ def test_someone_working_for_two_organizations_keeps_the_other(demo):
     assert Membership.objects.get(user=both.user, organization=maple).active
     with pytest.raises(Conflict, match="not on the active staff"):
         staff.deactivate(org=summit(), user_id=both.user.id, reason="again", by=lead)
+    gone = User.objects.get(username="lee.lpn")
+    staff.deactivate(org=summit(), user_id=gone.id, reason="Left on Dec 4", by=lead)
+    with pytest.raises(Conflict, match="account is disabled; bring them back"):
+        staff.add_staff(org=summit(), username="lee.lpn", role="biller", by=lead)
 
 
 def test_the_cli_and_the_api(login, capsys):

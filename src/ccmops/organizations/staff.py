@@ -201,7 +201,7 @@ def add_staff(
     Raises:
         InvalidInput: a malformed field, a role the organization does not have, a username taken by someone
             who is not on this staff.
-        Conflict: the person already holds the role here.
+        Conflict: the person already holds the role here, or their account is disabled.
     """
     username = (username or "").strip().lower()
     if not USERNAME.match(username):
@@ -229,6 +229,8 @@ def add_staff(
         if not Membership.objects.filter(user=existing, organization=org).exists():
             raise InvalidInput(f"username: {username!r} is taken; choose another")
         user = existing
+        if not user.is_active:
+            raise Conflict(f"{user}'s account is disabled; bring them back on the staff first.")
         if practitioner is not None and practitioner.user_id not in (None, user.id):
             raise InvalidInput(f"practitioner: {practitioner} is already linked to another account")
     else:
@@ -307,8 +309,8 @@ def _own_only(org: Organization, target: User, what: str) -> None:
 @transaction.atomic
 def deactivate(*, org: Organization, user_id: int, reason: str, by, actor: str = "") -> dict:
     """Take a person off the organization's staff (they left, or should no longer have access): every
-    membership of theirs here ends, their open timer is stopped and, when they work nowhere else, their account
-    is disabled. Returns what changed: {"memberships", "timer_minutes", "account_disabled", "patients_waiting"}.
+    membership of theirs here ends and, when they work nowhere else, their open timer is stopped and their
+    account disabled. Returns what changed: {"memberships", "timer_minutes", "account_disabled", "patients_waiting"}.
 
     Raises:
         InvalidInput: no reason. PermissionDenied: yourself. Conflict: not active here.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,8 +37,6 @@ def _page(request, org, *, status: int = 200, **extra):
 def _back(org, notice: str = ""):
     url = f"{reverse('staff')}?org={org.slug}"
     if notice:
-        from urllib.parse import quote
-
         url += f"&notice={quote(notice)}"
     return redirect(url)
 
