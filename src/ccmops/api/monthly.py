@@ -22,6 +22,7 @@ from ccmops.timetracking.services import (
     open_timer,
     pause_timer,
     resolve_idle,
+    restore_entry,
     resume_timer,
     start_timer,
     stop_timer,
@@ -141,6 +142,9 @@ def entry_json(e: TimeEntry) -> dict:
         "voided_at": e.voided_at,
         "voided_by": e.voided_by.get_username() if e.voided_by_id else None,
         "void_reason": e.void_reason,
+        "restored_from": e.restored_from_id,
+        "restored_by": e.restored_by.get_username() if e.restored_by_id else None,
+        "restore_reason": e.restore_reason,
     }
 
 
@@ -214,7 +218,7 @@ def post_manual(request, patient_id: int, payload: ManualIn):
 def list_entries(request, patient_id: int):
     """The patient's entries, newest first, voided ones included (with who voided them, when and why)."""
     patient = request_scope(request).patient(patient_id)
-    entries = TimeEntry.objects.filter(patient=patient).select_related("staff", "voided_by")[:500]
+    entries = TimeEntry.objects.filter(patient=patient).select_related("staff", "voided_by", "restored_by")[:500]
     return [entry_json(e) for e in entries]
 
 
@@ -224,6 +228,15 @@ def post_void(request, entry_id: int, payload: VoidIn):
     staff. An entry of a closed month goes to its adjustment queue."""
     entry, as_billing = voidable(request, entry_id)
     return entry_json(void_entry(entry=entry, by=request.user, reason=payload.reason, as_billing=as_billing))
+
+
+@router.post("/time-entries/{entry_id}/restore", response={201: dict, 403: dict, 404: dict, 409: dict, 422: dict})
+def post_restore(request, entry_id: int, payload: VoidIn):
+    """Undo a void made by mistake: a new entry with the voided one's segments, source and time of record, linked
+    to it (`restored_from`); the voided entry stays on record. Same permissions as voiding."""
+    entry, as_billing = voidable(request, entry_id)
+    restored = restore_entry(entry=entry, by=request.user, reason=payload.reason, as_billing=as_billing)
+    return Status(201, entry_json(restored))
 
 
 @router.post("/patients/{patient_id}/notes", response={201: dict, 403: dict, 404: dict, 422: dict})

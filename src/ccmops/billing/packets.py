@@ -30,7 +30,7 @@ def packet_context(patient, month: str) -> dict:
     classification = classify(sorted({(c.system, c.code) for c in conditions if c.abated is None}))
     entries = (
         TimeEntry.objects.filter(patient=patient, start__lt=window.end, end__gt=window.start)
-        .select_related("staff", "employer", "voided_by")
+        .select_related("staff", "employer", "voided_by", "restored_by")
         .order_by("start")
     )
     late = list(  # time recorded after the month was closed: queued, not in the decision

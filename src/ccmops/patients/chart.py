@@ -100,8 +100,15 @@ def time_months(patient, *, earlier: str | None = None) -> list[tuple[str, str, 
         entries = TimeEntry.objects.filter(patient=patient, end__gt=window.start)
         if end is not None:
             entries = entries.filter(start__lt=end)
-        for e in entries.select_related("staff", "employer", "voided_by").order_by("-start"):
+        for e in entries.select_related("staff", "employer", "voided_by", "restored_by").order_by("-start"):
             key = f"{e.start.astimezone(zone):%Y-%m}"
             if key in months:
                 months[key].append(e)
+    voided = [e.id for listed in months.values() for e in listed if e.voided_at]
+    restored = dict(  # voided entry -> the entry that restored it
+        TimeEntry.objects.filter(restored_from_id__in=voided).values_list("restored_from_id", "id") if voided else ()
+    )
+    for listed in months.values():
+        for e in listed:
+            e.restored_as_id = restored.get(e.id)
     return [(m, label, months[m]) for m, label in wanted]

@@ -113,6 +113,16 @@ class TimeEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     void_reason = models.CharField(max_length=300, blank=True)
+    # A void made by mistake is undone by restoring: a new entry with the voided one's segments, source and
+    # time of record (the work was captured then), linked to it; the voided entry stays as it was
+    # (`ccmops.timetracking.services.restore_entry`).
+    restored_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="restored_as"
+    )
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    restore_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-start"]

@@ -318,13 +318,20 @@ def _create_entry(
     late_reason="",
     timer=None,
     memberships: list | None = None,
+    restoring: TimeEntry | None = None,
+    restored_by=None,
+    restore_reason: str = "",
 ) -> TimeEntry:
     """Record the entry and its segments, flag overlaps, queue an adjustment when its month is closed, re-decide
     the patient's month and audit it. `memberships`: the rows of `_memberships(staff, patient)` when the caller
-    has read them already."""
-    if memberships is None:
-        (memberships,) = together(_memberships(staff, patient))
-    role, credential, employer = _staff_facts_of(memberships, patient)
+    has read them already. `restoring`: a voided entry this one restores (its staff facts are kept as they
+    were recorded)."""
+    if restoring is not None:
+        role, credential, employer = restoring.staff_role, restoring.credential, restoring.employer_id
+    else:
+        if memberships is None:
+            (memberships,) = together(_memberships(staff, patient))
+        role, credential, employer = _staff_facts_of(memberships, patient)
     seconds = int(sum((b - a).total_seconds() for a, b in segments))
     end = segments[-1][1]
     entry = TimeEntry.objects.create(
@@ -345,6 +352,17 @@ def _create_entry(
         lag_seconds=max(0, int((entered_at - end).total_seconds())),
         late_reason=late_reason,
         note=note[:500],
+        **(
+            {
+                "located_in_us": restoring.located_in_us,
+                "counted_for": restoring.counted_for,
+                "restored_from": restoring,
+                "restored_by": restored_by,
+                "restore_reason": restore_reason,
+            }
+            if restoring is not None
+            else {}
+        ),
     )
     from ccmops.billing.close import closed_month_read, queue_adjustment_if_closed
 
@@ -369,7 +387,13 @@ def _create_entry(
         user=staff,
         patient=patient,
         obj=entry,
-        detail={"source": source, "seconds": seconds, "program": program, "activity": activity},
+        detail={
+            "source": source,
+            "seconds": seconds,
+            "program": program,
+            "activity": activity,
+            **({"restores": restoring.id} if restoring is not None else {}),
+        },
     )
     return entry
 
@@ -517,3 +541,71 @@ def void_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False) -
         detail={"voided": True, "reason": reason, "seconds": locked.seconds, "staff": locked.staff_id},
     )
     return locked
+
+
+@transaction.atomic
+def restore_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False) -> TimeEntry:
+    """Undo a void made by mistake: a new entry with the voided one's segments, staff, activity, source and time
+    of record (so time a live timer captured stays live), linked to it and counting again; the voided entry
+    stays on record as it was. The same people who may void may restore. Time of a closed month goes to its
+    adjustment queue, as any time recorded after the close.
+
+    Raises:
+        InvalidInput: no reason; the staff member has other time over the same minutes now.
+        PermissionDenied: another staff member's entry, without billing.
+        Conflict: the entry is not voided, or was restored already.
+    """
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("reason: say why the void was a mistake (it is kept with the entry and audited)")
+    if len(reason) > 300:
+        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
+    locked = (
+        TimeEntry.objects.select_for_update(of=("self",))
+        .select_related("practice", "patient", "staff")
+        .get(pk=entry.pk)
+    )
+    if locked.voided_at is None:
+        raise Conflict(f"Entry {locked.id} is not voided; there is nothing to restore.")
+    again = TimeEntry.objects.filter(restored_from=locked).first()
+    if again is not None:
+        raise Conflict(f"Entry {locked.id} was already restored, as entry {again.id}.")
+    if locked.staff_id != by.id and not as_billing:
+        raise PermissionDenied("Only the staff member who recorded an entry, or billing staff, can restore it.")
+    segments = list(locked.segments.order_by("start").values_list("start", "end"))
+    for start, end in segments:
+        clash = _own_overlap(locked.staff, start, end)
+        if clash is not None:
+            raise InvalidInput(
+                f"entry: {locked.staff} has time for {clash.patient} from {timezone.localtime(clash.start):%H:%M} "
+                f"to {timezone.localtime(clash.end):%H:%M} over the same minutes now; the same minutes cannot be "
+                "counted twice"
+            )
+    running = open_timer(locked.staff)
+    if running is not None and any(
+        running.segments.filter(start__lt=end).filter(Q(end__isnull=True) | Q(end__gt=start)).exists()
+        for start, end in segments
+    ):
+        raise InvalidInput("entry: overlaps the staff member's open timer; stop it first")
+    restored = _create_entry(
+        patient=locked.patient,
+        staff=locked.staff,
+        program=locked.program,
+        activity=locked.activity,
+        segments=segments,
+        source=locked.source,
+        entered_at=locked.entered_at,
+        note=locked.note,
+        late_reason=locked.late_reason,
+        restoring=locked,
+        restored_by=by,
+        restore_reason=reason,
+    )
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        patient=locked.patient,
+        obj=locked,
+        detail={"restored_as": restored.id, "reason": reason, "seconds": restored.seconds},
+    )
+    return restored

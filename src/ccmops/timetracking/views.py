@@ -11,7 +11,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import add_manual_entry, void_entry
+from ccmops.timetracking.services import add_manual_entry, restore_entry, void_entry
 
 
 @login_required
@@ -59,4 +59,13 @@ def voidable(request, entry_id: int) -> tuple[TimeEntry, bool]:
 def void(request, entry_id: int):
     entry, as_billing = voidable(request, entry_id)
     void_entry(entry=entry, by=request.user, reason=request.POST.get("reason", ""), as_billing=as_billing)
+    return redirect("patient_detail", patient_id=entry.patient_id)
+
+
+@login_required
+@require_POST
+def restore(request, entry_id: int):
+    """Undo a mistaken void (who may void may restore)."""
+    entry, as_billing = voidable(request, entry_id)
+    restore_entry(entry=entry, by=request.user, reason=request.POST.get("reason", ""), as_billing=as_billing)
     return redirect("patient_detail", patient_id=entry.patient_id)

@@ -81,6 +81,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/done/", worklist_views.task_done, name="task_done"),
     path("patients/<int:patient_id>/time/", time_views.manual_entry, name="manual_entry"),
     path("time-entries/<int:entry_id>/void/", time_views.void, name="void_entry"),
+    path("time-entries/<int:entry_id>/restore/", time_views.restore, name="restore_entry"),
     path("patients/<int:patient_id>/notes/new/", note_views.note_new, name="note_new"),
     path("notes/<int:note_id>/addenda/", note_views.addendum, name="addendum"),
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
