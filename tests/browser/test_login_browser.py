@@ -14,7 +14,8 @@ def test_login_page_then_care_manager_home(page, live_demo, sign_in, screenshot)
     sign_in("nora.rn")
     assert page.url.endswith("/home/care_manager/")
     assert "patients assigned to you" in page.inner_text("main")
-    assert page.locator("table").first.locator("tbody tr").count() == 4
+    assert page.locator("table", has_text="MRN").locator("tbody tr").count() == 4
+    assert page.locator("#my-days tbody tr").count() == 3  # minutes, live share, patients over the last 7 days
     screenshot("home-care-manager")
 
 
