@@ -335,16 +335,22 @@ def deactivate(*, org: Organization, user_id: int, reason: str, by, actor: str =
         "account_disabled": leaves_all,
         "patients_waiting": target.patients,
     }
+    _audit(org, by, actor, user, {"deactivated": [m.role for m in active], "reason": reason, **result})
+    return result
+
+
+def _audit(org: Organization, by, actor: str, person: User, detail: dict) -> None:
+    """A change to a person of the organization's staff, in its audit chain (by the lead, or `actor` for the
+    command line)."""
     record_audit(
         action=AuditAction.UPDATE,
         user=by,
         username=actor,
         practice_id=org.id,
         object_type="staff",
-        object_id=str(user.id),
-        detail={"username": user.username, "deactivated": [m.role for m in active], "reason": reason, **result},
+        object_id=str(person.id),
+        detail={"username": person.username, **detail},
     )
-    return result
 
 
 def _stop_timer(user: User) -> int | None:
@@ -385,15 +391,7 @@ def reactivate(
     Membership.objects.filter(id__in=[m.id for m in inactive]).update(active=True)
     User.objects.filter(pk=target.user.pk).update(is_active=True)
     restored = [m.role for m in inactive]
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        username=actor,
-        practice_id=org.id,
-        object_type="staff",
-        object_id=str(target.user.id),
-        detail={"username": target.user.username, "reactivated": restored, "reason": reason},
-    )
+    _audit(org, by, actor, target.user, {"reactivated": restored, "reason": reason})
     return restored
 
 
@@ -417,15 +415,7 @@ def reset_password(*, org: Organization, user_id: int, by, actor: str = "") -> s
     user.set_password(password)  # a new password hash: every session of theirs ends
     user.password_change_required = True
     user.save(update_fields=["password", "password_change_required"])
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        username=actor,
-        practice_id=org.id,
-        object_type="staff",
-        object_id=str(user.id),
-        detail={"username": user.username, "password": "reset"},
-    )
+    _audit(org, by, actor, user, {"password": "reset"})
     return password
 
 

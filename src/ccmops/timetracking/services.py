@@ -497,6 +497,25 @@ def add_manual_entry(
     )
 
 
+def _entry_reason(reason: str, ask: str) -> str:
+    """A void's or restore's reason: 5 to 300 characters, kept with the entry and audited."""
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput(f"reason: {ask} (it is kept with the entry and audited)")
+    if len(reason) > 300:
+        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
+    return reason
+
+
+def _locked_entry(entry: TimeEntry) -> TimeEntry:
+    """The entry, locked for the change, with its practice, patient and staff."""
+    return (
+        TimeEntry.objects.select_for_update(of=("self",))
+        .select_related("practice", "patient", "staff")
+        .get(pk=entry.pk)
+    )
+
+
 @transaction.atomic
 def void_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False) -> TimeEntry:
     """Void a mistaken entry (the wrong patient, minutes typed wrong, a timer left running): it stays on record
@@ -510,16 +529,8 @@ def void_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False) -
         PermissionDenied: another staff member's entry, without billing.
         Conflict: already voided.
     """
-    reason = reason.strip()
-    if len(reason) < 5:
-        raise InvalidInput("reason: say what was wrong with the entry (it is kept with the entry and audited)")
-    if len(reason) > 300:
-        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
-    locked = (
-        TimeEntry.objects.select_for_update(of=("self",))
-        .select_related("practice", "patient", "staff")
-        .get(pk=entry.pk)
-    )
+    reason = _entry_reason(reason, "say what was wrong with the entry")
+    locked = _locked_entry(entry)
     if locked.voided_at is not None:
         raise Conflict(f"Entry {locked.id} was already voided on {timezone.localtime(locked.voided_at):%Y-%m-%d}.")
     if locked.staff_id != by.id and not as_billing:
@@ -555,16 +566,8 @@ def restore_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False
         PermissionDenied: another staff member's entry, without billing.
         Conflict: the entry is not voided, or was restored already.
     """
-    reason = reason.strip()
-    if len(reason) < 5:
-        raise InvalidInput("reason: say why the void was a mistake (it is kept with the entry and audited)")
-    if len(reason) > 300:
-        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
-    locked = (
-        TimeEntry.objects.select_for_update(of=("self",))
-        .select_related("practice", "patient", "staff")
-        .get(pk=entry.pk)
-    )
+    reason = _entry_reason(reason, "say why the void was a mistake")
+    locked = _locked_entry(entry)
     if locked.voided_at is None:
         raise Conflict(f"Entry {locked.id} is not voided; there is nothing to restore.")
     again = TimeEntry.objects.filter(restored_from=locked).first()
