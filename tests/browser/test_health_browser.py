@@ -51,6 +51,9 @@ def test_dashboard_workspace_and_assessment(page, live_history, screenshot):
     rows = page.inner_text("#practice-load")
     assert "Riverbend Internal Medicine" in rows and "Lakeside Medical Group" in rows
     assert "Pat Quinn" in page.inner_text("#staff-load")
+    page.wait_for_selector("#party-consistency")  # loaded after the page
+    assert "Riverbend Internal Medicine" in page.inner_text("#party-consistency")
+    assert page.locator("#party-consistency-slot").count() == 0
     screenshot("partner-workspace")
     page.click("text=Sign out")
 

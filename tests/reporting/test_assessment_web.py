@@ -187,7 +187,13 @@ def test_partner_workspace_capacity_and_hours_behind(history, login):
     assert sum(s["patients"] for s in staff.values()) <= data["total"]["patients"]
     page = login("sam.lead").get("/workspace/").content.decode()
     assert "Riverbend Internal Medicine" in page and "Lakeside Medical Group" in page and "Hours behind" in page
-    assert "Consistency of Summit Care Partners by practice" in page
+    assert "Consistency of Summit Care Partners by practice" in page and "/workspace/consistency/?org=" in page
+    lead = login("sam.lead")
+    table = lead.get(f"/workspace/consistency/?org={world.SUMMIT}", HTTP_HX_REQUEST="true").content.decode()
+    assert table.strip().startswith('<table id="party-consistency">') and "Riverbend Internal Medicine" in table
+    alone = lead.get(f"/workspace/consistency/?org={world.SUMMIT}").content.decode()
+    assert "<title>Consistency by practice — Summit Care Partners" in alone and 'id="party-consistency"' in alone
+    assert login("pat.rn").get("/workspace/consistency/").status_code == 403
     # The ops lead sets a staff member's committed hours; a care manager has no workspace.
     membership = next(m for m in history[world.SUMMIT].memberships.all() if m.user.username == "lee.lpn")
     login("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "18.5"})

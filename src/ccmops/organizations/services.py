@@ -75,6 +75,22 @@ def matrix_version_in_force(practice: Organization, on: dt.date) -> Responsibili
     )
 
 
+def matrices_in_force(practices: Iterable[Organization], on: dt.date) -> dict[int, ResponsibilityMatrix]:
+    """Per practice, the version in force on a date (as `matrix_version_in_force`, for many practices in three
+    queries: a partner's pages list hundreds)."""
+    ids = [p.id for p in practices]
+    versions = (
+        ResponsibilityMatrix.objects.filter(practice_id__in=ids, effective_from__lte=on)
+        .order_by("practice_id", "-effective_from", "-version")
+        .select_related("partner")
+        .prefetch_related("assignments__owner")
+    )
+    out: dict[int, ResponsibilityMatrix] = {}
+    for version in versions:
+        out.setdefault(version.practice_id, version)
+    return out
+
+
 def engagement_active(practice: Organization, partner: Organization, on: dt.date) -> bool:
     return (
         Engagement.objects.filter(practice=practice, partner=partner, starts_on__lte=on)

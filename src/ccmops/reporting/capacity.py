@@ -127,37 +127,55 @@ def workspace(organization: Organization, practices: list[Organization], on: dt.
     """Load of `organization`'s staff on the practices given (those the caller may see)."""
     owners = owners_in_force([p.id for p in practices], on)
     month = month_key(on)
+    ids = [p.id for p in practices]
+    # Every practice's rows in a few queries, not a few per practice: a partner serves hundreds.
+    enrollments: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+    for practice_id, patient_id, program, cm in Enrollment.objects.filter(
+        practice_id__in=ids, status="active", program__in=TARGET_MINUTES, unreachable_since__isnull=True
+    ).values_list("practice_id", "patient_id", "program", "patient__care_manager_id"):
+        enrollments[practice_id].append((patient_id, program, cm))
+    standing: dict[int, dict[int, int]] = defaultdict(dict)
+    for practice_id, patient_id, m in MonthStanding.objects.filter(practice_id__in=ids, month=month).values_list(
+        "practice_id", "patient_id", "minutes"
+    ):
+        standing[practice_id][patient_id] = m
+    by_zone: dict[str, list[int]] = defaultdict(list)  # the month's window is the practice's time zone's
+    for practice in practices:
+        by_zone[practice.time_zone].append(practice.id)
+    worked: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for zone, zone_ids in by_zone.items():
+        w = month_window(month, zone)
+        for practice_id, staff_id, seconds in (
+            TimeEntry.objects.filter(
+                practice_id__in=zone_ids, start__gte=w.start, start__lt=w.end, voided_at__isnull=True
+            )
+            .values_list("practice_id", "staff_id")
+            .annotate(s=Sum("seconds"))
+            .values_list("practice_id", "staff_id", "s")
+        ):
+            worked[practice_id].append((staff_id, seconds))
+    owner_of = {p.id: (owners.get(p.id) or {}).get(Function.MONTHLY_OUTREACH, p.id) for p in practices}
+    others = {o.id: o for o in Organization.objects.filter(id__in=set(owner_of.values()) - set(ids))}
     rows: list[PracticeLoad] = []
     staff_loads: dict[int, Load] = defaultdict(Load)
     total = Load()
     for practice in sorted(practices, key=lambda p: p.name):
-        owner_id = (owners.get(practice.id) or {}).get(Function.MONTHLY_OUTREACH, practice.id)
+        owner_id = owner_of[practice.id]
         elapsed = _elapsed(practice, on)
-        enrollments = list(
-            Enrollment.objects.filter(
-                practice=practice, status="active", program__in=TARGET_MINUTES, unreachable_since__isnull=True
-            ).values_list("patient_id", "program", "patient__care_manager_id")
-        )
-        minutes = dict(
-            MonthStanding.objects.filter(practice=practice, month=month).values_list("patient_id", "minutes")
-        )
+        minutes = standing[practice.id]
         load = Load()
         per_staff: dict[int, Load] = defaultdict(Load)
-        for patient_id, program, cm in enrollments:
+        for patient_id, program, cm in enrollments[practice.id]:
             target = TARGET_MINUTES[program]
             m = minutes.get(patient_id, 0)
             one = Load(1, target, target * elapsed, 0, max(0, target - m), int(m < target))
             load.add(one)
             if cm:
                 per_staff[cm].add(one)
-        w = month_window(month, practice.time_zone)
-        worked = TimeEntry.objects.filter(
-            practice=practice, start__gte=w.start, start__lt=w.end, voided_at__isnull=True
-        )
-        load.actual_minutes = sum(minutes.get(pid, 0) for pid, _, _ in enrollments)
-        for staff_id, seconds in worked.values_list("staff_id").annotate(s=Sum("seconds")):
+        load.actual_minutes = sum(minutes.get(pid, 0) for pid, _, _ in enrollments[practice.id])
+        for staff_id, seconds in worked[practice.id]:
             per_staff[staff_id].actual_minutes += seconds // 60
-        owner = practice if owner_id == practice.id else Organization.objects.get(id=owner_id)
+        owner = practice if owner_id == practice.id else others.get(owner_id) or Organization.objects.get(id=owner_id)
         row = PracticeLoad(practice, owner, owner_id == organization.id, load, elapsed, dict(per_staff))
         rows.append(row)
         if row.ours:

@@ -125,13 +125,27 @@ def workspace_page(request):
             "ws": ws,
             "orgs": orgs,
             "chosen": chosen,
-            "consistency": party_consistency(chosen, practices),
             "unassigned": waiting[:100],
             "unassigned_count": waiting.count(),
             "assignable": assignment.staff_of(chosen),
             "daily_days": days,
             "daily_rows": rows,
         },
+    )
+
+
+@login_required
+def workspace_consistency(request):
+    """The organization's consistency in each practice it serves, with drift: a program-health computation per
+    practice, so the workspace loads it after the page (a partner serves hundreds)."""
+    orgs = lead_organizations(request.user)
+    if not orgs:
+        raise PermissionDenied("The workspace is for partner operations leads and practice program owners.")
+    chosen = next((o for o in orgs if o.slug == request.GET.get("org")), orgs[0])
+    return render(  # the table for the workspace's htmx request, else a page of its own
+        request,
+        "reporting/_consistency.html" if request.htmx else "reporting/consistency.html",
+        {"chosen": chosen, "consistency": party_consistency(chosen, _practices(request, chosen))},
     )
 
 

@@ -10,7 +10,7 @@ from ccmops.access.policy import OrgKind, Role
 from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
 from ccmops.organizations.models import Engagement, Membership, Organization, User
-from ccmops.organizations.services import matrix_version_in_force
+from ccmops.organizations.services import matrices_in_force, matrix_version_in_force
 from ccmops.reporting import daily
 from ccmops.web.roles import memberships_of
 
@@ -20,8 +20,10 @@ def practice_rows(scope: Scope) -> list[dict]:
     today = timezone.localdate()
     rows = []
     counts = dict(scope.patients().values_list("practice_id").annotate(n=Count("id")))
-    for practice in scope.practices():
-        matrix = matrix_version_in_force(practice, today)
+    practices = list(scope.practices())
+    matrices = matrices_in_force(practices, today)
+    for practice in practices:
+        matrix = matrices.get(practice.id)
         rows.append(
             {
                 "practice": practice,

@@ -32,6 +32,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
     path("workspace/", reporting_views.workspace_page, name="workspace"),
+    path("workspace/consistency/", reporting_views.workspace_consistency, name="workspace_consistency"),
     path("staff/", staff_views.staff_page, name="staff"),
     path("staff/<int:user_id>/leave/", staff_views.staff_leave, name="staff_leave"),
     path("staff/<int:user_id>/return/", staff_views.staff_return, name="staff_return"),
