@@ -183,7 +183,8 @@ def main() -> None:
         )
         rows = c.fetchall()
     bare = time.perf_counter() - t0
-    print(f"bare SQL aggregation of the minutes by staff member and practice: {bare * 1000:.1f} ms ({len(rows):,} rows)")
+    print(f"bare SQL aggregation of the minutes by staff member and practice: {bare * 1000:.1f} ms", end="")
+    print(f" ({len(rows):,} rows)")
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(username="bench-lead"))
