@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PAGES = (
     ("lead home", "/home/partner_ops_lead/"),
     ("workspace", "/workspace/"),
+    ("consistency", "/workspace/consistency/"),  # loaded after the workspace: program health per practice
     ("workspace API", "/api/workspace"),
     ("team worklist", "/worklist/?team=1"),
     ("staff", "/staff/"),
