@@ -13,6 +13,7 @@ from ccmops.access.operating_model import Function, Preset
 from ccmops.access.scope import scope_for
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.assessment.services import measured_figures
+from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
 from ccmops.organizations.models import Organization, ResponsibilityMatrix, User
 from ccmops.organizations.services import record_engagement
@@ -199,6 +200,8 @@ def test_partner_workspace_capacity_and_hours_behind(history, login):
     login("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "18.5"})
     membership.refresh_from_db()
     assert str(membership.committed_hours_per_week) == "18.5"
+    audited = AuditEvent.objects.filter(object_type="staff", object_id=str(membership.user_id)).latest("id")
+    assert audited.username == "sam.lead" and audited.detail["hours"] == "18.5" and audited.detail["was"] == "24.0"
     assert login("sam.lead").post(f"/workspace/staff/{membership.id}/hours/", {"hours": "99"}).status_code == 422
     assert login("pat.rn").get("/workspace/").status_code == 403
     cedar_member = Organization.objects.get(slug=world.CEDAR).memberships.first()

@@ -335,11 +335,11 @@ def deactivate(*, org: Organization, user_id: int, reason: str, by, actor: str =
         "account_disabled": leaves_all,
         "patients_waiting": target.patients,
     }
-    _audit(org, by, actor, user, {"deactivated": [m.role for m in active], "reason": reason, **result})
+    audit_change(org, by, actor, user, {"deactivated": [m.role for m in active], "reason": reason, **result})
     return result
 
 
-def _audit(org: Organization, by, actor: str, person: User, detail: dict) -> None:
+def audit_change(org: Organization, by, actor: str, person: User, detail: dict) -> None:
     """A change to a person of the organization's staff, in its audit chain (by the lead, or `actor` for the
     command line)."""
     record_audit(
@@ -391,7 +391,7 @@ def reactivate(
     Membership.objects.filter(id__in=[m.id for m in inactive]).update(active=True)
     User.objects.filter(pk=target.user.pk).update(is_active=True)
     restored = [m.role for m in inactive]
-    _audit(org, by, actor, target.user, {"reactivated": restored, "reason": reason})
+    audit_change(org, by, actor, target.user, {"reactivated": restored, "reason": reason})
     return restored
 
 
@@ -415,7 +415,7 @@ def reset_password(*, org: Organization, user_id: int, by, actor: str = "") -> s
     user.set_password(password)  # a new password hash: every session of theirs ends
     user.password_change_required = True
     user.save(update_fields=["password", "password_change_required"])
-    _audit(org, by, actor, user, {"password": "reset"})
+    audit_change(org, by, actor, user, {"password": "reset"})
     return password
 
 

@@ -175,7 +175,7 @@ def workspace(organization: Organization, practices: list[Organization], on: dt.
         load.actual_minutes = sum(minutes.get(pid, 0) for pid, _, _ in enrollments[practice.id])
         for staff_id, seconds in worked[practice.id]:
             per_staff[staff_id].actual_minutes += seconds // 60
-        owner = practice if owner_id == practice.id else others.get(owner_id) or Organization.objects.get(id=owner_id)
+        owner = practice if owner_id == practice.id else others[owner_id]
         row = PracticeLoad(practice, owner, owner_id == organization.id, load, elapsed, dict(per_staff))
         rows.append(row)
         if row.ours:

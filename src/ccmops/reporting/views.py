@@ -12,11 +12,9 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.policy import OrgKind
 from ccmops.access.scope import request_scope
-from ccmops.compliance.audit import record_audit
-from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership
-from ccmops.organizations.staff import lead_organizations
+from ccmops.organizations.staff import audit_change, lead_organizations
 from ccmops.reporting import assignment, charts, daily
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health
@@ -225,12 +223,11 @@ def committed_hours(request, membership_id: int):
         Membership.objects.filter(user=membership.user, organization=membership.organization).update(
             committed_hours_per_week=hours
         )
-        record_audit(
-            action=AuditAction.UPDATE,
-            user=request.user,
-            practice_id=membership.organization_id,
-            object_type="staff",
-            object_id=str(membership.user_id),
-            detail={"username": membership.user.username, "hours": hours, "was": membership.committed_hours_per_week},
+        audit_change(
+            membership.organization,
+            request.user,
+            "",
+            membership.user,
+            {"hours": hours, "was": membership.committed_hours_per_week},
         )
     return redirect(f"/workspace/?org={membership.organization.slug}")
