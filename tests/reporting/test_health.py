@@ -7,7 +7,7 @@ import json
 from django.core.management import call_command
 
 from ccmops.demo import world
-from ccmops.reporting.metrics import program_health
+from ccmops.reporting.metrics import program_health, program_health_many
 
 
 def completed(health):
@@ -107,3 +107,25 @@ def test_health_api_and_cli_agree(history, login, capsys):
     assert api["drifting"] is True
     assert {d["figure"] for d in api["drift"]} >= {"billable_share"}
     assert login("sam.lead").get(f"/api/practices/{cedar.id}/health").status_code == 404
+
+
+def test_many_practices_read_together_give_each_practices_own_figures(history):
+    """A partner's workspace reads every practice's rows at once (time zones differ: each keeps its own
+    months); the figures are those of one practice read alone."""
+    practices = sorted((o for o in history.values() if o.kind == "practice"), key=lambda o: o.slug)
+    practices[0].time_zone = "Pacific/Honolulu"  # a practice far from the others: the widest window is shared
+    practices[0].save(update_fields=["time_zone"])
+    together = program_health_many(practices, months=6)
+    for practice in practices:
+        alone = program_health(practice, months=6)
+        assert together[practice.id].as_dict() == alone.as_dict(), practice.slug
+    # Without revenue (the workspace's consistency table): the same series and drift, only the capture rate
+    # (captured over potential revenue) is left out.
+    without_revenue = program_health_many(practices, months=4, revenue=False)
+    for practice in practices:
+        alone, quick = program_health(practice, months=4), without_revenue[practice.id]
+        assert [p.series["billable_share"] for p in quick.parties] == [
+            p.series["billable_share"] for p in alone.parties
+        ]
+        assert [p.drift for p in quick.parties] == [p.drift for p in alone.parties]
+        assert all(m.revenue_captured is None and m.capture_rate is None for m in quick.months)

@@ -231,17 +231,14 @@ class Health:
         return next((m for m in reversed(self.months) if m.revenue_captured is not None), None)
 
 
-def _active_intervals(practice, start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
+def _active_intervals(reads: _Reads, start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
     """Per patient, the intervals during which one of their program enrollments was active."""
     out: dict[int, list[tuple]] = defaultdict(list)
-    events = (
-        EnrollmentEvent.objects.filter(practice=practice, enrollment__program__in=PROGRAMS, at__lt=end)
-        .order_by("enrollment_id", "at", "id")
-        .values_list("enrollment_id", "enrollment__patient_id", "to_status", "at")
-    )
     open_at: dict[int, dt.datetime] = {}
     patient_of: dict[int, int] = {}
-    for enrollment_id, patient_id, status, at in events:
+    for enrollment_id, patient_id, status, at in reads.events:
+        if at >= end:
+            continue
         patient_of[enrollment_id] = patient_id
         if status == "active":
             open_at.setdefault(enrollment_id, at)
@@ -253,22 +250,15 @@ def _active_intervals(practice, start: dt.datetime, end: dt.datetime) -> dict[in
         out[patient_of[enrollment_id]].append((began, end))
     # Enrollments loaded without their history (a bulk status load before the history existed): active since
     # their status date.
-    for patient_id, since in (
-        Enrollment.objects.filter(practice=practice, program__in=PROGRAMS, status__in=("active", "paused"))
-        .exclude(events__isnull=False)
-        .values_list("patient_id", "status_since")
-    ):
+    for patient_id, since in reads.loaded_active:
         if since < end:
             out[patient_id].append((since, end))
     return out
 
 
-def _owners_by_month(practice, months: list[str]) -> tuple[dict[str, dict[Function, int]], dict[str, str]]:
-    versions = list(
-        ResponsibilityMatrix.objects.filter(practice=practice)
-        .prefetch_related("assignments")
-        .order_by("effective_from", "version")
-    )
+def _owners_by_month(
+    practice, months: list[str], versions: list[ResponsibilityMatrix]
+) -> tuple[dict[str, dict[Function, int]], dict[str, str]]:
     owners: dict[str, dict[Function, int]] = {}
     models: dict[str, str] = {}
     for month in months:
@@ -284,15 +274,138 @@ def _owners_by_month(practice, months: list[str]) -> tuple[dict[str, dict[Functi
     return owners, models
 
 
+@dataclass
+class _Reads:
+    """One practice's rows for its program health, read for many practices at once (`_read`)."""
+
+    events: list = field(default_factory=list)  # (enrollment, patient, to_status, at), by enrollment, at, id
+    loaded_active: list = field(default_factory=list)  # (patient, status_since) of enrollments without history
+    time: list = field(default_factory=list)  # (patient, employer, source, seconds, lag, start)
+    calls: list = field(default_factory=list)  # (patient, outcome, party, at)
+    notes: list = field(default_factory=list)  # (author, party, completeness, created_at)
+    unreachable: list = field(default_factory=list)  # unreachable_since
+    funnel: list = field(default_factory=list)  # (to_status, at)
+    claimed: list = field(default_factory=list)  # (patient, month)
+    evaluated: set = field(default_factory=set)  # months with decisions
+    standings: list = field(default_factory=list)  # (patient, month, codes)
+    versions: list = field(default_factory=list)  # matrix versions by effective date and version
+
+
+def _read(practices: list[Organization], keys: list[str]) -> dict[int, _Reads]:
+    """Every practice's rows in one query per kind, over the widest of their windows (each practice keeps only
+    its own months when its figures are made: instants are placed by the practice's time zone)."""
+    ids = [p.id for p in practices]
+    reads = {i: _Reads() for i in ids}
+    windows = [(month_window(keys[0], p.time_zone).start, month_window(keys[-1], p.time_zone).end) for p in practices]
+    start, end = min(w[0] for w in windows), max(w[1] for w in windows)
+
+    def spread(name: str, rows) -> None:
+        for practice_id, *rest in rows:
+            getattr(reads[practice_id], name).append(rest[0] if len(rest) == 1 else tuple(rest))
+
+    spread(
+        "events",
+        EnrollmentEvent.objects.filter(practice_id__in=ids, enrollment__program__in=PROGRAMS, at__lt=end)
+        .order_by("enrollment_id", "at", "id")
+        .values_list("practice_id", "enrollment_id", "enrollment__patient_id", "to_status", "at"),
+    )
+    spread(
+        "loaded_active",
+        Enrollment.objects.filter(practice_id__in=ids, program__in=PROGRAMS, status__in=("active", "paused"))
+        .exclude(events__isnull=False)
+        .values_list("practice_id", "patient_id", "status_since"),
+    )
+    spread(
+        "time",
+        TimeEntry.objects.filter(
+            practice_id__in=ids, start__gte=start, start__lt=end, voided_at__isnull=True
+        ).values_list("practice_id", "patient_id", "employer_id", "source", "seconds", "lag_seconds", "start"),
+    )
+    spread(
+        "calls",
+        OutreachAttempt.objects.filter(practice_id__in=ids, purpose="monthly", at__gte=start, at__lt=end).values_list(
+            "practice_id", "patient_id", "outcome", "party_id", "at"
+        ),
+    )
+    spread(
+        "notes",
+        Note.objects.filter(practice_id__in=ids, created_at__gte=start, created_at__lt=end).values_list(
+            "practice_id", "author__username", "author_party_id", "completeness", "created_at"
+        ),
+    )
+    spread(
+        "unreachable",
+        Enrollment.objects.filter(
+            practice_id__in=ids, unreachable_since__gte=start, unreachable_since__lt=end
+        ).values_list("practice_id", "unreachable_since"),
+    )
+    spread(
+        "funnel",
+        EnrollmentEvent.objects.filter(
+            practice_id__in=ids, at__gte=start, at__lt=end, to_status__in=FUNNEL, enrollment__program__in=PROGRAMS
+        ).values_list("practice_id", "to_status", "at"),
+    )
+    spread(
+        "claimed",
+        ClaimLine.objects.filter(practice_id__in=ids, month__in=keys).values_list("practice_id", "patient_id", "month"),
+    )
+    for practice_id, month in (
+        PatientMonthDecision.objects.filter(practice_id__in=ids, month__in=keys)
+        .values_list("practice_id", "month")
+        .distinct()
+    ):
+        reads[practice_id].evaluated.add(month)
+    spread(
+        "standings",
+        MonthStanding.objects.filter(practice_id__in=ids, month__in=keys).values_list(
+            "practice_id", "patient_id", "month", "codes"
+        ),
+    )
+    for version in (
+        ResponsibilityMatrix.objects.filter(practice_id__in=ids)
+        .prefetch_related("assignments")
+        .order_by("effective_from", "version")
+    ):
+        reads[version.practice_id].versions.append(version)
+    return reads
+
+
 def program_health(practice: Organization, *, months: int = 6, until: dt.date | None = None) -> Health:
     """Figures for the `months` calendar months ending with the month of `until` (default today)."""
-    zone = practice.time_zone
+    return program_health_many([practice], months=months, until=until)[practice.id]
+
+
+def program_health_many(
+    practices: list[Organization], *, months: int = 6, until: dt.date | None = None, revenue: bool = True
+) -> dict[int, Health]:
+    """`program_health` of many practices, their rows read together (a partner's workspace lists hundreds).
+    `revenue`: the evaluated months' captured and potential revenue and so the capture rate (a few queries per
+    practice and month); without it every other figure, series and drift is the same."""
     today = timezone.localdate()
     until = until or today
     keys = month_list(until, months)
+    reads = _read(practices, keys)
+    owners = {p.id: _owners_by_month(p, keys, reads[p.id].versions) for p in practices}
+    party_ids = {o for owned, _models in owners.values() for m in owned.values() for o in m.values()}
+    orgs = {o.id: o for o in Organization.objects.filter(id__in=party_ids)}
+    return {
+        p.id: _health(p, keys, month_key(today), reads[p.id], owners[p.id], orgs, revenue=revenue) for p in practices
+    }
+
+
+def _health(
+    practice: Organization,
+    keys: list[str],
+    current: str,
+    reads: _Reads,
+    owned: tuple[dict[str, dict[Function, int]], dict[str, str]],
+    all_orgs: dict[int, Organization],
+    *,
+    revenue: bool,
+) -> Health:
+    zone = practice.time_zone
     windows = {k: month_window(k, zone) for k in keys}
     start, end = windows[keys[0]].start, windows[keys[-1]].end
-    current = month_key(today)
     figures = {k: MonthFigures(k, in_progress=k >= current) for k in keys}
 
     def key_of(instant: dt.datetime) -> str | None:
@@ -300,7 +413,7 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
         k = f"{local.year:04d}-{local.month:02d}"
         return k if k in figures else None
 
-    intervals = _active_intervals(practice, start, end)
+    intervals = _active_intervals(reads, start, end)
     enrolled: dict[str, set[int]] = {k: set() for k in keys}
     for patient_id, spans in intervals.items():
         for k in keys:
@@ -314,9 +427,7 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
     work: dict[str, dict[int, dict]] = defaultdict(
         lambda: defaultdict(lambda: {"minutes": 0, "live_seconds": 0, "seconds": 0, "notes": 0, "calls": 0})
     )
-    for patient_id, employer_id, source, seconds, lag, at in TimeEntry.objects.filter(
-        practice=practice, start__gte=start, start__lt=end, voided_at__isnull=True
-    ).values_list("patient_id", "employer_id", "source", "seconds", "lag_seconds", "start"):
+    for patient_id, employer_id, source, seconds, lag, at in reads.time:
         k = key_of(at)
         if k is None:
             continue
@@ -330,9 +441,7 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
             f.late_seconds += seconds
             lags[k].append(lag)
         work[k][employer_id]["seconds"] += seconds
-    for patient_id, outcome, party_id, at in OutreachAttempt.objects.filter(
-        practice=practice, purpose="monthly", at__gte=start, at__lt=end
-    ).values_list("patient_id", "outcome", "party_id", "at"):
+    for patient_id, outcome, party_id, at in reads.calls:
         k = key_of(at)
         if k is None:
             continue
@@ -343,23 +452,17 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
             touched[k].add(patient_id)
     by_staff: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     party_notes: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for author, party_id, completeness, at in Note.objects.filter(
-        practice=practice, created_at__gte=start, created_at__lt=end
-    ).values_list("author__username", "author_party_id", "completeness", "created_at"):
+    for author, party_id, completeness, at in reads.notes:
         k = key_of(at)
         if k is None:
             continue
         by_staff[k][author].append(completeness)
         party_notes[k][party_id].append(completeness)
-    for at in Enrollment.objects.filter(
-        practice=practice, unreachable_since__gte=start, unreachable_since__lt=end
-    ).values_list("unreachable_since", flat=True):
+    for at in reads.unreachable:
         k = key_of(at)
         if k:
             figures[k].became_unreachable += 1
-    for status, at in EnrollmentEvent.objects.filter(
-        practice=practice, at__gte=start, at__lt=end, to_status__in=FUNNEL, enrollment__program__in=PROGRAMS
-    ).values_list("to_status", "at"):
+    for status, at in reads.funnel:
         k = key_of(at)
         if k:
             figures[k].funnel[status] += 1
@@ -367,24 +470,16 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
     # Billable = the month's decision has claim lines (an override not to bill removes them); for a month not
     # evaluated yet, the engine's cached standing says whether the patient has reached a billable code.
     billable: dict[str, set[int]] = defaultdict(set)
-    for patient_id, month in ClaimLine.objects.filter(practice=practice, month__in=keys).values_list(
-        "patient_id", "month"
-    ):
+    for patient_id, month in reads.claimed:
         billable[month].add(patient_id)
-    evaluated = set(
-        PatientMonthDecision.objects.filter(practice=practice, month__in=keys)
-        .values_list("month", flat=True)
-        .distinct()
-    )
+    evaluated = reads.evaluated
     for month in evaluated:
         figures[month].evaluated = True
-    for patient_id, month, codes in MonthStanding.objects.filter(
-        practice=practice, month__in=[k for k in keys if k not in evaluated]
-    ).values_list("patient_id", "month", "codes"):
-        if codes:
+    for patient_id, month, codes in reads.standings:
+        if codes and month not in evaluated:
             billable[month].add(patient_id)
 
-    owners, models = _owners_by_month(practice, keys)
+    owners, models = owned
     for k in keys:
         f = figures[k]
         f.model = models[k]
@@ -403,11 +498,11 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
         if all_notes:
             f.completeness = statistics.fmean(all_notes) / 100
             f.completeness_by_staff = {a: statistics.fmean(v) / 100 for a, v in sorted(by_staff[k].items())}
-        if f.evaluated:
+        if f.evaluated and revenue:
             r = month_revenue(practice, k)
             f.revenue_captured, f.revenue_potential = r.captured, r.potential
 
-    orgs = {o.id: o for o in Organization.objects.filter(id__in={o for m in owners.values() for o in m.values()})}
+    orgs = {i: all_orgs[i] for i in {o for m in owners.values() for o in m.values()}}
     parties = []
     for org_id, org in sorted(orgs.items(), key=lambda x: (x[1].kind != "practice", x[1].name)):
         functions_by_month = {
@@ -446,17 +541,17 @@ def program_health(practice: Organization, *, months: int = 6, until: dt.date | 
         [figures[k] for k in keys],
         parties,
         drift.detect(program_series),
-        _model_change(practice, completed),
+        _model_change(reads.versions, completed),
         variation,
     )
 
 
-def _model_change(practice, completed: list[MonthFigures]) -> ModelChange | None:
-    """The latest change of operating model inside the window, with the completed months on either side."""
+def _model_change(versions: list[ResponsibilityMatrix], completed: list[MonthFigures]) -> ModelChange | None:
+    """The latest change of operating model inside the window, with the completed months on either side
+    (`versions`: the practice's, by effective date and version)."""
     if not completed:
         return None
     first = dt.date(int(completed[0].month[:4]), int(completed[0].month[5:]), 2)
-    versions = list(ResponsibilityMatrix.objects.filter(practice=practice).order_by("effective_from", "version"))
     changes = [(a, b) for a, b in pairwise(versions) if b.effective_from >= first and a.preset != b.preset]
     if not changes:
         return None
