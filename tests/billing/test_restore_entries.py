@@ -100,6 +100,8 @@ def test_restoring_in_a_closed_month_is_queued_and_nets_out(month_world, login):
         ("void", reconciliation.id),
         ("time", body["id"]),
     ]
+    restored_note = Adjustment.objects.get(time_entry_id=body["id"]).description
+    assert f"restored (voided entry {reconciliation.id}) after {month} was closed" in restored_note
     (impact,) = open_impacts(twyla.practice, month)
     assert impact.minutes == 0 and impact.changes == []  # the claim as sent stands
     resolve_unchanged(practice=twyla.practice, month=month, by=ben)

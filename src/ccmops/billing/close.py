@@ -549,6 +549,11 @@ def queue_adjustment_if_closed(
     month = entry.month
     if voided:
         description = f"{entry.minutes} min by {entry.staff} voided after {month} was closed: {entry.void_reason}"
+    elif entry.restored_from_id:
+        description = (
+            f"{entry.minutes} min by {entry.staff} restored (voided entry {entry.restored_from_id}) after {month} "
+            f"was closed: {entry.restore_reason}"
+        )
     else:
         description = f"{entry.minutes} min by {entry.staff} recorded after {month} was closed"
     return queue_adjustment(entry, month, description, time_entry=entry, voids=voided)
