@@ -54,6 +54,17 @@ def test_adt_with_an_unknown_patient_imports_nothing(twyla):
     assert not CareTransition.objects.exists()
 
 
+@pytest.mark.parametrize("encoding", ["00", "^~^&", "^~\\", "^~ &", "^~|&"])
+def test_malformed_encoding_characters_are_named_not_a_crash(twyla, encoding):
+    """The HL7 parser assumes MSH-2 holds distinct symbols (found by fuzzing: `MSH|00|…` failed an assertion
+    inside it); the message is refused with what MSH-2 must hold."""
+    good = adt("A03", twyla.mrn, "I", "M1")
+    bad = good.replace("MSH|^~\\&|", f"MSH|{encoding}|", 1)
+    with pytest.raises(InvalidInput, match=r"adt\.hl7, message 2: MSH-2: the encoding characters"):
+        import_adt(practice=twyla.practice, text=good + "\n" + bad, file_label="adt.hl7")
+    assert not CareTransition.objects.exists()
+
+
 def test_transition_form_and_api(login, twyla):
     client = login("nora.rn")
     local = timezone.localtime(

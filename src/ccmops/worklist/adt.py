@@ -26,6 +26,26 @@ def _field(segment, index: int) -> str:
     return str(segment[index]) if len(segment) > index else ""
 
 
+def _encoding_problem(message: str) -> str:
+    """What is wrong with the MSH field separator and encoding characters (MSH-1, MSH-2), or "" — the parser
+    needs them distinct symbols, as the standard says (e.g. `|` and `^~\\&`)."""
+    if not message.startswith("MSH") or len(message) < 8:
+        return ""  # the parser's own error names what is missing
+    separator = message[3]
+    encoding = message[4:].split(separator, 1)[0]
+    symbols = [separator, *encoding]
+    if (
+        not 4 <= len(encoding) <= 5
+        or len(set(symbols)) != len(symbols)
+        or any(c.isalnum() or c.isspace() for c in symbols)
+    ):
+        return (
+            f"MSH-2: the encoding characters must be four or five distinct symbols other than the field separator "
+            f"{separator!r}, such as ^~\\&; got {encoding!r}"
+        )
+    return ""
+
+
 @transaction.atomic
 def import_adt(*, practice, text: str, file_label: str, by=None) -> int:
     """Import ADT A01 (admit), A03 (discharge) and A04 (register; emergency class = ED visit) messages.
@@ -41,6 +61,10 @@ def import_adt(*, practice, text: str, file_label: str, by=None) -> int:
     patients = {p.mrn: p for p in Patient.objects.filter(practice=practice)}
     for i, chunk in enumerate(raw, start=1):
         where = f"{file_label}, message {i}"
+        encoding = _encoding_problem(chunk)
+        if encoding:
+            problems.append(f"{where}: {encoding}")
+            continue
         try:
             msg = hl7.parse(chunk.replace("\n", "\r"))
             msh, pid, pv1 = msg.segment("MSH"), msg.segment("PID"), msg.segment("PV1")
