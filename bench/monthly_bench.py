@@ -48,7 +48,6 @@ def build_world(patients: int, clients: int, *, as_of=None) -> None:
     from ccmops.enrollment.models import Consent, ConsentTextVersion, Enrollment
     from ccmops.organizations.models import Membership, Organization, Practitioner, User
     from ccmops.patients.models import Encounter, Patient, PatientCondition, condition_key
-    from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
 
     practice = Organization.objects.create(
         slug="bench-practice", kind="practice", name="Bench Practice", time_zone="America/Chicago", npi="1003000993"
@@ -155,30 +154,44 @@ def build_world(patients: int, clients: int, *, as_of=None) -> None:
                 s = month_start + dt.timedelta(hours=rng.randint(8, 24 * 20))
                 if s > now - dt.timedelta(hours=1):
                     continue
-                entries.append(
-                    TimeEntry(
-                        practice=practice,
-                        patient=p,
-                        staff=p.care_manager,
-                        staff_role="clinical_staff",
-                        credential="RN",
-                        employer=practice,
-                        program="ccm",
-                        activity="care_coordination_call",
-                        start=s,
-                        end=s + dt.timedelta(minutes=12),
-                        seconds=720,
-                        source="timer",
-                        entered_at=s,
-                    )
-                )
-        TimeEntry.objects.bulk_create(entries)
-        TimeEntrySegment.objects.bulk_create(
-            TimeEntrySegment(
-                practice=practice, entry=e, staff_id=e.staff_id, patient_id=e.patient_id, start=e.start, end=e.end
-            )
-            for e in entries
+                entries.append(call(practice, p, practice, s))
+        save_calls(entries)
+
+
+def call(practice, patient, employer, start):
+    """A twelve-minute live-timed call by the patient's care manager (not saved)."""
+    import datetime as dt
+
+    from ccmops.timetracking.models import TimeEntry
+
+    return TimeEntry(
+        practice=practice,
+        patient=patient,
+        staff=patient.care_manager,
+        staff_role="clinical_staff",
+        credential="RN",
+        employer=employer,
+        program="ccm",
+        activity="care_coordination_call",
+        start=start,
+        end=start + dt.timedelta(minutes=12),
+        seconds=720,
+        source="timer",
+        entered_at=start + dt.timedelta(minutes=12),
+    )
+
+
+def save_calls(entries: list) -> None:
+    """Insert the calls and their segments in bulk."""
+    from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
+
+    TimeEntry.objects.bulk_create(entries)
+    TimeEntrySegment.objects.bulk_create(
+        TimeEntrySegment(
+            practice_id=e.practice_id, entry=e, staff_id=e.staff_id, patient_id=e.patient_id, start=e.start, end=e.end
         )
+        for e in entries
+    )
 
 
 @contextlib.contextmanager

@@ -21,6 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from monthly_bench import call, save_calls
+
 PAGES = (
     ("lead home", "/home/partner_ops_lead/"),
     ("workspace", "/workspace/"),
@@ -40,7 +42,6 @@ def build(practices: int, patients: int, staff: int) -> None:
     from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner, User
     from ccmops.organizations.services import record_matrix_version
     from ccmops.patients.models import Patient
-    from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
 
     rng = random.Random(3)
     now = timezone.now()
@@ -102,34 +103,12 @@ def build(practices: int, patients: int, staff: int) -> None:
             )
             for p in ps
         )
-        entries = []
-        for p in ps:
-            for _ in range(rng.randint(4, 10)):  # four months of calls
-                s = four_months_ago + dt.timedelta(seconds=rng.uniform(0, span - 7200))
-                entries.append(
-                    TimeEntry(
-                        practice=practice,
-                        patient=p,
-                        staff=p.care_manager,
-                        staff_role="clinical_staff",
-                        credential="RN",
-                        employer=partner,
-                        program="ccm",
-                        activity="care_coordination_call",
-                        start=s,
-                        end=s + dt.timedelta(minutes=12),
-                        seconds=720,
-                        source="timer",
-                        entered_at=s + dt.timedelta(minutes=12),
-                    )
-                )
-        TimeEntry.objects.bulk_create(entries)
-        TimeEntrySegment.objects.bulk_create(
-            TimeEntrySegment(
-                practice=practice, entry=e, staff_id=e.staff_id, patient_id=e.patient_id, start=e.start, end=e.end
-            )
-            for e in entries
-        )
+        entries = [
+            call(practice, p, partner, four_months_ago + dt.timedelta(seconds=rng.uniform(0, span - 7200)))
+            for p in ps
+            for _ in range(rng.randint(4, 10))  # four months of calls
+        ]
+        save_calls(entries)
 
 
 def _npi(k: int) -> str:
