@@ -65,9 +65,11 @@ def test_a_lead_adds_a_care_manager_who_must_choose_a_password_first(login):
     # She is designatable as a care manager at once.
     assert tess in assignment.staff_of(summit())
 
-    tess_client = Client()
+    tess_client, other_tab = Client(), Client()  # her browser, and a session of hers elsewhere
     assert tess_client.login(username="tess.rn", password=password)
+    assert other_tab.login(username="tess.rn", password=password)
     mfa_done(tess_client)
+    mfa_done(other_tab)
     assert tess_client.get("/worklist/")["Location"] == "/account/password/"
     refused = tess_client.get("/api/patients")
     assert refused.status_code == 403 and "one-time password" in refused.json()["detail"]
@@ -88,6 +90,7 @@ def test_a_lead_adds_a_care_manager_who_must_choose_a_password_first(login):
     tess.refresh_from_db()
     assert not tess.password_change_required and tess.check_password("Quiet-harbor-1962")
     assert tess_client.get("/worklist/").status_code == 200  # the same session goes on
+    assert other_tab.get("/worklist/")["Location"].startswith("/login/")  # every other one ended
     assert AuditEvent.objects.filter(object_type="user", object_id=str(tess.id), detail__password="changed").exists()
 
 
