@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.organizations import staff as staff_service
-from ccmops.organizations.models import STAFF_CREDENTIALS
+from ccmops.organizations.models import STAFF_CREDENTIALS, User
 
 ADD_FIELDS = ("username", "first_name", "last_name", "email", "role", "credential", "clinical", "hours", "practitioner")
 
@@ -76,24 +76,28 @@ def staff_page(request):
     return _page(request, org, one_time={"user": added.user, "password": added.password, "what": f"added as {role}"})
 
 
-def _user_id(raw: str) -> int:
-    if not raw.isdigit():
-        raise InvalidInput(f"user: expected an id, got {raw!r}")
-    return int(raw)
+def _act(request, user_id: int, change):
+    """Run `change(org)` on one of the staff of the organization the user leads (`org` of the form): (org, its
+    result, the person), or the Staff page saying why it was refused."""
+    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
+    try:
+        result = change(org)
+    except (InvalidInput, Conflict, PermissionDenied) as exc:
+        return _page(request, org, status=exc.http_status, error=str(exc))
+    return org, result, User.objects.get(pk=user_id)
 
 
 @login_required
 @require_POST
 def staff_leave(request, user_id: int):
     """Take a person off the staff (reason required)."""
-    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
-    try:
-        done = staff_service.deactivate(
-            org=org, user_id=user_id, reason=request.POST.get("reason", ""), by=request.user
-        )
-    except (InvalidInput, Conflict, PermissionDenied) as exc:
-        return _page(request, org, status=exc.http_status, error=str(exc))
-    person = staff_service.member(org, user_id).user
+    reason = request.POST.get("reason", "")
+    acted = _act(
+        request, user_id, lambda org: staff_service.deactivate(org=org, user_id=user_id, reason=reason, by=request.user)
+    )
+    if not isinstance(acted, tuple):
+        return acted
+    org, done, person = acted
     parts = [f"{person} is off the staff of {org}"]
     if done["account_disabled"]:
         parts.append("their account is disabled and every session of theirs has ended")
@@ -108,14 +112,13 @@ def staff_leave(request, user_id: int):
 @require_POST
 def staff_return(request, user_id: int):
     """Bring a former staff member back (reason required)."""
-    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
-    try:
-        roles = staff_service.reactivate(
-            org=org, user_id=user_id, reason=request.POST.get("reason", ""), by=request.user
-        )
-    except (InvalidInput, Conflict, PermissionDenied) as exc:
-        return _page(request, org, status=exc.http_status, error=str(exc))
-    person = staff_service.member(org, user_id).user
+    reason = request.POST.get("reason", "")
+    acted = _act(
+        request, user_id, lambda org: staff_service.reactivate(org=org, user_id=user_id, reason=reason, by=request.user)
+    )
+    if not isinstance(acted, tuple):
+        return acted
+    org, roles, person = acted
     labels = ", ".join(Role(r).label for r in roles) or "their account"
     return _back(org, f"{person} is back on the staff of {org} ({labels}).")
 
@@ -124,10 +127,8 @@ def staff_return(request, user_id: int):
 @require_POST
 def staff_password(request, user_id: int):
     """A new one-time password for a staff member, shown once."""
-    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
-    try:
-        password = staff_service.reset_password(org=org, user_id=user_id, by=request.user)
-    except (Conflict, PermissionDenied) as exc:
-        return _page(request, org, status=exc.http_status, error=str(exc))
-    person = staff_service.member(org, user_id).user
+    acted = _act(request, user_id, lambda org: staff_service.reset_password(org=org, user_id=user_id, by=request.user))
+    if not isinstance(acted, tuple):
+        return acted
+    org, password, person = acted
     return _page(request, org, one_time={"user": person, "password": password, "what": "given a new password"})
