@@ -20,11 +20,13 @@ from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.interop.models import ImportRun
-from ccmops.organizations.models import Membership, Organization
+from ccmops.organizations.models import Membership, Organization, Practitioner
+from ccmops.organizations.org_settings import PRACTICE_SETTINGS
 from ccmops.patients.models import Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.worklist.models import CareTransition, FollowUpTask
 
+SETTING_FIELDS = [s.name for s in PRACTICE_SETTINGS]
 MODELS = [
     Patient,
     Enrollment,
@@ -130,6 +132,7 @@ def world_ids(db):
             "assessment_id": run_assessment(practice=practice, questionnaire=QUESTIONNAIRE, by=None).id,
             "membership_id": practice.memberships.first().id,
             "user_id": practice.memberships.filter(role="care_manager").first().user_id,
+            "practitioner_id": practice.practitioners.first().id,
             "control_number": 1,  # no 837P yet: the practice check comes first
             "period_id": QmbPeriod.objects.create(
                 practice=practice,
@@ -160,6 +163,13 @@ def snapshot(practice_id):
     counts["staff"] = sorted(
         Membership.objects.filter(organization_id=practice_id).values_list(
             "user_id", "role", "active", "user__is_active", "user__password"
+        )
+    )
+    # the practice's settings and practitioners: nobody of another tenant rewrites its claim identity
+    counts["settings"] = list(Organization.objects.filter(pk=practice_id).values_list(*SETTING_FIELDS))
+    counts["practitioners"] = sorted(
+        Practitioner.objects.filter(practice_id=practice_id).values_list(
+            "npi", "first_name", "last_name", "credential", "active"
         )
     )
     return counts

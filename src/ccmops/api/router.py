@@ -16,6 +16,7 @@ from ccmops.access.scope import request_scope
 from ccmops.api.billing import router as billing_router
 from ccmops.api.enrollment import router as enrollment_router
 from ccmops.api.monthly import router as monthly_router
+from ccmops.api.org_settings import router as settings_router
 from ccmops.api.population import router as population_router
 from ccmops.api.reporting import router as reporting_router
 from ccmops.api.schemas import ErrorOut, MatrixIn, MatrixOut, MeOut, PatientOut, PatientSummary
@@ -40,6 +41,7 @@ api.add_router("/", monthly_router)
 api.add_router("/", billing_router)
 api.add_router("/", reporting_router)
 api.add_router("/", staff_router)
+api.add_router("/", settings_router)
 
 
 @api.exception_handler(CcmopsError)

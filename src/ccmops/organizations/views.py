@@ -1,4 +1,5 @@
-"""The Staff page: a lead's own organization's people (ccmops.organizations.staff)."""
+"""The Staff and Settings pages: a lead's own organization's people (ccmops.organizations.staff), its settings
+and practitioners (ccmops.organizations.org_settings)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
+from ccmops.organizations import org_settings
 from ccmops.organizations import staff as staff_service
-from ccmops.organizations.models import STAFF_CREDENTIALS, User
+from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
 
 ADD_FIELDS = ("username", "first_name", "last_name", "email", "role", "credential", "clinical", "hours", "practitioner")
 
@@ -132,3 +134,80 @@ def staff_password(request, user_id: int):
         return acted
     org, password, person = acted
     return _page(request, org, one_time={"user": person, "password": password, "what": "given a new password"})
+
+
+def _settings_page(request, org, *, status: int = 200, **extra):
+    shown = org_settings.current(org)
+    context = {
+        "orgs": staff_service.lead_organizations(request.user),
+        "chosen": org,
+        "fields": [(s, extra.get("given", {}).get(s.name, shown[s.name])) for s in org_settings.settings_for(org)],
+        "time_zone_fixed": org_settings.time_zone_fixed(org),
+        "submitters": org_settings.submitter_choices(org) if org.is_practice else [],
+        "practitioners": [(p, org_settings.npi_fixed(p)) for p in org_settings.practitioners(org) if org.is_practice],
+        "credentials": CREDENTIALS,
+        "added": dict.fromkeys(PRACTITIONER_FIELDS, ""),
+        "notice": request.GET.get("notice", "")[:300],
+        **extra,
+    }
+    return render(request, "organizations/settings.html", context, status=status)
+
+
+def _settings_back(org, notice: str):
+    return redirect(f"{reverse('org_settings')}?org={org.slug}&notice={quote(notice)}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    """GET: the settings of the organization the user leads (`org`); POST: change some of them."""
+    org = staff_service.led_organization(request.user, request.POST.get("org") or request.GET.get("org", ""))
+    if request.method == "GET":
+        return _settings_page(request, org)
+    given = {s.name: request.POST[s.name] for s in org_settings.settings_for(org) if s.name in request.POST}
+    try:
+        changed = org_settings.change_settings(org=org, changes=given, by=request.user)
+    except (InvalidInput, Conflict) as exc:
+        return _settings_page(request, org, status=exc.http_status, error=str(exc), given=given)
+    if not changed:
+        return _settings_back(org, "Nothing changed.")
+    return _settings_back(org, f"Saved: {', '.join(changed)} (in the audit log with the values before).")
+
+
+PRACTITIONER_FIELDS = ("first_name", "last_name", "npi", "credential")
+
+
+@login_required
+@require_POST
+def practitioner_add(request):
+    """Register a practitioner of the practice the user leads."""
+    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
+    added = {f: request.POST.get(f, "").strip() for f in PRACTITIONER_FIELDS}
+    try:
+        p = org_settings.add_practitioner(org=org, by=request.user, **added)
+    except (InvalidInput, Conflict) as exc:
+        return _settings_page(request, org, status=exc.http_status, practitioner_error=str(exc), added=added)
+    return _settings_back(org, f"{p} (NPI {p.npi}) is registered; link them to a billing practitioner on Staff.")
+
+
+@login_required
+@require_POST
+def practitioner_change(request, practitioner_id: int):
+    """Correct a practitioner's record, or take them off / bring them back (reason required)."""
+    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
+    fields = {f: request.POST[f].strip() for f in PRACTITIONER_FIELDS if f in request.POST}
+    if "active" in request.POST:
+        fields["active"] = request.POST["active"] == "yes"
+    try:
+        changed = org_settings.change_practitioner(
+            org=org, practitioner_id=practitioner_id, by=request.user, reason=request.POST.get("reason", ""), **fields
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _settings_page(request, org, status=exc.http_status, practitioner_error=str(exc))
+    p = org_settings.practitioner(org, practitioner_id)
+    if not changed:
+        return _settings_back(org, f"{p}: nothing changed.")
+    notice = f"{p}: {', '.join(changed)} changed."
+    if changed.get("active") == [True, False] and (waiting := org_settings.patients_billed_by(p)):
+        notice += f" {waiting} patients still name them as billing practitioner (their consents do)."
+    return _settings_back(org, notice)

@@ -1,0 +1,102 @@
+"""An organization's settings and a practice's practitioners over the API, for its leads (the Settings page's
+operations; ccmops.organizations.org_settings). `org` names one of the organizations the caller leads (its slug;
+the first when omitted)."""
+
+from __future__ import annotations
+
+from ninja import Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from ccmops.organizations import org_settings
+from ccmops.organizations.staff import led_organization
+
+router = Router(tags=["settings"])
+ERRORS = {403: dict, 404: dict, 409: dict, 422: dict}
+
+
+class SettingsIn(Schema):
+    """The settings to change (any of them; a partner has name, time_zone and the claim contact only)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    npi: str | None = None
+    tin: str | None = None
+    address_line: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    place_of_service: str | None = None
+    time_zone: str | None = None
+    medicare_contractor_name: str | None = None
+    medicare_contractor_id: str | None = None
+    edi_submitter_id: str | None = None
+    billing_contact_name: str | None = None
+    billing_contact_phone: str | None = None
+    claims_submitter: str | None = None  # "" for the practice itself, or an engaged partner's slug
+    timer_idle_credit_minutes: int | None = None
+    timer_idle_drop_minutes: int | None = None
+    unreachable_after_attempts: int | None = None
+
+
+class PractitionerIn(Schema):
+    first_name: str
+    last_name: str
+    npi: str
+    credential: str
+
+
+class PractitionerChangeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+    first_name: str | None = None
+    last_name: str | None = None
+    npi: str | None = None
+    credential: str | None = None
+    active: bool | None = None
+
+
+def _view(org) -> dict:
+    return {
+        "organization": {"id": org.id, "slug": org.slug, "kind": org.kind},
+        "settings": org_settings.current(org),
+        "time_zone_fixed": org_settings.time_zone_fixed(org) or None,
+        "practitioners": [org_settings.practitioner_dict(p) for p in org_settings.practitioners(org)]
+        if org.is_practice
+        else [],
+    }
+
+
+@router.get("/settings", response={200: dict, **ERRORS})
+def get_settings(request, org: str = ""):
+    """The organization's settings (claim identity, time zone, program settings) and practitioners."""
+    return _view(led_organization(request.user, org))
+
+
+@router.patch("/settings", response={200: dict, **ERRORS})
+def change_settings(request, payload: SettingsIn, org: str = ""):
+    """Change the settings given; the answer names each changed field with its value before and after."""
+    organization = led_organization(request.user, org)
+    changes = payload.dict(exclude_unset=True)
+    return {"changed": org_settings.change_settings(org=organization, changes=changes, by=request.user)}
+
+
+@router.post("/settings/practitioners", response={201: dict, **ERRORS})
+def add_practitioner(request, payload: PractitionerIn, org: str = ""):
+    """Register a practitioner of the practice (NPI check digit verified; an NPI is registered once)."""
+    organization = led_organization(request.user, org)
+    p = org_settings.add_practitioner(org=organization, by=request.user, **payload.dict())
+    return Status(201, org_settings.practitioner_dict(p))
+
+
+@router.patch("/settings/practitioners/{practitioner_id}", response={200: dict, **ERRORS})
+def change_practitioner(request, practitioner_id: int, payload: PractitionerChangeIn, org: str = ""):
+    """Correct a practitioner's record or take them off (`active: false`); a reason is required. The NPI is
+    fixed once a decision or claim line names them (409)."""
+    organization = led_organization(request.user, org)
+    fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    reason = fields.pop("reason")
+    changed = org_settings.change_practitioner(
+        org=organization, practitioner_id=practitioner_id, by=request.user, reason=reason, **fields
+    )
+    return {"changed": changed}

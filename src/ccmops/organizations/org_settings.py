@@ -1,0 +1,406 @@
+"""An organization's own settings, kept by its leads without the administrator: a practice's claim identity
+(group NPI, TIN, billing address, place of service, Medicare contractor, EDI submitter, billing contact, who
+sends its claims), its time zone and program settings, and its practitioners (the NPIs that bill); a partner's
+name, time zone, EDI submitter ID and billing contact (used when it sends a practice's claims).
+
+Every change is one transaction, validated field by field with the same validators as the claim file uses, and
+audited in the organization's chain with each field's value before and after. Two changes are guarded because
+they would rewrite history: the time zone decides which calendar month each minute falls in (R-TIME-10), so it
+is fixed once time has been recorded or a month closed; a practitioner's NPI is fixed once a decision or claim
+line names them (a typo is mended before the first close, later a new record is added).
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ccmops.access.operating_model import Preset
+from ccmops.access.policy import OrgKind, Role
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.interop.records import US_STATES
+from ccmops.organizations.models import CREDENTIALS, Engagement, Organization, Practitioner
+from ccmops.organizations.staff import Added, _plain, _reason, add_staff
+
+US_STATE_CODES = frozenset(US_STATES.values())
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    label: str
+    help: str = ""
+    number: tuple[int, int] | None = None  # (least, most) for a whole number
+
+
+CLAIM_CONTACT = (
+    Setting("edi_submitter_id", "EDI submitter ID", "assigned by the Medicare contractor at EDI enrollment (ISA06)"),
+    Setting("billing_contact_name", "Billing contact", "whom the contractor calls about a claim file (PER)"),
+    Setting("billing_contact_phone", "Billing contact phone", "10 digits"),
+)
+PRACTICE_SETTINGS = (
+    Setting("name", "Practice name"),
+    Setting("npi", "Group NPI", "the billing provider on every claim (10 digits)"),
+    Setting("tin", "TIN", "9 digits, no dashes"),
+    Setting("address_line", "Billing address"),
+    Setting("city", "City"),
+    Setting("state", "State", "two letters, e.g. IL"),
+    Setting("postal_code", "ZIP+4", "nine digits (62704-1248): an 837P needs them"),
+    Setting("place_of_service", "Place of service", "CMS code of the billing location, e.g. 11 office"),
+    Setting("time_zone", "Time zone", "IANA name; months are counted in it"),
+    Setting("medicare_contractor_name", "Medicare contractor", "the MAC receiving the 837P"),
+    Setting("medicare_contractor_id", "Contractor payer ID"),
+    *CLAIM_CONTACT,
+    Setting("claims_submitter", "Claims sent by", "empty for the practice itself, or an engaged partner's slug"),
+    Setting("timer_idle_credit_minutes", "Idle minutes credited to a timer", number=(0, 30)),
+    Setting("timer_idle_drop_minutes", "Idle minutes after which a timer drops them", number=(1, 240)),
+    Setting("unreachable_after_attempts", "Failed attempts before unreachable", number=(1, 20)),
+)
+PARTNER_SETTINGS = (
+    Setting("name", "Partner name"),
+    Setting("time_zone", "Time zone", "IANA name"),
+    *CLAIM_CONTACT,
+)
+
+
+def settings_for(org: Organization) -> tuple[Setting, ...]:
+    return PRACTICE_SETTINGS if org.is_practice else PARTNER_SETTINGS
+
+
+def current(org: Organization) -> dict[str, object]:
+    """The organization's settings as they are now (the claims submitter by slug)."""
+    out: dict[str, object] = {}
+    for s in settings_for(org):
+        if s.name == "claims_submitter":
+            out[s.name] = org.claims_submitter.slug if org.claims_submitter_id else ""
+        else:
+            out[s.name] = getattr(org, s.name)
+    return out
+
+
+def submitter_choices(org: Organization) -> list[Organization]:
+    """The partners that may send a practice's claims: those engaged with it (now or before)."""
+    ids = Engagement.objects.filter(practice=org).values_list("partner_id", flat=True)
+    return list(Organization.objects.filter(id__in=ids, kind="partner").order_by("name"))
+
+
+def time_zone_fixed(org: Organization) -> str:
+    """Why the practice's time zone can no longer change ("" while it can)."""
+    if not org.is_practice:
+        return ""
+    from ccmops.billing.models import MonthClose
+    from ccmops.timetracking.models import TimeEntry
+
+    if MonthClose.objects.filter(practice=org).exists():
+        return "a month has been closed in it"
+    if TimeEntry.objects.filter(practice=org).exists():
+        return "time has been recorded in it"
+    return ""
+
+
+def _value(org: Organization, s: Setting, raw) -> object:
+    text = _plain(s.name, str(raw if raw is not None else "").strip())
+    if s.number is not None:
+        least, most = s.number
+        if not text.isdigit() or not least <= int(text) <= most:
+            raise InvalidInput(f"{s.name}: expected a whole number from {least} to {most}, got {text!r}")
+        return int(text)
+    if s.name == "claims_submitter":
+        if not text:
+            return None
+        chosen = next((p for p in submitter_choices(org) if p.slug == text), None)
+        if chosen is None:
+            raise InvalidInput(f"claims_submitter: expected empty or the slug of a partner engaged with {org}")
+        return chosen
+    if s.name == "state":
+        text = text.upper()
+        if text and text not in US_STATE_CODES:
+            raise InvalidInput(f"state: expected a two-letter US state or territory code such as IL, got {text!r}")
+    if s.name == "tin" or s.name == "billing_contact_phone":
+        text = text.replace("-", "").replace(" ", "") if s.name == "tin" else "".join(c for c in text if c.isdigit())
+    if s.name == "name" and not text:
+        raise InvalidInput("name: the organization needs a name")
+    field = Organization._meta.get_field(s.name)
+    if len(text) > field.max_length:
+        raise InvalidInput(f"{s.name}: at most {field.max_length} characters, got {len(text)}")
+    if text:
+        try:
+            field.run_validators(text)
+        except ValidationError as exc:
+            raise InvalidInput(f"{s.name}: {' '.join(exc.messages)}") from None
+    return text
+
+
+@transaction.atomic
+def change_settings(*, org: Organization, changes: dict, by, actor: str = "") -> dict[str, list]:
+    """Change some of the organization's settings; returns {field: [before, after]} for those that changed.
+
+    Raises:
+        InvalidInput: an unknown field or a malformed value (naming the field and what was expected).
+        Conflict: the practice's time zone once time is recorded or a month closed.
+    """
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    known = {s.name: s for s in settings_for(org)}
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise InvalidInput(f"{', '.join(unknown)}: not a setting of a {org.kind}; expected {', '.join(known)}")
+    before = current(org)
+    changed: dict[str, list] = {}
+    for name, raw in changes.items():
+        value = _value(org, known[name], raw)
+        shown = value.slug if isinstance(value, Organization) else ("" if value is None else value)
+        if shown == before[name]:
+            continue
+        changed[name] = [before[name], shown]
+        setattr(org, name, value)
+    if not changed:
+        return {}
+    if "time_zone" in changed and (why := time_zone_fixed(org)):
+        raise Conflict(
+            f"time_zone: stays {before['time_zone']} because {why}; each minute's calendar month is counted in the "
+            "practice's time zone (R-TIME-10), and changing it would move recorded minutes between months"
+        )
+    if org.timer_idle_credit_minutes >= org.timer_idle_drop_minutes:
+        raise InvalidInput(
+            "timer_idle_drop_minutes: must be more than timer_idle_credit_minutes "
+            f"({org.timer_idle_credit_minutes}); idle up to the credit is kept, beyond the drop it is not"
+        )
+    org.save(update_fields=list(changed))
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        username=actor,
+        practice_id=org.id,
+        obj=org,
+        object_type="settings",
+        detail={"changed": changed},
+    )
+    return changed
+
+
+def practitioners(org: Organization) -> list[Practitioner]:
+    """The practice's practitioners, active first, with the account linked (if any)."""
+    return sorted(
+        Practitioner.objects.filter(practice=org).select_related("user"),
+        key=lambda p: (not p.active, p.last_name.lower(), p.first_name.lower()),
+    )
+
+
+def practitioner(org: Organization, practitioner_id: int) -> Practitioner:
+    found = Practitioner.objects.filter(pk=practitioner_id, practice=org).first()
+    if found is None:
+        raise NotFound(f"No practitioner {practitioner_id} at {org}.")
+    return found
+
+
+def practitioner_dict(p: Practitioner) -> dict:
+    return {
+        "id": p.id,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "npi": p.npi,
+        "credential": p.credential,
+        "active": p.active,
+        "username": p.user.username if p.user_id else None,
+        "npi_fixed": npi_fixed(p),
+    }
+
+
+CREDENTIAL_CODES = {code for code, _ in CREDENTIALS}
+
+
+def _person(first_name: str, last_name: str, npi: str, credential: str) -> tuple[str, str, str, str]:
+    first_name = _plain("first_name", (first_name or "").strip())
+    last_name = _plain("last_name", (last_name or "").strip())
+    if not first_name or not last_name:
+        raise InvalidInput("first_name, last_name: a practitioner needs a first and a last name")
+    if len(first_name) > 100 or len(last_name) > 100:
+        raise InvalidInput("first_name, last_name: at most 100 characters")
+    npi = (npi or "").strip()
+    try:
+        Practitioner._meta.get_field("npi").run_validators(npi)
+    except ValidationError as exc:
+        raise InvalidInput(f"npi: {' '.join(exc.messages)}") from None
+    credential = (credential or "").strip().upper()
+    if credential not in CREDENTIAL_CODES:
+        raise InvalidInput(f"credential: expected one of {', '.join(sorted(CREDENTIAL_CODES))}, got {credential!r}")
+    return first_name, last_name, npi, credential
+
+
+def _npi_taken(org: Organization, npi: str, exclude: int | None = None) -> None:
+    other = Practitioner.objects.filter(npi=npi).exclude(pk=exclude).first()
+    if other is None:
+        return
+    where = f"{other} at this practice" if other.practice_id == org.id else "a practitioner of another practice"
+    raise Conflict(f"npi: {npi} is already registered to {where}; an NPI is one person's")
+
+
+@transaction.atomic
+def add_practitioner(
+    *, org: Organization, first_name: str, last_name: str, npi: str, credential: str, by, actor: str = ""
+) -> Practitioner:
+    """Register a practitioner of the practice (a billing practitioner's NPI, or one who signs consents)."""
+    if not org.is_practice:
+        raise InvalidInput(f"practice: {org} is a partner; practitioners belong to the practice that bills")
+    first_name, last_name, npi, credential = _person(first_name, last_name, npi, credential)
+    _npi_taken(org, npi)
+    try:
+        with transaction.atomic():
+            p = Practitioner.objects.create(
+                practice=org, first_name=first_name, last_name=last_name, npi=npi, credential=credential
+            )
+    except IntegrityError:  # registered meanwhile by someone else
+        raise Conflict(f"npi: {npi} was registered meanwhile") from None
+    record_audit(
+        action=AuditAction.CREATE,
+        user=by,
+        username=actor,
+        practice_id=org.id,
+        obj=p,
+        object_type="practitioner",
+        detail={"name": f"{first_name} {last_name}", "npi": npi, "credential": credential},
+    )
+    return p
+
+
+def npi_fixed(p: Practitioner) -> bool:
+    """Whether a decision or claim line names the practitioner (their NPI is then on record as billed)."""
+    from ccmops.billing.models import ClaimLine, PatientMonthDecision
+
+    return (
+        PatientMonthDecision.objects.filter(billing_practitioner=p).exists()
+        or ClaimLine.objects.filter(billing_practitioner=p).exists()
+    )
+
+
+@transaction.atomic
+def change_practitioner(
+    *, org: Organization, practitioner_id: int, by, actor: str = "", reason: str = "", **fields
+) -> dict[str, list]:
+    """Correct a practitioner's name, credential or NPI, or take them off (active=False) and back; a reason is
+    required for each change. Returns {field: [before, after]}.
+
+    Raises:
+        Conflict: an NPI that a decision or claim line already names, or one registered to someone else.
+    """
+    p = Practitioner.objects.select_for_update().get(pk=practitioner(org, practitioner_id).pk)
+    allowed = {"first_name", "last_name", "npi", "credential", "active"}
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise InvalidInput(f"{', '.join(unknown)}: not a practitioner field; expected {', '.join(sorted(allowed))}")
+    reason = _reason(reason)
+    first, last, npi, credential = _person(
+        fields.get("first_name", p.first_name),
+        fields.get("last_name", p.last_name),
+        fields.get("npi", p.npi),
+        fields.get("credential", p.credential),
+    )
+    after = {"first_name": first, "last_name": last, "npi": npi, "credential": credential}
+    if "active" in fields:
+        after["active"] = bool(fields["active"])
+    changed = {k: [getattr(p, k), v] for k, v in after.items() if getattr(p, k) != v}
+    if not changed:
+        return {}
+    if "npi" in changed:
+        if npi_fixed(p):
+            raise Conflict(
+                f"npi: {p.npi} is on {p}'s decisions or claim lines and stays on record; if it was wrong, add a "
+                "practitioner with the right NPI and take this one off"
+            )
+        _npi_taken(org, npi, exclude=p.pk)
+    for k, (_, v) in changed.items():
+        setattr(p, k, v)
+    p.save(update_fields=list(changed))
+    record_audit(
+        action=AuditAction.UPDATE,
+        user=by,
+        username=actor,
+        practice_id=org.id,
+        obj=p,
+        object_type="practitioner",
+        detail={"changed": changed, "reason": reason},
+    )
+    return changed
+
+
+def patients_billed_by(p: Practitioner) -> int:
+    """Patients whose billing practitioner they are (their consents name them)."""
+    return p.patients.count()
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@dataclass(frozen=True)
+class Created:
+    org: Organization
+    lead: Added
+
+
+@transaction.atomic
+def create_organization(
+    *,
+    kind: str,
+    slug: str,
+    name: str,
+    time_zone: str,
+    lead_username: str,
+    lead_first_name: str,
+    lead_last_name: str,
+    lead_email: str = "",
+    actor: str = "",
+) -> Created:
+    """A new practice or partner with its first lead (a practice's program owner, a partner's operations lead),
+    who gets a one-time password and does the rest (settings, practitioners, staff) from the web. A practice
+    starts in-house from its today (its program owner records another operating model when it has one).
+
+    Raises:
+        InvalidInput: a malformed field. Conflict: the slug is taken.
+    """
+    if kind not in (OrgKind.PRACTICE, OrgKind.PARTNER):
+        raise InvalidInput(f"kind: expected practice or partner, got {kind!r}")
+    slug = (slug or "").strip().lower()
+    if not SLUG.match(slug):
+        raise InvalidInput(
+            f"slug: 2 to 63 lower-case letters, digits or '-', starting with a letter or digit, got {slug!r}"
+        )
+    if Organization.objects.filter(slug=slug).exists():
+        raise Conflict(f"slug: {slug!r} is taken")
+    org = Organization(kind=kind, slug=slug, name="-")
+    for field, raw in (("name", name), ("time_zone", time_zone)):
+        setattr(org, field, _value(org, Setting(field, field), raw))
+    org.save()
+    record_audit(
+        action=AuditAction.CREATE,
+        username=actor,
+        practice_id=org.id,
+        obj=org,
+        object_type="settings",
+        detail={"kind": kind, "slug": slug, "name": org.name, "time_zone": org.time_zone},
+    )
+    if org.is_practice:
+        from ccmops.organizations.services import record_matrix_version
+
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(org.time_zone))
+        record_matrix_version(
+            practice=org, preset=Preset.IN_HOUSE, effective_from=today, reason="Practice created in ccmops", by=None
+        )
+    role = Role.PROGRAM_OWNER if org.is_practice else Role.PARTNER_OPS_LEAD
+    lead = add_staff(
+        org=org,
+        username=lead_username,
+        role=role.value,
+        by=None,
+        actor=actor,
+        first_name=lead_first_name,
+        last_name=lead_last_name,
+        email=lead_email,
+    )
+    return Created(org, lead)
