@@ -58,7 +58,7 @@ PRACTICE_SETTINGS = (
     Setting("medicare_contractor_name", "Medicare contractor", "the MAC receiving the 837P"),
     Setting("medicare_contractor_id", "Contractor payer ID"),
     *CLAIM_CONTACT,
-    Setting("claims_submitter", "Claims sent by", "empty for the practice itself, or an engaged partner's slug"),
+    Setting("claims_submitter", "Claims sent by", "the practice, or an engaged partner as its billing agent (slug)"),
     Setting("timer_idle_credit_minutes", "Idle minutes credited to a timer", number=(0, 30)),
     Setting("timer_idle_drop_minutes", "Idle minutes after which a timer drops them", number=(1, 240)),
     Setting("unreachable_after_attempts", "Failed attempts before unreachable", number=(1, 20)),

@@ -171,7 +171,8 @@ def settings_page(request):
         return _settings_page(request, org, status=exc.http_status, error=str(exc), given=given)
     if not changed:
         return _settings_back(org, "Nothing changed.")
-    return _settings_back(org, f"Saved: {', '.join(changed)} (in the audit log with the values before).")
+    shown = "; ".join(f"{field} {before or '—'} → {after or '—'}" for field, (before, after) in changed.items())
+    return _settings_back(org, f"Saved: {shown} (in the audit log).")
 
 
 PRACTITIONER_FIELDS = ("first_name", "last_name", "npi", "credential")
@@ -207,7 +208,7 @@ def practitioner_change(request, practitioner_id: int):
     p = org_settings.practitioner(org, practitioner_id)
     if not changed:
         return _settings_back(org, f"{p}: nothing changed.")
-    notice = f"{p}: {', '.join(changed)} changed."
+    notice = f"{p}: " + "; ".join(f"{field} {before} → {after}" for field, (before, after) in changed.items()) + "."
     if changed.get("active") == [True, False] and (waiting := org_settings.patients_billed_by(p)):
         notice += f" {waiting} patients still name them as billing practitioner (their consents do)."
     return _settings_back(org, notice)
