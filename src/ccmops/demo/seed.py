@@ -172,6 +172,17 @@ def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> Non
         )
 
 
+def month_starts(practice, now):
+    """9:00 on the first of this month and on the 3rd of last month where the practice is: the demo's work happens
+    in the practice's office hours (plus an hour per cast member)."""
+    import datetime as dt
+    import zoneinfo
+
+    local_now = now.astimezone(zoneinfo.ZoneInfo(practice.time_zone))
+    first_of_month = local_now.replace(day=1, hour=9, minute=0, second=0, microsecond=0)
+    return first_of_month, (first_of_month - dt.timedelta(days=1)).replace(day=3)
+
+
 def _seed_program_activity(users: dict[str, User]) -> None:
     """Consent, initiating visit, an approved and shared care plan, and time in the last two months for the
     ACTIVE_CCM patients, so the worklist, the patient pages and month close have real work to show. Dates are
@@ -185,12 +196,11 @@ def _seed_program_activity(users: dict[str, User]) -> None:
     from ccmops.timetracking.services import _create_entry, add_manual_entry
 
     now = timezone.now()
-    first_of_month = timezone.localtime(now).replace(day=1, hour=10, minute=0, second=0, microsecond=0)
-    last_month = (first_of_month - dt.timedelta(days=1)).replace(day=3)
     for k, (family, cm, last, this) in enumerate(world.ACTIVE_CCM):
-        patient = Patient.objects.get(family_name=family)
+        patient = Patient.objects.select_related("practice").get(family_name=family)
         if Consent.objects.filter(patient=patient).exists():
             continue
+        first_of_month, last_month = month_starts(patient.practice, now)
         # Consent 95 days ago, the plan approved and the patient active two days later.
         make_ready(patient, patient.billing_practitioner, users[cm], now - dt.timedelta(days=93))
         for i, minutes in enumerate(last):
@@ -218,8 +228,9 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                     entered_at=end,
                 )
     # A second CCM payee the practice learned of: last month's close holds this patient for the biller's review.
-    lemke = Patient.objects.get(family_name=world.KNOWN_ELSEWHERE[0])
+    lemke = Patient.objects.select_related("practice").get(family_name=world.KNOWN_ELSEWHERE[0])
     if not lemke.known_services.exists():
+        last_month = month_starts(lemke.practice, now)[1]
         from ccmops.billing.known import record_known_service
 
         record_known_service(
