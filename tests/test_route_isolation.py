@@ -20,7 +20,7 @@ from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.interop.models import ImportRun
-from ccmops.organizations.models import Membership, Organization, Practitioner
+from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner
 from ccmops.organizations.org_settings import PRACTICE_SETTINGS
 from ccmops.patients.models import Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer
@@ -133,6 +133,7 @@ def world_ids(db):
             "membership_id": practice.memberships.first().id,
             "user_id": practice.memberships.filter(role="care_manager").first().user_id,
             "practitioner_id": practice.practitioners.first().id,
+            "engagement_id": engagement_for(practice).id,
             "control_number": 1,  # no 837P yet: the practice check comes first
             "period_id": QmbPeriod.objects.create(
                 practice=practice,
@@ -154,6 +155,15 @@ def world_ids(db):
     return ids
 
 
+def engagement_for(practice):
+    """The practice's engagement (Riverbend's with Summit; for Maple, one with a partner no attacker works for)."""
+    found = Engagement.objects.filter(practice=practice).first()
+    if found is None:
+        harbor = Organization.objects.create(slug="harbor-partners", kind="partner", name="Harbor Partners")
+        found = Engagement.objects.create(practice=practice, partner=harbor, starts_on=dt.date(2027, 1, 1))
+    return found
+
+
 def snapshot(practice_id):
     counts = {m.__name__: m.objects.filter(**({"practice_id": practice_id})).count() for m in MODELS}
     # changes that keep the row count: a voided entry, a withdrawn service
@@ -164,6 +174,10 @@ def snapshot(practice_id):
         Membership.objects.filter(organization_id=practice_id).values_list(
             "user_id", "role", "active", "user__is_active", "user__password"
         )
+    )
+    # the practice's engagements: nobody of another tenant engages a partner for it or ends one
+    counts["engagements"] = sorted(
+        Engagement.objects.filter(practice_id=practice_id).values_list("partner_id", "starts_on", "ends_on")
     )
     # the practice's settings and practitioners: nobody of another tenant rewrites its claim identity
     counts["settings"] = list(Organization.objects.filter(pk=practice_id).values_list(*SETTING_FIELDS))

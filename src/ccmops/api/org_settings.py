@@ -1,14 +1,16 @@
-"""An organization's settings and a practice's practitioners over the API, for its leads (the Settings page's
-operations; ccmops.organizations.org_settings). `org` names one of the organizations the caller leads (its slug;
-the first when omitted)."""
+"""An organization's settings, a practice's practitioners and the engagements between practices and partners over
+the API, for the organizations' leads (ccmops.organizations.org_settings and .engagements). `org` names one of
+the organizations the caller leads (its slug; the first when omitted)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from ccmops.organizations import org_settings
+from ccmops.organizations import engagements, org_settings
 from ccmops.organizations.staff import led_organization
 
 router = Router(tags=["settings"])
@@ -100,3 +102,48 @@ def change_practitioner(request, practitioner_id: int, payload: PractitionerChan
         org=organization, practitioner_id=practitioner_id, by=request.user, reason=reason, **fields
     )
     return {"changed": changed}
+
+
+class EngageIn(Schema):
+    partner: str  # the partner's slug
+    starts_on: dt.date
+    ends_on: dt.date | None = None
+    note: str = ""
+
+
+class EndIn(Schema):
+    ends_on: dt.date  # the partner's last day: today or later
+    reason: str
+
+
+@router.get("/engagements", response={200: dict, **ERRORS})
+def list_engagements(request, org: str = ""):
+    """The organization's engagements, as the practice or as the partner (state: planned, active, ended)."""
+    organization = led_organization(request.user, org)
+    return {"engagements": [engagements.engagement_dict(e) for e in engagements.engagements_of(organization)]}
+
+
+@router.post("/engagements", response={201: dict, **ERRORS})
+def engage_partner(request, payload: EngageIn, org: str = ""):
+    """The practice engages a partner (by slug); the partner sees patients once the operating model gives it
+    functions."""
+    organization = led_organization(request.user, org)
+    e = engagements.engage_partner(
+        practice=organization,
+        partner_slug=payload.partner,
+        starts_on=payload.starts_on,
+        ends_on=payload.ends_on,
+        note=payload.note,
+        by=request.user,
+    )
+    return Status(201, engagements.engagement_dict(e))
+
+
+@router.post("/engagements/{engagement_id}/end", response={200: dict, **ERRORS})
+def end_engagement(request, engagement_id: int, payload: EndIn, org: str = ""):
+    """Either side ends an engagement on a last day, today or later (409 when it already ends sooner)."""
+    organization = led_organization(request.user, org)
+    e = engagements.end_engagement(
+        org=organization, engagement_id=engagement_id, ends_on=payload.ends_on, reason=payload.reason, by=request.user
+    )
+    return engagements.engagement_dict(e)

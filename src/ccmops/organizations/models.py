@@ -188,6 +188,9 @@ class Engagement(models.Model):
     note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="when the end date was recorded")
+    end_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["practice__name", "-starts_on"]

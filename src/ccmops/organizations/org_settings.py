@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ccmops.access.operating_model import Preset
@@ -86,8 +87,11 @@ def current(org: Organization) -> dict[str, object]:
 
 
 def submitter_choices(org: Organization) -> list[Organization]:
-    """The partners that may send a practice's claims: those engaged with it (now or before)."""
-    ids = Engagement.objects.filter(practice=org).values_list("partner_id", flat=True)
+    """The partners that may send a practice's claims: those engaged with it now or from a later date (and the
+    one named already, so that saving other settings never drops it)."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(org.time_zone))
+    engaged = Engagement.objects.filter(practice=org).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    ids = set(engaged.values_list("partner_id", flat=True)) | {org.claims_submitter_id}
     return list(Organization.objects.filter(id__in=ids, kind="partner").order_by("name"))
 
 

@@ -14,6 +14,8 @@ from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.organizations import org_settings
 from ccmops.organizations import staff as staff_service
+from ccmops.organizations.engagements import engagements_of, practice_today
+from ccmops.organizations.engagements import state as engagement_state
 from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
 
 ADD_FIELDS = ("username", "first_name", "last_name", "email", "role", "credential", "clinical", "hours", "practitioner")
@@ -146,11 +148,21 @@ def _settings_page(request, org, *, status: int = 200, **extra):
         "submitters": org_settings.submitter_choices(org) if org.is_practice else [],
         "practitioners": [(p, org_settings.npi_fixed(p)) for p in org_settings.practitioners(org) if org.is_practice],
         "credentials": CREDENTIALS,
+        "engagements": [] if org.is_practice else engagement_rows(org),
         "added": dict.fromkeys(PRACTITIONER_FIELDS, ""),
         "notice": request.GET.get("notice", "")[:300],
         **extra,
     }
     return render(request, "organizations/settings.html", context, status=status)
+
+
+def engagement_rows(org) -> list[tuple]:
+    """(engagement, state, the practice's today) for each engagement of a partner."""
+    rows = []
+    for e in engagements_of(org):
+        today = practice_today(e.practice)
+        rows.append((e, engagement_state(e, today), today))
+    return rows
 
 
 def _settings_back(org, notice: str):

@@ -13,6 +13,7 @@ from ccmops.patients import views as patient_views
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
 from ccmops.web import account, mfa, views
+from ccmops.web import engagements as engagement_views
 from ccmops.worklist import views as worklist_views
 
 urlpatterns = [
@@ -29,6 +30,8 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
+    path("practices/<int:practice_id>/engagements/", engagement_views.engage, name="engage_partner"),
+    path("engagements/<int:engagement_id>/end/", engagement_views.end, name="end_engagement"),
     path("audit/", views.audit_log, name="audit_log"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
     path("workspace/", reporting_views.workspace_page, name="workspace"),

@@ -20,6 +20,8 @@ from ccmops.billing.views import may_record_known_services
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.organizations.engagements import engagements_of, orphaned_functions, practice_today
+from ccmops.organizations.engagements import state as engagement_state
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.chart import chart
@@ -125,30 +127,39 @@ def operating_model(request, practice_id: int):
                 error = str(exc)
             else:
                 return redirect("operating_model", practice_id=practice.id)
+    return operating_model_page(request, practice, form=form, error=error)
+
+
+def operating_model_page(request, practice, *, form=None, error=None, status: int = 200, **extra):
+    """The operating-model page: the matrix in force on a date, its history, the partner engagements."""
+    may_change = may_change_model(request.user, practice)
     as_of_raw = request.GET.get("on", "")
     try:
         as_of = dt.date.fromisoformat(as_of_raw) if as_of_raw else timezone.localdate()
     except ValueError:
         as_of, error = timezone.localdate(), f"on: expected a date YYYY-MM-DD, got {as_of_raw!r}"
+    today = practice_today(practice)
     history = (
         ResponsibilityMatrix.objects.filter(practice=practice)
         .select_related("partner", "created_by")
         .prefetch_related("assignments__owner")
         .order_by("-version")
     )
-    return render(
-        request,
-        "web/operating_model.html",
-        {
-            "practice": practice,
-            "as_of": as_of,
-            "in_force": matrix_version_in_force(practice, as_of),
-            "history": history,
-            "form": form,
-            "may_change": may_change,
-            "error": error,
-        },
-    )
+    context = {
+        "practice": practice,
+        "as_of": as_of,
+        "in_force": matrix_version_in_force(practice, as_of),
+        "history": history,
+        "form": form or MatrixVersionForm(practice=practice),
+        "may_change": may_change,
+        "error": error,
+        "engagements": [(e, engagement_state(e, today)) for e in engagements_of(practice)],
+        "orphaned": orphaned_functions(practice, today),
+        "today": today,
+        "engage_given": {"partner": "", "starts_on": today.isoformat(), "ends_on": "", "note": ""},
+        **extra,
+    }
+    return render(request, "web/operating_model.html", context, status=status)
 
 
 @login_required

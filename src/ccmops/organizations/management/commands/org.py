@@ -1,5 +1,6 @@
-"""`ccmops org create|show|set|practitioner-add|practitioner-change`: set up a practice or partner and keep its
-settings from the command line (the Settings page's operations, for a new installation and onboarding scripts)."""
+"""`ccmops org create|show|set|practitioner-add|practitioner-change|engage|end-engagement`: set up a practice or
+partner and keep its settings, practitioners and engagements from the command line (the Settings and
+operating-model pages' operations, for a new installation and onboarding scripts)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.organizations import org_settings
+from ccmops.organizations import engagements, org_settings
 from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.staff import lead_organizations
 
@@ -40,6 +41,15 @@ class Command(BaseCommand):
         state = fix.add_mutually_exclusive_group()
         state.add_argument("--inactive", action="store_const", const=False, dest="active")
         state.add_argument("--active", action="store_const", const=True, dest="active")
+        engage = sub.add_parser("engage", help="the practice engages a partner from a date")
+        engage.add_argument("--partner", required=True, help="the partner's slug")
+        engage.add_argument("--starts-on", required=True, help="YYYY-MM-DD, the partner's first day")
+        engage.add_argument("--ends-on", default=None, help="YYYY-MM-DD, its last day (default: open-ended)")
+        engage.add_argument("--note", default="")
+        finish = sub.add_parser("end-engagement", help="end an engagement (either side), today or later")
+        finish.add_argument("engagement_id", type=int)
+        finish.add_argument("--ends-on", required=True, help="YYYY-MM-DD, the partner's last day")
+        finish.add_argument("--reason", required=True)
         for p, required in ((add, True), (fix, False)):
             p.add_argument("--first-name", required=required)
             p.add_argument("--last-name", required=required)
@@ -79,6 +89,29 @@ class Command(BaseCommand):
                 self.stdout.write(f"{field}: {before!r} → {after!r}")
             if not changed:
                 self.stdout.write("nothing changed")
+            return None
+        if action == "engage":
+            e = engagements.engage_partner(
+                practice=organization,
+                partner_slug=options["partner"],
+                starts_on=options["starts_on"],
+                ends_on=options["ends_on"],
+                note=options["note"],
+                by=lead,
+                actor=actor,
+            )
+            self.stdout.write(f"engagement {e.id}: {e.partner} for {e.practice} from {e.starts_on}")
+            return None
+        if action == "end-engagement":
+            e = engagements.end_engagement(
+                org=organization,
+                engagement_id=options["engagement_id"],
+                ends_on=options["ends_on"],
+                reason=options["reason"],
+                by=lead,
+                actor=actor,
+            )
+            self.stdout.write(f"engagement {e.id}: {e.partner} for {e.practice} ends on {e.ends_on}")
             return None
         if action == "practitioner-add":
             p = org_settings.add_practitioner(
@@ -139,8 +172,14 @@ class Command(BaseCommand):
         shown = org_settings.current(organization)
         practitioners = [org_settings.practitioner_dict(p) for p in org_settings.practitioners(organization)]
         fixed = org_settings.time_zone_fixed(organization)
+        rows = [engagements.engagement_dict(e) for e in engagements.engagements_of(organization)]
         if as_json:
-            out = {"settings": shown, "time_zone_fixed": fixed or None, "practitioners": practitioners}
+            out = {
+                "settings": shown,
+                "time_zone_fixed": fixed or None,
+                "practitioners": practitioners,
+                "engagements": rows,
+            }
             self.stdout.write(json.dumps(out, indent=2))
             return
         for s in org_settings.settings_for(organization):
@@ -150,3 +189,7 @@ class Command(BaseCommand):
         for p in practitioners:
             state = "" if p["active"] else "  (no longer practising here)"
             self.stdout.write(f"practitioner {p['npi']}  {p['first_name']} {p['last_name']}, {p['credential']}{state}")
+        for e in rows:
+            other = e["partner"] if organization.is_practice else e["practice"]
+            until = e["ends_on"] or "open-ended"
+            self.stdout.write(f"engagement {e['id']}  {other['name']}  {e['starts_on']} to {until}  ({e['state']})")
