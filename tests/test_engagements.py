@@ -38,6 +38,8 @@ def test_a_practice_engages_a_partner_who_sees_its_patients_only_with_functions(
     assert (e.starts_on, e.ends_on, e.note, e.created_by.username) == (today, None, "Contract 2026-114", "olivia.owner")
     pat = User.objects.get(username="pat.rn")
     assert not decide_for_user(pat).can_view(maple.id)  # engaged, but the model gives Summit nothing yet
+    row = login("sam.lead").get("/settings/").content.decode().split(f'id="engagement-{e.id}"')[1].split("</tr>")[0]
+    assert "none yet" in row
     record_matrix_version(
         practice=maple, preset=Preset.MANAGED, partner=summit, effective_from=today, reason="Managed", by=None
     )
@@ -45,7 +47,8 @@ def test_a_practice_engages_a_partner_who_sees_its_patients_only_with_functions(
     # the partner ends it today: today is its last day, tomorrow it sees nothing and the practice is told why
     lead = login("sam.lead")
     settings_page = lead.get("/settings/")
-    assert f'id="engagement-{e.id}"' in settings_page.content.decode() and markup_problems(settings_page) == []
+    row = settings_page.content.decode().split(f'id="engagement-{e.id}"')[1].split("</tr>")[0]
+    assert "Monthly outreach" in row and markup_problems(settings_page) == []
     ended = lead.post(
         f"/engagements/{e.id}/end/",
         {"org": world.SUMMIT, "ends_on": today.isoformat(), "reason": "Contract not renewed"},

@@ -17,6 +17,7 @@ from ccmops.organizations import staff as staff_service
 from ccmops.organizations.engagements import engagements_of, practice_today
 from ccmops.organizations.engagements import state as engagement_state
 from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
+from ccmops.organizations.services import owners_in_force
 
 ADD_FIELDS = ("username", "first_name", "last_name", "email", "role", "credential", "clinical", "hours", "practitioner")
 
@@ -157,12 +158,21 @@ def _settings_page(request, org, *, status: int = 200, **extra):
 
 
 def engagement_rows(org) -> list[tuple]:
-    """(engagement, state, the practice's today) for each engagement of a partner."""
-    rows = []
-    for e in engagements_of(org):
-        today = practice_today(e.practice)
-        rows.append((e, engagement_state(e, today), today))
-    return rows
+    """(engagement, state, the practice's today, the functions the practice's model gives the partner today) for
+    each engagement of a partner."""
+    listed = [(e, practice_today(e.practice)) for e in engagements_of(org)]
+    owners: dict[int, dict] = {}
+    for day in {today for _, today in listed}:
+        owners |= owners_in_force([e.practice_id for e, today in listed if today == day], day)
+    return [
+        (
+            e,
+            engagement_state(e, today),
+            today,
+            [f.label for f, owner in owners.get(e.practice_id, {}).items() if owner == org.id],
+        )
+        for e, today in listed
+    ]
 
 
 def _settings_back(org, notice: str):
