@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.conftest import mfa_done
 from tests.test_page_markup import markup_problems
 
-from ccmops.billing.close import close_month
+from ccmops.billing.close import approve_and_close, close_month
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.compliance.audit import verify_chain
 from ccmops.compliance.models import AuditEvent
@@ -322,3 +322,59 @@ def test_changes_made_in_the_administrators_site_are_audited_too(demo):
     event = AuditEvent.objects.filter(object_type="admin:practitioner").latest("id")
     assert (event.practice_id, event.username) == (patel.practice_id, world.ADMIN_USERNAME)
     assert event.detail == {"via": "admin", "last_name": "Patel-Rao"}
+
+
+def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decided_again(login):
+    owner = login("olivia.owner")
+    page = owner.get("/settings/").content.decode()
+    assert 'id="policy-cap_99439"' in page and "R-CCM-2" in page
+    seed_demo(with_activity=True)
+    last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    month = f"{last:%Y-%m}"
+    close_month(practice=maple(), month=month)
+    saved = owner.post(
+        "/settings/policies/",
+        {
+            "org": world.MAPLE,
+            "cap_99439": "1",
+            "date_of_service": "last_day_of_month",
+            "ccm_consent_covers_apcm": "false",  # the default: not a change
+            "reason": "Our MAC's guidance of 2026-11-02",
+        },
+    )
+    assert saved.status_code == 302 and "next+evaluation" in saved["Location"].replace("%20", "+")
+    assert maple().rule_policies == {"cap_99439": 1, "date_of_service": "last_day_of_month"}
+    event = AuditEvent.objects.filter(practice_id=maple().id, object_type="rule_policies").latest("id")
+    assert event.detail == {
+        "changed": {"cap_99439": [2, 1], "date_of_service": ["threshold_reached", "last_day_of_month"]},
+        "reason": "Our MAC's guidance of 2026-11-02",
+    }
+    # the month evaluated under the old policies is not approved until it is decided under the new ones
+    with pytest.raises(Conflict, match="changed after"):
+        approve_and_close(practice=maple(), month=month, by=None)
+    close_month(practice=maple(), month=month)
+    dates = {
+        line["date_of_service"]
+        for d in PatientMonthDecision.objects.filter(practice=maple(), month=month)
+        for line in d.decision.get("lines", [])
+    }
+    assert dates == {last.isoformat()}
+    # back to the default: the override is removed, not stored as the default value
+    org_settings.change_policies(org=maple(), values={"cap_99439": 2}, reason="Back to CMS's limit", by=None)
+    assert maple().rule_policies == {"date_of_service": "last_day_of_month"}
+    for values, named in (
+        ({"cap_99439": "two"}, "cap_99439: expected a whole number"),
+        ({"date_of_service": "whenever"}, "date_of_service: expected one of"),
+        ({"g0511_last_payable_date": "2025-13-01"}, "g0511_last_payable_date: expected a date"),
+        ({"no_such_policy": True}, "no_such_policy: not a rule policy"),
+    ):
+        with pytest.raises(InvalidInput, match=named):
+            org_settings.change_policies(org=maple(), values=values, reason="Trying a value", by=None)
+    with pytest.raises(InvalidInput, match="reason"):
+        org_settings.change_policies(org=maple(), values={"cap_99439": 1}, reason="", by=None)
+    api = owner.patch(
+        "/api/settings/policies",
+        {"values": {"facility_stay_whole_days": False}, "reason": "Stays known by the hour here"},
+        content_type="application/json",
+    )
+    assert api.status_code == 200 and api.json()["changed"] == {"facility_stay_whole_days": [True, False]}

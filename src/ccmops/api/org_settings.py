@@ -66,6 +66,7 @@ def _view(org) -> dict:
         "practitioners": [org_settings.practitioner_dict(p) for p in org_settings.practitioners(org)]
         if org.is_practice
         else [],
+        "rule_policies": org_settings.policies(org) if org.is_practice else [],
     }
 
 
@@ -81,6 +82,22 @@ def change_settings(request, payload: SettingsIn, org: str = ""):
     organization = led_organization(request.user, org)
     changes = payload.dict(exclude_unset=True)
     return {"changed": org_settings.change_settings(org=organization, changes=changes, by=request.user)}
+
+
+class PoliciesIn(Schema):
+    values: dict[str, bool | int | str]  # policy name → value (the default removes the practice's override)
+    reason: str
+
+
+@router.patch("/settings/policies", response={200: dict, **ERRORS})
+def change_policies(request, payload: PoliciesIn, org: str = ""):
+    """Set some of the practice's rule policies; months not yet closed are decided under them at their next
+    evaluation. The answer lists each change as [before, after]."""
+    organization = led_organization(request.user, org)
+    changed = org_settings.change_policies(
+        org=organization, values=payload.values, reason=payload.reason, by=request.user
+    )
+    return {"changed": changed}
 
 
 @router.post("/settings/practitioners", response={201: dict, **ERRORS})

@@ -149,6 +149,7 @@ def _settings_page(request, org, *, status: int = 200, **extra):
         "submitters": org_settings.submitter_choices(org) if org.is_practice else [],
         "practitioners": [(p, org_settings.npi_fixed(p)) for p in org_settings.practitioners(org) if org.is_practice],
         "credentials": CREDENTIALS,
+        "policies": org_settings.policies(org) if org.is_practice else [],
         "engagements": [] if org.is_practice else engagement_rows(org),
         "added": dict.fromkeys(PRACTITIONER_FIELDS, ""),
         "notice": request.GET.get("notice", "")[:300],
@@ -234,3 +235,24 @@ def practitioner_change(request, practitioner_id: int):
     if changed.get("active") == [True, False] and (waiting := org_settings.patients_billed_by(p)):
         notice += f" {waiting} patients still name them as billing practitioner (their consents do)."
     return _settings_back(org, notice)
+
+
+@login_required
+@require_POST
+def policies_change(request):
+    """Set the practice's rule policies (reason required)."""
+    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
+    names = [p["name"] for p in org_settings.policies(org)] if org.is_practice else []
+    values = {name: request.POST[name] for name in names if name in request.POST}
+    try:
+        changed = org_settings.change_policies(
+            org=org, values=values, reason=request.POST.get("reason", ""), by=request.user
+        )
+    except InvalidInput as exc:
+        return _settings_page(request, org, status=exc.http_status, policy_error=str(exc))
+    if not changed:
+        return _settings_back(org, "Rule policies: nothing changed.")
+    shown = "; ".join(f"{name} {before} → {after}" for name, (before, after) in changed.items())
+    return _settings_back(
+        org, f"Rule policies: {shown}. Months not yet closed are decided under them at their next evaluation."
+    )

@@ -163,6 +163,11 @@ SPECS: tuple[PolicySpec, ...] = (
 _BY_NAME = {s.name: s for s in SPECS}
 
 
+def spec_named(name: str) -> PolicySpec | None:
+    """The policy of that name (None for an unknown one)."""
+    return _BY_NAME.get(name)
+
+
 @dataclass(frozen=True)
 class Policies:
     complex_ccm_care_plan_event: str = "establishment_or_revision"

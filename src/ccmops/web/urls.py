@@ -42,6 +42,7 @@ urlpatterns = [
     path("staff/<int:user_id>/password/", staff_views.staff_password, name="staff_password"),
     path("account/password/", account.password_change, name="password_change"),
     path("settings/", staff_views.settings_page, name="org_settings"),
+    path("settings/policies/", staff_views.policies_change, name="policies_change"),
     path("settings/practitioners/", staff_views.practitioner_add, name="practitioner_add"),
     path("settings/practitioners/<int:practitioner_id>/", staff_views.practitioner_change, name="practitioner_change"),
     path("workspace/staff/<int:membership_id>/hours/", reporting_views.committed_hours, name="committed_hours"),

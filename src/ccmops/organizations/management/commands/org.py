@@ -1,6 +1,6 @@
-"""`ccmops org create|show|set|practitioner-add|practitioner-change|engage|end-engagement`: set up a practice or
-partner and keep its settings, practitioners and engagements from the command line (the Settings and
-operating-model pages' operations, for a new installation and onboarding scripts)."""
+"""`ccmops org create|show|set|set-policy|practitioner-add|practitioner-change|engage|end-engagement`: set up a
+practice or partner and keep its settings, rule policies, practitioners and engagements from the command line
+(the Settings and operating-model pages' operations, for a new installation and onboarding scripts)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from ccmops.errors import InvalidInput, NotFound
 from ccmops.organizations import engagements, org_settings
 from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.staff import lead_organizations
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep:
+        raise InvalidInput(f"{item!r}: expected NAME=VALUE, e.g. npi=1234567893")
+    return name.strip(), value
 
 
 class Command(BaseCommand):
@@ -41,6 +48,9 @@ class Command(BaseCommand):
         state = fix.add_mutually_exclusive_group()
         state.add_argument("--inactive", action="store_const", const=False, dest="active")
         state.add_argument("--active", action="store_const", const=True, dest="active")
+        policy = sub.add_parser("set-policy", help="set rule policies: NAME=VALUE … (docs/rules-engine.md)")
+        policy.add_argument("values", nargs="+", metavar="NAME=VALUE")
+        policy.add_argument("--reason", required=True)
         engage = sub.add_parser("engage", help="the practice engages a partner from a date")
         engage.add_argument("--partner", required=True, help="the partner's slug")
         engage.add_argument("--starts-on", required=True, help="YYYY-MM-DD, the partner's first day")
@@ -78,15 +88,20 @@ class Command(BaseCommand):
         if action == "show":
             return self._show(organization, options["json"])
         if action == "set":
-            changes = {}
-            for item in options["changes"]:
-                field, sep, value = item.partition("=")
-                if not sep:
-                    raise InvalidInput(f"{item!r}: expected FIELD=VALUE, e.g. npi=1234567893")
-                changes[field.strip()] = value
+            changes = dict(_pair(item) for item in options["changes"])
             changed = org_settings.change_settings(org=organization, changes=changes, by=lead, actor=actor)
             for field, (before, after) in changed.items():
                 self.stdout.write(f"{field}: {before!r} → {after!r}")
+            if not changed:
+                self.stdout.write("nothing changed")
+            return None
+        if action == "set-policy":
+            values = dict(_pair(item) for item in options["values"])
+            changed = org_settings.change_policies(
+                org=organization, values=values, reason=options["reason"], by=lead, actor=actor
+            )
+            for name, (before, after) in changed.items():
+                self.stdout.write(f"{name}: {before!r} → {after!r}")
             if not changed:
                 self.stdout.write("nothing changed")
             return None
@@ -179,6 +194,7 @@ class Command(BaseCommand):
                 "time_zone_fixed": fixed or None,
                 "practitioners": practitioners,
                 "engagements": rows,
+                "rule_policies": org_settings.policies(organization) if organization.is_practice else [],
             }
             self.stdout.write(json.dumps(out, indent=2))
             return
@@ -189,6 +205,9 @@ class Command(BaseCommand):
         for p in practitioners:
             state = "" if p["active"] else "  (no longer practising here)"
             self.stdout.write(f"practitioner {p['npi']}  {p['first_name']} {p['last_name']}, {p['credential']}{state}")
+        for p in org_settings.policies(organization) if organization.is_practice else []:
+            if p["overridden"]:
+                self.stdout.write(f"policy {p['name']} = {p['value']!r}  (default {p['default']!r})")
         for e in rows:
             other = e["partner"] if organization.is_practice else e["practice"]
             until = e["ends_on"] or "open-ended"
