@@ -88,10 +88,9 @@ def zip_digits(value: str) -> str:
     return value.replace("-", "").replace(" ", "")
 
 
-def _check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
-    """Raises InvalidInput naming every practice and patient field a claim needs and does not have. An 837P also
-    needs the submitter's EDI ID and contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
-    2010AA; Medicare contractors' front ends reject five) and each patient's ZIP as five or nine digits."""
+def practice_claim_gaps(practice, *, for_837p: bool = True) -> list[str]:
+    """What the practice's settings (and its claims submitter's) lack for its claims: each missing or malformed
+    field, named as `_check_claim_data` names it."""
     problems = []
     for field, label in PRACTICE_FIELDS:
         if not getattr(practice, field):
@@ -108,6 +107,14 @@ def _check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
             f"practice: billing address ZIP code must be the nine-digit ZIP+4 (X12 5010, loop 2010AA); "
             f"got {practice.postal_code!r} (organization settings)"
         )
+    return problems
+
+
+def _check_claim_data(practice, by_patient, *, for_837p: bool) -> None:
+    """Raises InvalidInput naming every practice and patient field a claim needs and does not have. An 837P also
+    needs the submitter's EDI ID and contact, the billing provider's full ZIP+4 (X12 5010 requires nine digits in loop
+    2010AA; Medicare contractors' front ends reject five) and each patient's ZIP as five or nine digits."""
+    problems = practice_claim_gaps(practice, for_837p=for_837p)
     for lines in by_patient.values():
         p = lines[0].patient
         missing = [label for field, label in PATIENT_FIELDS if not getattr(p, field)]

@@ -9,9 +9,11 @@ from ccmops.access.operating_model import Function
 from ccmops.access.policy import OrgKind, Role
 from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
+from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.models import Engagement, Membership, Organization, User
 from ccmops.organizations.services import matrices_in_force, matrix_version_in_force
 from ccmops.reporting import daily
+from ccmops.reporting.setup import practice_setup
 from ccmops.web.roles import memberships_of
 
 
@@ -76,6 +78,8 @@ def program_owner(scope: Scope, user) -> dict:
                 "engagements": Engagement.objects.filter(practice=practice).select_related("partner"),
                 "patients": scope.patients().filter(practice=practice).count(),
                 "unassigned": scope.patients().filter(practice=practice, care_manager__isnull=True).count(),
+                "setup": (steps := practice_setup(practice, practice_today(practice))),
+                "setup_done": all(step.done for step in steps),
             }
         )
     return {"owned": practices}
