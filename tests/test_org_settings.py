@@ -21,7 +21,7 @@ from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.organizations import org_settings
+from ccmops.organizations import org_settings, practitioners, rule_policies
 from ccmops.organizations.models import Organization, Practitioner, ResponsibilityMatrix, User
 from ccmops.patients.models import Patient
 from ccmops.timetracking.services import start_timer, stop_timer
@@ -130,7 +130,7 @@ def test_practitioners_are_added_corrected_and_taken_off(login):
     assert again.status_code == 409 and "at this practice" in again.content.decode()
     riverbend_npi = Practitioner.objects.filter(practice__slug=world.RIVERBEND).first().npi
     with pytest.raises(Conflict, match="another practice") as refused:
-        org_settings.add_practitioner(
+        practitioners.add_practitioner(
             org=maple(), first_name="X", last_name="Y", npi=riverbend_npi, credential="MD", by=None
         )
     assert "Riverbend" not in str(refused.value)  # another tenant is not named
@@ -158,15 +158,15 @@ def test_practitioners_are_added_corrected_and_taken_off(login):
     close_month(practice=maple(), month=f"{last:%Y-%m}")
     patel = Practitioner.objects.get(user__username="dr.patel")
     assert PatientMonthDecision.objects.filter(billing_practitioner=patel).exists()
-    assert org_settings.npi_fixed(patel)
+    assert practitioners.npi_fixed(patel)
     with pytest.raises(Conflict, match="add a practitioner with the right NPI"):
-        org_settings.change_practitioner(
+        practitioners.change_practitioner(
             org=maple(), practitioner_id=patel.id, by=None, npi=NEW_NPI, reason="Typo in the NPI"
         )
     page = owner.get("/settings/").content.decode()
     assert f'id="pr{ada.id}_npi"' in page and f'id="pr{patel.id}_npi"' not in page
     # a name is still corrected
-    assert org_settings.change_practitioner(
+    assert practitioners.change_practitioner(
         org=maple(), practitioner_id=patel.id, by=None, first_name="Anika R.", reason="Name as on the NPPES record"
     ) == {"first_name": [patel.first_name, "Anika R."]}
     # taken off: the record stays, no longer offered for a new billing practitioner
@@ -178,7 +178,7 @@ def test_practitioners_are_added_corrected_and_taken_off(login):
     ada.refresh_from_db()
     assert not ada.active
     with pytest.raises(InvalidInput, match=r"^reason"):
-        org_settings.change_practitioner(org=maple(), practitioner_id=ada.id, by=None, active=True, reason="")
+        practitioners.change_practitioner(org=maple(), practitioner_id=ada.id, by=None, active=True, reason="")
 
 
 def test_a_partner_keeps_its_own_claim_contact_not_a_practices_identity(login):
@@ -360,7 +360,7 @@ def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decide
     }
     assert dates == {last.isoformat()}
     # back to the default: the override is removed, not stored as the default value
-    org_settings.change_policies(org=maple(), values={"cap_99439": 2}, reason="Back to CMS's limit", by=None)
+    rule_policies.change_policies(org=maple(), values={"cap_99439": 2}, reason="Back to CMS's limit", by=None)
     assert maple().rule_policies == {"date_of_service": "last_day_of_month"}
     for values, named in (
         ({"cap_99439": "two"}, "cap_99439: expected a whole number"),
@@ -369,9 +369,9 @@ def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decide
         ({"no_such_policy": True}, "no_such_policy: not a rule policy"),
     ):
         with pytest.raises(InvalidInput, match=named):
-            org_settings.change_policies(org=maple(), values=values, reason="Trying a value", by=None)
+            rule_policies.change_policies(org=maple(), values=values, reason="Trying a value", by=None)
     with pytest.raises(InvalidInput, match="reason"):
-        org_settings.change_policies(org=maple(), values={"cap_99439": 1}, reason="", by=None)
+        rule_policies.change_policies(org=maple(), values={"cap_99439": 1}, reason="", by=None)
     api = owner.patch(
         "/api/settings/policies",
         {"values": {"facility_stay_whole_days": False}, "reason": "Stays known by the hour here"},

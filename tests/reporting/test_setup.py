@@ -7,7 +7,7 @@ from django.test import Client
 from tests.conftest import mfa_done
 
 from ccmops.demo import world
-from ccmops.organizations import org_settings
+from ccmops.organizations import org_settings, practitioners
 from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.models import Organization, User
 from ccmops.reporting.setup import practice_setup
@@ -45,7 +45,7 @@ def test_a_new_practice_is_shown_its_way_to_a_first_claim(db, capsys):
         },
         by=None,
     )
-    p = org_settings.add_practitioner(
+    p = practitioners.add_practitioner(
         org=oak, first_name="Ida", last_name="Holm", npi="1234567893", credential="MD", by=None
     )
     assert steps(oak)["practitioners"] and not steps(oak)["billing_practitioner"]

@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from ccmops.organizations import engagements, org_settings
+from ccmops.organizations import engagements, org_settings, practitioners, rule_policies
 from ccmops.organizations.staff import led_organization
 
 router = Router(tags=["settings"])
@@ -63,10 +63,10 @@ def _view(org) -> dict:
         "organization": {"id": org.id, "slug": org.slug, "kind": org.kind},
         "settings": org_settings.current(org),
         "time_zone_fixed": org_settings.time_zone_fixed(org) or None,
-        "practitioners": [org_settings.practitioner_dict(p) for p in org_settings.practitioners(org)]
+        "practitioners": [practitioners.practitioner_dict(p) for p in practitioners.practitioners(org)]
         if org.is_practice
         else [],
-        "rule_policies": org_settings.policies(org) if org.is_practice else [],
+        "rule_policies": rule_policies.policies(org) if org.is_practice else [],
     }
 
 
@@ -94,7 +94,7 @@ def change_policies(request, payload: PoliciesIn, org: str = ""):
     """Set some of the practice's rule policies; months not yet closed are decided under them at their next
     evaluation. The answer lists each change as [before, after]."""
     organization = led_organization(request.user, org)
-    changed = org_settings.change_policies(
+    changed = rule_policies.change_policies(
         org=organization, values=payload.values, reason=payload.reason, by=request.user
     )
     return {"changed": changed}
@@ -104,8 +104,8 @@ def change_policies(request, payload: PoliciesIn, org: str = ""):
 def add_practitioner(request, payload: PractitionerIn, org: str = ""):
     """Register a practitioner of the practice (NPI check digit verified; an NPI is registered once)."""
     organization = led_organization(request.user, org)
-    p = org_settings.add_practitioner(org=organization, by=request.user, **payload.dict())
-    return Status(201, org_settings.practitioner_dict(p))
+    p = practitioners.add_practitioner(org=organization, by=request.user, **payload.dict())
+    return Status(201, practitioners.practitioner_dict(p))
 
 
 @router.patch("/settings/practitioners/{practitioner_id}", response={200: dict, **ERRORS})
@@ -115,7 +115,7 @@ def change_practitioner(request, practitioner_id: int, payload: PractitionerChan
     organization = led_organization(request.user, org)
     fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     reason = fields.pop("reason")
-    changed = org_settings.change_practitioner(
+    changed = practitioners.change_practitioner(
         org=organization, practitioner_id=practitioner_id, by=request.user, reason=reason, **fields
     )
     return {"changed": changed}

@@ -18,11 +18,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Engagement, Organization
-from ccmops.organizations.staff import _plain, _reason
+from ccmops.organizations.staff import plain_text, reason_given
 
 
 def practice_today(practice: Organization) -> dt.date:
@@ -100,7 +100,7 @@ def engage_partner(
     ends = _date("ends_on", ends_on)
     if ends is not None and ends < starts:
         raise InvalidInput(f"ends_on: {ends} is before starts_on {starts}")
-    note = _plain("note", (note or "").strip())
+    note = plain_text("note", (note or "").strip())
     if len(note) > 300:
         raise InvalidInput(f"note: at most 300 characters, got {len(note)}")
     if (other := _overlapping(practice, partner, starts, ends)) is not None:
@@ -109,13 +109,13 @@ def engage_partner(
     e = Engagement.objects.create(
         practice=practice, partner=partner, starts_on=starts, ends_on=ends, note=note, created_by=by
     )
-    record_audit(
-        action=AuditAction.CREATE,
-        user=by,
-        username=actor,
-        practice_id=practice.id,
+    record_change(
+        chain=practice.id,
         obj=e,
         object_type="engagement",
+        by=by,
+        actor=actor,
+        action=AuditAction.CREATE,
         detail={"partner": partner.slug, "starts_on": starts.isoformat(), "ends_on": ends and ends.isoformat()},
     )
     return e
@@ -142,7 +142,7 @@ def end_engagement(*, org: Organization, engagement_id: int, ends_on, reason: st
         InvalidInput: a date in the past or before the start, no reason. Conflict: it already ends sooner.
     """
     e = Engagement.objects.select_for_update().get(pk=engagement_of(org, engagement_id).pk)
-    reason = _reason(reason)
+    reason = reason_given(reason)
     ends = _date("ends_on", ends_on)
     if ends is None:
         raise InvalidInput("ends_on: the last day the partner works for the practice")
@@ -156,13 +156,12 @@ def end_engagement(*, org: Organization, engagement_id: int, ends_on, reason: st
     before = e.ends_on
     e.ends_on, e.ended_by, e.ended_at, e.end_reason = ends, by, timezone.now(), reason
     e.save(update_fields=["ends_on", "ended_by", "ended_at", "end_reason"])
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        username=actor,
-        practice_id=e.practice_id,
+    record_change(
+        chain=e.practice_id,
         obj=e,
         object_type="engagement",
+        by=by,
+        actor=actor,
         detail={
             "ends_on": [before and before.isoformat(), ends.isoformat()],
             "reason": reason,

@@ -17,18 +17,18 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import OrgKind, Role
-from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.errors import Conflict, InvalidInput
 from ccmops.interop.records import US_STATES
-from ccmops.organizations.models import CREDENTIALS, Engagement, Organization, Practitioner
-from ccmops.organizations.staff import Added, _plain, _reason, add_staff
+from ccmops.organizations.changes import record_change
+from ccmops.organizations.models import Engagement, Organization
+from ccmops.organizations.staff import Added, add_staff, plain_text
 
 US_STATE_CODES = frozenset(US_STATES.values())
 
@@ -110,7 +110,7 @@ def time_zone_fixed(org: Organization) -> str:
 
 
 def _value(org: Organization, s: Setting, raw) -> object:
-    text = _plain(s.name, str(raw if raw is not None else "").strip())
+    text = plain_text(s.name, str(raw if raw is not None else "").strip())
     if s.number is not None:
         least, most = s.number
         if not text.isdigit() or not least <= int(text) <= most:
@@ -177,166 +177,15 @@ def change_settings(*, org: Organization, changes: dict, by, actor: str = "") ->
             f"({org.timer_idle_credit_minutes}); idle up to the credit is kept, beyond the drop it is not"
         )
     org.save(update_fields=list(changed))
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        username=actor,
-        practice_id=org.id,
+    record_change(
+        chain=org.id,
         obj=org,
         object_type="settings",
+        by=by,
+        actor=actor,
         detail={"changed": changed},
     )
     return changed
-
-
-def practitioners(org: Organization) -> list[Practitioner]:
-    """The practice's practitioners, active first, with the account linked (if any)."""
-    return sorted(
-        Practitioner.objects.filter(practice=org).select_related("user"),
-        key=lambda p: (not p.active, p.last_name.lower(), p.first_name.lower()),
-    )
-
-
-def practitioner(org: Organization, practitioner_id: int) -> Practitioner:
-    found = Practitioner.objects.filter(pk=practitioner_id, practice=org).first()
-    if found is None:
-        raise NotFound(f"No practitioner {practitioner_id} at {org}.")
-    return found
-
-
-def practitioner_dict(p: Practitioner) -> dict:
-    return {
-        "id": p.id,
-        "first_name": p.first_name,
-        "last_name": p.last_name,
-        "npi": p.npi,
-        "credential": p.credential,
-        "active": p.active,
-        "username": p.user.username if p.user_id else None,
-        "npi_fixed": npi_fixed(p),
-    }
-
-
-CREDENTIAL_CODES = {code for code, _ in CREDENTIALS}
-
-
-def _person(first_name: str, last_name: str, npi: str, credential: str) -> tuple[str, str, str, str]:
-    first_name = _plain("first_name", (first_name or "").strip())
-    last_name = _plain("last_name", (last_name or "").strip())
-    if not first_name or not last_name:
-        raise InvalidInput("first_name, last_name: a practitioner needs a first and a last name")
-    if len(first_name) > 100 or len(last_name) > 100:
-        raise InvalidInput("first_name, last_name: at most 100 characters")
-    npi = (npi or "").strip()
-    try:
-        Practitioner._meta.get_field("npi").run_validators(npi)
-    except ValidationError as exc:
-        raise InvalidInput(f"npi: {' '.join(exc.messages)}") from None
-    credential = (credential or "").strip().upper()
-    if credential not in CREDENTIAL_CODES:
-        raise InvalidInput(f"credential: expected one of {', '.join(sorted(CREDENTIAL_CODES))}, got {credential!r}")
-    return first_name, last_name, npi, credential
-
-
-def _npi_taken(org: Organization, npi: str, exclude: int | None = None) -> None:
-    other = Practitioner.objects.filter(npi=npi).exclude(pk=exclude).first()
-    if other is None:
-        return
-    where = f"{other} at this practice" if other.practice_id == org.id else "a practitioner of another practice"
-    raise Conflict(f"npi: {npi} is already registered to {where}; an NPI is one person's")
-
-
-@transaction.atomic
-def add_practitioner(
-    *, org: Organization, first_name: str, last_name: str, npi: str, credential: str, by, actor: str = ""
-) -> Practitioner:
-    """Register a practitioner of the practice (a billing practitioner's NPI, or one who signs consents)."""
-    if not org.is_practice:
-        raise InvalidInput(f"practice: {org} is a partner; practitioners belong to the practice that bills")
-    first_name, last_name, npi, credential = _person(first_name, last_name, npi, credential)
-    _npi_taken(org, npi)
-    try:
-        with transaction.atomic():
-            p = Practitioner.objects.create(
-                practice=org, first_name=first_name, last_name=last_name, npi=npi, credential=credential
-            )
-    except IntegrityError:  # registered meanwhile by someone else
-        raise Conflict(f"npi: {npi} was registered meanwhile") from None
-    record_audit(
-        action=AuditAction.CREATE,
-        user=by,
-        username=actor,
-        practice_id=org.id,
-        obj=p,
-        object_type="practitioner",
-        detail={"name": f"{first_name} {last_name}", "npi": npi, "credential": credential},
-    )
-    return p
-
-
-def npi_fixed(p: Practitioner) -> bool:
-    """Whether a decision or claim line names the practitioner (their NPI is then on record as billed)."""
-    from ccmops.billing.models import ClaimLine, PatientMonthDecision
-
-    return (
-        PatientMonthDecision.objects.filter(billing_practitioner=p).exists()
-        or ClaimLine.objects.filter(billing_practitioner=p).exists()
-    )
-
-
-@transaction.atomic
-def change_practitioner(
-    *, org: Organization, practitioner_id: int, by, actor: str = "", reason: str = "", **fields
-) -> dict[str, list]:
-    """Correct a practitioner's name, credential or NPI, or take them off (active=False) and back; a reason is
-    required for each change. Returns {field: [before, after]}.
-
-    Raises:
-        Conflict: an NPI that a decision or claim line already names, or one registered to someone else.
-    """
-    p = Practitioner.objects.select_for_update().get(pk=practitioner(org, practitioner_id).pk)
-    allowed = {"first_name", "last_name", "npi", "credential", "active"}
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        raise InvalidInput(f"{', '.join(unknown)}: not a practitioner field; expected {', '.join(sorted(allowed))}")
-    reason = _reason(reason)
-    first, last, npi, credential = _person(
-        fields.get("first_name", p.first_name),
-        fields.get("last_name", p.last_name),
-        fields.get("npi", p.npi),
-        fields.get("credential", p.credential),
-    )
-    after = {"first_name": first, "last_name": last, "npi": npi, "credential": credential}
-    if "active" in fields:
-        after["active"] = bool(fields["active"])
-    changed = {k: [getattr(p, k), v] for k, v in after.items() if getattr(p, k) != v}
-    if not changed:
-        return {}
-    if "npi" in changed:
-        if npi_fixed(p):
-            raise Conflict(
-                f"npi: {p.npi} is on {p}'s decisions or claim lines and stays on record; if it was wrong, add a "
-                "practitioner with the right NPI and take this one off"
-            )
-        _npi_taken(org, npi, exclude=p.pk)
-    for k, (_, v) in changed.items():
-        setattr(p, k, v)
-    p.save(update_fields=list(changed))
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        username=actor,
-        practice_id=org.id,
-        obj=p,
-        object_type="practitioner",
-        detail={"changed": changed, "reason": reason},
-    )
-    return changed
-
-
-def patients_billed_by(p: Practitioner) -> int:
-    """Patients whose billing practitioner they are (their consents name them)."""
-    return p.patients.count()
 
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -381,12 +230,13 @@ def create_organization(
     for field, raw in (("name", name), ("time_zone", time_zone)):
         setattr(org, field, _value(org, Setting(field, field), raw))
     org.save()
-    record_audit(
-        action=AuditAction.CREATE,
-        username=actor,
-        practice_id=org.id,
+    record_change(
+        chain=org.id,
         obj=org,
         object_type="settings",
+        by=None,
+        actor=actor,
+        action=AuditAction.CREATE,
         detail={"kind": kind, "slug": slug, "name": org.name, "time_zone": org.time_zone},
     )
     if org.is_practice:
@@ -408,91 +258,3 @@ def create_organization(
         email=lead_email,
     )
     return Created(org, lead)
-
-
-def policies(org: Organization) -> list[dict]:
-    """The rules engine's named policies (docs/rules-engine.md) with the practice's value: each with its default,
-    the rule IDs it rests on, what it decides, and whether the practice overrides it."""
-    from ccmops.rules.policies import SPECS
-
-    own = org.rule_policies or {}
-    return [
-        {
-            "name": s.name,
-            "kind": s.kind.__name__,
-            "choices": list(s.choices),
-            "default": s.default,
-            "value": own.get(s.name, s.default),
-            "overridden": s.name in own and own[s.name] != s.default,
-            "rules": list(s.rules),
-            "description": s.description,
-        }
-        for s in SPECS
-    ]
-
-
-def _policy_value(spec, raw):
-    """A value as the form or command line gives it (text) or as JSON gives it, in the policy's own type."""
-    if not isinstance(raw, str):
-        return raw
-    text = raw.strip()
-    if spec.kind is bool:
-        if text.lower() not in ("true", "false"):
-            raise InvalidInput(f"{spec.name}: expected true or false, got {raw!r}")
-        return text.lower() == "true"
-    if spec.kind is int:
-        if not text.isdigit():
-            raise InvalidInput(f"{spec.name}: expected a whole number ≥ 0, got {raw!r}")
-        return int(text)
-    return text
-
-
-@transaction.atomic
-def change_policies(*, org: Organization, values: dict, reason: str, by, actor: str = "") -> dict[str, list]:
-    """Set some of the practice's rule policies (a value equal to the default removes the override); a reason is
-    required. They apply to every month not yet closed: a month evaluated under other policies is re-decided at
-    its next evaluation, and cannot be approved before (its decisions' facts no longer match). Returns
-    {name: [before, after]}.
-
-    Raises:
-        InvalidInput: a partner, an unknown policy, a value of the wrong type or choice, no reason.
-    """
-    from ccmops.rules.policies import DEFAULT_POLICIES, SPECS, PolicyError, spec_named
-
-    if not org.is_practice:
-        raise InvalidInput(f"practice: {org} is a partner; rule policies are a practice's")
-    org = Organization.objects.select_for_update().get(pk=org.pk)
-    reason = _reason(reason)
-    own = dict(org.rule_policies or {})
-    changed: dict[str, list] = {}
-    for name, raw in values.items():
-        spec = spec_named(name)
-        if spec is None:
-            raise InvalidInput(f"{name}: not a rule policy; expected one of {', '.join(s.name for s in SPECS)}")
-        value = _policy_value(spec, raw)
-        try:
-            DEFAULT_POLICIES.with_overrides({name: value}, path="policies")
-        except PolicyError as exc:
-            raise InvalidInput(f"{name}: {exc.message}") from None
-        before = own.get(name, spec.default)
-        if value == before:
-            continue
-        changed[name] = [before, value]
-        if value == spec.default:
-            own.pop(name, None)
-        else:
-            own[name] = value
-    if not changed:
-        return {}
-    org.rule_policies = own
-    org.save(update_fields=["rule_policies"])
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        username=actor,
-        practice_id=org.id,
-        obj=org,
-        object_type="rule_policies",
-        detail={"changed": changed, "reason": reason},
-    )
-    return changed

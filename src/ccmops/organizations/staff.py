@@ -155,15 +155,15 @@ def _hours(raw) -> Decimal:
     return hours.quantize(Decimal("0.1"))
 
 
-def _plain(field: str, value: str) -> str:
+def plain_text(field: str, value: str) -> str:
     """Text without control characters (a NUL, which PostgreSQL cannot store, a line break in a name)."""
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise InvalidInput(f"{field}: control characters (line breaks, tabs, NUL) are not allowed")
     return value
 
 
-def _reason(reason: str) -> str:
-    reason = _plain("reason", (reason or "").strip())
+def reason_given(reason: str) -> str:
+    reason = plain_text("reason", (reason or "").strip())
     if len(reason) < 5:
         raise InvalidInput("reason: say why (it is kept in the audit log)")
     if len(reason) > 300:
@@ -234,8 +234,8 @@ def add_staff(
         if practitioner is not None and practitioner.user_id not in (None, user.id):
             raise InvalidInput(f"practitioner: {practitioner} is already linked to another account")
     else:
-        first_name, last_name = _plain("first_name", first_name.strip()), _plain("last_name", last_name.strip())
-        email = _plain("email", email.strip())
+        first_name, last_name = plain_text("first_name", first_name.strip()), plain_text("last_name", last_name.strip())
+        email = plain_text("email", email.strip())
         if not first_name or not last_name:
             raise InvalidInput("first_name, last_name: a new staff member needs a first and a last name")
         if len(first_name) > 150 or len(last_name) > 150:
@@ -315,7 +315,7 @@ def deactivate(*, org: Organization, user_id: int, reason: str, by, actor: str =
     Raises:
         InvalidInput: no reason. PermissionDenied: yourself. Conflict: not active here.
     """
-    reason = _reason(reason)
+    reason = reason_given(reason)
     target = member(org, user_id)
     if by is not None and target.user.id == by.id:
         raise PermissionDenied("You cannot take yourself off the staff; ask another lead or the administrator.")
@@ -376,7 +376,7 @@ def reactivate(
     Raises:
         InvalidInput: no reason, a role they never held here. Conflict: nothing to restore.
     """
-    reason = _reason(reason)
+    reason = reason_given(reason)
     target = member(org, user_id)
     inactive = [m for m in target.memberships if not m.active]
     if roles:

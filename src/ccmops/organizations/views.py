@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
-from ccmops.organizations import org_settings
+from ccmops.organizations import org_settings, practitioners, rule_policies
 from ccmops.organizations import staff as staff_service
 from ccmops.organizations.engagements import engagements_of, practice_today
 from ccmops.organizations.engagements import state as engagement_state
@@ -147,9 +147,9 @@ def _settings_page(request, org, *, status: int = 200, **extra):
         "fields": [(s, extra.get("given", {}).get(s.name, shown[s.name])) for s in org_settings.settings_for(org)],
         "time_zone_fixed": org_settings.time_zone_fixed(org),
         "submitters": org_settings.submitter_choices(org) if org.is_practice else [],
-        "practitioners": [(p, org_settings.npi_fixed(p)) for p in org_settings.practitioners(org) if org.is_practice],
+        "practitioners": [(p, practitioners.npi_fixed(p)) for p in practitioners.practitioners(org) if org.is_practice],
         "credentials": CREDENTIALS,
-        "policies": org_settings.policies(org) if org.is_practice else [],
+        "policies": rule_policies.policies(org) if org.is_practice else [],
         "engagements": [] if org.is_practice else engagement_rows(org),
         "added": dict.fromkeys(PRACTITIONER_FIELDS, ""),
         "notice": request.GET.get("notice", "")[:300],
@@ -208,7 +208,7 @@ def practitioner_add(request):
     org = staff_service.led_organization(request.user, request.POST.get("org", ""))
     added = {f: request.POST.get(f, "").strip() for f in PRACTITIONER_FIELDS}
     try:
-        p = org_settings.add_practitioner(org=org, by=request.user, **added)
+        p = practitioners.add_practitioner(org=org, by=request.user, **added)
     except (InvalidInput, Conflict) as exc:
         return _settings_page(request, org, status=exc.http_status, practitioner_error=str(exc), added=added)
     return _settings_back(org, f"{p} (NPI {p.npi}) is registered; link them to a billing practitioner on Staff.")
@@ -223,16 +223,16 @@ def practitioner_change(request, practitioner_id: int):
     if "active" in request.POST:
         fields["active"] = request.POST["active"] == "yes"
     try:
-        changed = org_settings.change_practitioner(
+        changed = practitioners.change_practitioner(
             org=org, practitioner_id=practitioner_id, by=request.user, reason=request.POST.get("reason", ""), **fields
         )
     except (InvalidInput, Conflict) as exc:
         return _settings_page(request, org, status=exc.http_status, practitioner_error=str(exc))
-    p = org_settings.practitioner(org, practitioner_id)
+    p = practitioners.practitioner(org, practitioner_id)
     if not changed:
         return _settings_back(org, f"{p}: nothing changed.")
     notice = f"{p}: " + "; ".join(f"{field} {before} → {after}" for field, (before, after) in changed.items()) + "."
-    if changed.get("active") == [True, False] and (waiting := org_settings.patients_billed_by(p)):
+    if changed.get("active") == [True, False] and (waiting := practitioners.patients_billed_by(p)):
         notice += f" {waiting} patients still name them as billing practitioner (their consents do)."
     return _settings_back(org, notice)
 
@@ -242,10 +242,10 @@ def practitioner_change(request, practitioner_id: int):
 def policies_change(request):
     """Set the practice's rule policies (reason required)."""
     org = staff_service.led_organization(request.user, request.POST.get("org", ""))
-    names = [p["name"] for p in org_settings.policies(org)] if org.is_practice else []
+    names = [p["name"] for p in rule_policies.policies(org)] if org.is_practice else []
     values = {name: request.POST[name] for name in names if name in request.POST}
     try:
-        changed = org_settings.change_policies(
+        changed = rule_policies.change_policies(
             org=org, values=values, reason=request.POST.get("reason", ""), by=request.user
         )
     except InvalidInput as exc:

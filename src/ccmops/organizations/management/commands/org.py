@@ -10,7 +10,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.organizations import engagements, org_settings
+from ccmops.organizations import engagements, org_settings, practitioners, rule_policies
 from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.staff import lead_organizations
 
@@ -90,21 +90,13 @@ class Command(BaseCommand):
         if action == "set":
             changes = dict(_pair(item) for item in options["changes"])
             changed = org_settings.change_settings(org=organization, changes=changes, by=lead, actor=actor)
-            for field, (before, after) in changed.items():
-                self.stdout.write(f"{field}: {before!r} → {after!r}")
-            if not changed:
-                self.stdout.write("nothing changed")
-            return None
+            return self._changes(changed)
         if action == "set-policy":
             values = dict(_pair(item) for item in options["values"])
-            changed = org_settings.change_policies(
+            changed = rule_policies.change_policies(
                 org=organization, values=values, reason=options["reason"], by=lead, actor=actor
             )
-            for name, (before, after) in changed.items():
-                self.stdout.write(f"{name}: {before!r} → {after!r}")
-            if not changed:
-                self.stdout.write("nothing changed")
-            return None
+            return self._changes(changed)
         if action == "engage":
             e = engagements.engage_partner(
                 practice=organization,
@@ -129,7 +121,7 @@ class Command(BaseCommand):
             self.stdout.write(f"engagement {e.id}: {e.partner} for {e.practice} ends on {e.ends_on}")
             return None
         if action == "practitioner-add":
-            p = org_settings.add_practitioner(
+            p = practitioners.add_practitioner(
                 org=organization,
                 by=lead,
                 actor=actor,
@@ -154,14 +146,16 @@ class Command(BaseCommand):
             )
             if v is not None
         }
-        changed = org_settings.change_practitioner(
+        changed = practitioners.change_practitioner(
             org=organization, practitioner_id=record.id, by=lead, actor=actor, reason=options["reason"], **fields
         )
-        for field, (before, after) in changed.items():
-            self.stdout.write(f"{field}: {before!r} → {after!r}")
+        return self._changes(changed)
+
+    def _changes(self, changed: dict[str, list]) -> None:
+        for name, (before, after) in changed.items():
+            self.stdout.write(f"{name}: {before!r} → {after!r}")
         if not changed:
             self.stdout.write("nothing changed")
-        return None
 
     def _create(self, actor: str, options: dict) -> None:
         created = org_settings.create_organization(
@@ -185,16 +179,16 @@ class Command(BaseCommand):
 
     def _show(self, organization: Organization, as_json: bool) -> None:
         shown = org_settings.current(organization)
-        practitioners = [org_settings.practitioner_dict(p) for p in org_settings.practitioners(organization)]
+        registered = [practitioners.practitioner_dict(p) for p in practitioners.practitioners(organization)]
         fixed = org_settings.time_zone_fixed(organization)
         rows = [engagements.engagement_dict(e) for e in engagements.engagements_of(organization)]
         if as_json:
             out = {
                 "settings": shown,
                 "time_zone_fixed": fixed or None,
-                "practitioners": practitioners,
+                "practitioners": registered,
                 "engagements": rows,
-                "rule_policies": org_settings.policies(organization) if organization.is_practice else [],
+                "rule_policies": rule_policies.policies(organization) if organization.is_practice else [],
             }
             self.stdout.write(json.dumps(out, indent=2))
             return
@@ -202,10 +196,10 @@ class Command(BaseCommand):
             value = shown[s.name]
             note = f"   (fixed: {fixed})" if s.name == "time_zone" and fixed else ""
             self.stdout.write(f"{s.name:<28} {value if value != '' else '—'}{note}")
-        for p in practitioners:
+        for p in registered:
             state = "" if p["active"] else "  (no longer practising here)"
             self.stdout.write(f"practitioner {p['npi']}  {p['first_name']} {p['last_name']}, {p['credential']}{state}")
-        for p in org_settings.policies(organization) if organization.is_practice else []:
+        for p in rule_policies.policies(organization) if organization.is_practice else []:
             if p["overridden"]:
                 self.stdout.write(f"policy {p['name']} = {p['value']!r}  (default {p['default']!r})")
         for e in rows:
