@@ -174,7 +174,11 @@ class Command(BaseCommand):
             f"{org.name} ({org.kind}, slug {org.slug}) created.\n"
             f"{lead.user.username}: {lead.membership.get_role_display()}; one-time password {lead.password} "
             "(give it in person or by phone; it must be changed at the first sign-in).\n"
-            "They sign in and complete Settings (claim identity, practitioners) and Staff."
+            + (
+                "They sign in and complete Settings (claim identity, practitioners) and Staff."
+                if org.is_practice
+                else f"They sign in and complete Settings and Staff; practices engage it by its slug, {org.slug}."
+            )
         )
 
     def _show(self, organization: Organization, as_json: bool) -> None:
