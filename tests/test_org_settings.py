@@ -378,3 +378,19 @@ def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decide
         content_type="application/json",
     )
     assert api.status_code == 200 and api.json()["changed"] == {"facility_stay_whole_days": [True, False]}
+
+
+def test_the_compliance_reviewer_lists_configuration_changes(login):
+    owner = login("olivia.owner")
+    owner.post("/settings/", {"org": world.MAPLE, "billing_contact_name": "Maple billing office"})
+    owner.get(f"/patients/{Patient.objects.filter(practice=maple()).first().id}/")  # a chart read: not configuration
+    reviewer = login("carl.compliance")
+    page = reviewer.get("/audit/?what=configuration")
+    assert page.status_code == 200 and markup_problems(page) == []
+    body = page.content.decode()
+    objects = set(re.findall(r'<td class="muted">([\w.:]+) \d+</td>', body))
+    assert "settings" in objects and "organizations.ResponsibilityMatrix" in objects
+    assert not objects & {"patients.Patient", "chart"}
+    assert "billing_contact_name" in body and "Maple billing office" in body  # what changed, before and after
+    assert "patients.Patient" in reviewer.get("/audit/").content.decode()  # unfiltered, the read is there
+    assert reviewer.get("/audit/?what=everything").status_code == 422

@@ -213,7 +213,7 @@ def record_engagement(
     engagement = Engagement.objects.create(
         practice=practice, partner=partner, starts_on=starts_on, ends_on=ends_on, note=note, created_by=by
     )
-    record_audit(action=AuditAction.CREATE, user=by, practice_id=practice.id, obj=engagement)
+    record_audit(action=AuditAction.CREATE, user=by, practice_id=practice.id, obj=engagement, object_type="engagement")
     return engagement
 
 

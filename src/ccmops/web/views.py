@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -162,6 +163,19 @@ def operating_model_page(request, practice, *, form=None, error=None, status: in
     return render(request, "web/operating_model.html", context, status=status)
 
 
+# Audit object types of configuration changes: an organization's settings, practitioners, rule policies,
+# engagements, staff and operating model (and "admin:<model>" for changes in the administrator's site).
+CONFIGURATION = (
+    "settings",
+    "practitioner",
+    "rule_policies",
+    "engagement",
+    "staff",
+    "organizations.Engagement",
+    "organizations.ResponsibilityMatrix",
+)
+
+
 @login_required
 def audit_log(request):
     """The compliance reviewer's audit report: filter by patient, user, action and dates; who accessed a chart,
@@ -174,7 +188,7 @@ def audit_log(request):
     events = AuditEvent.objects.filter(
         Q(practice_id__in=visible) | Q(practice__isnull=True, username__in=staff)
     ).select_related("patient", "practice")
-    f = {k: request.GET.get(k, "").strip() for k in ("patient", "user", "action", "since", "until")}
+    f = {k: request.GET.get(k, "").strip() for k in ("patient", "user", "action", "what", "since", "until")}
     patient = None
     if f["patient"]:
         if not f["patient"].isdigit():
@@ -190,6 +204,10 @@ def audit_log(request):
         if f["action"] not in AuditAction.values:
             raise InvalidInput(f"action: expected one of {', '.join(AuditAction.values)}, got {f['action']!r}")
         events = events.filter(action=f["action"])
+    if f["what"]:
+        if f["what"] != "configuration":
+            raise InvalidInput(f"what: expected configuration (or nothing), got {f['what']!r}")
+        events = events.filter(Q(object_type__in=CONFIGURATION) | Q(object_type__startswith="admin:"))
     for key, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
         if f[key]:
             try:
@@ -212,7 +230,7 @@ def audit_log(request):
             .order_by("-last")[:200]
         )
     page = Paginator(events, 100).get_page(request.GET.get("page"))
-    query = "&".join(f"{k}={v}" for k, v in f.items() if v)
+    query = urlencode({k: v for k, v in f.items() if v})
     return render(
         request,
         "web/audit_log.html",
