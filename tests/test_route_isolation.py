@@ -22,6 +22,7 @@ from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, Outre
 from ccmops.interop.models import ImportRun
 from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner
 from ccmops.organizations.org_settings import PRACTICE_SETTINGS
+from ccmops.patients.details import FIELDS as DETAIL_FIELDS
 from ccmops.patients.models import Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.worklist.models import CareTransition, FollowUpTask
@@ -174,6 +175,10 @@ def snapshot(practice_id):
         Membership.objects.filter(organization_id=practice_id).values_list(
             "user_id", "role", "active", "user__is_active", "user__password"
         )
+    )
+    # the patients' contact details and MBIs: nobody of another tenant rewrites them
+    counts["patient_details"] = sorted(
+        Patient.objects.filter(practice_id=practice_id).values_list("id", *DETAIL_FIELDS)
     )
     # the practice's engagements: nobody of another tenant engages a partner for it or ends one
     counts["engagements"] = sorted(

@@ -6,6 +6,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
@@ -16,9 +17,11 @@ from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.organizations.models import Practitioner
+from ccmops.patients.details import EDITORS as DETAIL_EDITORS
+from ccmops.patients.details import change_details
 from ccmops.patients.models import QmbPeriod
 from ccmops.patients.services import end_qmb, record_qmb, record_visit
-from ccmops.patients.views import qmb_patient
+from ccmops.patients.views import patient_for_any, qmb_patient
 from ccmops.rules.careplan import missing_elements
 
 router = Router(tags=["enrollment"])
@@ -344,3 +347,26 @@ def post_qmb_end(request, period_id: int, payload: QmbEndIn):
         raise NotFound(f"No QMB period {period_id}.")
     qmb_patient(request, q.patient_id)
     return _qmb_dict(end_qmb(period=q, end=payload.end, by=request.user))
+
+
+class DetailsIn(Schema):
+    """The details to correct (any of them); an empty string clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = None
+    preferred_language: str | None = None
+    address_line: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    medicare_id: str | None = None
+    time_zone: str | None = None
+
+
+@router.patch("/patients/{patient_id}/details", response={200: dict, 403: dict, 404: dict, 422: dict})
+def patch_details(request, patient_id: int, payload: DetailsIn):
+    """Correct a patient's contact details or MBI (those who work with the patient); the answer names the fields
+    that changed. The audit log records which fields changed, not their values."""
+    patient = patient_for_any(request, patient_id, DETAIL_EDITORS)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return {"changed": change_details(patient=patient, changes=changes, by=request.user)}

@@ -70,7 +70,7 @@ def _latest_payers(batch: Batch) -> dict[str, str]:
 
 def _write_patients(practice_id: int, recs: Sequence[PatientRec], payers: dict[str, str]) -> dict[str, int]:
     """Upsert the patients with their current payer (from the input's coverage, else the CSV's payer column);
-    an input that names no payer for a patient keeps the one on record."""
+    an input that names no payer, phone, language, address or MBI for a patient keeps the one on record."""
     now = timezone.now()
     columns = [
         "practice",
@@ -141,7 +141,16 @@ def _write_patients(practice_id: int, recs: Sequence[PatientRec], payers: dict[s
         rows,
         conflict=["practice", "mrn"],
         update=update,
-        keep_when_blank=["medicare_coverage"],
+        # an input that does not say keeps what is on record (a phone a care manager corrected, say)
+        keep_when_blank=[
+            "medicare_coverage",
+            "phone",
+            "preferred_language",
+            "address_line",
+            "city",
+            "state",
+            "postal_code",
+        ],
         returning=["id", "mrn", "source_identifier"],
     ).rows
     if written is None:  # written row by row: read the ids back

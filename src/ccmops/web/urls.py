@@ -29,6 +29,7 @@ urlpatterns = [
     path("home/<str:role>/", views.role_home, name="role_home"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<int:patient_id>/", views.patient_detail, name="patient_detail"),
+    path("patients/<int:patient_id>/details/", views.patient_details, name="patient_details"),
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
     path("practices/<int:practice_id>/engagements/", engagement_views.engage, name="engage_partner"),
     path("engagements/<int:engagement_id>/end/", engagement_views.end, name="end_engagement"),

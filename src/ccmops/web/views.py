@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -11,7 +11,9 @@ from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
@@ -26,7 +28,10 @@ from ccmops.organizations.engagements import state as engagement_state
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.chart import chart
-from ccmops.patients.views import may_record_qmb
+from ccmops.patients.details import EDITORS as DETAIL_EDITORS
+from ccmops.patients.details import FIELDS as DETAIL_FIELDS
+from ccmops.patients.details import change_details
+from ccmops.patients.views import may_do_any, may_record_qmb, patient_for_any
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
 from ccmops.web.roles import primary_role, roles_of
@@ -79,6 +84,12 @@ def patient_detail(request, patient_id: int):
     patient = scope.patient(patient_id)
     with transaction.atomic():
         record_audit(action=AuditAction.READ, user=request.user, patient=patient, obj=patient)
+    return patient_page(request, patient)
+
+
+def patient_page(request, patient, *, status: int = 200, **extra):
+    """The patient's page (the chart read is audited by the caller)."""
+    scope = request_scope(request)
     functions = scope.decision.functions_at(patient.practice_id)
     return render(
         request,
@@ -98,7 +109,12 @@ def patient_detail(request, patient_id: int):
             "known_services": patient.known_services.select_related("recorded_by", "withdrawn_by"),
             "may_record_known_services": may_record_known_services(scope, patient.practice_id),
             "known_service_codes": code_choices(),
+            "may_edit_details": may_do_any(scope, patient.practice_id, DETAIL_EDITORS),
+            "details_given": {name: getattr(patient, name) for name in DETAIL_FIELDS},
+            "details_error": "",
+            **extra,
         },
+        status=status,
     )
 
 
@@ -274,3 +290,18 @@ def _audit_csv(request, events, f: dict) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="ccmops-audit-report.csv"'
     return response
+
+
+@login_required
+@require_POST
+def patient_details(request, patient_id: int):
+    """Correct the patient's contact details or MBI (those who work with the patient)."""
+    patient = patient_for_any(request, patient_id, DETAIL_EDITORS)
+    given = {name: request.POST[name] for name in DETAIL_FIELDS if name in request.POST}
+    try:
+        changed = change_details(patient=patient, changes=given, by=request.user)
+    except InvalidInput as exc:
+        shown = {name: getattr(patient, name) for name in DETAIL_FIELDS} | given
+        return patient_page(request, patient, status=exc.http_status, details_error=str(exc), details_given=shown)
+    notice = f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
+    return redirect(f"{reverse('patient_detail', args=[patient.id])}?details={quote(notice)}#details")
