@@ -89,3 +89,10 @@ def test_an_import_that_says_nothing_of_a_detail_keeps_the_correction(db, tmp_pa
     import_source(practice=practice, source=Source("csv", path, "third.csv"))
     twyla.refresh_from_db()
     assert twyla.phone == "217-555-0123"
+
+
+def test_a_detail_sent_back_unchanged_is_not_judged_again(demo):
+    patient = maple_patient()
+    Patient.objects.filter(pk=patient.pk).update(postal_code="627")  # as some import brought it
+    patient.refresh_from_db()
+    assert change_details(patient=patient, changes={"postal_code": "627", "phone": "2175550100"}, by=None) == ["phone"]

@@ -72,7 +72,14 @@ def change_details(*, patient: Patient, changes: dict, by) -> list[str]:
     if unknown:
         raise InvalidInput(f"{', '.join(unknown)}: not a patient detail ccmops keeps; expected {', '.join(FIELDS)}")
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    values = {name: _clean(name, raw) for name, raw in changes.items()}
+    # a value sent back as it is stored is left alone, even one an import brought that ccmops would not accept
+    # as typed (the form sends every field; correcting the phone must not wait on an old address)
+    given = {
+        name: raw
+        for name, raw in changes.items()
+        if str(raw if raw is not None else "").strip() != getattr(patient, name)
+    }
+    values = {name: _clean(name, raw) for name, raw in given.items()}
     changed = [name for name, value in values.items() if getattr(patient, name) != value]
     if not changed:
         return []
