@@ -1,13 +1,12 @@
 """An organization's own settings, kept by its leads without the administrator: a practice's claim identity
 (group NPI, TIN, billing address, place of service, Medicare contractor, EDI submitter, billing contact, who
-sends its claims), its time zone and program settings, and its practitioners (the NPIs that bill); a partner's
-name, time zone, EDI submitter ID and billing contact (used when it sends a practice's claims).
+sends its claims), its time zone and program settings; a partner's name, time zone, EDI submitter ID and billing
+contact (used when it sends a practice's claims). Practitioners: `practitioners`; rule policies: `rule_policies`.
 
 Every change is one transaction, validated field by field with the same validators as the claim file uses, and
 audited in the organization's chain with each field's value before and after. Two changes are guarded because
 they would rewrite history: the time zone decides which calendar month each minute falls in (R-TIME-10), so it
-is fixed once time has been recorded or a month closed; a practitioner's NPI is fixed once a decision or claim
-line names them (a typo is mended before the first close, later a new record is added).
+is fixed once time has been recorded or a month closed (and a practitioner's NPI once billed: `practitioners`).
 """
 
 from __future__ import annotations
@@ -158,6 +157,8 @@ def change_settings(*, org: Organization, changes: dict, by, actor: str = "") ->
     before = current(org)
     changed: dict[str, list] = {}
     for name, raw in changes.items():
+        if str(raw if raw is not None else "").strip() == str(before[name]):
+            continue  # sent back as stored (the form sends every field): not judged again
         value = _value(org, known[name], raw)
         shown = value.slug if isinstance(value, Organization) else ("" if value is None else value)
         if shown == before[name]:
