@@ -7,9 +7,11 @@ import json
 
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
 
 from ccmops.careplans.models import CarePlan
 from ccmops.enrollment.models import Consent
+from ccmops.errors import InvalidInput
 
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -22,7 +24,8 @@ PROGRAM_NAMES = {
 
 
 def patient_resource(p) -> dict:
-    """A Patient resource (id `patient-<id>`) with the practice's MRN, name, birth date, sex, death and phone."""
+    """A Patient resource (id `patient-<id>`) with the practice's MRN, MBI, name, birth date, sex, death, phone,
+    address and language."""
     resource = {
         "resourceType": "Patient",
         "id": f"patient-{p.id}",
@@ -42,6 +45,14 @@ def patient_resource(p) -> dict:
         resource["deceasedDateTime"] = p.deceased_on.isoformat()
     if p.phone:
         resource["telecom"] = [{"system": "phone", "value": p.phone}]
+    if p.medicare_id:
+        resource["identifier"].append({"system": "http://hl7.org/fhir/sid/us-mbi", "value": p.medicare_id})
+    if p.address_line or p.city:
+        address = {"use": "home", "line": [p.address_line] if p.address_line else None, "city": p.city or None}
+        address |= {"state": p.state or None, "postalCode": p.postal_code or None}
+        resource["address"] = [{k: v for k, v in address.items() if v}]
+    if p.preferred_language:
+        resource["communication"] = [{"language": {"text": p.preferred_language}}]
     return resource
 
 
@@ -168,3 +179,47 @@ def patient_bundle(patient) -> dict:
     }
     Bundle.model_validate(raw)
     return json.loads(json.dumps(raw))
+
+
+BULK_TYPES = ("Patient", "Condition", "Consent", "CarePlan", "Goal")
+
+
+def export_practice(practice, folder, *, progress=None) -> dict[str, int]:
+    """Write the practice's CCM record as a Bulk Data export (one NDJSON file per resource type: Patient,
+    Condition, Consent, CarePlan, Goal), every patient's resources validated as FHIR R4 first. `ccmops import
+    bulk` reads the Patients and Conditions back. Returns the count per type. The files are written under
+    temporary names and renamed once complete, so a folder never holds a half-written export."""
+    from pathlib import Path
+
+    from ccmops.patients.models import Patient
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = dict.fromkeys(BULK_TYPES, 0)
+    parts = {t: folder / f".{t}.ndjson.part" for t in BULK_TYPES}
+    files = {t: path.open("w", encoding="utf-8") for t, path in parts.items()}
+    try:
+        ids = list(Patient.objects.filter(practice=practice).order_by("id").values_list("id", flat=True))
+        for done, pid in enumerate(ids, start=1):
+            patient = Patient.objects.select_related("practice").get(pk=pid)
+            try:
+                bundle = patient_bundle(patient)
+            except ValidationError as exc:
+                raise InvalidInput(f"patient MRN {patient.mrn}: not valid FHIR R4: {exc.errors()[0]['msg']}") from None
+            for entry in bundle["entry"]:
+                resource = entry["resource"]
+                files[resource["resourceType"]].write(json.dumps(resource, separators=(",", ":")) + "\n")
+                counts[resource["resourceType"]] += 1
+            if progress is not None:
+                progress(done, len(ids))
+    except BaseException:
+        for fh in files.values():
+            fh.close()
+        for path in parts.values():
+            path.unlink(missing_ok=True)
+        raise
+    for fh in files.values():
+        fh.close()
+    for t in BULK_TYPES:
+        (folder / f".{t}.ndjson.part").replace(folder / f"{t}.ndjson")
+    return counts
