@@ -12,7 +12,7 @@ from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import Organization
-from ccmops.patients.models import Patient, PatientCondition
+from ccmops.patients.models import Encounter, Patient, PatientCondition
 
 
 def test_a_practice_exports_its_record_and_it_imports_back(db, tmp_path, capsys):
@@ -21,7 +21,7 @@ def test_a_practice_exports_its_record_and_it_imports_back(db, tmp_path, capsys)
     call_command("export", "fhir", "--practice", world.MAPLE, "--out", str(tmp_path / "out"))
     assert "Patient" in capsys.readouterr().out
     files = {p.name: p.read_text().splitlines() for p in (tmp_path / "out").iterdir()}
-    assert set(files) == {"Patient.ndjson", "Condition.ndjson", "Consent.ndjson", "CarePlan.ndjson", "Goal.ndjson"}
+    assert set(files) == {f"{t}.ndjson" for t in ("Patient", "Condition", "Encounter", "Consent", "CarePlan", "Goal")}
     assert len(files["Patient.ndjson"]) == Patient.objects.filter(practice=maple).count()
     assert len(files["Condition.ndjson"]) == PatientCondition.objects.filter(patient__practice=maple).count()
     assert files["Consent.ndjson"] and files["CarePlan.ndjson"]
@@ -51,6 +51,13 @@ def test_a_practice_exports_its_record_and_it_imports_back(db, tmp_path, capsys)
         )
     assert PatientCondition.objects.filter(patient__practice=other).count() == len(files["Condition.ndjson"])
     assert run.counts["skipped"].get("Consent") == len(files["Consent.ndjson"])
+
+    # visits keep their dates, setting and practitioner: the initiating visit is still found
+    def visits(practice):
+        known = Encounter.objects.filter(patient__practice=practice).exclude(setting="other").select_related("patient")
+        return sorted((e.patient.mrn, e.start, e.setting, e.practitioner_npi) for e in known)
+
+    assert visits(other) == visits(maple) and visits(maple)
 
 
 def test_an_export_that_fails_leaves_no_half_written_files(db, tmp_path, monkeypatch):

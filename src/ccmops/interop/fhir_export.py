@@ -56,6 +56,28 @@ def patient_resource(p) -> dict:
     return resource
 
 
+ENCOUNTER_CLASSES = {"ambulatory": "AMB", "emergency": "EMER", "inpatient": "IMP"}  # v3 ActCode
+
+
+def _encounter(e, ref: dict) -> dict:
+    """An Encounter (visits, ED visits, stays; "other" settings have no class to say it and are left out)."""
+    resource = {
+        "resourceType": "Encounter",
+        "id": f"encounter-{e.id}",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": ENCOUNTER_CLASSES[e.setting]},
+        "subject": ref,
+        "period": {"start": e.start.isoformat(), **({"end": e.end.isoformat()} if e.end else {})},
+    }
+    if e.code or e.display:
+        resource["type"] = [{"coding": [{"code": e.code}] if e.code else None, "text": e.display or e.code}]
+        resource["type"] = [{k: v for k, v in resource["type"][0].items() if v}]
+    if e.practitioner_npi:
+        npi = f"Practitioner?identifier=http://hl7.org/fhir/sid/us-npi|{e.practitioner_npi}"
+        resource["participant"] = [{"individual": {"reference": npi}}]
+    return resource
+
+
 def patient_bundle(patient) -> dict:
     """A collection Bundle; raises pydantic's ValidationError if anything would not be valid FHIR R4."""
     ref = {"reference": f"Patient/patient-{patient.id}"}
@@ -89,6 +111,7 @@ def patient_bundle(patient) -> dict:
         if c.abated:
             condition["abatementDateTime"] = c.abated.isoformat()
         entries.append(condition)
+    entries.extend(_encounter(e, ref) for e in patient.encounters.all() if e.setting in ENCOUNTER_CLASSES)
     for c in Consent.objects.filter(patient=patient).select_related("practitioner", "revocation"):
         revoked = getattr(c, "revocation", None)
         entries.append(
@@ -181,14 +204,14 @@ def patient_bundle(patient) -> dict:
     return json.loads(json.dumps(raw))
 
 
-BULK_TYPES = ("Patient", "Condition", "Consent", "CarePlan", "Goal")
+BULK_TYPES = ("Patient", "Condition", "Encounter", "Consent", "CarePlan", "Goal")
 
 
 def export_practice(practice, folder, *, progress=None) -> dict[str, int]:
     """Write the practice's CCM record as a Bulk Data export (one NDJSON file per resource type: Patient,
-    Condition, Consent, CarePlan, Goal), every patient's resources validated as FHIR R4 first. `ccmops import
-    bulk` reads the Patients and Conditions back. Returns the count per type. The files are written under
-    temporary names and renamed once complete, so a folder never holds a half-written export."""
+    Condition, Encounter, Consent, CarePlan, Goal), every patient's resources validated as FHIR R4 first. `ccmops
+    import bulk` reads the Patients, Conditions and Encounters back. Returns the count per type. The files are
+    written under temporary names and renamed once complete, so a folder never holds a half-written export."""
     from pathlib import Path
 
     from ccmops.patients.models import Patient
