@@ -10,6 +10,7 @@ from ccmops.access.policy import OrgKind, Role
 from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
 from ccmops.organizations.engagements import practice_today
+from ccmops.organizations.engagements import state as engagement_state
 from ccmops.organizations.models import Engagement, Membership, Organization, User
 from ccmops.organizations.services import matrices_in_force, matrix_version_in_force
 from ccmops.reporting import daily
@@ -75,7 +76,10 @@ def program_owner(scope: Scope, user) -> dict:
                 "practice": practice,
                 "matrix": matrix_version_in_force(practice, today),
                 "staff": Membership.objects.filter(organization=practice, active=True).select_related("user"),
-                "engagements": Engagement.objects.filter(practice=practice).select_related("partner"),
+                "engagements": [
+                    (e, engagement_state(e, practice_today(practice)))
+                    for e in Engagement.objects.filter(practice=practice).select_related("partner")
+                ],
                 "patients": scope.patients().filter(practice=practice).count(),
                 "unassigned": scope.patients().filter(practice=practice, care_manager__isnull=True).count(),
                 "setup": (steps := practice_setup(practice, practice_today(practice))),
