@@ -207,6 +207,7 @@ def test_the_api_reads_and_changes_a_practices_settings_and_practitioners(login)
     owner = login("olivia.owner")
     got = owner.get("/api/settings").json()
     assert got["settings"]["npi"] == "1003000993" and got["time_zone_fixed"] is None
+    assert {s["step"]: s["done"] for s in got["getting_started"]}["claims"] is True
     assert {p["npi"] for p in got["practitioners"]} == set(
         Practitioner.objects.filter(practice=maple()).values_list("npi", flat=True)
     )

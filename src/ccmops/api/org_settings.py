@@ -11,7 +11,9 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from ccmops.organizations import engagements, org_settings, practitioners, rule_policies
+from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.staff import led_organization
+from ccmops.reporting.setup import practice_setup
 
 router = Router(tags=["settings"])
 ERRORS = {403: dict, 404: dict, 409: dict, 422: dict}
@@ -67,6 +69,12 @@ def _view(org) -> dict:
         if org.is_practice
         else [],
         "rule_policies": rule_policies.policies(org) if org.is_practice else [],
+        "getting_started": [
+            {"step": step.key, "label": step.label, "done": step.done, "detail": step.detail}
+            for step in practice_setup(org, practice_today(org))
+        ]
+        if org.is_practice
+        else [],
     }
 
 
