@@ -185,7 +185,8 @@ def test_each_row_shows_its_cells_escaped_and_in_the_practices_time(login, two_a
     import re
 
     nora, twyla, latanya = two_active
-    Patient.objects.filter(id=latanya.id).update(family_name="O'Kohler <b>&")
+    Patient.objects.filter(id=latanya.id).update(family_name="O'Kohler <b>&", phone='555 "0142" <x>')
+    Patient.objects.filter(id=twyla.id).update(phone="217-555-0199")
     time_earlier_today(twyla, nora, 25)
     log_monthly_attempt(patient=twyla, program="ccm", channel="phone", outcome="voicemail", by=nora)
     # Sooner than the retry the voicemail just scheduled (a day later at least, snapped to a window), so that this
@@ -205,6 +206,8 @@ def test_each_row_shows_its_cells_escaped_and_in_the_practices_time(login, two_a
     assert f"{local:%a %b} {local.day} {local:%H:%M}" in moen  # the call, in the practice's time
     assert '<span class="muted">voicemail</span>' in moen and "Nora Lindqvist" in moen
     assert '<span class="tag bad">No touch yet this month</span>' in kohler and "<strong>0</strong>" in kohler
+    assert '<a href="tel:217-555-0199">217-555-0199</a>' in moen  # called from the worklist
+    assert "555 &quot;0142&quot; &lt;x&gt;" in kohler
 
 
 def test_urgency_is_decided_over_the_whole_panel_and_pages_follow_it(two_active, login):

@@ -40,13 +40,15 @@ def row_html(r: Row) -> SafeString:
     else:
         contact = NONE
     reasons = format_html_join("", '<span class="tag bad">{}</span> ', ((x,) for x in r.reasons)) or ON_TRACK
+    phone = format_html(' · <a href="tel:{}">{}</a>', patient.phone, patient.phone) if patient.phone else ""
     return format_html(
-        '<tr>\n<td><a href="{}">{}</a><div class="muted">{} · {}</div></td>\n<td><strong>{}</strong></td>\n'
+        '<tr>\n<td><a href="{}">{}</a><div class="muted">{} · {}{}</div></td>\n<td><strong>{}</strong></td>\n'
         "<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n<td>{}</td></tr>\n",
         reverse("patient_detail", args=[enrollment.patient_id]),
         patient,
         patient.practice.name,
         enrollment.get_program_display(),
+        phone,
         standing.minutes,
         threshold,
         contact,
