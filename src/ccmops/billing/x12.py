@@ -94,18 +94,19 @@ def practice_claim_gaps(practice, *, for_837p: bool = True) -> list[str]:
     problems = []
     for field, label in PRACTICE_FIELDS:
         if not getattr(practice, field):
-            problems.append(f"practice: {label} is missing (organization settings)")
+            problems.append(f"practice: {label} is missing (Settings, kept by the program owner)")
     if for_837p:
         sender = submitter(practice)
         who = "practice" if sender is practice else f"claims submitter {sender.name}"
         for field, label in SUBMITTER_FIELDS:
             if not getattr(sender, field):
-                problems.append(f"{who}: {label} is missing (organization settings)")
+                keeper = "the program owner" if sender is practice else "its operations lead"
+                problems.append(f"{who}: {label} is missing (Settings, kept by {keeper})")
     practice_zip = zip_digits(practice.postal_code)
     if for_837p and practice_zip and not (len(practice_zip) == 9 and practice_zip.isdigit()):
         problems.append(
             f"practice: billing address ZIP code must be the nine-digit ZIP+4 (X12 5010, loop 2010AA); "
-            f"got {practice.postal_code!r} (organization settings)"
+            f"got {practice.postal_code!r} (Settings, kept by the program owner)"
         )
     return problems
 

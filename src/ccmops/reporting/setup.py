@@ -88,7 +88,7 @@ def practice_setup(practice: Organization, on: dt.date) -> list[Step]:
 def _gaps(gaps: list[str]) -> str:
     if not gaps:
         return "complete"
-    shown = "; ".join(g.split(": ", 1)[1].replace(" (organization settings)", "") for g in gaps[:3])
+    shown = "; ".join(g.split(": ", 1)[1].replace(" (Settings, kept by the program owner)", "") for g in gaps[:3])
     return shown + (f" and {len(gaps) - 3} more" if len(gaps) > 3 else "")
 
 
