@@ -241,3 +241,79 @@ def test_revenue_adds_what_a_correction_billed_and_nothing_for_other_outcomes(cl
     assert got["corrections"] == str(one_unit) and got["corrected_patients"] == 1
     page = login("ben.biller").get(f"/practices/{twyla.practice.id}/months/{month}/").content.decode()
     assert f"${one_unit} from corrections recorded in the adjustment queue (1 patient-month)" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkeypatch):
+    """An approval checks that no facts changed since the evaluation, then closes. Time of that month written
+    between the check and the close waits for the approval's commit (it reads the close row with a lock) and is
+    queued as an adjustment; before, it slipped between them: neither billed nor queued."""
+    import datetime as dt
+    import threading
+    import zoneinfo
+
+    from django.db import connection
+
+    from ccmops.billing import close as close_module
+    from ccmops.billing.close import approve_and_close, close_month
+    from ccmops.billing.models import Adjustment
+    from ccmops.demo import world
+    from ccmops.demo.seed import seed_demo
+    from ccmops.organizations.models import Organization, User
+    from ccmops.patients.models import Patient
+    from ccmops.timetracking.services import add_manual_entry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite has one writer at a time, so the entry cannot land between check and close")
+    seed_demo(with_activity=True)
+    maple = Organization.objects.get(slug=world.MAPLE)
+    zone = zoneinfo.ZoneInfo(maple.time_zone)
+    last = dt.datetime.now(zone).replace(day=1) - dt.timedelta(days=1)
+    month = f"{last:%Y-%m}"
+    close_month(practice=maple, month=month)
+    nora = User.objects.get(username="nora.rn")
+    patient = Patient.objects.filter(practice=maple, care_manager=nora, enrollments__status="active").first()
+    checked, go, outcome = threading.Event(), threading.Event(), {}
+    real_check = close_module.changed_since_evaluation
+
+    def check_then_wait(practice, month):
+        changed = real_check(practice, month)
+        checked.set()
+        go.wait(30)  # the close is not yet committed
+        return changed
+
+    monkeypatch.setattr(close_module, "changed_since_evaluation", check_then_wait)
+
+    def approver() -> None:
+        try:
+            outcome["close"] = approve_and_close(practice=maple, month=month, by=None)
+        finally:
+            checked.set()
+            connection.close()
+
+    def recorder() -> None:
+        try:
+            outcome["entry"] = add_manual_entry(
+                patient=patient,
+                staff=nora,
+                program="ccm",
+                activity="care_coordination_call",
+                start=last.replace(day=20, hour=10, minute=0, second=0, microsecond=0),
+                minutes=7,
+                reason="From the paper call log",
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approver), threading.Thread(target=recorder)]
+    threads[0].start()
+    assert checked.wait(30)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive()  # waiting for the approval to commit
+    go.set()
+    for t in threads:
+        t.join(30)
+    assert outcome["close"].status == "closed"
+    queued = Adjustment.objects.get(time_entry=outcome["entry"])
+    assert queued.month == month and "7 min" in queued.description

@@ -524,17 +524,30 @@ _PRACTICE, _MONTH = -918_273_644, "month-sentinel"  # values no practice id or m
 
 
 def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
-    """The read that finds the entry's month closed (a row) or not (none): to send with the entry's other
-    statements (`ccmops.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`."""
+    """The read of the entry's month close (its status, or no row): to send with the entry's other statements
+    (`ccmops.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`.
+
+    It locks the row (FOR NO KEY UPDATE on PostgreSQL) for the rest of the entry's transaction. An approval holds
+    the row while it checks that no facts changed since the evaluation, so an entry of that month written
+    meanwhile waits for the approval's commit and then finds the month closed: it is queued as an adjustment, not
+    lost between the check and the close. (Entries of a month being worked have no close row to wait on; and
+    SQLite writes one transaction at a time.)"""
     closed = compiled(  # compiled once (ccmops.compiled): this runs on every new time entry
         "closed month",
-        lambda: Compiled(
-            MonthClose.objects.filter(practice_id=_PRACTICE, month=_MONTH, status="closed").values_list("id")[:1],
-            practice=_PRACTICE,
-            month=_MONTH,
-        ),
+        _compile_closed_month_read,
     )
     return closed.statement(practice=entry.practice.id, month=entry.month)
+
+
+def _compile_closed_month_read() -> Compiled:
+    with transaction.atomic():  # a locking read compiles only inside a transaction (where it always runs)
+        return Compiled(
+            MonthClose.objects.filter(practice_id=_PRACTICE, month=_MONTH)
+            .select_for_update(no_key=True)
+            .values_list("status")[:1],
+            practice=_PRACTICE,
+            month=_MONTH,
+        )
 
 
 def queue_adjustment_if_closed(
@@ -544,7 +557,7 @@ def queue_adjustment_if_closed(
     changing the claim. `closed`: the rows of `closed_month_read(entry)` when the caller has read them already."""
     if closed is None:
         (closed,) = together(closed_month_read(entry))
-    if not closed:
+    if not closed or closed[0][0] != "closed":
         return None
     month = entry.month
     if voided:
