@@ -577,7 +577,7 @@ def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
     the claim was sent on the documentation as it stood, so the biller sees what came after (the notes are what
     supports the minutes billed, R-TIME-8)."""
     month = note.month
-    if not is_closed(note.practice, month):
+    if not is_closed(note.practice, month, lock=True):
         return None
     activity = note.get_activity_display().lower()
     if addendum is not None:

@@ -88,8 +88,10 @@ def _practice_npis(practice_id: int) -> set[str]:
 
 
 def _closed(practice_id: int) -> set[str]:
-    """The practice's closed months."""
-    return set(MonthClose.objects.filter(practice_id=practice_id, status="closed").values_list("month", flat=True))
+    """The practice's closed months, their close rows read with a lock (an approval under way is waited for, so
+    a service recorded meanwhile finds its month closed and is queued: `close.closed_month_read`)."""
+    rows = MonthClose.objects.select_for_update(no_key=True).filter(practice_id=practice_id)
+    return {month for month, status in rows.values_list("month", "status") if status == "closed"}
 
 
 def _create(
@@ -214,7 +216,7 @@ def withdraw_known_service(*, service: KnownService, reason: str, by) -> KnownSe
     service.withdrawn_at, service.withdrawn_by, service.withdraw_reason = timezone.now(), by, reason
     service.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
     record_audit(action=AuditAction.UPDATE, user=by, patient=service.patient, obj=service, detail={"withdrawn": reason})
-    if is_closed(service.practice, service.month):
+    if is_closed(service.practice, service.month, lock=True):
         _queue(service, f"{service.code} {_by(service)} on {service.date_of_service} withdrawn: {reason}")
     return service
 

@@ -29,9 +29,14 @@ class MonthStanding(models.Model):
         return f"{self.patient} {self.month}: {self.minutes} min"
 
 
-def is_closed(practice, month: str) -> bool:
-    """Whether the practice's month is approved and closed (locked)."""
-    return MonthClose.objects.filter(practice=practice, month=month, status="closed").exists()
+def is_closed(practice, month: str, *, lock: bool = False) -> bool:
+    """Whether the practice's month is approved and closed (locked). With `lock` (a write of the month's facts,
+    inside its transaction), the close row is read with a lock: an approval checking the month meanwhile is waited
+    for, so the write then finds the month closed and queues an adjustment (`close.closed_month_read`)."""
+    if not lock:
+        return MonthClose.objects.filter(practice=practice, month=month, status="closed").exists()
+    rows = MonthClose.objects.select_for_update(no_key=True).filter(practice=practice, month=month)
+    return rows.values_list("status", flat=True).first() == "closed"
 
 
 class MonthClose(models.Model):
