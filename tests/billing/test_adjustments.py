@@ -243,6 +243,24 @@ def test_revenue_adds_what_a_correction_billed_and_nothing_for_other_outcomes(cl
     assert f"${one_unit} from corrections recorded in the adjustment queue (1 patient-month)" in page
 
 
+def waiting_on_a_lock(within: float) -> bool:
+    """Whether another session of this database comes to wait on a row lock within `within` seconds."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if c.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkeypatch):
     """An approval checks that no facts changed since the evaluation, then closes. Time of that month written
@@ -309,8 +327,8 @@ def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkey
     threads[0].start()
     assert checked.wait(30)
     threads[1].start()
-    threads[1].join(0.5)
-    assert threads[1].is_alive()  # waiting for the approval to commit
+    assert waiting_on_a_lock(within=20)  # the entry waits for the approval to commit
+    assert threads[1].is_alive()
     go.set()
     for t in threads:
         t.join(30)
