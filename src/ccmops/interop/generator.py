@@ -10,6 +10,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccmops.interop.records import MBI_LETTERS
+
 # (condition, prevalence at 65+, ICD-10-CM codes). Prevalence roughly follows CMS chronic-condition
 # dashboards for Medicare FFS beneficiaries; under 65 it is scaled by UNDER_65_FACTOR.
 CONDITIONS = (
@@ -96,15 +98,12 @@ def _patient(rng: random.Random, seed: int, i: int, as_of: dt.date) -> tuple[dic
     return resource, age, payer
 
 
-_MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # the MBI's letters: A-Z without S, L, O, I, B and Z
-
-
 def synthetic_mbi(rng: random.Random) -> str:
     """A made-up Medicare Beneficiary Identifier in CMS's format (C A AN N A AN N A A N N), for synthetic
     patients (generated populations, the demo)."""
-    alnum = _MBI_LETTERS + "0123456789"
+    alnum = MBI_LETTERS + "0123456789"
     digit = "0123456789"
-    parts = ("123456789", _MBI_LETTERS, alnum, digit, _MBI_LETTERS, alnum, digit, _MBI_LETTERS, _MBI_LETTERS)
+    parts = ("123456789", MBI_LETTERS, alnum, digit, MBI_LETTERS, alnum, digit, MBI_LETTERS, MBI_LETTERS)
     return "".join(rng.choice(p) for p in (*parts, digit, digit))
 
 

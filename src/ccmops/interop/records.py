@@ -180,6 +180,10 @@ US_STATES = {
 }
 
 
+US_STATE_CODES = frozenset(US_STATES.values())
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # the Medicare Beneficiary Identifier's letters: A-Z without S, L, O, I, B, Z
+
+
 def state_code(value: str) -> str:
     v = (value or "").strip()
     return v.upper() if len(v) == 2 else US_STATES.get(v.lower(), "")

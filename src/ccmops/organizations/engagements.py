@@ -37,6 +37,15 @@ def engagements_of(org: Organization) -> list[Engagement]:
     return sorted(rows, key=lambda e: (e.ends_on is not None and e.ends_on < practice_today(e.practice), e.starts_on))
 
 
+def with_states(org: Organization) -> list[tuple[Engagement, str, dt.date]]:
+    """The organization's engagements, each with its state on its practice's today, and that today."""
+    rows = []
+    for e in engagements_of(org):
+        today = practice_today(e.practice)
+        rows.append((e, state(e, today), today))
+    return rows
+
+
 def engagement_dict(e: Engagement) -> dict:
     today = practice_today(e.practice)
     return {

@@ -24,12 +24,10 @@ from ccmops.access.operating_model import Preset
 from ccmops.access.policy import OrgKind, Role
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.interop.records import US_STATES
+from ccmops.interop.records import US_STATE_CODES
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.organizations.staff import Added, add_staff, plain_text
-
-US_STATE_CODES = frozenset(US_STATES.values())
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.organizations import org_settings, practitioners, rule_policies
 from ccmops.organizations import staff as staff_service
-from ccmops.organizations.engagements import engagements_of, practice_today
-from ccmops.organizations.engagements import state as engagement_state
+from ccmops.organizations.engagements import with_states
 from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
 from ccmops.organizations.services import owners_in_force
 
@@ -161,18 +160,13 @@ def _settings_page(request, org, *, status: int = 200, **extra):
 def engagement_rows(org) -> list[tuple]:
     """(engagement, state, the practice's today, the functions the practice's model gives the partner today) for
     each engagement of a partner."""
-    listed = [(e, practice_today(e.practice)) for e in engagements_of(org)]
+    listed = with_states(org)
     owners: dict[int, dict] = {}
-    for day in {today for _, today in listed}:
-        owners |= owners_in_force([e.practice_id for e, today in listed if today == day], day)
+    for day in {today for _, _, today in listed}:
+        owners |= owners_in_force([e.practice_id for e, _, today in listed if today == day], day)
     return [
-        (
-            e,
-            engagement_state(e, today),
-            today,
-            [f.label for f, owner in owners.get(e.practice_id, {}).items() if owner == org.id],
-        )
-        for e, today in listed
+        (e, state, today, [f.label for f, owner in owners.get(e.practice_id, {}).items() if owner == org.id])
+        for e, state, today in listed
     ]
 
 

@@ -6,30 +6,30 @@ that say nothing of the field (an EHR export that does carry one replaces it: th
 from __future__ import annotations
 
 import re
-import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ccmops.access.operating_model import Function
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
-from ccmops.interop.records import US_STATES
+from ccmops.interop.records import MBI_LETTERS, US_STATE_CODES
+from ccmops.organizations.staff import plain_text
+from ccmops.organizations.validators import validate_time_zone, validate_us_zip
 from ccmops.patients.models import Patient
 
 # Anyone who works with the patient: enrollment, the monthly calls, coordination or billing.
 EDITORS = (Function.MONTHLY_OUTREACH, Function.ENROLLMENT_CONSENT, Function.CARE_COORDINATION, Function.BILLING)
+VALIDATORS = {"postal_code": validate_us_zip, "time_zone": validate_time_zone}  # as for the practice's own
 FIELDS = ("phone", "preferred_language", "address_line", "city", "state", "postal_code", "medicare_id", "time_zone")
 # CMS's MBI format: C A AN N A AN N A A N N, letters without S, L, O, I, B and Z (cms.gov, "Understanding the MBI")
-_A = "[AC-HJKMNP-RT-Y]"
-MBI = re.compile(rf"^[1-9]{_A}[0-9AC-HJKMNP-RT-Y][0-9]{_A}[0-9AC-HJKMNP-RT-Y][0-9]{_A}{{2}}[0-9]{{2}}$")
-STATES = frozenset(US_STATES.values())
+_A, _AN = f"[{MBI_LETTERS}]", f"[0-9{MBI_LETTERS}]"
+MBI = re.compile(rf"^[1-9]{_A}{_AN}[0-9]{_A}{_AN}[0-9]{_A}{{2}}[0-9]{{2}}$")
 
 
 def _clean(name: str, raw) -> str:
-    text = str(raw if raw is not None else "").strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise InvalidInput(f"{name}: control characters (line breaks, tabs, NUL) are not allowed")
+    text = plain_text(name, str(raw if raw is not None else "").strip())
     if name == "phone" and text:
         digits = "".join(c for c in text if c.isdigit())
         if len(digits) == 11 and digits.startswith("1"):
@@ -46,15 +46,16 @@ def _clean(name: str, raw) -> str:
             )
     if name == "state" and text:
         text = text.upper()
-        if text not in STATES:
+        if text not in US_STATE_CODES:
             raise InvalidInput(f"state: expected a two-letter state code such as IL, got {text!r}")
     if name == "postal_code" and text:
-        digits = text.replace("-", "")
-        if not digits.isdigit() or len(digits) not in (5, 9):
-            raise InvalidInput(f"postal_code: expected 5 digits or ZIP+4 (62704-1248), got {text!r}")
-        text = digits if len(digits) == 5 else f"{digits[:5]}-{digits[5:]}"
-    if name == "time_zone" and text and text not in zoneinfo.available_timezones():
-        raise InvalidInput(f"time_zone: {text!r} is not an IANA time zone name such as America/Chicago")
+        digits = text.replace("-", "").replace(" ", "")
+        text = digits if len(digits) != 9 else f"{digits[:5]}-{digits[5:]}"
+    if name in VALIDATORS and text:
+        try:
+            VALIDATORS[name](text)
+        except ValidationError as exc:
+            raise InvalidInput(f"{name}: {' '.join(exc.messages)}") from None
     limit = Patient._meta.get_field(name).max_length
     if len(text) > limit:
         raise InvalidInput(f"{name}: at most {limit} characters, got {len(text)}")

@@ -9,9 +9,8 @@ from ccmops.access.operating_model import Function
 from ccmops.access.policy import OrgKind, Role
 from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
-from ccmops.organizations.engagements import practice_today
-from ccmops.organizations.engagements import state as engagement_state
-from ccmops.organizations.models import Engagement, Membership, Organization, User
+from ccmops.organizations.engagements import practice_today, with_states
+from ccmops.organizations.models import Membership, Organization, User
 from ccmops.organizations.services import matrices_in_force, matrix_version_in_force
 from ccmops.reporting import daily
 from ccmops.reporting.setup import practice_setup
@@ -76,10 +75,7 @@ def program_owner(scope: Scope, user) -> dict:
                 "practice": practice,
                 "matrix": matrix_version_in_force(practice, today),
                 "staff": Membership.objects.filter(organization=practice, active=True).select_related("user"),
-                "engagements": [
-                    (e, engagement_state(e, practice_today(practice)))
-                    for e in Engagement.objects.filter(practice=practice).select_related("partner")
-                ],
+                "engagements": with_states(practice),
                 "patients": scope.patients().filter(practice=practice).count(),
                 "unassigned": scope.patients().filter(practice=practice, care_manager__isnull=True).count(),
                 "setup": (steps := practice_setup(practice, practice_today(practice))),

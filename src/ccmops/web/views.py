@@ -23,8 +23,7 @@ from ccmops.billing.views import may_record_known_services
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
-from ccmops.organizations.engagements import engagements_of, orphaned_functions, practice_today
-from ccmops.organizations.engagements import state as engagement_state
+from ccmops.organizations.engagements import orphaned_functions, practice_today, with_states
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.chart import chart
@@ -170,7 +169,7 @@ def operating_model_page(request, practice, *, form=None, error=None, status: in
         "form": form or MatrixVersionForm(practice=practice),
         "may_change": may_change,
         "error": error,
-        "engagements": [(e, engagement_state(e, today)) for e in engagements_of(practice)],
+        "engagements": with_states(practice),
         "orphaned": orphaned_functions(practice, today),
         "today": today,
         "engage_given": {"partner": "", "starts_on": today.isoformat(), "ends_on": "", "note": ""},
