@@ -42,6 +42,9 @@ with (src / "cms_chronic_conditions_tuva.csv").open(newline="", encoding="utf-8"
 # exacerbation or functional decline) but are on neither list. Each is documented in docs/rules-engine.md.
 ADDITIONS = {
     ("gout", "Gout (chronic, recurrent)"): ["M10", "M1A"],
+    # R-DX-2: later care of a stroke is coded as its sequelae when deficits remain; those qualify, the acute
+    # codes (I60–I63, G45, G46) do not (conditions.ACUTE_EPISODE_PREFIXES).
+    ("stroke_sequelae", "Sequelae of stroke (residual deficits)"): ["I69"],
 }
 for (key, name), codes in ADDITIONS.items():
     for code in codes:

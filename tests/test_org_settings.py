@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.conftest import mfa_done
 from tests.test_page_markup import markup_problems
 
-from ccmops.billing.close import approve_and_close, close_month
+from ccmops.billing.close import approve_and_close, close_month, override
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.compliance.audit import verify_chain
 from ccmops.compliance.models import AuditEvent
@@ -333,13 +333,15 @@ def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decide
     last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
     month = f"{last:%Y-%m}"
     close_month(practice=maple(), month=month)
+    for held in PatientMonthDecision.objects.filter(practice=maple(), month=month, review="needs_review"):
+        override(decision=held, action="bill", reason="Note signed on paper, scanned", by=None)
     saved = owner.post(
         "/settings/policies/",
         {
             "org": world.MAPLE,
             "cap_99439": "1",
             "date_of_service": "last_day_of_month",
-            "ccm_consent_covers_apcm": "false",  # the default: not a change
+            "require_signed_notes": "true",  # the default: not a change
             "reason": "Our MAC's guidance of 2026-11-02",
         },
     )
@@ -368,6 +370,7 @@ def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decide
         ({"date_of_service": "whenever"}, "date_of_service: expected one of"),
         ({"g0511_last_payable_date": "2025-13-01"}, "g0511_last_payable_date: expected a date"),
         ({"no_such_policy": True}, "no_such_policy: not a rule policy"),
+        ({"cap_99439": 3}, "cap_99439: at most 2"),  # R-CCM-2: Medicare's limit is lowered, never raised
     ):
         with pytest.raises(InvalidInput, match=named):
             rule_policies.change_policies(org=maple(), values=values, reason="Trying a value", by=None)

@@ -23,7 +23,7 @@ from ccmops.interop.models import ImportRun
 from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner
 from ccmops.organizations.org_settings import PRACTICE_SETTINGS
 from ccmops.patients.details import FIELDS as DETAIL_FIELDS
-from ccmops.patients.models import Patient, QmbPeriod
+from ccmops.patients.models import CoverageRecord, Patient, PatientCondition, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.worklist.models import CareTransition, FollowUpTask
 
@@ -143,6 +143,14 @@ def world_ids(db):
                 source="test",
                 recorded_at=dt.datetime.now(dt.UTC),
             ).id,
+            "record_id": CoverageRecord.objects.create(
+                practice=practice,
+                patient=patient,
+                source_id="manual:isolation-test",
+                payer="medicare",
+                source="test",
+            ).id,
+            "condition_id": patient.conditions.first().id,
             "service_id": KnownService.objects.create(
                 practice=practice,
                 patient=patient,
@@ -168,6 +176,14 @@ def engagement_for(practice):
 def snapshot(practice_id):
     counts = {m.__name__: m.objects.filter(**({"practice_id": practice_id})).count() for m in MODELS}
     # changes that keep the row count: a voided entry, a withdrawn service
+    # coverage, date of death and confirmed diagnosis codes: nobody of another tenant records or removes them
+    counts["coverage"] = sorted(
+        CoverageRecord.objects.filter(practice_id=practice_id).values_list("id", "payer", "start", "end")
+    )
+    counts["deceased"] = sorted(Patient.objects.filter(practice_id=practice_id).values_list("id", "deceased_on"))
+    counts["confirmed"] = sorted(
+        PatientCondition.objects.filter(practice_id=practice_id).values_list("id", "confirmed_code")
+    )
     counts["voided"] = TimeEntry.objects.filter(practice_id=practice_id, voided_at__isnull=False).count()
     counts["withdrawn"] = KnownService.objects.filter(practice_id=practice_id, withdrawn_at__isnull=False).count()
     # the practice's people: nobody of another tenant takes them off the staff or resets their password

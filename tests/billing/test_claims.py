@@ -124,6 +124,11 @@ def test_an_837p_needs_the_billing_providers_zip_plus_4_and_patient_zips_of_five
     assert "billing address ZIP code must be the nine-digit ZIP+4 (X12 5010, loop 2010AA); got '62704'" in str(
         refused.value
     )
+    practice.postal_code = "62704-1248"
+    practice.save()
+    with pytest.raises(InvalidInput) as refused:  # the patient's claim is held out: the only one, so no file
+        export_837p(practice=practice, month=month, by=ben)
+    assert "every claim is held out" in str(refused.value)
     assert "ZIP code '6270' is not five or nine digits" in str(refused.value)
     assert ClaimBatch.objects.count() == 1
     assert claims_bundle(practice=practice, month=month, by=ben)["entry"]  # FHIR has no such rule

@@ -13,7 +13,9 @@ from ccmops.careplans.models import CarePlanVersion
 from ccmops.demo import world
 from ccmops.errors import Conflict
 from ccmops.organizations.models import User
+from ccmops.patients.coverage import claim_status, confirm_diagnosis
 from ccmops.patients.models import Patient
+from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry
 
 
@@ -51,25 +53,37 @@ def month_world(demo):
     CarePlanVersion.objects.filter(care_plan__patient=twyla, status="approved").update(
         approved_at=mid - dt.timedelta(days=30)
     )
-    add_manual_entry(
-        patient=twyla,
-        staff=nora,
-        program="ccm",
-        activity="care_coordination_call",
-        start=mid,
-        minutes=25,
-        reason="Entered from paper log",
-    )
-    add_manual_entry(
-        patient=twyla,
-        staff=nora,
-        program="ccm",
-        activity="medication_reconciliation",
-        start=mid + dt.timedelta(days=3),
-        minutes=20,
-        reason="Entered from paper log",
-    )
+    for activity, start, minutes in (
+        ("care_coordination_call", mid, 25),
+        ("medication_reconciliation", mid + dt.timedelta(days=3), 20),
+    ):
+        add_manual_entry(  # written up in no note yet (tests/billing/test_late_notes.py writes them late)
+            patient=twyla,
+            staff=nora,
+            program="ccm",
+            activity=activity,
+            start=start,
+            minutes=minutes,
+            reason="Entered from paper log",
+        )
     return twyla, month, User.objects.get(username="ben.biller")
+
+
+def sign_note_of(entry):
+    """A note of the entry, complete and signed by its author (R-DOC-1, R-TIME-8)."""
+    from ccmops.documentation.note_templates import TEMPLATES
+    from ccmops.documentation.services import save_note
+
+    fields = {key: f"{label}: documented" for key, label, _required in TEMPLATES[entry.activity]}
+    return save_note(
+        patient=entry.patient,
+        author=entry.staff,
+        program=entry.program,
+        activity=entry.activity,
+        fields=fields,
+        time_entry=entry,
+        sign=True,
+    )
 
 
 def test_close_decides_holds_and_lines(month_world):
@@ -140,6 +154,19 @@ def test_fixing_the_facts_re_evaluates(month_world):
     _m, mid = previous_month()
     version = CarePlanVersion.objects.get(care_plan__patient=twyla, status="approved")
     record_share(version=version, method="printed", by=ben, shared_at=mid - dt.timedelta(days=29))
+    close_month(practice=twyla.practice, month=month, by=ben)
+    d = PatientMonthDecision.objects.get(patient=twyla, month=month)
+    assert (d.status, d.review) == ("hold", "needs_review")  # the plan is shared; the calls have no signed note
+    assert [f["code"] for f in d.reasons if f["severity"] == "hold"] == [
+        "CLAIM.DIAGNOSES.FROM_SNOMED",  # her problems are SNOMED CT: nobody confirmed their ICD-10-CM codes yet
+        "DOC.UNSIGNED_TIME",
+    ]
+    for entry in TimeEntry.objects.filter(patient=twyla):
+        sign_note_of(entry)  # R-DOC-1: the care manager writes and signs the notes of the month's calls
+    for condition in twyla.conditions.filter(system="snomed"):  # R-DX-3: the practitioner confirms the codes
+        suggestion = claim_status(condition)
+        if suggestion["code"]:
+            confirm_diagnosis(condition=condition, code=suggestion["code"], by=ben)
     close_month(practice=twyla.practice, month=month, by=ben)
     d = PatientMonthDecision.objects.get(patient=twyla, month=month)
     assert (d.status, d.review) == ("ready", "none")

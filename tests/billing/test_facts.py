@@ -10,9 +10,10 @@ from tests.monthly.test_worklist import activate
 from ccmops.billing.facts import patient_months
 from ccmops.billing.month import month_of
 from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
+from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
 from ccmops.organizations.models import User
-from ccmops.patients.models import Encounter, Patient, PatientCondition
+from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
 
@@ -98,6 +99,42 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
     )
     paused = _entry(twyla, nora, first + dt.timedelta(days=1), [(0, 30), (100, 1000), (2000, 2600)])
     abroad = _entry(twyla, nora, first + dt.timedelta(days=2), [(0, 1200)], located_in_us=False, counted_for="99495")
+    draft = Note.objects.create(  # documents `paused`, unsigned; a signed one of `abroad`
+        practice=practice,
+        patient=twyla,
+        author=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        time_entry=paused,
+        created_at=first,
+    )
+    signed = Note.objects.create(
+        practice=practice,
+        patient=twyla,
+        author=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        time_entry=abroad,
+        created_at=first,
+        signed_at=first + dt.timedelta(hours=3),
+    )
+    CoverageRecord.objects.filter(patient=twyla).delete()
+    CoverageRecord.objects.create(  # a dated period, and payers seen on claims (observations on a day)
+        practice=practice,
+        patient=twyla,
+        source_id="cov-1",
+        payer="dual_eligible",
+        start=dt.date(2020, 1, 1),
+        end=dt.date(2024, 12, 31),
+    )
+    for day, payer in (
+        (dt.date(2025, 1, 10), "medicare"),
+        (dt.date(2025, 6, 1), "medicare"),
+        (dt.date(2025, 9, 2), "medicare_advantage"),
+    ):
+        CoverageRecord.objects.create(practice=practice, patient=twyla, source_id=f"eob:{day}", payer=payer, start=day)
+    Patient.objects.filter(pk=twyla.pk).update(deceased_on=today)
+    twyla.refresh_from_db()
     _entry(twyla, nora, first - dt.timedelta(days=40), [(0, 1200)])  # another month: not read
     Enrollment.objects.update_or_create(
         patient=latanya,
@@ -113,6 +150,7 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
         {"code": "I10", "system": "icd10cm", "onset": "2019-03-04", "abated": None},
     ]
     visits = Encounter.objects.filter(patient=twyla).exclude(visit_kind="").order_by("-start")
+    group = set(practice.practitioners.values_list("npi", flat=True))
     assert len(pm["visits"]) == len(visits) > 1 and not any(v["kind"] == "" for v in pm["visits"])
     assert pm["visits"] == [
         {
@@ -121,6 +159,8 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
             "code": v.code,
             "practitioner_id": f"npi-{v.practitioner_npi}",
             "care_management_discussed": v.care_management_discussed,
+            "new_patient": False,
+            "same_group": v.practitioner_npi in group,  # a visit of the practice's own practitioners (R-APCM-4)
         }
         for v in visits
     ]
@@ -148,6 +188,37 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
     assert pm["other_services"] == [] and facts[latanya.id].other_services[0].practitioner_id == (
         "npi-unknown-elsewhere"
     )
+    notes = {e["id"]: e["note"] for e in pm["time_entries"]}  # R-DOC-1: each entry's note, stated
+    assert notes[f"te-{abroad.id}-0"]["id"] == f"note-{signed.id}"
+    assert notes[f"te-{abroad.id}-0"]["author"] == f"user-{nora.id}"
+    assert dt.datetime.fromisoformat(notes[f"te-{abroad.id}-0"]["signed_at"]) == signed.signed_at
+    assert notes[f"te-{paused.id}-1"] == {"id": f"note-{draft.id}", "signed_at": None, "author": f"user-{nora.id}"}
+    assert all(e.documentation_stated for e in facts[twyla.id].time_entries)
+    assert pm["patient"]["coverage"] == [  # R-COV-1: a dual eligible is Part B and Medicaid; observations run on
+        {"kind": "part_b_ffs", "start": "2020-01-01", "end": "2024-12-31", "medicare_secondary": False},
+        {"kind": "medicaid", "start": "2020-01-01", "end": "2024-12-31", "medicare_secondary": False},
+        {"kind": "part_b_ffs", "start": "2025-01-10", "end": "2025-09-01", "medicare_secondary": False},
+        {"kind": "medicare_advantage", "start": "2025-09-02", "end": None, "medicare_secondary": False},
+    ]
+    assert pm["patient"]["deceased_on"] == today.isoformat()  # R-COV-2
+
+
+def test_a_confirmed_code_replaces_the_crosswalk_and_no_coverage_is_stated_as_none(demo):
+    """R-DX-3: a SNOMED CT problem goes on the claim as the code a person confirmed; R-COV-1: a patient with no
+    coverage on record is stated as such (an empty list: unknown, held), never left out."""
+    from ccmops.patients.coverage import confirm_diagnosis
+
+    twyla = Patient.objects.get(family_name="Moen")
+    month = month_of(timezone.localdate())
+    condition = PatientCondition.objects.create(
+        practice=twyla.practice, patient=twyla, system="snomed", code="44054006", onset=dt.date(2019, 3, 4)
+    )
+    confirm_diagnosis(condition=condition, code="E1122", by=User.objects.get(username="dr.patel"))
+    CoverageRecord.objects.filter(patient=twyla).delete()
+    Patient.objects.filter(pk=twyla.pk).update(medicare_coverage="")
+    pm = patient_months([Patient.objects.get(pk=twyla.pk)], month)[twyla.id].model_dump(mode="json")
+    assert {"code": "E11.22", "system": "icd10cm", "onset": "2019-03-04", "abated": None} in pm["patient"]["conditions"]
+    assert pm["patient"]["coverage"] == []
 
 
 def test_facts_read_with_a_callers_statements_equal_facts_read_alone(demo):

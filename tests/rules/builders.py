@@ -60,6 +60,8 @@ BASE: dict[str, Any] = {
     "other_services": [],
 }
 
+BHI_ELEMENTS = ["cost_sharing", "one_practitioner_per_month", "right_to_stop", "specialist_consultation"]  # R-CONS-7
+
 _counter = [0]
 
 

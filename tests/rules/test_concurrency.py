@@ -52,18 +52,21 @@ def test_policies_can_allow_same_practitioner_cpo_and_esrd():
     assert codes(decision) == [("99490", 1)]
 
 
-def test_other_practitioner_apcm_holds_ccm_for_review():
+def test_another_practitioners_apcm_does_not_hold_ccm_unless_the_practice_opts_in():
+    """R-APCM-6 (settled, 89 FR 97896–97): a different practitioner may bill CCM, PCM or TCM in a month in which
+    another bills APCM. The review hold is an opt-in policy now."""
     decision = run(doc(time_entries=TWENTY, other_services=[other("G0557", "npi-pcp")]))
-    assert decision["status"] == "hold"
-    assert "CCM.CONFLICT.APCM_OTHER_PRACTITIONER" in finding_codes(decision)
-    off = run(
+    assert decision["status"] == "ready"
+    assert "CCM.CONFLICT.APCM_OTHER_PRACTITIONER" not in finding_codes(decision)
+    held = run(
         doc(
             time_entries=TWENTY,
             other_services=[other("G0557", "npi-pcp")],
-            policy={"hold_ccm_in_other_practitioner_apcm_month": False},
+            policy={"hold_ccm_in_other_practitioner_apcm_month": True},
         )
     )
-    assert off["status"] == "ready"
+    assert held["status"] == "hold"
+    assert "CCM.CONFLICT.APCM_OTHER_PRACTITIONER" in finding_codes(held)
 
 
 def test_tcm_minutes_are_not_counted_twice():
@@ -75,3 +78,60 @@ def test_tcm_minutes_are_not_counted_twice():
     decision = run(d)
     assert decision["counted_minutes"]["clinical_staff"] == 15
     assert decision["lines"] == []
+
+
+@pytest.mark.parametrize("code", ["99484", "99492", "G2214"])
+def test_ccm_with_bhi_or_cocm_by_the_same_practitioner_is_allowed(code):
+    """R-BHI-1, R-BHI-2: BHI (99484) and CoCM (99492–99494, G2214) are known services; CCM in the same month by
+    the same practitioner is allowed with consent to both and separate minutes, not a conflict."""
+    decision = run(doc(time_entries=TWENTY, other_services=[other(code)]))
+    assert decision["status"] == "ready" and codes(decision) == [("99490", 1)]
+    assert "R-BHI-2" in finding(decision, "CCM.CONCURRENT.BHI")["rules"]
+
+
+def test_g2214_blocks_the_cocm_add_ons_like_their_mirror_codes():
+    """R-BHI-2, R-2026-1: the APCM CoCM add-ons are never billed with G2214 (or 99492/99493) in the month; R-BHI-3:
+    RHC/FQHC report G2214 like everyone else from 2026, so the same rule holds in an RHC setting."""
+    from tests.rules.builders import BHI_ELEMENTS, consent
+
+    for practice in (
+        {"timezone": "America/Chicago", "setting": "office"},
+        {"timezone": "America/Chicago", "setting": "rhc"},
+    ):
+        d = doc(
+            practice=practice,
+            consents=[consent("apcm"), consent("bhi", at="2026-05-02T10:00:00-05:00", elements=BHI_ELEMENTS)],
+            behavioral_health_activities=[
+                {"date": "2026-05-08", "kind": "cocm_registry"},
+                {"date": "2026-05-20", "kind": "cocm_psychiatric_review"},
+            ],
+            other_services=[other("G2214")],
+            policy={"apcm_behavioral_health_addon": "cocm"},
+        )
+        decision = run(d)
+        assert [c for c, _ in codes(decision)] == ["G0557"]
+        assert "APCM.BH_ADDON.MIRROR_BILLED" in finding_codes(decision)
+
+
+@pytest.mark.parametrize("code", ["98984", "98985", "98986", "98979"])
+def test_2026_rtm_codes_are_known_concurrent_services(code):
+    """R-2026-5: the 2026 RTM codes are known services, allowed with CCM when no minute counts twice."""
+    decision = run(doc(time_entries=TWENTY, other_services=[other(code)]))
+    assert decision["status"] == "ready" and "CCM.CONCURRENT.RPM" in finding_codes(decision)
+
+
+def test_dmht_minutes_are_never_ccm_minutes():
+    """R-2026-7: DMHT (G0552–G0554) may coexist with CCM, but its management minutes do not count for CCM."""
+    d = doc(
+        other_services=[other("G0553")],
+        time_entries=[entry(25, counted_for="G0553", id="dmht"), entry(15, "2026-05-20T09:00:00-05:00")],
+    )
+    decision = run(d)
+    assert decision["lines"] == []  # 15 CCM minutes: the DMHT 25 are not CCM's
+    assert "CCM.CONCURRENT.DMHT" in finding_codes(decision)
+
+
+def test_g0136_is_no_longer_an_sdoh_assessment():
+    """R-2026-6: G0136 is a known code (physical activity and nutrition assessment), not care management."""
+    decision = run(doc(time_entries=TWENTY, other_services=[other("G0136")]))
+    assert decision["status"] == "ready" and "nutrition" in finding(decision, "CCM.CONCURRENT.G0136")["message"]

@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.rules.builders import doc, entry, finding, run
+from tests.rules.builders import doc, entry, finding, finding_codes, run
 
 from ccmops.rules.conditions import classify, icd10_is_valid, table
 
@@ -56,10 +56,34 @@ def test_diagnosis_codes_come_from_the_qualifying_conditions_in_order():
         {"code": "I10", "system": "icd10cm"},
         {"code": "E11.9", "system": "icd10cm"},
     ]
-    assert run(d)["lines"][0]["diagnosis_codes"] == ["E11.65", "I10", "E11.9"]
+    # R-DX-3: E11.9 (without complications) is not reported with the more specific E11.65 of its category
+    decision = run(d)
+    assert decision["lines"][0]["diagnosis_codes"] == ["E11.65", "I10"]
+    assert (
+        "E11.9 is not reported with the more specific E11.65"
+        in finding(decision, "DIAGNOSIS.UNSPECIFIED_DROPPED")["message"]
+    )
 
 
-def test_snomed_only_patients_get_suggested_icd10_codes_with_a_warning():
+@pytest.mark.parametrize(
+    ("unspecified", "specific"),
+    [("E11.9", "E11.40"), ("I50.9", "I50.32"), ("N18.9", "N18.4"), ("I48.91", "I48.20"), ("J44.9", "J44.1")],
+)
+def test_an_unspecified_code_is_dropped_beside_a_specific_one_of_its_category(unspecified, specific):
+    """R-DX-3: the category's unspecified code never goes beside a more specific code of the same category."""
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] = [
+        {"code": unspecified, "system": "icd10cm"},
+        {"code": specific, "system": "icd10cm"},
+        {"code": "I10", "system": "icd10cm"},
+    ]
+    dx = run(d)["lines"][0]["diagnosis_codes"]
+    assert unspecified not in dx and specific in dx
+
+
+def test_snomed_only_patients_get_suggested_icd10_codes_held_until_confirmed():
+    """R-DX-3: codes a crosswalk produced go on a claim only after a person confirms them: hold, not warn
+    (unless the practice's policy says warn)."""
     d = doc(time_entries=[entry(25)])
     d["patient"]["conditions"] = [
         {"code": "44054006", "system": "snomed"},
@@ -67,7 +91,43 @@ def test_snomed_only_patients_get_suggested_icd10_codes_with_a_warning():
     ]
     decision = run(d)
     assert decision["lines"][0]["diagnosis_codes"] == ["E11.9", "I10"]
-    assert finding(decision, "CLAIM.DIAGNOSES.FROM_SNOMED")["severity"] == "warning"
+    assert decision["status"] == "hold"
+    held = finding(decision, "CLAIM.DIAGNOSES.FROM_SNOMED")
+    assert held["severity"] == "hold" and "E11.9 (from SNOMED CT 44054006)" in held["message"]
+    d["policy"] = {"hold_unconfirmed_crosswalk_diagnoses": False}
+    assert finding(run(d), "CLAIM.DIAGNOSES.FROM_SNOMED")["severity"] == "warning"
+
+
+@pytest.mark.parametrize(("header", "child"), [("N18.3", "N18.30"), ("I48.2", "I48.20"), ("E11.4", "E11.40")])
+def test_a_header_code_holds_the_month_naming_its_billable_children(header, child):
+    """R-DX-1: a category or subcategory is not a billable code: it is never sent; the month holds naming the
+    code and its billable children. The condition still counts (it is documented, only miscoded)."""
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] = [{"code": header, "system": "icd10cm"}, {"code": "I50.32", "system": "icd10cm"}]
+    decision = run(d)
+    assert decision["status"] == "hold"
+    assert all(header not in line["diagnosis_codes"] for line in decision["lines"])
+    message = finding(decision, "DIAGNOSIS.NOT_BILLABLE")["message"]
+    assert header in message and child in message
+
+
+@pytest.mark.parametrize("acute", ["I63.9", "G45.9", "I21.4", "M80.08XA"])
+def test_acute_episode_codes_do_not_qualify_and_are_never_sent(acute):
+    """R-DX-2: acute stroke, TIA, acute MI and initial-encounter codes are not chronic conditions: with one other
+    condition the patient is not CCM-eligible, and the code is not on any claim."""
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] = [{"code": acute, "system": "icd10cm"}, {"code": "I50.32", "system": "icd10cm"}]
+    decision = run(d)
+    assert decision["lines"] == []
+    assert "CCM.ELIGIBILITY.CONDITIONS" in finding_codes(decision)
+    assert acute in finding(decision, "DIAGNOSIS.ACUTE_EPISODE")["message"]
+
+
+def test_stroke_sequelae_with_residual_deficits_qualify():
+    """R-DX-2: I69.3- (sequelae of cerebral infarction) is the chronic condition later care is coded as."""
+    d = doc(time_entries=[entry(25)])
+    d["patient"]["conditions"] = [{"code": "I69.351", "system": "icd10cm"}, {"code": "I50.32", "system": "icd10cm"}]
+    assert run(d)["lines"][0]["diagnosis_codes"] == ["I69.351", "I50.32"]
 
 
 @pytest.mark.skipif(not SYNTHEA.exists(), reason="../shared is not beside this checkout")

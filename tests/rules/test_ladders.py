@@ -1,5 +1,7 @@
 """Time ladders at their edges (R-TIME-2: full minutes, no rounding) and the family choice."""
 
+import json
+
 import pytest
 from tests.rules.builders import codes, doc, entry, finding_codes, run
 
@@ -53,9 +55,9 @@ REVISED = {
 @pytest.mark.parametrize(
     ("minutes", "expected"),
     [
-        # at 60–89 non-complex pays more (R-CCM-2 ladder 167.01 vs 99487 144.29), complex is the alternative
-        (60, [("99490", 1), ("99439", 2)]),
-        (89, [("99490", 1), ("99439", 2)]),
+        # R-FAM-1: complex criteria documented at 60–89 bill complex CCM, though non-complex would pay more
+        (60, [("99487", 1)]),
+        (89, [("99487", 1)]),
         (90, [("99487", 1), ("99489", 1)]),  # R-CCM-5
         (119, [("99487", 1), ("99489", 1)]),
         (120, [("99487", 1), ("99489", 2)]),
@@ -65,8 +67,27 @@ REVISED = {
 def test_complex_ccm_ladder_with_mdm_and_care_plan_revision(minutes, expected):
     decision = run(month_with(minutes, medical_decision_making=MDM, care_plan=REVISED))
     assert codes(decision) == expected
+    assert decision["family"] == "ccm_complex"
     alt_codes = [[x["code"] for x in a["lines"]] for a in decision["alternatives"]]
-    assert any("99487" in c for c in alt_codes) or expected[0][0] == "99487"
+    assert ["99490", "99439"] in alt_codes  # the non-complex ladder stays listed with its amount
+    assert "R-FAM-1" in decision["alternatives"][0]["why_not"]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        # the named alternative policy: highest compliant amount (167.01 vs 99487's 144.29 at 60–89)
+        (60, [("99490", 1), ("99439", 2)]),
+        (89, [("99490", 1), ("99439", 2)]),
+        (90, [("99487", 1), ("99489", 1)]),
+    ],
+)
+def test_family_choice_highest_paying_is_a_named_policy(minutes, expected):
+    """R-FAM-1: `family_choice: highest_paying` bills the family that pays most among those documented."""
+    d = month_with(minutes, medical_decision_making=MDM, care_plan=REVISED, policy={"family_choice": "highest_paying"})
+    decision = run(d)
+    assert codes(decision) == expected
+    assert "family_choice" in decision["alternatives"][0]["why_not"]
 
 
 def test_complex_and_non_complex_never_together_and_why():
@@ -98,16 +119,18 @@ def test_complex_care_plan_event_policy(policy, billed_complex):
     ("minutes", "chosen", "alternative"),
     [
         (29, [("99490", 1)], None),  # 29 personal minutes: no 99491, but they count as staff time
-        (30, [("99491", 1)], [("99490", 1)]),  # R-CCM-3: 89.18 beats 66.13
-        (59, [("99490", 1), ("99439", 1)], [("99491", 1)]),  # 116.57 beats 89.18
-        (60, [("99490", 1), ("99439", 2)], [("99491", 1), ("99437", 1)]),  # 167.01 beats 152.31
-        (89, [("99490", 1), ("99439", 2)], [("99491", 1), ("99437", 1)]),
-        (90, [("99491", 1), ("99437", 2)], [("99490", 1), ("99439", 2)]),  # 215.44 beats 167.01
+        (30, [("99491", 1)], [("99490", 1)]),  # R-CCM-3
+        # R-FAM-1 (b): every counted minute is the practitioner's own, so the personal family, whatever pays more
+        (59, [("99491", 1)], [("99490", 1), ("99439", 1)]),
+        (60, [("99491", 1), ("99437", 1)], [("99490", 1), ("99439", 2)]),
+        (89, [("99491", 1), ("99437", 1)], [("99490", 1), ("99439", 2)]),
+        (90, [("99491", 1), ("99437", 2)], [("99490", 1), ("99439", 2)]),
     ],
 )
-def test_practitioner_personal_ladder_and_the_family_that_pays_more(minutes, chosen, alternative):
+def test_practitioner_personal_ladder_is_the_most_specific_family(minutes, chosen, alternative):
     """The billing practitioner's own minutes count as staff time too (R-TIME-3); 99491 and 99490 are never
-    billed together (R-CCM-4): the engine bills the larger and lists the other with the reason."""
+    billed together (R-CCM-4): when all minutes are the practitioner's own, 99491 is the code for the service
+    furnished (R-FAM-1 (b)) and the other is listed with the reason."""
     decision = run(month_with(minutes, role="billing_practitioner"))
     assert codes(decision) == chosen
     assert decision["counted_minutes"] == {"clinical_staff": 0, "billing_practitioner": minutes}
@@ -134,6 +157,7 @@ PCM_DOC = {
         "established_at": "2026-01-29T10:00:00-06:00",
         "shared_with_patient_at": "2026-01-29T10:30:00-06:00",
         "revisions": [],
+        "complexity_reason": "Admitted for decompensated heart failure in April; diuretic adjusted weekly",
     },
 }
 
@@ -164,6 +188,57 @@ def test_pcm_add_on_cap_is_a_policy():
         **PCM_DOC,
     )
     assert codes(run(d)) == [("99426", 1), ("99427", 4)]
+
+
+@pytest.mark.parametrize(("cap", "units"), [(0, 0), (1, 1), (2, 2)])
+def test_99439_cap_can_be_lowered_to_zero_but_never_raised(cap, units):
+    """R-CCM-2, R-CLM-EDIT-1: two 99439 units is Medicare's limit. A practice may lower it (0 means none at all,
+    not "no cap"); 3 or 4 is refused naming the field."""
+    decision = run(month_with(95, policy={"cap_99439": cap}))
+    assert codes(decision) == [("99490", 1)] + ([("99439", units)] if units else [])
+
+
+@pytest.mark.parametrize("cap", [3, 4])
+def test_99439_cap_above_medicares_limit_is_refused(cap):
+    from ccmops.rules.contract import ContractError, parse_patient_month
+
+    with pytest.raises(ContractError) as err:
+        parse_patient_month(json.dumps(month_with(95, policy={"cap_99439": cap})))
+    assert err.value.problems[0][0] == "$.policy.cap_99439"
+    assert "at most 2" in err.value.problems[0][1] and "never raised" in err.value.problems[0][1]
+
+
+def test_pcm_needs_a_disease_specific_plan_with_a_complexity_reason():
+    """R-ELIG-3: hypertension alone under a general (comprehensive) plan is not PCM; neither is a disease-specific
+    plan that records no reason the condition is complex or high-risk (unless the practice's policy says so)."""
+    general = doc(time_entries=[entry(45, "2026-05-05T09:00:00-05:00", program="pcm")], **PCM_DOC)
+    general["patient"]["conditions"] = [{"code": "I10", "system": "icd10cm"}]
+    general["care_plan"] = {**general["care_plan"], "kind": "comprehensive"}
+    decision = run(general)
+    assert codes(decision) == []
+    assert "PCM.CARE_PLAN.WRONG_KIND" in finding_codes(decision)
+    no_reason = doc(time_entries=[entry(45, "2026-05-05T09:00:00-05:00", program="pcm")], **PCM_DOC)
+    no_reason["patient"]["conditions"] = [{"code": "I10", "system": "icd10cm"}]
+    no_reason["care_plan"] = {**no_reason["care_plan"], "complexity_reason": None}
+    decision = run(no_reason)
+    assert codes(decision) == [] and "PCM.NOT_COMPLEX" in finding_codes(decision)
+    no_reason["policy"] = {"pcm_requires_complexity_reason": False}
+    assert codes(run(no_reason)) == [("99426", 1)]
+
+
+def test_a_ccm_patient_is_billed_ccm_not_pcm_for_the_same_practitioner():
+    """R-FAM-1 (c), R-ELIG-3: three conditions in the practitioner's CCM under a comprehensive plan: CCM is billed
+    and PCM is not (a comprehensive plan does not make a PCM month), whatever the minutes logged as PCM."""
+    d = doc(
+        time_entries=[
+            entry(35, "2026-05-05T09:00:00-05:00", program="ccm"),
+            entry(35, "2026-05-06T09:00:00-05:00", program="pcm"),
+        ],
+    )
+    d["consents"].append({**PCM_DOC["consents"][0], "documented_at": "2026-01-10T10:00:00-06:00"})
+    decision = run(d)
+    assert codes(decision) == [("99490", 1)]
+    assert "PCM.CARE_PLAN.WRONG_KIND" in finding_codes(decision)
 
 
 def test_2025_and_2026_use_the_same_ladders_at_their_own_prices():

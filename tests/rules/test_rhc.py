@@ -1,6 +1,6 @@
 """RHC/FQHC: individual codes from 2025, G0511 only through the transition (R-RHC-1..4, R-SUP-5)."""
 
-from tests.rules.builders import codes, consent, doc, entry, finding_codes, run
+from tests.rules.builders import BHI_ELEMENTS, codes, consent, doc, entry, finding_codes, run
 
 RHC = {"timezone": "America/Chicago", "setting": "rhc"}
 
@@ -41,7 +41,7 @@ def test_rhc_2026_has_no_g0511_and_can_bill_apcm_bh_addons():
     """R-RHC-2, R-RHC-3."""
     d = doc(
         practice=RHC,
-        consents=[consent("apcm"), consent("bhi", at="2026-05-02T10:00:00-05:00")],
+        consents=[consent("apcm"), consent("bhi", at="2026-05-02T10:00:00-05:00", elements=BHI_ELEMENTS)],
         time_entries=[entry(25, program="bhi")],
     )
     decision = run(d)

@@ -147,14 +147,17 @@ def get_revenue(request, practice_id: int, month: str):
 @router.post(
     "/practices/{practice_id}/months/{month}/claims", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
 )
-def post_claims(request, practice_id: int, month: str):
-    """Produce the month's 837P (validated with pyx12); the file is in `content`."""
-    b = export_837p(practice=_practice(request, practice_id), month=month, by=request.user)
+def post_claims(request, practice_id: int, month: str, test: bool = False):
+    """Produce the month's 837P (validated with pyx12); the file is in `content`, its total is the practice's
+    charges, and `held_out` names every claim kept out of it with the reasons. `?test=true`: a test file."""
+    b = export_837p(practice=_practice(request, practice_id), month=month, by=request.user, test=test)
     return {
         "control_number": b.control_number,
         "claims": b.claims,
         "lines": b.lines,
         "total": str(b.total),
+        "test": b.test,
+        "held_out": b.held_out,
         "content": b.content,
     }
 

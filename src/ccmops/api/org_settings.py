@@ -10,7 +10,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from ccmops.organizations import engagements, org_settings, practitioners, rule_policies
+from ccmops.organizations import charges, engagements, org_settings, practitioners, rule_policies
 from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.staff import led_organization
 from ccmops.reporting.setup import practice_setup
@@ -69,6 +69,7 @@ def _view(org) -> dict:
         if org.is_practice
         else [],
         "rule_policies": rule_policies.policies(org) if org.is_practice else [],
+        "charges": {k: v for k, v in sorted((org.charge_schedule or {}).items())} if org.is_practice else {},
         "getting_started": [
             {"step": step.key, "label": step.label, "done": step.done, "detail": step.detail}
             for step in practice_setup(org, practice_today(org))
@@ -106,6 +107,18 @@ def change_policies(request, payload: PoliciesIn, org: str = ""):
         org=organization, values=payload.values, reason=payload.reason, by=request.user
     )
     return {"changed": changed}
+
+
+class ChargesIn(Schema):
+    charges: dict[str, str | None]  # code → "85.00" (dollars and cents), or null to remove
+
+
+@router.patch("/settings/charges", response={200: dict, **ERRORS})
+def change_charges(request, payload: ChargesIn, org: str = ""):
+    """Set some of the practice's charges (what its claims carry per line, R-CLM-CHG-1); the answer lists each
+    change as [before, after]."""
+    organization = led_organization(request.user, org)
+    return {"changed": charges.set_charges(org=organization, values=payload.charges, by=request.user)}
 
 
 @router.post("/settings/practitioners", response={201: dict, **ERRORS})

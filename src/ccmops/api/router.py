@@ -14,6 +14,7 @@ from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
 from ccmops.api.billing import router as billing_router
+from ccmops.api.coverage import router as coverage_router
 from ccmops.api.enrollment import router as enrollment_router
 from ccmops.api.monthly import router as monthly_router
 from ccmops.api.org_settings import router as settings_router
@@ -37,6 +38,7 @@ api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace
 
 api.add_router("/", population_router)
 api.add_router("/", enrollment_router)
+api.add_router("/", coverage_router)
 api.add_router("/", monthly_router)
 api.add_router("/", billing_router)
 api.add_router("/", reporting_router)

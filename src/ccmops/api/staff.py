@@ -21,6 +21,7 @@ class StaffIn(Schema):
     last_name: str = ""
     email: str = ""
     credential: str = ""
+    licence_state: str = ""  # the state whose licence they work under (US state code)
     clinical: bool | None = None  # counts as clinical staff; by role when omitted
     hours: Decimal = Decimal(0)  # committed hours a week
     practitioner_id: int | None = None  # a billing practitioner's practitioner record

@@ -6,25 +6,36 @@ import csv
 import io
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from ccmops.billing.models import ClaimBatch, ClaimLine
+from ccmops.billing.models import ClaimBatch, ClaimLine, ControlCounter
 from ccmops.billing.remittance import sent_batch
-from ccmops.billing.x12 import build_837p, require_closed
+from ccmops.billing.x12 import build_837p, require_closed, submitter
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict
+from ccmops.organizations.charges import charge_of
+
+
+def next_control_number(sender) -> int:
+    """The submitter's next interchange control number, from its counter read with a row lock: two billers
+    exporting at once wait on each other here instead of both taking max + 1 (call inside a transaction)."""
+    counter, _ = ControlCounter.objects.get_or_create(submitter=sender)
+    counter = ControlCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
 
 
 @transaction.atomic
-def export_837p(*, practice, month: str, by=None) -> ClaimBatch:
-    """A new 837P interchange of the closed month, kept as a batch. Refused once one stands as sent (submitted
-    and not rejected): its file stays downloadable, but the month's claims are not produced a second time.
+def export_837p(*, practice, month: str, by=None, test: bool = False) -> ClaimBatch:
+    """A new 837P interchange of the closed month, kept as a batch: every claim that passes its checks, the
+    others held out and named on the batch. Refused once one stands as sent (submitted and not rejected): its file
+    stays downloadable, but the month's claims are not produced a second time. `test`: a test file (ISA15 = T).
 
     Raises:
         Conflict: the month is not closed, or its claims were sent.
-        InvalidInput: missing practice or patient data, or pyx12 rejected the file.
+        InvalidInput: missing practice data, every claim held out, or pyx12 rejected the file.
     """
     sent = sent_batch(practice, month)
     if sent is not None:
@@ -32,11 +43,14 @@ def export_837p(*, practice, month: str, by=None) -> ClaimBatch:
             f"{month}'s claims were sent in 837P #{sent.control_number} on {sent.submitted_at:%Y-%m-%d}; download "
             "that file from its batch, or record that the contractor's front end rejected it to produce a new one."
         )
-    last = ClaimBatch.objects.aggregate(n=Max("control_number"))["n"] or 0
-    claim_file = build_837p(practice, month, control_number=last + 1)
+    sender = submitter(practice)
+    claim_file = build_837p(practice, month, control_number=next_control_number(sender), test=test)
     batch = ClaimBatch.objects.create(
         practice=practice,
         month=month,
+        submitter=sender,
+        test=test,
+        held_out=[h.as_dict() for h in claim_file.held],
         control_number=claim_file.control_number,
         claims=claim_file.claims,
         lines=claim_file.lines,
@@ -50,7 +64,14 @@ def export_837p(*, practice, month: str, by=None) -> ClaimBatch:
         user=by,
         practice_id=practice.id,
         obj=batch,
-        detail={"month": month, "claims": batch.claims, "lines": batch.lines, "total": str(batch.total)},
+        detail={
+            "month": month,
+            "claims": batch.claims,
+            "lines": batch.lines,
+            "total": str(batch.total),
+            "held_out": len(batch.held_out),
+            "test": test,
+        },
     )
     return batch
 
@@ -75,6 +96,7 @@ def charges_csv(*, practice, month: str, by=None) -> str:
             "units",
             "diagnosis_codes",
             "charge",
+            "allowed_estimate",
             "patient_share",
             "rendering_npi",
             "place_of_service",
@@ -99,6 +121,7 @@ def charges_csv(*, practice, month: str, by=None) -> str:
                 line.code,
                 line.units,
                 " ".join(line.diagnosis_codes),
+                f"{charge * line.units:.2f}" if (charge := charge_of(practice, line.code)) is not None else "",
                 line.allowed_amount,
                 line.patient_share,
                 line.billing_practitioner.npi,

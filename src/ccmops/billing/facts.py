@@ -53,13 +53,97 @@ def _statements(ids: list[int], *queries: tuple) -> list[tuple[str, list]]:
     return [(sql.replace("IN ({ids})", members), [*head, *map(at, instants)]) for sql, *instants in queries]
 
 
+# The contract's setting by the billing location's place of service: facility rates for hospital outpatient
+# departments; RHC (72) and FQHC (50) care management goes on an institutional claim (R-RHC-4, R-CLM-FORM-2).
+SETTING_BY_POS = {"19": "facility", "21": "facility", "22": "facility", "72": "rhc", "50": "fqhc"}
+MDM_BY_EM = {"99204": "moderate", "99214": "moderate", "99205": "high", "99215": "high"}
+
+
+def _group_npis(practice) -> frozenset[str]:
+    """The NPIs of the practice's practitioners: a visit by one of them is the group's (R-APCM-4)."""
+    from ccmops.organizations.models import Practitioner
+
+    return frozenset(Practitioner.objects.filter(practice=practice).values_list("npi", flat=True))
+
+
+def _documenting_notes(rows) -> dict[int, dict]:
+    """Per time entry, the note that documents it (a signed one when there is one), as the contract's `note`."""
+    out: dict[int, dict] = {}
+    for entry_id, note_id, signed_at, author_id in rows:
+        if entry_id in out and out[entry_id]["signed_at"] is not None:
+            continue
+        out[entry_id] = {
+            "id": f"note-{note_id}",
+            "signed_at": _iso(signed_at) if signed_at else None,
+            "author": f"user-{author_id}",
+        }
+    return out
+
+
+def _coverage_periods(rows, window) -> dict[int, list[dict]]:
+    """Each patient's coverage as the contract's periods (R-COV-1). Coverage records with dates (FHIR Coverage, the
+    CSV, the patient page) are periods as recorded. A payer read off a claim (an ExplanationOfBenefit, `eob:`) is
+    an observation on a day: it is taken to hold from then until the next observation of another payer."""
+    from ccmops.interop.records import PAYER_KINDS
+
+    by_patient: dict[int, list] = defaultdict(list)
+    observed: dict[int, list] = defaultdict(list)
+    for patient_id, source_id, payer, start, end, secondary in rows:
+        if source_id.startswith("eob:"):
+            if start is not None:
+                observed[patient_id].append((start, payer))
+            continue
+        for kind in PAYER_KINDS.get(payer, ("unknown",)):
+            by_patient[patient_id].append(
+                {
+                    "kind": kind,
+                    "start": start.isoformat() if start else None,
+                    "end": end.isoformat() if end else None,
+                    "medicare_secondary": bool(secondary) and kind == "part_b_ffs",
+                }
+            )
+    for patient_id, seen in observed.items():
+        seen.sort()
+        spans: list[list] = []  # [payer, first day, last day or None]
+        for day, payer in seen:
+            if day > window.last_day:
+                break
+            if spans and spans[-1][0] == payer:
+                continue
+            if spans:
+                spans[-1][2] = day - dt.timedelta(days=1)
+            spans.append([payer, day, None])
+        for payer, first, last in spans:
+            for kind in PAYER_KINDS.get(payer, ("unknown",)):
+                by_patient[patient_id].append(
+                    {"kind": kind, "start": first.isoformat(), "end": last.isoformat() if last else None}
+                )
+    return by_patient
+
+
+def _payer_field(payer: str) -> list[dict]:
+    """Coverage from the patient's payer field alone (an EHR's current payer, without dates): none on record →
+    an empty list, which the engine holds as unknown (R-COV-1)."""
+    from ccmops.interop.records import PAYER_KINDS
+
+    return [{"kind": kind} for kind in PAYER_KINDS.get(payer, ())] if payer else []
+
+
 def month_patients(ids: list[int]) -> list[Patient]:
     """These patients as the month's facts read them: the few fields used (and name and MRN, to name them), one
     practice object per practice and one per billing practitioner shared among them. With `select_related`, every
     row built its own practice and practitioner — two of the three model objects a close made per patient."""
     patients = list(
         Patient.objects.filter(id__in=ids).only(
-            "id", "practice_id", "billing_practitioner_id", "birth_date", "family_name", "given_name", "mrn"
+            "id",
+            "practice_id",
+            "billing_practitioner_id",
+            "birth_date",
+            "deceased_on",
+            "medicare_coverage",
+            "family_name",
+            "given_name",
+            "mrn",
         )
     )
     practices = Organization.objects.in_bulk({p.practice_id for p in patients})
@@ -87,7 +171,7 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
     return _statements(
         [p.id for p in patients],
         (
-            'SELECT patient_id, code, "system", onset, abated FROM patients_patientcondition '
+            'SELECT patient_id, code, "system", onset, abated, confirmed_code FROM patients_patientcondition '
             "WHERE patient_id IN ({ids}) ORDER BY onset, code",
         ),
         (
@@ -134,6 +218,19 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
             hi,
             lo,
         ),
+        # The notes documenting those entries (R-TIME-8, R-DOC-1): signed ones first for each entry.
+        (
+            "SELECT n.time_entry_id, n.id, n.signed_at, n.author_id FROM documentation_note n "
+            "JOIN timetracking_timeentry e ON e.id = n.time_entry_id "
+            'WHERE e.patient_id IN ({ids}) AND e.start < %s AND e."end" > %s ORDER BY n.time_entry_id, n.id',
+            hi,
+            lo,
+        ),
+        # Coverage on record (R-COV-1): imported Coverage and EOB payers, and coverage entered by hand.
+        (
+            'SELECT patient_id, source_id, payer, start, "end", medicare_secondary FROM patients_coveragerecord '
+            "WHERE patient_id IN ({ids}) ORDER BY patient_id, start, id",
+        ),
     )
 
 
@@ -155,10 +252,26 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
         rows = together(*fact_reads(patients, month))
     practice = patients[0].practice
     window = month_window(month, practice.time_zone)
-    condition_rows, visit_rows, consent_rows, plan_rows, elsewhere_rows, known_rows, qmb_rows, segment_rows = rows
+    (
+        condition_rows,
+        visit_rows,
+        consent_rows,
+        plan_rows,
+        elsewhere_rows,
+        known_rows,
+        qmb_rows,
+        segment_rows,
+        note_rows,
+        coverage_rows,
+    ) = rows
+    group_npis = _group_npis(practice)
+    notes = _documenting_notes(note_rows)
+    coverage = _coverage_periods(coverage_rows, window)
     qmb = {patient_id for (patient_id,) in qmb_rows}  # a QMB period overlaps the month
     conditions = defaultdict(list)
-    for patient_id, code, system, onset, abated in condition_rows:
+    for patient_id, code, system, onset, abated, confirmed in condition_rows:
+        if confirmed:  # the ICD-10-CM code a person confirmed for a SNOMED CT problem (R-DX-3)
+            code, system = confirmed, "icd10cm"
         conditions[patient_id].append(
             {
                 "code": code,
@@ -168,16 +281,25 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
             }
         )
     visits = defaultdict(list)
+    mdm = defaultdict(list)
     for patient_id, start, kind, code, npi, discussed in visit_rows:
+        day = _aware(start).astimezone(window.zone).date()
         visits[patient_id].append(
             {
-                "date": _aware(start).astimezone(window.zone).date().isoformat(),
+                "date": day.isoformat(),
                 "kind": kind,
                 "code": code,
                 "practitioner_id": f"npi-{npi}",
                 "care_management_discussed": bool(discussed),
+                "same_group": npi in group_npis,
             }
         )
+        # The level of an E/M visit is its medical decision making (99214/99204 moderate, 99215/99205 high):
+        # documented MDM that complex CCM rests on (R-CCM-5, R-ELIG-2).
+        if code in MDM_BY_EM and window.contains_date(day):
+            mdm[patient_id].append(
+                {"date": day.isoformat(), "complexity": MDM_BY_EM[code], "practitioner_id": f"npi-{npi}"}
+            )
     consents = defaultdict(list)
     for patient_id, program, npi, documented_at, method, elements, revoked_at in consent_rows:
         consents[patient_id].append(
@@ -240,7 +362,7 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
             "month": month,
             "practice": {
                 "timezone": practice.time_zone,
-                "setting": "facility" if practice.place_of_service in ("19", "21", "22") else "office",
+                "setting": SETTING_BY_POS.get(practice.place_of_service, "office"),
             },
             "billing_practitioner": {
                 "id": npi_id,
@@ -253,11 +375,13 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
                 "conditions": conditions[p.id],
                 "qmb": p.id in qmb,
                 "facility_stays": [],
+                "coverage": coverage.get(p.id) or _payer_field(p.medicare_coverage),
+                "deceased_on": p.deceased_on.isoformat() if p.deceased_on else None,
             },
             "visits": visits[p.id],
             "consents": consents[p.id],
             "care_plan": None,
-            "medical_decision_making": [],
+            "medical_decision_making": mdm[p.id],
             "time_entries": [
                 {
                     "id": f"te-{entry_id}-{i}",
@@ -269,6 +393,7 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
                     "program": program,
                     "located_in_us": in_us,
                     "counted_for": counted_for or None,
+                    "note": notes.get(entry_id),
                 }
                 for entry_id, _, staff_id, role, employer_id, program, in_us, counted_for in entries[p.id]
                 for i, (start, end) in enumerate(segments[entry_id])

@@ -17,6 +17,7 @@ from ccmops.billing.x12 import claims_to_send
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.interop.fhir_export import ICD10CM, patient_resource
+from ccmops.organizations.charges import charge_of
 
 CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"  # HCPCS Level II (the G codes)
@@ -54,7 +55,7 @@ def claims_bundle(*, practice, month: str, by=None) -> dict:
         Conflict: the month is not closed.
         InvalidInput: nothing to bill, or practice or patient data the claims need are missing (each named).
     """
-    by_patient = claims_to_send(practice, month, for_837p=False)
+    by_patient, _held = claims_to_send(practice, month, for_837p=False)
     now = timezone.now()
     year, mon = map(int, month.split("-"))
     period = {"start": f"{month}-01", "end": f"{month}-{calendar.monthrange(year, mon)[1]:02d}"}
@@ -123,7 +124,8 @@ def claims_bundle(*, practice, month: str, by=None) -> dict:
             )
         dx = list(dict.fromkeys(c for x in lines for c in x.diagnosis_codes))[:12]  # as the 837P's HI
         pointers = list(range(1, min(4, len(dx)) + 1))
-        total = sum((x.allowed_amount for x in lines), Decimal("0.00"))
+        charges = {x.code: charge_of(practice, x.code) * x.units for x in lines}  # the practice's (R-CLM-CHG-1)
+        total = sum(charges.values(), Decimal("0.00"))
         claims.append(
             (
                 _url("claim", p.id, month),
@@ -164,8 +166,8 @@ def claims_bundle(*, practice, month: str, by=None) -> dict:
                             "servicedDate": line.date_of_service.isoformat(),
                             "locationCodeableConcept": _coding(POS, practice.place_of_service),
                             "quantity": {"value": line.units},
-                            "unitPrice": _money((line.allowed_amount / line.units).quantize(Decimal("0.01"))),
-                            "net": _money(line.allowed_amount),
+                            "unitPrice": _money(charge_of(practice, line.code)),
+                            "net": _money(charges[line.code]),
                         }
                         for i, line in enumerate(lines, start=1)
                     ],

@@ -202,7 +202,16 @@ class ClaimBatch(models.Model):
 
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     month = models.CharField(max_length=7)
-    control_number = models.PositiveIntegerField(unique=True)
+    # The interchange control number (ISA13/GS06) is the submitter's: numbered per submitter from a locked
+    # counter (`ControlCounter`), so billers exporting at once never collide.
+    submitter = models.ForeignKey(
+        "organizations.Organization", null=True, on_delete=models.PROTECT, related_name="submitted_batches"
+    )
+    control_number = models.PositiveIntegerField()
+    test = models.BooleanField(default=False, db_default=False, help_text="a test file (ISA15 = T), never sent")
+    held_out = models.JSONField(
+        default=list, blank=True, help_text="claims kept out of the file: [{patient_id, patient, reasons}]"
+    )
     claims = models.PositiveIntegerField()
     lines = models.PositiveIntegerField()
     total = models.DecimalField(max_digits=12, decimal_places=2)
@@ -226,11 +235,22 @@ class ClaimBatch(models.Model):
                 fields=["practice", "month"],
                 condition=models.Q(submitted_at__isnull=False, rejected_at__isnull=True),
                 name="one_sent_claim_batch_per_month",
-            )
+            ),
+            models.UniqueConstraint(fields=["submitter", "control_number"], name="one_control_number_per_submitter"),
         ]
 
     def __str__(self) -> str:
         return f"837P #{self.control_number} {self.month} ({self.claims} claims)"
+
+
+class ControlCounter(models.Model):
+    """The last interchange control number a submitter used: read with a row lock to number the next file."""
+
+    submitter = models.OneToOneField("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.submitter}: {self.last}"
 
     @property
     def state(self) -> str:

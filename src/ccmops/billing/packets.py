@@ -10,12 +10,15 @@ from django.template.loader import render_to_string
 
 from ccmops.billing.models import Adjustment, ClaimLine, KnownService, PatientMonthDecision, is_closed
 from ccmops.billing.remittance import sent_batch
+from ccmops.billing.wording import humanizer
 from ccmops.careplans.models import CarePlan
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.documentation.models import Note, of_month
-from ccmops.enrollment.models import CONSENT_ELEMENTS, Consent
+from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, Consent
 from ccmops.errors import NotFound
+from ccmops.interop.records import PAYER_NAMES
+from ccmops.organizations.models import Membership
 from ccmops.rules.calendar import month_window
 from ccmops.rules.conditions import classify, condition_name
 from ccmops.timetracking.models import TimeEntry
@@ -51,12 +54,42 @@ def packet_context(patient, month: str) -> dict:
     for n in notes:
         n.adjustment = late_by_note.get(n.id)
         n.late_addenda = [(a, late_by_addendum.get(a.id)) for a in n.addenda.all()]
+    documenting: dict[int, Note] = {}  # each entry's note: a signed one when there is one (R-TIME-8, R-DOC-1)
+    for n in Note.objects.filter(time_entry__in=entries).select_related("author").order_by("id"):
+        if n.time_entry_id not in documenting or (n.signed_at and not documenting[n.time_entry_id].signed_at):
+            documenting[n.time_entry_id] = n
+    licences = {
+        (m.user_id, m.organization_id): m.licence_state
+        for m in Membership.objects.filter(user__in={e.staff_id for e in entries}).exclude(licence_state="")
+    }
     by_day = defaultdict(list)
     for e in entries:
         e.adjustment = late_by_entry.get(e.id)
         e.void_adjustment = void_by_entry.get(e.id)
+        e.documenting = documenting.get(e.id)
+        e.licence_state = licences.get((e.staff_id, e.employer_id), "")
+        e.partner_staff = e.employer_id != patient.practice_id
         by_day[e.start.astimezone(window.zone).date()].append(e)
-    excluded = {x["entry_id"].split("-")[1]: x for x in decision.decision.get("excluded_time", [])}
+    say = humanizer(
+        [f["message"] for f in decision.decision.get("findings", [])]
+        + [x["entry_id"] for x in decision.decision.get("excluded_time", [])],
+        patient.practice.time_zone,
+    )
+    findings = [{**f, "message": say(f["message"])} for f in decision.decision.get("findings", [])]
+    excluded_time = [{**x, "entry": say(x["entry_id"])} for x in decision.decision.get("excluded_time", [])]
+    coverage, observed = [], []
+    for r in patient.coverages.select_related("recorded_by").order_by("start", "id"):
+        if r.source_id.startswith(
+            "eob:"
+        ):  # a payer seen on a claim: the last one before the month's end, and any in it
+            if r.start is not None and r.start <= window.last_day:
+                observed.append(r)
+        elif (r.start is None or r.start <= window.last_day) and (r.end is None or r.end >= window.first_day):
+            coverage.append(r)
+    coverage += [r for r in observed[-1:] + observed[:-1] if r is observed[-1] or r.start >= window.first_day]
+    for r in coverage:
+        r.payer_name = PAYER_NAMES.get(r.payer, r.payer)
+        r.observed = r.source_id.startswith("eob:")
     known = list(  # other services known for the month, with the adjustment of one recorded after the close
         KnownService.objects.filter(
             patient=patient, date_of_service__gte=window.first_day, date_of_service__lte=window.last_day
@@ -81,16 +114,20 @@ def packet_context(patient, month: str) -> dict:
         "consents": Consent.objects.filter(patient=patient, documented_at__lt=window.end).select_related(
             "practitioner", "obtained_by", "text_version", "revocation"
         ),
-        "consent_elements": CONSENT_ELEMENTS,
+        "consent_elements": ALL_CONSENT_ELEMENTS,
         "plans": plans,
         "days": sorted(by_day.items()),
-        "excluded": excluded,
         "late": late,
         "month_closed": is_closed(patient.practice, month),
         "sent": sent_batch(patient.practice, month),
         "claim_lines": ClaimLine.objects.filter(patient=patient, month=month).order_by("code"),
         "notes": notes,
         "known_services": known,
+        "findings": findings,
+        "excluded_time": excluded_time,
+        "coverage": coverage,
+        "supervising": decision.billing_practitioner,
+        "dos_policy": (patient.practice.rule_policies or {}).get("date_of_service", "threshold_reached"),
     }
 
 

@@ -32,6 +32,8 @@ def mark_submitted(*, batch: ClaimBatch, by) -> ClaimBatch:
     given, batch = batch, ClaimBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.rejected_at is not None:
         raise Conflict(f"837P #{batch.control_number} was rejected on {batch.rejected_at:%Y-%m-%d}; produce a new one.")
+    if batch.test:
+        raise Conflict(f"837P #{batch.control_number} is a test file (ISA15 = T); produce a production file to send.")
     if batch.submitted_at is not None:
         raise Conflict(f"837P #{batch.control_number} was already marked submitted on {batch.submitted_at:%Y-%m-%d}.")
     other = sent_batch(batch.practice, batch.month)

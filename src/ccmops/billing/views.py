@@ -37,10 +37,12 @@ from ccmops.billing.remittance import (
     sent_batch,
 )
 from ccmops.billing.revenue import month_revenue
+from ccmops.billing.wording import humanizer
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.rules.calendar import month_window
+from ccmops.timetracking.models import TimeEntry
 
 
 def _billing_practice(request, practice_id: int):
@@ -56,6 +58,36 @@ def _last_month() -> str:
     return f"{prev.year:04d}-{prev.month:02d}"
 
 
+def undocumented_entries(decisions) -> dict[int, list[dict]]:
+    """Per held decision, the time entries whose counted minutes no signed note documents (R-DOC-1), with the
+    draft note to sign when there is one: what the month page links to."""
+    wanted: dict[int, dict[int, dict]] = {}
+    for d in decisions:
+        for item in d.decision.get("undocumented_time", []):
+            entry_id = int(item["entry_id"].split("-")[1])  # the facts' id: te-<entry>-<segment>
+            row = wanted.setdefault(d.id, {}).setdefault(entry_id, {"minutes": 0, "why": item["why"]})
+            row["minutes"] += item["minutes"]
+    ids = {e for rows in wanted.values() for e in rows}
+    entries = TimeEntry.objects.filter(id__in=ids).select_related("staff").in_bulk()
+    drafts = {
+        n.time_entry_id: n
+        for n in Note.objects.filter(time_entry_id__in=ids, signed_at__isnull=True).select_related("author")
+    }
+    return {
+        decision_id: [
+            {
+                "entry": entries[e],
+                "minutes": row["minutes"],
+                "why": f"the note by {drafts[e].author} is not signed" if e in drafts else "no note documents it",
+                "draft": drafts[e].id if e in drafts else None,
+            }
+            for e, row in rows.items()
+            if e in entries
+        ]
+        for decision_id, rows in wanted.items()
+    }
+
+
 @login_required
 def month_page(request, practice_id: int, month: str | None = None):
     practice = _billing_practice(request, practice_id)
@@ -67,6 +99,12 @@ def month_page(request, practice_id: int, month: str | None = None):
     month = month or _last_month()
     decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
     impacts = open_impacts(practice, month)
+    queue = list(decisions.filter(review="needs_review"))
+    undocumented = undocumented_entries(queue)
+    say = humanizer([f["message"] for d in queue for f in d.reasons], practice.time_zone)
+    for d in queue:
+        d.undocumented = undocumented.get(d.id, [])
+        d.shown_reasons = [{**f, "message": say(f["message"])} for f in d.reasons]
     return render(
         request,
         "billing/month.html",
@@ -76,7 +114,7 @@ def month_page(request, practice_id: int, month: str | None = None):
             "close": MonthClose.objects.filter(practice=practice, month=month).first(),
             "closable_from": closable_from(practice, month),
             "summary": summarize(practice, month),
-            "queue": decisions.filter(review="needs_review"),
+            "queue": queue,
             "overridden": decisions.filter(review="overridden"),
             "lines": ClaimLine.objects.filter(practice=practice, month=month)
             .select_related("patient")
@@ -173,13 +211,29 @@ def approve(request, practice_id: int, month: str):
 
 
 @login_required
+@require_POST
+def produce_837p(request, practice_id: int, month: str):
+    """Produce a new 837P batch (a POST: it numbers and records a file); the file is then downloaded from its
+    batch, and the claims held out are listed with their reasons on the month page."""
+    practice = _billing_practice(request, practice_id)
+    try:
+        batch = export_837p(practice=practice, month=month, by=request.user, test=request.POST.get("test") == "on")
+    except (Conflict, InvalidInput) as exc:
+        return _back(practice, month, str(exc))
+    held = f"; {len(batch.held_out)} claim(s) held out, listed below" if batch.held_out else ""
+    kind = "test file" if batch.test else "837P"
+    return _back(
+        practice,
+        month,
+        notice=f"{kind} #{batch.control_number} produced: {batch.claims} claim(s), ${batch.total} charged{held}.",
+    )
+
+
+@login_required
 def download(request, practice_id: int, month: str, kind: str):
     practice = _billing_practice(request, practice_id)
     try:
-        if kind == "837p":
-            batch = export_837p(practice=practice, month=month, by=request.user)
-            body, ctype, name = batch.content, "text/plain", f"{practice.slug}-{month}-837p-{batch.control_number}.x12"
-        elif kind == "csv":
+        if kind == "csv":
             body, ctype, name = (
                 charges_csv(practice=practice, month=month, by=request.user),
                 "text/csv",

@@ -30,6 +30,7 @@ from ccmops.interop.generator import generate_population
 from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.services import owners_in_force
+from ccmops.patients.coverage import claim_status, confirm_diagnosis
 from ccmops.patients.models import Patient, ScreeningResult
 from ccmops.patients.screening import screen_practice
 from ccmops.patients.services import record_visit
@@ -37,7 +38,7 @@ from ccmops.rules.calendar import month_window, months_before
 from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import _create_entry, add_manual_entry
 
-NOTE_LEVELS = (100, 89, 67, 44)  # completeness of a coordination-call note with 5, 4, 3 and 2 fields filled
+NOTE_LEVELS = (100, 89, 67, 44, 22)  # completeness of a coordination-call note with 5, 4, 3, 2 and 1 fields filled
 NOTE_FIELDS = [k for k, _label, _req in TEMPLATES["care_coordination_call"]]
 FIELD_TEXT = {
     "reason": "Monthly check-in on blood pressure and medications",
@@ -50,7 +51,7 @@ FIELD_TEXT = {
 
 def _fields_for(level: int) -> dict:
     """Fields filled for a note of that completeness: the required ones first, the optional goal last."""
-    keep = {100: 5, 89: 4, 67: 3, 44: 2}[level]
+    keep = {100: 5, 89: 4, 67: 3, 44: 2, 22: 1}[level]
     return {k: FIELD_TEXT[k] for k in NOTE_FIELDS[:keep]}
 
 
@@ -61,7 +62,13 @@ def _month_start(months_ago: int, zone: str) -> dt.datetime:
 
 def make_ready(patient: Patient, practitioner: Practitioner, by: User, started: dt.datetime) -> None:
     """Initiating visit (3 days before `started`), consent (2 days before) and an approved, shared care plan (the
-    day before); the enrollment becomes active at `started`. Used by the demo seed too."""
+    day before); the enrollment becomes active at `started`. At the visit the practitioner confirmed the ICD-10-CM
+    codes of the patient's SNOMED CT problems (R-DX-3): the crosswalk's suggestion, where it is billable. Used by
+    the demo seed too."""
+    for condition in patient.conditions.filter(system="snomed", confirmed_code=""):
+        suggested = claim_status(condition)
+        if suggested["state"] == "confirm" and suggested["code"]:
+            confirm_diagnosis(condition=condition, code=suggested["code"], by=practitioner.user)
     record_visit(
         patient=patient,
         day=(started - dt.timedelta(days=3)).date(),
@@ -195,6 +202,12 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
         billable = {x for x in sorted(touched, key=lambda x: (x - i) % n)[: round(profile["billable"][i] * n)]}
         live_share = profile["live"][i]
         carry = 0.0
+        mean = profile["completeness"][i]
+        reached = [x for x in touched if x not in billable]
+        billed = 89 if mean < 89 else mean
+        other_target = (
+            max(22.0, (mean * len(touched) - billed * len(billable & set(touched))) / len(reached)) if reached else mean
+        )
         entries = 0
         attempts_total = round(len(touched) / profile["reach"][i]) if touched else 2
         failed = max(0, attempts_total - len(touched))
@@ -210,7 +223,9 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             if j not in touched or day > cutoff:
                 continue
             _call(patient, staff, party_id, day, "reached")
-            parts = (14, 12) if j in billable else (8,)
+            # A billable month is one call long enough for 99490, documented by one note (signed: R-DOC-1); other
+            # touched patients get a short call.
+            parts = (26,) if j in billable else (8,)
             for k, minutes in enumerate(parts):
                 begin = day + dt.timedelta(days=7 * k, minutes=5)
                 end = begin + dt.timedelta(minutes=minutes + (j % 3))
@@ -241,20 +256,29 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
                         now=min(end + lag, now),
                     )
                 if k == 0:
-                    target = profile["completeness"][i] + carry
-                    level = min(NOTE_LEVELS, key=lambda v: abs(v - target))
-                    carry = target - level
-                    note = save_note(
-                        patient=patient,
-                        author=staff,
-                        program="ccm",
-                        activity="care_coordination_call",
-                        fields=_fields_for(level),
-                        party_id=party_id,
-                        time_entry=entry,
-                        sign=level >= 89,
-                    )
-                    Note.objects.filter(pk=note.pk).update(created_at=end, signed_at=end if level >= 89 else None)
+                    # A billed month's note is signed, so it has every required field (89 or more); the other
+                    # notes of the month carry the rest of the profile's mean completeness.
+                    if j in billable and mean < 89:
+                        level = 89
+                    else:
+                        target = (mean if j in billable else other_target) + carry
+                        level = min(NOTE_LEVELS, key=lambda v: abs(v - target))
+                        level = max(level, 89) if j in billable else level
+                        carry = target - level
+                # Every entry of a month that bills is documented by a signed note (R-DOC-1: the month would be
+                # held otherwise); the others keep the profile's drafts, which hold nothing billable.
+                signed = level >= 89
+                note = save_note(
+                    patient=patient,
+                    author=staff,
+                    program="ccm",
+                    activity="care_coordination_call",
+                    fields=_fields_for(level),
+                    party_id=party_id,
+                    time_entry=entry,
+                    sign=signed,
+                )
+                Note.objects.filter(pk=note.pk).update(created_at=end, signed_at=end if signed else None)
         if months_ago >= 2:
             month = f"{first_day:%Y-%m}"
             biller = admin

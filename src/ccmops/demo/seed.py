@@ -45,6 +45,7 @@ def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
                 "edi_submitter_id": spec.submitter_id,
                 "billing_contact_name": spec.contact_name,
                 "billing_contact_phone": spec.contact_phone,
+                "charge_schedule": dict(world.CHARGES) if spec.kind.value == "practice" else {},
             },
         )
         # A demo seeded by an earlier version: the submitter and contact it did not have, ZIP+4 for five digits.
@@ -58,6 +59,8 @@ def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
             )
             if value and getattr(org, field) == was and was != value
         }
+        if spec.kind.value == "practice" and not org.charge_schedule:  # seeded before charges existed
+            upgrade["charge_schedule"] = dict(world.CHARGES)
         if upgrade:
             for field, value in upgrade.items():
                 setattr(org, field, value)
@@ -191,7 +194,9 @@ def _seed_program_activity(users: dict[str, User]) -> None:
 
     from django.utils import timezone
 
-    from ccmops.demo.history import make_ready
+    from ccmops.demo.history import _fields_for, make_ready
+    from ccmops.documentation.models import Note
+    from ccmops.documentation.services import save_note
     from ccmops.enrollment.models import Consent
     from ccmops.timetracking.services import _create_entry, add_manual_entry
 
@@ -203,8 +208,9 @@ def _seed_program_activity(users: dict[str, User]) -> None:
         first_of_month, last_month = month_starts(patient.practice, now)
         # Consent 95 days ago, the plan approved and the patient active two days later.
         make_ready(patient, patient.billing_practitioner, users[cm], now - dt.timedelta(days=93))
+
         for i, minutes in enumerate(last):
-            add_manual_entry(
+            entry = add_manual_entry(
                 patient=patient,
                 staff=users[cm],
                 program="ccm",
@@ -214,6 +220,20 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                 reason="Demo data: entered from the care manager's call log",
                 now=last_month + dt.timedelta(days=6 * i, hours=k + 5),
             )
+            # Each call written up in a signed note (R-DOC-1), but for the one the world leaves as a draft: its
+            # month is held at close until the note is signed.
+            draft = (family, i) == world.UNSIGNED_NOTE
+            note = save_note(
+                patient=patient,
+                author=users[cm],
+                program="ccm",
+                activity="care_coordination_call",
+                fields=_fields_for(100) if not draft else _fields_for(44),
+                time_entry=entry,
+                sign=not draft,
+            )
+            written = last_month + dt.timedelta(days=6 * i, hours=k + 5)
+            Note.objects.filter(pk=note.pk).update(created_at=written, signed_at=None if draft else written)
         for i, minutes in enumerate(this):  # this month the care managers time their work live
             start = first_of_month + dt.timedelta(days=2 + 3 * i, hours=k)
             end = start + dt.timedelta(minutes=minutes)

@@ -196,6 +196,18 @@ ACTIVE_CCM = (
     ("Gerlach", "lee.lpn", (35, 30), (20,)),
 )
 
+# The demo practices' charge schedule (R-CLM-CHG-1): their own usual charges, above Medicare's allowed amounts as a
+# practice's charge master usually is; the claims carry these, not the allowed amounts.
+CHARGES = {
+    "99490": "85.00", "99439": "65.00", "99487": "180.00", "99489": "95.00", "99491": "110.00", "99437": "80.00",
+    "99424": "110.00", "99425": "80.00", "99426": "85.00", "99427": "70.00", "G0556": "25.00", "G0557": "70.00",
+    "G0558": "150.00", "G0568": "205.00", "G0569": "185.00", "G0570": "75.00",
+}  # fmt: skip
+
+# The call whose note the care manager left as a draft: (patient, index of last month's entry). Last month's close
+# holds Kohler until the note is signed (R-DOC-1); every other call of the demo is documented by a signed note.
+UNSIGNED_NOTE = ("Kohler", 2)
+
 # Known to be billed elsewhere: (patient, the other practitioner's NPI, how the practice learned of it).
 KNOWN_ELSEWHERE = (
     "Lemke",
@@ -295,8 +307,10 @@ PROFILES = {
         "reach": (0.8, 0.8, 0.8, 0.8, 0.8, 0.8),
         "lag_hours": (6, 6, 6, 6, 6, 6),
     },
+    # Billed months' notes are signed, so complete in every required field (R-DOC-1): the completeness that falls
+    # is that of the calls that reached the patient without billing, which grow as the billable share falls.
     "drifting": {
-        "touched": (0.92, 0.92, 0.92, 0.84, 0.67, 0.5),
+        "touched": (0.92, 0.92, 0.92, 0.92, 0.84, 0.75),
         "billable": (0.84, 0.84, 0.84, 0.67, 0.5, 0.34),
         "live": (0.85, 0.85, 0.8, 0.62, 0.5, 0.34),
         "completeness": (92, 90, 90, 78, 66, 55),

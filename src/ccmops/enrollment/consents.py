@@ -12,13 +12,20 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.consent_texts import ensure_texts
-from ccmops.enrollment.models import CONSENT_ELEMENTS, Consent, ConsentRevocation, ConsentTextVersion, Enrollment
+from ccmops.enrollment.models import (
+    ALL_CONSENT_ELEMENTS,
+    Consent,
+    ConsentRevocation,
+    ConsentTextVersion,
+    Enrollment,
+    required_elements,
+)
 from ccmops.enrollment.services import TRANSITIONS, change_status
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner
 from ccmops.rules.calendar import month_window
 
-ELEMENT_KEYS = [k for k, _ in CONSENT_ELEMENTS]
+ELEMENT_KEYS = [k for k, _ in ALL_CONSENT_ELEMENTS]
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ def record_consent(
     Raises:
         InvalidInput: a missing element, a future time, a practitioner of another practice, or bad values.
     """
-    missing = [label for key, label in CONSENT_ELEMENTS if key not in elements]
+    missing = [label for key, label in required_elements(program) if key not in elements]
     if missing:
         raise InvalidInput("elements: before consent is recorded the patient must be told: " + "; ".join(missing))
     if method not in ("verbal", "written", "electronic"):
@@ -128,6 +135,7 @@ def record_consent(
         representative_name=representative_name.strip(),
         representative_relationship=representative_relationship.strip(),
         text_version=text_version,
+        text=text_version.rendered(practitioner),
         note=note.strip(),
     )
     if patient.billing_practitioner_id is None or patient.billing_practitioner_id != practitioner.id:

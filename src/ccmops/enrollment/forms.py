@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from ccmops.enrollment.models import CONSENT_ELEMENTS, STATUSES, OutreachAttempt
+from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, STATUSES, OutreachAttempt
 from ccmops.organizations.models import Practitioner
 from ccmops.patients.services import VISIT_KINDS
 
@@ -36,7 +36,10 @@ class ConsentForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Consent obtained at"
     )
     elements = forms.MultipleChoiceField(
-        choices=CONSENT_ELEMENTS, widget=forms.CheckboxSelectMultiple, label="Explained to the patient", required=False
+        choices=ALL_CONSENT_ELEMENTS,
+        widget=forms.CheckboxSelectMultiple,
+        label="Explained to the patient",
+        required=False,
     )
     representative_name = forms.CharField(required=False, label="Patient representative (if any)")
     representative_relationship = forms.CharField(required=False, label="Representative's relationship")

@@ -113,6 +113,17 @@ CONSENT_ELEMENTS = [
     ("one_practitioner_per_month", "Only one practitioner can furnish and be paid for this service each month"),
     ("right_to_stop", "The patient may stop at any time, effective at the end of the calendar month"),
 ]
+# BHI and CoCM consent also records the patient's permission to consult relevant specialists (R-CONS-7)
+SPECIALIST_ELEMENT = (
+    "specialist_consultation",
+    "Permission to consult relevant specialists (for collaborative care, a psychiatric consultant) — BHI",
+)
+ALL_CONSENT_ELEMENTS = [*CONSENT_ELEMENTS, SPECIALIST_ELEMENT]
+
+
+def required_elements(program: str) -> list[tuple[str, str]]:
+    """The elements a program's consent records: the three of R-CONS-2, and for BHI the fourth (R-CONS-7)."""
+    return ALL_CONSENT_ELEMENTS if program == "bhi" else CONSENT_ELEMENTS
 
 
 class ConsentTextVersion(models.Model):
@@ -128,6 +139,10 @@ class ConsentTextVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program.upper()} consent text {self.version}"
+
+    def rendered(self, practitioner) -> str:
+        """The script as read to the patient, naming the practitioner who furnishes the program."""
+        return self.text.replace("{practitioner}", str(practitioner) if practitioner else "your practitioner")
 
 
 class Consent(models.Model):
@@ -149,6 +164,7 @@ class Consent(models.Model):
     representative_name = models.CharField(max_length=200, blank=True)
     representative_relationship = models.CharField(max_length=100, blank=True)
     text_version = models.ForeignKey(ConsentTextVersion, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(blank=True, db_default="", default="", help_text="the script as read, practitioner named")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -12,7 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.forms import ConsentForm, OutreachForm, RevokeForm, StatusForm, VisitForm
-from ccmops.enrollment.models import CONSENT_ELEMENTS, STATUSES, Consent, Enrollment, EnrollmentEvent
+from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, STATUSES, Consent, Enrollment, EnrollmentEvent
 from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import InvalidInput, NotFound
 from ccmops.patients.services import record_visit
@@ -91,7 +91,11 @@ def consent_new(request, patient_id: int):
     from ccmops.enrollment.models import ConsentTextVersion
 
     ensure_texts(ConsentTextVersion)
-    texts = {t.program: t for t in ConsentTextVersion.objects.order_by("effective_from")}
+    # the script as read, naming the practitioner the form proposes (the one chosen is named in the stored record)
+    texts = {
+        t.program: {"version": t.version, "text": t.rendered(patient.billing_practitioner)}
+        for t in ConsentTextVersion.objects.order_by("effective_from")
+    }
     return render(
         request, "enrollment/consent_form.html", {"patient": patient, "form": form, "error": error, "texts": texts}
     )
@@ -120,7 +124,7 @@ def consent_detail(request, consent_id: int):
         "history": history,
         "revoke_form": RevokeForm(),
         "practice": consent.patient.practice,
-        "consent_elements": CONSENT_ELEMENTS,
+        "consent_elements": ALL_CONSENT_ELEMENTS,
     }
     if request.GET.get("format") == "pdf":
         from ccmops.compliance.audit import record_audit

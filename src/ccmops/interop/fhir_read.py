@@ -27,6 +27,7 @@ from ccmops.interop.records import (
     PatientRec,
     Problem,
     normalize_payer,
+    payer_from_sopt,
     state_code,
 )
 
@@ -275,13 +276,29 @@ class FhirReader:
         if r.beneficiary is None or not r.beneficiary.reference:
             self.problem(where, "beneficiary", "required: the patient covered")
             return
-        text = " ".join(filter(None, [r.type.text if r.type else "", *(p.display or "" for p in r.payor or [])]))
-        if r.type and r.type.coding:
-            text += " " + " ".join(c.display or c.code or "" for c in r.type.coding)
-        payer = normalize_payer(text)
+        if r.status in ("cancelled", "entered-in-error"):
+            self.batch.warnings.append(f"{where}: coverage {r.status}; ignored")
+            return
+        payer = None
+        for coding in (r.type.coding or []) if r.type else []:
+            system = (coding.system or "").lower()
+            if "sopt" in system or system.endswith("2.16.840.1.113883.3.221.5"):
+                payer = payer_from_sopt(coding.code or "")
+        if payer is None:
+            words = [r.type.text if r.type else "", *(p.display or "" for p in r.payor or [])]
+            if r.type and r.type.coding:
+                words += [c.display or c.code or "" for c in r.type.coding]
+            words += [f"{c.name or ''} {c.value or ''}" for c in getattr(r, "class_fhir", None) or []]
+            payer = normalize_payer(" ".join(filter(None, words)))
         if payer is None:
             self.batch.warnings.append(f"{where}: no payer name or type; coverage ignored")
             return
+        if payer == "unknown":
+            self.batch.warnings.append(
+                f"{where}: an insurer's Medicare plan (Medicare Advantage or Part D, the name does not say) is "
+                "recorded as unknown coverage; its months are held until someone records the coverage on the "
+                "patient's page"
+            )
         self.batch.coverages.append(
             CoverageRec(
                 patient_ref=_ref_id(r.beneficiary.reference),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 
 from ccmops.access.operating_model import Function, Preset
@@ -59,6 +60,25 @@ class Organization(models.Model):
         validators=[validate_place_of_service],
         help_text="CMS POS code, e.g. 11 office",
     )
+    billing_provider_type = models.CharField(
+        max_length=12,
+        choices=[("organization", "Organization (group NPI)"), ("person", "Person (a practitioner's NPI)")],
+        default="organization",
+        db_default="organization",
+        help_text="the 837P billing provider's entity type (NM1*85 01)",
+    )
+    taxonomy_code = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[
+            RegexValidator(r"^[0-9]{3}[0-9A-Z]{6}X$", "expected a 10-character taxonomy code such as 207Q00000X")
+        ],
+        help_text="the billing provider's taxonomy, sent in PRV when set",
+    )
+    # The practice's own charge per code (R-CLM-CHG-1): {"99490": "85.00", …}; organizations/charges.py
+    charge_schedule = models.JSONField(default=dict, blank=True)
     rule_policies = models.JSONField(
         default=dict,
         blank=True,
@@ -162,6 +182,8 @@ class Membership(models.Model):
         default=False, help_text="Counts as clinical staff for CCM time (R-TIME rules); false for schedulers."
     )
     credential = models.CharField(max_length=3, choices=STAFF_CREDENTIALS, blank=True)
+    # The state whose licence the person works under (R-SUP-4; shown in the audit packet for every minute, R-SUP-6)
+    licence_state = models.CharField(max_length=2, blank=True, db_default="", default="")
     active = models.BooleanField(default=True)
     committed_hours_per_week = models.DecimalField(
         max_digits=4,

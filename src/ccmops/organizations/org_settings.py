@@ -52,6 +52,8 @@ PRACTICE_SETTINGS = (
     Setting("state", "State", "two letters, e.g. IL"),
     Setting("postal_code", "ZIP+4", "nine digits (62704-1248): an 837P needs them"),
     Setting("place_of_service", "Place of service", "CMS code of the billing location, e.g. 11 office"),
+    Setting("billing_provider_type", "Billing provider is", "on the 837P (loop 2010AA): the group, or a practitioner"),
+    Setting("taxonomy_code", "Billing provider taxonomy", "optional, e.g. 207Q00000X family medicine (PRV)"),
     Setting("time_zone", "Time zone", "IANA name; months are counted in it"),
     Setting("medicare_contractor_name", "Medicare contractor", "the MAC receiving the 837P"),
     Setting("medicare_contractor_id", "Contractor payer ID"),
@@ -120,6 +122,12 @@ def _value(org: Organization, s: Setting, raw) -> object:
         if chosen is None:
             raise InvalidInput(f"claims_submitter: expected empty or the slug of a partner engaged with {org}")
         return chosen
+    if s.name == "billing_provider_type":
+        text = text.lower() or "organization"
+        if text not in ("organization", "person"):
+            raise InvalidInput(f"billing_provider_type: expected organization or person, got {text!r}")
+    if s.name == "taxonomy_code":
+        text = text.upper()
     if s.name == "state":
         text = text.upper()
         if text and text not in US_STATE_CODES:

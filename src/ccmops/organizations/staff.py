@@ -29,6 +29,7 @@ from ccmops.access.policy import ROLES_BY_KIND, OrgKind, Role
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ccmops.interop.records import US_STATE_CODES
 from ccmops.organizations.models import STAFF_CREDENTIALS, Membership, Organization, Practitioner, User
 from ccmops.organizations.services import memberships_of
 
@@ -189,6 +190,7 @@ def add_staff(
     last_name: str = "",
     email: str = "",
     credential: str = "",
+    licence_state: str = "",
     clinical: bool | None = None,
     hours=0,
     practitioner_id: int | None = None,
@@ -219,6 +221,9 @@ def add_staff(
     credential = (credential or "").strip().upper()
     if credential not in CREDENTIAL_CODES:
         raise InvalidInput(f"credential: unknown credential {credential!r}")
+    licence_state = (licence_state or "").strip().upper()
+    if licence_state and licence_state not in US_STATE_CODES:
+        raise InvalidInput(f"licence_state: expected a US state code such as TX, got {licence_state!r}")
     hours = _hours(hours)
     clinical = role_ in CLINICAL_BY_DEFAULT if clinical is None else bool(clinical)
     practitioner = _practitioner_for(org, role_, practitioner_id)
@@ -254,6 +259,7 @@ def add_staff(
                 organization=org,
                 role=role_.value,
                 credential=credential,
+                licence_state=licence_state,
                 is_clinical_staff=clinical,
                 committed_hours_per_week=hours,
             )
@@ -272,6 +278,7 @@ def add_staff(
             "username": user.username,
             "role": role_.value,
             "credential": credential,
+            "licence_state": licence_state,
             "clinical_staff": clinical,
             "hours": hours,
             "new_account": bool(password),

@@ -8,17 +8,21 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
-from ccmops.organizations import org_settings, practitioners, rule_policies
+from ccmops.organizations import charges, org_settings, practitioners, rule_policies
 from ccmops.organizations import staff as staff_service
 from ccmops.organizations.engagements import with_states
 from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
 from ccmops.organizations.services import owners_in_force
 
-ADD_FIELDS = ("username", "first_name", "last_name", "email", "role", "credential", "clinical", "hours", "practitioner")
+ADD_FIELDS = (
+    "username", "first_name", "last_name", "email", "role", "credential", "licence_state", "clinical", "hours",
+    "practitioner",
+)  # fmt: skip
 
 
 def _page(request, org, *, status: int = 200, **extra):
@@ -68,6 +72,7 @@ def staff_page(request):
             last_name=given["last_name"],
             email=given["email"],
             credential=given["credential"],
+            licence_state=given["licence_state"],
             clinical={"yes": True, "no": False}.get(given["clinical"]),
             hours=given["hours"],
             practitioner_id=int(raw_practitioner) if raw_practitioner else None,
@@ -149,6 +154,8 @@ def _settings_page(request, org, *, status: int = 200, **extra):
         "practitioners": [(p, practitioners.npi_fixed(p)) for p in practitioners.practitioners(org) if org.is_practice],
         "credentials": CREDENTIALS,
         "policies": rule_policies.policies(org) if org.is_practice else [],
+        "charges": charges.charge_rows(org, timezone.localdate().year) if org.is_practice else [],
+        "charge_year": timezone.localdate().year,
         "engagements": [] if org.is_practice else engagement_rows(org),
         "added": dict.fromkeys(PRACTITIONER_FIELDS, ""),
         "notice": request.GET.get("notice", "")[:300],
@@ -229,6 +236,22 @@ def practitioner_change(request, practitioner_id: int):
     if changed.get("active") == [True, False] and (waiting := practitioners.patients_billed_by(p)):
         notice += f" {waiting} patients still name them as billing practitioner (their consents do)."
     return _settings_back(org, notice)
+
+
+@login_required
+@require_POST
+def charges_change(request):
+    """Set the practice's charges (R-CLM-CHG-1); a blank field removes a charge."""
+    org = staff_service.led_organization(request.user, request.POST.get("org", ""))
+    values = {name.removeprefix("charge_"): value for name, value in request.POST.items() if name.startswith("charge_")}
+    try:
+        changed = charges.set_charges(org=org, values=values, by=request.user)
+    except InvalidInput as exc:
+        return _settings_page(request, org, status=exc.http_status, charge_error=str(exc))
+    if not changed:
+        return _settings_back(org, "Charges: nothing changed.")
+    shown = "; ".join(f"{code} {before or '—'} → {after or '—'}" for code, (before, after) in changed.items())
+    return _settings_back(org, f"Charges: {shown} (in the audit log).")
 
 
 @login_required

@@ -75,6 +75,12 @@ class PatientCondition(models.Model):
     onset = models.DateField(null=True, blank=True)
     abated = models.DateField(null=True, blank=True)
     key = models.CharField(max_length=80, help_text="system|code|onset: what a re-import matches on")
+    # A SNOMED CT problem goes on a claim only as the ICD-10-CM code a person confirmed for it (R-DX-3)
+    confirmed_code = models.CharField(max_length=10, blank=True, db_default="", default="")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["onset", "code"]
@@ -134,14 +140,26 @@ class Encounter(models.Model):
 
 
 class CoverageRecord(models.Model):
-    """Payer known for a period (FHIR Coverage, or the payer of an ExplanationOfBenefit)."""
+    """Payer known for a period (FHIR Coverage, the payer of an ExplanationOfBenefit — `source_id` "eob:…", an
+    observation on its date — the CSV, or entered on the patient's page — "manual:…", with its source)."""
 
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
     source_id = models.CharField(max_length=200)
-    payer = models.CharField(max_length=16)
+    payer = models.CharField(max_length=20, help_text="one of interop.records.PAYERS")
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)
+    # database defaults: the importers' bulk writes name only the columns they fill
+    medicare_secondary = models.BooleanField(
+        default=False, db_default=False, help_text="another payer is primary (R-COV-1)"
+    )
+    source = models.CharField(
+        max_length=200, blank=True, db_default="", help_text="how it is known: an eligibility check, the card…"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-start"]

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
@@ -20,7 +21,21 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.patients.models import SCREENING_STATUSES, QmbPeriod, ScreeningResult, ScreeningRun
+from ccmops.patients.coverage import (
+    confirm_diagnosis,
+    end_coverage,
+    record_coverage,
+    record_death,
+    withdraw_coverage,
+)
+from ccmops.patients.models import (
+    SCREENING_STATUSES,
+    CoverageRecord,
+    PatientCondition,
+    QmbPeriod,
+    ScreeningResult,
+    ScreeningRun,
+)
 from ccmops.patients.screening import screen_practice
 from ccmops.patients.services import end_qmb, record_qmb
 
@@ -224,3 +239,78 @@ def qmb_end(request, period_id: int):
     patient = qmb_patient(request, period.patient_id)  # the patient's scope first: no probing
     end_qmb(period=period, end=parse_day(request.POST.get("end", ""), "end", required=True), by=request.user)
     return redirect("patient_detail", patient_id=patient.id)
+
+
+DIAGNOSIS_CONFIRMERS = (Function.BILLING, Function.CLINICAL_OVERSIGHT)  # a coder, or the practitioner
+
+
+def may_confirm_diagnoses(scope, practice_id: int) -> bool:
+    return may_do_any(scope, practice_id, DIAGNOSIS_CONFIRMERS)
+
+
+@login_required
+@require_POST
+def coverage_record(request, patient_id: int):
+    """Coverage recorded by billing or enrollment staff, with its source (R-COV-1)."""
+    patient = qmb_patient(request, patient_id)
+    record_coverage(
+        patient=patient,
+        payer=request.POST.get("payer", ""),
+        start=parse_day(request.POST.get("start", ""), "start", required=False),
+        end=parse_day(request.POST.get("end", ""), "end", required=False),
+        medicare_secondary=request.POST.get("medicare_secondary") == "on",
+        source=request.POST.get("source", ""),
+        by=request.user,
+    )
+    return redirect(f"{reverse('patient_detail', args=[patient.id])}#coverage")
+
+
+def _coverage(request, record_id: int) -> CoverageRecord:
+    record = CoverageRecord.objects.filter(id=record_id).first()
+    if record is None:
+        raise NotFound(f"No coverage {record_id}.")
+    qmb_patient(request, record.patient_id)  # the patient's scope first: no probing
+    return record
+
+
+@login_required
+@require_POST
+def coverage_end(request, record_id: int):
+    record = _coverage(request, record_id)
+    end_coverage(record=record, end=parse_day(request.POST.get("end", ""), "end", required=True), by=request.user)
+    return redirect(f"{reverse('patient_detail', args=[record.patient_id])}#coverage")
+
+
+@login_required
+@require_POST
+def coverage_withdraw(request, record_id: int):
+    record = _coverage(request, record_id)
+    patient_id = record.patient_id
+    withdraw_coverage(record=record, reason=request.POST.get("reason", ""), by=request.user)
+    return redirect(f"{reverse('patient_detail', args=[patient_id])}#coverage")
+
+
+@login_required
+@require_POST
+def death_record(request, patient_id: int):
+    """The date of death (R-COV-2), or clearing a wrong one (an empty date)."""
+    patient = qmb_patient(request, patient_id)
+    record_death(
+        patient=patient,
+        on=parse_day(request.POST.get("deceased_on", ""), "deceased_on", required=False),
+        source=request.POST.get("source", ""),
+        by=request.user,
+    )
+    return redirect(f"{reverse('patient_detail', args=[patient.id])}#coverage")
+
+
+@login_required
+@require_POST
+def condition_confirm(request, condition_id: int):
+    """A coder or the practitioner confirms a SNOMED CT problem's ICD-10-CM code for claims (R-DX-3)."""
+    condition = PatientCondition.objects.filter(id=condition_id).first()
+    if condition is None:
+        raise NotFound(f"No condition {condition_id}.")
+    patient_for_any(request, condition.patient_id, DIAGNOSIS_CONFIRMERS)
+    confirm_diagnosis(condition=condition, code=request.POST.get("code", ""), by=request.user)
+    return redirect(f"{reverse('patient_detail', args=[condition.patient_id])}#conditions")

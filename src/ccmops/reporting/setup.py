@@ -25,6 +25,18 @@ class Step:
     url: str
 
 
+# A first CCM claim carries these (R-CLM-CHG-1): a charge for each before the first 837P.
+FIRST_CLAIM_CODES = ("99490", "99439")
+
+
+def _charges(practice: Organization) -> str:
+    own = practice.charge_schedule or {}
+    missing = [c for c in FIRST_CLAIM_CODES if c not in own]
+    if missing:
+        return f"no charge yet for {', '.join(missing)}" + (f"; {len(own)} set" if own else "")
+    return f"{len(own)} codes have a charge"
+
+
 def practice_setup(practice: Organization, on: dt.date) -> list[Step]:
     """The steps from a new practice to its first claim, in order."""
     settings = f"{reverse('org_settings')}?org={practice.slug}"
@@ -43,6 +55,13 @@ def practice_setup(practice: Organization, on: dt.date) -> list[Step]:
             not gaps,
             _gaps(gaps),
             settings,
+        ),
+        Step(
+            "charges",
+            "Your charges for the codes you bill (what each claim line carries)",
+            all(c in (practice.charge_schedule or {}) for c in FIRST_CLAIM_CODES),
+            _charges(practice),
+            settings + "#charges",
         ),
         Step(
             "practitioners",

@@ -9,9 +9,11 @@ from ccmops.rules.families import (
     APCM_BH_ADDONS,
     APCM_BUNDLED_CTBS,
     APCM_CODES,
+    ASSESSMENT_CODES,
     BHI_CODES,
     CCM_CODES,
     CPO_CODES,
+    DMHT_CODES,
     ESRD_CODES,
     PCM_CODES,
     RPM_CODES,
@@ -162,13 +164,30 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
             )
         elif s.code in BHI_CODES and same:
             for addon, mirror in APCM_BH_ADDONS.items():
-                if mirror == s.code:
+                # G2214 (CoCM, first 30 minutes) stands for the CoCM add-ons as their mirrors do (R-BHI-2)
+                if mirror == s.code or (s.code == "G2214" and addon in ("G0568", "G0569")):
                     b.blocked_addons.add(addon)
             f.info(
                 "CCM.CONCURRENT.BHI",
-                f"{s.code} by this practitioner: allowed with CCM when the time is separate (unconfirmed); never "
-                "with its APCM add-on mirror.",
+                f"{s.code} by this practitioner: allowed with CCM when the patient consented to both and no minute "
+                "counts twice; never with its APCM add-on mirror.",
+                "R-BHI-2",
                 "R-TIME-5",
                 "R-2026-1",
+            )
+        elif s.code in DMHT_CODES:
+            f.info(
+                "CCM.CONCURRENT.DMHT",
+                f"Digital mental health treatment ({s.code}) by {who} may be billed alongside; its management "
+                "minutes are never CCM or BHI minutes.",
+                "R-2026-7",
+                "R-TIME-5",
+            )
+        elif s.code in ASSESSMENT_CODES:
+            f.info(
+                "CCM.CONCURRENT.G0136",
+                f"G0136 by {who} is, from 2026, a physical activity and nutrition assessment (no longer a social "
+                "determinants of health risk assessment); SDOH screening stays a care-plan element.",
+                "R-2026-6",
             )
     return b

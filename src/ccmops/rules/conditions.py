@@ -52,6 +52,18 @@ SYNONYMS = {
 }
 
 
+# R-DX-2: codes of the acute event (stroke, TIA, MI) describe the episode, not a chronic condition; later care is
+# coded as sequelae (I69.3-), history (Z86.73) or old MI (I25.2). Neither qualifying nor sent on a monthly claim.
+ACUTE_EPISODE_PREFIXES = ("I21", "I22", "I60", "I61", "I62", "I63", "G45", "G46")
+
+
+def is_acute_episode(code: str) -> bool:
+    """An acute-episode code (R-DX-2): stroke, TIA or acute MI, or a 7th character "A" (initial encounter,
+    active treatment) such as M80.08XA."""
+    bare = code.replace(".", "").upper()
+    return bare.startswith(ACUTE_EPISODE_PREFIXES) or (len(bare) == 7 and bare[-1] == "A")
+
+
 def canonical(condition: str) -> str:
     return SYNONYMS.get(condition, condition)
 
@@ -121,6 +133,59 @@ def icd10_code_set() -> frozenset[str]:
         return frozenset(_library_dotted(line.strip()) for line in fh if line.strip())
 
 
+@lru_cache(maxsize=1)
+def _headers() -> frozenset[str]:
+    """The code set's items that have children: categories and subcategories, not billable (R-DX-1)."""
+    out = set()
+    for code in icd10_code_set():
+        if "-" in code or len(code) <= 3:
+            continue
+        parent = code[:-1].rstrip(".")
+        out.add(parent)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _sorted_codes() -> tuple[str, ...]:
+    return tuple(sorted(c for c in icd10_code_set() if "-" not in c))
+
+
+def icd10_is_billable(code: str) -> bool:
+    """A complete ICD-10-CM code: in the code set and with no children (R-DX-1)."""
+    dotted = _dotted(code)
+    return icd10_is_valid(code) and dotted not in _headers()
+
+
+def billable_children(code: str, limit: int = 6) -> tuple[str, ...]:
+    """The billable codes under a header, first `limit` of them (to name in a finding)."""
+    import bisect
+
+    dotted = _dotted(code)
+    codes = _sorted_codes()
+    out = []
+    i = bisect.bisect_right(codes, dotted)
+    while i < len(codes) and codes[i].startswith(dotted) and len(out) < limit:
+        if codes[i] not in _headers():
+            out.append(codes[i])
+        i += 1
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _header_conditions(code: str) -> frozenset[str]:
+    """The conditions a header's billable codes have in common (E11.4 → diabetes): what the record documents."""
+    children = [c for c in billable_children(code, limit=10_000) if not is_acute_episode(c)]
+    sets = [icd10_conditions(c) for c in children]
+    return frozenset.intersection(*sets) if sets else icd10_conditions(code)
+
+
+def code_set_release() -> str:
+    """The ICD-10-CM release the code set comes from (the file simple-icd-10-cm ships), e.g. "April-2026"."""
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    lists = sorted(Path(spec.submodule_search_locations[0], "data").glob("code-list-*.txt")) if spec else []
+    return lists[0].stem.removeprefix("code-list-") if len(lists) == 1 else "unknown"
+
+
 def _library_dotted(code: str) -> str:
     """The library's key for an item of its list: a dot after the category for codes longer than three."""
     return code if len(code) <= 3 or "-" in code else f"{code[:3]}.{code[3:]}"
@@ -151,6 +216,8 @@ class Classification:
     codes: tuple[ClassifiedCode, ...]
     unclassified: tuple[str, ...]  # "system:code" for codes no table knows
     invalid: tuple[str, ...]  # ICD-10-CM codes not in the code set
+    headers: tuple[str, ...] = ()  # category or subcategory codes: not billable (R-DX-1)
+    acute: tuple[str, ...] = ()  # acute-episode codes: neither qualifying nor on a monthly claim (R-DX-2)
 
     @cached_property
     def chronic(self) -> frozenset[str]:
@@ -162,16 +229,44 @@ class Classification:
         return self._diagnosis_codes[:limit]
 
     @cached_property
-    def _diagnosis_codes(self) -> tuple[str, ...]:
+    def _candidate_codes(self) -> tuple[str, ...]:
         out: list[str] = []
         for code in self.codes:
             if code.claim_code and code.conditions - NOT_QUALIFYING and code.claim_code not in out:
                 out.append(code.claim_code)
         return tuple(out)
 
+    @cached_property
+    def unspecified_dropped(self) -> tuple[tuple[str, str], ...]:
+        """(dropped, kept) pairs: a category's unspecified code ("CAT.9…", e.g. E11.9 without complications)
+        is not reported with a more specific code of the same category (E11.40) (R-DX-3)."""
+        out = []
+        for code in self._candidate_codes:
+            category = code[:3]
+            if not code.startswith(f"{category}.9"):
+                continue
+            specific = [c for c in self._candidate_codes if c[:3] == category and not c.startswith(f"{category}.9")]
+            if specific:
+                out.append((code, specific[0]))
+        return tuple(out)
+
+    @cached_property
+    def _diagnosis_codes(self) -> tuple[str, ...]:
+        dropped = {d for d, _ in self.unspecified_dropped}
+        return tuple(c for c in self._candidate_codes if c not in dropped)
+
     @property
     def used_crosswalk(self) -> bool:
         return any(c.from_crosswalk and c.conditions - NOT_QUALIFYING for c in self.codes)
+
+    @property
+    def crosswalked(self) -> tuple[tuple[str, str], ...]:
+        """(SNOMED code, ICD-10-CM code suggested for the claim) pairs among the claim's diagnoses (R-DX-3)."""
+        return tuple(
+            (c.code, c.claim_code)
+            for c in self.codes
+            if c.from_crosswalk and c.claim_code and c.conditions - NOT_QUALIFYING
+        )
 
 
 def condition_name(key: str) -> str:
@@ -188,11 +283,21 @@ def classify(codes: list[tuple[str, str]]) -> Classification:
     out: list[ClassifiedCode] = []
     unclassified: list[str] = []
     invalid: list[str] = []
+    headers: list[str] = []
+    acute: list[str] = []
     t = table()
     for system, code in codes:
         if system == "icd10cm":
             if not icd10_is_valid(code):
                 invalid.append(code)
+                continue
+            if not icd10_is_billable(code):
+                # the condition is documented, but the code cannot go on a claim: it counts, and holds (R-DX-1)
+                headers.append(_dotted(code))
+                out.append(ClassifiedCode(code, system, _header_conditions(code), None, False))
+                continue
+            if is_acute_episode(code):
+                acute.append(_dotted(code))
                 continue
             conditions = icd10_conditions(code)
             out.append(ClassifiedCode(code, system, conditions, _dotted(code), False))
@@ -204,5 +309,7 @@ def classify(codes: list[tuple[str, str]]) -> Classification:
                 unclassified.append(f"snomed:{code}")
                 continue
             condition, icd10, _display = entry
+            if icd10 and (not icd10_is_billable(icd10) or is_acute_episode(icd10)):
+                icd10 = None  # never a header or an acute-episode code on the claim (R-DX-1, R-DX-2)
             out.append(ClassifiedCode(code, system, frozenset({condition} if condition else ()), icd10, True))
-    return Classification(tuple(out), tuple(unclassified), tuple(invalid))
+    return Classification(tuple(out), tuple(unclassified), tuple(invalid), tuple(headers), tuple(acute))

@@ -1,4 +1,4 @@
-"""Consent in force for each program (R-CONS-1..3, R-CONS-6, R-TIME-7)."""
+"""Consent in force for each program (R-CONS-1..3, R-CONS-6, R-CONS-7, R-TIME-7)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from ccmops.rules.policies import Policies
 from ccmops.rules.timecount import FAR_FUTURE, Interval
 
 REQUIRED_ELEMENTS = ("cost_sharing", "one_practitioner_per_month", "right_to_stop")
+# BHI and CoCM consent also records permission to consult relevant specialists (R-CONS-7).
+PROGRAM_ELEMENTS = {"bhi": (*REQUIRED_ELEMENTS, "specialist_consultation")}
 PROGRAM_NAMES = {"ccm": "CCM", "pcm": "PCM", "apcm": "APCM", "bhi": "BHI"}
 
 
@@ -36,14 +38,15 @@ def _until(consent: ConsentIn, zone: str):
 def consent_state(pm: PatientMonth, program: str, window: MonthWindow, policies: Policies) -> ConsentState:
     findings = Findings()
     name = PROGRAM_NAMES[program]
-    programs = {program} | ({"ccm"} if program == "apcm" and policies.ccm_consent_covers_apcm else set())
+    programs = {program}  # a CCM consent never covers APCM (R-CONS-6)
     code = f"{program.upper()}.CONSENT"
-    rules = ("R-CONS-6",) if program == "apcm" else ("R-CONS-1", "R-CONS-2")
+    rules = {"apcm": ("R-CONS-6",), "bhi": ("R-CONS-7",)}.get(program, ("R-CONS-1", "R-CONS-2"))
+    required = PROGRAM_ELEMENTS.get(program, REQUIRED_ELEMENTS)
     zone = pm.practice.timezone
     mine = [c for c in pm.consents if c.program in programs and c.practitioner_id == pm.billing_practitioner.id]
     intervals: list[Interval] = []
     for c in mine:
-        missing = [e for e in REQUIRED_ELEMENTS if e not in c.elements]
+        missing = [e for e in required if e not in c.elements]
         if missing:
             findings.refusal(
                 f"{code}.INCOMPLETE",
@@ -62,6 +65,13 @@ def consent_state(pm: PatientMonth, program: str, window: MonthWindow, policies:
                 f"The {name} consent on file names practitioner {others[0].practitioner_id}; a change of billing "
                 "practitioner needs a new consent obtained by the new practitioner.",
                 "R-CONS-3",
+            )
+        elif not mine and program == "apcm" and any(c.program == "ccm" for c in pm.consents):
+            findings.refusal(
+                f"{code}.MISSING",
+                "No documented APCM consent with this practitioner; the CCM consent on file does not cover APCM, "
+                "so a patient moving from CCM to APCM gives a new consent.",
+                "R-CONS-6",
             )
         elif not mine:
             findings.refusal(f"{code}.MISSING", f"No documented {name} consent with this practitioner.", *rules)

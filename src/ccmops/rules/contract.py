@@ -71,12 +71,31 @@ class FacilityStayIn(_Strict):
         return value
 
 
+CoverageKind = Literal[
+    "part_b_ffs", "medicare_advantage", "part_a_only", "part_d", "medicaid", "commercial", "other", "none", "unknown"
+]
+
+
+class CoverageIn(_Strict):
+    """A coverage period (R-COV-1): Part B fee-for-service, Medicare Advantage and every non-Medicare payer kept
+    apart; `medicare_secondary` when another payer is primary. No start: in force before any month asked about;
+    no end: still in force."""
+
+    kind: CoverageKind
+    start: dt.date | None = None
+    end: dt.date | None = None
+    medicare_secondary: bool = False
+
+
 class PatientIn(_Strict):
     id: str = Field(min_length=1)
     birth_date: dt.date
     conditions: tuple[ConditionIn, ...] = ()
     qmb: bool = False
     facility_stays: tuple[FacilityStayIn, ...] = ()
+    # Stated by the close (the record's facts); a document that leaves them out is decided without them.
+    coverage: tuple[CoverageIn, ...] | None = None
+    deceased_on: dt.date | None = None
 
 
 class VisitIn(_Strict):
@@ -85,9 +104,11 @@ class VisitIn(_Strict):
     code: str
     practitioner_id: str
     care_management_discussed: bool
+    new_patient: bool = False  # the patient was new to the practitioner at this visit (R-INIT-6)
+    same_group: bool = False  # by a practitioner of the billing practitioner's group (R-APCM-4)
 
 
-ConsentElement = Literal["cost_sharing", "one_practitioner_per_month", "right_to_stop"]
+ConsentElement = Literal["cost_sharing", "one_practitioner_per_month", "right_to_stop", "specialist_consultation"]
 Program = Literal["ccm", "pcm", "apcm", "bhi"]
 
 
@@ -110,12 +131,23 @@ class CarePlanIn(_Strict):
     established_at: AwareDatetime
     shared_with_patient_at: AwareDatetime | None = None
     revisions: tuple[RevisionIn, ...] = ()
+    # PCM: why the one condition is complex or high-risk (recent hospitalization, frequent medication changes,
+    # comorbidities) as the disease-specific plan records it (R-ELIG-3)
+    complexity_reason: str | None = None
 
 
 class MdmIn(_Strict):
     date: dt.date
     complexity: Literal["straightforward", "low", "moderate", "high"]
     practitioner_id: str
+
+
+class NoteIn(_Strict):
+    """The note that documents a time entry (R-TIME-8, R-DOC-1): signed by its author, or still a draft."""
+
+    id: str = Field(min_length=1)
+    signed_at: AwareDatetime | None = None
+    author: str = Field(min_length=1)
 
 
 class TimeEntryIn(_Strict):
@@ -128,6 +160,12 @@ class TimeEntryIn(_Strict):
     program: Literal["ccm", "pcm", "apcm", "bhi", "rpm", "tcm"]
     located_in_us: bool = True
     counted_for: str | None = None
+    # Stated (even as null) by the close: the note documenting the entry. Left out: not stated, decided as before.
+    note: NoteIn | None = None
+
+    @property
+    def documentation_stated(self) -> bool:
+        return "note" in self.model_fields_set
 
 
 class OtherServiceIn(_Strict):
@@ -135,6 +173,14 @@ class OtherServiceIn(_Strict):
     practitioner_id: str
     same_group: bool
     date: dt.date
+
+
+class BehavioralHealthActivityIn(_Strict):
+    """Documented behavioral-health work of the month that the APCM add-ons rest on (R-2026-1): general BHI
+    (screening, BH care planning, follow-up) or CoCM (care-manager activity, registry, psychiatric review)."""
+
+    date: dt.date
+    kind: Literal["general_bhi", "cocm_care_manager", "cocm_registry", "cocm_psychiatric_review"]
 
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -154,6 +200,7 @@ class PatientMonth(_Strict):
     medical_decision_making: tuple[MdmIn, ...] = ()
     time_entries: tuple[TimeEntryIn, ...] = ()
     other_services: tuple[OtherServiceIn, ...] = ()
+    behavioral_health_activities: tuple[BehavioralHealthActivityIn, ...] = ()
     policy: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("month")
@@ -226,6 +273,10 @@ def parse_patient_month(text: str | bytes) -> PatientMonth:
     return pm
 
 
+def _undocumented(decision: Decision) -> list[dict]:
+    return [{"entry_id": e, "minutes": m, "why": why} for e, m, why in decision.undocumented]
+
+
 def _line(line: Line) -> dict:
     return {
         "code": line.code,
@@ -262,4 +313,8 @@ def decision_to_json(decision: Decision) -> dict:
             {"lines": [_line(x) for x in a.lines], "total": f"{a.total:.2f}", "why_not": a.why_not}
             for a in decision.alternatives
         ],
+        "family": decision.family,
+        "fee_source": decision.fee_source,
+        "fees_provisional": decision.fees_provisional,
+        "undocumented_time": _undocumented(decision),
     }

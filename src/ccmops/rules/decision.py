@@ -33,6 +33,7 @@ class Reason(StrEnum):
     BEFORE_INITIATING_VISIT = "BEFORE_INITIATING_VISIT"
     FACILITY_STAY = "FACILITY_STAY"
     OVERLAP = "OVERLAP"
+    AFTER_DEATH = "AFTER_DEATH"
     NOT_BILLED_FAMILY = "NOT_BILLED_FAMILY"
 
 
@@ -87,6 +88,10 @@ class Decision:
     findings: tuple[Finding, ...]
     alternatives: tuple[Alternative, ...] = field(default_factory=tuple)
     family: str | None = None
+    fee_source: str = ""  # the fee file (and release) the amounts come from, or how provisional ones were made
+    fees_provisional: bool = False  # R-2027-3: not the year's final fee file
+    # Time entries whose counted minutes no signed note documents: (entry id, minutes, why) (R-DOC-1)
+    undocumented: tuple[tuple[str, int, str], ...] = ()
 
     @property
     def total(self) -> Decimal:

@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from ccmops.rules.calendar import MonthWindow, month_window
 from ccmops.rules.concurrency import Blocks, check_other_services
-from ccmops.rules.conditions import Classification, classify, condition_name
+from ccmops.rules.conditions import Classification, billable_children, classify, condition_name
 from ccmops.rules.consent import ConsentState, consent_state
 from ccmops.rules.contract import ContractError, PatientMonth
+from ccmops.rules.coverage import coverage_gate
 from ccmops.rules.decision import Alternative, CountedMinutes, Decision, Line, Severity, Status
 from ccmops.rules.families import APCM_BH_ADDONS, LADDERS, PERSONAL_ROLES, STAFF_ROLES, Ladder
-from ccmops.rules.fees import patient_share
+from ccmops.rules.fees import FeeSchedule, patient_share
 from ccmops.rules.findings import Findings
 from ccmops.rules.initiation import Initiation, initiation
 from ccmops.rules.policies import DEFAULT_POLICIES, Policies
@@ -40,6 +41,7 @@ class Context:
     pm: PatientMonth
     policies: Policies
     rules: RuleSet
+    fees: FeeSchedule
     window: MonthWindow
     conditions: Classification
     consents: dict[str, ConsentState]
@@ -52,12 +54,17 @@ class Context:
         return self.pm.practice.setting == "facility"
 
     def line(self, code: str, units: int, dos: dt.date, dx: tuple[str, ...]) -> Line:
-        fees = self.rules.fees()
-        rate = fees.rate(
+        """A claim line priced for this practitioner (85% for NP, PA, CNS: R-PAY-4), never dated after the
+        patient's death (R-COV-2, R-CLM-DOS-2)."""
+        rate = self.fees.practitioner_rate(
             code,
             facility=self.facility,
-            conversion_factor=self.rules.factor(qualifying_apm_participant=self.pm.practice.qualifying_apm_participant),
+            qualifying_apm_participant=self.pm.practice.qualifying_apm_participant,
+            credential=self.pm.billing_practitioner.credential,
         )
+        died = self.pm.patient.deceased_on
+        if died is not None and died < dos:
+            dos = died
         allowed = rate * units
         return Line(code, units, dos, dx, allowed, patient_share(allowed, qmb=self.pm.patient.qmb))
 
@@ -81,7 +88,7 @@ def _care_plan_gate(ctx: Context, program: str, f: Findings) -> bool:
     label = program.upper()
     wanted = {
         "ccm": ("comprehensive",),
-        "pcm": ("disease_specific", "comprehensive"),
+        "pcm": ("disease_specific",),  # a comprehensive plan does not replace it (R-ELIG-3)
         "apcm": ("comprehensive",),
     }
     if plan is None or plan.established_at >= ctx.window.end:
@@ -93,10 +100,21 @@ def _care_plan_gate(ctx: Context, program: str, f: Findings) -> bool:
         )
         return False
     if plan.kind not in wanted[program]:
+        needed = wanted[program][0].replace("_", "-")
         f.refusal(
             f"{label}.CARE_PLAN.WRONG_KIND",
-            f"{label} needs a comprehensive care plan; the plan on file is {plan.kind.replace('_', '-')}.",
+            f"{label} needs a {needed} care plan; the plan on file is {plan.kind.replace('_', '-')}.",
             "R-PLAN-1",
+            *(("R-ELIG-3",) if program == "pcm" else ()),
+        )
+        return False
+    if program == "pcm" and ctx.policies.pcm_requires_complexity_reason and not (plan.complexity_reason or "").strip():
+        f.refusal(
+            "PCM.NOT_COMPLEX",
+            "PCM is for one complex or high-risk condition: the disease-specific plan records no reason (a recent "
+            "hospitalization or ED visit for it, frequent medication changes, or management made complex by "
+            "comorbidities); a single well-controlled condition does not qualify by itself.",
+            "R-ELIG-3",
         )
         return False
     if plan.shared_with_patient_at is None or plan.shared_with_patient_at >= ctx.window.end:
@@ -211,6 +229,14 @@ def _apcm_candidate(ctx: Context, dx: tuple[str, ...], f: Findings) -> Candidate
     chronic = len(ctx.conditions.chronic)
     code = "G0556" if chronic <= 1 else ("G0558" if pm.patient.qmb else "G0557")
     dos = ctx.window.last_day
+    died = pm.patient.deceased_on
+    if died is not None and ctx.window.contains_date(died):
+        f.hold(
+            "APCM.DIED_THIS_MONTH",
+            f"The patient died on {died}: bill APCM only if its services were furnished this month before then "
+            "(date of service on or before the date of death).",
+            "R-COV-2",
+        )
     apcm_dx = dx if chronic >= 2 else dx[:1]
     lines = [ctx.line(code, 1, dos, apcm_dx)]
     addon = _apcm_bh_addon(ctx, f)
@@ -220,12 +246,19 @@ def _apcm_candidate(ctx: Context, dx: tuple[str, ...], f: Findings) -> Candidate
 
 
 def _apcm_bh_addon(ctx: Context, f: Findings) -> str | None:
-    """2026 behavioral-health add-on with the APCM base, same practitioner, same month (R-2026-1)."""
+    """2026 behavioral-health add-on with the APCM base, same practitioner, same month (R-2026-1): no minute
+    threshold; a documented activity of the matching kind in the month (a counted BHI time entry is general-BHI
+    work) and the BHI consent with its specialist-consultation element (R-CONS-7)."""
     if not ctx.rules.apcm_bh_addons:
         return None
     bhi = ctx.consents["bhi"]
     minutes = ctx.time.minutes(["bhi"], STAFF_ROLES)
-    if minutes == 0:
+    kinds = {a.kind for a in ctx.pm.behavioral_health_activities if ctx.window.contains_date(a.date)}
+    w = ctx.window
+    if any(e.program == "bhi" and w.start <= e.start < w.end for e in ctx.pm.time_entries):
+        kinds.add("general_bhi")  # BHI work logged this month (counted only under a BHI consent)
+    cocm = ctx.policies.apcm_behavioral_health_addon == "cocm"
+    if not kinds:
         return None
     if not bhi.covers_month(ctx.window):
         f.extend(bhi.findings)
@@ -233,12 +266,22 @@ def _apcm_bh_addon(ctx: Context, f: Findings) -> str | None:
     if minutes < ctx.policies.apcm_bhi_minimum_minutes:
         f.info(
             "APCM.BH_ADDON.BELOW_MINIMUM",
-            f"{minutes} counted BHI minutes; the APCM behavioral-health add-on is proposed from "
-            f"{ctx.policies.apcm_bhi_minimum_minutes} (policy).",
+            f"{minutes} counted BHI minutes; this practice proposes the APCM behavioral-health add-on from "
+            f"{ctx.policies.apcm_bhi_minimum_minutes} (policy; CMS set no minute threshold).",
             "R-2026-1",
         )
         return None
-    if ctx.policies.apcm_behavioral_health_addon == "general_bhi":
+    if cocm and not ({"cocm_care_manager", "cocm_registry"} & kinds and "cocm_psychiatric_review" in kinds):
+        f.info(
+            "APCM.BH_ADDON.COCM_NOT_DOCUMENTED",
+            "The CoCM add-on needs this month's documented CoCM work: behavioral health care manager activity or "
+            "registry tracking, and the psychiatric consultant's case review.",
+            "R-2026-1",
+        )
+        return None
+    if not cocm and "general_bhi" not in kinds:
+        return None
+    if not cocm:
         code = "G0570"
     else:
         first = bhi.first_documented
@@ -299,6 +342,28 @@ def _conditions_findings(ctx: Context, f: Findings) -> None:
             f"Not on the chronic-condition lists (not counted toward eligibility): {', '.join(c.unclassified)}.",
             "R-ELIG-1",
         )
+    for header in c.headers:
+        children = billable_children(header)
+        f.hold(
+            "DIAGNOSIS.NOT_BILLABLE",
+            f"{header} is a category, not a billable ICD-10-CM code; code the condition to its full length "
+            f"({', '.join(children)}{' …' if len(children) == 6 else ''}) before the claim goes out.",
+            "R-DX-1",
+        )
+    if c.acute:
+        f.warning(
+            "DIAGNOSIS.ACUTE_EPISODE",
+            f"{', '.join(c.acute)}: an acute episode (stroke, TIA, acute MI or an initial encounter), "
+            "not a chronic condition: not counted and not sent. Later care is coded as "
+            "sequelae (I69.3-), history (Z86.73) or old MI (I25.2), as the record supports.",
+            "R-DX-2",
+        )
+    for dropped, kept in c.unspecified_dropped:
+        f.info(
+            "DIAGNOSIS.UNSPECIFIED_DROPPED",
+            f"{dropped} is not reported with the more specific {kept} of the same category.",
+            "R-DX-3",
+        )
 
 
 WHY_NOT = {
@@ -308,20 +373,92 @@ WHY_NOT = {
 }
 
 
-def _why_not(chosen: Candidate, other: Candidate) -> str:
+def _why_not(chosen: Candidate, other: Candidate, reason: str = "") -> str:
     pair = WHY_NOT.get((chosen.family, other.family)) or WHY_NOT.get((other.family, chosen.family))
     if pair is None:
         if "apcm" in (chosen.family, other.family):
             pair = "CCM and PCM are bundled into APCM and not billed with it by the same practitioner (R-APCM-6)"
         else:
             pair = "CCM and PCM are not billed by the same practitioner in the same month (R-PCM-1)"
-    return f"{pair}; {chosen.lines[0].code} pays ${chosen.total:.2f} against ${other.total:.2f}."
+    why = f"{reason}; {pair}" if reason else pair
+    return f"{why}; {chosen.lines[0].code} pays ${chosen.total:.2f} against ${other.total:.2f}."
 
 
-def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES, rules: RuleSet | None = None) -> Decision:
+def _enrolled_program(ctx: Context) -> str | None:
+    """The program of the most recent consent with this practitioner that covers the month (R-FAM-1 (c))."""
+    latest = None
+    for program in ("ccm", "pcm", "apcm"):
+        state = ctx.consents[program]
+        starts = [a for a, b in state.intervals if a < ctx.window.end and b > ctx.window.start]
+        if starts and (latest is None or max(starts) > latest[0]):
+            latest = (max(starts), program)
+    return latest[1] if latest else None
+
+
+def _choose(ctx: Context, candidates: list[Candidate]) -> tuple[Candidate | None, str]:
+    """The family billed, and why it outranks the others (R-FAM-1): under `most_specific` the program the
+    patient is enrolled in and, within it, the most specific code whose criteria are documented; under
+    `highest_paying`, the highest compliant allowed amount."""
+    if not candidates:
+        return None, ""
+    if ctx.policies.family_choice == "highest_paying":
+        return max(candidates, key=lambda c: c.total), "the highest compliant amount (policy family_choice)"
+    enrolled = _enrolled_program(ctx)
+    mine = [c for c in candidates if c.program == enrolled] if enrolled else candidates
+    if not mine:
+        return None, f"the patient is enrolled in {enrolled.upper()} (R-FAM-1)"
+    by_family = {c.family: c for c in mine}
+    staff_only = ctx.time.minutes([mine[0].program], STAFF_ROLES - PERSONAL_ROLES) > 0
+    for family in ("ccm_complex", "ccm", "ccm_personal") if staff_only else ("ccm_complex", "ccm_personal", "ccm"):
+        if family in by_family:
+            return by_family[family], "the most specific code documented (R-FAM-1)"
+    for family in ("pcm", "pcm_personal") if staff_only else ("pcm_personal", "pcm"):
+        if family in by_family:
+            return by_family[family], "the most specific code documented (R-FAM-1)"
+    return mine[0], f"the patient is enrolled in {mine[0].program.upper()} (R-FAM-1)"
+
+
+def _documentation(ctx: Context, best: Candidate, f: Findings) -> tuple[tuple[str, int, str], ...]:
+    """Counted minutes of the billed program whose time entry no signed note documents (R-DOC-1, R-TIME-8).
+    Only entries whose documentation the facts state are judged (the close states them all)."""
+    if best.program == "apcm":
+        return ()
+    entries = {e.id: e for e in ctx.pm.time_entries}
+    seconds: dict[str, int] = {}
+    for seg in ctx.time.counted:
+        if seg.program == best.program:
+            seconds[seg.entry_id] = seconds.get(seg.entry_id, 0) + seg.seconds
+    out = []
+    for entry_id, secs in seconds.items():
+        e = entries[entry_id]
+        if not e.documentation_stated:
+            continue
+        if e.note is None:
+            out.append((entry_id, secs // 60, "no note"))
+        elif e.note.signed_at is None:
+            out.append((entry_id, secs // 60, f"note {e.note.id} by {e.note.author} is not signed"))
+    if out and ctx.policies.require_signed_notes:
+        listed = "; ".join(f"{e} ({m} min, {why})" for e, m, why in out)
+        f.hold(
+            "DOC.UNSIGNED_TIME",
+            f"{sum(m for _, m, _ in out)} counted minutes rest on time entries no signed note documents: {listed}. "
+            "Write or sign the notes (or override with a reason) before billing.",
+            "R-DOC-1",
+            "R-TIME-8",
+        )
+    return tuple(out)
+
+
+def evaluate(
+    pm: PatientMonth,
+    policies: Policies = DEFAULT_POLICIES,
+    rules: RuleSet | None = None,
+    fees: FeeSchedule | None = None,
+) -> Decision:
     """Evaluate a patient-month (the contract's facts) under the policies, then the document's overrides; under
     the month's year's rule set unless `rules` names another (the operational standing's provisional one,
-    `years.operational_rule_set_for`; never for billing).
+    `years.operational_rule_set_for`; never for billing), priced with `fees` (a loaded fee file for the year)
+    or else the rule set's shipped ones.
 
     Raises:
         ContractError: the month's year has no rule set (and none was given).
@@ -344,6 +481,7 @@ def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES, rules: Rul
         pm,
         policies,
         rules,
+        fees or rules.fees(),
         window,
         classify(_active_codes(pm, window)),
         consents,
@@ -352,6 +490,7 @@ def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES, rules: Rul
         check_other_services(pm, policies),
     )
     f = Findings()
+    covered = coverage_gate(pm, window, policies, f)
     f.extend(ctx.blocks.findings)
     _conditions_findings(ctx, f)
     dx = ctx.conditions.diagnosis_codes()
@@ -418,12 +557,23 @@ def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES, rules: Rul
         if cand:
             candidates.append(cand)
 
-    candidates.sort(key=lambda c: c.total, reverse=True)
-    best = candidates[0] if candidates else None
-    alternatives = [Alternative(c.lines, c.total, _why_not(best, c)) for c in candidates[1:]]
+    best, reason = _choose(ctx, candidates) if covered else (None, "")
+    others = sorted((c for c in candidates if c is not best), key=lambda c: c.total, reverse=True)
+    alternatives = [Alternative(c.lines, c.total, _why_not(best, c, reason)) for c in others] if best else []
+    if best is None and candidates and covered:
+        f.refusal("FAMILY.NOT_ENROLLED", f"Nothing is billed: {reason}.", "R-FAM-1")
+        alternatives = [Alternative(c.lines, c.total, f"{reason}.") for c in others]
     _rhc_findings(ctx, best, alternatives, dx, f)
+    undocumented: tuple = ()
     if best is not None:
         _claim_findings(ctx, best, f)
+        undocumented = _documentation(ctx, best, f)
+    if ctx.fees.provisional and best is not None:
+        message = f"Amounts are provisional: {ctx.fees.source}. Claims carry the practice's own charges."
+        if policies.provisional_fees == "hold":
+            f.hold("FEES.PROVISIONAL", message + " Held until the final fee file is loaded (policy).", "R-2027-3")
+        else:
+            f.info("FEES.PROVISIONAL", message, "R-2027-3", "R-2027-2")
     lines = best.lines if best else ()
     program = best.program if best else ("ccm" if considered("ccm") else "pcm" if considered("pcm") else "ccm")
     counted = CountedMinutes(
@@ -448,6 +598,9 @@ def evaluate(pm: PatientMonth, policies: Policies = DEFAULT_POLICIES, rules: Rul
         findings=findings,
         alternatives=tuple(alternatives),
         family=best.family if best else None,
+        fee_source=ctx.fees.source,
+        fees_provisional=ctx.fees.provisional,
+        undocumented=undocumented,
     )
 
 
@@ -463,10 +616,19 @@ def _claim_findings(ctx: Context, best: Candidate, f: Findings) -> None:
             f"{len(dx)} available. Code the chronic conditions in ICD-10-CM.",
             "R-CLM-FORM-1",
         )
-    if ctx.conditions.used_crosswalk:
-        f.warning(
-            "CLAIM.DIAGNOSES.FROM_SNOMED",
-            "Some diagnosis codes were suggested from SNOMED CT problem-list entries; a coder should confirm them.",
+    pairs = [(sn, icd) for sn, icd in ctx.conditions.crosswalked if icd in dx]
+    if pairs:
+        listed = ", ".join(f"{icd} (from SNOMED CT {sn})" for sn, icd in pairs)
+        message = f"Diagnoses suggested from SNOMED CT by a crosswalk: {listed}. A practitioner or coder confirms them"
+        if ctx.policies.hold_unconfirmed_crosswalk_diagnoses:
+            f.hold("CLAIM.DIAGNOSES.FROM_SNOMED", f"{message} before the claim goes out (policy).", "R-DX-3")
+        else:
+            f.warning("CLAIM.DIAGNOSES.FROM_SNOMED", f"{message}.", "R-DX-3")
+    if not dx:
+        f.hold(
+            "CLAIM.DIAGNOSES.NONE",
+            "No billable diagnosis supports this claim; every claim needs at least one.",
+            "R-DX-3",
             "R-CLM-FORM-1",
         )
     if ctx.pm.patient.qmb:

@@ -95,11 +95,18 @@ RPM_CODES = frozenset(
         "98977",
         "98980",
         "98981",
+        # 2026 RTM codes (R-2026-5): device supply 2–15 days, treatment management first 10 minutes
+        "98984",
+        "98985",
+        "98986",
+        "98979",
     }
 )
 CPO_CODES = frozenset({"G0181", "G0182"})
 ESRD_CODES = frozenset(str(c) for c in range(90951, 90971))
-BHI_CODES = frozenset({"99484", "99492", "99493", "99494"})
+BHI_CODES = frozenset({"99484", "99492", "99493", "99494", "G2214"})  # G2214: CoCM first 30 min (R-BHI-1)
+DMHT_CODES = frozenset({"G0552", "G0553", "G0554"})  # digital mental health treatment (R-2026-7)
+ASSESSMENT_CODES = frozenset({"G0136"})  # physical activity and nutrition assessment from 2026 (R-2026-6)
 APCM_BUNDLED_CTBS = frozenset(
     {
         "99446",
@@ -128,6 +135,8 @@ OTHER_SERVICE_FAMILIES = (
     ("Care plan oversight", CPO_CODES),
     ("ESRD monthly services", ESRD_CODES),
     ("Remote physiologic or therapeutic monitoring", RPM_CODES),
+    ("Digital mental health treatment (DMHT)", DMHT_CODES),
+    ("Physical activity and nutrition assessment (G0136)", ASSESSMENT_CODES),
     ("Interprofessional consultations, virtual check-ins, online visits", APCM_BUNDLED_CTBS),
 )
 OTHER_SERVICE_FAMILY = {code: label for label, codes in OTHER_SERVICE_FAMILIES for code in codes}

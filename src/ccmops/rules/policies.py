@@ -21,6 +21,7 @@ class PolicySpec:
     rules: tuple[str, ...]
     description: str
     choices: tuple[str, ...] = ()
+    maximum: int | None = None  # a Medicare limit: a practice may lower it, never raise it
 
 
 SPECS: tuple[PolicySpec, ...] = (
@@ -37,8 +38,10 @@ SPECS: tuple[PolicySpec, ...] = (
         "cap_99439",
         2,
         int,
-        ("R-CCM-2",),
-        "Most 99439 units per month (CMS frequency limit two; policy for safety).",
+        ("R-CCM-2", "R-CLM-EDIT-1"),
+        "Most 99439 units per month: 0, 1 or 2. Two is Medicare's limit, which a practice may lower but never "
+        "raise; 0 means no 99439 at all.",
+        maximum=2,
     ),
     PolicySpec("cap_99437", 0, int, ("R-CCM-3",), "Most 99437 units per month; 0 means no cap (none found)."),
     PolicySpec("cap_99489", 0, int, ("R-CCM-5",), "Most 99489 units per month; 0 means no cap (none found)."),
@@ -77,12 +80,13 @@ SPECS: tuple[PolicySpec, ...] = (
         "APCM: the same window, three years by default.",
     ),
     PolicySpec(
-        "apcm_recent_care_management_waives_visit",
-        False,
-        bool,
-        ("R-APCM-4",),
-        "Whether care management received in the prior 12 months waives the APCM initiating visit "
-        "(UNCONFIRMED; off by default).",
+        "initiating_visit_reading",
+        "conservative",
+        str,
+        ("R-INIT-6", "R-INIT-1"),
+        "A new patient's first visit counts as seen within the window only if it discussed care management "
+        "(conservative, default), or any visit does (literal reading of CMS's wording).",
+        ("conservative", "literal"),
     ),
     PolicySpec(
         "other_practitioner_time_counts_as_staff",
@@ -122,17 +126,11 @@ SPECS: tuple[PolicySpec, ...] = (
     ),
     PolicySpec(
         "hold_ccm_in_other_practitioner_apcm_month",
-        True,
-        bool,
-        ("R-APCM-6",),
-        "Hold CCM/PCM for review when another practitioner bills APCM for the month (UNCONFIRMED).",
-    ),
-    PolicySpec(
-        "ccm_consent_covers_apcm",
         False,
         bool,
-        ("R-CONS-6",),
-        "Whether a CCM consent also covers APCM (off by default: APCM needs its own consent).",
+        ("R-APCM-6",),
+        "Hold CCM/PCM for review when another practitioner bills APCM for the month (allowed since 89 FR "
+        "97896–97; an opt-in review hold).",
     ),
     PolicySpec(
         "apcm_behavioral_health_addon",
@@ -145,11 +143,11 @@ SPECS: tuple[PolicySpec, ...] = (
     ),
     PolicySpec(
         "apcm_bhi_minimum_minutes",
-        20,
+        0,
         int,
         ("R-2026-1",),
-        "Counted BHI minutes in the month before an APCM behavioral-health add-on is proposed (the descriptor "
-        "has no minutes; 20 mirrors 99484).",
+        "Counted BHI minutes a practice asks for before an APCM behavioral-health add-on (CMS set no minute "
+        "threshold: the gate is a documented activity of the month).",
     ),
     PolicySpec(
         "minimum_diagnoses_ccm",
@@ -158,7 +156,63 @@ SPECS: tuple[PolicySpec, ...] = (
         ("R-CLM-FORM-1",),
         "Chronic-condition diagnoses listed on a CCM/APCM level 2–3 claim at least.",
     ),
+    PolicySpec(
+        "require_signed_notes",
+        True,
+        bool,
+        ("R-DOC-1", "R-TIME-8"),
+        "Hold a month whose counted minutes belong to time entries no note signed by its author documents "
+        "(applies where the facts state the notes, as the close always does).",
+    ),
+    PolicySpec(
+        "unknown_coverage",
+        "hold",
+        str,
+        ("R-COV-1",),
+        "A month whose Part B fee-for-service coverage is unknown or partial: held for review (default), or "
+        "decided as covered.",
+        ("hold", "assume_covered"),
+    ),
+    PolicySpec(
+        "family_choice",
+        "most_specific",
+        str,
+        ("R-FAM-1",),
+        "When several families' criteria are met: the most specific code documented and the program the "
+        "patient is enrolled in (default), or the highest compliant allowed amount.",
+        ("most_specific", "highest_paying"),
+    ),
+    PolicySpec(
+        "pcm_requires_complexity_reason",
+        True,
+        bool,
+        ("R-ELIG-3",),
+        "PCM needs a disease-specific care plan that records why the one condition is complex or high-risk "
+        "(recent hospitalization, frequent medication changes, comorbidities).",
+    ),
+    PolicySpec(
+        "hold_unconfirmed_crosswalk_diagnoses",
+        True,
+        bool,
+        ("R-DX-3",),
+        "Hold a month whose claim diagnoses were suggested from SNOMED CT until a person confirms them.",
+    ),
+    PolicySpec(
+        "provisional_fees",
+        "label",
+        str,
+        ("R-2027-3",),
+        "A month priced with a year's provisional fees (no final fee file loaded): closed with its amounts "
+        "labelled provisional (default; claims carry the practice's charges), or held until a file is loaded.",
+        ("label", "hold"),
+    ),
 )
+
+# Policies that later revisions of cms-rules.md settled as rules; a stored override of one is refused by name.
+RETIRED = {
+    "ccm_consent_covers_apcm": "R-CONS-6 is a rule now: a CCM consent never covers APCM",
+    "apcm_recent_care_management_waives_visit": "R-APCM-4 is settled: any known professional service counts",
+}
 
 _BY_NAME = {s.name: s for s in SPECS}
 
@@ -180,25 +234,34 @@ class Policies:
     g0511_last_payable_date: str = "2025-09-30"
     initiating_visit_months_ccm_pcm: int = 12
     initiating_visit_months_apcm: int = 36
-    apcm_recent_care_management_waives_visit: bool = False
+    initiating_visit_reading: str = "conservative"
     other_practitioner_time_counts_as_staff: bool = True
     simultaneous_staff_count_once: bool = True
     facility_stay_whole_days: bool = True
     block_same_practitioner_care_plan_oversight: bool = True
     block_same_practitioner_esrd: bool = True
-    hold_ccm_in_other_practitioner_apcm_month: bool = True
-    ccm_consent_covers_apcm: bool = False
+    hold_ccm_in_other_practitioner_apcm_month: bool = False
     apcm_behavioral_health_addon: str = "general_bhi"
-    apcm_bhi_minimum_minutes: int = 20
+    apcm_bhi_minimum_minutes: int = 0
     minimum_diagnoses_ccm: int = 2
+    require_signed_notes: bool = True
+    unknown_coverage: str = "hold"
+    family_choice: str = "most_specific"
+    pcm_requires_complexity_reason: bool = True
+    hold_unconfirmed_crosswalk_diagnoses: bool = True
+    provisional_fees: str = "label"
 
     @property
     def g0511_last_payable(self) -> dt.date:
         return dt.date.fromisoformat(self.g0511_last_payable_date)
 
     def cap(self, code: str) -> int | None:
-        """Unit cap for an add-on code under these policies; None when uncapped."""
+        """Unit cap for an add-on code under these policies; None when uncapped. A cap that is a Medicare limit
+        (99439) is taken as written, 0 included; for the others 0 means no cap."""
         value = getattr(self, f"cap_{code}", None)
+        spec = _BY_NAME.get(f"cap_{code}")
+        if spec is not None and spec.maximum is not None:
+            return min(value, spec.maximum)
         return value or None
 
     def with_overrides(self, overrides: Mapping[str, Any], path: str = "$.policy") -> Policies:
@@ -211,6 +274,8 @@ class Policies:
         for name, value in overrides.items():
             spec = _BY_NAME.get(name)
             where = f"{path}.{name}"
+            if name in RETIRED:
+                raise PolicyError(where, f"no longer a policy: {RETIRED[name]}")
             if spec is None:
                 raise PolicyError(where, f"unknown policy; expected one of {', '.join(sorted(_BY_NAME))}")
             if spec.kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -219,6 +284,11 @@ class Policies:
                 raise PolicyError(where, "expected true or false")
             if spec.kind is str and not isinstance(value, str):
                 raise PolicyError(where, "expected a string")
+            if spec.maximum is not None and value > spec.maximum:
+                raise PolicyError(
+                    where,
+                    f"at most {spec.maximum}: Medicare's limit ({', '.join(spec.rules)}) may be lowered, never raised",
+                )
             if spec.choices and value not in spec.choices:
                 raise PolicyError(where, f"expected one of {', '.join(spec.choices)}")
             if name == "g0511_last_payable_date":

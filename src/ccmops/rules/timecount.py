@@ -31,6 +31,7 @@ REASON_RULES = {
     Reason.BEFORE_INITIATING_VISIT: ("R-TIME-7", "R-INIT-1"),
     Reason.FACILITY_STAY: ("R-TIME-6",),
     Reason.OVERLAP: ("R-TIME-9", "R-TIME-5"),
+    Reason.AFTER_DEATH: ("R-COV-2",),
 }
 COUNTABLE_PROGRAMS = frozenset({"ccm", "pcm", "apcm", "bhi"})
 
@@ -157,6 +158,10 @@ def count_time(
         if whole_reason is not None:
             excluded[(entry.id, whole_reason)] += sum(int((b - a).total_seconds()) for a, b in pieces)
             continue
+        if pm.patient.deceased_on is not None:  # no service after death (R-COV-2)
+            after = window.day_start(pm.patient.deceased_on + dt.timedelta(days=1))
+            pieces, removed = _subtract(pieces, (after, FAR_FUTURE))
+            excluded[(entry.id, Reason.AFTER_DEATH)] += removed
         for stay in stays:
             pieces, removed = _subtract(pieces, stay)
             excluded[(entry.id, Reason.FACILITY_STAY)] += removed

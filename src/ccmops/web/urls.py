@@ -44,6 +44,7 @@ urlpatterns = [
     path("account/password/", account.password_change, name="password_change"),
     path("settings/", staff_views.settings_page, name="org_settings"),
     path("settings/policies/", staff_views.policies_change, name="policies_change"),
+    path("settings/charges/", staff_views.charges_change, name="charges_change"),
     path("settings/practitioners/", staff_views.practitioner_add, name="practitioner_add"),
     path("settings/practitioners/<int:practitioner_id>/", staff_views.practitioner_change, name="practitioner_change"),
     path("workspace/staff/<int:membership_id>/hours/", reporting_views.committed_hours, name="committed_hours"),
@@ -61,6 +62,7 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/<str:month>/approve/", billing_views.approve, name="approve_close"),
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
     path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),
+    path("practices/<int:practice_id>/months/<str:month>/837p/", billing_views.produce_837p, name="produce_837p"),
     path("practices/<int:practice_id>/months/<str:month>/packets.zip", billing_views.packets, name="packets"),
     path("practices/<int:practice_id>/months/<str:month>/remittance/", billing_views.remittance, name="remittance"),
     path(
@@ -99,6 +101,11 @@ urlpatterns = [
     path("practices/<int:practice_id>/candidates/", patient_views.candidates, name="candidates"),
     path("patients/<int:patient_id>/qmb/", patient_views.qmb_record, name="qmb_record"),
     path("qmb/<int:period_id>/end/", patient_views.qmb_end, name="qmb_end"),
+    path("patients/<int:patient_id>/coverage/", patient_views.coverage_record, name="coverage_record"),
+    path("coverage/<int:record_id>/end/", patient_views.coverage_end, name="coverage_end"),
+    path("coverage/<int:record_id>/withdraw/", patient_views.coverage_withdraw, name="coverage_withdraw"),
+    path("patients/<int:patient_id>/death/", patient_views.death_record, name="death_record"),
+    path("conditions/<int:condition_id>/confirm/", patient_views.condition_confirm, name="condition_confirm"),
     path("patients/<int:patient_id>/known-services/", billing_views.known_service_record, name="known_service_record"),
     path(
         "known-services/<int:service_id>/withdraw/",

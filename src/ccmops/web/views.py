@@ -23,14 +23,16 @@ from ccmops.billing.views import may_record_known_services
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.interop.records import PAYER_NAMES, PAYERS
 from ccmops.organizations.engagements import orphaned_functions, practice_today, with_states
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.chart import chart
+from ccmops.patients.coverage import claim_status, coverage_rows
 from ccmops.patients.details import EDITORS as DETAIL_EDITORS
 from ccmops.patients.details import FIELDS as DETAIL_FIELDS
 from ccmops.patients.details import change_details
-from ccmops.patients.views import may_do_any, may_record_qmb, patient_for_any
+from ccmops.patients.views import may_confirm_diagnoses, may_do_any, may_record_qmb, patient_for_any
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
 from ccmops.web.roles import primary_role, roles_of
@@ -104,6 +106,10 @@ def patient_page(request, patient, *, status: int = 200, **extra):
             "grant": scope.decision.grant_for(patient.practice_id),
             "matrix": matrix_version_in_force(patient.practice, timezone.localdate()),
             "qmb_periods": patient.qmb_periods.select_related("recorded_by"),
+            "coverages": coverage_rows(patient),
+            "payer_choices": [(k, PAYER_NAMES[k]) for k in PAYERS],
+            "condition_rows": [(c, claim_status(c)) for c in patient.conditions.select_related("confirmed_by")],
+            "may_confirm_diagnoses": may_confirm_diagnoses(scope, patient.practice_id),
             "may_record_qmb": may_record_qmb(scope, patient.practice_id),
             "known_services": patient.known_services.select_related("recorded_by", "withdrawn_by"),
             "may_record_known_services": may_record_known_services(scope, patient.practice_id),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ccmops.rules.years.base import RuleSet
 from ccmops.rules.years.cy2025 import CY2025
 from ccmops.rules.years.cy2026 import CY2026
+from ccmops.rules.years.cy2027 import CY2027
 
-RULE_SETS: dict[int, RuleSet] = {r.year: r for r in (CY2025, CY2026)}
+RULE_SETS: dict[int, RuleSet] = {r.year: r for r in (CY2025, CY2026, CY2027)}
 
 
 def rule_set_for(year: int) -> RuleSet | None:

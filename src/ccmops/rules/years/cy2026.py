@@ -3,34 +3,13 @@
 
 from decimal import Decimal
 
-from ccmops.rules.years.base import RuleSet
+from ccmops.rules.years.cy2025 import CY2025
 
-CY2026 = RuleSet(
-    year=2026,
+CY2026 = CY2025.next_year(
+    2026,
     conversion_factor=Decimal("33.4009"),
     conversion_factor_qp=Decimal("33.5675"),
-    codes=frozenset(
-        {
-            "99490",
-            "99439",
-            "99487",
-            "99489",
-            "99491",
-            "99437",
-            "99424",
-            "99425",
-            "99426",
-            "99427",
-            "G0506",
-            "G0556",
-            "G0557",
-            "G0558",
-            "G0568",
-            "G0569",
-            "G0570",
-        }
-    ),
     apcm_bh_addons=True,
     g0511_transition=False,
-    sources=("CMS PPRRVU 2026 July non-QPP (RVU26C)", "CY2026 PFS final rule, 90 FR 49266"),
+    fee_file="PPRRVU2026_care_management.csv",
 )

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             "--control-number", type=int, help="mark-submitted, mark-rejected: the 837P batch (ISA13 / GS06)"
         )
         parser.add_argument("--reason", default="", help="mark-rejected: the front end's rejection text")
+        parser.add_argument("--test-file", action="store_true", help="export-claims: a test file (ISA15 = T)")
         parser.add_argument("--json", action="store_true", help="adjustments: print the queue as JSON")
         parser.add_argument(
             "--ids", default="", help="resolve-adjustments: the queued entries' ids, comma-separated (one patient)"
@@ -164,12 +165,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"audit packets -> {target}")
             elif action in ("export-claims", "export-csv", "export-fhir"):
                 if action == "export-claims":
-                    batch = export_837p(practice=org, month=month, by=by)
+                    batch = export_837p(practice=org, month=month, by=by, test=options["test_file"])
                     text = batch.content
                     note = (
-                        f"837P #{batch.control_number}: {batch.claims} claims, {batch.lines} lines, "
-                        f"${batch.total:,.2f}; accepted by pyx12"
+                        f"837P #{batch.control_number}{' (test file)' if batch.test else ''}: {batch.claims} claims, "
+                        f"{batch.lines} lines, ${batch.total:,.2f} charged; accepted by pyx12"
                     )
+                    for held in batch.held_out:
+                        note += f"\nheld out: {held['patient']}: {'; '.join(held['reasons'])}"
                 elif action == "export-fhir":
                     bundle = claims_bundle(practice=org, month=month, by=by)
                     text = json.dumps(bundle, indent=1)

@@ -1,5 +1,6 @@
-"""`ccmops org create|show|set|set-policy|practitioner-add|practitioner-change|engage|end-engagement`: set up a
-practice or partner and keep its settings, rule policies, practitioners and engagements from the command line
+"""`ccmops org create|show|set|set-policy|set-charges|practitioner-add|practitioner-change|engage|end-engagement`:
+set up a practice or partner and keep its settings, rule policies, charges, practitioners and engagements from the
+command line
 (the Settings and operating-model pages' operations, for a new installation and onboarding scripts)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.organizations import engagements, org_settings, practitioners, rule_policies
+from ccmops.organizations import charges, engagements, org_settings, practitioners, rule_policies
 from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.staff import lead_organizations
 
@@ -51,6 +52,8 @@ class Command(BaseCommand):
         policy = sub.add_parser("set-policy", help="set rule policies: NAME=VALUE … (docs/rules-engine.md)")
         policy.add_argument("values", nargs="+", metavar="NAME=VALUE")
         policy.add_argument("--reason", required=True)
+        charge = sub.add_parser("set-charges", help="set the practice's charges: CODE=AMOUNT … (CODE= removes one)")
+        charge.add_argument("values", nargs="+", metavar="CODE=AMOUNT")
         engage = sub.add_parser("engage", help="the practice engages a partner from a date")
         engage.add_argument("--partner", required=True, help="the partner's slug")
         engage.add_argument("--starts-on", required=True, help="YYYY-MM-DD, the partner's first day")
@@ -97,6 +100,9 @@ class Command(BaseCommand):
                 org=organization, values=values, reason=options["reason"], by=lead, actor=actor
             )
             return self._changes(changed)
+        if action == "set-charges":
+            values = dict(_pair(item) for item in options["values"])
+            return self._changes(charges.set_charges(org=organization, values=values, by=lead, actor=actor))
         if action == "engage":
             e = engagements.engage_partner(
                 practice=organization,

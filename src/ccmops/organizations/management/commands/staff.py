@@ -30,6 +30,7 @@ class Command(BaseCommand):
         add.add_argument("--last-name", default="")
         add.add_argument("--email", default="")
         add.add_argument("--credential", default="")
+        add.add_argument("--licence-state", default="", help="the state whose licence they work under, e.g. TX")
         add.add_argument("--clinical", choices=["yes", "no"], help="counts as clinical staff (default: by role)")
         add.add_argument("--hours", default="0", help="committed hours a week")
         add.add_argument("--practitioner-npi", default="", help="a billing practitioner's practitioner record")
@@ -108,6 +109,7 @@ class Command(BaseCommand):
             last_name=options["last_name"],
             email=options["email"],
             credential=options["credential"],
+            licence_state=options["licence_state"],
             clinical={"yes": True, "no": False}.get(options["clinical"] or ""),
             hours=options["hours"],
             practitioner_id=practitioner_id,
