@@ -8,7 +8,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
-    if argv[1:2] == ["rules"]:
+    if argv[1:3] in (["rules", "load-fees"], ["rules", "fees"]):  # these read and write the database
+        argv = [argv[0], "fees", "load" if argv[2] == "load-fees" else "list", *argv[3:]]
+    elif argv[1:2] == ["rules"]:
         from ccmops.cli_rules import main as rules_main
 
         sys.exit(rules_main(argv[2:]))

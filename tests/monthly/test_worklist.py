@@ -258,7 +258,7 @@ def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provis
     the worklist says so, and closing that month for billing is refused with the reason."""
     from ccmops.billing.close import close_month
     from ccmops.billing.models import MonthStanding
-    from ccmops.rules.contract import ContractError
+    from ccmops.errors import Conflict
     from ccmops.rules.years import RULE_SETS, operational_rule_set_for
     from ccmops.timetracking.models import TimeEntry
     from ccmops.timetracking.services import heartbeat, start_timer, stop_timer
@@ -284,7 +284,7 @@ def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provis
     assert standings([twyla], {}, day)[twyla.id].provisional_rules == after - 1
     assert cached([twyla], {}, day)[twyla.id].provisional_rules == after - 1
     assert standings([twyla], {}, dt.date(after - 1, 12, 4))[twyla.id].provisional_rules is None
-    with pytest.raises(ContractError, match=f"no Medicare rule set for {after}"):
+    with pytest.raises(Conflict, match=f"no Medicare rule set for {after}"):
         close_month(practice=twyla.practice, month=f"{after}-01")
     monkeypatch.setattr(views, "operational_rule_set_for", lambda year: (RULE_SETS[after - 1], True))
     page = login("nora.rn").get("/worklist/").content.decode()

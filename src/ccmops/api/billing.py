@@ -141,6 +141,8 @@ def get_revenue(request, practice_id: int, month: str):
         "patients": r.patients,
         "billed_patients": r.billed_patients,
         "by_code": {k: {"units": v["units"], "allowed": str(v["allowed"])} for k, v in r.by_code.items()},
+        "fee_source": r.fee_source,
+        "provisional": r.provisional,
     }
 
 

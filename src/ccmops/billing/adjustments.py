@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ccmops.billing.facts import patient_months
+from ccmops.billing.fees import loaded_schedule
 from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -180,13 +181,14 @@ def _impacts(practice, month: str, open_adjustments: list[Adjustment]) -> list[I
     facts = patient_months(patients, month)
     policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
     billed = billed_by_patient(practice, month, list(by_patient))
+    fees = loaded_schedule(int(month[:4]))
     out = []
     for p in sorted(patients, key=lambda p: (p.family_name, p.given_name, p.id)):
         pm = facts.get(p.id)
         if pm is None:  # no billing practitioner now: nothing can be decided, so nothing is billable
             now, status, findings = [], "no billing practitioner", []
         else:
-            decision = evaluate(pm, policies)
+            decision = evaluate(pm, policies, fees=fees)
             now = [Billed(line.code, line.units, line.allowed_amount, line.patient_share) for line in decision.lines]
             status = decision.status.value
             findings = [

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import ccmops
 from ccmops.billing.facts import month_documents, month_patients
+from ccmops.billing.fees import loaded_schedule
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision, is_closed
 from ccmops.collector import collector_paused
 from ccmops.compiled import Compiled, compiled
@@ -33,6 +34,7 @@ from ccmops.rules.contract import PatientMonth, decision_to_json
 from ccmops.rules.decision import Line
 from ccmops.rules.engine import evaluate
 from ccmops.rules.policies import DEFAULT_POLICIES
+from ccmops.rules.years import RULE_SETS, rule_set_for
 from ccmops.timetracking.models import TimeEntry
 
 CHUNK = 500
@@ -80,10 +82,11 @@ def patients_in_month(practice, month: str, *, after: int = 0, limit: int | None
     return ids if limit is None else ids[:limit]
 
 
-def _decision_salt(policies) -> str:
-    """What besides the facts decides a month: the policies in force and the engine's release. A change to
-    either re-decides months whose facts did not change."""
-    return json.dumps([ccmops.__version__, dataclasses.asdict(policies)], sort_keys=True)
+def _decision_salt(policies, fees=None) -> str:
+    """What besides the facts decides a month: the policies in force, the fee file loaded for its year (a new file
+    re-prices open months, R-2027-3) and the engine's release. A change to any re-decides months whose facts did
+    not change."""
+    return json.dumps([ccmops.__version__, dataclasses.asdict(policies), fees.source if fees else ""], sort_keys=True)
 
 
 def _facts_digest(document: str, salt: str) -> str:
@@ -97,7 +100,7 @@ def changed_since_evaluation(practice, month: str) -> list[Patient]:
     voided, a consent, a care plan or coverage recorded — or who have work in the month and no decision yet.
     Gathers every patient's facts as an evaluation does, without deciding."""
     policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
-    salt = _decision_salt(policies)
+    salt = _decision_salt(policies, loaded_schedule(int(month[:4])))
     ids = patients_in_month(practice, month)
     changed = []
     with collector_paused():
@@ -126,14 +129,15 @@ class Decided(NamedTuple):
     lines: tuple[Line, ...]  # the engine's own lines (frozen values, so a worker process can send them)
 
 
-def _decide_chunk(month: str, ids: list[int], policies) -> list[Decided]:
-    """Gather the facts of these patients' month and decide those whose facts (or policies) changed since the
-    last evaluation; an unchanged month keeps its decision and any override without running the engine."""
+def _decide_chunk(month: str, ids: list[int], policies, fees=None) -> list[Decided]:
+    """Gather the facts of these patients' month and decide those whose facts (or policies, or the fee file
+    loaded for the year: `fees`) changed since the last evaluation; an unchanged month keeps its decision and any
+    override without running the engine."""
     with collector_paused():  # thousands of fact and decision models, no cycles (ccmops.collector)
-        return _decide_chunk_in(month, ids, policies)
+        return _decide_chunk_in(month, ids, policies, fees)
 
 
-def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
+def _decide_chunk_in(month: str, ids: list[int], policies, fees=None) -> list[Decided]:
     patients = month_patients(ids)
     documents = month_documents(patients, month)
     known = dict(
@@ -141,7 +145,7 @@ def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
             "patient_id", "facts_hash"
         )
     )
-    salt = _decision_salt(policies)
+    salt = _decision_salt(policies, fees)
     out = []
     for p in patients:
         document = documents.get(p.id)
@@ -150,7 +154,7 @@ def _decide_chunk_in(month: str, ids: list[int], policies) -> list[Decided]:
         digest = _facts_digest(document, salt)
         if known.get(p.id) == digest:
             continue
-        decision = evaluate(PatientMonth.model_validate_json(document), policies)
+        decision = evaluate(PatientMonth.model_validate_json(document), policies, fees=fees)
         out.append(
             Decided(
                 p.id,
@@ -279,6 +283,13 @@ def begin_evaluation(*, practice, month: str, by=None) -> MonthClose:
     """Start evaluating the month (again). An evaluation already under way is joined, not restarted, so two
     billers pressing the button at once share one run. Refused once the month is closed."""
     _check_month(month)
+    if rule_set_for(int(month[:4])) is None:  # refused before anything is written: no close row left evaluating
+        known = ", ".join(str(y) for y in sorted(RULE_SETS))
+        raise Conflict(
+            f"{month} cannot be evaluated: ccmops has no Medicare rule set for {month[:4]} (it has {known}). A "
+            "system administrator installs the release that adds the year's rules, then loads its fee file "
+            "(ccmops rules load-fees); time recorded meanwhile is kept and counted provisionally."
+        )
     close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
     if close is not None and close.status == "closed":
         raise Conflict(f"{month} is closed; later work goes to the adjustment queue.")
@@ -309,6 +320,7 @@ def evaluate_step(*, practice, month: str, by=None, limit: int = STEP) -> MonthC
     nobody left finishes it. Steps from several requests serialize on the month's row, each continuing after
     the last one's cursor, and a step lost to a crash is simply done again (decisions are upserts)."""
     policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
+    fees = loaded_schedule(int(month[:4]))
     with transaction.atomic():
         close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
         if close is None or close.status != "evaluating":
@@ -317,7 +329,7 @@ def evaluate_step(*, practice, month: str, by=None, limit: int = STEP) -> MonthC
         now = timezone.now()
         if ids:
             for i in range(0, len(ids), CHUNK):
-                _persist(practice, month, _decide_chunk(month, ids[i : i + CHUNK], policies), now)
+                _persist(practice, month, _decide_chunk(month, ids[i : i + CHUNK], policies, fees), now)
             # Conditional on the cursor read, so a step that raced another (SQLite has no row locks) and decided
             # the same patients again — harmless, decisions are upserts — does not count them twice.
             advanced = MonthClose.objects.filter(pk=close.pk, cursor=close.cursor).update(
@@ -373,6 +385,7 @@ def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CH
     if len(chunks) < 2:
         return 0
     policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")
+    fees = loaded_schedule(int(month[:4]))
 
     def write(ids_done: list[int], rows: list[Decided]) -> bool:
         with transaction.atomic():
@@ -387,14 +400,14 @@ def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CH
         return True
 
     # The first chunk here: it loads the code tables and fee schedules, which the forked processes inherit.
-    if not write(chunks[0], _decide_chunk(month, chunks[0], policies)):
+    if not write(chunks[0], _decide_chunk(month, chunks[0], policies, fees)):
         return 0
     processes = min(workers, len(chunks) - 1)
     with forked_pool(processes) as pool:
         pending: deque = deque()
         rest = iter(chunks[1:])
         for ids_part in rest:  # at most two chunks per process in flight, so memory stays bounded
-            pending.append((ids_part, pool.submit(in_worker, _decide_chunk, month, ids_part, policies)))
+            pending.append((ids_part, pool.submit(in_worker, _decide_chunk, month, ids_part, policies, fees)))
             if len(pending) >= 2 * processes:
                 break
         while pending:
@@ -405,7 +418,7 @@ def evaluate_in_processes(*, practice, month: str, workers: int, chunk: int = CH
                 break
             nxt = next(rest, None)
             if nxt is not None:
-                pending.append((nxt, pool.submit(in_worker, _decide_chunk, month, nxt, policies)))
+                pending.append((nxt, pool.submit(in_worker, _decide_chunk, month, nxt, policies, fees)))
     return processes
 
 

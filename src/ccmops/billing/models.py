@@ -294,3 +294,29 @@ class KnownService(models.Model):
     @property
     def family(self) -> str:
         return OTHER_SERVICE_FAMILY.get(self.code, "")
+
+
+class FeeScheduleRelease(models.Model):
+    """A CMS Physician Fee Schedule relative value file loaded for a rule year (R-2027-3): the care-management
+    codes' total RVUs and the year's conversion factors, as read by `ccmops.rules.pprrvu`. The newest release of a
+    year prices its open months from their next evaluation; closed months keep the amounts they closed with."""
+
+    year = models.PositiveSmallIntegerField()
+    source = models.CharField(max_length=300, help_text="the file's name and the release its title names")
+    conversion_factor = models.DecimalField(max_digits=9, decimal_places=4)
+    conversion_factor_qp = models.DecimalField(max_digits=9, decimal_places=4)
+    nonfacility_rvu = models.JSONField(help_text="code -> total non-facility RVU")
+    facility_rvu = models.JSONField(help_text="code -> total facility RVU")
+    status = models.JSONField(default=dict, help_text="code -> PFS status code")
+    sha256 = models.CharField(max_length=64, help_text="of the file as loaded")
+    loaded_at = models.DateTimeField()
+    loaded_by = models.ForeignKey(
+        "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-year", "-loaded_at", "-id"]
+        indexes = [models.Index(fields=["year", "loaded_at"])]
+
+    def __str__(self) -> str:
+        return f"CY{self.year} fees: {self.source}"

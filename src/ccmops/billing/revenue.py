@@ -12,9 +12,8 @@ from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 
 from ccmops.billing.adjustments import Billed, billed_by_patient
+from ccmops.billing.fees import schedule_for
 from ccmops.billing.models import Adjustment, MonthClose, PatientMonthDecision
-from ccmops.rules.fees import load_fee_schedule
-from ccmops.rules.years import rule_set_for
 
 NEXT = {
     "99490": ("99439", 2),
@@ -36,6 +35,8 @@ class Revenue:
     billed_patients: int = 0
     captured_at_close: Decimal = Decimal("0.00")  # the lines as decided at close, before any correction
     corrected_patients: int = 0  # patient-months whose billed codes a correction changed
+    fee_source: str = ""  # where the amounts come from (R-2027-3)
+    provisional: bool = False  # not the year's final fee file: labelled wherever revenue is shown
 
     @property
     def corrections(self) -> Decimal:
@@ -83,15 +84,14 @@ def cache_key(practice, month: str) -> str | None:
 
 
 def _month_revenue(practice, month: str) -> Revenue:
-    rules = rule_set_for(int(month[:4]))
-    fees = load_fee_schedule(rules.year) if rules else None
-    factor = rules.factor(qualifying_apm_participant=False) if rules else Decimal("0")
+    fees = schedule_for(int(month[:4]))  # the loaded fee file, else the shipped (possibly provisional) one
+    factor = fees.factor(qualifying_apm_participant=False) if fees else Decimal("0")
     facility = practice.place_of_service in ("19", "21", "22")
 
     def rate(code: str) -> Decimal:
         return fees.rate(code, facility=facility, conversion_factor=factor) if fees and fees.has(code) else Decimal(0)
 
-    r = Revenue(month)
+    r = Revenue(month, fee_source=fees.source if fees else "", provisional=bool(fees and fees.provisional))
     by_code: dict[str, dict] = defaultdict(lambda: {"units": 0, "allowed": Decimal("0.00")})
     resolved = list(
         Adjustment.objects.filter(practice=practice, month=month, billed_after__isnull=False)
