@@ -44,6 +44,12 @@ def test_a_required_role_must_set_up_an_authenticator_before_anything_else(demo)
     assert page.status_code == 302 and page["Location"].startswith("/mfa/setup/?next=/audit/")
     assert client.get("/api/patients").status_code == 401  # the API is closed too
 
+    # the password alone does not enrol a device: first the enrollment code the organization's lead issued
+    first = client.get("/mfa/setup/").content.decode()
+    assert "enrollment code" in first and "<svg" not in first
+    assert "not right" in client.post("/mfa/setup/", {"enrollment_code": "AAAA-BBBB"}).content.decode()
+    code = lead_issues_enrollment_code("carl.compliance")
+    assert client.post("/mfa/setup/", {"enrollment_code": code.lower()}).status_code == 302
     setup = client.get("/mfa/setup/")
     html = setup.content.decode()
     assert "<svg" in html and "Your role requires" in html
@@ -58,6 +64,62 @@ def test_a_required_role_must_set_up_an_authenticator_before_anything_else(demo)
     carl = User.objects.get(username="carl.compliance")
     assert carl.totp_secret == key and carl.totp_enabled_at is not None
     assert AuditEvent.objects.filter(username="carl.compliance", detail__mfa="enrolled").exists()
+    assert carl.mfa_enrollment_code == ""  # the code is spent: it enrols one device, once
+
+
+def lead_issues_enrollment_code(username: str) -> str:
+    """The organization's lead issues the enrollment code on the Staff page; it is shown once."""
+    from ccmops.organizations.models import Membership
+
+    person = User.objects.get(username=username)
+    membership = Membership.objects.filter(user=person).select_related("organization").first()
+    lead = Membership.objects.filter(
+        organization=membership.organization, role__in=("program_owner", "partner_operations_lead")
+    ).first()
+    client = Client()
+    client.force_login(lead.user)
+    session = client.session
+    session["mfa_verified"] = True
+    session.save()
+    page = client.post(f"/staff/{person.id}/mfa-code/", {"org": membership.organization.slug}).content.decode()
+    return re.search(r'<code class="totp-key">([A-Z0-9-]+)</code>', page).group(1)
+
+
+def test_the_administrators_site_has_no_door_of_its_own(demo):
+    """Security review item 1: /admin/login/ sends to the one sign-in, whose lockout holds (30 guesses at the
+    admin door did not), and a system administrator always needs the second factor, enrolled with a code the
+    operator issues."""
+    client = Client()
+    door = client.get("/admin/login/?next=/admin/organizations/user/")
+    assert door.status_code == 302 and door["Location"] == "/login/?next=/admin/organizations/user/"
+    for _ in range(30):
+        client.post("/admin/login/", {"username": world.ADMIN_USERNAME, "password": "guess"})
+        client.post("/login/", {"username": world.ADMIN_USERNAME, "password": "guess"})
+    refused = client.post("/login/", {"username": world.ADMIN_USERNAME, "password": world.DEMO_PASSWORD})
+    assert refused.status_code == 200 and "Too many failed sign-ins" in refused.content.decode()
+    # from another address the administrator still signs in: the stranger did not lock them out
+    elsewhere = Client(REMOTE_ADDR="10.9.8.7")
+    signed = elsewhere.post("/login/", {"username": world.ADMIN_USERNAME, "password": world.DEMO_PASSWORD})
+    assert signed.status_code == 302
+    assert elsewhere.get("/admin/organizations/user/")["Location"].startswith("/mfa/setup/")  # MFA, always
+    assert "<svg" not in elsewhere.get("/mfa/setup/").content.decode()  # not without the enrollment code
+    call_command("mfa", "status")
+    assert User.objects.get(username=world.ADMIN_USERNAME).is_superuser
+
+
+def test_many_usernames_from_one_address_lock_the_address(demo):
+    """Password spraying: failures over many usernames from one address lock that address, not the accounts."""
+    from django.conf import settings
+
+    from ccmops.compliance.lockout import ADDRESS_FACTOR
+
+    sprayer = Client(REMOTE_ADDR="203.0.113.9")
+    names = [f"nobody{i}" for i in range(settings.CCMOPS_LOGIN_MAX_FAILURES * ADDRESS_FACTOR)]
+    for name in names:
+        sprayer.post("/login/", {"username": name, "password": "guess"})
+    refused = sprayer.post("/login/", {"username": "nora.rn", "password": world.DEMO_PASSWORD})
+    assert "Too many failed sign-ins" in refused.content.decode()
+    assert Client().post("/login/", {"username": "nora.rn", "password": world.DEMO_PASSWORD}).status_code == 302
 
 
 @REQUIRE_COMPLIANCE

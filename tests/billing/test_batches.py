@@ -87,8 +87,9 @@ def test_month_page_and_api_for_batches_and_remittance(closed, login):  # noqa: 
     twyla, month, _ben = closed
     practice = twyla.practice
     web = login("ben.biller")
-    download = web.get(f"/practices/{practice.id}/months/{month}/export/837p/")
-    assert download.status_code == 200
+    assert web.get(f"/practices/{practice.id}/months/{month}/837p/").status_code == 405  # producing is a POST
+    produced = web.post(f"/practices/{practice.id}/months/{month}/837p/")
+    assert produced.status_code == 302 and "produced" in produced["Location"]
     batch = ClaimBatch.objects.get()
     page = web.get(f"/practices/{practice.id}/months/{month}/").content.decode()
     assert "Claim batches" in page and f"#{batch.control_number}" in page and "Mark submitted" in page
@@ -98,7 +99,7 @@ def test_month_page_and_api_for_batches_and_remittance(closed, login):  # noqa: 
     assert marked.status_code == 302 and "error" not in marked["Location"]
     page = web.get(f"/practices/{practice.id}/months/{month}/").content.decode()
     assert f"837P #{batch.control_number} as sent" in page and "Record rejection" in page
-    again = web.get(f"/practices/{practice.id}/months/{month}/export/837p/")
+    again = web.post(f"/practices/{practice.id}/months/{month}/837p/")
     assert again.status_code == 302 and "were+sent" in again["Location"] and ClaimBatch.objects.count() == 1
 
     line = ClaimLine.objects.get(patient=twyla, code="99490")

@@ -1,5 +1,7 @@
 """The demo's practices close last month into claims pyx12 accepts and a charge CSV matching the decisions."""
 
+import re
+
 import pytest
 from django.test import Client
 from tests.billing.test_close import previous_month
@@ -118,3 +120,33 @@ def test_the_demo_holds_a_second_ccm_payee_for_review(db):
     override(decision=held[0], action="bill", reason="She confirmed it is a cardiology device check", by=None)
     page = client.get(f"/practices/{riverbend.id}/months/{month}/").content.decode()
     assert f"Approve and close {month}" in page and "Approval waits" not in page
+
+
+def test_the_demo_holds_the_month_whose_minutes_lack_a_signed_note(db):
+    """R-DOC-1: Kohler's last call of last month is a draft note: her month holds, naming the entry, and the month
+    page links to the draft; Moen's, every call signed, bills. The packet shows each entry's note, the supervising
+    practitioner and the practice's time zone."""
+    from ccmops.billing.packets import render_packet
+    from ccmops.patients.models import Patient
+
+    seed_demo(with_activity=True)
+    month, _mid = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    close_month(practice=maple, month=month)
+    kohler = PatientMonthDecision.objects.get(practice=maple, month=month, patient__family_name="Kohler")
+    moen = PatientMonthDecision.objects.get(practice=maple, month=month, patient__family_name="Moen")
+    assert (kohler.status, kohler.review) == ("hold", "needs_review") and moen.status == "ready"
+    assert [f["code"] for f in kohler.reasons if f["severity"] == "hold"] == ["DOC.UNSIGNED_TIME"]
+    (undocumented,) = kohler.decision["undocumented_time"]
+    assert undocumented["minutes"] == world.ACTIVE_CCM[1][2][world.UNSIGNED_NOTE[1]]
+    client = Client()
+    client.force_login(User.objects.get(username="ben.biller"))
+    page = mfa_done(client).get(f"/practices/{maple.id}/months/{month}/").content.decode()
+    assert "Time without a signed note" in page and "sign the draft note" in page
+    assert not re.search(r"\bte-[0-9]+-[0-9]+\b|\buser-[0-9]+\b", page)  # the facts' ids read as entries, people
+    html = render_packet(Patient.objects.get(family_name="Moen"), month)
+    assert "note signed" in html and "by Nora Lindqvist" in html and "no note" not in html
+    assert (
+        "Supervising (billing) practitioner" in html
+        and f"Times are in the practice's time zone, {maple.time_zone}" in html
+    )

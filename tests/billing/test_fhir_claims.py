@@ -14,9 +14,10 @@ from ccmops.billing.close import close_month
 from ccmops.billing.exports import charges_csv
 from ccmops.billing.fhir_claims import CLAIM_ID, claims_bundle
 from ccmops.billing.models import ClaimLine, PatientMonthDecision
-from ccmops.billing.x12 import build_837p
+from ccmops.billing.x12 import build_837p, line_order
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.organizations.charges import charge_of
 
 
 def _of_type(bundle: dict, kind: str) -> list[dict]:
@@ -39,12 +40,14 @@ def test_claims_are_valid_r4_and_match_the_837p(closed):  # noqa: F811
     assert parsed.type == "collection" and len(parsed.entry) == len(bundle["entry"])
     (claim,) = _of_type(bundle, "Claim")
     assert claim["identifier"] == [{"system": CLAIM_ID, "value": f"{twyla.id}-{month}"}]
-    lines = list(ClaimLine.objects.filter(patient=twyla, month=month).order_by("code"))
+    lines = sorted(ClaimLine.objects.filter(patient=twyla, month=month), key=line_order)  # base code first
     assert [(i["productOrService"]["coding"][0]["code"], i["quantity"]["value"]) for i in claim["item"]] == [
         (x.code, x.units) for x in lines
     ]
-    assert [i["net"]["value"] for i in claim["item"]] == [float(x.allowed_amount) for x in lines]
-    assert claim["total"]["value"] == float(sum(x.allowed_amount for x in lines))
+    # the practice's charges, as the 837P's (R-CLM-CHG-1), not the allowed amounts
+    charges = [float(charge_of(twyla.practice, x.code) * x.units) for x in lines]
+    assert [i["net"]["value"] for i in claim["item"]] == charges
+    assert claim["total"]["value"] == sum(charges)
     assert {i["servicedDate"] for i in claim["item"]} == {x.date_of_service.isoformat() for x in lines}
     x12 = build_837p(twyla.practice, month, control_number=5).text
     hi = re.search(r"^HI\*(.*)~$", x12, re.M).group(1)

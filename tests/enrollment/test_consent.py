@@ -166,3 +166,47 @@ def test_partner_cannot_record_consent_for_hybrid_practice(login, demo):
     lemke = Patient.objects.get(family_name="Lemke")
     assert login("pat.rn").get(f"/patients/{lemke.id}/consents/new/").status_code == 403
     assert login("maya.ma").get(f"/patients/{lemke.id}/consents/new/").status_code == 200
+
+
+def test_the_consent_text_names_the_practitioner_on_the_form_and_in_the_record(twyla, nora, patel, login):
+    """The script as read names the practitioner (no literal placeholder), and the stored record keeps it."""
+    consent = record_consent(
+        patient=twyla,
+        program="ccm",
+        practitioner=patel,
+        method="verbal",
+        documented_at=an_hour_ago(),
+        elements=ALL,
+        obtained_by=nora,
+    )
+    assert "{practitioner}" not in consent.text and f"from {patel}?" in consent.text
+    client = login("nora.rn")
+    form = client.get(f"/patients/{twyla.id}/consents/new/").content.decode()
+    assert "{practitioner}" not in form and str(patel) in form
+    record = client.get(f"/consents/{consent.id}/").content.decode()
+    assert "{practitioner}" not in record and f"from {patel}?" in record
+
+
+def test_bhi_consent_records_permission_to_consult_specialists(twyla, nora, patel):
+    """R-CONS-7: without the specialist-consultation element a BHI consent is refused, naming it; the BHI text
+    version of 2026 says it."""
+    with pytest.raises(InvalidInput, match="Permission to consult relevant specialists"):
+        record_consent(
+            patient=twyla,
+            program="bhi",
+            practitioner=patel,
+            method="verbal",
+            documented_at=an_hour_ago(),
+            elements=ALL,
+            obtained_by=nora,
+        )
+    consent = record_consent(
+        patient=twyla,
+        program="bhi",
+        practitioner=patel,
+        method="verbal",
+        documented_at=an_hour_ago(),
+        elements=[*ALL, "specialist_consultation"],
+        obtained_by=nora,
+    )
+    assert "specialist_consultation" in consent.elements and "consult relevant specialists" in consent.text

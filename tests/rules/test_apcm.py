@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from tests.rules.builders import BHI_ELEMENTS, BP, codes, consent, doc, entry, finding_codes, run
+from tests.rules.builders import BHI_ELEMENTS, BP, codes, consent, doc, entry, finding, finding_codes, run
 
 APCM = {"consents": [consent("apcm")]}
 
@@ -227,3 +227,14 @@ def test_apcm_staff_can_be_partner_employed():
     """R-APCM-7: auxiliary personnel under general supervision furnish APCM (no time is required)."""
     d = apcm_doc(time_entries=[entry(5, program="apcm", employer="partner")])
     assert codes(run(d)) == [("G0557", 1)]
+
+
+def test_apcm_and_the_same_practitioners_pcm_never_go_together():
+    """R-APCM-6: PCM by the APCM practitioner in the month refuses APCM (and APCM known as billed refuses PCM)."""
+    pcm = apcm_doc(other_services=[{"code": "99426", "practitioner_id": BP, "same_group": True, "date": "2026-05-09"}])
+    decision = run(pcm)
+    assert decision["lines"] == [] and "R-APCM-6" in finding(decision, "CCM.CONFLICT.PCM_SAME_PRACTITIONER")["rules"]
+    other = apcm_doc(
+        other_services=[{"code": "99426", "practitioner_id": "npi-cardio", "same_group": False, "date": "2026-05-09"}]
+    )
+    assert codes(run(other)) == [("G0557", 1)]  # a different practitioner's PCM is allowed

@@ -242,6 +242,10 @@ class ClaimBatch(models.Model):
     def __str__(self) -> str:
         return f"837P #{self.control_number} {self.month} ({self.claims} claims)"
 
+    @property
+    def state(self) -> str:
+        return "rejected" if self.rejected_at else "submitted" if self.submitted_at else "produced"
+
 
 class ControlCounter(models.Model):
     """The last interchange control number a submitter used: read with a row lock to number the next file."""
@@ -251,10 +255,6 @@ class ControlCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submitter}: {self.last}"
-
-    @property
-    def state(self) -> str:
-        return "rejected" if self.rejected_at else "submitted" if self.submitted_at else "produced"
 
 
 class KnownService(models.Model):

@@ -20,8 +20,11 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    from ccmops.compliance.lockout import client_address
+
     record_audit(
         action=AuditAction.LOGIN_FAILED,
         username=str(credentials.get("username", ""))[:150],
         outcome="failure",
+        detail={"address": client_address(request)},
     )

@@ -152,6 +152,10 @@ class User(AbstractUser):
     password_change_required = models.BooleanField(
         default=False, help_text="Signed in with a one-time password: nothing works until it is changed"
     )
+    # A user whose role requires MFA enrols an authenticator only with a one-time enrollment code that their
+    # organization's lead (or the operator, `ccmops mfa enrollment-code`) issued: knowing the password is not enough.
+    mfa_enrollment_code = models.CharField(max_length=128, blank=True, help_text="hash of the enrollment code")
+    mfa_enrollment_expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

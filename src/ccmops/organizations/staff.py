@@ -427,6 +427,25 @@ def reset_password(*, org: Organization, user_id: int, by, actor: str = "") -> s
 
 
 @transaction.atomic
+def mfa_enrollment_code(*, org: Organization, user_id: int, by, actor: str = "") -> str:
+    """A one-time code with which a staff member enrols their authenticator (their role requires two-step sign-in);
+    given to them in person or by phone. Not for yourself, nor for someone off the active staff.
+
+    Raises:
+        PermissionDenied: yourself.
+        Conflict: not on the active staff.
+    """
+    from ccmops.organizations.mfa_enrollment import issue_enrollment_code
+
+    target = member(org, user_id)
+    if by is not None and target.user.id == by.id:
+        raise PermissionDenied("Another lead, or the operator (ccmops mfa enrollment-code), issues your code.")
+    if not target.active:
+        raise Conflict(f"{target.user} is not on the active staff of {org}; bring them back first.")
+    return issue_enrollment_code(user=target.user, by=by, actor=actor, practice_id=org.id)
+
+
+@transaction.atomic
 def change_own_password(*, user: User, old: str, new: str, again: str) -> None:
     """A user changes their password (and, after a one-time password, must). The old one is required; the new
     one passes the configured validators and differs from the old.

@@ -134,6 +134,21 @@ def staff_return(request, user_id: int):
 
 @login_required
 @require_POST
+def staff_mfa_code(request, user_id: int):
+    """A one-time enrollment code with which a staff member sets up their authenticator, shown once."""
+    acted = _act(
+        request, user_id, lambda org: staff_service.mfa_enrollment_code(org=org, user_id=user_id, by=request.user)
+    )
+    if not isinstance(acted, tuple):
+        return acted
+    org, code, person = acted
+    return _page(
+        request, org, one_time={"user": person, "password": code, "what": "given an MFA enrollment code (72 hours)"}
+    )
+
+
+@login_required
+@require_POST
 def staff_password(request, user_id: int):
     """A new one-time password for a staff member, shown once."""
     acted = _act(request, user_id, lambda org: staff_service.reset_password(org=org, user_id=user_id, by=request.user))

@@ -68,12 +68,13 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
                 )
         elif s.code in PCM_CODES:
             if same:
-                b.refused.add("ccm")
+                b.refused |= {"ccm", "apcm"}
                 f.refusal(
                     "CCM.CONFLICT.PCM_SAME_PRACTITIONER",
-                    f"This practitioner bills PCM ({s.code}) this month; CCM and PCM cannot both be billed by "
-                    "the same practitioner in a month.",
+                    f"This practitioner bills PCM ({s.code}) this month; neither CCM nor APCM is billed with it by "
+                    "the same practitioner in a month (PCM is bundled into APCM).",
                     "R-PCM-1",
+                    "R-APCM-6",
                 )
             else:
                 f.info(

@@ -22,19 +22,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from ccmops.compliance.audit import record_audit
-from ccmops.compliance.lockout import locked_minutes
+from ccmops.compliance.lockout import client_address, locked_minutes
 from ccmops.compliance.models import AuditAction
+from ccmops.organizations.mfa_enrollment import enrollment_code_ok, spend_enrollment_code
 from ccmops.organizations.models import Membership, User
 
 SESSION_VERIFIED = "mfa_verified"
 SESSION_PENDING_SECRET = "mfa_pending_secret"
+SESSION_ENROLLMENT_OK = "mfa_enrollment_ok"  # the enrollment code was given in this session
 ISSUER = "ccmops"
 OPEN_PATHS = ("/mfa/", "/logout/", "/static/", "/login/")
 
 
 def mfa_required(user: User) -> bool:
-    """Whether the user must use a second factor: they turned it on, or one of their roles requires it."""
-    if user.totp_enabled_at is not None:
+    """Whether the user must use a second factor: they turned it on, they are a system administrator (the
+    administrator's site can reset anyone's password: always), or one of their roles requires it."""
+    if user.totp_enabled_at is not None or user.is_superuser or user.is_staff:
         return True
     required = settings.CCMOPS_MFA_REQUIRED_ROLES
     if not required:
@@ -111,19 +114,31 @@ def _accept(request, user: User, step: int, *, secret: str | None = None) -> Non
             obj=user,
             detail={"mfa": "enrolled" if secret else "verified"},
         )
+    if secret:
+        spend_enrollment_code(user)
     request.session[SESSION_VERIFIED] = True
     request.session.pop(SESSION_PENDING_SECRET, None)
+    request.session.pop(SESSION_ENROLLMENT_OK, None)
     request.session.cycle_key()
 
 
-def _refuse(request, user: User, form: CodeForm) -> HttpResponse | None:
+def _refuse(request, user: User, form: forms.Form, field: str = "code") -> HttpResponse | None:
     """Record a wrong code; when that locks the username, sign the user out."""
-    record_audit(action=AuditAction.LOGIN_FAILED, username=user.get_username(), outcome="mfa_failure")
-    minutes = locked_minutes(user.get_username())
+    address = client_address(request)
+    record_audit(
+        action=AuditAction.LOGIN_FAILED,
+        username=user.get_username(),
+        outcome="mfa_failure",
+        detail={"address": address},
+    )
+    minutes = locked_minutes(user.get_username(), address)
     if minutes:
         logout(request)
         return redirect(f"{settings.LOGIN_URL_PATH}?locked={minutes}")
-    form.add_error("code", "That code is not right, or was already used. Enter the code your app shows now.")
+    if field == "code":
+        form.add_error(field, "That code is not right, or was already used. Enter the code your app shows now.")
+    else:
+        form.add_error(field, "That enrollment code is not right, or it expired. Ask your lead for a new one.")
     return None
 
 
@@ -145,12 +160,40 @@ def verify(request):
     return render(request, "web/mfa_verify.html", {"form": form, "next": _next(request)})
 
 
+class EnrollmentCodeForm(forms.Form):
+    enrollment_code = forms.CharField(
+        label="Enrollment code",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True, "placeholder": "XXXX-XXXX"}),
+    )
+
+
+def _enrollment_code(request, user: User) -> HttpResponse:
+    form = EnrollmentCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if enrollment_code_ok(user, form.cleaned_data["enrollment_code"]):
+            request.session[SESSION_ENROLLMENT_OK] = True
+            return redirect(f"{request.path}?next={_next(request)}")
+        refused = _refuse(request, user, form, field="enrollment_code")
+        if refused:
+            return refused
+    return render(request, "web/mfa_enrollment_code.html", {"form": form, "next": _next(request), "user": user})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def setup(request):
     user = request.user
     if user.totp_enabled_at and not request.session.get(SESSION_VERIFIED):
         return redirect("mfa-verify")
+    # A user whose role requires two-step sign-in proves, before an authenticator is shown, that their lead (or
+    # the operator) confirmed the enrollment: the password alone must not let a stranger enrol their own device.
+    if (
+        mfa_required(user)
+        and not request.session.get(SESSION_VERIFIED)
+        and not request.session.get(SESSION_ENROLLMENT_OK)
+    ):
+        return _enrollment_code(request, user)
     secret = request.session.get(SESSION_PENDING_SECRET)
     if not secret:
         secret = request.session[SESSION_PENDING_SECRET] = pyotp.random_base32()

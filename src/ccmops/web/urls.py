@@ -41,6 +41,7 @@ urlpatterns = [
     path("staff/<int:user_id>/leave/", staff_views.staff_leave, name="staff_leave"),
     path("staff/<int:user_id>/return/", staff_views.staff_return, name="staff_return"),
     path("staff/<int:user_id>/password/", staff_views.staff_password, name="staff_password"),
+    path("staff/<int:user_id>/mfa-code/", staff_views.staff_mfa_code, name="staff_mfa_code"),
     path("account/password/", account.password_change, name="password_change"),
     path("settings/", staff_views.settings_page, name="org_settings"),
     path("settings/policies/", staff_views.policies_change, name="policies_change"),

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from ccmops.access.policy import Role
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
-from ccmops.organizations.models import Organization
+from ccmops.organizations.mfa_enrollment import issue_enrollment_code
+from ccmops.organizations.models import Organization, User
 from ccmops.patients.screening import screen_practice
 
 
@@ -37,11 +38,19 @@ class Command(BaseCommand):
         for s in (*world.STAFF, *world.HISTORY_STAFF):
             self.stdout.write(f"  {s.username:<18} {s.role.label:<26} {orgs[s.org]}")
         self.stdout.write(f"  {world.ADMIN_USERNAME:<18} {Role.SYSTEM_ADMIN.label:<26} (configuration, /admin/)")
-        required = ", ".join(sorted(settings.CCMOPS_MFA_REQUIRED_ROLES)) or "no role"
+        required = ", ".join(sorted(settings.CCMOPS_MFA_REQUIRED_ROLES)) or "no other role"
         self.stdout.write(
-            f"\nTwo-step sign-in (TOTP) is required for: {required} (CCMOPS_MFA_REQUIRED_ROLES; the demo default is "
-            "none). Anyone may turn it on from the page header."
+            f"\nTwo-step sign-in (TOTP) is required for system administrators always, and for: {required} "
+            "(CCMOPS_MFA_REQUIRED_ROLES; the demo default is none). Anyone may turn it on from the page header."
         )
+        admin = User.objects.filter(username=world.ADMIN_USERNAME).first()
+        if admin is not None and admin.totp_enabled_at is None:
+            code = issue_enrollment_code(user=admin, actor="cli:demo")
+            self.stdout.write(
+                f"{world.ADMIN_USERNAME} sets up an authenticator app at the first sign-in with the enrollment code "
+                f"{code} (works once, for 72 hours; `ccmops mfa enrollment-code {world.ADMIN_USERNAME}` gives a new "
+                "one)."
+            )
         db = settings.DATABASES["default"]
         self.stdout.write(f"\nDatabase: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         if no_serve:

@@ -1,4 +1,6 @@
-"""`ccmops mfa reset USERNAME` (lost phone) and `ccmops mfa status`: administrator tools for two-step sign-in."""
+"""`ccmops mfa reset USERNAME` (lost phone), `ccmops mfa enrollment-code USERNAME` (the one-time code a user whose
+role requires two-step sign-in enters before enrolling; the way for system administrators) and `ccmops mfa status`:
+operator tools for two-step sign-in."""
 
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ class Command(BaseCommand):
         reset = sub.add_parser("reset", help="remove a user's authenticator (they set up a new one at sign-in)")
         reset.add_argument("username")
         sub.add_parser("status", help="list active users, whether they have an authenticator and must use one")
+        code = sub.add_parser(
+            "enrollment-code", help="a one-time code with which the user sets up their authenticator (72 hours)"
+        )
+        code.add_argument("username")
 
     def handle(self, *args, action: str, username: str = "", **options):
         if action == "status":
@@ -33,6 +39,12 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise NotFound(f"no user named {username!r}")
+        if action == "enrollment-code":
+            from ccmops.organizations.mfa_enrollment import issue_enrollment_code
+
+            code = issue_enrollment_code(user=user, actor=f"cli:{getpass.getuser()}")
+            self.stdout.write(f"{user.username}: enrollment code {code} (works once, for 72 hours)")
+            return
         with transaction.atomic():
             User.objects.filter(pk=user.pk).update(totp_secret="", totp_enabled_at=None, totp_last_step=0)
             record_audit(
