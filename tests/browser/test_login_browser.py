@@ -50,8 +50,17 @@ def test_hybrid_operating_model_page_shows_partner_functions_and_history(page, s
 def test_compliance_reviewer_sets_up_two_step_sign_in_with_the_qr_page(page, sign_in, live_demo, screenshot):
     import pyotp
 
+    from ccmops.organizations.mfa_enrollment import issue_enrollment_code
+    from ccmops.organizations.models import User
+
+    code = issue_enrollment_code(user=User.objects.get(username="carl.compliance"))  # what his lead gives him
     sign_in("carl.compliance")  # the role requires it by default
     assert "/mfa/setup/" in page.url
+    assert page.locator(".qr svg").count() == 0  # not before the enrollment code
+    screenshot("mfa-enrollment-code")
+    page.fill("#id_enrollment_code", code)
+    page.click("main button.primary")
+    page.wait_for_load_state("networkidle")
     assert page.locator(".qr svg").count() == 1
     screenshot("mfa-setup")
     key = page.inner_text("code.totp-key").replace(" ", "")

@@ -121,11 +121,11 @@ def test_counted_minutes_without_a_signed_note_hold_the_month_naming_the_entries
     assert decision["status"] == "hold"
     held = finding(decision, "DOC.UNSIGNED_TIME")
     assert held["rules"] == ["R-DOC-1", "R-TIME-8"]
-    assert "te-draft (15 min, note n-2 by rn-1 is not signed)" in held["message"]
-    assert "te-none (10 min, no note)" in held["message"]
+    assert "te-draft: its note n-2 by rn-1 is unsigned" in held["message"]
+    assert "te-none: no note" in held["message"]
     assert "te-signed" not in held["message"]
     assert decision["undocumented_time"] == [
-        {"entry_id": "te-draft", "minutes": 15, "why": "note n-2 by rn-1 is not signed"},
+        {"entry_id": "te-draft", "minutes": 15, "why": "its note n-2 by rn-1 is unsigned"},
         {"entry_id": "te-none", "minutes": 10, "why": "no note"},
     ]
 

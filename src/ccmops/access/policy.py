@@ -152,6 +152,15 @@ class AccessDecision:
     def functions_at(self, practice_id: int) -> frozenset[Function]:
         return frozenset(g.function for g in self.grants if g.practice_id == practice_id and g.function)
 
+    def roles_at(self, practice_id: int) -> frozenset[Role]:
+        """The roles through which the user sees this practice's patients: a role held in another organization is
+        never honoured here (a compliance reviewer at one practice is not one at a practice they serve as a
+        partner's care manager)."""
+        return frozenset(g.via_role for g in self.grants if g.practice_id == practice_id and g.function is None)
+
+    def practices_with_role(self, role: Role) -> frozenset[int]:
+        return frozenset(g.practice_id for g in self.grants if g.function is None and g.via_role is role)
+
 
 def decide_access(
     *,

@@ -27,6 +27,7 @@ from ccmops.enrollment.models import Enrollment
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.forked import can_fork, forked_pool, in_worker
 from ccmops.interop.upsert import JsonText, upsert
+from ccmops.numerals import ascii_digits
 from ccmops.patients.models import Patient
 from ccmops.pipeline import together
 from ccmops.rules.calendar import month_window
@@ -53,7 +54,7 @@ class CloseSummary:
 
 
 def _check_month(month: str) -> None:
-    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12:
+    if len(month) != 7 or month[4] != "-" or not ascii_digits(month[:4] + month[5:]) or not 1 <= int(month[5:]) <= 12:
         raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.db import transaction
 from django.utils import timezone
 
+from ccmops import csv_cells
 from ccmops.billing.models import ClaimBatch, ClaimLine, ControlCounter
 from ccmops.billing.remittance import sent_batch
 from ccmops.billing.x12 import build_837p, require_closed, submitter
@@ -84,7 +84,7 @@ def charges_csv(*, practice, month: str, by=None) -> str:
     """
     require_closed(practice, month)
     out = io.StringIO()
-    w = csv.writer(out)
+    w = csv_cells.writer(out)
     w.writerow(
         [
             "mrn",

@@ -13,6 +13,7 @@ from ccmops.billing.models import ClaimBatch, ClaimLine, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.numerals import ascii_digits
 
 COLUMNS = ("claim_id", "code", "status", "paid_amount", "note")
 REMIT_STATUSES = ("paid", "denied", "adjusted")
@@ -109,7 +110,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
         pid, _, month = claim.partition("-")
         line = (
             ClaimLine.objects.filter(practice=practice, patient_id=int(pid), month=month, code=code).first()
-            if pid.isdigit()
+            if ascii_digits(pid)
             else None
         )
         status = str(row.get("status") or "").strip().lower()

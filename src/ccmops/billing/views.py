@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
+from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
 from ccmops.billing.close import (
@@ -40,6 +41,7 @@ from ccmops.billing.revenue import month_revenue
 from ccmops.billing.wording import humanizer
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.numerals import ascii_digits
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry
@@ -202,7 +204,7 @@ def approve(request, practice_id: int, month: str):
     practice = _billing_practice(request, practice_id)
     try:
         raw = request.POST.get("version", "")
-        if not raw.isdigit():
+        if not ascii_digits(raw):
             raise InvalidInput("version: the approval must name the evaluation you reviewed; reload the page")
         approve_and_close(practice=practice, month=month, by=request.user, expected_version=int(raw))
     except (Conflict, InvalidInput) as exc:
@@ -258,9 +260,10 @@ def download(request, practice_id: int, month: str, kind: str):
 def packet(request, patient_id: int, month: str):
     scope = request_scope(request)
     patient = scope.patient(patient_id)
-    if scope.decision.grant_for(patient.practice_id, Function.BILLING) is None and "compliance_reviewer" not in {
-        g.via_role.value for g in scope.decision.grants
-    }:
+    # billing at the patient's practice, or a compliance reviewer *of that practice* (not a role held elsewhere)
+    if scope.decision.grant_for(
+        patient.practice_id, Function.BILLING
+    ) is None and Role.COMPLIANCE_REVIEWER not in scope.decision.roles_at(patient.practice_id):
         scope.require(patient.practice_id, Function.BILLING)
     if request.GET.get("format") == "pdf":
         from ccmops.web.pdf import pdf_response
@@ -299,7 +302,7 @@ def remittance(request, practice_id: int, month: str):
     try:
         if "batch" in request.POST:
             raw = request.POST["batch"]
-            batch = ClaimBatch.objects.filter(practice=practice, month=month, id=int(raw) if raw.isdigit() else -1)
+            batch = ClaimBatch.objects.filter(practice=practice, month=month, id=int(raw) if ascii_digits(raw) else -1)
             if not batch.exists():
                 raise NotFound("No such batch.")
             if request.POST.get("action") == "rejected":
@@ -308,7 +311,7 @@ def remittance(request, practice_id: int, month: str):
                 mark_submitted(batch=batch.get(), by=request.user)
         elif "line" in request.POST:
             raw = request.POST["line"]
-            line = ClaimLine.objects.filter(practice=practice, month=month, id=int(raw) if raw.isdigit() else -1)
+            line = ClaimLine.objects.filter(practice=practice, month=month, id=int(raw) if ascii_digits(raw) else -1)
             if not line.exists():
                 raise NotFound("No such claim line.")
             record_line_remittance(
@@ -340,7 +343,7 @@ def resolve_adjustments(request, practice_id: int, month: str):
     practice = _billing_practice(request, practice_id)
     try:
         raw = request.POST.getlist("adjustment")
-        if not all(x.isdigit() for x in raw):
+        if not all(ascii_digits(x) for x in raw):
             raise InvalidInput("adjustment: expected the queued entries' ids; reload the page")
         resolve(
             practice=practice,

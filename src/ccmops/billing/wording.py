@@ -40,7 +40,8 @@ def humanizer(texts: list[str], time_zone: str):
             e = entries[pk]
             return f"the {e.minutes}-min entry of {e.start.astimezone(zone):%Y-%m-%d %H:%M} by {name(e.staff)}"
         if kind == "note" and pk in notes:
-            return f"the {notes[pk].get_activity_display().lower()} note"
+            n = notes[pk]
+            return f"{n.get_activity_display().lower()} note of {n.created_at.astimezone(zone):%Y-%m-%d}"
         if kind == "user" and pk in users:
             return name(users[pk])
         return m.group(0)

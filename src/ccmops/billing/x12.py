@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ccmops.billing.models import ClaimLine, is_closed
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.numerals import ascii_digits
 
 VERSION = "005010X222A1"
 _BAD = re.compile(r"[*~:^\r\n]")
@@ -105,7 +106,7 @@ def practice_claim_gaps(practice, *, for_837p: bool = True) -> list[str]:
                 keeper = "the program owner" if sender is practice else "its operations lead"
                 problems.append(f"{who}: {label} is missing (Settings, kept by {keeper})")
     practice_zip = zip_digits(practice.postal_code)
-    if for_837p and practice_zip and not (len(practice_zip) == 9 and practice_zip.isdigit()):
+    if for_837p and practice_zip and not (len(practice_zip) == 9 and ascii_digits(practice_zip)):
         problems.append(
             f"practice: billing address ZIP code must be the nine-digit ZIP+4 (X12 5010, loop 2010AA); "
             f"got {practice.postal_code!r} (Settings, kept by the program owner)"
@@ -181,7 +182,7 @@ def claim_problems(practice, lines: list[ClaimLine], *, for_837p: bool) -> list[
     if p.medicare_id and not MBI.match(p.medicare_id.replace("-", "").upper()):
         problems.append(f"Medicare ID {p.medicare_id!r} is not an MBI in CMS's format (11 characters, no S L O I B Z)")
     patient_zip = zip_digits(p.postal_code)
-    if for_837p and patient_zip and not (len(patient_zip) in (5, 9) and patient_zip.isdigit()):
+    if for_837p and patient_zip and not (len(patient_zip) in (5, 9) and ascii_digits(patient_zip)):
         problems.append(f"ZIP code {p.postal_code!r} is not five or nine digits")
     dx = list(dict.fromkeys(c for x in lines for c in x.diagnosis_codes))
     if not dx:

@@ -14,6 +14,7 @@ from ccmops.careplans.services import approve, create_from_template, mark_review
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.numerals import ascii_digits
 from ccmops.rules.careplan import ELEMENTS, missing_elements
 from ccmops.web.pdf import pdf_response
 
@@ -28,7 +29,7 @@ def _plan(request, plan_id: int) -> CarePlan:
 
 def _lock(request) -> int:
     value = request.POST.get("lock_version", "")
-    if not value.isdigit():
+    if not ascii_digits(value):
         raise InvalidInput("lock_version: missing; reload the page")
     return int(value)
 

@@ -11,6 +11,7 @@ practice's log verifies on its own, without the events of other practices.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from ccmops.compliance.models import AuditAction, AuditChainHead, AuditEvent
 from ccmops.pipeline import together
 
 GENESIS = "0" * 64
+READ_ACTIONS = frozenset({"read", "print", "export"})
+# Reads of PHI audited in the request being served (`compliance.phi_reads`): a view that audits its own read is
+# not audited a second time by the middleware.
+reads_audited: contextvars.ContextVar[int] = contextvars.ContextVar("reads_audited", default=0)
 
 
 def _digest(prev_hash: str, fields: dict) -> str:
@@ -58,6 +63,8 @@ def record_audit(
     detail: dict | None = None,
 ) -> AuditEvent:
     """Append one event to the chain (atomically with the caller's transaction)."""
+    if str(action) in READ_ACTIONS:
+        reads_audited.set(reads_audited.get() + 1)
     if obj is not None:
         object_type = object_type or obj._meta.label
         object_id = object_id or str(obj.pk)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccmops.errors import ConfigurationError
+from ccmops.numerals import ascii_digits
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,6 @@ def _cost(get, name: str) -> str:
 
 def _whole(get, name: str) -> int:
     raw = get(name)
-    if not raw.isdigit() or int(raw) < 1:
+    if not ascii_digits(raw) or int(raw) < 1:
         raise ConfigurationError(f"{name}: expected a whole number of at least 1, got {raw!r}")
     return int(raw)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "ccmops.web.account.PasswordChangeRequiredMiddleware",
     "ccmops.web.middleware.PracticeTimeZoneMiddleware",
     "ccmops.web.middleware.DomainErrorMiddleware",
+    "ccmops.compliance.phi_reads.PhiReadAuditMiddleware",
 ]
 
 ROOT_URLCONF = "ccmops.config.urls"

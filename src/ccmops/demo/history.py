@@ -35,6 +35,7 @@ from ccmops.patients.models import Patient, ScreeningResult
 from ccmops.patients.screening import screen_practice
 from ccmops.patients.services import record_visit
 from ccmops.rules.calendar import month_window, months_before
+from ccmops.rules.conditions import table
 from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import _create_entry, add_manual_entry
 
@@ -65,9 +66,11 @@ def make_ready(patient: Patient, practitioner: Practitioner, by: User, started: 
     day before); the enrollment becomes active at `started`. At the visit the practitioner confirmed the ICD-10-CM
     codes of the patient's SNOMED CT problems (R-DX-3): the crosswalk's suggestion, where it is billable. Used by
     the demo seed too."""
+    crosswalk = table().snomed
     for condition in patient.conditions.filter(system="snomed", confirmed_code=""):
         suggested = claim_status(condition)
-        if suggested["state"] == "confirm" and suggested["code"]:
+        qualifying = (crosswalk.get(condition.code) or (None,))[0] is not None  # a finding such as BMI 30+ is not
+        if qualifying and suggested["state"] == "confirm" and suggested["code"]:
             confirm_diagnosis(condition=condition, code=suggested["code"], by=practitioner.user)
     record_visit(
         patient=patient,

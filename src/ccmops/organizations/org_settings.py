@@ -25,6 +25,7 @@ from ccmops.access.policy import OrgKind, Role
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.interop.records import US_STATE_CODES
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.organizations.staff import Added, add_staff, plain_text
@@ -112,7 +113,7 @@ def _value(org: Organization, s: Setting, raw) -> object:
     text = plain_text(s.name, str(raw if raw is not None else "").strip())
     if s.number is not None:
         least, most = s.number
-        if not text.isdigit() or not least <= int(text) <= most:
+        if not ascii_digits(text) or not least <= int(text) <= most:
             raise InvalidInput(f"{s.name}: expected a whole number from {least} to {most}, got {text!r}")
         return int(text)
     if s.name == "claims_submitter":
@@ -133,7 +134,9 @@ def _value(org: Organization, s: Setting, raw) -> object:
         if text and text not in US_STATE_CODES:
             raise InvalidInput(f"state: expected a two-letter US state or territory code such as IL, got {text!r}")
     if s.name == "tin" or s.name == "billing_contact_phone":
-        text = text.replace("-", "").replace(" ", "") if s.name == "tin" else "".join(c for c in text if c.isdigit())
+        text = (
+            text.replace("-", "").replace(" ", "") if s.name == "tin" else "".join(c for c in text if ascii_digits(c))
+        )
     if s.name == "name" and not text:
         raise InvalidInput("name: the organization needs a name")
     field = Organization._meta.get_field(s.name)

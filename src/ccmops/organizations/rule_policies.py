@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from ccmops.errors import InvalidInput
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Organization
 from ccmops.organizations.staff import reason_given
@@ -42,7 +43,7 @@ def _policy_value(spec, raw):
             raise InvalidInput(f"{spec.name}: expected true or false, got {raw!r}")
         return text.lower() == "true"
     if spec.kind is int:
-        if not text.isdigit():
+        if not ascii_digits(text):
             raise InvalidInput(f"{spec.name}: expected a whole number ≥ 0, got {raw!r}")
         return int(text)
     return text

@@ -24,6 +24,7 @@ from ccmops.access.policy import Role
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput, NotFound
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.models import Engagement, MatrixAssignment, Membership, Organization, ResponsibilityMatrix
 
 
@@ -224,7 +225,7 @@ def practice_by_ref(value: str) -> Organization:
         NotFound: no practice with that slug or id.
     """
     practice = Organization.objects.filter(slug=value).first()
-    if practice is None and value.isdigit():
+    if practice is None and ascii_digits(value):
         practice = Organization.objects.filter(id=int(value)).first()
     if practice is None or not practice.is_practice:
         raise NotFound(f"--practice: no practice {value!r} (give its slug or id)")

@@ -6,10 +6,12 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 
+from ccmops.numerals import ascii_digits
+
 
 def npi_is_valid(npi: str) -> bool:
     """NPI check digit: Luhn over the 9 digits with the 80840 health-industry prefix (CMS NPI standard)."""
-    if len(npi) != 10 or not npi.isdigit():
+    if len(npi) != 10 or not ascii_digits(npi):
         return False
     digits = [int(c) for c in "80840" + npi[:9]]
     total = 0
@@ -28,18 +30,18 @@ def validate_npi(value: str) -> None:
 
 
 def validate_tin(value: str) -> None:
-    if len(value) != 9 or not value.isdigit():
+    if len(value) != 9 or not ascii_digits(value):
         raise ValidationError(f"{value!r} is not a TIN: expected 9 digits without dashes.")
 
 
 def validate_us_zip(value: str) -> None:
     digits = value.replace("-", "")
-    if not digits.isdigit() or len(digits) not in (5, 9) or ("-" in value and value.index("-") != 5):
+    if not ascii_digits(digits) or len(digits) not in (5, 9) or ("-" in value and value.index("-") != 5):
         raise ValidationError(f"{value!r} is not a ZIP code: expected 5 digits or ZIP+4 (62704-1248).")
 
 
 def validate_us_phone(value: str) -> None:
-    if len(value) != 10 or not value.isdigit():
+    if len(value) != 10 or not ascii_digits(value):
         raise ValidationError(f"{value!r} is not a US phone number: expected 10 digits without punctuation.")
 
 
@@ -49,7 +51,7 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_place_of_service(value: str) -> None:
-    if len(value) != 2 or not value.isdigit():
+    if len(value) != 2 or not ascii_digits(value):
         raise ValidationError(f"{value!r} is not a CMS place-of-service code: expected two digits, e.g. 11.")
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
+from ccmops.numerals import ascii_digits
 from ccmops.organizations import charges, org_settings, practitioners, rule_policies
 from ccmops.organizations import staff as staff_service
 from ccmops.organizations.engagements import with_states
@@ -61,7 +62,7 @@ def staff_page(request):
     try:
         if given["clinical"] not in ("", "yes", "no"):
             raise InvalidInput(f"clinical: expected yes, no or empty (by role), got {given['clinical']!r}")
-        if raw_practitioner and not raw_practitioner.isdigit():
+        if raw_practitioner and not ascii_digits(raw_practitioner):
             raise InvalidInput(f"practitioner: expected an id, got {raw_practitioner!r}")
         added = staff_service.add_staff(
             org=org,

@@ -166,10 +166,16 @@ def confirm_diagnosis(*, condition: PatientCondition, code: str, by) -> PatientC
     return condition
 
 
-def coverage_rows(patient) -> list[dict]:
-    """The patient's coverage on record, newest first, as the page shows it."""
+def coverage_rows(patient, observed_shown: int = 3) -> list[dict]:
+    """The patient's coverage on record, newest first, as the page shows it: every period recorded, and the latest
+    payers seen on claims (the older observations add nothing the latest do not say)."""
     rows = []
+    observed = 0
     for r in patient.coverages.select_related("recorded_by").order_by("-start", "-id"):
+        if r.source_id.startswith("eob:"):
+            observed += 1
+            if observed > observed_shown:
+                continue
         rows.append(
             {
                 "record": r,

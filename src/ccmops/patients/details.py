@@ -15,6 +15,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
 from ccmops.interop.records import MBI_LETTERS, US_STATE_CODES
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.staff import plain_text
 from ccmops.organizations.validators import validate_time_zone, validate_us_zip
 from ccmops.patients.models import Patient
@@ -31,7 +32,7 @@ MBI = re.compile(rf"^[1-9]{_A}{_AN}[0-9]{_A}{_AN}[0-9]{_A}{{2}}[0-9]{{2}}$")
 def _clean(name: str, raw) -> str:
     text = plain_text(name, str(raw if raw is not None else "").strip())
     if name == "phone" and text:
-        digits = "".join(c for c in text if c.isdigit())
+        digits = "".join(c for c in text if ascii_digits(c))
         if len(digits) == 11 and digits.startswith("1"):
             digits = digits[1:]
         if len(digits) != 10:

@@ -3,7 +3,6 @@ start of enrollment outreach."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ccmops import csv_cells
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.compliance.audit import record_audit
@@ -21,6 +21,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import InvalidInput, NotFound
+from ccmops.numerals import ascii_digits
 from ccmops.patients.coverage import (
     confirm_diagnosis,
     end_coverage,
@@ -56,7 +57,7 @@ def candidate_queryset(practice, params):
         rows = rows.filter(
             Q(patient__family_name__icontains=q) | Q(patient__given_name__icontains=q) | Q(patient__mrn=q)
         )
-    if params.get("min_conditions", "").isdigit():
+    if ascii_digits(params.get("min_conditions", "")):
         rows = rows.filter(chronic_count__gte=int(params["min_conditions"]))
     if params.get("visit") == "needed":
         rows = rows.filter(initiating_visit_needed=True)
@@ -104,7 +105,7 @@ def candidates(request, practice_id: int):
 def _csv(request, practice, program, rows):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{practice.slug}-{program}-candidates.csv"'
-    w = csv.writer(response)
+    w = csv_cells.writer(response)
     w.writerow(
         [
             "mrn",

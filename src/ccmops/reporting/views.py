@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from ccmops.access.policy import OrgKind
 from ccmops.access.scope import request_scope
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.models import Membership
 from ccmops.organizations.staff import audit_change, lead_organizations
 from ccmops.reporting import assignment, charts, daily
@@ -22,7 +23,7 @@ from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, pr
 
 def months_param(request, default: int = 6) -> int:
     raw = request.GET.get("months", str(default))
-    if not raw.isdigit() or not 2 <= int(raw) <= 24:
+    if not ascii_digits(raw) or not 2 <= int(raw) <= 24:
         raise InvalidInput(f"months: expected a whole number from 2 to 24, got {raw!r}")
     return int(raw)
 
@@ -167,7 +168,7 @@ def assign_patient(request):
     org = _chosen(request)
     scope = request_scope(request)
     raw_patient, raw_staff = request.POST.get("patient", ""), request.POST.get("staff", "")
-    if not raw_patient.isdigit() or not raw_staff.isdigit():
+    if not ascii_digits(raw_patient) or not ascii_digits(raw_staff):
         raise InvalidInput("patient, staff: expected ids")
     staff = next((u for u in assignment.staff_of(org) if u.id == int(raw_staff)), None)
     if staff is None:

@@ -436,9 +436,9 @@ def _documentation(ctx: Context, best: Candidate, f: Findings) -> tuple[tuple[st
         if e.note is None:
             out.append((entry_id, secs // 60, "no note"))
         elif e.note.signed_at is None:
-            out.append((entry_id, secs // 60, f"note {e.note.id} by {e.note.author} is not signed"))
+            out.append((entry_id, secs // 60, f"its note {e.note.id} by {e.note.author} is unsigned"))
     if out and ctx.policies.require_signed_notes:
-        listed = "; ".join(f"{e} ({m} min, {why})" for e, m, why in out)
+        listed = "; ".join(f"{e}: {why}" for e, m, why in out)
         f.hold(
             "DOC.UNSIGNED_TIME",
             f"{sum(m for _, m, _ in out)} counted minutes rest on time entries no signed note documents: {listed}. "

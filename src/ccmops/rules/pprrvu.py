@@ -202,7 +202,7 @@ def parse_pprrvu(text: str, *, year: int, source: str, qp_conversion_factor: Dec
     if problems:
         raise FeeFileError(problems)
     cf = factors.pop()
-    release = " ".join(t for t in titles if t.strip())[:200]
+    release = next((t.strip() for t in titles if t.strip()), "")[:200]  # the title row: year and release
     return FeeSchedule(
         year=year,
         nonfacility_rvu=nf,

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.lockout import client_address, locked_minutes
 from ccmops.compliance.models import AuditAction
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.mfa_enrollment import enrollment_code_ok, spend_enrollment_code
 from ccmops.organizations.models import Membership, User
 
@@ -50,7 +51,7 @@ def mfa_required(user: User) -> bool:
 def check_code(user: User, code: str, *, secret: str | None = None) -> int | None:
     """The 30-second step the code belongs to when it is valid and not used before, else None."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (ascii_digits(code) and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret or user.totp_secret)
     now = timezone.now()

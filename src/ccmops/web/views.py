@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ccmops import csv_cells
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
 from ccmops.access.scope import request_scope
@@ -24,6 +25,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.interop.records import PAYER_NAMES, PAYERS
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.engagements import orphaned_functions, practice_today, with_states
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
@@ -66,7 +68,7 @@ def patient_list(request):
     if q:
         patients = patients.filter(Q(family_name__icontains=q) | Q(given_name__icontains=q) | Q(mrn__icontains=q))
     practice_id = request.GET.get("practice", "")
-    if practice_id.isdigit():
+    if ascii_digits(practice_id):
         patients = patients.filter(practice_id=int(practice_id))
     if request.GET.get("mine"):
         patients = patients.filter(care_manager=request.user)
@@ -107,6 +109,7 @@ def patient_page(request, patient, *, status: int = 200, **extra):
             "matrix": matrix_version_in_force(patient.practice, timezone.localdate()),
             "qmb_periods": patient.qmb_periods.select_related("recorded_by"),
             "coverages": coverage_rows(patient),
+            "payer_on_file": PAYER_NAMES.get(patient.medicare_coverage, patient.medicare_coverage),
             "payer_choices": [(k, PAYER_NAMES[k]) for k in PAYERS],
             "condition_rows": [(c, claim_status(c)) for c in patient.conditions.select_related("confirmed_by")],
             "may_confirm_diagnoses": may_confirm_diagnoses(scope, patient.practice_id),
@@ -201,9 +204,11 @@ CONFIGURATION = (
 def audit_log(request):
     """The compliance reviewer's audit report: filter by patient, user, action and dates; who accessed a chart,
     which patients a user touched; CSV export (itself audited)."""
-    if Role.COMPLIANCE_REVIEWER not in roles_of(request.user):
+    # Only the practices where the user is a compliance reviewer: a role held in one organization is not honoured
+    # in another the user can see for a different reason (security review, item 2).
+    visible = request_scope(request).decision.practices_with_role(Role.COMPLIANCE_REVIEWER)
+    if not visible:
         raise Http404("The audit log is for compliance reviewers")
-    visible = request_scope(request).decision.visible_practice_ids
     staff = Membership.objects.filter(organization_id__in=visible).values_list("user__username", flat=True)
     # Practice events, plus sign-in events (no practice) of the practices' own staff.
     events = AuditEvent.objects.filter(
@@ -212,7 +217,7 @@ def audit_log(request):
     f = {k: request.GET.get(k, "").strip() for k in ("patient", "user", "action", "what", "since", "until")}
     patient = None
     if f["patient"]:
-        if not f["patient"].isdigit():
+        if not ascii_digits(f["patient"]):
             raise InvalidInput(f"patient: expected a patient id number, got {f['patient']!r}")
         events = events.filter(patient_id=int(f["patient"]))
         try:
@@ -269,11 +274,10 @@ def audit_log(request):
 
 
 def _audit_csv(request, events, f: dict) -> HttpResponse:
-    import csv
     import io
 
     out = io.StringIO()
-    w = csv.writer(out)
+    w = csv_cells.writer(out)
     w.writerow(["at_utc", "username", "action", "outcome", "practice", "patient_id", "patient", "object", "hash"])
     n = 0
     for e in events.iterator(chunk_size=2000):

@@ -12,6 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.month import standings
 from ccmops.errors import InvalidInput, NotFound
+from ccmops.numerals import ascii_digits
 from ccmops.rules.years import operational_rule_set_for
 from ccmops.worklist.models import ContactWindow, FollowUpTask
 from ccmops.worklist.queries import PAGE, practices_for, worklist, worklist_size
@@ -24,11 +25,11 @@ def my_worklist(request):
     mine = request.GET.get("team") != "1"
     scope = request_scope(request)
     raw = request.GET.get("practice", "")
-    if raw and not raw.isdigit():
+    if raw and not ascii_digits(raw):
         raise InvalidInput(f"practice: expected a practice id, got {raw!r}")
     practice = scope.practice(int(raw)) if raw else None
     page = request.GET.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not ascii_digits(page) or int(page) < 1:
         raise InvalidInput(f"page: expected a page number from 1, got {page!r}")
     page = int(page)
     chosen = practice.id if practice else None

@@ -15,6 +15,7 @@ from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
 from ccmops.errors import CcmopsError, InvalidInput
+from ccmops.numerals import ascii_digits
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
 
@@ -118,7 +119,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{len(done)} patient-month(s) without code changes resolved as no_change")
             elif action == "resolve-adjustments":
                 raw = [x.strip() for x in options.get("ids", "").split(",") if x.strip()]
-                if not raw or not all(x.isdigit() for x in raw):
+                if not raw or not all(ascii_digits(x) for x in raw):
                     raise InvalidInput(f"--ids: expected comma-separated adjustment ids, got {options.get('ids')!r}")
                 if not options.get("outcome"):
                     raise InvalidInput("--outcome: expected no_change, corrected or not_billed")
