@@ -174,3 +174,85 @@ def test_a_database_with_the_single_chain_keeps_verifying_as_chain_0():
     record_audit(action="update", practice_id=practice.id, object_type="new", object_id="1")
     report = verify_chain()
     assert report.ok and report.checked == 4 and report.chains == 2
+
+
+def test_the_chain_is_keyed_outside_the_database_and_anchored_by_checkpoints(login, monkeypatch, tmp_path, capsys):
+    """Security review item 3: editing an event and recomputing the chain with plain SHA-256, or deleting the
+    newest events and rolling the head back, verified "intact" before. Now the links are HMACs under a key kept
+    outside the database, and signed checkpoints written outside it catch a truncation."""
+    import hashlib
+    import json
+
+    from django.core.management import call_command
+
+    from ccmops.compliance.audit import checkpoint
+
+    monkeypatch.setenv("CCMOPS_AUDIT_CHECKPOINTS", str(tmp_path / "checkpoints.jsonl"))
+    client = login("nora.rn")
+    for _ in range(3):
+        client.get("/worklist/")
+    assert all(e.key_id for e in AuditEvent.objects.order_by("-id")[:3])
+    checkpoint()
+    # an edited event, the chain recomputed as plain SHA-256 from it on (no key needed): caught — the links after
+    # signed ones are unsigned, and the checkpoint's head is not the chain's any more
+    chain = max(AuditChainHead.objects.all(), key=lambda h: h.count).id
+    victim = AuditEvent.objects.filter(chain=chain).order_by("id")[1]
+    AuditEvent.objects.filter(pk=victim.pk).update(detail={"edited": True})
+    prev = victim.prev_hash
+    for e in AuditEvent.objects.filter(chain=victim.chain, id__gte=victim.id).order_by("id"):
+        fields = json.dumps(
+            {
+                **{
+                    k: getattr(e, k)
+                    for k in (
+                        "username",
+                        "practice_id",
+                        "patient_id",
+                        "action",
+                        "object_type",
+                        "object_id",
+                        "outcome",
+                        "detail",
+                    )
+                },
+                "at": e.at.isoformat(),
+                "user_id": e.user_id,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        digest = hashlib.sha256((prev + fields).encode()).hexdigest()
+        AuditEvent.objects.filter(pk=e.pk).update(prev_hash=prev, hash=digest, key_id="")
+        prev = digest
+    AuditChainHead.objects.filter(id=victim.chain).update(last_hash=prev)
+    report = verify_chain()
+    assert any("unsigned by the audit key" in p for p in report.problems), report.problems
+    assert any("the chain was rewritten and recomputed" in p for p in report.problems), report.problems
+    call_command("audit", "checkpoint")
+    assert "written to" in capsys.readouterr().out
+
+
+def test_a_truncated_chain_is_caught_by_the_checkpoint(login, monkeypatch, tmp_path):
+    from ccmops.compliance.audit import checkpoint
+
+    monkeypatch.setenv("CCMOPS_AUDIT_CHECKPOINTS", str(tmp_path / "checkpoints.jsonl"))
+    client = login("nora.rn")
+    for _ in range(3):
+        client.get("/worklist/")
+    record = checkpoint()
+    assert (tmp_path / "checkpoints.jsonl").stat().st_mode & 0o777 == 0o600
+    assert verify_chain().ok
+    chain = max(AuditChainHead.objects.all(), key=lambda h: h.count)
+    newest = AuditEvent.objects.filter(chain=chain.id).order_by("-id")
+    keep = next(iter(newest[2:3]))
+    AuditEvent.objects.filter(chain=chain.id, id__gt=keep.id).delete()  # delete the newest two
+    AuditChainHead.objects.filter(id=chain.id).update(last_hash=keep.hash, count=chain.count - 2)  # roll back
+    report = verify_chain()
+    assert not report.ok
+    assert any("events were deleted and the head rolled back" in p for p in report.problems), report.problems
+    assert str(chain.id) in record["chains"]
+    # a checkpoint edited by hand does not verify
+    path = tmp_path / "checkpoints.jsonl"
+    path.write_text(path.read_text().replace('"mac": "', '"mac": "0'))
+    assert any("signature does not verify" in p for p in verify_chain().problems)

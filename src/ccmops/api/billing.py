@@ -6,7 +6,7 @@ import datetime as dt
 import time
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
@@ -59,6 +59,25 @@ def _practice(request, practice_id: int):
     practice = scope.practice(practice_id)
     scope.require(practice.id, Function.BILLING)
     return practice
+
+
+@router.get("/practices/{practice_id}/lookback", response={200: dict, 403: dict, 404: dict, 422: dict})
+def get_lookback(request, practice_id: int, start: str = Query(..., alias="from"), end: str = Query(..., alias="to")):
+    """Closed months from `from` to `to` (YYYY-MM) re-decided under today's rules and facts, nothing changed:
+    every patient-month that would be billed differently now, with rule IDs and amounts."""
+    from ccmops.billing.lookback import lookback
+    from ccmops.billing.views import auditing_practice
+
+    found = lookback(practice=auditing_practice(request, practice_id), start=start, end=end, by=request.user)
+    return {
+        "from": found.start,
+        "to": found.end,
+        "months": found.months,
+        "skipped": found.skipped,
+        "patient_months": found.patient_months,
+        "net_difference": str(found.total_difference),
+        "differences": [d.as_dict() for d in found.differences],
+    }
 
 
 @router.post(

@@ -54,6 +54,32 @@ def _billing_practice(request, practice_id: int):
     return practice
 
 
+def auditing_practice(request, practice_id: int):
+    """The practice, for its billers and for its own compliance reviewers (the lookback and the packets)."""
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    if Role.COMPLIANCE_REVIEWER not in scope.decision.roles_at(practice.id):
+        scope.require(practice.id, Function.BILLING)
+    return practice
+
+
+@login_required
+def lookback_page(request, practice_id: int):
+    """Closed months re-decided under today's rules and facts, without changing them: every patient-month that
+    would be billed differently now (the practice's self-audit)."""
+    from ccmops.billing.lookback import lookback
+
+    practice = auditing_practice(request, practice_id)
+    last = _last_month()
+    first = f"{int(last[:4]) - 1}-{last[5:]}"
+    start, end = request.GET.get("from", "").strip() or first, request.GET.get("to", "").strip() or last
+    found = lookback(practice=practice, start=start, end=end, by=request.user)
+    say = humanizer([r for d in found.differences for r in d.reasons], practice.time_zone)
+    rows = [(d, [say(r) for r in d.reasons]) for d in found.differences]
+    context = {"practice": practice, "found": found, "rows": rows, "start": start, "end": end}
+    return render(request, "billing/lookback.html", context)
+
+
 def _last_month() -> str:
     first = timezone.localdate().replace(day=1)
     prev = first - timezone.timedelta(days=1)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ccmops.compliance.audit_keys import current_key_id, key_for, mac, read_checkpoints
 from ccmops.compliance.models import AuditAction, AuditChainHead, AuditEvent
 from ccmops.pipeline import together
 
@@ -29,8 +30,12 @@ READ_ACTIONS = frozenset({"read", "print", "export"})
 reads_audited: contextvars.ContextVar[int] = contextvars.ContextVar("reads_audited", default=0)
 
 
-def _digest(prev_hash: str, fields: dict) -> str:
+def _digest(prev_hash: str, fields: dict, key_id: str = "") -> str:
+    """The event's link: HMAC-SHA-256 under the audit key `key_id` (kept outside the database: audit_keys), or
+    plain SHA-256 for events written before the chain was keyed."""
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    if key_id:
+        return mac(key_id, prev_hash + canonical)
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
@@ -101,7 +106,8 @@ def record_audit(
             row = (head.last_hash, head.count)
         event.prev_hash, count = row
         event.at = timezone.now()  # under the chain's lock: a chain's events are in time order too
-        event.hash = _digest(event.prev_hash, _hashed_fields(event))
+        event.key_id = current_key_id()
+        event.hash = _digest(event.prev_hash, _hashed_fields(event), event.key_id)
         move = f"UPDATE {head_table} SET last_hash = %s, {count_column} = %s WHERE id = %s"  # noqa: S608
         insert, values = _insert(event)
         if connection.features.can_return_columns_from_insert:  # both in one round trip (ccmops.pipeline)
@@ -146,9 +152,20 @@ def _chain_name(chain: int) -> str:
 
 
 def verify_chain(practice_id: int | None = None) -> ChainReport:
-    """Recompute every hash of every chain (or of one practice's) in order; report altered, deleted, reordered
-    or moved events, chains whose newest events were deleted, and chains deleted whole (`_missing_chains`)."""
+    """Recompute every hash of every chain (or of one practice's) in order under the audit keys; report altered,
+    deleted, reordered or moved events, chains whose newest events were deleted, chains deleted whole
+    (`_missing_chains`), and — against every signed checkpoint written outside the database — chains truncated
+    or recomputed since."""
     problems: list[str] = []
+    checkpoints, checkpoint_problems = read_checkpoints()
+    problems.extend(checkpoint_problems)
+    wanted: dict[int, set[int]] = {}  # chain -> positions (event counts) some checkpoint names
+    for cp in checkpoints:
+        for chain_key, (n, _h) in cp["chains"].items():
+            if practice_id is None or int(chain_key) == practice_id:
+                wanted.setdefault(int(chain_key), set()).add(int(n))
+    hash_at: dict[tuple[int, int], str] = {}
+    keyed: set[int] = set()  # chains in which a keyed event was seen: no unkeyed event may follow
     heads = {h.id: h for h in AuditChainHead.objects.all()}
     events = AuditEvent.objects.order_by("chain", "id")
     if practice_id is not None:
@@ -164,11 +181,20 @@ def verify_chain(practice_id: int | None = None) -> ChainReport:
             chain, prev, count = event.chain, GENESIS, 0
         checked += 1
         count += 1
+        if count in wanted.get(chain, ()):
+            hash_at[(chain, count)] = event.hash
+        if event.key_id:
+            keyed.add(chain)
+        elif chain in keyed:
+            problems.append(f"event {event.id}: unsigned by the audit key after signed events (rewritten)")
+        known_key = not event.key_id or key_for(event.key_id) is not None
+        if not known_key:
+            problems.append(f"event {event.id}: signed with audit key {event.key_id!r}, which is not configured")
         if event.prev_hash != prev:
             problems.append(
                 f"event {event.id}: {_chain_name(chain)} broken before it (an event was deleted, reordered or moved)"
             )
-        if _digest(event.prev_hash, _hashed_fields(event)) != event.hash:
+        if known_key and _digest(event.prev_hash, _hashed_fields(event), event.key_id) != event.hash:
             problems.append(f"event {event.id}: contents altered after it was written")
         elif chain and event.practice_id != chain:
             problems.append(
@@ -189,8 +215,32 @@ def verify_chain(practice_id: int | None = None) -> ChainReport:
             )
         elif head.count != n:
             problems.append(f"{_chain_name(key)}: the head counts {head.count} events, found {n} (events were deleted)")
+    for cp in checkpoints:
+        for chain_key, (n, expected) in sorted(cp["chains"].items()):
+            key = int(chain_key)
+            if practice_id is not None and key != practice_id:
+                continue
+            found = seen.get(key, (GENESIS, 0))[1]
+            if found < n:
+                problems.append(
+                    f"{_chain_name(key)}: the checkpoint of {cp['at']} counted {n} events, found {found} "
+                    "(events were deleted and the head rolled back)"
+                )
+            elif hash_at.get((key, n)) != expected:
+                problems.append(
+                    f"{_chain_name(key)}: event {n} is not the one the checkpoint of {cp['at']} signed "
+                    "(the chain was rewritten and recomputed)"
+                )
     problems.extend(_missing_chains(practice_id, set(heads) | set(seen)))
     return ChainReport(checked, tuple(problems), len(set(heads) | set(seen)))
+
+
+def checkpoint() -> dict:
+    """Write a signed checkpoint of every chain head outside the database (`audit_keys.write_checkpoint`)."""
+    from ccmops.compliance.audit_keys import write_checkpoint
+
+    heads = {h.id: (h.count, h.last_hash) for h in AuditChainHead.objects.all()}
+    return write_checkpoint(heads)
 
 
 def _missing_chains(practice_id: int | None, present: set[int]) -> list[str]:

@@ -9,6 +9,7 @@ functions refuse to run there rather than produce something that looks like a ba
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,7 @@ def backup_database(target: Path) -> BackupReport:
             dst.close()
     finally:
         src.close()
+    os.chmod(partial, 0o600)  # a backup holds every patient's record: readable by its owner only
     partial.rename(target)  # only a complete, verified backup ever carries the requested name
     return BackupReport(target, target.stat().st_size, tables, rows, audit)
 

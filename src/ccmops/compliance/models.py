@@ -36,6 +36,13 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="the audit key that signed it (HMAC); '' = SHA-256",
+    )
     chain = models.PositiveBigIntegerField(default=0)
 
     class Meta:

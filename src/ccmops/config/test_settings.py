@@ -5,6 +5,14 @@ import os
 os.environ.setdefault("CCMOPS_DEBUG", "true")
 os.environ.setdefault("CCMOPS_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("CCMOPS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# The audit key and checkpoints of a test run: its own, never a demo's or production's (commands the tests run in
+# subprocesses inherit them).
+if "CCMOPS_AUDIT_CHECKPOINTS" not in os.environ:
+    import tempfile
+
+    _audit_dir = tempfile.mkdtemp(prefix="ccmops-test-audit-")
+    os.environ["CCMOPS_AUDIT_CHECKPOINTS"] = os.path.join(_audit_dir, "checkpoints.jsonl")
+    os.environ["CCMOPS_AUDIT_KEYS_FILE"] = os.path.join(_audit_dir, "audit.keys")
 
 import dj_database_url
 

@@ -64,6 +64,7 @@ urlpatterns = [
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
     path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),
     path("practices/<int:practice_id>/months/<str:month>/837p/", billing_views.produce_837p, name="produce_837p"),
+    path("practices/<int:practice_id>/lookback/", billing_views.lookback_page, name="lookback"),
     path("practices/<int:practice_id>/months/<str:month>/packets.zip", billing_views.packets, name="packets"),
     path("practices/<int:practice_id>/months/<str:month>/remittance/", billing_views.remittance, name="remittance"),
     path(

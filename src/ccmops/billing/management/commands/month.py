@@ -40,6 +40,7 @@ class Command(BaseCommand):
                 "batches",
                 "mark-submitted",
                 "mark-rejected",
+                "lookback",
             ],
         )
         parser.add_argument(
@@ -68,15 +69,43 @@ class Command(BaseCommand):
             "--out", help="file to write (export-claims, export-csv, export-fhir); default standard output"
         )
         parser.add_argument("--practice", required=True)
-        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--month", default=None, help="YYYY-MM (every action but lookback)")
+        parser.add_argument("--from", dest="start", default=None, help="lookback: the first closed month, YYYY-MM")
+        parser.add_argument("--to", dest="end", default=None, help="lookback: the last closed month, YYYY-MM")
         parser.add_argument("--user", help="username recorded as having done it")
         parser.add_argument(
             "--workers", type=int, default=1, help="close: processes deciding patients in parallel (PostgreSQL)"
         )
 
+    def _lookback(self, org, start, end, by, as_json: bool) -> None:
+        from ccmops.billing.lookback import lookback
+
+        if not start or not end:
+            raise InvalidInput("lookback: --from and --to (YYYY-MM) are required")
+        found = lookback(practice=org, start=start, end=end, by=by)
+        if as_json:
+            self.stdout.write(json.dumps([d.as_dict() for d in found.differences], indent=1))
+            return
+        for d in found.differences:
+            billed = " ".join(f"{c}×{u}" for c, u in d.billed) or "nothing"
+            now = " ".join(f"{c}×{u}" for c, u in d.now) or "nothing"
+            self.stdout.write(
+                f"{d.month} {d.patient} (MRN {d.mrn}): billed {billed} ${d.billed_amount}; now {now} ${d.now_amount} "
+                f"({d.status_now}) — {', '.join(d.rules) or 'amounts'}"
+            )
+        skipped = f"; skipped (no rule set): {', '.join(found.skipped)}" if found.skipped else ""
+        self.stdout.write(
+            f"{org.name} {start}..{end}: {len(found.months)} closed months, {found.patient_months} patient-months, "
+            f"{len(found.differences)} would differ today (net ${found.total_difference}){skipped}"
+        )
+
     def handle(self, *args, action, practice, month, user, out=None, file=None, workers=1, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
+        if action == "lookback":
+            return self._lookback(org, options["start"], options["end"], by, options["json"])
+        if not month:
+            raise InvalidInput("--month: required (YYYY-MM)")
         try:
             if action == "close":
                 if workers < 1:

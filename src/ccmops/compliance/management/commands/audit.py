@@ -1,5 +1,6 @@
-"""`ccmops audit verify [--practice SLUG]`: recompute the audit log's hash chains (one per practice, plus chain 0
-for events of no practice) and report any altered, deleted, reordered or moved event."""
+"""`ccmops audit verify [--practice SLUG]`: recompute the audit log's keyed hash chains (one per practice, plus
+chain 0 for events of no practice) and check them against the signed checkpoints; report any altered, deleted,
+reordered, moved or truncated event. `ccmops audit checkpoint`: write a signed checkpoint of every chain head."""
 
 from __future__ import annotations
 
@@ -16,10 +17,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        verify = sub.add_parser("verify", help="verify the hash chains")
+        verify = sub.add_parser("verify", help="verify the hash chains (and against the signed checkpoints)")
         verify.add_argument("--practice", help="verify only this practice's chain (its slug)")
+        sub.add_parser(
+            "checkpoint",
+            help="write a signed checkpoint of every chain head outside the database (run it from cron; ship the file)",
+        )
 
     def handle(self, *args, action: str, practice: str | None = None, **options):
+        if action == "checkpoint":
+            from ccmops.compliance.audit import checkpoint
+            from ccmops.compliance.audit_keys import checkpoints_file
+
+            record = checkpoint()
+            self.stdout.write(
+                f"audit checkpoint of {len(record['chains'])} chain(s) at {record['at']} written to "
+                f"{checkpoints_file()} (key {record['key_id']})"
+            )
+            return
         practice_id = None
         if practice:
             org = Organization.objects.filter(slug=practice).first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from ccmops.compliance.audit import record_audit, verify_chain
 from ccmops.compliance.backup import restore_database
@@ -28,6 +28,13 @@ class Command(BaseCommand):
             raise InvalidInput("--yes: restoring replaces every record in the current database; confirm with --yes")
         r, saved = restore_database(Path(file))
         chain = verify_chain()
+        if not chain.ok:  # never run on a log that fails verification: put the previous database back
+            restore_database(saved)
+            listed = "\n".join(chain.problems[:20])
+            raise CommandError(
+                f"{file}: its audit log fails verification ({len(chain.problems)} problem(s)); the previous database "
+                f"was put back (also saved at {saved}).\n{listed}"
+            )
         record_audit(
             action=AuditAction.UPDATE,
             username=f"cli:{getpass.getuser()}",
