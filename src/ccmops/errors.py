@@ -24,6 +24,11 @@ class InvalidInput(CcmopsError):
     http_status = 422
 
 
+# One answer for a record that does not exist and for one outside the caller's practices (security review, item
+# 8): the message never tells them apart, nor names the patient or practice a record belongs to.
+NOT_FOUND = "Not found, or not in your practices."
+
+
 class NotFound(CcmopsError):
     """The object does not exist, or is outside the caller's scope (we do not say which)."""
 

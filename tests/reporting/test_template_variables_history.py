@@ -40,7 +40,7 @@ def test_pages_of_a_closed_month_with_adjustments_and_remittance(history, client
     Enrollment.objects.filter(patient_id=ready.patient_id).update(status="enrolled_elsewhere")
     assert close_month(practice=cedar, month=following, by=cora).needs_review > 0  # a review queue to render
     paths = [f"/practices/{cedar.id}/months/{m}/" for m in (month, following)]
-    paths += [f"/practices/{cedar.id}/health/", "/"]
+    paths += ["/"]
     paths += [f"/patients/{p}/packets/{month}/" for p in patients] + [f"/patients/{p}/" for p in patients]
     client.force_login(cora)
     mfa_done(client)
@@ -49,3 +49,10 @@ def test_pages_of_a_closed_month_with_adjustments_and_remittance(history, client
     assert {p: r.status_code for p, r in responses.items()} == dict.fromkeys(paths, 200)
     assert {p: unresolved_names(r) for p, r in responses.items()} == {p: [] for p in paths}
     assert {p: markup_problems(r) for p, r in responses.items()} == {p: [] for p in paths}
+    # program health, with its revenue, is the program owner's (a biller is refused: security review, item 9)
+    assert client.get(f"/practices/{cedar.id}/health/").status_code == 403
+    client.force_login(User.objects.get(username="hank.owner"))
+    mfa_done(client)
+    with marked_templates():
+        health = client.get(f"/practices/{cedar.id}/health/")
+    assert health.status_code == 200 and unresolved_names(health) == [] and markup_problems(health) == []

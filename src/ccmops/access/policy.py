@@ -43,6 +43,9 @@ class Role(StrEnum):
         return ROLE_LABELS[self]
 
 
+# Who reads program health with its revenue figures and runs the model-fit assessment (README, security review 9).
+PROGRAM_LEADS = frozenset({Role.PROGRAM_OWNER, Role.PARTNER_OPS_LEAD})
+
 ROLE_LABELS = {
     Role.CARE_MANAGER: "Care manager",
     Role.BILLING_PRACTITIONER: "Billing practitioner",

@@ -19,7 +19,7 @@ from ccmops.access.policy import (
     Role,
     decide_access,
 )
-from ccmops.errors import NotFound, PermissionDenied
+from ccmops.errors import NOT_FOUND, NotFound, PermissionDenied
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.organizations.services import memberships_of, owners_in_force
 from ccmops.patients.models import Patient
@@ -74,14 +74,21 @@ class Scope:
             .first()
         )
         if patient is None:
-            raise NotFound(f"No patient {patient_id} in your practices.")
+            raise NotFound(NOT_FOUND)
         return patient
 
     def practice(self, practice_id: int) -> Organization:
         practice = self.practices().filter(id=practice_id).first()
         if practice is None:
-            raise NotFound(f"No practice {practice_id} among yours.")
+            raise NotFound(NOT_FOUND)
         return practice
+
+    def require_role(self, practice_id: int, roles: frozenset, what: str) -> None:
+        """PermissionDenied unless the user holds one of `roles` through their grant for this practice (a role held
+        in another organization never counts)."""
+        if not self.decision.roles_at(practice_id) & roles:
+            names = " or ".join(sorted(r.label.lower() for r in roles))
+            raise PermissionDenied(f"{what} is for the practice's {names}.")
 
     def require(self, practice_id: int, function: Function) -> Grant:
         """The grant allowing `function` at the practice; PermissionDenied names what is missing."""

@@ -20,7 +20,7 @@ from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
 from ccmops.billing.revenue import month_revenue
 from ccmops.billing.views import known_service_in_scope, known_service_patient
-from ccmops.errors import NotFound
+from ccmops.errors import NOT_FOUND, NotFound
 
 router = Router(tags=["billing"])
 
@@ -127,7 +127,7 @@ def get_decisions(request, practice_id: int, month: str, review: str = ""):
 def post_override(request, decision_id: int, payload: OverrideIn):
     d = PatientMonthDecision.objects.filter(id=decision_id).first()
     if d is None:
-        raise NotFound(f"No decision {decision_id}.")
+        raise NotFound(NOT_FOUND)
     _practice(request, d.practice_id)
     d = override(decision=d, action=payload.action, reason=payload.reason, by=request.user)
     return {"id": d.id, "review": d.review, "override": d.override_action}

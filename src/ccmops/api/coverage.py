@@ -9,7 +9,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from ccmops.access.scope import request_scope
-from ccmops.errors import NotFound
+from ccmops.errors import NOT_FOUND, NotFound
 from ccmops.patients.coverage import (
     claim_status,
     confirm_diagnosis,
@@ -71,7 +71,7 @@ def _coverage_dict(r: CoverageRecord) -> dict:
 def _coverage_for(request, record_id: int) -> CoverageRecord:
     record = CoverageRecord.objects.filter(id=record_id).first()
     if record is None:
-        raise NotFound(f"No coverage {record_id}.")
+        raise NotFound(NOT_FOUND)
     qmb_patient(request, record.patient_id)
     return record
 
@@ -119,7 +119,7 @@ def post_confirm(request, condition_id: int, payload: CodeIn):
     """A coder or the practitioner confirms the ICD-10-CM code a SNOMED CT problem goes on claims as (R-DX-3)."""
     condition = PatientCondition.objects.filter(id=condition_id).first()
     if condition is None:
-        raise NotFound(f"No condition {condition_id}.")
+        raise NotFound(NOT_FOUND)
     patient_for_any(request, condition.patient_id, DIAGNOSIS_CONFIRMERS)
     c = confirm_diagnosis(condition=condition, code=payload.code, by=request.user)
     return {"id": c.id, "snomed": c.code, "on_claims": claim_status(c)}

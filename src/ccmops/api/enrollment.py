@@ -15,7 +15,7 @@ from ccmops.careplans.services import approve, create_from_template, mark_review
 from ccmops.enrollment.consents import consent_status, record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.enrollment.services import change_status, log_outreach_attempt
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.organizations.models import Practitioner
 from ccmops.patients.details import EDITORS as DETAIL_EDITORS
 from ccmops.patients.details import change_details
@@ -230,7 +230,7 @@ def list_consents(request, patient_id: int):
 def post_revoke(request, consent_id: int, payload: RevokeIn):
     consent = Consent.objects.filter(id=consent_id).first()
     if consent is None:
-        raise NotFound(f"No consent {consent_id}.")
+        raise NotFound(NOT_FOUND)
     _patient(request, consent.patient_id, Function.ENROLLMENT_CONSENT)
     r = revoke_consent(consent=consent, revoked_at=payload.revoked_at, reason=payload.reason, by=request.user)
     return {"consent_id": consent.id, "revoked_at": r.revoked_at, "effective_at": r.effective_at}
@@ -260,7 +260,7 @@ def post_plan(request, patient_id: int, program: str = "ccm"):
 def _plan_for(request, plan_id: int, function: Function) -> CarePlan:
     plan = CarePlan.objects.filter(id=plan_id).first()
     if plan is None:
-        raise NotFound(f"No care plan {plan_id}.")
+        raise NotFound(NOT_FOUND)
     _patient(request, plan.patient_id, function)
     return plan
 
@@ -269,7 +269,7 @@ def _plan_for(request, plan_id: int, function: Function) -> CarePlan:
 def get_plan(request, plan_id: int):
     plan = CarePlan.objects.filter(id=plan_id).first()
     if plan is None:
-        raise NotFound(f"No care plan {plan_id}.")
+        raise NotFound(NOT_FOUND)
     request_scope(request).patient(plan.patient_id)
     return _plan(plan)
 
@@ -344,7 +344,7 @@ def post_qmb(request, patient_id: int, payload: QmbIn):
 def post_qmb_end(request, period_id: int, payload: QmbEndIn):
     q = QmbPeriod.objects.filter(id=period_id).first()
     if q is None:
-        raise NotFound(f"No QMB period {period_id}.")
+        raise NotFound(NOT_FOUND)
     qmb_patient(request, q.patient_id)
     return _qmb_dict(end_qmb(period=q, end=payload.end, by=request.user))
 

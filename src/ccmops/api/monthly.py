@@ -12,7 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.documentation.models import Note
 from ccmops.documentation.services import add_addendum, save_note
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.timetracking.services import (
     add_manual_entry,
@@ -266,7 +266,7 @@ def post_note(request, patient_id: int, payload: NoteIn):
 def post_addendum(request, note_id: int, payload: AddendumIn):
     note = Note.objects.filter(id=note_id).first()
     if note is None:
-        raise NotFound(f"No note {note_id}.")
+        raise NotFound(NOT_FOUND)
     _patient(request, note.patient_id, Function.DOCUMENTATION)
     a = add_addendum(note=note, author=request.user, text=payload.text)
     return Status(201, {"id": a.id, "note_id": note.id})
@@ -313,7 +313,7 @@ def post_adt(request, practice_id: int, file: UploadedFile = File(...)):  # noqa
 def post_task_done(request, task_id: int):
     task = FollowUpTask.objects.filter(id=task_id).first()
     if task is None:
-        raise NotFound(f"No task {task_id}.")
+        raise NotFound(NOT_FOUND)
     _patient(request, task.patient_id, Function.CARE_COORDINATION)
     complete_task(task=task, by=request.user)
     return {"id": task.id, "status": "done"}

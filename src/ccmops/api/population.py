@@ -8,7 +8,7 @@ from ninja.responses import Status
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.enrollment.services import start_outreach
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
 from ccmops.interop.services import ImportRejected, Source, import_source
@@ -69,7 +69,7 @@ def get_import(request, practice_id: int, run_id: int):
     practice = _identification_practice(request, practice_id)
     run = ImportRun.objects.filter(practice=practice, id=run_id).first()
     if run is None:
-        raise NotFound(f"No import {run_id} for this practice.")
+        raise NotFound(NOT_FOUND)
     return _run(run)
 
 
@@ -119,7 +119,7 @@ def create_enrollment_outreach(request, practice_id: int, patient_id: int, progr
     scope = request_scope(request)
     patient = scope.patient(patient_id)
     if patient.practice_id != practice_id:
-        raise NotFound(f"No patient {patient_id} in practice {practice_id}.")
+        raise NotFound(NOT_FOUND)
     grant = scope.require(patient.practice_id, Function.ENROLLMENT_CONSENT)
     if program not in ("ccm", "pcm", "apcm"):
         raise InvalidInput("program: expected ccm, pcm or apcm")

@@ -10,12 +10,12 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Preset
-from ccmops.access.policy import OrgKind
+from ccmops.access.policy import PROGRAM_LEADS, OrgKind
 from ccmops.access.scope import request_scope
 from ccmops.assessment import services as assessment_services
 from ccmops.assessment.fit import Questionnaire, QuestionnaireError, assess, parse_questionnaire
 from ccmops.assessment.models import ModelFitAssessment
-from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
 from ccmops.reporting import daily
 from ccmops.reporting.capacity import workspace
@@ -31,7 +31,9 @@ def health(request, practice_id: int, months: int = 6):
     """Month-over-month program health, by responsible party, with drift and the latest model change."""
     if not 2 <= months <= 24:
         raise InvalidInput(f"months: expected 2 to 24, got {months}")
-    practice = request_scope(request).practice(practice_id)
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require_role(practice.id, PROGRAM_LEADS, "Program health (with revenue)")
     return program_health(practice, months=months).as_dict()
 
 
@@ -101,7 +103,9 @@ class AssessIn(Schema):
 @router.post("/practices/{practice_id}/assessments", response={201: dict})
 def create_assessment(request, practice_id: int, body: AssessIn):
     """Assess for a practice and keep the run; with use_measured its own program-health figures calibrate it."""
-    practice = request_scope(request).practice(practice_id)
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require_role(practice.id, PROGRAM_LEADS, "The model-fit assessment")
     data = dict(body.questionnaire)
     source = "questionnaire"
     if body.use_measured and "measured" not in data:
@@ -115,7 +119,7 @@ def create_assessment(request, practice_id: int, body: AssessIn):
 def _record(request, assessment_id: int) -> ModelFitAssessment:
     record = ModelFitAssessment.objects.select_related("practice").filter(id=assessment_id).first()
     if record is None or not request_scope(request).decision.can_view(record.practice_id):
-        raise NotFound(f"No assessment {assessment_id} among your practices.")
+        raise NotFound(NOT_FOUND)
     return record
 
 

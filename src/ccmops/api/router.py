@@ -33,7 +33,26 @@ from ccmops.rules.policies import DEFAULT_POLICIES
 from ccmops.web.middleware import NUMBER_TOO_LARGE
 from ccmops.web.roles import roles_of
 
-api = NinjaAPI(title="ccmops API", version="1", auth=django_auth, urls_namespace="api")
+
+def _signed_in_outside_debug(view):
+    """The OpenAPI schema and docs: open in development, for signed-in users in production (security review 11)."""
+    from functools import wraps
+
+    from django.conf import settings
+    from django.contrib.auth.decorators import login_required
+
+    guarded = login_required(view)
+
+    @wraps(view)
+    def docs(request, *args, **kwargs):
+        return (view if settings.DEBUG else guarded)(request, *args, **kwargs)
+
+    return docs
+
+
+api = NinjaAPI(
+    title="ccmops API", version="1", auth=django_auth, urls_namespace="api", docs_decorator=_signed_in_outside_debug
+)
 
 
 api.add_router("/", population_router)

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import PRESETS, Function, Preset
+from ccmops.access.policy import PROGRAM_LEADS
 from ccmops.access.scope import request_scope
 from ccmops.assessment import services
 from ccmops.assessment.forms import QuestionnaireForm, initial_from
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
 from ccmops.reporting import charts
 from ccmops.web.pdf import pdf_response
@@ -24,7 +25,9 @@ from ccmops.web.pdf import pdf_response
 
 @login_required
 def new(request, practice_id: int):
-    practice = request_scope(request).practice(practice_id)
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require_role(practice.id, PROGRAM_LEADS, "The model-fit assessment")
     figures = services.measured_figures(practice)
     form = QuestionnaireForm(request.POST or None, initial=initial_from(figures))
     error = None
@@ -55,7 +58,7 @@ def _assessment(request, assessment_id: int) -> ModelFitAssessment:
     )
     record = record.first()
     if record is None or not request_scope(request).decision.can_view(record.practice_id):
-        raise NotFound(f"No assessment {assessment_id} among your practices.")
+        raise NotFound(NOT_FOUND)
     return record
 
 

@@ -40,7 +40,7 @@ from ccmops.billing.remittance import (
 from ccmops.billing.revenue import month_revenue
 from ccmops.billing.wording import humanizer
 from ccmops.documentation.models import Note, of_month
-from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.numerals import ascii_digits
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.rules.calendar import month_window
@@ -210,7 +210,7 @@ def close_step(request, practice_id: int, month: str):
 def decision_override(request, decision_id: int):
     decision = PatientMonthDecision.objects.select_related("practice", "patient").filter(id=decision_id).first()
     if decision is None:
-        raise NotFound(f"No decision {decision_id}.")
+        raise NotFound(NOT_FOUND)
     practice = _billing_practice(request, decision.practice_id)
     try:
         override(

@@ -13,7 +13,7 @@ from ccmops.careplans.models import CarePlan, CarePlanShare
 from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.numerals import ascii_digits
 from ccmops.rules.careplan import ELEMENTS, missing_elements
 from ccmops.web.pdf import pdf_response
@@ -22,7 +22,7 @@ from ccmops.web.pdf import pdf_response
 def _plan(request, plan_id: int) -> CarePlan:
     plan = CarePlan.objects.select_related("patient", "patient__practice").filter(id=plan_id).first()
     if plan is None:
-        raise NotFound(f"No care plan {plan_id}.")
+        raise NotFound(NOT_FOUND)
     request_scope(request).patient(plan.patient_id)
     return plan
 

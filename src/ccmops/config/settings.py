@@ -47,6 +47,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files served by the application itself under gunicorn (collectstatic first): pages keep htmx and
+    # the timer's heartbeat without a separate web server (security review, item 10).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "ccmops.web.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

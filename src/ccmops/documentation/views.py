@@ -9,7 +9,7 @@ from ccmops.access.scope import request_scope
 from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import add_addendum, save_note
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.chart import time_months
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 
@@ -77,7 +77,7 @@ def documentable_entries(patient) -> list[TimeEntry]:
 def addendum(request, note_id: int):
     note = Note.objects.filter(id=note_id).first()
     if note is None:
-        raise NotFound(f"No note {note_id}.")
+        raise NotFound(NOT_FOUND)
     scope = request_scope(request)
     scope.patient(note.patient_id)
     scope.require(note.practice_id, Function.DOCUMENTATION)

@@ -14,7 +14,7 @@ from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.forms import ConsentForm, OutreachForm, RevokeForm, StatusForm, VisitForm
 from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, STATUSES, Consent, Enrollment, EnrollmentEvent
 from ccmops.enrollment.services import change_status, log_outreach_attempt
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.services import record_visit
 from ccmops.web.pdf import pdf_response
 
@@ -108,7 +108,7 @@ def _consent(request, consent_id: int) -> Consent:
         .first()
     )
     if consent is None:
-        raise NotFound(f"No consent {consent_id}.")
+        raise NotFound(NOT_FOUND)
     request_scope(request).patient(consent.patient_id)  # 404 outside scope
     return consent
 

@@ -10,7 +10,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.fhir_export import patient_bundle
 from ccmops.interop.models import ImportRun
@@ -51,7 +51,7 @@ def import_detail(request, practice_id: int, run_id: int):
     practice = _practice_for_identification(request, practice_id)
     run = ImportRun.objects.filter(practice=practice, id=run_id).first()
     if run is None:
-        raise NotFound(f"No import {run_id} for this practice.")
+        raise NotFound(NOT_FOUND)
     template = "interop/_run_status.html" if request.htmx else "interop/import_detail.html"
     return render(request, template, {"practice": practice, "run": run})
 

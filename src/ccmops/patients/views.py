@@ -20,7 +20,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.numerals import ascii_digits
 from ccmops.patients.coverage import (
     confirm_diagnosis,
@@ -236,7 +236,7 @@ def qmb_record(request, patient_id: int):
 def qmb_end(request, period_id: int):
     period = QmbPeriod.objects.filter(id=period_id).first()
     if period is None:
-        raise NotFound(f"No QMB period {period_id}.")
+        raise NotFound(NOT_FOUND)
     patient = qmb_patient(request, period.patient_id)  # the patient's scope first: no probing
     end_qmb(period=period, end=parse_day(request.POST.get("end", ""), "end", required=True), by=request.user)
     return redirect("patient_detail", patient_id=patient.id)
@@ -269,7 +269,7 @@ def coverage_record(request, patient_id: int):
 def _coverage(request, record_id: int) -> CoverageRecord:
     record = CoverageRecord.objects.filter(id=record_id).first()
     if record is None:
-        raise NotFound(f"No coverage {record_id}.")
+        raise NotFound(NOT_FOUND)
     qmb_patient(request, record.patient_id)  # the patient's scope first: no probing
     return record
 
@@ -311,7 +311,7 @@ def condition_confirm(request, condition_id: int):
     """A coder or the practitioner confirms a SNOMED CT problem's ICD-10-CM code for claims (R-DX-3)."""
     condition = PatientCondition.objects.filter(id=condition_id).first()
     if condition is None:
-        raise NotFound(f"No condition {condition_id}.")
+        raise NotFound(NOT_FOUND)
     patient_for_any(request, condition.patient_id, DIAGNOSIS_CONFIRMERS)
     confirm_diagnosis(condition=condition, code=request.POST.get("code", ""), by=request.user)
     return redirect(f"{reverse('patient_detail', args=[condition.patient_id])}#conditions")

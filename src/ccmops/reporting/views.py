@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from ccmops.access.policy import OrgKind
+from ccmops.access.policy import PROGRAM_LEADS, OrgKind
 from ccmops.access.scope import request_scope
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.numerals import ascii_digits
@@ -82,6 +82,7 @@ def health_charts(health) -> dict:
 def health(request, practice_id: int):
     scope = request_scope(request)
     practice = scope.practice(practice_id)
+    scope.require_role(practice.id, PROGRAM_LEADS, "Program health (with revenue)")
     result = program_health(practice, months=months_param(request))
     party_rows = []
     for party in result.parties:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry, restore_entry, void_entry
 
@@ -44,7 +44,7 @@ def voidable(request, entry_id: int) -> tuple[TimeEntry, bool]:
     of the practice, anyone's. Returns (entry, whether voided as billing staff). Out of scope: 404."""
     entry = TimeEntry.objects.filter(id=entry_id).first()
     if entry is None:
-        raise NotFound(f"No time entry {entry_id}.")
+        raise NotFound(NOT_FOUND)
     scope = request_scope(request)
     scope.patient(entry.patient_id)
     if entry.staff_id == request.user.id:

@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function
-from ccmops.access.policy import OrgKind, Role
+from ccmops.access.policy import PROGRAM_LEADS, OrgKind, Role
 from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
 from ccmops.organizations.engagements import practice_today, with_states
@@ -32,6 +32,7 @@ def practice_rows(scope: Scope) -> list[dict]:
                 "patients": counts.get(practice.id, 0),
                 "functions": sorted(scope.decision.functions_at(practice.id), key=list(Function).index),
                 "function_values": {f.value for f in scope.decision.functions_at(practice.id)},
+                "leads": bool(scope.decision.roles_at(practice.id) & PROGRAM_LEADS),  # program health is theirs
                 "matrix": matrix,
                 "grant": scope.decision.grant_for(practice.id),
             }

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.month import standings
-from ccmops.errors import InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.numerals import ascii_digits
 from ccmops.rules.years import operational_rule_set_for
 from ccmops.worklist.models import ContactWindow, FollowUpTask
@@ -108,7 +108,7 @@ def new_transition(request, patient_id: int):
 def task_done(request, task_id: int):
     task = FollowUpTask.objects.filter(id=task_id).first()
     if task is None:
-        raise NotFound(f"No task {task_id}.")
+        raise NotFound(NOT_FOUND)
     scope = request_scope(request)
     scope.patient(task.patient_id)
     scope.require(task.practice_id, Function.CARE_COORDINATION)
