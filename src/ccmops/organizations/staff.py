@@ -151,7 +151,7 @@ def _hours(raw) -> Decimal:
         hours = Decimal(str(raw if raw not in (None, "") else 0))
     except InvalidOperation:
         raise InvalidInput(f"hours: expected a number of hours a week, got {raw!r}") from None
-    if not Decimal(0) <= hours <= Decimal(60):
+    if not hours.is_finite() or not Decimal(0) <= hours <= Decimal(60):
         raise InvalidInput(f"hours: expected 0 to 60 hours a week, got {raw}")
     return hours.quantize(Decimal("0.1"))
 

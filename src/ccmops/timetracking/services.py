@@ -17,6 +17,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ccmops.pipeline import together
+from ccmops.rules.years import RULE_SETS, rule_set_for
 from ccmops.timetracking.idle import IdleRules, counted_until, judge
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS, TimeEntry, TimeEntrySegment, Timer, TimerSegment
 
@@ -469,6 +470,11 @@ def add_manual_entry(
         raise InvalidInput("reason: say why this time is entered after the fact")
     if not 1 <= minutes <= 600:
         raise InvalidInput("minutes: expected 1 to 600")
+    if start.tzinfo is None:
+        raise InvalidInput("start: expected a time with its UTC offset (e.g. 2026-11-03T09:00:00-06:00)")
+    if rule_set_for(timezone.localtime(start).year) is None and start < now:
+        first = min(RULE_SETS)
+        raise InvalidInput(f"start: {start:%Y-%m-%d} is before {first}, the first year ccmops has Medicare rules for")
     end = start + dt.timedelta(minutes=minutes)
     if end > now:
         raise InvalidInput("start: the work must have ended already; use the timer for work in progress")

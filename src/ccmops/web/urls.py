@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from ccmops.assessment import views as assessment_views
 from ccmops.billing import views as billing_views
@@ -15,6 +15,21 @@ from ccmops.timetracking import views as time_views
 from ccmops.web import account, mfa, views
 from ccmops.web import engagements as engagement_views
 from ccmops.worklist import views as worklist_views
+
+
+class MonthConverter:
+    """A month in an address: YYYY-MM, month 01–12 (anything else is no page: 404, never an error)."""
+
+    regex = r"[0-9]{4}-(?:0[1-9]|1[0-2])"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(MonthConverter, "month")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -57,37 +72,37 @@ urlpatterns = [
     path("assessments/<int:assessment_id>/report.pdf", assessment_views.pdf, name="assessment_pdf"),
     path("assessments/<int:assessment_id>/apply/", assessment_views.apply, name="assessment_apply"),
     path("practices/<int:practice_id>/months/", billing_views.month_page, name="month_page_default"),
-    path("practices/<int:practice_id>/months/<str:month>/", billing_views.month_page, name="month_page"),
-    path("practices/<int:practice_id>/months/<str:month>/close/", billing_views.run_close, name="run_close"),
-    path("practices/<int:practice_id>/months/<str:month>/close/step/", billing_views.close_step, name="close_step"),
-    path("practices/<int:practice_id>/months/<str:month>/approve/", billing_views.approve, name="approve_close"),
+    path("practices/<int:practice_id>/months/<month:month>/", billing_views.month_page, name="month_page"),
+    path("practices/<int:practice_id>/months/<month:month>/close/", billing_views.run_close, name="run_close"),
+    path("practices/<int:practice_id>/months/<month:month>/close/step/", billing_views.close_step, name="close_step"),
+    path("practices/<int:practice_id>/months/<month:month>/approve/", billing_views.approve, name="approve_close"),
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
-    path("practices/<int:practice_id>/months/<str:month>/export/<str:kind>/", billing_views.download, name="export"),
-    path("practices/<int:practice_id>/months/<str:month>/837p/", billing_views.produce_837p, name="produce_837p"),
+    path("practices/<int:practice_id>/months/<month:month>/export/<str:kind>/", billing_views.download, name="export"),
+    path("practices/<int:practice_id>/months/<month:month>/837p/", billing_views.produce_837p, name="produce_837p"),
     path("practices/<int:practice_id>/lookback/", billing_views.lookback_page, name="lookback"),
-    path("practices/<int:practice_id>/months/<str:month>/packets.zip", billing_views.packets, name="packets"),
-    path("practices/<int:practice_id>/months/<str:month>/remittance/", billing_views.remittance, name="remittance"),
+    path("practices/<int:practice_id>/months/<month:month>/packets.zip", billing_views.packets, name="packets"),
+    path("practices/<int:practice_id>/months/<month:month>/remittance/", billing_views.remittance, name="remittance"),
     path(
-        "practices/<int:practice_id>/months/<str:month>/known-services/",
+        "practices/<int:practice_id>/months/<month:month>/known-services/",
         billing_views.known_services_upload,
         name="known_services_upload",
     ),
     path(
-        "practices/<int:practice_id>/months/<str:month>/batches/<int:control_number>.x12",
+        "practices/<int:practice_id>/months/<month:month>/batches/<int:control_number>.x12",
         billing_views.batch_file,
         name="batch_file",
     ),
     path(
-        "practices/<int:practice_id>/months/<str:month>/adjustments/resolve/",
+        "practices/<int:practice_id>/months/<month:month>/adjustments/resolve/",
         billing_views.resolve_adjustments,
         name="resolve_adjustments",
     ),
     path(
-        "practices/<int:practice_id>/months/<str:month>/adjustments/resolve-unchanged/",
+        "practices/<int:practice_id>/months/<month:month>/adjustments/resolve-unchanged/",
         billing_views.resolve_unchanged_adjustments,
         name="resolve_unchanged_adjustments",
     ),
-    path("patients/<int:patient_id>/packets/<str:month>/", billing_views.packet, name="packet"),
+    path("patients/<int:patient_id>/packets/<month:month>/", billing_views.packet, name="packet"),
     path("patients/<int:patient_id>/calls/", worklist_views.log_call, name="log_call"),
     path("patients/<int:patient_id>/transitions/", worklist_views.new_transition, name="new_transition"),
     path("patients/<int:patient_id>/windows/", worklist_views.add_window, name="add_window"),
