@@ -20,7 +20,7 @@ from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.interop.models import ImportRun
-from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner
+from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner, User
 from ccmops.organizations.org_settings import PRACTICE_SETTINGS
 from ccmops.patients.details import FIELDS as DETAIL_FIELDS
 from ccmops.patients.models import CoverageRecord, Patient, PatientCondition, QmbPeriod
@@ -107,6 +107,14 @@ def fill(route: str, ids: dict) -> str | None:
 def world_ids(db):
     """Both demo practices with a running program and last month closed; per practice, the ids to attack with."""
     seed_demo(with_activity=True)
+    # A user with memberships in several organizations (security review, item 2): Riverbend's biller is also a
+    # care manager at Summit, which serves Riverbend and Lakeside — and still sees nothing of Maple Street.
+    Membership.objects.get_or_create(
+        user=User.objects.get(username="rick.biller"),
+        organization=Organization.objects.get(slug=world.SUMMIT),
+        role="care_manager",
+        defaults={"is_clinical_staff": True},
+    )
     ids = {}
     first = dt.date.today().replace(day=1) - dt.timedelta(days=1)
     month = f"{first.year:04d}-{first.month:02d}"
