@@ -273,8 +273,8 @@ def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkey
     from django.db import connection
 
     from ccmops.billing import close as close_module
-    from ccmops.billing.close import approve_and_close, close_month
-    from ccmops.billing.models import Adjustment
+    from ccmops.billing.close import approve_and_close, close_month, override
+    from ccmops.billing.models import Adjustment, PatientMonthDecision
     from ccmops.demo import world
     from ccmops.demo.seed import seed_demo
     from ccmops.organizations.models import Organization, User
@@ -289,6 +289,8 @@ def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkey
     last = dt.datetime.now(zone).replace(day=1) - dt.timedelta(days=1)
     month = f"{last:%Y-%m}"
     close_month(practice=maple, month=month)
+    for held in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        override(decision=held, action="bill", reason="Note signed on paper", by=None)  # the demo's draft note
     nora = User.objects.get(username="nora.rn")
     patient = Patient.objects.filter(practice=maple, care_manager=nora, enrollments__status="active").first()
     checked, go, outcome = threading.Event(), threading.Event(), {}

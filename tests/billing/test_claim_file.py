@@ -171,3 +171,48 @@ def test_producing_an_837p_is_a_post_and_the_file_is_downloaded_from_its_batch(c
     assert ClaimBatch.objects.count() == 1  # downloading it again made no new batch
     page = client.get(f"{base}/").content.decode()
     assert f"#{batch.control_number}" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_billers_exporting_at_once_each_get_a_file_with_its_own_control_number():
+    """Security review item 5: the control number was max + 1 over every practice, without a lock; two billers
+    exporting at once on PostgreSQL got server errors. The submitter's counter is read with a row lock."""
+    import datetime as dt
+    import threading
+    import zoneinfo
+
+    from django.db import connection
+
+    from ccmops.billing.close import approve_and_close, close_month, override
+    from ccmops.billing.models import PatientMonthDecision
+    from ccmops.demo import world
+    from ccmops.demo.seed import seed_demo
+    from ccmops.organizations.models import Organization
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite has one writer at a time")
+    seed_demo(with_activity=True)
+    maple = Organization.objects.get(slug=world.MAPLE)
+    last = dt.datetime.now(zoneinfo.ZoneInfo(maple.time_zone)).replace(day=1) - dt.timedelta(days=1)
+    month = f"{last:%Y-%m}"
+    close_month(practice=maple, month=month)
+    for held in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        override(decision=held, action="bill", reason="Reviewed with the practitioner", by=None)
+    approve_and_close(practice=maple, month=month, by=None)
+    results, start = [], threading.Barrier(4)
+
+    def export() -> None:
+        try:
+            start.wait(10)
+            results.append(export_837p(practice=Organization.objects.get(pk=maple.pk), month=month).control_number)
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=export) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(isinstance(r, int) for r in results) and len(set(results)) == 4, results
