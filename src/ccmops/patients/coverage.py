@@ -15,18 +15,14 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
 from ccmops.interop.records import PAYER_NAMES, PAYERS
 from ccmops.patients.models import CoverageRecord, PatientCondition
+from ccmops.patients.services import source_given
 from ccmops.rules.conditions import billable_children, icd10_is_billable, icd10_is_valid, is_acute_episode
 
 MANUAL = "manual:"
 
 
 def _source(source: str) -> str:
-    source = source.strip()
-    if not source:
-        raise InvalidInput("source: say how it is known (e.g. the eligibility response of a date, the Medicare card)")
-    if len(source) > 200:
-        raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
-    return source
+    return source_given(source, "say how it is known (e.g. the eligibility response of a date, the Medicare card)")
 
 
 @transaction.atomic

@@ -68,16 +68,23 @@ def _overlapping(patient, start: dt.date, end: dt.date | None, *, exclude: int |
     return q.exclude(pk=exclude).first() if exclude else q.first()
 
 
+def source_given(source: str, ask: str) -> str:
+    """Where a recorded fact is known from (an eligibility response, a card, a call): required, at most 200
+    characters; `ask` says what to give when it is missing."""
+    source = source.strip()
+    if not source:
+        raise InvalidInput(f"source: {ask}")
+    if len(source) > 200:
+        raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
+    return source
+
+
 @transaction.atomic
 def record_qmb(*, patient, start: dt.date, end: dt.date | None, source: str, by) -> QmbPeriod:
     """Record that the patient is a Qualified Medicare Beneficiary from `start` (to `end`, or on): months it
     overlaps bill no patient share (R-FEE cost sharing; the engine's `qmb`). Refused when it overlaps a period
     already recorded (end that one, or record the span once)."""
-    source = source.strip()
-    if not source:
-        raise InvalidInput("source: say where the QMB status was verified (e.g. the eligibility response of a date)")
-    if len(source) > 200:
-        raise InvalidInput(f"source: at most 200 characters, got {len(source)}")
+    source = source_given(source, "say where the QMB status was verified (e.g. the eligibility response of a date)")
     if end is not None and end < start:
         raise InvalidInput(f"end: {end} is before the start {start}")
     if start > timezone.localdate() + dt.timedelta(days=366):
