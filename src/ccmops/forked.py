@@ -20,13 +20,26 @@ def can_fork(workers: int) -> bool:
     return workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
 
 
+def die_with_parent() -> None:
+    """A pool process's initializer: when the process that started it dies (even by SIGKILL), the kernel kills it
+    too (Linux PR_SET_PDEATHSIG), so no worker outlives a killed import or close as an orphan."""
+    import ctypes
+    import ctypes.util
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
 def forked_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of `processes` forked from this one: what it has loaded (code tables, fee schedules) they inherit;
     its database connection they must not share, so it is closed first (this process reconnects on its next
     query). Run the work with `pool.submit(in_worker, fn, *args)`."""
     connections.close_all()
-    with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+    with ProcessPoolExecutor(processes, mp_context=get_context("fork"), initializer=die_with_parent) as pool:
         yield pool
 
 

@@ -11,7 +11,7 @@ from ccmops.enrollment.services import start_outreach
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
-from ccmops.interop.services import ImportRejected, Source, import_source
+from ccmops.interop.services import ImportRejected, Source, fail_abandoned, import_source
 from ccmops.patients.screening import screen_practice
 from ccmops.patients.views import candidate_queryset
 
@@ -61,6 +61,7 @@ def create_import(request, practice_id: int, kind: str, file: UploadedFile = Fil
 @router.get("/practices/{practice_id}/imports", response=list[dict])
 def list_imports(request, practice_id: int):
     practice = _identification_practice(request, practice_id)
+    fail_abandoned(practice)
     return [_run(r) for r in ImportRun.objects.filter(practice=practice)[:100]]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from ccmops.forked import die_with_parent
 from ccmops.interop.records import (
     Batch,
     ConditionRec,
@@ -449,7 +450,9 @@ def read_bulk(files: list[Path], label: str, *, named_by_file: bool, workers: in
         for kind, args in work():
             if kind == "slice":
                 if pool is None:
-                    pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=get_context("spawn")))
+                    pool = stack.enter_context(
+                        ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=die_with_parent)
+                    )
                 queued.append(("slice", pool.submit(_read_slice, args)))
             else:
                 queued.append(("here", args))

@@ -14,6 +14,7 @@ class ImportRun(models.Model):
         ("succeeded", "Succeeded"),
         ("rejected", "Rejected"),
         ("interrupted", "Interrupted (resumable)"),
+        ("failed", "Failed (stopped while validating; nothing written)"),
     ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="imports")
     kind = models.CharField(max_length=8, choices=KINDS)
@@ -27,6 +28,7 @@ class ImportRun(models.Model):
     warnings = models.JSONField(default=list)
     unclassified_codes = models.JSONField(default=list)
     started_at = models.DateTimeField(auto_now_add=True)
+    worker = models.CharField(max_length=100, blank=True, default="", help_text="host:pid of the process running it")
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 

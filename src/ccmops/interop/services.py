@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,40 @@ def _counts(batch: Batch) -> dict:
     }
 
 
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def _gone(worker: str) -> bool:
+    """Whether the process that ran an import is no longer there (on this host; another host's is not judged)."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def fail_abandoned(practice) -> int:
+    """Runs left "validating" by a process that died (killed, the machine restarted) are marked failed: nothing
+    was written before validation ended, and the file can be imported again. Returns how many."""
+    failed = 0
+    for run in ImportRun.objects.filter(practice=practice, status="validating").exclude(worker=""):
+        if _gone(run.worker):
+            ImportRun.objects.filter(pk=run.pk, status="validating").update(
+                status="failed",
+                finished_at=timezone.now(),
+                problems=["The import stopped while its file was being validated (its process ended); nothing was "
+                          "written. Import the file again."],
+            )  # fmt: skip
+            failed += 1
+    return failed
+
+
 def import_source(
     *, practice: Organization, source: Source, by=None, progress: Progress | None = None, run: ImportRun | None = None
 ) -> ImportRun:
@@ -138,10 +173,12 @@ def import_source(
         .order_by("-id")
         .first()
     )
+    fail_abandoned(practice)
     if run is None:
         run = resumable or ImportRun.objects.create(
             practice=practice, kind=source.kind, file_name=source.label, sha256=digest, created_by=by
         )
+    ImportRun.objects.filter(pk=run.pk).update(worker=this_worker())
     batch = read_source(source)
     if not batch.problems:
         resolved = resolve_patients(batch, practice.id, source.label)

@@ -15,6 +15,7 @@ from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.fhir_export import patient_bundle
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload, start_import
+from ccmops.interop.services import fail_abandoned
 
 
 def _practice_for_identification(request, practice_id: int):
@@ -42,6 +43,7 @@ def imports(request, practice_id: int):
             error = str(exc)
         else:
             return redirect("import_detail", practice_id=practice.id, run_id=run.id)
+    fail_abandoned(practice)  # a run whose process was killed while validating says so, not "validating" forever
     runs = ImportRun.objects.filter(practice=practice).select_related("created_by")[:50]
     return render(request, "interop/imports.html", {"practice": practice, "runs": runs, "error": error})
 
