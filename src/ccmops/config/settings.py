@@ -142,6 +142,10 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
 STATIC_ROOT = ENV.data_dir / "static"
+# Development and tests serve the apps' static files as they are (no collectstatic); production serves the
+# collected, hashed files (WhiteNoise, security review item 10).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_ENGINE = "ccmops.web.sessions"  # Django's database store, its per-request read compiled once
 SESSION_COOKIE_HTTPONLY = True
