@@ -83,7 +83,7 @@ def test_every_page_has_a_plain_title_unique_ids_and_named_controls(world_ids, c
         "patients/<int:patient_id>/notes/new/",
         "practices/<int:practice_id>/operating-model/",
         "practices/<int:practice_id>/assessments/new/",
-        "practices/<int:practice_id>/months/<str:month>/",
+        "practices/<int:practice_id>/months/<month:month>/",
         "care-plans/<int:plan_id>/",
     } <= rendered
     assert {route: sorted(problems) for route, problems in found.items() if problems} == {}

@@ -60,8 +60,8 @@ def test_no_page_names_a_variable_its_view_does_not_pass(world_ids, client):  # 
                 unresolved.setdefault(f"{route} {name}", username)
     assert {  # the walk reached the pages
         "patients/<int:patient_id>/",
-        "practices/<int:practice_id>/months/<str:month>/",
-        "patients/<int:patient_id>/packets/<str:month>/",
+        "practices/<int:practice_id>/months/<month:month>/",
+        "patients/<int:patient_id>/packets/<month:month>/",
         "consents/<int:consent_id>/",
         "care-plans/<int:plan_id>/",
         "practices/<int:practice_id>/candidates/",
