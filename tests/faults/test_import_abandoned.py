@@ -7,7 +7,7 @@ import sys
 import time
 
 from ccmops.interop.models import ImportRun
-from ccmops.interop.services import fail_abandoned
+from ccmops.interop.services import ATOMIC_LIMIT, fail_abandoned, part_written
 from ccmops.organizations.models import Organization
 
 CHILDREN = """
@@ -41,7 +41,7 @@ def test_pool_workers_die_with_a_killed_parent():
     assert not [p for p in pids if alive(p)]
 
 
-def test_a_run_left_validating_by_a_dead_process_is_marked_failed(demo):
+def test_a_run_left_by_a_dead_process_is_failed_or_resumable(demo):
     import socket
 
     practice = Organization.objects.get(slug="maple-street-family-medicine")
@@ -60,8 +60,19 @@ def test_a_run_left_validating_by_a_dead_process_is_marked_failed(demo):
         sha256="y" * 64,
         worker=f"{socket.gethostname()}:{os.getpid()}",
     )
-    assert fail_abandoned(practice) == 1
-    run.refresh_from_db()
-    live.refresh_from_db()
+    small = ImportRun.objects.create(  # writing in one transaction when it died: nothing of it was committed
+        practice=practice, kind="csv", file_name="small.csv", sha256="z" * 64, status="writing", total=40,
+        done=0, worker=run.worker,
+    )  # fmt: skip
+    big = ImportRun.objects.create(  # writing in chunks when it died: part of it is in the registry
+        practice=practice, kind="bulk", file_name="huge", sha256="w" * 64, status="writing",
+        total=ATOMIC_LIMIT + 5, done=5_000, worker=run.worker,
+    )  # fmt: skip
+    assert fail_abandoned(practice) == 3
+    for each in (run, live, small, big):
+        each.refresh_from_db()
     assert run.status == "failed" and "nothing was written" in run.problems[0] and run.finished_at is not None
+    assert small.status == "failed" and "being written" in small.problems[0]
+    assert big.status == "interrupted" and "after 5,000 of" in big.problems[0] and big.finished_at is None
     assert live.status == "validating"
+    assert part_written(practice) == big

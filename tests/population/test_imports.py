@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from ccmops.billing.close import begin_evaluation
+from ccmops.billing.models import MonthClose
+from ccmops.errors import Conflict
 from ccmops.interop import services as import_services
 from ccmops.interop import writer
 from ccmops.interop.csv_read import TEMPLATE
@@ -344,8 +347,15 @@ def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, m
     run = ImportRun.objects.get()
     assert run.status == "writing" and 0 < run.done < run.total
     partial = snapshot()
+    with pytest.raises(Conflict, match=r"import of g is being written \(\d+ of \d+ records written\)"):
+        begin_evaluation(practice=practice, month="2026-10")  # no decision from half a file (security item 11)
+    ImportRun.objects.filter(pk=run.pk).update(status="interrupted")
+    with pytest.raises(Conflict, match="Import the same file again to resume it"):
+        begin_evaluation(practice=practice, month="2026-10")
+    assert not MonthClose.objects.filter(practice=practice).exists()
     resumed = import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
     assert resumed.id == run.id and resumed.status == "succeeded"
+    assert begin_evaluation(practice=practice, month="2026-10").status == "evaluating"
     after = snapshot()
     assert after != partial
     other = Organization.objects.create(slug="fresh", kind="practice", name="Fresh")

@@ -26,6 +26,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.forked import can_fork, forked_pool, in_worker
+from ccmops.interop.services import part_written, part_written_message
 from ccmops.interop.upsert import JsonText, upsert
 from ccmops.numerals import ascii_digits
 from ccmops.patients.models import Patient
@@ -296,6 +297,7 @@ def begin_evaluation(*, practice, month: str, by=None) -> MonthClose:
         raise Conflict(f"{month} is closed; later work goes to the adjustment queue.")
     if close is not None and close.status == "evaluating":
         return close
+    _whole_registry(practice, month)
     now = timezone.now()
     total = len(patients_in_month(practice, month))
     if close is None:
@@ -486,6 +488,14 @@ def _ended(practice, month: str) -> None:
 
 
 @transaction.atomic
+def _whole_registry(practice, month: str) -> None:
+    """Refuse while a chunked import is part written (security review, item 11): no decision or claim is made
+    from a registry that holds half a file."""
+    run = part_written(practice)
+    if run is not None:
+        raise Conflict(part_written_message(run, month))
+
+
 def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
     """Close the month (who and when are recorded); refused before the month has ended in the practice's time
     zone, while anything awaits review, while an evaluation runs, when any patient-month's facts changed after
@@ -498,6 +508,7 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
     if close.status == "closed":
         raise Conflict(f"{month} was already closed by {close.closed_by} at {close.closed_at:%Y-%m-%d %H:%M}.")
     _ended(practice, month)
+    _whole_registry(practice, month)
     if close.status == "evaluating":
         raise Conflict(
             f"{month} is being evaluated ({close.progress_done} of {close.progress_total} patients); "

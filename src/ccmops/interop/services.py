@@ -142,19 +142,50 @@ def _gone(worker: str) -> bool:
 
 
 def fail_abandoned(practice) -> int:
-    """Runs left "validating" by a process that died (killed, the machine restarted) are marked failed: nothing
-    was written before validation ended, and the file can be imported again. Returns how many."""
-    failed = 0
-    for run in ImportRun.objects.filter(practice=practice, status="validating").exclude(worker=""):
-        if _gone(run.worker):
-            ImportRun.objects.filter(pk=run.pk, status="validating").update(
+    """Runs whose process died (killed, the machine restarted) are settled: one left "validating", or writing an
+    input small enough to be written in one transaction, wrote nothing and is marked failed (import the file
+    again); one writing a chunked input is marked interrupted, and importing the same file again resumes it.
+    Returns how many were settled."""
+    settled = 0
+    for run in ImportRun.objects.filter(practice=practice, status__in=("validating", "writing")).exclude(worker=""):
+        if not _gone(run.worker):
+            continue
+        if run.status == "writing" and run.total > ATOMIC_LIMIT:
+            ImportRun.objects.filter(pk=run.pk, status="writing").update(
+                status="interrupted",
+                problems=[f"The import stopped after {run.done:,} of {run.total:,} records (its process ended). "
+                          "Import the same file again to resume; the practice's month closes wait until it has."],
+            )  # fmt: skip
+        else:
+            stage = "validated" if run.status == "validating" else "written"
+            ImportRun.objects.filter(pk=run.pk, status=run.status).update(
                 status="failed",
                 finished_at=timezone.now(),
-                problems=["The import stopped while its file was being validated (its process ended); nothing was "
+                problems=[f"The import stopped while its file was being {stage} (its process ended); nothing was "
                           "written. Import the file again."],
             )  # fmt: skip
-            failed += 1
-    return failed
+        settled += 1
+    return settled
+
+
+def part_written(practice) -> ImportRun | None:
+    """A chunked import (over ATOMIC_LIMIT records) that has written some chunks and not finished: the practice's
+    registry holds part of that file until it is resumed, so month evaluations and closes wait for it."""
+    fail_abandoned(practice)
+    return (
+        ImportRun.objects.filter(practice=practice, status__in=("writing", "interrupted"), total__gt=ATOMIC_LIMIT)
+        .order_by("started_at", "id")
+        .first()
+    )
+
+
+def part_written_message(run: ImportRun, month: str) -> str:
+    state = "is being written" if run.status == "writing" else "stopped part way"
+    return (
+        f"{month} cannot be evaluated or closed while the import of {run.file_name} {state} ({run.done:,} of "
+        f"{run.total:,} records written): the registry holds only part of that file. "
+        + ("Wait for it to finish." if run.status == "writing" else "Import the same file again to resume it.")
+    )
 
 
 def import_source(
