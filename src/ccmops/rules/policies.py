@@ -297,7 +297,7 @@ class Policies:
                 except ValueError:
                     raise PolicyError(where, "expected a date YYYY-MM-DD") from None
             changes[name] = value
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes) if changes else self  # most documents override nothing
 
 
 class PolicyError(ValueError):
