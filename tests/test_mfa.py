@@ -82,6 +82,7 @@ def lead_issues_enrollment_code(username: str) -> str:
     session["mfa_verified"] = True
     session.save()
     page = client.post(f"/staff/{person.id}/mfa-code/", {"org": membership.organization.slug}).content.decode()
+    assert "It works once, within 72 hours" in page and "they choose their own" not in page
     return re.search(r'<code class="totp-key">([A-Z0-9-]+)</code>', page).group(1)
 
 
