@@ -38,6 +38,11 @@ def test_add_sign_in_with_the_one_time_password_then_take_off_the_staff(page, si
 
     page.reload()
     row = page.locator("#staff-active tr", has_text="tess.rn")
+    row.locator("button", has_text="MFA enrollment code").click()
+    page.wait_for_selector("#one-time-password")
+    assert "within 72 hours" in page.inner_text("#one-time-password")
+    screenshot("staff-mfa-code")
+    row = page.locator("#staff-active tr", has_text="tess.rn")
     row.locator("input[name=reason]").fill("Left on Dec 5")
     row.locator("button", has_text="Take off the staff").click()
     page.wait_for_selector("#staff-notice")
