@@ -487,7 +487,6 @@ def _ended(practice, month: str) -> None:
         )
 
 
-@transaction.atomic
 def _whole_registry(practice, month: str) -> None:
     """Refuse while a chunked import is part written (security review, item 11): no decision or claim is made
     from a registry that holds half a file."""
@@ -496,6 +495,7 @@ def _whole_registry(practice, month: str) -> None:
         raise Conflict(part_written_message(run, month))
 
 
+@transaction.atomic
 def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
     """Close the month (who and when are recorded); refused before the month has ended in the practice's time
     zone, while anything awaits review, while an evaluation runs, when any patient-month's facts changed after
