@@ -25,34 +25,17 @@ def main() -> None:
     from population_bench import setup
 
     url = setup(args.database_url)
-    import datetime as dt
+    from django.db import connection
+    from monthly_bench import build_last_month
 
-    from django.utils import timezone
-    from monthly_bench import build_world
+    from ccmops.billing.close import close_month
 
-    # Last month, built whole, as a biller closes it: the current month holds only the days gone so far (on the
-    # 4th, a tenth of a month's calls and almost no billable patient-months).
-    this_month = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    as_of = this_month - dt.timedelta(seconds=1)
     t0 = time.perf_counter()
-    build_world(args.patients, 50, as_of=as_of)
+    practice, month = build_last_month(args.patients)
     print(
         f"database: {url.split('@')[-1]}; built {args.patients:,} enrolled patients with the month's time in "
         f"{time.perf_counter() - t0:.1f} s"
     )
-    from django.db import connection
-
-    with connection.cursor() as c:
-        # Fresh planner statistics, as autovacuum keeps them on a live database: closing right after the build,
-        # PostgreSQL planned the fact reads from an empty database's statistics (533 against 865 patient-months/s
-        # at 100,000 patients).
-        c.execute("ANALYZE")
-
-    from ccmops.billing.close import close_month
-    from ccmops.organizations.models import Organization
-
-    practice = Organization.objects.get(slug="bench-practice")
-    month = f"{as_of.year:04d}-{as_of.month:02d}"
     t0 = time.perf_counter()
     with connection.cursor() as c:
         c.execute(

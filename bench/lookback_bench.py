@@ -24,24 +24,13 @@ def main() -> None:
     from population_bench import setup
 
     url = setup(args.database_url)
-    import datetime as dt
+    from monthly_bench import build_last_month
 
-    from django.db import connection
-    from django.utils import timezone
-    from monthly_bench import build_world
-
-    this_month = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    as_of = this_month - dt.timedelta(seconds=1)
-    build_world(args.patients, 50, as_of=as_of)
-    with connection.cursor() as c:
-        c.execute("ANALYZE")
     from ccmops.billing.close import close_month
     from ccmops.billing.lookback import lookback
     from ccmops.billing.models import MonthClose, PatientMonthDecision
-    from ccmops.organizations.models import Organization
 
-    practice = Organization.objects.get(slug="bench-practice")
-    month = f"{as_of.year:04d}-{as_of.month:02d}"
+    practice, month = build_last_month(args.patients)
     t0 = time.perf_counter()
     summary = close_month(practice=practice, month=month)
     close_took = time.perf_counter() - t0

@@ -35,6 +35,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PASSWORD = "bench-password-2026"
 
 
+def build_last_month(patients: int, clients: int = 50):
+    """Last month built whole, as a biller closes it (the current month holds only the days gone so far), with
+    fresh planner statistics as autovacuum keeps them on a live database (closing right after the build,
+    PostgreSQL planned the fact reads from an empty database's statistics: 533 against 865 patient-months/s at
+    100,000 patients). Returns the bench practice and the month "YYYY-MM"."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from ccmops.organizations.models import Organization
+
+    this_month = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    as_of = this_month - dt.timedelta(seconds=1)
+    build_world(patients, clients, as_of=as_of)
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+    return Organization.objects.get(slug="bench-practice"), f"{as_of.year:04d}-{as_of.month:02d}"
+
+
 def build_world(patients: int, clients: int, *, as_of=None) -> None:
     """A practice of `patients` enrolled CCM patients with consent, an approved care plan, an initiating visit
     and 0–3 twelve-minute calls each in the month of `as_of` (default now), none later than an hour before it.
