@@ -121,12 +121,12 @@ def test_counted_minutes_without_a_signed_note_hold_the_month_naming_the_entries
     assert decision["status"] == "hold"
     held = finding(decision, "DOC.UNSIGNED_TIME")
     assert held["rules"] == ["R-DOC-1", "R-TIME-8"]
-    assert "te-draft: its note n-2 by rn-1 is unsigned" in held["message"]
+    assert "te-draft: documented only by an unsigned note (n-2, by rn-1)" in held["message"]
     assert "te-none: no note" in held["message"]
     assert "te-signed" not in held["message"]
     assert decision["undocumented_time"] == [
-        {"entry_id": "te-draft", "minutes": 15, "why": "its note n-2 by rn-1 is unsigned"},
-        {"entry_id": "te-none", "minutes": 10, "why": "no note"},
+        {"entry_id": "te-draft", "minutes": 15, "why": "documented only by an unsigned note (n-2, by rn-1)"},
+        {"entry_id": "te-none", "minutes": 10, "why": "no note documents it"},
     ]
 
 
@@ -141,7 +141,9 @@ def test_the_documentation_hold_is_a_named_policy():
     d = doc(time_entries=[{**entry(45), "note": None}], policy={"require_signed_notes": False})
     decision = run(d)
     assert decision["status"] == "ready"
-    assert decision["undocumented_time"] == [{"entry_id": d["time_entries"][0]["id"], "minutes": 45, "why": "no note"}]
+    assert decision["undocumented_time"] == [
+        {"entry_id": d["time_entries"][0]["id"], "minutes": 45, "why": "no note documents it"}
+    ]
 
 
 def new_patient_visit(discussed: bool) -> dict:

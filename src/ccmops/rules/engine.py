@@ -434,14 +434,14 @@ def _documentation(ctx: Context, best: Candidate, f: Findings) -> tuple[tuple[st
         if not e.documentation_stated:
             continue
         if e.note is None:
-            out.append((entry_id, secs // 60, "no note"))
+            out.append((entry_id, secs // 60, "no note documents it"))
         elif e.note.signed_at is None:
-            out.append((entry_id, secs // 60, f"its note {e.note.id} by {e.note.author} is unsigned"))
+            out.append((entry_id, secs // 60, f"documented only by an unsigned note ({e.note.id}, by {e.note.author})"))
     if out and ctx.policies.require_signed_notes:
         listed = "; ".join(f"{e}: {why}" for e, m, why in out)
         f.hold(
             "DOC.UNSIGNED_TIME",
-            f"{sum(m for _, m, _ in out)} counted minutes rest on time entries no signed note documents: {listed}. "
+            f"{sum(m for _, m, _ in out)} counted minutes lack a signed note — {listed}. "
             "Write or sign the notes (or override with a reason) before billing.",
             "R-DOC-1",
             "R-TIME-8",
