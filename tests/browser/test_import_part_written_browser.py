@@ -8,7 +8,6 @@ from ccmops.billing.models import MonthClose
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.interop.models import ImportRun
-from ccmops.interop.services import ATOMIC_LIMIT
 from ccmops.organizations.models import Organization
 
 pytestmark = pytest.mark.browser
@@ -20,7 +19,7 @@ def test_evaluating_waits_for_a_part_written_import(page, sign_in, live_demo, sc
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
     ImportRun.objects.create(
         practice=riverbend, kind="bulk", file_name="ehr-export-2026-11", sha256="a" * 64, status="interrupted",
-        total=ATOMIC_LIMIT + 12_345, done=40_000,
+        total=262_345, done=40_000, chunked=True,
     )  # fmt: skip
     before = MonthClose.objects.filter(practice=riverbend, month=month).count()
 
@@ -29,7 +28,7 @@ def test_evaluating_waits_for_a_part_written_import(page, sign_in, live_demo, sc
     page.click("button:has-text('Evaluate the month')")
     page.wait_for_load_state("networkidle")
     text = page.inner_text("main")
-    assert "import of ehr-export-2026-11 stopped part way (40,000 of 62,345 records written)" in text, text
+    assert "import of ehr-export-2026-11 stopped part way (40,000 of 262,345 records written)" in text, text
     assert "Import the same file again to resume it." in text
     assert MonthClose.objects.filter(practice=riverbend, month=month).count() == before
     screenshot("evaluate-waits-for-import")

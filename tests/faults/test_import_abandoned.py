@@ -7,7 +7,7 @@ import sys
 import time
 
 from ccmops.interop.models import ImportRun
-from ccmops.interop.services import ATOMIC_LIMIT, fail_abandoned, part_written
+from ccmops.interop.services import fail_abandoned, part_written
 from ccmops.organizations.models import Organization
 
 CHILDREN = """
@@ -66,7 +66,7 @@ def test_a_run_left_by_a_dead_process_is_failed_or_resumable(demo):
     )  # fmt: skip
     big = ImportRun.objects.create(  # writing in chunks when it died: part of it is in the registry
         practice=practice, kind="bulk", file_name="huge", sha256="w" * 64, status="writing",
-        total=ATOMIC_LIMIT + 5, done=5_000, worker=run.worker,
+        total=300_005, done=5_000, worker=run.worker, chunked=True,
     )  # fmt: skip
     assert fail_abandoned(practice) == 3
     for each in (run, live, small, big):

@@ -370,6 +370,37 @@ def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, m
     assert payers(practice) == payers(other) and {c for _, c in payers(other)} - {""}
 
 
+def test_an_input_over_sqlites_atomic_limit_is_all_or_nothing_on_postgresql(practice, tmp_path, monkeypatch):
+    """Security review item 11: on PostgreSQL every input is written in one transaction, so a crash part way
+    leaves nothing of it in the registry (and nothing for month closes to wait on); on SQLite an input over its
+    atomic limit is written in resumable chunks, and the chunks written before the crash are the only part kept."""
+    generate_population(tmp_path / "g", patients=60, seed=2)
+    monkeypatch.setattr(import_services, "SQLITE_ATOMIC_LIMIT", 10)
+    monkeypatch.setattr(writer, "CHUNK", 25)
+    original = writer._write_encounters
+    calls = {"n": 0}
+
+    def crash_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("power cut")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(writer, "_write_encounters", crash_once)
+    with pytest.raises(KeyboardInterrupt):
+        import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
+    run = ImportRun.objects.get()
+    if connection.vendor == "postgresql":
+        assert not run.chunked
+        assert Patient.objects.filter(practice=practice).count() == 0
+        assert begin_evaluation(practice=practice, month="2026-10").status == "evaluating"
+    else:
+        assert run.chunked and 0 < run.done < run.total
+        assert Patient.objects.filter(practice=practice).count() == 60
+        with pytest.raises(Conflict, match="import of g is being written"):
+            begin_evaluation(practice=practice, month="2026-10")
+
+
 @pytest.mark.skipif(not SYNTHEA.exists(), reason="../shared is not beside this checkout")
 def test_every_synthea_bundle_imports(practice):
     for path in sorted(SYNTHEA.glob("*.json")):

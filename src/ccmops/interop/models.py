@@ -28,6 +28,10 @@ class ImportRun(models.Model):
     warnings = models.JSONField(default=list)
     unclassified_codes = models.JSONField(default=list)
     started_at = models.DateTimeField(auto_now_add=True)
+    chunked = models.BooleanField(
+        default=False,
+        help_text="written in committed chunks (resumable): until it succeeds, part of the file may be in the registry",
+    )
     worker = models.CharField(max_length=100, blank=True, default="", help_text="host:pid of the process running it")
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

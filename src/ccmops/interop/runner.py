@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from ccmops.errors import InvalidInput
 from ccmops.interop.models import ImportRun
@@ -75,8 +76,14 @@ def start_import(*, practice, kind: str, path: Path, label: str, by) -> ImportRu
             work()
         except Exception as exc:  # thread boundary: record the failure where the page shows it
             logger.exception("import %s failed", run.id)
+            if ImportRun.objects.filter(pk=run.pk, chunked=True).exists():
+                status, said = "interrupted", "import the same file again to resume it"
+            else:  # written in one transaction: nothing of it was kept
+                status, said = "failed", "nothing was written; import the file again"
             ImportRun.objects.filter(pk=run.pk).update(
-                status="interrupted", problems=[f"The import stopped unexpectedly ({exc}); run it again to resume."]
+                status=status,
+                finished_at=None if status == "interrupted" else timezone.now(),
+                problems=[f"The import stopped unexpectedly ({exc}); {said}."],
             )
         finally:
             close_old_connections()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ccmops.compliance.audit import record_audit
@@ -24,7 +24,22 @@ from ccmops.interop.writer import qmb_problems, resolve_patients, write_batch
 from ccmops.organizations.models import Organization
 from ccmops.rules.conditions import classify
 
-ATOMIC_LIMIT = 50_000  # records; larger inputs are written in resumable chunks
+# How big an input is still written in one transaction. On PostgreSQL every input is (other writers are not
+# held up: each transaction sees its own snapshot), so a crash leaves nothing of it and nothing is ever visible
+# half written. SQLite has one writer at a time: an input over SQLITE_ATOMIC_LIMIT records (about 6 s of writing
+# here, see bench/README.md) is written in committed, resumable chunks so that care managers' writes are not held
+# up past the busy timeout; until it succeeds the practice's month evaluations and closes wait for it.
+SQLITE_ATOMIC_LIMIT = 250_000
+ATOMIC_LIMIT: int | None = None  # set (in tests) to force chunked writing above this size on any database
+
+
+def atomic_limit() -> int | None:
+    """The largest input written in one transaction on this database (None: every input)."""
+    if ATOMIC_LIMIT is not None:
+        return ATOMIC_LIMIT
+    return SQLITE_ATOMIC_LIMIT if connection.vendor == "sqlite" else None
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -150,7 +165,7 @@ def fail_abandoned(practice) -> int:
     for run in ImportRun.objects.filter(practice=practice, status__in=("validating", "writing")).exclude(worker=""):
         if not _gone(run.worker):
             continue
-        if run.status == "writing" and run.total > ATOMIC_LIMIT:
+        if run.status == "writing" and run.chunked:
             ImportRun.objects.filter(pk=run.pk, status="writing").update(
                 status="interrupted",
                 problems=[f"The import stopped after {run.done:,} of {run.total:,} records (its process ended). "
@@ -169,11 +184,11 @@ def fail_abandoned(practice) -> int:
 
 
 def part_written(practice) -> ImportRun | None:
-    """A chunked import (over ATOMIC_LIMIT records) that has written some chunks and not finished: the practice's
+    """A chunked import (SQLite, over its atomic limit) that has written some chunks and not finished: the practice's
     registry holds part of that file until it is resumed, so month evaluations and closes wait for it."""
     fail_abandoned(practice)
     return (
-        ImportRun.objects.filter(practice=practice, status__in=("writing", "interrupted"), total__gt=ATOMIC_LIMIT)
+        ImportRun.objects.filter(practice=practice, status__in=("writing", "interrupted"), chunked=True)
         .order_by("started_at", "id")
         .first()
     )
@@ -234,7 +249,10 @@ def import_source(
         )
         raise ImportRejected(run)
     run.total = batch.record_count
-    start_at = run.done if run.status in ("writing", "interrupted") else 0
+    resuming = run.chunked and run.status in ("writing", "interrupted")
+    start_at = run.done if resuming else 0
+    limit = atomic_limit()
+    run.chunked = resuming or (limit is not None and run.total > limit)
     run.status = "writing"
     run.save()
 
@@ -243,7 +261,7 @@ def import_source(
         if progress is not None:
             progress(done, run.total)
 
-    if run.total <= ATOMIC_LIMIT:
+    if not run.chunked:
         with transaction.atomic():
             write_batch(batch, practice.id, on_chunk=checkpoint)
             _finish(run, by, practice)
