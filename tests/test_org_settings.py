@@ -19,7 +19,6 @@ from ccmops.billing.models import PatientMonthDecision
 from ccmops.compliance.audit import verify_chain
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
-from ccmops.demo.seed import seed_demo
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.organizations import org_settings, practitioners, rule_policies
 from ccmops.organizations.models import Organization, Practitioner, ResponsibilityMatrix, User
@@ -114,7 +113,7 @@ def test_the_time_zone_is_fixed_once_minutes_are_counted_in_it(demo):
     assert re.search(r'<input id="set_time_zone" value="America/New_York" disabled', body)
 
 
-def test_practitioners_are_added_corrected_and_taken_off(login):
+def test_practitioners_are_added_corrected_and_taken_off(demo_activity, login):
     owner = login("olivia.owner")
     added = owner.post(
         "/settings/practitioners/",
@@ -153,7 +152,6 @@ def test_practitioners_are_added_corrected_and_taken_off(login):
     event = AuditEvent.objects.filter(object_type="practitioner", object_id=str(ada.id)).latest("id")
     assert event.detail == {"changed": {"npi": [NEW_NPI, OTHER_NPI]}, "reason": "NPI typo on entry"}
     # … not once a decision names the practitioner
-    seed_demo(with_activity=True)  # enrolled patients with last month's minutes
     last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
     close_month(practice=maple(), month=f"{last:%Y-%m}")
     patel = Practitioner.objects.get(user__username="dr.patel")
@@ -325,11 +323,10 @@ def test_changes_made_in_the_administrators_site_are_audited_too(demo):
     assert event.detail == {"via": "admin", "last_name": "Patel-Rao"}
 
 
-def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decided_again(login):
+def test_a_practice_sets_its_rule_policies_and_an_evaluated_month_must_be_decided_again(demo_activity, login):
     owner = login("olivia.owner")
     page = owner.get("/settings/").content.decode()
     assert 'id="policy-cap_99439"' in page and "R-CCM-2" in page
-    seed_demo(with_activity=True)
     last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
     month = f"{last:%Y-%m}"
     close_month(practice=maple(), month=month)

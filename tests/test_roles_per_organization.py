@@ -15,8 +15,7 @@ from ccmops.organizations.models import Membership, Organization, User
 from ccmops.patients.models import Patient
 
 
-def test_a_reviewer_elsewhere_is_a_care_manager_here(db, client):
-    seed_demo(with_activity=True)
+def test_a_reviewer_elsewhere_is_a_care_manager_here(demo_activity, db, client):
     carl = User.objects.get(username="carl.compliance")
     summit = Organization.objects.get(slug=world.SUMMIT)
     Membership.objects.create(user=carl, organization=summit, role="care_manager", is_clinical_staff=True)
@@ -42,14 +41,13 @@ def test_a_reviewer_elsewhere_is_a_care_manager_here(db, client):
     assert "Lemke" not in log and "Riverbend" not in log and "Lakeside" not in log
 
 
-def test_out_of_scope_and_nonexistent_records_get_one_answer(login):
+def test_out_of_scope_and_nonexistent_records_get_one_answer(demo_activity, login):
     """Security review item 8: a partner's care manager asking for a Maple Street care plan, consent or patient
     gets the answer a nonexistent one gets — nothing names the patient or practice it belongs to."""
     from ccmops.careplans.models import CarePlan
     from ccmops.enrollment.models import Consent
     from ccmops.errors import NOT_FOUND
 
-    seed_demo(with_activity=True)
     pat = login("pat.rn")
     maple_patient = Patient.objects.get(family_name="Moen")
     plan = CarePlan.objects.filter(patient=maple_patient).first()

@@ -262,7 +262,7 @@ def waiting_on_a_lock(within: float) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkeypatch):
+def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(demo_activity, monkeypatch):
     """An approval checks that no facts changed since the evaluation, then closes. Time of that month written
     between the check and the close waits for the approval's commit (it reads the close row with a lock) and is
     queued as an adjustment; before, it slipped between them: neither billed nor queued."""
@@ -276,14 +276,12 @@ def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(monkey
     from ccmops.billing.close import approve_and_close, close_month, override
     from ccmops.billing.models import Adjustment, PatientMonthDecision
     from ccmops.demo import world
-    from ccmops.demo.seed import seed_demo
     from ccmops.organizations.models import Organization, User
     from ccmops.patients.models import Patient
     from ccmops.timetracking.services import add_manual_entry
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite has one writer at a time, so the entry cannot land between check and close")
-    seed_demo(with_activity=True)
     maple = Organization.objects.get(slug=world.MAPLE)
     zone = zoneinfo.ZoneInfo(maple.time_zone)
     last = dt.datetime.now(zone).replace(day=1) - dt.timedelta(days=1)

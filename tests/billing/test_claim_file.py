@@ -174,7 +174,7 @@ def test_producing_an_837p_is_a_post_and_the_file_is_downloaded_from_its_batch(c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_billers_exporting_at_once_each_get_a_file_with_its_own_control_number():
+def test_two_billers_exporting_at_once_each_get_a_file_with_its_own_control_number(demo_activity):
     """Security review item 5: the control number was max + 1 over every practice, without a lock; two billers
     exporting at once on PostgreSQL got server errors. The submitter's counter is read with a row lock."""
     import datetime as dt
@@ -186,12 +186,10 @@ def test_two_billers_exporting_at_once_each_get_a_file_with_its_own_control_numb
     from ccmops.billing.close import approve_and_close, close_month, override
     from ccmops.billing.models import PatientMonthDecision
     from ccmops.demo import world
-    from ccmops.demo.seed import seed_demo
     from ccmops.organizations.models import Organization
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite has one writer at a time")
-    seed_demo(with_activity=True)
     maple = Organization.objects.get(slug=world.MAPLE)
     last = dt.datetime.now(zoneinfo.ZoneInfo(maple.time_zone)).replace(day=1) - dt.timedelta(days=1)
     month = f"{last:%Y-%m}"

@@ -8,7 +8,6 @@ from tests.conftest import mfa_done
 from ccmops.billing.close import approve_and_close, begin_evaluation, close_month, evaluate_step, summarize
 from ccmops.billing.models import MonthClose, PatientMonthDecision
 from ccmops.demo import world
-from ccmops.demo.seed import seed_demo
 from ccmops.errors import Conflict
 from ccmops.organizations.models import Membership, Organization, User
 
@@ -18,8 +17,7 @@ def biller_client(client, username):
     return mfa_done(client)
 
 
-def test_steps_decide_everyone_once_and_equal_a_one_shot_close(db):
-    seed_demo(with_activity=True)
+def test_steps_decide_everyone_once_and_equal_a_one_shot_close(demo_activity, db):
     month, _ = previous_month()
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
     close = begin_evaluation(practice=riverbend, month=month)
@@ -47,8 +45,7 @@ def test_steps_decide_everyone_once_and_equal_a_one_shot_close(db):
     assert MonthClose.objects.get(practice=riverbend, month=month).version == 2
 
 
-def test_web_evaluation_steps_with_progress_and_api_reports_202_then_200(db, client):
-    seed_demo(with_activity=True)
+def test_web_evaluation_steps_with_progress_and_api_reports_202_then_200(demo_activity, db, client):
     month, _ = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     c = biller_client(client, "ben.biller")
@@ -67,8 +64,7 @@ def test_web_evaluation_steps_with_progress_and_api_reports_202_then_200(db, cli
     assert done.status_code == 200 and done.json()["patient_months"] == 3 and done.json()["version"] == 2
 
 
-def test_two_billers_cannot_approve_over_each_other(db, client):
-    seed_demo(with_activity=True)
+def test_two_billers_cannot_approve_over_each_other(demo_activity, db, client):
     month, _ = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     ben = User.objects.get(username="ben.biller")
@@ -108,12 +104,11 @@ def test_two_billers_cannot_approve_over_each_other(db, client):
     assert api.post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 409
 
 
-def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(db):
+def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(demo_activity, db):
     from django.core.cache import cache
 
     from ccmops.billing import revenue
 
-    seed_demo(with_activity=True)
     month, _ = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     ben = User.objects.get(username="ben.biller")
@@ -133,7 +128,7 @@ def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_close_decided_by_several_processes_equals_one_process(capsys):
+def test_a_close_decided_by_several_processes_equals_one_process(demo_activity, capsys):
     """On PostgreSQL `ccmops month close --workers 2` decides chunks in forked processes while this one writes
     them in order with the cursor; the decisions and lines equal a one-process close."""
     from django.db import connection
@@ -141,7 +136,6 @@ def test_a_close_decided_by_several_processes_equals_one_process(capsys):
     from ccmops.billing.close import evaluate_in_processes
     from ccmops.billing.models import ClaimLine
 
-    seed_demo(with_activity=True)
     month, _ = previous_month()
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
 
@@ -173,7 +167,7 @@ def test_a_close_decided_by_several_processes_equals_one_process(capsys):
     assert "--workers: expected 1 or more" in capsys.readouterr().err
 
 
-def test_a_month_in_progress_is_previewed_but_cannot_be_closed(db, client, monkeypatch):
+def test_a_month_in_progress_is_previewed_but_cannot_be_closed(demo_activity, db, client, monkeypatch):
     """Its service period is the whole calendar month (R-TIME-1): it may be evaluated to see where it stands, but
     approving it is refused until it has ended in the practice's time zone — by the service, the web and the API."""
     import datetime as dt
@@ -183,7 +177,6 @@ def test_a_month_in_progress_is_previewed_but_cannot_be_closed(db, client, monke
 
     from ccmops.billing import close as close_module
 
-    seed_demo(with_activity=True)
     maple = Organization.objects.get(slug=world.MAPLE)
     ben = User.objects.get(username="ben.biller")
     local = timezone.now().astimezone(zoneinfo.ZoneInfo(maple.time_zone))

@@ -15,8 +15,7 @@ from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization, User
 
 
-def test_demo_closes_last_month_into_valid_claims(db):
-    seed_demo(with_activity=True)
+def test_demo_closes_last_month_into_valid_claims(demo_activity, db):
     seed_demo(with_activity=True)  # idempotent
     month, _mid = previous_month()
     ben = User.objects.get(username="ben.biller")
@@ -37,7 +36,7 @@ def test_demo_closes_last_month_into_valid_claims(db):
     assert csv_text.count("99439") == 2 and "99490" in csv_text
 
 
-def test_audit_packets_match_the_decisions(db, tmp_path):
+def test_audit_packets_match_the_decisions(demo_activity, db, tmp_path):
     import io
     import zipfile
 
@@ -46,7 +45,6 @@ def test_audit_packets_match_the_decisions(db, tmp_path):
     from ccmops.billing.packets import render_packet
     from ccmops.patients.models import Patient
 
-    seed_demo(with_activity=True)
     month, _mid = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     close_month(practice=maple, month=month)
@@ -63,8 +61,7 @@ def test_audit_packets_match_the_decisions(db, tmp_path):
     assert len([n for n in names if n.endswith(".pdf")]) == 3
 
 
-def test_billing_api_and_revenue(db, login):
-    seed_demo(with_activity=True)
+def test_billing_api_and_revenue(demo_activity, db, login):
     month, _mid = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     client = login("ben.biller")
@@ -97,10 +94,9 @@ def test_billing_api_and_revenue(db, login):
     assert login("nora.rn").post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 403
 
 
-def test_the_demo_holds_a_second_ccm_payee_for_review(db):
+def test_the_demo_holds_a_second_ccm_payee_for_review(demo_activity, db):
     """Riverbend's biller finds Lemke held last month: the patient told her care manager that another practice's
     nurse calls her monthly, recorded as a known CCM of another practitioner."""
-    seed_demo(with_activity=True)
     seed_demo(with_activity=True)  # recorded once
     month, _mid = previous_month()
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
@@ -122,14 +118,13 @@ def test_the_demo_holds_a_second_ccm_payee_for_review(db):
     assert f"Approve and close {month}" in page and "Approval waits" not in page
 
 
-def test_the_demo_holds_the_month_whose_minutes_lack_a_signed_note(db):
+def test_the_demo_holds_the_month_whose_minutes_lack_a_signed_note(demo_activity, db):
     """R-DOC-1: Kohler's last call of last month is a draft note: her month holds, naming the entry, and the month
     page links to the draft; Moen's, every call signed, bills. The packet shows each entry's note, the supervising
     practitioner and the practice's time zone."""
     from ccmops.billing.packets import render_packet
     from ccmops.patients.models import Patient
 
-    seed_demo(with_activity=True)
     month, _mid = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     close_month(practice=maple, month=month)

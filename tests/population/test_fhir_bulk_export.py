@@ -15,8 +15,7 @@ from ccmops.organizations.models import Organization
 from ccmops.patients.models import Encounter, Patient, PatientCondition
 
 
-def test_a_practice_exports_its_record_and_it_imports_back(db, tmp_path, capsys):
-    seed_demo(with_activity=True)  # consents and care plans too
+def test_a_practice_exports_its_record_and_it_imports_back(demo_activity, db, tmp_path, capsys):
     maple = Organization.objects.get(slug=world.MAPLE)
     call_command("export", "fhir", "--practice", world.MAPLE, "--out", str(tmp_path / "out"))
     assert "Patient" in capsys.readouterr().out

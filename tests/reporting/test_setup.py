@@ -72,10 +72,8 @@ def test_a_new_practice_is_shown_its_way_to_a_first_claim(db, capsys):
     assert re.search(r'id="step-oak-family-patients" class="todo"', body)
 
 
-def test_a_running_program_shows_no_setup_steps(login):
-    from ccmops.demo.seed import seed_demo
+def test_a_running_program_shows_no_setup_steps(demo_activity, login):
 
-    seed_demo(with_activity=True)
     maple = Organization.objects.get(slug=world.MAPLE)
     from ccmops.patients.screening import screen_practice
 
