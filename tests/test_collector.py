@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from ccmops.collector import collector_paused
+from ccmops.platform.collector import collector_paused
 
 
 def test_the_collector_is_paused_in_the_block_and_resumed_after_it_even_on_error():

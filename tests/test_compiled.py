@@ -7,8 +7,8 @@ import pytest
 from django.db import connection, transaction
 from tests.conftest import demo_patient
 
-from ccmops.compiled import Compiled
 from ccmops.patients.models import Patient
+from ccmops.platform.compiled import Compiled
 from ccmops.timetracking.models import Timer
 from ccmops.timetracking.services import start_timer
 
@@ -81,7 +81,7 @@ def test_values_list_rows_equal_the_orms_for_each_run(demo):
 def test_a_query_is_compiled_once_per_key_and_its_annotations_come_with_the_row(demo):
     from django.db.models import F
 
-    from ccmops.compiled import compiled
+    from ccmops.platform.compiled import compiled
 
     builds = []
 
@@ -97,7 +97,7 @@ def test_a_query_is_compiled_once_per_key_and_its_annotations_come_with_the_row(
 
 
 def test_a_statement_sent_with_others_gives_the_same_instances(demo):
-    from ccmops.pipeline import together
+    from ccmops.platform.pipeline import together
 
     compiled = Compiled(Patient.objects.select_related("practice").filter(pk=ID)[:1], id=ID)
     patients = list(Patient.objects.order_by("id")[:3])

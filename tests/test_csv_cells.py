@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from ccmops.csv_cells import safe_cell, writer
+from ccmops.platform.csv_cells import safe_cell, writer
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""Statements sent together (`ccmops.pipeline.together`) run in order inside the caller's transaction, give each
-statement's rows, and fail as any cursor fails."""
+"""Statements sent together (`ccmops.platform.pipeline.together`) run in order inside the caller's transaction, give
+each statement's rows, and fail as any cursor fails."""
 
 import pytest
 from django.db import DatabaseError, transaction
 
-from ccmops.pipeline import together
+from ccmops.platform.pipeline import together
 
 
 @pytest.fixture

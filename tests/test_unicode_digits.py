@@ -3,8 +3,8 @@ every parser now takes ASCII digits only and answers with a clear refusal, never
 
 import pytest
 
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.validators import npi_is_valid
+from ccmops.platform.numerals import ascii_digits
 
 
 @pytest.mark.parametrize(

@@ -222,10 +222,10 @@ def test_a_confirmed_code_replaces_the_crosswalk_and_no_coverage_is_stated_as_no
 
 
 def test_facts_read_with_a_callers_statements_equal_facts_read_alone(demo):
-    """A time entry sends the month's fact reads after its own writes in one round trip (ccmops.pipeline): the
+    """A time entry sends the month's fact reads after its own writes in one round trip (ccmops.platform.pipeline): the
     facts then include what was written before them, and equal what `patient_months` reads by itself."""
     from ccmops.billing.facts import fact_reads
-    from ccmops.pipeline import together
+    from ccmops.platform.pipeline import together
 
     patients = list(Patient.objects.select_related("practice", "billing_practitioner").order_by("id"))
     month = month_of(timezone.localdate())

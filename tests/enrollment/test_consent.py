@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 from tests.enrollment.conftest import ALL, an_hour_ago
 
-from ccmops.enrollment.consents import consent_status, record_consent, revoke_consent
+from ccmops.enrollment.consent_status import consent_status
+from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner

@@ -14,7 +14,7 @@ CHILDREN = """
 import os, signal, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from ccmops.forked import die_with_parent
+from ccmops.platform.forked import die_with_parent
 pool = ProcessPoolExecutor(2, mp_context=get_context("spawn"), initializer=die_with_parent)
 pids = set(pool.submit(os.getpid).result() for _ in range(6))
 print(" ".join(map(str, pids)), flush=True)

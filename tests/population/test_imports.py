@@ -442,7 +442,7 @@ def test_a_big_upsert_inserts_updates_and_keeps_a_repeated_keys_last_row(practic
     per row): either way new rows are inserted, known keys updated, and a key given twice keeps its last row."""
     import datetime as dt
 
-    from ccmops.interop.upsert import COPY_FROM, upsert
+    from ccmops.platform.upsert import COPY_FROM, upsert
 
     patient = Patient.objects.create(
         practice=practice, mrn="U1", given_name="Ada", family_name="Upsert", birth_date=dt.date(1950, 1, 1)

@@ -279,8 +279,8 @@ def test_a_first_screening_copies_its_results_in_and_a_stored_key_falls_back_to_
     be fresh whose keys are stored after all (another screening got there first) is upserted instead: nothing
     is lost, nothing doubled, and the stored rows take the new values."""
     from ccmops.interop.generator import generate_population
-    from ccmops.interop.upsert import upsert
     from ccmops.patients.screening import COLUMNS, SAME_RESULT
+    from ccmops.platform.upsert import upsert
 
     generate_population(tmp_path, patients=600, seed=4)
     practice = Organization.objects.create(slug="fresh", kind="practice", name="Fresh Practice")

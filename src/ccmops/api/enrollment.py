@@ -12,7 +12,8 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.careplans.models import CarePlan
 from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
-from ccmops.enrollment.consents import consent_status, record_consent, revoke_consent
+from ccmops.enrollment.consent_status import consent_status
+from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, Enrollment
 from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound

@@ -19,8 +19,8 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
+from ccmops.platform.pdf import pdf_response
 from ccmops.reporting import charts
-from ccmops.web.pdf import pdf_response
 
 
 @login_required

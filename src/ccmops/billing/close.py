@@ -19,18 +19,18 @@ import ccmops
 from ccmops.billing.facts import month_documents, month_patients
 from ccmops.billing.fees import loaded_schedule
 from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision, is_closed
-from ccmops.collector import collector_paused
-from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.forked import can_fork, forked_pool, in_worker
 from ccmops.interop.services import part_written, part_written_message
-from ccmops.interop.upsert import JsonText, upsert
-from ccmops.numerals import ascii_digits
 from ccmops.patients.models import Patient
-from ccmops.pipeline import together
+from ccmops.platform.collector import collector_paused
+from ccmops.platform.compiled import Compiled, compiled
+from ccmops.platform.forked import can_fork, forked_pool, in_worker
+from ccmops.platform.numerals import ascii_digits
+from ccmops.platform.pipeline import together
+from ccmops.platform.upsert import JsonText, upsert
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth, decision_to_json
 from ccmops.rules.decision import Line
@@ -135,7 +135,7 @@ def _decide_chunk(month: str, ids: list[int], policies, fees=None) -> list[Decid
     """Gather the facts of these patients' month and decide those whose facts (or policies, or the fee file
     loaded for the year: `fees`) changed since the last evaluation; an unchanged month keeps its decision and any
     override without running the engine."""
-    with collector_paused():  # thousands of fact and decision models, no cycles (ccmops.collector)
+    with collector_paused():  # thousands of fact and decision models, no cycles (ccmops.platform.collector)
         return _decide_chunk_in(month, ids, policies, fees)
 
 
@@ -204,7 +204,7 @@ LINE_COLUMNS = [
 
 def _persist(practice, month: str, rows: list[Decided], now) -> None:
     """Upsert a chunk's new decisions and their lines: a handful of statements per chunk whatever its size
-    (`ccmops.interop.upsert`: one COPY and one INSERT … ON CONFLICT on PostgreSQL). The unique constraints (one
+    (`ccmops.platform.upsert`: one COPY and one INSERT … ON CONFLICT on PostgreSQL). The unique constraints (one
     decision per patient-month, no duplicate claim line) are the conflict targets, so a step raced or repeated
     after a crash updates rows in place and never adds a second one. A re-decided month loses its override:
     its facts changed since the override was given."""
@@ -550,14 +550,14 @@ _PRACTICE, _MONTH = -918_273_644, "month-sentinel"  # values no practice id or m
 
 def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
     """The read of the entry's month close (its status, or no row): to send with the entry's other statements
-    (`ccmops.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`.
+    (`ccmops.platform.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`.
 
     It locks the row (FOR NO KEY UPDATE on PostgreSQL) for the rest of the entry's transaction. An approval holds
     the row while it checks that no facts changed since the evaluation, so an entry of that month written
     meanwhile waits for the approval's commit and then finds the month closed: it is queued as an adjustment, not
     lost between the check and the close. (Entries of a month being worked have no close row to wait on; and
     SQLite writes one transaction at a time.)"""
-    closed = compiled(  # compiled once (ccmops.compiled): this runs on every new time entry
+    closed = compiled(  # compiled once (ccmops.platform.compiled): this runs on every new time entry
         "closed month",
         _compile_closed_month_read,
     )

@@ -7,7 +7,6 @@ import io
 from django.db import transaction
 from django.utils import timezone
 
-from ccmops import csv_cells
 from ccmops.billing.models import ClaimBatch, ClaimLine, ControlCounter
 from ccmops.billing.remittance import sent_batch
 from ccmops.billing.x12 import build_837p, require_closed, submitter
@@ -15,6 +14,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict
 from ccmops.organizations.charges import charge_of
+from ccmops.platform import csv_cells
 
 
 def next_control_number(sender) -> int:

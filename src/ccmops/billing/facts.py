@@ -10,7 +10,7 @@ from django.db import connection
 
 from ccmops.organizations.models import Organization, Practitioner
 from ccmops.patients.models import Patient
-from ccmops.pipeline import together
+from ccmops.platform.pipeline import together
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
 
@@ -38,7 +38,7 @@ def _statements(ids: list[int], *queries: tuple) -> list[tuple[str, list]]:
 
     On PostgreSQL the list is one array parameter, `= ANY(%s::bigint[])` (typed as the ids are, or the
     indexes would not apply): a month close's chunk of 500 ids as 500 placeholders made each query too long
-    for the driver's cache of parsed queries. And the queries go out together (`ccmops.pipeline`): one round
+    for the driver's cache of parsed queries. And the queries go out together (`ccmops.platform.pipeline`): one round
     trip to the server for all of them rather than one each.
     """
     if connection.vendor == "postgresql":
@@ -161,7 +161,7 @@ def _billed(patients: list[Patient]) -> list[Patient]:
 
 def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
     """The reads of these patients' month facts (none when no patient has a billing practitioner): for a
-    caller that sends them with statements of its own (`ccmops.pipeline.together`) and hands their rows to
+    caller that sends them with statements of its own (`ccmops.platform.pipeline.together`) and hands their rows to
     `patient_months`."""
     patients = _billed(patients)
     if not patients:

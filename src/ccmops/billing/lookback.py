@@ -12,10 +12,10 @@ from decimal import Decimal
 from ccmops.billing.facts import month_documents, month_patients
 from ccmops.billing.fees import loaded_schedule
 from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
-from ccmops.collector import collector_paused
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
+from ccmops.platform.collector import collector_paused
 from ccmops.rules.contract import PatientMonth
 from ccmops.rules.decision import Severity
 from ccmops.rules.engine import evaluate

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ccmops.billing.facts import fact_reads, patient_months
-from ccmops.compiled import Compiled, compiled
-from ccmops.pipeline import together
+from ccmops.platform.compiled import Compiled, compiled
+from ccmops.platform.pipeline import together
 from ccmops.rules.decision import Decision
 from ccmops.rules.engine import evaluate
 from ccmops.rules.years import operational_rule_set_for
@@ -59,7 +59,7 @@ def store(patients, program_by_patient: dict[int, str], today: dt.date, facts: l
     from django.utils import timezone
 
     from ccmops.billing.models import MonthStanding
-    from ccmops.interop.upsert import upsert
+    from ccmops.platform.upsert import upsert
 
     result = standings(patients, program_by_patient, today, facts)
     month = month_of(today)
@@ -94,11 +94,11 @@ _PATIENT = -918_273_643  # a sentinel: no patient has a negative id
 
 def refresh_reads(patient, today: dt.date) -> list[tuple[str, list]]:
     """What re-deciding the patient's month reads (its active program, then its month's facts): for a caller
-    that sends these with statements of its own (`ccmops.pipeline.together`) and hands their rows to
+    that sends these with statements of its own (`ccmops.platform.pipeline.together`) and hands their rows to
     `refresh`."""
     from ccmops.enrollment.models import Enrollment
 
-    active_program = compiled(  # compiled once (ccmops.compiled): this runs on every change to a patient's time
+    active_program = compiled(  # compiled once (platform.compiled): this runs on every change to a patient's time
         "active program",
         lambda: Compiled(
             Enrollment.objects.filter(patient_id=_PATIENT, status="active").order_by("id").values_list("program")[:1],

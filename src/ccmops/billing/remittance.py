@@ -13,7 +13,7 @@ from ccmops.billing.models import ClaimBatch, ClaimLine, is_closed
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.numerals import ascii_digits
+from ccmops.platform.numerals import ascii_digits
 
 COLUMNS = ("claim_id", "code", "status", "paid_amount", "note")
 REMIT_STATUSES = ("paid", "denied", "adjusted")

@@ -41,8 +41,8 @@ from ccmops.billing.revenue import month_revenue
 from ccmops.billing.wording import humanizer
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
-from ccmops.numerals import ascii_digits
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
+from ccmops.platform.numerals import ascii_digits
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry
 
@@ -292,7 +292,7 @@ def packet(request, patient_id: int, month: str):
     ) is None and Role.COMPLIANCE_REVIEWER not in scope.decision.roles_at(patient.practice_id):
         scope.require(patient.practice_id, Function.BILLING)
     if request.GET.get("format") == "pdf":
-        from ccmops.web.pdf import pdf_response
+        from ccmops.platform.pdf import pdf_response
 
         return pdf_response("billing/packet.html", packet_context(patient, month), f"packet-{patient.id}-{month}.pdf")
     return HttpResponse(render_packet(patient, month, by=request.user))

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ccmops.billing.models import ClaimLine, is_closed
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.numerals import ascii_digits
+from ccmops.platform.numerals import ascii_digits
 
 VERSION = "005010X222A1"
 _BAD = re.compile(r"[*~:^\r\n]")

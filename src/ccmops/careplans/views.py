@@ -14,9 +14,9 @@ from ccmops.careplans.services import approve, create_from_template, mark_review
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
-from ccmops.numerals import ascii_digits
+from ccmops.platform.numerals import ascii_digits
+from ccmops.platform.pdf import pdf_response
 from ccmops.rules.careplan import ELEMENTS, missing_elements
-from ccmops.web.pdf import pdf_response
 
 
 def _plan(request, plan_id: int) -> CarePlan:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ccmops.compliance.audit_keys import current_key_id, key_for, mac, read_checkpoints
 from ccmops.compliance.models import AuditAction, AuditChainHead, AuditEvent
-from ccmops.pipeline import together
+from ccmops.platform.pipeline import together
 
 GENESIS = "0" * 64
 READ_ACTIONS = frozenset({"read", "print", "export"})
@@ -110,7 +110,7 @@ def record_audit(
         event.hash = _digest(event.prev_hash, _hashed_fields(event), event.key_id)
         move = f"UPDATE {head_table} SET last_hash = %s, {count_column} = %s WHERE id = %s"  # noqa: S608
         insert, values = _insert(event)
-        if connection.features.can_return_columns_from_insert:  # both in one round trip (ccmops.pipeline)
+        if connection.features.can_return_columns_from_insert:  # both in one round trip (ccmops.platform.pipeline)
             inserted, _ = together((f"{insert} RETURNING id", values), (move, [event.hash, count + 1, chain]))
             event.id = inserted[0][0]
         else:

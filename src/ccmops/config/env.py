@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ccmops.errors import ConfigurationError
-from ccmops.numerals import ascii_digits
+from ccmops.platform.numerals import ascii_digits
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,9 @@ SETTINGS: tuple[EnvSetting, ...] = (
     EnvSetting(
         "CCMOPS_PG_PREPARE_THRESHOLD",
         "5",
-        "PostgreSQL: the busy paths' statements (`ccmops.pipeline`) are prepared on a connection once they have "
-        "run this many times, so the server stops planning them anew. Empty turns preparing off (for a pooler "
-        "in transaction mode that cannot keep prepared statements).",
+        "PostgreSQL: the busy paths' statements (`ccmops.platform.pipeline`) are prepared on a connection once they "
+        "have run this many times, so the server stops planning them anew. Empty turns preparing off (for a "
+        "pooler in transaction mode that cannot keep prepared statements).",
     ),
     EnvSetting(
         "CCMOPS_ALLOWED_HOSTS",

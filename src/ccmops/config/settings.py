@@ -86,17 +86,15 @@ TEMPLATES = [
     },
 ]
 
-# Set on every PostgreSQL connection (docs/settings.md, "PostgreSQL connections"):
-# - no JIT compilation: our queries are short, and compiling the worklist's ranking took PostgreSQL 15 about
-#   1.4 s for a query that runs in 0.2 s;
-# - a random page read costed for SSDs and a cached working set (CCMOPS_PG_RANDOM_PAGE_COST): at the server's
-#   default, 4, meant for spinning disks, the worklist's ranking of one care manager's 400 patients scanned
-#   all 20,000 enrollments and month standings (18 ms) instead of looking each up by its index (6 ms).
+# Set on every PostgreSQL connection (docs/settings.md, "PostgreSQL connections"; figures in bench/README.md):
+# - no JIT compilation: our queries are short, and compiling them costs more than running them;
+# - a random page read costed for SSDs and a cached working set (CCMOPS_PG_RANDOM_PAGE_COST): the server's
+#   default, meant for spinning disks, has the worklist's ranking scan whole tables instead of using indexes.
 POSTGRESQL_OPTIONS = "-c jit=off" + (
     f" -c random_page_cost={ENV.pg_random_page_cost}" if ENV.pg_random_page_cost else ""
 )
 
-# Django leaves psycopg's preparing off; the statements ccmops.pipeline sends are prepared once they repeat
+# Django leaves psycopg's preparing off; the statements ccmops.platform.pipeline sends are prepared once they repeat
 # (docs/settings.md, "Prepared statements").
 POSTGRESQL_CONNECTION = {"options": POSTGRESQL_OPTIONS, "prepare_threshold": ENV.pg_prepare_threshold}
 

@@ -32,7 +32,7 @@ else:
         }
     }
 
-# Hashing with argon2 costs ~50 ms per login; the suite logs in hundreds of times.
+# Hashing with argon2 is made slow on purpose; the suite logs in hundreds of times (bench/README.md).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Imports run inline so a test sees their result in its own transaction.

@@ -29,9 +29,6 @@ def _warm() -> None:
 _warm()
 
 # What the worker loaded at boot lives as long as the worker: set it aside from the cyclic garbage collector,
-# whose full collections otherwise walk all of it on some request. Measured on the 2-core machine: with only
-# Django and the code tables set aside, a full collection during a request took 60–90 ms (the URL map and its
-# views, loaded by the first request, were still walked); with those, the templates and the condition table
-# set aside, 1–4 ms.
+# whose full collections otherwise walk all of it on some request (figures in bench/README.md).
 gc.collect()
 gc.freeze()

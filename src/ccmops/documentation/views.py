@@ -10,8 +10,8 @@ from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.patients.chart import time_months
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
+from ccmops.timetracking.queries import time_months
 
 
 @login_required

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from ccmops.enrollment.consents import consent_status
+from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import change_status
 from ccmops.patients.models import Encounter

@@ -1,16 +1,18 @@
-"""Consent use cases (R-CONS-1..6): record, revoke, and what is in force. Records are never changed."""
+"""Consent use cases (R-CONS-1..6): record and revoke (what is in force: consent_status). Records are never
+changed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.activation import activate_if_ready
+from ccmops.enrollment.consent_status import effective_end_of_month
 from ccmops.enrollment.consent_texts import ensure_texts
 from ccmops.enrollment.models import (
     ALL_CONSENT_ELEMENTS,
@@ -23,64 +25,8 @@ from ccmops.enrollment.models import (
 from ccmops.enrollment.services import TRANSITIONS, change_status
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner
-from ccmops.rules.calendar import month_window
 
 ELEMENT_KEYS = [k for k, _ in ALL_CONSENT_ELEMENTS]
-
-
-@dataclass(frozen=True)
-class ConsentStatus:
-    in_force: Consent | None
-    needs_reconsent: bool  # a consent exists, but with a different practitioner than the patient's now
-    revocation_pending: ConsentRevocation | None  # revoked, effective at a later month end
-    message: str
-
-
-def effective_end_of_month(instant: dt.datetime, zone: str) -> dt.datetime:
-    local = instant.astimezone(zoneinfo.ZoneInfo(zone))
-    return month_window(f"{local.year:04d}-{local.month:02d}", zone).end
-
-
-def consent_status(patient, program: str, *, now: dt.datetime | None = None) -> ConsentStatus:
-    now = now or timezone.now()
-    practitioner_id = patient.billing_practitioner_id
-    consents = list(
-        Consent.objects.filter(patient=patient, program=program)
-        .select_related("revocation", "practitioner")
-        .order_by("-documented_at", "-id")
-    )
-    for c in consents:
-        if practitioner_id is not None and c.practitioner_id != practitioner_id:
-            continue
-        revocation = getattr(c, "revocation", None)
-        if revocation is None:
-            return ConsentStatus(
-                c,
-                False,
-                None,
-                f"Consent in force since {c.documented_at:%Y-%m-%d} "
-                f"({c.get_method_display().lower()}); time before it does not count.",
-            )
-        if revocation.effective_at > now:
-            return ConsentStatus(
-                c,
-                False,
-                revocation,
-                f"Revoked {revocation.revoked_at:%Y-%m-%d}; services this "
-                f"month still count, none after {revocation.effective_at:%Y-%m-%d}.",
-            )
-        break
-    if consents and practitioner_id is not None and all(c.practitioner_id != practitioner_id for c in consents):
-        return ConsentStatus(
-            None,
-            True,
-            None,
-            "The consent on file names another practitioner: the patient's "
-            "billing practitioner changed, so a new consent is needed (R-CONS-3).",
-        )
-    if consents:
-        return ConsentStatus(None, False, None, "Consent was revoked; no services count until a new consent.")
-    return ConsentStatus(None, False, None, "No consent on file: no time counts until consent is documented.")
 
 
 @transaction.atomic
@@ -158,8 +104,6 @@ def record_consent(
             party_id=party_id,
             reason=f"{method.capitalize()} consent documented",
         )
-    from ccmops.enrollment.activation import activate_if_ready  # activation reads consents: import late
-
     activate_if_ready(patient=patient, program=program, by=obtained_by)
     return consent
 
@@ -190,12 +134,14 @@ def revoke_consent(*, consent: Consent, revoked_at: dt.datetime, reason: str, by
         detail={"consent": consent.id, "effective_at": revocation.effective_at.isoformat()},
     )
     enrollment = Enrollment.objects.filter(patient=consent.patient, program=consent.program).first()
+    last = timezone.localtime(revocation.effective_at - dt.timedelta(microseconds=1), zoneinfo.ZoneInfo(zone))
+    last_day = f"{last:%Y-%m-%d}"  # the practice's calendar
     if enrollment is not None and "disenrolled" in TRANSITIONS[enrollment.status]:
         change_status(
             patient=consent.patient,
             program=consent.program,
             to="disenrolled",
             by=by,
-            reason=f"Consent revoked: {reason.strip()} (effective {revocation.effective_at:%Y-%m-%d})",
+            reason=f"Consent revoked: {reason.strip()} (services count through {last_day})",
         )
     return revocation

@@ -16,7 +16,7 @@ from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, STATUSES, Consent, En
 from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.services import record_visit
-from ccmops.web.pdf import pdf_response
+from ccmops.platform.pdf import pdf_response
 
 
 def _patient_with(request, patient_id: int, function: Function):

@@ -19,7 +19,6 @@ from pathlib import Path
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from ccmops.forked import die_with_parent
 from ccmops.interop.records import (
     Batch,
     ConditionRec,
@@ -31,6 +30,7 @@ from ccmops.interop.records import (
     payer_from_sopt,
     state_code,
 )
+from ccmops.platform.forked import die_with_parent
 
 SNOMED = "http://snomed.info/sct"
 ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10-cm/")
@@ -437,7 +437,7 @@ def read_bulk(files: list[Path], label: str, *, named_by_file: bool, workers: in
                 yield "here", (lines, name)
 
     with contextlib.ExitStack() as stack:
-        pool = None  # started at the first big file (starting one costs ~0.4 s), then serves every file
+        pool = None  # started at the first big file (starting one is costly: bench/README.md), then serves every file
         queued: collections.deque = collections.deque()
 
         def merge_first() -> None:

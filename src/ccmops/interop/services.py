@@ -26,8 +26,8 @@ from ccmops.rules.conditions import classify
 
 # How big an input is still written in one transaction. On PostgreSQL every input is (other writers are not
 # held up: each transaction sees its own snapshot), so a crash leaves nothing of it and nothing is ever visible
-# half written. SQLite has one writer at a time: an input over SQLITE_ATOMIC_LIMIT records (about 6 s of writing
-# here, see bench/README.md) is written in committed, resumable chunks so that care managers' writes are not held
+# half written. SQLite has one writer at a time: an input over SQLITE_ATOMIC_LIMIT records (seconds of writing,
+# see bench/README.md) is written in committed, resumable chunks so that care managers' writes are not held
 # up past the busy timeout; until it succeeds the practice's month evaluations and closes wait for it.
 SQLITE_ATOMIC_LIMIT = 250_000
 ATOMIC_LIMIT: int | None = None  # set (in tests) to force chunked writing above this size on any database

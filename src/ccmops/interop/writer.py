@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem, QmbRec
-from ccmops.interop.upsert import upsert
 from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition, QmbPeriod, condition_key
+from ccmops.platform.upsert import upsert
 
 CHUNK = 2000
 

@@ -25,10 +25,10 @@ from ccmops.access.policy import OrgKind, Role
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.interop.records import US_STATE_CODES
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.organizations.staff import Added, add_staff, plain_text
+from ccmops.platform.numerals import ascii_digits
 
 
 @dataclass(frozen=True)

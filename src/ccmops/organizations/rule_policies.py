@@ -6,10 +6,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from ccmops.errors import InvalidInput
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Organization
 from ccmops.organizations.staff import reason_given
+from ccmops.platform.numerals import ascii_digits
 
 
 def policies(org: Organization) -> list[dict]:

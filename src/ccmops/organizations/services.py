@@ -24,8 +24,8 @@ from ccmops.access.policy import Role
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.models import Engagement, MatrixAssignment, Membership, Organization, ResponsibilityMatrix
+from ccmops.platform.numerals import ascii_digits
 
 
 def memberships_of(user) -> list[Membership]:

@@ -6,7 +6,7 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 
-from ccmops.numerals import ascii_digits
+from ccmops.platform.numerals import ascii_digits
 
 
 def npi_is_valid(npi: str) -> bool:

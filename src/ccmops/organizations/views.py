@@ -13,12 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ccmops.access.policy import Role
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
-from ccmops.numerals import ascii_digits
 from ccmops.organizations import charges, org_settings, practitioners, rule_policies
 from ccmops.organizations import staff as staff_service
 from ccmops.organizations.engagements import with_states
 from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
 from ccmops.organizations.services import owners_in_force
+from ccmops.platform.numerals import ascii_digits
 
 ADD_FIELDS = (
     "username", "first_name", "last_name", "email", "role", "credential", "licence_state", "clinical", "hours",

@@ -15,10 +15,10 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
 from ccmops.interop.records import MBI_LETTERS, US_STATE_CODES
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.staff import plain_text
 from ccmops.organizations.validators import validate_time_zone, validate_us_zip
 from ccmops.patients.models import Patient
+from ccmops.platform.numerals import ascii_digits
 
 # Anyone who works with the patient: enrollment, the monthly calls, coordination or billing.
 EDITORS = (Function.MONTHLY_OUTREACH, Function.ENROLLMENT_CONSENT, Function.CARE_COORDINATION, Function.BILLING)

@@ -17,14 +17,14 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from ccmops.collector import collector_paused
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
-from ccmops.forked import can_fork, forked_pool, in_worker
-from ccmops.interop.upsert import JsonText, upsert
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult, ScreeningRun
+from ccmops.platform.collector import collector_paused
+from ccmops.platform.forked import can_fork, forked_pool, in_worker
+from ccmops.platform.upsert import JsonText, upsert
 from ccmops.rules.calendar import months_before
 from ccmops.rules.conditions import Classification, classify
 from ccmops.rules.eligibility import PatientFacts, screen

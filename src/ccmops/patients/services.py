@@ -13,6 +13,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner
 from ccmops.patients.models import Encounter, QmbPeriod
+from ccmops.patients.signals import visit_recorded
 
 VISIT_KINDS = {
     "em": "Office/outpatient E/M",
@@ -56,10 +57,7 @@ def record_visit(
         obj=visit,
         detail={"kind": kind, "code": code, "cm_discussed": care_management_discussed},
     )
-    from ccmops.enrollment.activation import activate_if_ready
-
-    for program in ("ccm", "pcm", "apcm"):
-        activate_if_ready(patient=patient, program=program, by=by)
+    visit_recorded.send(sender=Encounter, patient=patient, visit=visit, by=by)
     return visit
 
 

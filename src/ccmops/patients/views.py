@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ccmops import csv_cells
 from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.compliance.audit import record_audit
@@ -21,7 +20,6 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.numerals import ascii_digits
 from ccmops.patients.coverage import (
     confirm_diagnosis,
     end_coverage,
@@ -39,6 +37,8 @@ from ccmops.patients.models import (
 )
 from ccmops.patients.screening import screen_practice
 from ccmops.patients.services import end_qmb, record_qmb
+from ccmops.platform import csv_cells
+from ccmops.platform.numerals import ascii_digits
 
 PROGRAMS = {"ccm": "CCM", "pcm": "PCM", "apcm": "APCM"}
 SORTS = {"risk": "-risk_score", "conditions": "-chronic_count", "name": "patient__family_name"}

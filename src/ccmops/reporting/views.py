@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from ccmops.access.policy import PROGRAM_LEADS, OrgKind
 from ccmops.access.scope import request_scope
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.models import Membership
 from ccmops.organizations.staff import audit_change, lead_organizations
+from ccmops.platform.numerals import ascii_digits
 from ccmops.reporting import assignment, charts, daily
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health, program_health_many

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ccmops.rules.policies import Policies
+from ccmops.rules.policies import DEFAULT_POLICIES, Policies
 
 STAFF_ROLES = frozenset({"clinical_staff", "billing_practitioner", "other_practitioner"})
 PERSONAL_ROLES = frozenset({"billing_practitioner"})
@@ -140,3 +140,17 @@ OTHER_SERVICE_FAMILIES = (
     ("Interprofessional consultations, virtual check-ins, online visits", APCM_BUNDLED_CTBS),
 )
 OTHER_SERVICE_FAMILY = {code: label for label, codes in OTHER_SERVICE_FAMILIES for code in codes}
+
+
+def time_steps(program: str, policies: Policies = DEFAULT_POLICIES) -> list[tuple[int, str]]:
+    """A program's clinical-staff time ladder as (minutes, code) steps — its base code, then each add-on unit the
+    policies' cap allows (two when uncapped): what a care manager works towards this month. An empty list for a
+    program billed by the month rather than by time (APCM)."""
+    ladder = LADDERS.get(program)
+    if ladder is None:
+        return []
+    cap = policies.cap(ladder.addon)
+    units = 2 if cap is None else cap
+    return [(ladder.base_minutes, ladder.base)] + [
+        (ladder.base_minutes + k * ladder.addon_minutes, ladder.addon) for k in range(1, units + 1)
+    ]

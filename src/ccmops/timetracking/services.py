@@ -12,11 +12,11 @@ from django.utils import timezone
 from ccmops.access.policy import OrgKind
 from ccmops.billing.month import refresh as refresh_standing
 from ccmops.billing.month import refresh_reads
-from ccmops.compiled import Compiled, compiled
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from ccmops.pipeline import together
+from ccmops.platform.compiled import Compiled, compiled
+from ccmops.platform.pipeline import together
 from ccmops.rules.years import RULE_SETS, rule_set_for
 from ccmops.timetracking.idle import IdleRules, counted_until, judge
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS, TimeEntry, TimeEntrySegment, Timer, TimerSegment
@@ -83,7 +83,7 @@ _TIMER, _STAFF = -918_273_641, -918_273_642  # sentinels: no timer or user has a
 def _lock_query(related: tuple[str, ...]) -> Compiled:
     # Lock the timer row only: FOR UPDATE with select_related would also lock the practice and patient rows,
     # which every audited write's foreign-key check needs (PostgreSQL deadlocked under the soak). Compiled once
-    # per process (ccmops.compiled): it runs on every heartbeat and stop.
+    # per process (ccmops.platform.compiled): it runs on every heartbeat and stop.
     return compiled(
         ("timer lock", related),
         lambda: Compiled(
@@ -367,7 +367,7 @@ def _create_entry(
     )
     from ccmops.billing.close import closed_month_read, queue_adjustment_if_closed
 
-    # The segments are written, and all that follows from them is read, in one round trip (ccmops.pipeline).
+    # The segments are written, and all that follows from them is read, in one round trip (ccmops.platform.pipeline).
     at = connection.ops.adapt_datetimefield_value
     rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(segments))  # placeholders only
     day = timezone.localtime(end).date()
@@ -403,7 +403,7 @@ def _create_entry(
 def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str = "") -> TimeEntry | None:
     """Stop the timer and record one time entry (nothing when no full second was counted).
 
-    The busiest write of a care manager's day, so its statements go out in few round trips (ccmops.pipeline):
+    The busiest write of a care manager's day, so its statements go out in few round trips (ccmops.platform.pipeline):
     the lock with the segments; the segment's end, the timer's state and the staff member's memberships; the
     entry; its segments with the reads that follow from them; the month's facts; the standing; the audit."""
     now = now or timezone.now()

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef, Subquery
 
-from ccmops.compiled import Compiled, compiled
 from ccmops.organizations.models import Membership, User
+from ccmops.platform.compiled import Compiled, compiled
 
 
 def practice_time_zone():
@@ -35,7 +35,7 @@ class Backend(ModelBackend):
     requires a second factor, so neither the time zone middleware nor the MFA middleware needs a query of its
     own (every request, timer heartbeats included, saves two). The read, with its two subqueries, took about
     3 ms of Python to build and compile on every request: it is compiled once per process and setting of
-    CCMOPS_MFA_REQUIRED_ROLES (ccmops.compiled)."""
+    CCMOPS_MFA_REQUIRED_ROLES (ccmops.platform.compiled)."""
 
     def get_user(self, user_id):
         try:

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.lockout import client_address, locked_minutes
 from ccmops.compliance.models import AuditAction
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.mfa_enrollment import enrollment_code_ok, spend_enrollment_code
 from ccmops.organizations.models import Membership, User
+from ccmops.platform.numerals import ascii_digits
 
 SESSION_VERIFIED = "mfa_verified"
 SESSION_PENDING_SECRET = "mfa_pending_secret"

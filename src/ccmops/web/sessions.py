@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import connection
 from django.utils import timezone
 
-from ccmops.compiled import Compiled, compiled
+from ccmops.platform.compiled import Compiled, compiled
 
 _KEY = "no-session-key"  # sentinels: a session key is letters and digits only, and no session expired in 1901
 _EXPIRED = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)

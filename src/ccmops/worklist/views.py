@@ -12,7 +12,7 @@ from ccmops.access.operating_model import Function
 from ccmops.access.scope import request_scope
 from ccmops.billing.month import standings
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.numerals import ascii_digits
+from ccmops.platform.numerals import ascii_digits
 from ccmops.rules.years import operational_rule_set_for
 from ccmops.worklist.models import ContactWindow, FollowUpTask
 from ccmops.worklist.queries import PAGE, practices_for, worklist, worklist_size

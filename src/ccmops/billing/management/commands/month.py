@@ -15,9 +15,9 @@ from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
 from ccmops.errors import CcmopsError, InvalidInput
-from ccmops.numerals import ascii_digits
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
+from ccmops.platform.numerals import ascii_digits
 
 
 class Command(BaseCommand):

@@ -43,7 +43,7 @@ def together(*statements: tuple[str, Sequence]) -> list[list[tuple]]:
     raw = connection.connection
     # Server-side binding (Django's own cursors merge the values into the SQL text): psycopg prepares a
     # statement it has run five times on the connection, so the server stops planning it anew each time, which
-    # cost it more than running it (0.1–0.5 ms of planning for each of a stop's reads, against 0.01–0.1 ms).
+    # cost it more than running it (bench/README.md).
     cursors = [psycopg.Cursor(raw) for _ in statements]
     try:
         with connection.wrap_database_errors, contextlib.ExitStack() as stack:

@@ -11,7 +11,7 @@ The values that change between runs are given at compile time as sentinels: valu
 sentinel must occur once among the query's parameters, and each is compared for equality: an integer beyond
 64 bits matches no row (the ORM answers so too; the driver would raise).
 
-A query runs through `ccmops.pipeline.together` (on PostgreSQL its values are bound on the server, so the
+A query runs through `ccmops.platform.pipeline.together` (on PostgreSQL its values are bound on the server, so the
 statement is prepared once it repeats), or gives its SQL (`statement`) to a caller that sends it with others
 and turns the rows into instances (`instances`).
 """
@@ -23,7 +23,7 @@ from collections.abc import Callable, Hashable
 from django.db import connections
 from django.db.models.query import get_related_populators
 
-from ccmops.pipeline import together
+from ccmops.platform.pipeline import together
 
 
 class Compiled:
@@ -52,7 +52,7 @@ class Compiled:
             self.annotations = dict(compiler.annotation_col_map or {})
 
     def statement(self, **values) -> tuple[str, list] | None:
-        """The SQL and parameters for these values (to send with others, `ccmops.pipeline.together`); None when
+        """The SQL and parameters for these values (to send with others, `ccmops.platform.pipeline.together`); None when
         a value cannot match any row."""
         params = list(self.params)
         for name, value in values.items():
