@@ -28,7 +28,7 @@ def main() -> None:
     from django.db import connection
     from monthly_bench import build_last_month
 
-    from ccmops.billing.close import close_month
+    from ccmops.billing.evaluation import close_month
 
     t0 = time.perf_counter()
     practice, month = build_last_month(args.patients)
@@ -57,7 +57,7 @@ def main() -> None:
     t0 = time.perf_counter()
     close_month(practice=practice, month=month)
     print(f"second close (nothing changed): {time.perf_counter() - t0:.1f} s")
-    from ccmops.billing.close import changed_since_evaluation
+    from ccmops.billing.evaluation import changed_since_evaluation
 
     t0 = time.perf_counter()
     changed = changed_since_evaluation(practice, month)
@@ -68,7 +68,8 @@ def main() -> None:
 
     import os
 
-    from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
+    from ccmops.billing.models import ClaimLine, PatientMonthDecision
+    from ccmops.months.models import MonthClose
 
     ClaimLine.objects.filter(practice=practice, month=month).delete()
     PatientMonthDecision.objects.filter(practice=practice, month=month).delete()

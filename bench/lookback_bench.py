@@ -26,9 +26,10 @@ def main() -> None:
     url = setup(args.database_url)
     from monthly_bench import build_last_month
 
-    from ccmops.billing.close import close_month
+    from ccmops.billing.evaluation import close_month
     from ccmops.billing.lookback import lookback
-    from ccmops.billing.models import MonthClose, PatientMonthDecision
+    from ccmops.billing.models import PatientMonthDecision
+    from ccmops.months.models import MonthClose
 
     practice, month = build_last_month(args.patients)
     t0 = time.perf_counter()

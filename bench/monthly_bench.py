@@ -428,7 +428,7 @@ def main() -> None:
     )
     from django.utils import timezone
 
-    from ccmops.billing.month import store
+    from ccmops.months.standings import store
     from ccmops.patients.models import Patient
 
     t0 = time.perf_counter()

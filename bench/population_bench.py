@@ -101,10 +101,10 @@ def main() -> None:
     args = parser.parse_args()
     url = setup(args.database_url)
 
+    from ccmops.enrollment.screening import screen_practice
     from ccmops.interop.generator import generate_population
     from ccmops.interop.services import Source, import_source
     from ccmops.organizations.models import Organization
-    from ccmops.patients.screening import screen_practice
 
     folder = Path(tempfile.mkdtemp(prefix="ccmops-pop-"))
     t0 = time.perf_counter()

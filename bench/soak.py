@@ -148,7 +148,7 @@ def main() -> None:
 
     today = timezone.localdate()
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    from ccmops.billing.close import close_month
+    from ccmops.billing.evaluation import close_month
     from ccmops.organizations.models import Organization
 
     t0 = time.perf_counter()

@@ -6,10 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.apps import apps
-from django.core.management.color import no_style
-from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from tests.worlds import restored
 
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
@@ -18,126 +16,13 @@ from ccmops.patients.models import Patient
 from ccmops.web.mfa import SESSION_VERIFIED
 
 
-def _rows(connection) -> dict[str, tuple[list[str], str, dict]]:
-    """Every Django table's rows by primary key: {table: (columns, pk column, {pk: row})}."""
-    found = {}
-    qn = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for model in apps.get_models(include_auto_created=True):
-            meta = model._meta
-            if meta.proxy or not meta.managed or meta.db_table in found:
-                continue
-            columns = [f.column for f in meta.local_concrete_fields]
-            pk = meta.pk.column
-            cursor.execute(f"SELECT {', '.join(map(qn, columns))} FROM {qn(meta.db_table)}")
-            at = columns.index(pk)
-            found[meta.db_table] = (columns, pk, {row[at]: row for row in cursor.fetchall()})
-    return found
-
-
-class WorldDiff:
-    """What seeding the demo world wrote (rows added, changed, removed), kept per test process and written back
-    with plain SQL inside each later test's transaction (rolled back after it): the same rows with the same ids, in
-    a fraction of the time of seeding again. Written back only onto the state it was taken from: a row it would
-    add already taken, or a row it changes or removes not as it was, and the test seeds the world instead."""
-
-    def __init__(self, before, after):
-        self.inserts: dict[str, tuple[list[str], list[tuple]]] = {}
-        self.updates: dict[str, tuple[list[str], str, list[tuple[tuple, tuple]]]] = {}
-        self.deletes: dict[str, tuple[list[str], str, list[tuple]]] = {}
-        for table, (columns, pk, rows) in after.items():
-            old = before.get(table, (columns, pk, {}))[2]
-            added = [row for key, row in rows.items() if key not in old]
-            changed = [(old[key], row) for key, row in rows.items() if key in old and old[key] != row]
-            gone = [row for key, row in old.items() if key not in rows]
-            if added:
-                self.inserts[table] = (columns, added)
-            if changed:
-                self.updates[table] = (columns, pk, changed)
-            if gone:
-                self.deletes[table] = (columns, pk, gone)
-
-    def apply(self, connection) -> bool:
-        """Write the difference back; False (and nothing written) when the database is not in the state it was
-        taken from."""
-        qn = connection.ops.quote_name
-        postgres = connection.vendor == "postgresql"
-        if postgres:
-            from psycopg.types.json import Jsonb
-
-            def value(v):
-                return Jsonb(v) if isinstance(v, dict | list) else v
-        else:
-
-            def value(v):
-                return v
-
-        def current(cursor, table, columns, pk, key):
-            cursor.execute(f"SELECT {', '.join(map(qn, columns))} FROM {qn(table)} WHERE {qn(pk)} = %s", [key])
-            return cursor.fetchone()
-
-        try:
-            # one savepoint: foreign keys are checked at the end of the test's transaction, whatever the order of
-            # the tables; a conflict rolls back all of it
-            with transaction.atomic(), connection.cursor() as cursor:
-                for table, (columns, pk, rows) in [*self.updates.items(), *self.deletes.items()]:
-                    at = columns.index(pk)
-                    for row in rows:
-                        old = row[0] if isinstance(row[0], tuple) else row
-                        if current(cursor, table, columns, pk, old[at]) != old:
-                            raise _Diverged(table)
-                for table, (columns, pk, rows) in self.deletes.items():
-                    at = columns.index(pk)
-                    cursor.executemany(f"DELETE FROM {qn(table)} WHERE {qn(pk)} = %s", [(r[at],) for r in rows])
-                for table, (columns, rows) in self.inserts.items():
-                    marks = ", ".join(["%s"] * len(columns))
-                    cursor.executemany(
-                        f"INSERT INTO {qn(table)} ({', '.join(map(qn, columns))}) VALUES ({marks})",
-                        [tuple(value(v) for v in row) for row in rows],
-                    )
-                for table, (columns, pk, pairs) in self.updates.items():
-                    sets = ", ".join(f"{qn(c)} = %s" for c in columns)
-                    at = columns.index(pk)
-                    cursor.executemany(
-                        f"UPDATE {qn(table)} SET {sets} WHERE {qn(pk)} = %s",
-                        [(*(value(v) for v in new), new[at]) for _old, new in pairs],
-                    )
-                if postgres:  # ids taken by the restored rows: the sequences move past them
-                    tables = set(self.inserts)
-                    models = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table in tables]
-                    for sql in connection.ops.sequence_reset_sql(no_style(), models):
-                        cursor.execute(sql)
-        except (_Diverged, IntegrityError):
-            return False
-        return True
-
-
-class _Diverged(Exception):
-    """The database is not in the state a WorldDiff was taken from."""
-
-
-_worlds: dict[str, WorldDiff] = {}
-
-
-def _restored(name: str, seed) -> None:
-    if not connection.in_atomic_block:  # a transactional test: its database was flushed (reference rows too)
-        seed()
-        return
-    key = f"{connection.vendor}:{connection.settings_dict['NAME']}:{name}"
-    if key in _worlds and _worlds[key].apply(connection):
-        return
-    before = _rows(connection)
-    seed()
-    _worlds.setdefault(key, WorldDiff(before, _rows(connection)))
-
-
 def demo_world(*, with_activity: bool = False) -> dict[str, User]:
     """The demo world as `seed_demo()` builds it, seeded once per test process and database and restored from
     what it wrote for each later test (inside the test's transaction; a transactional test seeds it). Returns the
     demo users by username."""
-    _restored("world", seed_demo)
+    restored("world", seed_demo)
     if with_activity:  # last month's program activity, on top of the world
-        _restored("activity", lambda: seed_demo(with_activity=True))
+        restored("activity", lambda: seed_demo(with_activity=True))
     return {
         u.username: u
         for u in User.objects.filter(username__in=[*(s.username for s in world.STAFF), world.ADMIN_USERNAME])

@@ -9,13 +9,13 @@ from django.core.management import call_command
 from tests.test_page_markup import markup_problems
 
 from ccmops.access.operating_model import Preset
-from ccmops.access.scope import decide_for_user
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.organizations import engagements
 from ccmops.organizations.models import Engagement, Organization, User
 from ccmops.organizations.services import record_matrix_version
+from ccmops.patients.scope import decide_for_user
 
 
 def org(slug: str) -> Organization:

@@ -50,8 +50,8 @@ def test_edge_inputs_answer_4xx(login):
 def test_nan_hours_are_refused_by_the_staff_service(demo):
     import pytest
 
+    from ccmops.administration.staff import _hours
     from ccmops.errors import InvalidInput
-    from ccmops.organizations.staff import _hours
 
     for raw in ("NaN", "inf", "-1", "61"):
         with pytest.raises(InvalidInput, match="hours"):

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from tests.conftest import demo_patient
 
-from ccmops.access.scope import scope_for
 from ccmops.demo import world
 from ccmops.organizations.models import User
+from ccmops.patients.scope import scope_for
 
 
 @pytest.fixture

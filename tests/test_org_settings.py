@@ -1,4 +1,4 @@
-"""An organization's leads keep its settings and practitioners (ccmops.organizations.org_settings) without the
+"""An organization's leads keep its settings and practitioners (ccmops.administration.org_settings) without the
 administrator: each change validated and named when wrong, audited with the value before, refused where it would
 rewrite history (the time zone once minutes are counted in it, an NPI once billed), and never reaching another
 tenant. A new installation creates a practice and its first lead from the command line."""
@@ -14,13 +14,16 @@ from django.utils import timezone
 from tests.conftest import mfa_done
 from tests.test_page_markup import markup_problems
 
-from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.administration import org_settings, practitioners
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.review import override
 from ccmops.compliance.audit import verify_chain
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.organizations import org_settings, practitioners, rule_policies
+from ccmops.organizations import rule_policies
 from ccmops.organizations.models import Organization, Practitioner, ResponsibilityMatrix, User
 from ccmops.patients.models import Patient
 from ccmops.timetracking.services import start_timer, stop_timer

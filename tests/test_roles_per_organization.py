@@ -7,12 +7,12 @@ import datetime as dt
 from tests.conftest import mfa_done
 
 from ccmops.access.policy import Role
-from ccmops.access.scope import scope_for
-from ccmops.billing.close import close_month
+from ccmops.billing.evaluation import close_month
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Membership, Organization, User
 from ccmops.patients.models import Patient
+from ccmops.patients.scope import scope_for
 
 
 def test_a_reviewer_elsewhere_is_a_care_manager_here(demo_activity, db, client):

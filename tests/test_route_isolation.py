@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import mfa_done
 
+from ccmops.administration.org_settings import PRACTICE_SETTINGS
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.assessment.services import run as run_assessment
-from ccmops.billing.close import close_month
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.models import ClaimLine, KnownService, PatientMonthDecision
 from ccmops.careplans.models import CarePlan, CarePlanVersion
 from ccmops.demo import world
@@ -21,7 +22,6 @@ from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.interop.models import ImportRun
 from ccmops.organizations.models import Engagement, Membership, Organization, Practitioner, User
-from ccmops.organizations.org_settings import PRACTICE_SETTINGS
 from ccmops.patients.details import FIELDS as DETAIL_FIELDS
 from ccmops.patients.models import CoverageRecord, Patient, PatientCondition, QmbPeriod
 from ccmops.timetracking.models import TimeEntry, Timer

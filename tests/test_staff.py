@@ -1,4 +1,4 @@
-"""An organization's leads manage its people (ccmops.organizations.staff): add with a one-time password that
+"""An organization's leads manage its people (ccmops.administration.staff): add with a one-time password that
 must be changed before anything else works, take off the staff the day someone leaves (access ends, the
 open timer is kept, their patients wait for a care manager), bring back, reset a password — each audited, and
 never reaching a person of another organization."""
@@ -13,9 +13,9 @@ from django.utils import timezone
 from tests.conftest import demo_patient, mfa_done
 from tests.test_page_markup import markup_problems
 
+from ccmops.administration import staff
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from ccmops.organizations import staff
 from ccmops.organizations.models import Membership, Organization, Practitioner, User
 from ccmops.patients.models import Patient
 from ccmops.reporting import assignment

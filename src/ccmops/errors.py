@@ -1,6 +1,7 @@
 """The one small tree of domain exceptions.
 
-`ccmops.web.errors` maps them to HTTP responses and `ccmops.cli` to exit codes; nothing else catches broadly.
+`ccmops.web.middleware` maps them to HTTP responses for pages, the API's exception handlers (`ccmops.api.router`)
+to JSON answers, and `ccmops.cli` to exit codes.
 """
 
 

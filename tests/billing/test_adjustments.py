@@ -8,11 +8,12 @@ from django.core.management import call_command
 from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.models import Adjustment, ClaimLine
+from ccmops.billing.models import ClaimLine
 from ccmops.billing.packets import packet_context
 from ccmops.billing.revenue import month_revenue
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
 from ccmops.timetracking.services import add_manual_entry
 
@@ -272,10 +273,13 @@ def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(demo_a
 
     from django.db import connection
 
-    from ccmops.billing import close as close_module
-    from ccmops.billing.close import approve_and_close, close_month, override
-    from ccmops.billing.models import Adjustment, PatientMonthDecision
+    from ccmops.billing import approval as close_module  # approval checks for changed facts
+    from ccmops.billing.approval import approve_and_close
+    from ccmops.billing.evaluation import close_month
+    from ccmops.billing.models import PatientMonthDecision
+    from ccmops.billing.review import override
     from ccmops.demo import world
+    from ccmops.months.models import Adjustment
     from ccmops.organizations.models import Organization, User
     from ccmops.patients.models import Patient
     from ccmops.timetracking.services import add_manual_entry

@@ -183,8 +183,10 @@ def test_two_billers_exporting_at_once_each_get_a_file_with_its_own_control_numb
 
     from django.db import connection
 
-    from ccmops.billing.close import approve_and_close, close_month, override
+    from ccmops.billing.approval import approve_and_close
+    from ccmops.billing.evaluation import close_month
     from ccmops.billing.models import PatientMonthDecision
+    from ccmops.billing.review import override
     from ccmops.demo import world
     from ccmops.organizations.models import Organization
 

@@ -3,9 +3,11 @@
 import pytest
 from tests.billing.test_close import month_world  # noqa: F401 - fixture
 
-from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import ClaimBatch, PatientMonthDecision
+from ccmops.billing.review import override
 from ccmops.billing.x12 import build_837p, validate
 from ccmops.errors import Conflict, InvalidInput
 

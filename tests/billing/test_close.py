@@ -7,11 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from tests.monthly.test_worklist import activate
 
-from ccmops.billing.close import approve_and_close, close_month, override
-from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
+from ccmops.billing.review import override
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.demo import world
 from ccmops.errors import Conflict
+from ccmops.months.models import Adjustment, MonthClose
 from ccmops.organizations.models import User
 from ccmops.patients.coverage import claim_status, confirm_diagnosis
 from ccmops.patients.models import Patient

@@ -5,10 +5,12 @@ from django.core.management import call_command
 from tests.billing.test_close import previous_month
 from tests.conftest import mfa_done
 
-from ccmops.billing.close import approve_and_close, begin_evaluation, close_month, evaluate_step, summarize
-from ccmops.billing.models import MonthClose, PatientMonthDecision
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import begin_evaluation, close_month, evaluate_step, summarize
+from ccmops.billing.models import PatientMonthDecision
 from ccmops.demo import world
 from ccmops.errors import Conflict
+from ccmops.months.models import MonthClose
 from ccmops.organizations.models import Membership, Organization, User
 
 
@@ -133,7 +135,7 @@ def test_a_close_decided_by_several_processes_equals_one_process(demo_activity, 
     them in order with the cursor; the decisions and lines equal a one-process close."""
     from django.db import connection
 
-    from ccmops.billing.close import evaluate_in_processes
+    from ccmops.billing.evaluation import evaluate_in_processes
     from ccmops.billing.models import ClaimLine
 
     month, _ = previous_month()
@@ -175,7 +177,7 @@ def test_a_month_in_progress_is_previewed_but_cannot_be_closed(demo_activity, db
 
     from django.utils import timezone
 
-    from ccmops.billing import close as close_module
+    from ccmops.billing import evaluation as close_module
 
     maple = Organization.objects.get(slug=world.MAPLE)
     ben = User.objects.get(username="ben.biller")

@@ -7,9 +7,11 @@ from django.test import Client
 from tests.billing.test_close import previous_month
 from tests.conftest import mfa_done
 
-from ccmops.billing.close import approve_and_close, close_month, override
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.models import ClaimLine, PatientMonthDecision
+from ccmops.billing.review import override
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization, User

@@ -8,10 +8,10 @@ from django.utils import timezone
 from tests.monthly.test_worklist import activate
 
 from ccmops.billing.facts import patient_months
-from ccmops.billing.month import month_of
 from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
+from ccmops.months.month import month_of
 from ccmops.organizations.models import User
 from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition
 from ccmops.rules.calendar import month_window

@@ -10,7 +10,7 @@ from fhir.resources.R4B.bundle import Bundle
 from tests.billing.test_claims import closed  # noqa: F401 - fixture
 from tests.billing.test_close import month_world  # noqa: F401 - fixture
 
-from ccmops.billing.close import close_month
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import charges_csv
 from ccmops.billing.fhir_claims import CLAIM_ID, claims_bundle
 from ccmops.billing.models import ClaimLine, PatientMonthDecision

@@ -10,12 +10,14 @@ from django.core.management import call_command
 from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
-from ccmops.billing.close import approve_and_close, changed_since_evaluation, close_month
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import changed_since_evaluation, close_month
 from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
-from ccmops.billing.models import Adjustment, KnownService, PatientMonthDecision
+from ccmops.billing.models import KnownService, PatientMonthDecision
 from ccmops.billing.packets import packet_context, render_packet
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
 
 ELSEWHERE_NPI = "1234567893"  # valid check digit; no practitioner of the demo

@@ -9,11 +9,11 @@ from django.core.management import call_command
 from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.models import Adjustment
 from ccmops.billing.packets import packet_context
 from ccmops.documentation.models import Note
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import InvalidInput
+from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
 from ccmops.timetracking.models import TimeEntry

@@ -9,13 +9,15 @@ import pytest
 from django.utils import timezone
 from tests.billing.test_close import sign_note_of
 
-from ccmops.billing.close import approve_and_close, close_month
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import export_837p
 from ccmops.billing.fees import fee_rows, load_fee_file
-from ccmops.billing.models import ClaimLine, FeeScheduleRelease, MonthClose, PatientMonthDecision
+from ccmops.billing.models import ClaimLine, FeeScheduleRelease, PatientMonthDecision
 from ccmops.billing.month import standings
 from ccmops.demo.history import make_ready
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.models import MonthClose
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
 from ccmops.rules.pprrvu import required_codes

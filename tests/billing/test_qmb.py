@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
 
-from ccmops.billing.close import close_month
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.models import ClaimLine
 from ccmops.billing.revenue import month_revenue
 from ccmops.errors import InvalidInput

@@ -9,10 +9,10 @@ from tests.billing.test_close import evaluate_and_bill, month_world  # noqa: F40
 from tests.billing.test_void_entries import counted
 
 from ccmops.billing.adjustments import open_impacts, resolve_unchanged
-from ccmops.billing.models import Adjustment
 from ccmops.billing.packets import packet_context
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
+from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
 from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry, restore_entry, void_entry

@@ -10,13 +10,15 @@ from django.utils import timezone
 from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.close import approve_and_close, close_month
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.facts import patient_months
-from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.billing.packets import packet_context
 from ccmops.billing.revenue import month_revenue
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
+from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
 from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry, void_entry

@@ -5,9 +5,9 @@ import pytest
 
 from ccmops.demo import world
 from ccmops.enrollment.models import Consent, Enrollment
+from ccmops.enrollment.screening import screen_practice
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Patient
-from ccmops.patients.screening import screen_practice
 
 pytestmark = pytest.mark.browser
 

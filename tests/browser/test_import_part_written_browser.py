@@ -4,10 +4,10 @@ month" is refused with the file's name and how far it got, and nothing is evalua
 import pytest
 from tests.billing.test_close import previous_month
 
-from ccmops.billing.models import MonthClose
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.interop.models import ImportRun
+from ccmops.months.models import MonthClose
 from ccmops.organizations.models import Organization
 
 pytestmark = pytest.mark.browser

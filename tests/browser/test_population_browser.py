@@ -2,8 +2,8 @@ import pytest
 
 from ccmops.demo import world
 from ccmops.enrollment.models import Enrollment
+from ccmops.enrollment.screening import screen_practice
 from ccmops.organizations.models import Organization
-from ccmops.patients.screening import screen_practice
 
 pytestmark = pytest.mark.browser
 

@@ -80,7 +80,7 @@ def test_candidate_to_active_needs_consent_visit_and_approved_plan(twyla, nora, 
         by=nora,
     )
     assert Enrollment.objects.get(patient=twyla).status == "active"
-    from ccmops.access.scope import scope_for
+    from ccmops.patients.scope import scope_for
 
     rows = worklist(scope_for(nora), nora, on=timezone.localdate(), mine=True)
     assert [r.enrollment.patient for r in rows] == [twyla]

@@ -19,7 +19,7 @@ from django.core.management import call_command  # noqa: E402
 
 
 def main(action: str, month: str) -> None:
-    from ccmops.billing import close as close_module
+    from ccmops.billing import evaluation as close_module
     from ccmops.billing.models import ClaimLine
     from ccmops.demo import world
     from ccmops.demo.seed import seed_demo

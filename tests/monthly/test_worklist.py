@@ -6,10 +6,10 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from ccmops.access.scope import scope_for
 from ccmops.enrollment.models import Enrollment
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
+from ccmops.patients.scope import scope_for
 from ccmops.timetracking.services import add_manual_entry
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.queries import worklist
@@ -256,9 +256,9 @@ def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provis
     """On the 1st of January, before a release adds the new year's Medicare rules, a timer stop must not fail
     (it would lose the call's minutes): the month's standing is counted under the latest rules, provisionally,
     the worklist says so, and closing that month for billing is refused with the reason."""
-    from ccmops.billing.close import close_month
-    from ccmops.billing.models import MonthStanding
+    from ccmops.billing.evaluation import close_month
     from ccmops.errors import Conflict
+    from ccmops.months.models import MonthStanding
     from ccmops.rules.years import RULE_SETS, operational_rule_set_for
     from ccmops.timetracking.models import TimeEntry
     from ccmops.timetracking.services import heartbeat, start_timer, stop_timer
@@ -278,7 +278,8 @@ def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provis
     assert entry.seconds == 1500 and TimeEntry.objects.filter(pk=entry.pk).exists()
     standing = MonthStanding.objects.get(patient=twyla, month=f"{after}-01")
     assert (standing.minutes, standing.next_code, standing.next_threshold) == (25, "99439", 40)
-    from ccmops.billing.month import cached, standings
+    from ccmops.billing.month import standings
+    from ccmops.months.standings import cached
 
     day = dt.date(after, 1, 4)
     assert standings([twyla], {}, day)[twyla.id].provisional_rules == after - 1

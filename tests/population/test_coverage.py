@@ -9,7 +9,6 @@ import pytest
 
 from ccmops.compliance.models import AuditEvent
 from ccmops.errors import InvalidInput
-from ccmops.interop.records import normalize_payer, payer_from_sopt
 from ccmops.organizations.models import User
 from ccmops.patients.coverage import (
     check_claim_code,
@@ -19,6 +18,7 @@ from ccmops.patients.coverage import (
     withdraw_coverage,
 )
 from ccmops.patients.models import CoverageRecord, Patient, PatientCondition
+from ccmops.patients.vocabulary import normalize_payer, payer_from_sopt
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from ccmops.billing.close import begin_evaluation
-from ccmops.billing.models import MonthClose
+from ccmops.billing.evaluation import begin_evaluation
 from ccmops.errors import Conflict
 from ccmops.interop import services as import_services
 from ccmops.interop import writer
@@ -15,6 +14,7 @@ from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.generator import generate_population
 from ccmops.interop.models import ImportRun
 from ccmops.interop.services import ImportRejected, Source, import_source
+from ccmops.months.models import MonthClose
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition
 

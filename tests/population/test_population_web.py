@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from ccmops.demo import world
 from ccmops.enrollment.models import Enrollment
+from ccmops.enrollment.screening import screen_practice
 from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.models import ImportRun
 from ccmops.patients.models import Patient, ScreeningResult, ScreeningRun
-from ccmops.patients.screening import screen_practice
 
 
 @pytest.fixture

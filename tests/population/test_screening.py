@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from ccmops.enrollment.models import Enrollment
+from ccmops.enrollment.screening import screen_practice
 from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import ScreeningResult
-from ccmops.patients.screening import screen_practice
 
 SYNTHEA = Path(__file__).resolve().parents[3] / "shared" / "data" / "synthea"
 ON = dt.date(2026, 11, 27)
@@ -278,8 +278,8 @@ def test_a_first_screening_copies_its_results_in_and_a_stored_key_falls_back_to_
     """600 patients, none screened: on PostgreSQL the chunk is copied straight into the table. A batch said to
     be fresh whose keys are stored after all (another screening got there first) is upserted instead: nothing
     is lost, nothing doubled, and the stored rows take the new values."""
+    from ccmops.enrollment.screening import COLUMNS, SAME_RESULT
     from ccmops.interop.generator import generate_population
-    from ccmops.patients.screening import COLUMNS, SAME_RESULT
     from ccmops.platform.upsert import upsert
 
     generate_population(tmp_path, patients=600, seed=4)

@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from ccmops.access.operating_model import Function, Preset
-from ccmops.access.scope import scope_for
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.assessment.services import measured_figures
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
 from ccmops.organizations.models import Organization, ResponsibilityMatrix, User
 from ccmops.organizations.services import record_engagement
+from ccmops.patients.scope import scope_for
 from ccmops.reporting.metrics import program_health
 from ccmops.worklist.queries import worklist
 

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 from tests.conftest import demo_patient, mfa_done
 
+from ccmops.administration.staff import add_staff
 from ccmops.organizations.models import User
-from ccmops.organizations.staff import add_staff
 from ccmops.reporting.daily import daily_totals, days_ending
 from ccmops.timetracking.services import add_manual_entry, heartbeat, start_timer, stop_timer, void_entry
 

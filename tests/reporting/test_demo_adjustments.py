@@ -2,8 +2,9 @@
 adjustment queue."""
 
 from ccmops.billing.adjustments import open_impacts
-from ccmops.billing.models import ClaimLine, MonthClose
+from ccmops.billing.models import ClaimLine
 from ccmops.demo import world
+from ccmops.months.models import MonthClose
 
 
 def test_the_slipping_practice_has_a_late_call_that_would_earn_an_add_on_and_a_note_signed_late(history):

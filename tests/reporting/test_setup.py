@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.test import Client
 from tests.conftest import mfa_done
 
+from ccmops.administration import org_settings, practitioners
 from ccmops.demo import world
-from ccmops.organizations import org_settings, practitioners
 from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.models import Organization, User
 from ccmops.reporting.setup import practice_setup
@@ -75,7 +75,7 @@ def test_a_new_practice_is_shown_its_way_to_a_first_claim(db, capsys):
 def test_a_running_program_shows_no_setup_steps(demo_activity, login):
 
     maple = Organization.objects.get(slug=world.MAPLE)
-    from ccmops.patients.screening import screen_practice
+    from ccmops.enrollment.screening import screen_practice
 
     screen_practice(practice=maple)
     assert all(steps(maple).values()), steps(maple)

@@ -7,12 +7,13 @@ from tests.test_page_markup import markup_problems
 from tests.test_template_variables import marked_templates, unresolved_names
 
 from ccmops.billing.adjustments import open_impacts, resolve
-from ccmops.billing.close import close_month
+from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import export_837p
-from ccmops.billing.models import MonthClose, PatientMonthDecision
+from ccmops.billing.models import PatientMonthDecision
 from ccmops.billing.remittance import mark_submitted
 from ccmops.demo import world
 from ccmops.enrollment.models import Enrollment
+from ccmops.months.models import MonthClose
 from ccmops.organizations.models import User
 
 

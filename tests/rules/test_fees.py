@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from tests.rules.builders import doc, entry, run
 
-from ccmops.rules.fees import load_fee_schedule, patient_share
-from ccmops.rules.years import RULE_SETS
+from ccmops.rules.fees import patient_share
+from ccmops.rules.years import RULE_SETS, load_fee_schedule
 
 TABLE_2026 = {  # code: (non-facility non-QP, QP, facility non-QP) from cms-rules.md §7
     "99490": ("66.13", "66.46", "43.76"),

@@ -1,2 +1,2 @@
-"""Who may see and do what: a pure policy (`policy`, `operating_model`) and its one Django enforcement point
-(`scope`)."""
+"""Who may see and do what, as a pure policy (`policy`, `operating_model`: no Django, no database). Its one
+enforcement point on requests and records is `ccmops.patients.scope`."""

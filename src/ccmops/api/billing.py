@@ -10,17 +10,20 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
-from ccmops.billing.close import approve_and_close, begin_evaluation, evaluate_step, override, summarize
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import begin_evaluation, evaluate_step, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.known import record_known_service, record_known_services, withdraw_known_service
+from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
 from ccmops.billing.revenue import month_revenue
-from ccmops.billing.views import known_service_in_scope, known_service_patient
+from ccmops.billing.review import override
+from ccmops.billing.views import auditing_practice, known_service_in_scope, known_service_patient
 from ccmops.errors import NOT_FOUND, NotFound
+from ccmops.patients.scope import request_scope
 
 router = Router(tags=["billing"])
 
@@ -65,8 +68,6 @@ def _practice(request, practice_id: int):
 def get_lookback(request, practice_id: int, start: str = Query(..., alias="from"), end: str = Query(..., alias="to")):
     """Closed months from `from` to `to` (YYYY-MM) re-decided under today's rules and facts, nothing changed:
     every patient-month that would be billed differently now, with rule IDs and amounts."""
-    from ccmops.billing.lookback import lookback
-    from ccmops.billing.views import auditing_practice
 
     found = lookback(practice=auditing_practice(request, practice_id), start=start, end=end, by=request.user)
     return {

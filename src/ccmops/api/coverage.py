@@ -8,7 +8,6 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from ccmops.access.scope import request_scope
 from ccmops.errors import NOT_FOUND, NotFound
 from ccmops.patients.coverage import (
     claim_status,
@@ -19,6 +18,7 @@ from ccmops.patients.coverage import (
     withdraw_coverage,
 )
 from ccmops.patients.models import CoverageRecord, PatientCondition
+from ccmops.patients.scope import request_scope
 from ccmops.patients.views import DIAGNOSIS_CONFIRMERS, patient_for_any, qmb_patient
 
 router = Router(tags=["coverage"])
@@ -88,7 +88,7 @@ def get_coverage(request, patient_id: int):
 
 @router.post("/patients/{patient_id}/coverage", response={201: dict, 403: dict, 404: dict, 422: dict})
 def post_coverage(request, patient_id: int, payload: CoverageIn):
-    """Record coverage with its source (billing or enrollment staff); the payer is one of `interop.records.PAYERS`."""
+    """Record coverage with its source (billing or enrollment staff); payer: one of `patients.vocabulary.PAYERS`."""
     patient = qmb_patient(request, patient_id)
     r = record_coverage(patient=patient, by=request.user, **payload.dict())
     return Status(201, _coverage_dict(r))

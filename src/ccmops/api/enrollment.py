@@ -9,7 +9,6 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
 from ccmops.careplans.models import CarePlan
 from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
 from ccmops.enrollment.consent_status import consent_status
@@ -21,6 +20,7 @@ from ccmops.organizations.models import Practitioner
 from ccmops.patients.details import EDITORS as DETAIL_EDITORS
 from ccmops.patients.details import change_details
 from ccmops.patients.models import QmbPeriod
+from ccmops.patients.scope import request_scope
 from ccmops.patients.services import end_qmb, record_qmb, record_visit
 from ccmops.patients.views import patient_for_any, qmb_patient
 from ccmops.rules.careplan import missing_elements

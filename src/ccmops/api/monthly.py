@@ -9,10 +9,10 @@ from ninja import File, Query, Router, Schema, UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
 from ccmops.documentation.models import Note
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.patients.scope import request_scope
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.timetracking.services import (
     add_manual_entry,

@@ -1,5 +1,5 @@
 """An organization's settings, a practice's practitioners and the engagements between practices and partners over
-the API, for the organizations' leads (ccmops.organizations.org_settings and .engagements). `org` names one of
+the API, for the organizations' leads (ccmops.administration.org_settings and .engagements). `org` names one of
 the organizations the caller leads (its slug; the first when omitted)."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
 
-from ccmops.organizations import charges, engagements, org_settings, practitioners, rule_policies
+from ccmops.administration import org_settings, practitioners
+from ccmops.administration.staff import led_organization
+from ccmops.organizations import charges, engagements, rule_policies
 from ccmops.organizations.engagements import practice_today
-from ccmops.organizations.staff import led_organization
 from ccmops.reporting.setup import practice_setup
 
 router = Router(tags=["settings"])

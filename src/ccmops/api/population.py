@@ -6,14 +6,14 @@ from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
+from ccmops.enrollment.candidates import candidate_queryset
+from ccmops.enrollment.screening import screen_practice
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
 from ccmops.interop.services import ImportRejected, Source, fail_abandoned, import_source
-from ccmops.patients.screening import screen_practice
-from ccmops.patients.views import candidate_queryset
+from ccmops.patients.scope import request_scope
 
 router = Router(tags=["population"])
 

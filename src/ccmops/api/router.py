@@ -12,7 +12,6 @@ from ninja.security import django_auth
 
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
-from ccmops.access.scope import request_scope
 from ccmops.api.billing import router as billing_router
 from ccmops.api.coverage import router as coverage_router
 from ccmops.api.enrollment import router as enrollment_router
@@ -27,6 +26,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import CcmopsError, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership, Organization, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, record_matrix_version
+from ccmops.patients.scope import request_scope
 from ccmops.rules.contract import ContractError, decision_to_json, parse_patient_month
 from ccmops.rules.engine import evaluate
 from ccmops.rules.policies import DEFAULT_POLICIES

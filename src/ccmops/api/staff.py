@@ -1,4 +1,4 @@
-"""An organization's staff over the API, for its leads (the Staff page's operations; ccmops.organizations.staff).
+"""An organization's staff over the API, for its leads (the Staff page's operations; ccmops.administration.staff).
 `org` names one of the organizations the caller leads (its slug; the first when omitted)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from decimal import Decimal
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from ccmops.organizations import staff
+from ccmops.administration import staff
 
 router = Router(tags=["staff"])
 ERRORS = {403: dict, 404: dict, 409: dict, 422: dict}

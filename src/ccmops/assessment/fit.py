@@ -21,8 +21,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ccmops.access.operating_model import PARTNER, PRACTICE, PRESETS, Function, Preset
-from ccmops.rules.fees import load_fee_schedule
-from ccmops.rules.years import rule_set_for
+from ccmops.rules.years import load_fee_schedule, rule_set_for
 
 WEEKS_PER_MONTH = 52 / 12
 MODELS = (Preset.IN_HOUSE, Preset.HYBRID_PARTNER_MONTHLY, Preset.HYBRID_PARTNER_OUTREACH, Preset.MANAGED)

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import PRESETS, Function, Preset
 from ccmops.access.policy import PROGRAM_LEADS
-from ccmops.access.scope import request_scope
 from ccmops.assessment import services
 from ccmops.assessment.forms import QuestionnaireForm, initial_from
 from ccmops.assessment.models import ModelFitAssessment
@@ -19,6 +18,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
+from ccmops.patients.scope import request_scope
 from ccmops.platform.pdf import pdf_response
 from ccmops.reporting import charts
 

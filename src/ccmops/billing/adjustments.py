@@ -30,10 +30,12 @@ from django.utils import timezone
 
 from ccmops.billing.facts import patient_months
 from ccmops.billing.fees import loaded_schedule
-from ccmops.billing.models import Adjustment, ClaimLine, PatientMonthDecision, is_closed
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.ledger import is_closed
+from ccmops.months.models import Adjustment
 from ccmops.patients.models import Patient
 from ccmops.rules.concurrency import OTHER_SERVICE_HOLDS
 from ccmops.rules.engine import evaluate

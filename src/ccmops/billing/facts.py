@@ -10,6 +10,7 @@ from django.db import connection
 
 from ccmops.organizations.models import Organization, Practitioner
 from ccmops.patients.models import Patient
+from ccmops.patients.vocabulary import PAYER_KINDS
 from ccmops.platform.pipeline import together
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
@@ -61,7 +62,6 @@ MDM_BY_EM = {"99204": "moderate", "99214": "moderate", "99205": "high", "99215":
 
 def _group_npis(practice) -> frozenset[str]:
     """The NPIs of the practice's practitioners: a visit by one of them is the group's (R-APCM-4)."""
-    from ccmops.organizations.models import Practitioner
 
     return frozenset(Practitioner.objects.filter(practice=practice).values_list("npi", flat=True))
 
@@ -84,7 +84,6 @@ def _coverage_periods(rows, window) -> dict[int, list[dict]]:
     """Each patient's coverage as the contract's periods (R-COV-1). Coverage records with dates (FHIR Coverage, the
     CSV, the patient page) are periods as recorded. A payer read off a claim (an ExplanationOfBenefit, `eob:`) is
     an observation on a day: it is taken to hold from then until the next observation of another payer."""
-    from ccmops.interop.records import PAYER_KINDS
 
     by_patient: dict[int, list] = defaultdict(list)
     observed: dict[int, list] = defaultdict(list)
@@ -124,7 +123,6 @@ def _coverage_periods(rows, window) -> dict[int, list[dict]]:
 def _payer_field(payer: str) -> list[dict]:
     """Coverage from the patient's payer field alone (an EHR's current payer, without dates): none on record →
     an empty list, which the engine holds as unknown (R-COV-1)."""
-    from ccmops.interop.records import PAYER_KINDS
 
     return [{"kind": kind} for kind in PAYER_KINDS.get(payer, ())] if payer else []
 

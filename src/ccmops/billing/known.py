@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from ccmops.billing.close import queue_adjustment
 from ccmops.billing.csvfile import csv_rows
-from ccmops.billing.models import KnownService, MonthClose, is_closed
+from ccmops.billing.models import KnownService
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.ledger import is_closed, queue_adjustment
+from ccmops.months.models import MonthClose
 from ccmops.organizations.models import Practitioner
 from ccmops.organizations.validators import npi_is_valid
 from ccmops.patients.models import Patient

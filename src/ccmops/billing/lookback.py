@@ -11,10 +11,12 @@ from decimal import Decimal
 
 from ccmops.billing.facts import month_documents, month_patients
 from ccmops.billing.fees import loaded_schedule
-from ccmops.billing.models import ClaimLine, MonthClose, PatientMonthDecision
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
+from ccmops.months.models import MonthClose
+from ccmops.months.month import checked
 from ccmops.platform.collector import collector_paused
 from ccmops.rules.contract import PatientMonth
 from ccmops.rules.decision import Severity
@@ -74,14 +76,6 @@ class Lookback:
         return sum((d.difference for d in self.differences), Decimal("0.00"))
 
 
-def _month(value: str, name: str) -> str:
-    if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isascii():
-        raise InvalidInput(f"{name}: expected YYYY-MM, got {value!r}")
-    if not (value[:4] + value[5:]).isdigit() or not 1 <= int(value[5:]) <= 12:
-        raise InvalidInput(f"{name}: expected YYYY-MM, got {value!r}")
-    return value
-
-
 def lookback(*, practice, start: str, end: str, by=None) -> Lookback:
     """Re-decide the practice's closed months from `start` to `end` (YYYY-MM, inclusive) as the rules and facts
     stand now; nothing is written but the audit event of the look itself.
@@ -89,7 +83,7 @@ def lookback(*, practice, start: str, end: str, by=None) -> Lookback:
     Raises:
         InvalidInput: a malformed month, or `start` after `end`.
     """
-    start, end = _month(start, "from"), _month(end, "to")
+    start, end = checked(start, "from"), checked(end, "to")
     if start > end:
         raise InvalidInput(f"from: {start} is after to: {end}")
     policies = DEFAULT_POLICIES.with_overrides(practice.rule_policies or {}, path="practice.rule_policies")

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.template.loader import render_to_string
 
-from ccmops.billing.models import Adjustment, ClaimLine, KnownService, PatientMonthDecision, is_closed
+from ccmops.billing.models import ClaimLine, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import sent_batch
 from ccmops.billing.wording import humanizer
 from ccmops.careplans.models import CarePlan
@@ -17,8 +17,10 @@ from ccmops.compliance.models import AuditAction
 from ccmops.documentation.models import Note, of_month
 from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, Consent
 from ccmops.errors import NotFound
-from ccmops.interop.records import PAYER_NAMES
+from ccmops.months.ledger import is_closed
+from ccmops.months.models import Adjustment
 from ccmops.organizations.models import Membership
+from ccmops.patients.vocabulary import PAYER_NAMES
 from ccmops.rules.calendar import month_window
 from ccmops.rules.conditions import classify, condition_name
 from ccmops.timetracking.models import TimeEntry

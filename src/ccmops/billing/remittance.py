@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ccmops.billing.csvfile import csv_rows
-from ccmops.billing.models import ClaimBatch, ClaimLine, is_closed
+from ccmops.billing.models import ClaimBatch, ClaimLine
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.ledger import is_closed
 from ccmops.platform.numerals import ascii_digits
 
 COLUMNS = ("claim_id", "code", "status", "paid_amount", "note")

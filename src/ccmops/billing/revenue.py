@@ -13,7 +13,8 @@ from django.db.models import OuterRef, Subquery
 
 from ccmops.billing.adjustments import Billed, billed_by_patient
 from ccmops.billing.fees import schedule_for
-from ccmops.billing.models import Adjustment, MonthClose, PatientMonthDecision
+from ccmops.billing.models import PatientMonthDecision
+from ccmops.months.models import Adjustment, MonthClose
 
 NEXT = {
     "99490": ("99439", 2),

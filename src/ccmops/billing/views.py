@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import json
-import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.access.policy import Role
-from ccmops.access.scope import request_scope
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
-from ccmops.billing.close import (
-    approve_and_close,
-    begin_evaluation,
-    closable_from,
-    evaluate_step,
-    override,
-    summarize,
-)
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import begin_evaluation, closable_from, evaluate_step, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
-from ccmops.billing.models import Adjustment, ClaimBatch, ClaimLine, KnownService, MonthClose, PatientMonthDecision
+from ccmops.billing.lookback import lookback
+from ccmops.billing.models import ClaimBatch, ClaimLine, KnownService, PatientMonthDecision
 from ccmops.billing.packets import packet_context, packets_zip, render_packet
 from ccmops.billing.remittance import (
     REMIT_STATUSES,
@@ -38,11 +30,16 @@ from ccmops.billing.remittance import (
     sent_batch,
 )
 from ccmops.billing.revenue import month_revenue
+from ccmops.billing.review import override
 from ccmops.billing.wording import humanizer
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
+from ccmops.months.models import Adjustment, MonthClose
+from ccmops.months.month import Month
+from ccmops.patients.scope import request_scope
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.platform.numerals import ascii_digits
+from ccmops.platform.pdf import pdf_response
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry
 
@@ -67,10 +64,9 @@ def auditing_practice(request, practice_id: int):
 def lookback_page(request, practice_id: int):
     """Closed months re-decided under today's rules and facts, without changing them: every patient-month that
     would be billed differently now (the practice's self-audit)."""
-    from ccmops.billing.lookback import lookback
 
     practice = auditing_practice(request, practice_id)
-    last = _last_month()
+    last = str(Month.current(practice.time_zone).previous())
     first = f"{int(last[:4]) - 1}-{last[5:]}"
     start, end = request.GET.get("from", "").strip() or first, request.GET.get("to", "").strip() or last
     found = lookback(practice=practice, start=start, end=end, by=request.user)
@@ -78,12 +74,6 @@ def lookback_page(request, practice_id: int):
     rows = [(d, [say(r) for r in d.reasons]) for d in found.differences]
     context = {"practice": practice, "found": found, "rows": rows, "start": start, "end": end}
     return render(request, "billing/lookback.html", context)
-
-
-def _last_month() -> str:
-    first = timezone.localdate().replace(day=1)
-    prev = first - timezone.timedelta(days=1)
-    return f"{prev.year:04d}-{prev.month:02d}"
 
 
 def undocumented_entries(decisions) -> dict[int, list[dict]]:
@@ -120,11 +110,9 @@ def undocumented_entries(decisions) -> dict[int, list[dict]]:
 def month_page(request, practice_id: int, month: str | None = None):
     practice = _billing_practice(request, practice_id)
     if month is None and "month" in request.GET:  # the "Go to month" box
-        wanted = request.GET["month"].strip()
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", wanted):
-            raise InvalidInput(f"month: expected YYYY-MM (e.g. 2026-10), got {wanted!r}")
+        wanted = str(Month.parse(request.GET["month"].strip()))
         return redirect("month_page", practice.id, wanted)
-    month = month or _last_month()
+    month = month or str(Month.current(practice.time_zone).previous())
     decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
     impacts = open_impacts(practice, month)
     queue = list(decisions.filter(review="needs_review"))
@@ -292,8 +280,6 @@ def packet(request, patient_id: int, month: str):
     ) is None and Role.COMPLIANCE_REVIEWER not in scope.decision.roles_at(patient.practice_id):
         scope.require(patient.practice_id, Function.BILLING)
     if request.GET.get("format") == "pdf":
-        from ccmops.platform.pdf import pdf_response
-
         return pdf_response("billing/packet.html", packet_context(patient, month), f"packet-{patient.id}-{month}.pdf")
     return HttpResponse(render_packet(patient, month, by=request.user))
 

@@ -10,9 +10,15 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from ccmops.billing.models import ClaimLine, is_closed
+from ccmops.billing.models import ClaimLine
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.ledger import is_closed
+from ccmops.organizations.charges import charge_of
+from ccmops.organizations.models import Practitioner
+from ccmops.organizations.validators import npi_is_valid
+from ccmops.patients.details import MBI
 from ccmops.platform.numerals import ascii_digits
+from ccmops.rules.conditions import icd10_is_billable, is_acute_episode
 
 VERSION = "005010X222A1"
 _BAD = re.compile(r"[*~:^\r\n]")
@@ -145,7 +151,6 @@ MAX_CLAIMS_PER_TRANSACTION = 5000  # TR3: at most 5,000 claims (CLM) per ST–SE
 
 def billing_person(practice):
     """The practitioner whose own NPI is the practice's billing NPI (a billing provider that is a person)."""
-    from ccmops.organizations.models import Practitioner
 
     return Practitioner.objects.filter(practice=practice, npi=practice.npi).first() if practice.npi else None
 
@@ -172,10 +177,6 @@ def claim_problems(practice, lines: list[ClaimLine], *, for_837p: bool) -> list[
     the patient's MBI in CMS's format, address and ZIP, at least one billable, non-acute diagnosis (R-DX-1 …
     R-DX-3), the rendering practitioner's NPI check digit, and the practice's charge for each code
     (R-CLM-CHG-1)."""
-    from ccmops.organizations.charges import charge_of
-    from ccmops.organizations.validators import npi_is_valid
-    from ccmops.patients.details import MBI
-    from ccmops.rules.conditions import icd10_is_billable, is_acute_episode
 
     p = lines[0].patient
     problems = [f"{label} missing" for field, label in PATIENT_FIELDS if not getattr(p, field)]
@@ -239,7 +240,6 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
         Conflict: the month is not closed.
         InvalidInput: practice data missing, every claim held out, or pyx12 rejected the file (with its errors).
     """
-    from ccmops.organizations.charges import charge_of
 
     by_patient, held = claims_to_send(practice, month, for_837p=True)
     now = timezone.now().astimezone(zoneinfo.ZoneInfo(practice.time_zone))

@@ -13,6 +13,7 @@ from ccmops.careplans.condition_templates import template_for
 from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.activation import activate_if_ready
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.organizations.models import Practitioner
 from ccmops.patients.models import PatientCondition
@@ -158,7 +159,6 @@ def approve(*, version: CarePlanVersion, by, expected_lock: int) -> CarePlanVers
     version.save(update_fields=["status", "approved_by", "approved_at", "next_review_due"])
     _bump(plan)
     record_audit(action=AuditAction.UPDATE, user=by, patient=patient, obj=version, detail={"to": "approved"})
-    from ccmops.enrollment.activation import activate_if_ready
 
     activate_if_ready(patient=patient, program=plan.program, by=by)
     return version

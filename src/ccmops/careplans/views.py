@@ -7,13 +7,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
 from ccmops.careplans.forms import CarePlanForm
 from ccmops.careplans.models import CarePlan, CarePlanShare
 from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
+from ccmops.patients.scope import request_scope
 from ccmops.platform.numerals import ascii_digits
 from ccmops.platform.pdf import pdf_response
 from ccmops.rules.careplan import ELEMENTS, missing_elements

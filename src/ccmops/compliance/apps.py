@@ -6,4 +6,5 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance and audit"
 
     def ready(self) -> None:
+        # imported here: an app's modules load only once the app registry is ready
         from ccmops.compliance import signals  # noqa: F401

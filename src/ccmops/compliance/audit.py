@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ccmops.compliance.audit_keys import current_key_id, key_for, mac, read_checkpoints
+from ccmops.compliance.audit_keys import current_key_id, key_for, mac, read_checkpoints, write_checkpoint
 from ccmops.compliance.models import AuditAction, AuditChainHead, AuditEvent
 from ccmops.platform.pipeline import together
 
@@ -237,26 +239,32 @@ def verify_chain(practice_id: int | None = None) -> ChainReport:
 
 def checkpoint() -> dict:
     """Write a signed checkpoint of every chain head outside the database (`audit_keys.write_checkpoint`)."""
-    from ccmops.compliance.audit_keys import write_checkpoint
 
     heads = {h.id: (h.count, h.last_hash) for h in AuditChainHead.objects.all()}
     return write_checkpoint(heads)
+
+
+# Which practices must have an audit chain, asked of the layers that hold their records (the patient registry
+# registers when it starts: a practice with patients has an audited history). Each gives the practice ids, of
+# one practice or (None) of all.
+_chain_owners: list[Callable[[int | None], Iterable[int]]] = []
+
+
+def expect_chains_of(owners: Callable[[int | None], Iterable[int]]) -> None:
+    if owners not in _chain_owners:
+        _chain_owners.append(owners)
 
 
 def _missing_chains(practice_id: int | None, present: set[int]) -> list[str]:
     """Chains that must exist and do not — a whole log deleted with its head, which leaves no break to find: a
     practice with patients has an audited history (their import or creation, every chart read), and once anyone
     has signed in, chain 0 has their sign-in."""
-    from ccmops.organizations.models import User
-    from ccmops.patients.models import Patient
-
-    with_patients = Patient.objects.order_by().values_list("practice_id", flat=True).distinct()
-    if practice_id is not None:
-        with_patients = with_patients.filter(practice_id=practice_id)
+    with_patients = {p for owners in _chain_owners for p in owners(practice_id)}
     out = [
         f"{_chain_name(p)}: the practice has patients but no audit events and no chain head (its whole log was deleted)"
         for p in sorted(set(with_patients) - present)
     ]
-    if practice_id is None and 0 not in present and User.objects.filter(last_login__isnull=False).exists():
+    users = get_user_model().objects
+    if practice_id is None and 0 not in present and users.filter(last_login__isnull=False).exists():
         out.append(f"{_chain_name(0)}: users have signed in but the chain and its head are gone (deleted)")
     return out

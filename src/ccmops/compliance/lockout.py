@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditEvent
 
 ADDRESS_FACTOR = 4  # failures from one address, over any usernames, that lock the address: this many locks' worth
@@ -53,8 +54,6 @@ class LockoutAuthenticationForm(AuthenticationForm):
         username = self.cleaned_data.get("username", "")
         minutes = locked_minutes(username, client_address(self.request)) if username else 0
         if minutes:
-            from ccmops.compliance.audit import record_audit
-
             record_audit(
                 action="login_failed",
                 username=username[:150],

@@ -4,6 +4,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from ccmops.compliance.audit import record_audit
+from ccmops.compliance.lockout import client_address
 from ccmops.compliance.models import AuditAction
 
 
@@ -20,7 +21,6 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
-    from ccmops.compliance.lockout import client_address
 
     record_audit(
         action=AuditAction.LOGIN_FAILED,

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccmops.access.policy import Role
 from ccmops.errors import ConfigurationError
 from ccmops.platform.numerals import ascii_digits
 
@@ -168,8 +169,6 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
 
 
 def _roles(get, name: str) -> frozenset[str]:
-    from ccmops.access.policy import Role
-
     roles = frozenset(r.strip() for r in get(name).split(",") if r.strip())
     unknown = sorted(roles - {r.value for r in Role})
     if unknown:

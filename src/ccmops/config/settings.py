@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "ccmops.worklist",
     "ccmops.timetracking",
     "ccmops.documentation",
+    "ccmops.months",
     "ccmops.billing",
     "ccmops.reporting",
     "ccmops.assessment",

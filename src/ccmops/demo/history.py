@@ -16,7 +16,8 @@ from pathlib import Path
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function
-from ccmops.billing.close import approve_and_close, close_month
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
 from ccmops.careplans.models import CarePlanShare, CarePlanVersion
 from ccmops.careplans.services import approve, create_from_template, save_version
 from ccmops.demo import world
@@ -25,6 +26,7 @@ from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import save_note
 from ccmops.enrollment.consents import record_consent
 from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.enrollment.screening import screen_practice
 from ccmops.errors import Conflict
 from ccmops.interop.generator import generate_population
 from ccmops.interop.services import Source, import_source
@@ -32,12 +34,11 @@ from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.services import owners_in_force
 from ccmops.patients.coverage import claim_status, confirm_diagnosis
 from ccmops.patients.models import Patient, ScreeningResult
-from ccmops.patients.screening import screen_practice
 from ccmops.patients.services import record_visit
 from ccmops.rules.calendar import month_window, months_before
 from ccmops.rules.conditions import table
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import _create_entry, add_manual_entry
+from ccmops.timetracking.services import add_manual_entry, create_entry
 
 NOTE_LEVELS = (100, 89, 67, 44, 22)  # completeness of a coordination-call note with 5, 4, 3, 2 and 1 fields filled
 NOTE_FIELDS = [k for k, _label, _req in TEMPLATES["care_coordination_call"]]
@@ -237,7 +238,7 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
                 live = int((entries + 1) * live_share) > int(entries * live_share)
                 entries += 1
                 if live:
-                    entry = _create_entry(
+                    entry = create_entry(
                         patient=patient,
                         staff=staff,
                         program="ccm",

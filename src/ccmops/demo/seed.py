@@ -8,7 +8,12 @@ from pathlib import Path
 
 from django.db import transaction
 
+from ccmops.billing.known import record_known_service
 from ccmops.demo import world
+from ccmops.demo.history import _fields_for, make_ready, seed_history
+from ccmops.documentation.models import Note
+from ccmops.documentation.services import save_note
+from ccmops.enrollment.models import Consent
 from ccmops.interop.generator import synthetic_mbi
 from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import (
@@ -21,6 +26,7 @@ from ccmops.organizations.models import (
 )
 from ccmops.organizations.services import record_engagement, record_matrix_version
 from ccmops.patients.models import Patient
+from ccmops.timetracking.services import add_manual_entry, create_entry
 
 DATA = Path(__file__).parent / "data" / "synthea"
 
@@ -194,12 +200,6 @@ def _seed_program_activity(users: dict[str, User]) -> None:
 
     from django.utils import timezone
 
-    from ccmops.demo.history import _fields_for, make_ready
-    from ccmops.documentation.models import Note
-    from ccmops.documentation.services import save_note
-    from ccmops.enrollment.models import Consent
-    from ccmops.timetracking.services import _create_entry, add_manual_entry
-
     now = timezone.now()
     for k, (family, cm, last, this) in enumerate(world.ACTIVE_CCM):
         patient = Patient.objects.select_related("practice").get(family_name=family)
@@ -238,7 +238,7 @@ def _seed_program_activity(users: dict[str, User]) -> None:
             start = first_of_month + dt.timedelta(days=2 + 3 * i, hours=k)
             end = start + dt.timedelta(minutes=minutes)
             if end < now:
-                _create_entry(
+                create_entry(
                     patient=patient,
                     staff=users[cm],
                     program="ccm",
@@ -251,7 +251,6 @@ def _seed_program_activity(users: dict[str, User]) -> None:
     lemke = Patient.objects.select_related("practice").get(family_name=world.KNOWN_ELSEWHERE[0])
     if not lemke.known_services.exists():
         last_month = month_starts(lemke.practice, now)[1]
-        from ccmops.billing.known import record_known_service
 
         record_known_service(
             patient=lemke,
@@ -275,8 +274,6 @@ def seed_demo(*, with_activity: bool = False, with_history: bool = False) -> dic
     if with_activity:
         _seed_program_activity(users)
     if with_history:
-        from ccmops.demo.history import seed_history
-
         orgs |= _seed_orgs(world.HISTORY_ORGANIZATIONS)
         users |= _seed_staff(orgs, world.HISTORY_STAFF)
         _seed_operating_models(orgs, users[world.ADMIN_USERNAME], world.HISTORY_ENGAGEMENTS, world.HISTORY_MATRICES)

@@ -10,6 +10,7 @@ from ccmops.compliance.models import AuditAction
 from ccmops.documentation.models import Note, NoteAddendum
 from ccmops.documentation.note_templates import TEMPLATES, completeness, missing_required
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.months.ledger import queue_note_adjustment_if_closed
 
 
 def _clean(activity: str, fields: dict) -> dict:
@@ -39,7 +40,7 @@ def save_note(
 
     `time_entry`: the patient's time entry the note documents; the note then belongs to that entry's month (a
     call on the 31st written up on the 2nd documents the 31st). A note of a closed month signed now is queued
-    for the biller (`ccmops.billing.close.queue_note_adjustment_if_closed`)."""
+    for the biller (`ccmops.months.ledger.queue_note_adjustment_if_closed`)."""
     fields = _clean(activity, fields)
     if time_entry is not None and time_entry.patient_id != patient.id:
         raise InvalidInput(f"time_entry: entry {time_entry.id} is not {patient}'s")
@@ -82,8 +83,6 @@ def save_note(
         },
     )
     if sign:
-        from ccmops.billing.close import queue_note_adjustment_if_closed
-
         queue_note_adjustment_if_closed(note)
     return note
 
@@ -98,7 +97,5 @@ def add_addendum(*, note: Note, author, text: str) -> NoteAddendum:
         practice_id=note.practice_id, note=note, author=author, text=text.strip(), created_at=timezone.now()
     )
     record_audit(action=AuditAction.UPDATE, user=author, patient=note.patient, obj=addendum, detail={"note": note.id})
-    from ccmops.billing.close import queue_note_adjustment_if_closed
-
     queue_note_adjustment_if_closed(note, addendum)
     return addendum

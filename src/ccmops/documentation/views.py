@@ -5,11 +5,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
 from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.patients.scope import request_scope
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 from ccmops.timetracking.queries import time_months
 

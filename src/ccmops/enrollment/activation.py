@@ -9,6 +9,7 @@ from django.utils import timezone
 from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.services import change_status
+from ccmops.months.standings import refresh
 from ccmops.patients.models import Encounter
 from ccmops.rules.initiation import VisitFact, initiating_visit_status
 
@@ -65,7 +66,6 @@ def readiness(patient, program: str) -> Readiness:
 def activate_if_ready(*, patient, program: str, by) -> Enrollment | None:
     """Activate a consented patient whose billing prerequisites are on file; in any case re-decide the month,
     since a consent, visit or plan changes what counts."""
-    from ccmops.billing.month import refresh
 
     refresh(patient)
     enrollment = Enrollment.objects.filter(patient=patient, program=program).first()

@@ -6,6 +6,7 @@ class EnrollmentConfig(AppConfig):
     verbose_name = "Enrollment"
 
     def ready(self) -> None:
+        # imported here: an app's modules load only once the app registry is ready
         from ccmops.enrollment.activation import activate_if_ready
         from ccmops.patients.signals import visit_recorded
 

@@ -9,12 +9,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.consent_texts import ensure_texts
 from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.forms import ConsentForm, OutreachForm, RevokeForm, StatusForm, VisitForm
-from ccmops.enrollment.models import ALL_CONSENT_ELEMENTS, STATUSES, Consent, Enrollment, EnrollmentEvent
+from ccmops.enrollment.models import (
+    ALL_CONSENT_ELEMENTS,
+    STATUSES,
+    Consent,
+    ConsentTextVersion,
+    Enrollment,
+    EnrollmentEvent,
+)
 from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.patients.scope import request_scope
 from ccmops.patients.services import record_visit
 from ccmops.platform.pdf import pdf_response
 
@@ -87,8 +97,6 @@ def consent_new(request, patient_id: int):
             error = str(exc)
         else:
             return redirect("consent_detail", consent_id=consent.id)
-    from ccmops.enrollment.consent_texts import ensure_texts
-    from ccmops.enrollment.models import ConsentTextVersion
 
     ensure_texts(ConsentTextVersion)
     # the script as read, naming the practitioner the form proposes (the one chosen is named in the stored record)
@@ -127,9 +135,6 @@ def consent_detail(request, consent_id: int):
         "consent_elements": ALL_CONSENT_ELEMENTS,
     }
     if request.GET.get("format") == "pdf":
-        from ccmops.compliance.audit import record_audit
-        from ccmops.compliance.models import AuditAction
-
         record_audit(action=AuditAction.PRINT, user=request.user, patient=consent.patient, obj=consent)
         return pdf_response("enrollment/consent_record.html", context, f"consent-{consent.id}.pdf", request)
     return render(request, "enrollment/consent_detail.html", context)

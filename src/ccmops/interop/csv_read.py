@@ -7,16 +7,8 @@ import csv
 import datetime as dt
 import io
 
-from ccmops.interop.records import (
-    Batch,
-    ConditionRec,
-    EncounterRec,
-    PatientRec,
-    Problem,
-    QmbRec,
-    normalize_payer,
-    state_code,
-)
+from ccmops.interop.records import Batch, ConditionRec, EncounterRec, PatientRec, Problem, QmbRec
+from ccmops.patients.vocabulary import normalize_payer, state_code
 
 COLUMNS = (
     "record",
@@ -37,8 +29,8 @@ COLUMNS = (
     "visit_type",
     "practitioner_npi",
 )
-# patient rows, when present: the address and MBI (for claims), and a QMB period (qmb_from, qmb_to; docs/population.md)
-OPTIONAL_COLUMNS = ("address_line", "city", "state", "postal_code", "medicare_id", "qmb_from", "qmb_to")
+# Patient rows may also carry address_line, city, state, postal_code and medicare_id (for claims) and a QMB period
+# (qmb_from, qmb_to; docs/population.md), read when present.
 REQUIRED = {
     "patient": ("mrn", "last_name", "first_name", "birth_date"),
     "diagnosis": ("mrn", "code_system", "code"),

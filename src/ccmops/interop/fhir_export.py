@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from ccmops.careplans.models import CarePlan
 from ccmops.enrollment.models import Consent
 from ccmops.errors import InvalidInput
+from ccmops.patients.models import Patient
 
 SNOMED = "http://snomed.info/sct"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -213,8 +214,6 @@ def export_practice(practice, folder, *, progress=None) -> dict[str, int]:
     import bulk` reads the Patients, Conditions and Encounters back. Returns the count per type. The files are
     written under temporary names and renamed once complete, so a folder never holds a half-written export."""
     from pathlib import Path
-
-    from ccmops.patients.models import Patient
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

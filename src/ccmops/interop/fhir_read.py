@@ -19,17 +19,8 @@ from pathlib import Path
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
-from ccmops.interop.records import (
-    Batch,
-    ConditionRec,
-    CoverageRec,
-    EncounterRec,
-    PatientRec,
-    Problem,
-    normalize_payer,
-    payer_from_sopt,
-    state_code,
-)
+from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem
+from ccmops.patients.vocabulary import normalize_payer, payer_from_sopt, state_code
 from ccmops.platform.forked import die_with_parent
 
 SNOMED = "http://snomed.info/sct"

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccmops.interop.records import MBI_LETTERS
+from ccmops.patients.vocabulary import MBI_LETTERS
 
 # (condition, prevalence at 65+, ICD-10-CM codes). Prevalence roughly follows CMS chronic-condition
 # dashboards for Medicare FFS beneficiaries; under 65 it is scaled by UNDER_65_FACTOR.

@@ -7,7 +7,6 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
@@ -16,6 +15,7 @@ from ccmops.interop.fhir_export import patient_bundle
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload, start_import
 from ccmops.interop.services import fail_abandoned
+from ccmops.patients.scope import request_scope
 
 
 def _practice_for_identification(request, practice_id: int):

@@ -11,6 +11,7 @@ from django.db import transaction
 from ccmops.errors import InvalidInput
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Organization
+from ccmops.rules.years import operational_rule_set_for
 
 MAXIMUM = Decimal("99999.99")
 
@@ -48,7 +49,6 @@ def charge_of(org: Organization, code: str) -> Decimal | None:
 def charge_rows(org: Organization, year: int) -> list[dict]:
     """Every code with the practice's charge and the national non-facility allowed amount of `year` to compare
     (a charge below what Medicare allows is paid at the charge: money left behind)."""
-    from ccmops.rules.years import operational_rule_set_for
 
     rules, _provisional = operational_rule_set_for(year)
     fees = rules.fees() if rules else None

@@ -22,7 +22,8 @@ from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Engagement, Organization
-from ccmops.organizations.staff import plain_text, reason_given
+from ccmops.organizations.services import engagement_active, matrix_version_in_force
+from ccmops.organizations.validators import plain_text, reason_given
 
 
 def practice_today(practice: Organization) -> dt.date:
@@ -189,7 +190,6 @@ class Orphaned:
 def orphaned_functions(practice: Organization, on: dt.date) -> Orphaned | None:
     """The functions the practice's matrix in force gives a partner that is not engaged on `on`: nobody may
     perform them until the program owner records a new operating model."""
-    from ccmops.organizations.services import engagement_active, matrix_version_in_force
 
     matrix = matrix_version_in_force(practice, on)
     if matrix is None or matrix.partner_id is None:

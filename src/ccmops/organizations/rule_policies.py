@@ -8,14 +8,14 @@ from django.db import transaction
 from ccmops.errors import InvalidInput
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Organization
-from ccmops.organizations.staff import reason_given
+from ccmops.organizations.validators import reason_given
 from ccmops.platform.numerals import ascii_digits
+from ccmops.rules.policies import DEFAULT_POLICIES, SPECS, PolicyError, spec_named
 
 
 def policies(org: Organization) -> list[dict]:
     """The rules engine's named policies (docs/rules-engine.md) with the practice's value: each with its default,
     the rule IDs it rests on, what it decides, and whether the practice overrides it."""
-    from ccmops.rules.policies import SPECS
 
     own = org.rule_policies or {}
     return [
@@ -59,7 +59,6 @@ def change_policies(*, org: Organization, values: dict, reason: str, by, actor: 
     Raises:
         InvalidInput: a partner, an unknown policy, a value of the wrong type or choice, no reason.
     """
-    from ccmops.rules.policies import DEFAULT_POLICIES, SPECS, PolicyError, spec_named
 
     if not org.is_practice:
         raise InvalidInput(f"practice: {org} is a partner; rule policies are a practice's")

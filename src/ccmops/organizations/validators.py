@@ -6,7 +6,9 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 
+from ccmops.errors import InvalidInput
 from ccmops.platform.numerals import ascii_digits
+from ccmops.rules.policies import DEFAULT_POLICIES, PolicyError
 
 
 def npi_is_valid(npi: str) -> bool:
@@ -56,7 +58,6 @@ def validate_place_of_service(value: str) -> None:
 
 
 def validate_rule_policies(value) -> None:
-    from ccmops.rules.policies import DEFAULT_POLICIES, PolicyError
 
     if not isinstance(value, dict):
         raise ValidationError("Expected a JSON object of policy names and values.")
@@ -64,3 +65,19 @@ def validate_rule_policies(value) -> None:
         DEFAULT_POLICIES.with_overrides(value, path="rule_policies")
     except PolicyError as exc:
         raise ValidationError(str(exc)) from None
+
+
+def plain_text(field: str, value: str) -> str:
+    """Text without control characters (a NUL, which PostgreSQL cannot store, a line break in a name)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInput(f"{field}: control characters (line breaks, tabs, NUL) are not allowed")
+    return value
+
+
+def reason_given(reason: str) -> str:
+    reason = plain_text("reason", (reason or "").strip())
+    if len(reason) < 5:
+        raise InvalidInput("reason: say why (it is kept in the audit log)")
+    if len(reason) > 300:
+        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
+    return reason

@@ -13,10 +13,10 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
-from ccmops.interop.records import PAYER_NAMES, PAYERS
 from ccmops.patients.models import CoverageRecord, PatientCondition
 from ccmops.patients.services import source_given
-from ccmops.rules.conditions import billable_children, icd10_is_billable, icd10_is_valid, is_acute_episode
+from ccmops.patients.vocabulary import PAYER_NAMES, PAYERS
+from ccmops.rules.conditions import billable_children, icd10_is_billable, icd10_is_valid, is_acute_episode, table
 
 MANUAL = "manual:"
 
@@ -187,7 +187,6 @@ def coverage_rows(patient, observed_shown: int = 3) -> list[dict]:
 def claim_status(condition: PatientCondition) -> dict:
     """How a condition goes on claims (R-DX-1 … R-DX-3): `state` is billable, header, acute, invalid, confirm
     (a SNOMED CT problem awaiting a person's confirmation), confirmed or none (no claim code)."""
-    from ccmops.rules.conditions import table
 
     if condition.system == "snomed":
         if condition.confirmed_code:

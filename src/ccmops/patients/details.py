@@ -14,10 +14,9 @@ from ccmops.access.operating_model import Function
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
-from ccmops.interop.records import MBI_LETTERS, US_STATE_CODES
-from ccmops.organizations.staff import plain_text
-from ccmops.organizations.validators import validate_time_zone, validate_us_zip
+from ccmops.organizations.validators import plain_text, validate_time_zone, validate_us_zip
 from ccmops.patients.models import Patient
+from ccmops.patients.vocabulary import MBI_LETTERS, US_STATE_CODES
 from ccmops.platform.numerals import ascii_digits
 
 # Anyone who works with the patient: enrollment, the monthly calls, coordination or billing.

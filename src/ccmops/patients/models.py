@@ -146,7 +146,7 @@ class CoverageRecord(models.Model):
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
     source_id = models.CharField(max_length=200)
-    payer = models.CharField(max_length=20, help_text="one of interop.records.PAYERS")
+    payer = models.CharField(max_length=20, help_text="one of patients.vocabulary.PAYERS")
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)
     # database defaults: the importers' bulk writes name only the columns they fill

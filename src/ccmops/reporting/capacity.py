@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from django.db.models import Sum
 
 from ccmops.access.operating_model import Function
-from ccmops.billing.models import MonthStanding
 from ccmops.enrollment.models import Enrollment
+from ccmops.months.models import MonthStanding
+from ccmops.months.month import month_of
 from ccmops.organizations.models import Membership, Organization
 from ccmops.organizations.services import owners_in_force
-from ccmops.reporting.metrics import month_key
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry
 
@@ -126,7 +126,7 @@ def _elapsed(practice: Organization, on: dt.date) -> float:
 def workspace(organization: Organization, practices: list[Organization], on: dt.date) -> Workspace:
     """Load of `organization`'s staff on the practices given (those the caller may see)."""
     owners = owners_in_force([p.id for p in practices], on)
-    month = month_key(on)
+    month = month_of(on)
     ids = [p.id for p in practices]
     # Every practice's rows in a few queries, not a few per practice: a partner serves hundreds.
     enrollments: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)

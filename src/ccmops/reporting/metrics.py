@@ -13,10 +13,12 @@ from itertools import pairwise
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function, Preset
-from ccmops.billing.models import ClaimLine, MonthStanding, PatientMonthDecision
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.billing.revenue import month_revenue
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.months.models import MonthStanding
+from ccmops.months.month import month_of
 from ccmops.organizations.models import Organization, ResponsibilityMatrix
 from ccmops.reporting import drift
 from ccmops.rules.calendar import month_window, months_before
@@ -62,12 +64,8 @@ PERCENT_FIGURES = {
 }
 
 
-def month_key(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def month_list(until: dt.date, months: int) -> list[str]:
-    return [month_key(months_before(until.replace(day=1), k)) for k in range(months - 1, -1, -1)]
+    return [month_of(months_before(until.replace(day=1), k)) for k in range(months - 1, -1, -1)]
 
 
 @dataclass
@@ -389,7 +387,7 @@ def program_health_many(
     party_ids = {o for owned, _models in owners.values() for m in owned.values() for o in m.values()}
     orgs = {o.id: o for o in Organization.objects.filter(id__in=party_ids)}
     return {
-        p.id: _health(p, keys, month_key(today), reads[p.id], owners[p.id], orgs, revenue=revenue) for p in practices
+        p.id: _health(p, keys, month_of(today), reads[p.id], owners[p.id], orgs, revenue=revenue) for p in practices
     }
 
 
@@ -556,7 +554,7 @@ def _model_change(versions: list[ResponsibilityMatrix], completed: list[MonthFig
     if not changes:
         return None
     before_v, after_v = changes[-1]
-    cut = month_key(after_v.effective_from)
+    cut = month_of(after_v.effective_from)
     before = [f for f in completed if f.month < cut]
     after = [f for f in completed if f.month >= cut]
 

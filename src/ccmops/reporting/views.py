@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.policy import PROGRAM_LEADS, OrgKind
-from ccmops.access.scope import request_scope
+from ccmops.administration.staff import audit_change, lead_organizations
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership
-from ccmops.organizations.staff import audit_change, lead_organizations
+from ccmops.patients.scope import request_scope
 from ccmops.platform.numerals import ascii_digits
 from ccmops.reporting import assignment, charts, daily
 from ccmops.reporting.capacity import workspace

@@ -19,8 +19,8 @@ from pydantic import (
 )
 
 from ccmops.rules.decision import Decision, Line
+from ccmops.rules.policies import DEFAULT_POLICIES, PolicyError
 
-INPUT_SCHEMA = "ccmops.patient-month/1"
 OUTPUT_SCHEMA = "ccmops.patient-month-decision/1"
 
 
@@ -264,7 +264,6 @@ def parse_patient_month(text: str | bytes) -> PatientMonth:
         if errors and errors[0]["type"] == "json_invalid":
             raise ContractError([("$", f"not valid JSON: {errors[0]['ctx'].get('error', errors[0]['msg'])}")]) from None
         raise ContractError([(_path(e["loc"]), _message(e)) for e in errors]) from None
-    from ccmops.rules.policies import DEFAULT_POLICIES, PolicyError
 
     try:
         DEFAULT_POLICIES.with_overrides(pm.policy)

@@ -12,7 +12,7 @@ from ccmops.rules.conditions import Classification, condition_name
 
 MEDICARE = frozenset({"medicare", "dual_eligible"})
 OPEN_STATUSES = frozenset({"candidate", "outreach"})
-ENROLLED = frozenset({"consented", "active", "paused"})
+ENROLLED_NOW = frozenset({"consented", "active", "paused"})  # enrolled today: not a candidate
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def screen(facts: PatientFacts, program: str, on: dt.date) -> Screening:
 
 
 _ENROLLMENT_STATUS = {
-    **dict.fromkeys(ENROLLED, "enrolled"),
+    **dict.fromkeys(ENROLLED_NOW, "enrolled"),
     "declined": "declined",
     "enrolled_elsewhere": "enrolled_elsewhere",
 }

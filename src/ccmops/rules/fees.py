@@ -51,16 +51,6 @@ class FeeSchedule:
         return cents(rate * NON_PHYSICIAN_SHARE) if credential in NON_PHYSICIAN_CREDENTIALS else rate
 
 
-def load_fee_schedule(year: int) -> FeeSchedule:
-    """The fee schedule the release ships for a rule year (its rule set's, provisional ones included)."""
-    from ccmops.rules.years import rule_set_for
-
-    rules = rule_set_for(year)
-    if rules is None:
-        raise LookupError(f"no rule set for {year}")
-    return rules.fees()
-
-
 def patient_share(allowed: Decimal, *, qmb: bool) -> Decimal:
     """20% coinsurance of each line's allowed amount, an estimate (R-PAY-5); nothing for a QMB patient
     (R-PAY-1, R-PAY-2, R-APCM-5)."""

@@ -10,11 +10,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ccmops.access.policy import OrgKind
-from ccmops.billing.month import refresh as refresh_standing
-from ccmops.billing.month import refresh_reads
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ccmops.months.ledger import closed_month_read, queue_adjustment_if_closed
+from ccmops.months.standings import refresh as refresh_standing
+from ccmops.months.standings import refresh_reads
 from ccmops.platform.compiled import Compiled, compiled
 from ccmops.platform.pipeline import together
 from ccmops.rules.years import RULE_SETS, rule_set_for
@@ -306,7 +307,7 @@ def _flag_overlaps(entry: TimeEntry, others: set[int]) -> None:
             other.save(update_fields=["overlaps_with"])
 
 
-def _create_entry(
+def create_entry(
     *,
     patient,
     staff,
@@ -365,8 +366,6 @@ def _create_entry(
             else {}
         ),
     )
-    from ccmops.billing.close import closed_month_read, queue_adjustment_if_closed
-
     # The segments are written, and all that follows from them is read, in one round trip (ccmops.platform.pipeline).
     at = connection.ops.adapt_datetimefield_value
     rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(segments))  # placeholders only
@@ -428,7 +427,7 @@ def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str
     segments = [(s.start, s.end) for s in segments if s.end is not None and s.end > s.start]
     if sum((b - a).total_seconds() for a, b in segments) < 1:  # a start and stop within a second: no entry
         return None
-    return _create_entry(
+    return create_entry(
         patient=patient,
         staff=staff,
         program=timer.program,
@@ -490,7 +489,7 @@ def add_manual_entry(
         and running.segments.filter(start__lt=end).filter(Q(end__isnull=True) | Q(end__gt=start)).exists()
     ):
         raise InvalidInput("start: overlaps your open timer")
-    return _create_entry(
+    return create_entry(
         patient=patient,
         staff=staff,
         program=program,
@@ -546,8 +545,6 @@ def void_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False) -
     for other in TimeEntry.objects.filter(id__in=locked.overlaps_with):  # no longer overlapped by this one
         other.overlaps_with = [i for i in other.overlaps_with if i != locked.id]
         other.save(update_fields=["overlaps_with"])
-    from ccmops.billing.close import queue_adjustment_if_closed
-
     queue_adjustment_if_closed(locked, voided=True)
     refresh_standing(locked.patient, timezone.localtime(locked.end).date())
     record_audit(
@@ -596,7 +593,7 @@ def restore_entry(*, entry: TimeEntry, by, reason: str, as_billing: bool = False
         for start, end in segments
     ):
         raise InvalidInput("entry: overlaps the staff member's open timer; stop it first")
-    restored = _create_entry(
+    restored = create_entry(
         patient=locked.patient,
         staff=locked.staff,
         program=locked.program,

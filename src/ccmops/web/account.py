@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from ccmops.administration.staff import change_own_password
 from ccmops.errors import InvalidInput
-from ccmops.organizations.staff import change_own_password
 
 PASSWORD_PATH = "/account/password/"
 OPEN_PATHS = (PASSWORD_PATH, "/mfa/", "/logout/", "/static/", "/login/")

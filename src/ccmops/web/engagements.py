@@ -10,11 +10,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ccmops.access.scope import request_scope
+from ccmops.administration.staff import led_organization
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.organizations import engagements
 from ccmops.organizations.services import may_change_model
-from ccmops.organizations.staff import led_organization
+from ccmops.patients.scope import request_scope
 from ccmops.web.views import operating_model_page
 
 ENGAGE_FIELDS = ("partner", "starts_on", "ends_on", "note")

@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from ccmops.access.operating_model import Function
 from ccmops.access.policy import PROGRAM_LEADS, OrgKind, Role
-from ccmops.access.scope import Scope
 from ccmops.compliance.models import AuditEvent
 from ccmops.organizations.engagements import practice_today, with_states
 from ccmops.organizations.models import Membership, Organization, User
 from ccmops.organizations.services import matrices_in_force, matrix_version_in_force
+from ccmops.patients.scope import Scope
 from ccmops.reporting import daily
 from ccmops.reporting.setup import practice_setup
 from ccmops.web.roles import memberships_of

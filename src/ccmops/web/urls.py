@@ -1,14 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
+from ccmops.administration import views as staff_views
 from ccmops.assessment import views as assessment_views
 from ccmops.billing import views as billing_views
 from ccmops.careplans import views as careplan_views
 from ccmops.compliance.lockout import LockoutAuthenticationForm
 from ccmops.documentation import views as note_views
+from ccmops.enrollment import candidates as candidate_views
 from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
-from ccmops.organizations import views as staff_views
 from ccmops.patients import views as patient_views
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
@@ -115,7 +116,7 @@ urlpatterns = [
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
     path("practices/<int:practice_id>/imports/<int:run_id>/", interop_views.import_detail, name="import_detail"),
     path("imports/template.csv", interop_views.csv_template, name="csv_template"),
-    path("practices/<int:practice_id>/candidates/", patient_views.candidates, name="candidates"),
+    path("practices/<int:practice_id>/candidates/", candidate_views.candidates, name="candidates"),
     path("patients/<int:patient_id>/qmb/", patient_views.qmb_record, name="qmb_record"),
     path("qmb/<int:period_id>/end/", patient_views.qmb_end, name="qmb_end"),
     path("patients/<int:patient_id>/coverage/", patient_views.coverage_record, name="coverage_record"),
@@ -129,7 +130,7 @@ urlpatterns = [
         billing_views.known_service_withdraw,
         name="known_service_withdraw",
     ),
-    path("practices/<int:practice_id>/screen/", patient_views.screen, name="screen"),
+    path("practices/<int:practice_id>/screen/", candidate_views.screen, name="screen"),
     path("patients/<int:patient_id>/fhir.json", interop_views.patient_fhir, name="patient_fhir"),
     path("patients/<int:patient_id>/outreach/", enrollment_views.outreach_attempt, name="outreach_attempt"),
     path("patients/<int:patient_id>/enrollment/", enrollment_views.enrollment_status, name="enrollment_status"),
@@ -146,7 +147,7 @@ urlpatterns = [
     path("care-plans/<int:plan_id>/share/", careplan_views.careplan_share, name="careplan_share"),
     path(
         "practices/<int:practice_id>/candidates/<int:patient_id>/outreach/",
-        patient_views.start_enrollment_outreach,
+        candidate_views.start_enrollment_outreach,
         name="start_outreach",
     ),
 ]

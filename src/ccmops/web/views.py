@@ -17,13 +17,11 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
-from ccmops.access.scope import request_scope
 from ccmops.billing.known import code_choices
 from ccmops.billing.views import may_record_known_services
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction, AuditEvent
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
-from ccmops.interop.records import PAYER_NAMES, PAYERS
 from ccmops.organizations.engagements import orphaned_functions, practice_today, with_states
 from ccmops.organizations.models import Membership, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
@@ -31,7 +29,9 @@ from ccmops.patients.coverage import claim_status, coverage_rows
 from ccmops.patients.details import EDITORS as DETAIL_EDITORS
 from ccmops.patients.details import FIELDS as DETAIL_FIELDS
 from ccmops.patients.details import change_details
+from ccmops.patients.scope import request_scope
 from ccmops.patients.views import may_confirm_diagnoses, may_do_any, may_record_qmb, patient_for_any
+from ccmops.patients.vocabulary import PAYER_NAMES, PAYERS
 from ccmops.platform import csv_cells
 from ccmops.platform.numerals import ascii_digits
 from ccmops.web.forms import MatrixVersionForm

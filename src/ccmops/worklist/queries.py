@@ -26,11 +26,13 @@ from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import Scope
-from ccmops.billing.month import LADDERS, Standing, cached, month_of
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.careplans.services import latest_approved_number, reviews_due
 from ccmops.enrollment.models import Enrollment, OutreachAttempt
+from ccmops.months.month import month_of
+from ccmops.months.standings import Standing, cached
+from ccmops.patients.scope import Scope
+from ccmops.rules.families import time_steps
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.services import reschedule_missed
 
@@ -107,7 +109,7 @@ def _prioritized(query, on: dt.date):
         ),
         review_due=Exists(reviews),
     )
-    first = [When(program=program, then=Value(ladder[0][0])) for program, ladder in LADDERS.items()]
+    first = [When(program=p, then=Value(steps[0][0])) for p in ("ccm", "pcm", "apcm") if (steps := time_steps(p))]
     threshold = Case(When(standing__id__isnull=False, then=F("standing__next_threshold")), *first, default=None)
     short = Coalesce(Greatest(threshold - F("counted"), 0), 0)
 

@@ -120,22 +120,6 @@ def log_monthly_attempt(
     return attempt, nxt
 
 
-@transaction.atomic
-def schedule_contact(*, patient, due_at: dt.datetime, reason: str, by) -> ScheduledContact:
-    if due_at < timezone.now() - dt.timedelta(minutes=5):
-        raise InvalidInput("due_at: a call cannot be scheduled in the past")
-    ScheduledContact.objects.filter(patient=patient, status="scheduled").update(status="cancelled")
-    return ScheduledContact.objects.create(
-        practice_id=patient.practice_id,
-        patient=patient,
-        due_at=due_at,
-        reason=reason.strip() or "Scheduled by staff",
-        assigned_to=patient.care_manager,
-        created_by=by,
-        created_at=timezone.now(),
-    )
-
-
 def reschedule_missed(practice_ids, now=None) -> int:
     """Calls whose time passed (two hours' grace) without an attempt become missed and move to the next window."""
     now = now or timezone.now()

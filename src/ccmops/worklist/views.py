@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -9,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
-from ccmops.access.scope import request_scope
-from ccmops.billing.month import standings
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.months.standings import decided
+from ccmops.patients.scope import request_scope
 from ccmops.platform.numerals import ascii_digits
 from ccmops.rules.years import operational_rule_set_for
 from ccmops.worklist.models import ContactWindow, FollowUpTask
@@ -69,7 +70,8 @@ def log_call(request, patient_id: int):
     scope = request_scope(request)
     patient = scope.patient(patient_id)
     grant = scope.require(patient.practice_id, Function.MONTHLY_OUTREACH)
-    standing = standings([patient], {}, timezone.localdate())[patient.id]
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.practice.time_zone))
+    standing = decided([patient], {}, today)[patient.id]
     log_monthly_attempt(
         patient=patient,
         program=request.POST.get("program", "ccm"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ccmops.rules.fees import FeeSchedule
 from ccmops.rules.years.base import RuleSet
 from ccmops.rules.years.cy2025 import CY2025
 from ccmops.rules.years.cy2026 import CY2026
@@ -23,3 +24,11 @@ def operational_rule_set_for(year: int) -> tuple[RuleSet | None, bool]:
         return RULE_SETS[year], False
     latest = max(RULE_SETS)
     return (RULE_SETS[latest], True) if year > latest else (None, False)
+
+
+def load_fee_schedule(year: int) -> FeeSchedule:
+    """The fee schedule the release ships for a rule year (its rule set's, provisional ones included)."""
+    rules = rule_set_for(year)
+    if rules is None:
+        raise LookupError(f"no rule set for {year}")
+    return rules.fees()

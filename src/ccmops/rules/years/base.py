@@ -9,6 +9,8 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 
+from ccmops.rules.pprrvu import parse_pprrvu
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -36,7 +38,6 @@ class RuleSet:
 
 @lru_cache(maxsize=16)
 def _shipped(rules: RuleSet):
-    from ccmops.rules.pprrvu import parse_pprrvu
 
     path = resources.files("ccmops.rules") / "data" / "fees" / rules.fee_file
     file_year = int(rules.fee_file[6:10])  # PPRRVU<year>_…

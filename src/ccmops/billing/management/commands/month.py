@@ -8,9 +8,11 @@ import sys
 from django.core.management.base import BaseCommand
 
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
-from ccmops.billing.close import approve_and_close, close_month, summarize
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
+from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
@@ -78,7 +80,6 @@ class Command(BaseCommand):
         )
 
     def _lookback(self, org, start, end, by, as_json: bool) -> None:
-        from ccmops.billing.lookback import lookback
 
         if not start or not end:
             raise InvalidInput("lookback: --from and --to (YYYY-MM) are required")

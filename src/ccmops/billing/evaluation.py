@@ -1,5 +1,6 @@
-"""Month close: decide every enrolled patient-month with the rules engine, persist decisions and lines
-(idempotent; duplicate lines impossible by constraint), review with audited overrides, approve and lock."""
+"""Month close, first step: evaluate — decide every enrolled patient-month with the rules engine and persist the
+decisions and lines (idempotent; duplicate lines impossible by constraint), in resumable steps. Then `review`
+(audited overrides) and `approval` (approve and lock)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,18 @@ from django.utils import timezone
 import ccmops
 from ccmops.billing.facts import month_documents, month_patients
 from ccmops.billing.fees import loaded_schedule
-from ccmops.billing.models import Adjustment, ClaimLine, MonthClose, PatientMonthDecision, is_closed
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
-from ccmops.errors import Conflict, InvalidInput
+from ccmops.errors import Conflict
 from ccmops.interop.services import part_written, part_written_message
+from ccmops.months.ledger import is_closed
+from ccmops.months.models import MonthClose
+from ccmops.months.month import checked
 from ccmops.patients.models import Patient
 from ccmops.platform.collector import collector_paused
-from ccmops.platform.compiled import Compiled, compiled
 from ccmops.platform.forked import can_fork, forked_pool, in_worker
-from ccmops.platform.numerals import ascii_digits
-from ccmops.platform.pipeline import together
 from ccmops.platform.upsert import JsonText, upsert
 from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth, decision_to_json
@@ -40,7 +41,9 @@ from ccmops.rules.years import RULE_SETS, rule_set_for
 from ccmops.timetracking.models import TimeEntry
 
 CHUNK = 500
-ENROLLED = ("consented", "active", "paused", "disenrolled")
+# Enrollment statuses whose months the close decides: every patient who consented, including one who left this
+# month (their time before leaving may still be billable).
+CONSENTED_EVER = ("consented", "active", "paused", "disenrolled")
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,13 @@ class CloseSummary:
     allowed: Decimal
 
 
-def _check_month(month: str) -> None:
-    if len(month) != 7 or month[4] != "-" or not ascii_digits(month[:4] + month[5:]) or not 1 <= int(month[5:]) <= 12:
-        raise InvalidInput(f"month: expected YYYY-MM, got {month!r}")
-
-
 def patients_in_month(practice, month: str, *, after: int = 0, limit: int | None = None) -> list[int]:
     """Patients with an enrollment past consent, or with time recorded in the month, in id order; with `after`
     and `limit`, only the next `limit` ids after `after` (each source is cut in the database: the first
     `limit` of the union lie within the first `limit` of each)."""
     window = month_window(month, practice.time_zone)
     enrolled = (
-        Enrollment.objects.filter(practice=practice, status__in=ENROLLED, patient_id__gt=after)
+        Enrollment.objects.filter(practice=practice, status__in=CONSENTED_EVER, patient_id__gt=after)
         .order_by("patient_id")
         .values_list("patient_id", flat=True)
         .distinct()
@@ -284,7 +282,7 @@ CLI_STEP = 2000  # the CLI runs to the end and takes bigger steps
 def begin_evaluation(*, practice, month: str, by=None) -> MonthClose:
     """Start evaluating the month (again). An evaluation already under way is joined, not restarted, so two
     billers pressing the button at once share one run. Refused once the month is closed."""
-    _check_month(month)
+    checked(month)
     if rule_set_for(int(month[:4])) is None:  # refused before anything is written: no close row left evaluating
         known = ", ".join(str(y) for y in sorted(RULE_SETS))
         raise Conflict(
@@ -440,29 +438,6 @@ def summarize(practice, month: str) -> CloseSummary:
     )
 
 
-@transaction.atomic
-def override(*, decision: PatientMonthDecision, action: str, reason: str, by) -> PatientMonthDecision:
-    """A person resolves a held month: bill as decided, or do not bill. The reason is kept and audited."""
-    if action not in ("bill", "do_not_bill"):
-        raise InvalidInput("action: expected bill or do_not_bill")
-    if len(reason.strip()) < 5:
-        raise InvalidInput("reason: explain the override (it is kept with the claim and audited)")
-    _not_closed(decision.practice, decision.month)
-    decision.review, decision.override_action, decision.override_reason = "overridden", action, reason.strip()
-    decision.override_by, decision.override_at = by, timezone.now()
-    decision.save()
-    if action == "do_not_bill":
-        ClaimLine.objects.filter(patient_id=decision.patient_id, month=decision.month).delete()
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        patient=decision.patient,
-        obj=decision,
-        detail={"override": action, "reason": reason.strip(), "findings": decision.reasons},
-    )
-    return decision
-
-
 def _not_closed(practice, month: str) -> None:
     if is_closed(practice, month):
         raise Conflict(f"{month} is closed.")
@@ -493,136 +468,3 @@ def _whole_registry(practice, month: str) -> None:
     run = part_written(practice)
     if run is not None:
         raise Conflict(part_written_message(run, month))
-
-
-@transaction.atomic
-def approve_and_close(*, practice, month: str, by, expected_version: int | None = None) -> MonthClose:
-    """Close the month (who and when are recorded); refused before the month has ended in the practice's time
-    zone, while anything awaits review, while an evaluation runs, when any patient-month's facts changed after
-    the evaluation (`changed_since_evaluation`: work recorded during review is never lost between the decision
-    and the claim), and — with `expected_version`, as the web and API send it — when the month was re-evaluated
-    after the approver looked at it (optimistic locking: nobody approves results they have not seen)."""
-    close = MonthClose.objects.select_for_update().filter(practice=practice, month=month).first()
-    if close is None:
-        raise InvalidInput(f"month: {month} has not been evaluated; run the close first")
-    if close.status == "closed":
-        raise Conflict(f"{month} was already closed by {close.closed_by} at {close.closed_at:%Y-%m-%d %H:%M}.")
-    _ended(practice, month)
-    _whole_registry(practice, month)
-    if close.status == "evaluating":
-        raise Conflict(
-            f"{month} is being evaluated ({close.progress_done} of {close.progress_total} patients); "
-            "approve once the results are in."
-        )
-    if expected_version is not None and expected_version != close.version:
-        raise Conflict(
-            f"{month} was re-evaluated after you opened it (now version {close.version}, by "
-            f"{close.evaluated_by or 'the system'} at {timezone.localtime(close.evaluated_at):%Y-%m-%d %H:%M}); "
-            "review the new results, then approve."
-        )
-    waiting = PatientMonthDecision.objects.filter(practice=practice, month=month, review="needs_review").count()
-    if waiting:
-        raise Conflict(f"{waiting} patient-month(s) still need review; resolve or override them first.")
-    changed = changed_since_evaluation(practice, month)
-    if changed:  # closing now would send claims that miss (or still count) that work, and queue nothing for it
-        names = "; ".join(str(p) for p in changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-        raise Conflict(
-            f"the facts of {len(changed)} patient-month(s) changed after {month} was evaluated ({names}): time "
-            "entered or voided, a consent, care plan or coverage recorded. Evaluate the month again (only those are "
-            "re-decided), review, then approve."
-        )
-    close.status, close.closed_by, close.closed_at = "closed", by, timezone.now()
-    close.version += 1
-    close.save()
-    record_audit(
-        action=AuditAction.UPDATE,
-        user=by,
-        practice_id=practice.id,
-        object_type="month_close",
-        object_id=month,
-        detail={"closed": True},
-    )
-    return close
-
-
-_PRACTICE, _MONTH = -918_273_644, "month-sentinel"  # values no practice id or month can have
-
-
-def closed_month_read(entry: TimeEntry) -> tuple[str, list]:
-    """The read of the entry's month close (its status, or no row): to send with the entry's other statements
-    (`ccmops.platform.pipeline.together`) and hand its rows to `queue_adjustment_if_closed`.
-
-    It locks the row (FOR NO KEY UPDATE on PostgreSQL) for the rest of the entry's transaction. An approval holds
-    the row while it checks that no facts changed since the evaluation, so an entry of that month written
-    meanwhile waits for the approval's commit and then finds the month closed: it is queued as an adjustment, not
-    lost between the check and the close. (Entries of a month being worked have no close row to wait on; and
-    SQLite writes one transaction at a time.)"""
-    closed = compiled(  # compiled once (ccmops.platform.compiled): this runs on every new time entry
-        "closed month",
-        _compile_closed_month_read,
-    )
-    return closed.statement(practice=entry.practice.id, month=entry.month)
-
-
-def _compile_closed_month_read() -> Compiled:
-    with transaction.atomic():  # a locking read compiles only inside a transaction (where it always runs)
-        return Compiled(
-            MonthClose.objects.filter(practice_id=_PRACTICE, month=_MONTH)
-            .select_for_update(no_key=True)
-            .values_list("status")[:1],
-            practice=_PRACTICE,
-            month=_MONTH,
-        )
-
-
-def queue_adjustment_if_closed(
-    entry: TimeEntry, closed: list | None = None, *, voided: bool = False
-) -> Adjustment | None:
-    """Time recorded for a closed month — or, `voided`, removed from it — goes to the adjustment queue instead of
-    changing the claim. `closed`: the rows of `closed_month_read(entry)` when the caller has read them already."""
-    if closed is None:
-        (closed,) = together(closed_month_read(entry))
-    if not closed or closed[0][0] != "closed":
-        return None
-    month = entry.month
-    if voided:
-        description = f"{entry.minutes} min by {entry.staff} voided after {month} was closed: {entry.void_reason}"
-    elif entry.restored_from_id:
-        description = (
-            f"{entry.minutes} min by {entry.staff} restored (voided entry {entry.restored_from_id}) after {month} "
-            f"was closed: {entry.restore_reason}"
-        )
-    else:
-        description = f"{entry.minutes} min by {entry.staff} recorded after {month} was closed"
-    return queue_adjustment(entry, month, description, time_entry=entry, voids=voided)
-
-
-def queue_note_adjustment_if_closed(note, addendum=None) -> Adjustment | None:
-    """A note of a closed month signed after the close, or an addendum to one, goes to the adjustment queue:
-    the claim was sent on the documentation as it stood, so the biller sees what came after (the notes are what
-    supports the minutes billed, R-TIME-8)."""
-    month = note.month
-    if not is_closed(note.practice, month, lock=True):
-        return None
-    activity = note.get_activity_display().lower()
-    if addendum is not None:
-        description = (
-            f"addendum by {addendum.author} to the {activity} note of {timezone.localtime(note.created_at):%Y-%m-%d}"
-            f" added after {month} was closed"
-        )
-    else:
-        description = f"{activity} note by {note.author} signed after {month} was closed"
-    return queue_adjustment(note, month, description, note=note, addendum=addendum)
-
-
-def queue_adjustment(record, month: str, description: str, **links) -> Adjustment:
-    """Queue work of a closed month for the biller: `record` (a time entry, note or known service) gives the
-    practice and patient, `links` what the adjustment points at."""
-    return Adjustment.objects.create(
-        practice=record.practice,
-        patient=record.patient,
-        month=month,
-        created_at=timezone.now(),
-        description=description[:300],
-        **links,
-    )

@@ -10,10 +10,11 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from ccmops.administration import org_settings, practitioners
+from ccmops.administration.staff import lead_organizations
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.organizations import charges, engagements, org_settings, practitioners, rule_policies
+from ccmops.organizations import charges, engagements, rule_policies
 from ccmops.organizations.models import Organization, Practitioner, User
-from ccmops.organizations.staff import lead_organizations
 
 
 def _pair(item: str) -> tuple[str, str]:

@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand
 from ccmops.access.policy import Role
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
+from ccmops.enrollment.screening import screen_practice
 from ccmops.organizations.mfa_enrollment import issue_enrollment_code
 from ccmops.organizations.models import Organization, User
-from ccmops.patients.screening import screen_practice
 
 
 class Command(BaseCommand):

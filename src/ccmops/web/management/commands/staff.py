@@ -9,8 +9,8 @@ import json
 from django.core.management.base import BaseCommand
 
 from ccmops.access.policy import Role
+from ccmops.administration import staff
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.organizations import staff
 from ccmops.organizations.models import Organization, Practitioner, User
 
 

@@ -29,9 +29,13 @@ from ccmops.access.policy import ROLES_BY_KIND, OrgKind, Role
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from ccmops.interop.records import US_STATE_CODES
+from ccmops.organizations.mfa_enrollment import issue_enrollment_code
 from ccmops.organizations.models import STAFF_CREDENTIALS, Membership, Organization, Practitioner, User
 from ccmops.organizations.services import memberships_of
+from ccmops.organizations.validators import plain_text, reason_given
+from ccmops.patients.models import Patient
+from ccmops.patients.vocabulary import US_STATE_CODES
+from ccmops.timetracking.services import open_timer, stop_timer
 
 LEAD_ROLES = frozenset({Role.PARTNER_OPS_LEAD, Role.PROGRAM_OWNER})
 CLINICAL_BY_DEFAULT = frozenset({Role.CARE_MANAGER, Role.BILLING_PRACTITIONER})
@@ -115,7 +119,6 @@ def staff(org: Organization) -> list[StaffMember]:
         .values_list("user_id", flat=True)
         .distinct()
     )
-    from ccmops.patients.models import Patient
 
     patients = dict(
         Patient.objects.filter(care_manager_id__in=by_user)
@@ -154,22 +157,6 @@ def _hours(raw) -> Decimal:
     if not hours.is_finite() or not Decimal(0) <= hours <= Decimal(60):
         raise InvalidInput(f"hours: expected 0 to 60 hours a week, got {raw}")
     return hours.quantize(Decimal("0.1"))
-
-
-def plain_text(field: str, value: str) -> str:
-    """Text without control characters (a NUL, which PostgreSQL cannot store, a line break in a name)."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise InvalidInput(f"{field}: control characters (line breaks, tabs, NUL) are not allowed")
-    return value
-
-
-def reason_given(reason: str) -> str:
-    reason = plain_text("reason", (reason or "").strip())
-    if len(reason) < 5:
-        raise InvalidInput("reason: say why (it is kept in the audit log)")
-    if len(reason) > 300:
-        raise InvalidInput(f"reason: at most 300 characters, got {len(reason)}")
-    return reason
 
 
 @dataclass(frozen=True)
@@ -364,7 +351,6 @@ def _stop_timer(user: User) -> int | None:
     """Stop the open timer of someone leaving every organization (the time is kept by the idle rules, as if
     they had pressed stop; someone who still works elsewhere stops their own); minutes credited, or None when
     none was open."""
-    from ccmops.timetracking.services import open_timer, stop_timer
 
     timer = open_timer(user)
     if timer is None:
@@ -435,7 +421,6 @@ def mfa_enrollment_code(*, org: Organization, user_id: int, by, actor: str = "")
         PermissionDenied: yourself.
         Conflict: not on the active staff.
     """
-    from ccmops.organizations.mfa_enrollment import issue_enrollment_code
 
     target = member(org, user_id)
     if by is not None and target.user.id == by.id:

@@ -1,5 +1,5 @@
-"""The Staff and Settings pages: a lead's own organization's people (ccmops.organizations.staff), its settings
-and practitioners (ccmops.organizations.org_settings)."""
+"""The Staff and Settings pages: a lead's own organization's people (ccmops.administration.staff), its settings
+and practitioners (ccmops.administration.org_settings)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccmops.access.policy import Role
+from ccmops.administration import org_settings, practitioners
+from ccmops.administration import staff as staff_service
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
-from ccmops.organizations import charges, org_settings, practitioners, rule_policies
-from ccmops.organizations import staff as staff_service
+from ccmops.organizations import charges, rule_policies
 from ccmops.organizations.engagements import with_states
 from ccmops.organizations.models import CREDENTIALS, STAFF_CREDENTIALS, User
 from ccmops.organizations.services import owners_in_force

@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import CREDENTIALS, Organization, Practitioner
-from ccmops.organizations.staff import plain_text, reason_given
+from ccmops.organizations.validators import plain_text, reason_given
 
 
 def practitioners(org: Organization) -> list[Practitioner]:
@@ -101,7 +102,6 @@ def add_practitioner(
 
 def npi_fixed(p: Practitioner) -> bool:
     """Whether a decision or claim line names the practitioner (their NPI is then on record as billed)."""
-    from ccmops.billing.models import ClaimLine, PatientMonthDecision
 
     return (
         PatientMonthDecision.objects.filter(billing_practitioner=p).exists()

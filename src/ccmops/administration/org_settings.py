@@ -22,13 +22,17 @@ from django.utils import timezone
 
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import OrgKind, Role
+from ccmops.administration.staff import Added, add_staff
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
-from ccmops.interop.records import US_STATE_CODES
+from ccmops.months.models import MonthClose
 from ccmops.organizations.changes import record_change
 from ccmops.organizations.models import Engagement, Organization
-from ccmops.organizations.staff import Added, add_staff, plain_text
+from ccmops.organizations.services import record_matrix_version
+from ccmops.organizations.validators import plain_text
+from ccmops.patients.vocabulary import US_STATE_CODES
 from ccmops.platform.numerals import ascii_digits
+from ccmops.timetracking.models import TimeEntry
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,6 @@ def time_zone_fixed(org: Organization) -> str:
     """Why the practice's time zone can no longer change ("" while it can)."""
     if not org.is_practice:
         return ""
-    from ccmops.billing.models import MonthClose
-    from ccmops.timetracking.models import TimeEntry
 
     if MonthClose.objects.filter(practice=org).exists():
         return "a month has been closed in it"
@@ -250,8 +252,6 @@ def create_organization(
         detail={"kind": kind, "slug": slug, "name": org.name, "time_zone": org.time_zone},
     )
     if org.is_practice:
-        from ccmops.organizations.services import record_matrix_version
-
         today = timezone.localdate(timezone=zoneinfo.ZoneInfo(org.time_zone))
         record_matrix_version(
             practice=org, preset=Preset.IN_HOUSE, effective_from=today, reason="Practice created in ccmops", by=None

@@ -8,7 +8,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ccmops.compliance.audit import verify_chain
+from ccmops.compliance.audit import checkpoint, verify_chain
+from ccmops.compliance.audit_keys import checkpoints_file
 from ccmops.organizations.models import Organization
 
 
@@ -26,9 +27,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, action: str, practice: str | None = None, **options):
         if action == "checkpoint":
-            from ccmops.compliance.audit import checkpoint
-            from ccmops.compliance.audit_keys import checkpoints_file
-
             record = checkpoint()
             self.stdout.write(
                 f"audit checkpoint of {len(record['chains'])} chain(s) at {record['at']} written to "

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
+from ccmops.enrollment.screening import screen_practice
 from ccmops.organizations.services import practice_by_ref
 from ccmops.patients.models import ScreeningResult
-from ccmops.patients.screening import screen_practice
 
 
 class Command(BaseCommand):

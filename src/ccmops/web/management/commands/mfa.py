@@ -12,6 +12,7 @@ from django.db import transaction
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NotFound
+from ccmops.organizations.mfa_enrollment import issue_enrollment_code
 from ccmops.organizations.models import User
 from ccmops.web.mfa import mfa_required
 
@@ -40,8 +41,6 @@ class Command(BaseCommand):
         if user is None:
             raise NotFound(f"no user named {username!r}")
         if action == "enrollment-code":
-            from ccmops.organizations.mfa_enrollment import issue_enrollment_code
-
             code = issue_enrollment_code(user=user, actor=f"cli:{getpass.getuser()}")
             self.stdout.write(f"{user.username}: enrollment code {code} (works once, for 72 hours)")
             return
