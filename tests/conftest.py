@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections import Counter
@@ -7,13 +8,21 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from tests.factories.pages import QUESTIONNAIRE, engagement_for
+from tests.factories.session import mfa_done
 from tests.worlds import restored
 
+from ccmops.assessment.services import run as run_assessment
+from ccmops.billing.evaluation import close_month
+from ccmops.billing.models import KnownService, PatientMonthDecision
+from ccmops.careplans.models import CarePlan
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
-from ccmops.organizations.models import Organization, User
-from ccmops.patients.models import Patient
-from ccmops.web.mfa import SESSION_VERIFIED
+from ccmops.enrollment.models import Consent
+from ccmops.interop.models import ImportRun
+from ccmops.organizations.models import Membership, Organization, User
+from ccmops.patients.models import CoverageRecord, Patient, QmbPeriod
+from ccmops.timetracking.models import TimeEntry
 
 
 def demo_world(*, with_activity: bool = False) -> dict[str, User]:
@@ -41,22 +50,9 @@ def demo_activity(db):
     return demo_world(with_activity=True)
 
 
-def demo_patient(family_name: str) -> Patient:
-    """A demo patient by family name (the demo cast has one of each)."""
-    return Patient.objects.get(family_name=family_name)
-
-
 @pytest.fixture
 def orgs(demo):
     return {o.slug: o for o in Organization.objects.all()}
-
-
-def mfa_done(client: Client) -> Client:
-    """Mark a signed-in test client's session as past the second factor (tests/test_mfa.py tests that step)."""
-    session = client.session
-    session[SESSION_VERIFIED] = True
-    session.save()
-    return client
 
 
 @pytest.fixture
@@ -101,3 +97,72 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", f"fuzz cases run: {sum(total.values())}")
         for name, n in sorted(total.items()):
             terminalreporter.write_line(f"  {n:>6}  {name}")
+
+
+@pytest.fixture
+def world_ids(db):
+    """Both demo practices with a running program and last month closed; per practice, the ids to attack with."""
+    seed_demo(with_activity=True)
+    # A user with memberships in several organizations (security review, item 2): Riverbend's biller is also a
+    # care manager at Summit, which serves Riverbend and Lakeside — and still sees nothing of Maple Street.
+    Membership.objects.get_or_create(
+        user=User.objects.get(username="rick.biller"),
+        organization=Organization.objects.get(slug=world.SUMMIT),
+        role="care_manager",
+        defaults={"is_clinical_staff": True},
+    )
+    ids = {}
+    first = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    month = f"{first.year:04d}-{first.month:02d}"
+    for slug in (world.MAPLE, world.RIVERBEND):
+        practice = Organization.objects.get(slug=slug)
+        close_month(practice=practice, month=month)
+        patient = Patient.objects.filter(practice=practice, consents__isnull=False).first()
+        ids[slug] = {
+            "patient_id": patient.id,
+            "practice_id": practice.id,
+            "month": month,
+            "kind": "837p",
+            "role": "care_manager",
+            "consent_id": Consent.objects.filter(patient=patient).first().id,
+            "plan_id": CarePlan.objects.filter(patient=patient).first().id,
+            "decision_id": PatientMonthDecision.objects.filter(patient=patient).first().id,
+            "note_id": 0,
+            "task_id": 0,
+            "run_id": ImportRun.objects.filter(practice=practice).first().id,
+            "timer_id": 0,
+            "entry_id": TimeEntry.objects.filter(practice=practice).first().id,
+            "family": patient.family_name,
+            "mrn": patient.mrn,
+            "assessment_id": run_assessment(practice=practice, questionnaire=QUESTIONNAIRE, by=None).id,
+            "membership_id": practice.memberships.first().id,
+            "user_id": practice.memberships.filter(role="care_manager").first().user_id,
+            "practitioner_id": practice.practitioners.first().id,
+            "engagement_id": engagement_for(practice).id,
+            "control_number": 1,  # no 837P yet: the practice check comes first
+            "period_id": QmbPeriod.objects.create(
+                practice=practice,
+                patient=patient,
+                start=dt.date(2026, 1, 1),
+                source="test",
+                recorded_at=dt.datetime.now(dt.UTC),
+            ).id,
+            "record_id": CoverageRecord.objects.create(
+                practice=practice,
+                patient=patient,
+                source_id="manual:isolation-test",
+                payer="medicare",
+                source="test",
+            ).id,
+            "condition_id": patient.conditions.first().id,
+            "service_id": KnownService.objects.create(
+                practice=practice,
+                patient=patient,
+                code="99495",
+                date_of_service=dt.date(2026, 1, 5),
+                same_group=False,
+                source="test",
+                recorded_at=dt.datetime.now(dt.UTC),
+            ).id,
+        }
+    return ids

@@ -4,7 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from tests.conftest import demo_patient
+from tests.factories.session import demo_patient
 
 from ccmops.compliance.audit import verify_chain
 from ccmops.compliance.models import AuditEvent

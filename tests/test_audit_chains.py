@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from tests.conftest import demo_patient
+from tests.factories.session import demo_patient
 
 from ccmops.compliance.audit import GENESIS, _digest, record_audit, verify_chain
 from ccmops.compliance.models import AuditChainHead, AuditEvent

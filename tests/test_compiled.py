@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
-from tests.conftest import demo_patient
+from tests.factories.session import demo_patient
 
 from ccmops.patients.models import Patient
 from ccmops.platform.compiled import Compiled

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from tests.test_page_markup import markup_problems
+from tests.factories.pages import markup_problems
 
 from ccmops.access.operating_model import Preset
 from ccmops.compliance.models import AuditEvent

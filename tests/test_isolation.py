@@ -4,7 +4,7 @@ only their own; out-of-scope patients are 404 in the UI and the API."""
 import datetime as dt
 
 import pytest
-from tests.conftest import demo_patient
+from tests.factories.session import demo_patient
 
 from ccmops.demo import world
 from ccmops.organizations.models import User

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-from tests.conftest import mfa_done
-from tests.test_page_markup import markup_problems
+from tests.factories.pages import markup_problems
+from tests.factories.session import mfa_done
 
 from ccmops.administration import org_settings, practitioners
 from ccmops.billing.approval import approve_and_close

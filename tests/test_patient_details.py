@@ -3,8 +3,8 @@ value validated and named when wrong, the change audited by field (not value), a
 nothing of a field keeps the correction."""
 
 import pytest
-from tests.population.test_imports import write
-from tests.test_page_markup import markup_problems
+from tests.factories.pages import markup_problems
+from tests.factories.population import write
 
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world

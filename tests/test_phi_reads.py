@@ -2,8 +2,8 @@
 request — the packet as PDF, the 837P re-downloaded, care plans, consents, time entries, on the web and the API."""
 
 from django.urls import resolve
-from tests.conftest import mfa_done
-from tests.test_route_isolation import fill, routes, world_ids  # noqa: F401 - the fixture
+from tests.factories.pages import fill, routes
+from tests.factories.session import mfa_done
 
 from ccmops.compliance.models import AuditEvent
 from ccmops.compliance.phi_reads import API_PHI_PREFIXES, PHI_ROUTES, RECORD_KWARGS
@@ -22,7 +22,7 @@ def holds_phi(path: str) -> bool:
     )
 
 
-def test_every_route_that_returns_phi_audits_each_read(world_ids, client):  # noqa: F811
+def test_every_route_that_returns_phi_audits_each_read(world_ids, client):
     ids = world_ids[world.MAPLE]
     client.force_login(User.objects.get(username="ben.biller"))
     mfa_done(client)

@@ -4,7 +4,7 @@ audit packets, not Riverbend's or Lakeside's audit log."""
 
 import datetime as dt
 
-from tests.conftest import mfa_done
+from tests.factories.session import mfa_done
 
 from ccmops.access.policy import Role
 from ccmops.billing.evaluation import close_month

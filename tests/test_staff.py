@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
-from tests.conftest import demo_patient, mfa_done
-from tests.test_page_markup import markup_problems
+from tests.factories.pages import markup_problems
+from tests.factories.session import demo_patient, mfa_done
 
 from ccmops.administration import staff
 from ccmops.compliance.models import AuditEvent

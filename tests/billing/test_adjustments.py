@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
+from tests.factories.billing import evaluate_and_bill, previous_month
 
 from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.models import ClaimLine
@@ -19,7 +19,7 @@ from ccmops.timetracking.services import add_manual_entry
 
 
 @pytest.fixture
-def closed(month_world):  # noqa: F811 - the fixture imported above
+def closed(month_world):
     """Twyla's month closed with 45 minutes billed (99490 + one 99439), then 15 late minutes recorded for it."""
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)

@@ -6,8 +6,6 @@ import json
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from tests.billing.test_claims import closed  # noqa: F401 - the fixture
-from tests.billing.test_close import month_world  # noqa: F401 - the fixture closed builds on
 
 from ccmops.billing.exports import export_837p
 from ccmops.billing.models import ClaimBatch, ClaimLine
@@ -22,7 +20,7 @@ from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput
 
 
-def test_a_months_claims_cannot_be_sent_twice_until_the_front_end_rejects_them(closed):  # noqa: F811
+def test_a_months_claims_cannot_be_sent_twice_until_the_front_end_rejects_them(closed):
     twyla, month, ben = closed
     practice = twyla.practice
     first = export_837p(practice=practice, month=month, by=ben)
@@ -60,7 +58,7 @@ def test_a_months_claims_cannot_be_sent_twice_until_the_front_end_rejects_them(c
         mark_rejected(batch=third, reason="999 IK5*R later", by=ben)
 
 
-def test_remittance_by_hand_and_by_csv_names_each_problem_and_records_nothing_then(closed):  # noqa: F811
+def test_remittance_by_hand_and_by_csv_names_each_problem_and_records_nothing_then(closed):
     twyla, month, ben = closed
     line = ClaimLine.objects.get(patient=twyla, code="99439")
     with pytest.raises(InvalidInput, match="paid_amount: expected an amount"):
@@ -83,7 +81,7 @@ def test_remittance_by_hand_and_by_csv_names_each_problem_and_records_nothing_th
     assert ClaimLine.objects.get(patient=twyla, code="99490").remit_status == ""
 
 
-def test_month_page_and_api_for_batches_and_remittance(closed, login):  # noqa: F811
+def test_month_page_and_api_for_batches_and_remittance(closed, login):
     twyla, month, _ben = closed
     practice = twyla.practice
     web = login("ben.biller")
@@ -135,7 +133,7 @@ def test_month_page_and_api_for_batches_and_remittance(closed, login):  # noqa: 
     assert f"sent in 837P #{batch.control_number} on" in packet and "99490: paid $41.27" in packet
 
 
-def test_cli_lists_and_marks_batches(closed, capsys):  # noqa: F811
+def test_cli_lists_and_marks_batches(closed, capsys):
     from django.core.management import call_command
 
     twyla, month, _ben = closed

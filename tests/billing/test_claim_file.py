@@ -7,8 +7,6 @@ import zoneinfo
 
 import pytest
 from django.utils import timezone
-from tests.billing.test_claims import closed  # noqa: F401 - the fixture
-from tests.billing.test_close import month_world  # noqa: F401 - the fixture
 
 from ccmops.billing import x12
 from ccmops.billing.exports import charges_csv, export_837p
@@ -24,7 +22,7 @@ def segments(text: str) -> list[str]:
     return [s.strip() for s in text.split("~") if s.strip()]
 
 
-def test_claims_carry_the_practices_charges_not_the_allowed_amount(closed):  # noqa: F811
+def test_claims_carry_the_practices_charges_not_the_allowed_amount(closed):
     """R-CLM-CHG-1: SV1-02 is the charge × units, CLM02 their sum; the charge CSV says both, the allowed amount
     as an estimate."""
     twyla, month, ben = closed
@@ -42,7 +40,7 @@ def test_claims_carry_the_practices_charges_not_the_allowed_amount(closed):  # n
     assert ",92.50,66.13," in line
 
 
-def test_a_claim_without_a_charge_or_with_an_old_medicare_id_is_held_out_and_the_rest_produced(closed):  # noqa: F811
+def test_a_claim_without_a_charge_or_with_an_old_medicare_id_is_held_out_and_the_rest_produced(closed):
     """A failing claim is held out with its reason; when every claim fails nothing is produced, naming each."""
     twyla, month, ben = closed
     set_charges(org=twyla.practice, values={"99439": ""}, by=ben)
@@ -58,7 +56,7 @@ def test_a_claim_without_a_charge_or_with_an_old_medicare_id_is_held_out_and_the
     assert not ClaimBatch.objects.exists()
 
 
-def test_one_failing_claim_does_not_stop_the_file(closed):  # noqa: F811
+def test_one_failing_claim_does_not_stop_the_file(closed):
     """Two patients billed; one has no diagnosis on its lines (R-DX-3): it is held out, the other goes."""
     from ccmops.patients.models import Patient
 
@@ -87,7 +85,7 @@ def test_one_failing_claim_does_not_stop_the_file(closed):  # noqa: F811
     assert held["patient_id"] == other.id and any("no diagnosis" in r for r in held["reasons"])
 
 
-def test_base_before_add_on_no_2310b_for_the_billing_npi_and_local_times(closed):  # noqa: F811
+def test_base_before_add_on_no_2310b_for_the_billing_npi_and_local_times(closed):
     twyla, month, ben = closed
     practice = twyla.practice
     rendering = ClaimLine.objects.filter(patient=twyla).first().billing_practitioner
@@ -107,7 +105,7 @@ def test_base_before_add_on_no_2310b_for_the_billing_npi_and_local_times(closed)
     assert not any(s.startswith("NM1*82") for s in segs)
 
 
-def test_a_person_billing_provider_needs_a_practitioner_with_the_billing_npi(closed):  # noqa: F811
+def test_a_person_billing_provider_needs_a_practitioner_with_the_billing_npi(closed):
     twyla, month, ben = closed
     practice = twyla.practice
     practice.billing_provider_type = "person"
@@ -117,7 +115,7 @@ def test_a_person_billing_provider_needs_a_practitioner_with_the_billing_npi(clo
         export_837p(practice=practice, month=month, by=ben)
 
 
-def test_test_files_taxonomy_and_transaction_sets_of_at_most_5000_claims(closed, monkeypatch):  # noqa: F811
+def test_test_files_taxonomy_and_transaction_sets_of_at_most_5000_claims(closed, monkeypatch):
     twyla, month, ben = closed
     practice = twyla.practice
     practice.taxonomy_code = "207Q00000X"
@@ -135,14 +133,14 @@ def test_test_files_taxonomy_and_transaction_sets_of_at_most_5000_claims(closed,
     assert "GE*1*99" in text
 
 
-def test_control_numbers_count_per_submitter(closed):  # noqa: F811
+def test_control_numbers_count_per_submitter(closed):
     twyla, month, ben = closed
     first = export_837p(practice=twyla.practice, month=month, by=ben)
     second = export_837p(practice=twyla.practice, month=month, by=ben)
     assert (first.submitter, second.control_number) == (twyla.practice, first.control_number + 1)
 
 
-def test_rhc_and_fqhc_practices_never_get_an_837p(closed):  # noqa: F811
+def test_rhc_and_fqhc_practices_never_get_an_837p(closed):
     """R-CLM-FORM-2, R-RHC-4: institutional claims; refused with the reason, nothing produced."""
     twyla, month, ben = closed
     practice = twyla.practice
@@ -154,8 +152,8 @@ def test_rhc_and_fqhc_practices_never_get_an_837p(closed):  # noqa: F811
     assert not ClaimBatch.objects.exists()
 
 
-def test_producing_an_837p_is_a_post_and_the_file_is_downloaded_from_its_batch(closed, client):  # noqa: F811
-    from tests.conftest import mfa_done
+def test_producing_an_837p_is_a_post_and_the_file_is_downloaded_from_its_batch(closed, client):
+    from tests.factories.session import mfa_done
 
     twyla, month, ben = closed
     client.force_login(ben)

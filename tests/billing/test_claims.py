@@ -1,35 +1,12 @@
 """837P for a closed month, accepted by pyx12; the CSV charge export; refusal when data are missing."""
 
 import pytest
-from tests.billing.test_close import month_world  # noqa: F401 - fixture
 
-from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import charges_csv, export_837p
-from ccmops.billing.models import ClaimBatch, PatientMonthDecision
-from ccmops.billing.review import override
+from ccmops.billing.models import ClaimBatch
 from ccmops.billing.x12 import build_837p, validate
 from ccmops.errors import Conflict, InvalidInput
-
-
-@pytest.fixture
-def closed(month_world):  # noqa: F811
-    twyla, month, ben = month_world
-    practice = twyla.practice
-    practice.medicare_contractor_name = "NGS MEDICARE J6"
-    practice.medicare_contractor_id = "06102"
-    practice.save()
-    twyla.medicare_id = "1EG4TE5MK73"
-    twyla.save()
-    close_month(practice=practice, month=month, by=ben)
-    override(
-        decision=PatientMonthDecision.objects.get(patient=twyla),
-        action="bill",
-        reason="Plan handed over at the visit",
-        by=ben,
-    )
-    approve_and_close(practice=practice, month=month, by=ben)
-    return twyla, month, ben
 
 
 def test_837p_is_accepted_by_pyx12_and_matches_the_decision(closed):
@@ -159,7 +136,7 @@ def test_a_practice_zip_code_is_five_digits_or_zip_plus_4(value, valid):
             validate_us_zip(value)
 
 
-def test_open_month_cannot_be_exported(month_world):  # noqa: F811
+def test_open_month_cannot_be_exported(month_world):
     twyla, month, ben = month_world
     close_month(practice=twyla.practice, month=month, by=ben)
     with pytest.raises(Conflict, match="not closed"):

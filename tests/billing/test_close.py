@@ -4,8 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from tests.monthly.test_worklist import activate
+from tests.factories.billing import previous_month, sign_note_of
 
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import close_month
@@ -17,76 +16,8 @@ from ccmops.errors import Conflict
 from ccmops.months.models import Adjustment, MonthClose
 from ccmops.organizations.models import User
 from ccmops.patients.coverage import claim_status, confirm_diagnosis
-from ccmops.patients.models import Patient
 from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry
-
-
-def previous_month() -> tuple[str, dt.datetime]:
-    first = timezone.localdate().replace(day=1)
-    prev = first - dt.timedelta(days=1)
-    mid = timezone.make_aware(dt.datetime(prev.year, prev.month, 10, 15, 0))
-    return f"{prev.year:04d}-{prev.month:02d}", mid
-
-
-def evaluate_and_bill(twyla, month: str, ben, *, approve: bool = True) -> None:
-    """Evaluate Twyla's month and bill it over its hold (the plan was handed over at the visit, a reason the
-    biller records) and, with `approve`, approve and close it."""
-    close_month(practice=twyla.practice, month=month, by=ben)
-    decision = PatientMonthDecision.objects.get(patient=twyla, month=month)
-    if decision.review == "needs_review":
-        override(decision=decision, action="bill", reason="Plan handed over at the visit", by=ben)
-    if approve:
-        approve_and_close(practice=twyla.practice, month=month, by=ben)
-
-
-@pytest.fixture
-def month_world(demo):
-    """Twyla active since two months ago, with 45 minutes last month; her plan was not given to her (a hold)."""
-    nora = User.objects.get(username="nora.rn")
-    twyla = Patient.objects.get(family_name="Moen")
-    month, mid = previous_month()
-    activate(twyla, nora)
-    from ccmops.enrollment.models import Consent
-
-    Consent.objects.filter(patient=twyla).update(documented_at=mid - dt.timedelta(days=40))
-    from ccmops.patients.models import Encounter
-
-    Encounter.objects.filter(patient=twyla, recorded_by__isnull=False).update(start=mid - dt.timedelta(days=41))
-    CarePlanVersion.objects.filter(care_plan__patient=twyla, status="approved").update(
-        approved_at=mid - dt.timedelta(days=30)
-    )
-    for activity, start, minutes in (
-        ("care_coordination_call", mid, 25),
-        ("medication_reconciliation", mid + dt.timedelta(days=3), 20),
-    ):
-        add_manual_entry(  # written up in no note yet (tests/billing/test_late_notes.py writes them late)
-            patient=twyla,
-            staff=nora,
-            program="ccm",
-            activity=activity,
-            start=start,
-            minutes=minutes,
-            reason="Entered from paper log",
-        )
-    return twyla, month, User.objects.get(username="ben.biller")
-
-
-def sign_note_of(entry):
-    """A note of the entry, complete and signed by its author (R-DOC-1, R-TIME-8)."""
-    from ccmops.documentation.note_templates import TEMPLATES
-    from ccmops.documentation.services import save_note
-
-    fields = {key: f"{label}: documented" for key, label, _required in TEMPLATES[entry.activity]}
-    return save_note(
-        patient=entry.patient,
-        author=entry.staff,
-        program=entry.program,
-        activity=entry.activity,
-        fields=fields,
-        time_entry=entry,
-        sign=True,
-    )
 
 
 def test_close_decides_holds_and_lines(month_world):

@@ -2,8 +2,8 @@
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import previous_month
-from tests.conftest import mfa_done
+from tests.factories.billing import previous_month
+from tests.factories.session import mfa_done
 
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import begin_evaluation, close_month, evaluate_step, summarize

@@ -4,8 +4,8 @@ import re
 
 import pytest
 from django.test import Client
-from tests.billing.test_close import previous_month
-from tests.conftest import mfa_done
+from tests.factories.billing import previous_month
+from tests.factories.session import mfa_done
 
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import close_month

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.utils import timezone
-from tests.monthly.test_worklist import activate
+from tests.factories.monthly import activate
 
 from ccmops.billing.facts import patient_months
 from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion

@@ -7,8 +7,6 @@ import re
 import pytest
 from django.core.management import call_command
 from fhir.resources.R4B.bundle import Bundle
-from tests.billing.test_claims import closed  # noqa: F401 - fixture
-from tests.billing.test_close import month_world  # noqa: F401 - fixture
 
 from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import charges_csv
@@ -33,7 +31,7 @@ def _references(value) -> list[str]:
     return []
 
 
-def test_claims_are_valid_r4_and_match_the_837p(closed):  # noqa: F811
+def test_claims_are_valid_r4_and_match_the_837p(closed):
     twyla, month, ben = closed
     bundle = claims_bundle(practice=twyla.practice, month=month, by=ben)
     parsed = Bundle.model_validate_json(json.dumps(bundle))  # what a receiver reads back is valid R4
@@ -67,14 +65,14 @@ def test_claims_are_valid_r4_and_match_the_837p(closed):  # noqa: F811
     assert [e["fullUrl"] for e in again["entry"]] == [e["fullUrl"] for e in bundle["entry"]]  # stable ids
 
 
-def test_lines_not_to_bill_are_left_out(closed):  # noqa: F811
+def test_lines_not_to_bill_are_left_out(closed):
     twyla, month, ben = closed
     PatientMonthDecision.objects.filter(patient=twyla).update(override_action="do_not_bill")
     with pytest.raises(InvalidInput, match="no claim lines"):
         claims_bundle(practice=twyla.practice, month=month, by=ben)
 
 
-def test_missing_data_are_named(closed):  # noqa: F811
+def test_missing_data_are_named(closed):
     twyla, month, ben = closed
     twyla.medicare_id = ""
     twyla.save()
@@ -83,7 +81,7 @@ def test_missing_data_are_named(closed):  # noqa: F811
     assert not AuditEvent.objects.filter(object_type="fhir_claims").exists()
 
 
-def test_an_open_month_gives_neither_fhir_claims_nor_charges(month_world):  # noqa: F811
+def test_an_open_month_gives_neither_fhir_claims_nor_charges(month_world):
     twyla, month, ben = month_world
     close_month(practice=twyla.practice, month=month, by=ben)  # evaluated, in review, not approved
     assert ClaimLine.objects.filter(patient=twyla).exists()
@@ -93,7 +91,7 @@ def test_an_open_month_gives_neither_fhir_claims_nor_charges(month_world):  # no
         charges_csv(practice=twyla.practice, month=month, by=ben)
 
 
-def test_fhir_claims_through_the_web_api_and_cli(closed, login, tmp_path):  # noqa: F811
+def test_fhir_claims_through_the_web_api_and_cli(closed, login, tmp_path):
     twyla, month, _ben = closed
     practice = twyla.practice
     client = login("ben.biller")

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
+from tests.factories.billing import evaluate_and_bill, previous_month  # noqa: F401 - the fixture
 
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
 from ccmops.billing.approval import approve_and_close
@@ -32,7 +32,7 @@ def a_day_of(month: str) -> dt.date:
     return dt.date(int(month[:4]), int(month[5:]), 12)
 
 
-def test_another_practitioners_ccm_holds_the_month_until_withdrawn(month_world):  # noqa: F811
+def test_another_practitioners_ccm_holds_the_month_until_withdrawn(month_world):
     twyla, month, ben = month_world
     close_month(practice=twyla.practice, month=month, by=ben)
     assert "CCM.DUPLICATE.OTHER_PRACTITIONER" not in codes(twyla, month)
@@ -71,7 +71,7 @@ def test_another_practitioners_ccm_holds_the_month_until_withdrawn(month_world):
     assert kept.withdrawn_by == ben and kept.withdraw_reason == "The denial was for another patient"
 
 
-def test_the_same_practitioners_pcm_refuses_ccm(month_world):  # noqa: F811
+def test_the_same_practitioners_pcm_refuses_ccm(month_world):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben, approve=False)
     assert PatientMonthDecision.objects.get(patient=twyla, month=month).decision["lines"]
@@ -99,7 +99,7 @@ def test_the_same_practitioners_pcm_refuses_ccm(month_world):  # noqa: F811
         ({"date_of_service": dt.date.today() + dt.timedelta(days=3)}, "date_of_service"),
     ],
 )
-def test_bad_input_names_the_field_and_records_nothing(month_world, change, field):  # noqa: F811
+def test_bad_input_names_the_field_and_records_nothing(month_world, change, field):
     twyla, month, ben = month_world
     given = {
         "code": "99495",
@@ -113,7 +113,7 @@ def test_bad_input_names_the_field_and_records_nothing(month_world, change, fiel
     assert not KnownService.objects.exists()
 
 
-def test_the_future_is_the_practices(month_world, monkeypatch):  # noqa: F811
+def test_the_future_is_the_practices(month_world, monkeypatch):
     """At 20:00 UTC it is already tomorrow on Kiritimati (UTC+14): a service on the practice's today is not in
     the future, one on its tomorrow is, wherever the server's clock is."""
     import django.utils.timezone
@@ -134,7 +134,7 @@ def test_the_future_is_the_practices(month_world, monkeypatch):  # noqa: F811
     assert len(record_known_services(practice=practice, rows=rows, by=ben).created) == 1
 
 
-def test_a_service_known_after_the_close_is_queued_and_not_waved_through(month_world, login):  # noqa: F811
+def test_a_service_known_after_the_close_is_queued_and_not_waved_through(month_world, login):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)
     known = record_known_service(
@@ -181,7 +181,7 @@ def test_a_service_known_after_the_close_is_queued_and_not_waved_through(month_w
     assert len(resolve_unchanged(practice=twyla.practice, month=month, by=ben)) == 1
 
 
-def test_recorded_after_evaluation_the_month_is_not_approved_until_evaluated_again(month_world):  # noqa: F811
+def test_recorded_after_evaluation_the_month_is_not_approved_until_evaluated_again(month_world):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben, approve=False)
     record_known_service(
@@ -191,7 +191,7 @@ def test_recorded_after_evaluation_the_month_is_not_approved_until_evaluated_aga
         approve_and_close(practice=twyla.practice, month=month, by=ben)
 
 
-def test_page_and_api(month_world, login):  # noqa: F811
+def test_page_and_api(month_world, login):
     twyla, month, _ben = month_world
     day = a_day_of(month).isoformat()
     nora, carl = login("nora.rn"), login("carl.compliance")
@@ -243,7 +243,7 @@ def test_page_and_api(month_world, login):  # noqa: F811
     assert User.objects.get(username="carl.compliance") not in {k.recorded_by for k in KnownService.objects.all()}
 
 
-def test_a_csv_of_known_services_is_recorded_whole_or_not_at_all(month_world, login, tmp_path, capsys):  # noqa: F811
+def test_a_csv_of_known_services_is_recorded_whole_or_not_at_all(month_world, login, tmp_path, capsys):
     twyla, month, ben = month_world
     kohler = twyla.practice.patients.get(family_name="Kohler")
     day = a_day_of(month).isoformat()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from django.core.management import call_command
-from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
+from tests.factories.billing import evaluate_and_bill, previous_month
 
 from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.packets import packet_context
@@ -28,7 +28,7 @@ CALL = {
 
 
 @pytest.fixture
-def closed(month_world):  # noqa: F811 - the fixture imported above
+def closed(month_world):
     """Twyla's month closed and billed on its 45 minutes; no note written for its calls yet."""
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)

@@ -5,14 +5,14 @@ on the CLI, the page (biller and the practice's compliance reviewer) and the API
 import json
 
 from django.core.management import call_command
-from tests.billing.test_close import evaluate_and_bill, month_world  # noqa: F401 - the fixture
+from tests.factories.billing import evaluate_and_bill
 
 from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.patients.coverage import record_coverage
 
 
-def test_a_closed_month_that_would_be_billed_differently_today_is_listed_and_not_changed(month_world, login, capsys):  # noqa: F811
+def test_a_closed_month_that_would_be_billed_differently_today_is_listed_and_not_changed(month_world, login, capsys):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)
     before = list(ClaimLine.objects.filter(patient=twyla).values_list("code", "units", "allowed_amount"))

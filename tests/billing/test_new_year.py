@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from tests.billing.test_close import sign_note_of
+from tests.factories.billing import sign_note_of
 
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import close_month
@@ -78,7 +78,7 @@ def test_january_2027_counts_closes_and_exports_with_provisional_amounts(moen_in
     assert "SV1*HC:99490*85.00*UN*1" in batch.content  # the practice's charge, whatever the provisional amount
     client_page = moen.practice  # the month page labels the amounts
     from django.test import Client
-    from tests.conftest import mfa_done
+    from tests.factories.session import mfa_done
 
     client = Client()
     client.force_login(ben)

@@ -5,7 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from tests.billing.test_close import month_world, previous_month  # noqa: F401 - the fixture
+from tests.factories.billing import previous_month
 
 from ccmops.billing.evaluation import close_month
 from ccmops.billing.models import ClaimLine
@@ -19,7 +19,7 @@ def shares(patient) -> dict[str, Decimal]:
     return dict(ClaimLine.objects.filter(patient=patient).values_list("code", "patient_share"))
 
 
-def test_a_qmb_month_bills_no_patient_share_and_a_month_outside_the_period_does(month_world):  # noqa: F811
+def test_a_qmb_month_bills_no_patient_share_and_a_month_outside_the_period_does(month_world):
     twyla, month, ben = month_world
     close_month(practice=twyla.practice, month=month, by=ben)
     before = shares(twyla)
@@ -38,7 +38,7 @@ def test_a_qmb_month_bills_no_patient_share_and_a_month_outside_the_period_does(
     assert shares(twyla) == before
 
 
-def test_periods_are_checked(month_world):  # noqa: F811
+def test_periods_are_checked(month_world):
     twyla, _month, ben = month_world
     day = dt.date(2026, 3, 1)
     with pytest.raises(InvalidInput, match="source"):
@@ -59,7 +59,7 @@ def test_periods_are_checked(month_world):  # noqa: F811
     ]
 
 
-def test_patient_page_and_api(month_world, login):  # noqa: F811
+def test_patient_page_and_api(month_world, login):
     twyla, _month, _ben = month_world
     web = login("ben.biller")
     page = web.get(f"/patients/{twyla.id}/").content.decode()

@@ -5,8 +5,10 @@ month, queued for the biller like any time recorded after the close."""
 import json
 
 import pytest
-from tests.billing.test_close import evaluate_and_bill, month_world  # noqa: F401 - the fixture
-from tests.billing.test_void_entries import counted
+from tests.factories.billing import (
+    counted,
+    evaluate_and_bill,
+)
 
 from ccmops.billing.adjustments import open_impacts, resolve_unchanged
 from ccmops.billing.packets import packet_context
@@ -18,7 +20,7 @@ from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry, restore_entry, void_entry
 
 
-def test_a_mistaken_void_is_restored_and_counts_again(month_world, login):  # noqa: F811
+def test_a_mistaken_void_is_restored_and_counts_again(month_world, login):
     twyla, month, _ben = month_world
     nora = User.objects.get(username="nora.rn")
     call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
@@ -56,7 +58,7 @@ def test_a_mistaken_void_is_restored_and_counts_again(month_world, login):  # no
     assert again.status_code == 409 and f"already restored, as entry {restored.id}" in again.json()["detail"]
 
 
-def test_minutes_entered_again_since_the_void_are_not_counted_twice(month_world):  # noqa: F811
+def test_minutes_entered_again_since_the_void_are_not_counted_twice(month_world):
     twyla, month, _ben = month_world
     nora = User.objects.get(username="nora.rn")
     call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
@@ -76,7 +78,7 @@ def test_minutes_entered_again_since_the_void_are_not_counted_twice(month_world)
     assert counted(twyla, month) == sorted([call.id, again.id])
 
 
-def test_restoring_in_a_closed_month_is_queued_and_nets_out(month_world, login):  # noqa: F811
+def test_restoring_in_a_closed_month_is_queued_and_nets_out(month_world, login):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)
     _call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")

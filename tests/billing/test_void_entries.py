@@ -7,12 +7,11 @@ import json
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from tests.billing.test_close import evaluate_and_bill, month_world, previous_month  # noqa: F401 - the fixture
+from tests.factories.billing import counted, evaluate_and_bill, previous_month
 
 from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import close_month
-from ccmops.billing.facts import patient_months
 from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.billing.packets import packet_context
 from ccmops.billing.revenue import month_revenue
@@ -24,12 +23,7 @@ from ccmops.timetracking.models import TimeEntry
 from ccmops.timetracking.services import add_manual_entry, void_entry
 
 
-def counted(patient, month) -> list[int]:
-    """The entry ids the month's facts hold for the patient."""
-    return sorted({int(e.id.split("-")[1]) for e in patient_months([patient], month)[patient.id].time_entries})
-
-
-def test_a_voided_entry_is_kept_and_counts_nowhere(month_world):  # noqa: F811
+def test_a_voided_entry_is_kept_and_counts_nowhere(month_world):
     twyla, month, ben = month_world
     nora = User.objects.get(username="nora.rn")
     call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
@@ -68,7 +62,7 @@ def test_a_voided_entry_is_kept_and_counts_nowhere(month_world):  # noqa: F811
     assert not Adjustment.objects.exists()
 
 
-def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login, capsys):  # noqa: F811
+def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login, capsys):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben)
     before = month_revenue(twyla.practice, month)
@@ -109,7 +103,7 @@ def test_voiding_in_a_closed_month_queues_the_time_it_removes(month_world, login
     assert "Paper log double-entered" in html and f"removed by adjustment {queued.id}" in html
 
 
-def test_who_may_void_through_the_pages_and_api(month_world, login):  # noqa: F811
+def test_who_may_void_through_the_pages_and_api(month_world, login):
     twyla, _month, _ben = month_world
     call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
     page = login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()
@@ -141,7 +135,7 @@ def test_who_may_void_through_the_pages_and_api(month_world, login):  # noqa: F8
     assert f'value="{call.id}"' not in form and f'value="{reconciliation.id}"' in form
 
 
-def test_voiding_clears_the_overlap_flag_on_the_other_staff_members_entry(month_world):  # noqa: F811
+def test_voiding_clears_the_overlap_flag_on_the_other_staff_members_entry(month_world):
     twyla, _month, _ben = month_world
     _, mid = previous_month()
     patel = User.objects.get(username="dr.patel")
@@ -162,7 +156,7 @@ def test_voiding_clears_the_overlap_flag_on_the_other_staff_members_entry(month_
     assert nora_call.overlaps_with == []
 
 
-def test_time_recorded_or_voided_during_review_must_be_evaluated_before_approval(month_world):  # noqa: F811
+def test_time_recorded_or_voided_during_review_must_be_evaluated_before_approval(month_world):
     twyla, month, ben = month_world
     nora = User.objects.get(username="nora.rn")
     evaluate_and_bill(twyla, month, ben, approve=False)
@@ -184,7 +178,7 @@ def test_time_recorded_or_voided_during_review_must_be_evaluated_before_approval
     assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1, "99439": 2}
 
 
-def test_a_void_during_review_is_caught_the_same_way(month_world):  # noqa: F811
+def test_a_void_during_review_is_caught_the_same_way(month_world):
     twyla, month, ben = month_world
     evaluate_and_bill(twyla, month, ben, approve=False)
     _call, reconciliation = TimeEntry.objects.filter(patient=twyla).order_by("start")
@@ -195,7 +189,7 @@ def test_a_void_during_review_is_caught_the_same_way(month_world):  # noqa: F811
     assert dict(ClaimLine.objects.filter(patient=twyla).values_list("code", "units")) == {"99490": 1}
 
 
-def test_an_earlier_months_time_is_shown_on_request_and_voided_from_there(month_world, login):  # noqa: F811
+def test_an_earlier_months_time_is_shown_on_request_and_voided_from_there(month_world, login):
     twyla, month, _ben = month_world
     nora = User.objects.get(username="nora.rn")
     first = dt.date.fromisoformat(f"{month}-01")

@@ -2,7 +2,7 @@
 month" is refused with the file's name and how far it got, and nothing is evaluated (security review item 11)."""
 
 import pytest
-from tests.billing.test_close import previous_month
+from tests.factories.billing import previous_month
 
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo

@@ -4,7 +4,7 @@ close holds the patient whose second CCM payee is on record."""
 import datetime as dt
 
 import pytest
-from tests.billing.test_close import previous_month
+from tests.factories.billing import previous_month
 
 from ccmops.billing.models import KnownService
 from ccmops.demo import world

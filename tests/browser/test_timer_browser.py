@@ -7,7 +7,7 @@ import zoneinfo
 import pytest
 from django.db.models import F
 from django.utils import timezone
-from tests.monthly.test_worklist import activate
+from tests.factories.monthly import activate
 
 from ccmops.timetracking.models import TimeEntry, Timer, TimerSegment
 
@@ -31,18 +31,22 @@ def test_timer_survives_reload_and_second_tab(page, browser, sign_in, live_demo,
     page.goto(url)
     page.click("[data-action=start]")
     page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
-    page.wait_for_timeout(3000)
+    # Three seconds pass (the running segment is moved back rather than waited for); a reload shows the server's
+    # count, not 0:00, and the display keeps ticking from there.
+    three = timezone.timedelta(seconds=3)
+    TimerSegment.objects.filter(timer__staff=nora).update(start=F("start") - three)
     page.reload()
     page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
-    page.wait_for_timeout(1200)
     assert elapsed(page) >= 3  # kept counting across the reload (not back to 0:00)
+    page.wait_for_function("() => document.querySelector('[data-elapsed]').textContent >= '0:04'")
     screenshot("timer-running")
 
     second = page.context.new_page()
     second.goto(url)
     second.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
     second.click("[data-action=start]")  # pressing start in the other tab rejoins the same timer
-    second.wait_for_timeout(1500)
+    second.wait_for_load_state("networkidle")
+    second.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
     assert Timer.objects.count() == 1
     a, b = elapsed(page), elapsed(second)
     assert abs(a - b) <= 2, (a, b)

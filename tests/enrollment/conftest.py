@@ -1,13 +1,9 @@
-import datetime as dt
-
 import pytest
-from django.utils import timezone
+from tests.factories.enrollment import complete
 
 from ccmops.careplans.services import create_from_template
 from ccmops.organizations.models import Practitioner, User
 from ccmops.patients.models import Patient
-
-ALL = ["cost_sharing", "one_practitioner_per_month", "right_to_stop"]
 
 
 @pytest.fixture
@@ -30,17 +26,6 @@ def patel(demo):
     return Practitioner.objects.get(npi="1003000019")
 
 
-def complete(content: dict) -> dict:
-    """Fill the elements a template leaves to the care team."""
-    return {
-        **content,
-        "expected_outcomes": "Stable blood pressure and glucose; no admissions.",
-        "prognosis": "Good with adherence.",
-        "community_services": "Meals on Wheels referral.",
-        "coordination": "Cardiology (Dr. Lee) receives the plan; pharmacy reconciliation quarterly.",
-    }
-
-
 @pytest.fixture
 def approved_plan(twyla, nora, dr_patel):
     from ccmops.careplans.services import approve, save_version
@@ -51,7 +36,3 @@ def approved_plan(twyla, nora, dr_patel):
     approve(version=plan.latest, by=dr_patel, expected_lock=plan.lock_version)
     plan.refresh_from_db()
     return plan
-
-
-def an_hour_ago():
-    return timezone.now() - dt.timedelta(hours=1)

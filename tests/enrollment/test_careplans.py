@@ -1,7 +1,7 @@
 """Care plans: templates, versions, the validator that blocks approval, sign-off, sharing, reviews."""
 
 import pytest
-from tests.enrollment.conftest import complete
+from tests.factories.enrollment import complete
 
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version

@@ -5,7 +5,7 @@ import zoneinfo
 
 import pytest
 from django.utils import timezone
-from tests.enrollment.conftest import ALL, an_hour_ago
+from tests.factories.enrollment import ALL, an_hour_ago
 
 from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.consents import record_consent, revoke_consent

@@ -3,7 +3,7 @@
 import zoneinfo
 
 from django.utils import timezone
-from tests.enrollment.conftest import ALL, complete
+from tests.factories.enrollment import ALL, complete
 
 
 def test_enrollment_workflow_over_the_api(login, twyla):

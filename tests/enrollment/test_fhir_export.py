@@ -1,7 +1,7 @@
 """The patient's CCM record exports as FHIR R4 that fhir.resources validates."""
 
 from fhir.resources.R4B.bundle import Bundle
-from tests.enrollment.conftest import ALL, an_hour_ago
+from tests.factories.enrollment import ALL, an_hour_ago
 
 from ccmops.enrollment.consents import record_consent
 from ccmops.interop.fhir_export import patient_bundle

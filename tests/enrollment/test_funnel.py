@@ -2,7 +2,7 @@
 
 import pytest
 from django.utils import timezone
-from tests.enrollment.conftest import ALL, an_hour_ago
+from tests.factories.enrollment import ALL, an_hour_ago
 
 from ccmops.enrollment.consents import record_consent
 from ccmops.enrollment.models import Enrollment

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from tests.billing.test_close import previous_month
-from tests.faults.test_kill_close import run as run_worker
+from tests.factories.billing import previous_month
+from tests.faults.processes import run as run_worker
+from tests.faults.processes import sqlite_database
 
 from ccmops.compliance.backup import backup_database
 from ccmops.errors import ConfigurationError
@@ -36,7 +37,7 @@ def contents(db: Path) -> dict[str, list[tuple]]:
 
 def test_backup_then_restore_brings_back_exactly_the_backed_up_database(tmp_path):
     live, saved = tmp_path / "live.sqlite3", tmp_path / "backup.sqlite3"
-    seeded = run_worker(f"sqlite:///{live}", "seed", previous_month()[0])
+    seeded = run_worker(sqlite_database(live), "seed", previous_month()[0])
     assert seeded.returncode == 0, seeded.stderr
 
     r = ccmops(live, "backup", str(saved))
@@ -81,7 +82,8 @@ def test_backup_then_restore_brings_back_exactly_the_backed_up_database(tmp_path
 
 def test_bad_backup_files_are_refused_and_change_nothing(tmp_path):
     live = tmp_path / "live.sqlite3"
-    assert ccmops(live, "migrate", "--verbosity", "0").returncode == 0
+    sqlite_database(live)  # migrated
+    assert ccmops(live, "migrate", "--verbosity", "0").returncode == 0  # nothing left to apply
     before = contents(live)
 
     garbage = tmp_path / "garbage.sqlite3"

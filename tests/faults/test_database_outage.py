@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
-from tests.conftest import mfa_done
+from tests.factories.session import mfa_done
+from tests.faults.processes import sqlite_database
 
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import User
@@ -72,7 +73,7 @@ def test_outage_gives_a_clear_503_then_recovers(transactional_db, outage):
 
 def test_sqlite_file_going_away_gives_a_clear_503_then_recovers(tmp_path):
     db = tmp_path / "volume" / "ccmops.sqlite3"
-    db.parent.mkdir()
+    sqlite_database(db)  # migrated
     env = {
         **os.environ,
         "CCMOPS_DATABASE_URL": f"sqlite:///{db}",

@@ -7,50 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from tests.billing.test_close import previous_month
-
-WORKER = Path(__file__).with_name("close_worker.py")
-
-
-def _database(tmp_path, name: str) -> str:
-    base = os.environ.get("CCMOPS_TEST_DATABASE_URL", "")
-    if base.startswith("postgres"):
-        import psycopg
-
-        server, _db = base.rsplit("/", 1)
-        db = f"ccmops_fault_{name}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{db}"')
-        return f"{server}/{db}"
-    return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
-
-
-def _drop(url: str) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        server, db = url.rsplit("/", 1)
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
-
-
-def run(url: str, *args: str, worker: Path = WORKER, **extra_env: str) -> subprocess.CompletedProcess:
-    """Run a fault worker script as its own process against `url` (extra_env: e.g. where to die)."""
-    env = {
-        **os.environ,
-        "CCMOPS_DATABASE_URL": url,
-        "CCMOPS_DEBUG": "true",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        **extra_env,
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, str(worker), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+from tests.factories.billing import previous_month
+from tests.faults.processes import _database, _drop, run
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")

@@ -5,14 +5,13 @@ entries equal those of an uninterrupted session and every stopped timer has exac
 import datetime as dt
 import json
 import random
-import shutil
 import signal
 import sys
 from pathlib import Path
 
 import pytest
-from tests.faults.test_kill_close import _database, _drop
-from tests.faults.test_kill_close import run as run_worker
+from tests.faults.processes import _database, _drop, copy_of
+from tests.faults.processes import run as run_worker
 
 WORKER = Path(__file__).with_name("timer_worker.py")
 
@@ -21,14 +20,9 @@ def run(url: str, *args: str, **env):
     return run_worker(url, *args, worker=WORKER, **env)
 
 
-def fresh(tmp_path, name: str, seeded: str | None, t0: str) -> str:
-    """A seeded database: SQLite copies the seeded file; PostgreSQL seeds its own."""
-    url = _database(tmp_path, name)
-    if seeded and url.startswith("sqlite"):
-        shutil.copy(seeded.removeprefix("sqlite:///"), url.removeprefix("sqlite:///"))
-    else:
-        assert run(url, "seed", t0).returncode == 0
-    return url
+def fresh(tmp_path, name: str, seeded: str, t0: str) -> str:
+    """A copy of the seeded database."""
+    return copy_of(seeded, tmp_path, name)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")

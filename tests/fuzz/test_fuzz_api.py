@@ -8,7 +8,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import mfa_done
+from tests.factories.session import mfa_done
 from tests.fuzz.strategies import JSON, SCALARS
 
 from ccmops.api.router import api

@@ -9,9 +9,9 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.factories.monthly import adt
+from tests.factories.population import PATIENT, bundle, condition
 from tests.fuzz.strategies import JSON, mutated
-from tests.monthly.test_transitions import adt
-from tests.population.test_imports import PATIENT, bundle, condition
 from tests.rules.builders import BASE, entry
 
 from ccmops.errors import InvalidInput

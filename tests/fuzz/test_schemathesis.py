@@ -11,7 +11,7 @@ from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from tests.conftest import mfa_done
+from tests.factories.session import mfa_done
 
 from ccmops.config.wsgi import application
 from ccmops.demo import world

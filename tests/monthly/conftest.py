@@ -1,12 +1,7 @@
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
-
-T0 = timezone.make_aware(dt.datetime(2026, 11, 10, 9, 0), timezone=dt.UTC)
 
 
 @pytest.fixture
@@ -17,7 +12,3 @@ def twyla(demo):
 @pytest.fixture
 def nora(demo):
     return User.objects.get(username="nora.rn")
-
-
-def at(minutes: float) -> dt.datetime:
-    return T0 + dt.timedelta(minutes=minutes)

@@ -1,7 +1,7 @@
 """Server-side timers: one per staff member, idle rules, pause/resume, one entry on stop, no double counting."""
 
 import pytest
-from tests.monthly.conftest import at
+from tests.factories.monthly import at
 
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.timetracking.models import TimeEntry, Timer

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from tests.factories.monthly import adt
 
 from ccmops.errors import InvalidInput
 from ccmops.worklist.adt import import_adt
@@ -19,17 +20,6 @@ def test_discharge_creates_a_two_business_day_follow_up(twyla, nora):
     assert add_business_days(dt.date(2026, 11, 20), 2) == dt.date(2026, 11, 24)
     complete_task(task=task, by=nora)
     assert FollowUpTask.objects.get().status == "done"
-
-
-def adt(event: str, mrn: str, klass: str, control: str, when: str = "202611181200") -> str:
-    return "\r".join(
-        [
-            f"MSH|^~\\&|EPIC|GENHOSP|CCMOPS|MAPLE|{when}||ADT^{event}|{control}|P|2.5",
-            f"EVN|{event}|{when}",
-            f"PID|1||{mrn}^^^MAPLE^MR||DOE^JANE||19450101|F",
-            f"PV1|1|{klass}|ED^01^1^GENHOSP" + "|" * 41 + f"{when}|{when}",
-        ]
-    )
 
 
 def test_adt_feed_imports_transitions_once(twyla):

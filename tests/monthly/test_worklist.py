@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 from django.utils import timezone
+from tests.factories.monthly import activate
 
 from ccmops.enrollment.models import Enrollment
 from ccmops.organizations.models import User
@@ -15,41 +16,6 @@ from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.queries import worklist
 from ccmops.worklist.scheduling import Window, suggest_next_contact
 from ccmops.worklist.services import log_monthly_attempt, record_transition
-
-
-def activate(patient, by):
-    """Put a demo patient straight into active CCM (consent, visit, approved plan), as the enrollment tests do."""
-    from tests.enrollment.conftest import ALL, complete
-
-    from ccmops.careplans.services import approve, create_from_template, save_version
-    from ccmops.enrollment.consents import record_consent
-    from ccmops.patients.services import record_visit
-
-    practitioner = patient.billing_practitioner
-    now = timezone.now()
-    record_consent(
-        patient=patient,
-        program="ccm",
-        practitioner=practitioner,
-        method="verbal",
-        documented_at=now - dt.timedelta(days=20),
-        elements=ALL,
-        obtained_by=by,
-    )
-    record_visit(
-        patient=patient,
-        day=timezone.localdate() - dt.timedelta(days=20),
-        kind="em",
-        code="99214",
-        practitioner=practitioner,
-        care_management_discussed=True,
-        by=by,
-    )
-    plan = create_from_template(patient=patient, program="ccm", by=by)
-    save_version(plan=plan, content=complete(plan.latest.content), by=by, expected_lock=plan.lock_version)
-    plan.refresh_from_db()
-    approve(version=plan.latest, by=practitioner.user, expected_lock=plan.lock_version)
-    assert Enrollment.objects.get(patient=patient).status == "active"
 
 
 def time_earlier_today(patient, staff, minutes: int, *, hours_ago: int = 3, activity="care_coordination_call"):

@@ -5,7 +5,7 @@ facts read: tests/billing/test_qmb.py)."""
 import datetime as dt
 
 import pytest
-from tests.population.test_imports import practice, write  # noqa: F401 - the fixture
+from tests.factories.population import write
 
 from ccmops.interop.csv_read import COLUMNS
 from ccmops.interop.services import ImportRejected, Source, import_source
@@ -20,7 +20,7 @@ def patient_row(mrn: str, qmb_from: str = "", qmb_to: str = "") -> str:
     return f"patient,{mrn},Moen,Twyla,1945-12-09,female,,,medicare{EMPTY},{qmb_from},{qmb_to}"
 
 
-def load(practice, tmp_path, *rows: str, name: str = "elig.csv"):  # noqa: F811
+def load(practice, tmp_path, *rows: str, name: str = "elig.csv"):
     path = write(tmp_path, name, HEADER + "\n" + "\n".join(rows) + "\n")
     return import_source(practice=practice, source=Source("csv", path, path.name))
 
@@ -29,7 +29,7 @@ def periods() -> list[tuple]:
     return list(QmbPeriod.objects.order_by("patient__mrn", "start").values_list("patient__mrn", "start", "end"))
 
 
-def test_qmb_columns_record_update_and_never_duplicate(practice, tmp_path):  # noqa: F811
+def test_qmb_columns_record_update_and_never_duplicate(practice, tmp_path):
     run = load(practice, tmp_path, patient_row("M-1", "2026-01-01"), patient_row("M-2"))
     assert periods() == [("M-1", dt.date(2026, 1, 1), None)]
     assert run.counts["qmb_periods"] == 1
@@ -42,7 +42,7 @@ def test_qmb_columns_record_update_and_never_duplicate(practice, tmp_path):  # n
     assert QmbPeriod.objects.get().source == "elig-nov.csv line 2"
 
 
-def test_bad_or_overlapping_qmb_rows_import_nothing_and_name_the_line(practice, tmp_path):  # noqa: F811
+def test_bad_or_overlapping_qmb_rows_import_nothing_and_name_the_line(practice, tmp_path):
     load(practice, tmp_path, patient_row("M-1"))
     record_qmb(patient=Patient.objects.get(mrn="M-1"), start=dt.date(2026, 3, 1), end=None, source="HETS 271", by=None)
     with pytest.raises(ImportRejected) as info:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from tests.factories.population import PATIENT, bundle, condition, write
 
 from ccmops.billing.evaluation import begin_evaluation
 from ccmops.errors import Conflict
@@ -23,47 +24,8 @@ DEMO_BUNDLES = Path(__file__).resolve().parents[2] / "src" / "ccmops" / "demo" /
 TABLES = (Patient, PatientCondition, Encounter, CoverageRecord)
 
 
-@pytest.fixture
-def practice(db):
-    return Organization.objects.create(
-        slug="lakeside", kind="practice", name="Lakeside Clinic", time_zone="America/Chicago"
-    )
-
-
 def snapshot():
     return {m.__name__: m.objects.count() for m in TABLES}
-
-
-def bundle(*resources, type_="collection") -> str:
-    return json.dumps({"resourceType": "Bundle", "type": type_, "entry": [{"resource": r} for r in resources]})
-
-
-PATIENT = {
-    "resourceType": "Patient",
-    "id": "p1",
-    "birthDate": "1950-02-03",
-    "gender": "female",
-    "name": [{"use": "official", "family": "Okafor", "given": ["Ada"]}],
-    "identifier": [
-        {
-            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
-            "value": "MRN-77",
-        }
-    ],
-}
-
-
-def condition(cid, code="I10", system="http://hl7.org/fhir/sid/icd-10-cm", subject="Patient/p1"):
-    c = {"resourceType": "Condition", "id": cid, "code": {"coding": [{"system": system, "code": code}]}}
-    if subject:
-        c["subject"] = {"reference": subject}
-    return c
-
-
-def write(tmp_path, name, text):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def test_bad_json_imports_nothing_and_names_line_and_column(practice, tmp_path):

@@ -7,7 +7,7 @@ import zoneinfo
 
 from django.test import Client
 from django.utils import timezone
-from tests.conftest import demo_patient, mfa_done
+from tests.factories.session import demo_patient, mfa_done
 
 from ccmops.administration.staff import add_staff
 from ccmops.organizations.models import User

@@ -4,7 +4,7 @@ import re
 
 from django.core.management import call_command
 from django.test import Client
-from tests.conftest import mfa_done
+from tests.factories.session import mfa_done
 
 from ccmops.administration import org_settings, practitioners
 from ccmops.demo import world

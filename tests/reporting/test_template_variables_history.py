@@ -2,9 +2,8 @@
 evaluated month with its review queue — name no variable their views do not pass and hold up as markup
 (tests/test_template_variables.py and tests/test_page_markup.py walk the freshly seeded demo)."""
 
-from tests.conftest import mfa_done
-from tests.test_page_markup import markup_problems
-from tests.test_template_variables import marked_templates, unresolved_names
+from tests.factories.pages import marked_templates, markup_problems, unresolved_names
+from tests.factories.session import mfa_done
 
 from ccmops.billing.adjustments import open_impacts, resolve
 from ccmops.billing.evaluation import close_month
