@@ -19,8 +19,9 @@ from ccmops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership, Organization, Practitioner, User
 from ccmops.patients.models import Patient
 from ccmops.reporting import assignment
+from ccmops.timetracking.entries import open_timer
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import open_timer, start_timer
+from ccmops.timetracking.services import start_timer
 
 
 def summit() -> Organization:

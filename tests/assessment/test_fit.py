@@ -6,7 +6,8 @@ import copy
 import pytest
 
 from ccmops.access.operating_model import Function, Preset
-from ccmops.assessment.fit import QuestionnaireError, assess, parse_questionnaire
+from ccmops.assessment.fit import assess
+from ccmops.assessment.questionnaire import QuestionnaireError, parse_questionnaire
 
 PRICING = {
     "managed_per_patient_month": 45,

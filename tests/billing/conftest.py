@@ -15,7 +15,7 @@ from ccmops.billing.review import override
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
-from ccmops.timetracking.services import add_manual_entry
+from ccmops.timetracking.entries import add_manual_entry
 
 
 @pytest.fixture

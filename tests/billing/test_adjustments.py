@@ -15,7 +15,7 @@ from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
-from ccmops.timetracking.services import add_manual_entry
+from ccmops.timetracking.entries import add_manual_entry
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_a_minute_recorded_while_the_month_is_approved_is_queued_not_lost(demo_a
     from ccmops.months.models import Adjustment
     from ccmops.organizations.models import Organization, User
     from ccmops.patients.models import Patient
-    from ccmops.timetracking.services import add_manual_entry
+    from ccmops.timetracking.entries import add_manual_entry
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite has one writer at a time, so the entry cannot land between check and close")

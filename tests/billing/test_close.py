@@ -16,8 +16,8 @@ from ccmops.errors import Conflict
 from ccmops.months.models import Adjustment, MonthClose
 from ccmops.organizations.models import User
 from ccmops.patients.coverage import claim_status, confirm_diagnosis
+from ccmops.timetracking.entries import add_manual_entry
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import add_manual_entry
 
 
 def test_close_decides_holds_and_lines(month_world):

@@ -16,8 +16,8 @@ from ccmops.errors import InvalidInput
 from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
+from ccmops.timetracking.entries import add_manual_entry
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import add_manual_entry
 
 CALL = {
     "reason": "Blood pressure log review",

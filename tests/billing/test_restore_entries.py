@@ -16,8 +16,8 @@ from ccmops.compliance.models import AuditEvent
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.months.models import Adjustment
 from ccmops.organizations.models import User
+from ccmops.timetracking.entries import add_manual_entry, restore_entry, void_entry
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import add_manual_entry, restore_entry, void_entry
 
 
 def test_a_mistaken_void_is_restored_and_counts_again(month_world, login):

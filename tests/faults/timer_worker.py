@@ -56,6 +56,7 @@ def run(t0: dt.datetime, journal: Path) -> None:
     from ccmops.errors import Conflict, InvalidInput
     from ccmops.organizations.models import User
     from ccmops.patients.models import Patient
+    from ccmops.timetracking import entries
     from ccmops.timetracking import services as s
 
     post_save.connect(_count_and_maybe_die, dispatch_uid="fault-counter")
@@ -65,7 +66,7 @@ def run(t0: dt.datetime, journal: Path) -> None:
     for i, (op, family, when) in enumerate(script(t0)):
         if i in done:
             continue
-        timer = s.open_timer(nora)
+        timer = entries.open_timer(nora)
         try:
             if op == "start":
                 s.start_timer(
@@ -76,7 +77,7 @@ def run(t0: dt.datetime, journal: Path) -> None:
                     now=when,
                 )
             elif op == "manual":
-                s.add_manual_entry(
+                entries.add_manual_entry(
                     patient=Patient.objects.get(family_name=family),
                     staff=nora,
                     program="ccm",

@@ -8,16 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccmops.errors import Conflict
+from ccmops.timetracking.entries import open_timer
 from ccmops.timetracking.models import TimeEntry, TimeEntrySegment
-from ccmops.timetracking.services import (
-    heartbeat,
-    open_timer,
-    pause_timer,
-    resolve_idle,
-    resume_timer,
-    start_timer,
-    stop_timer,
-)
+from ccmops.timetracking.services import heartbeat, pause_timer, resolve_idle, resume_timer, start_timer, stop_timer
 
 OPS = st.lists(
     st.tuples(

@@ -4,9 +4,9 @@ import pytest
 from tests.factories.monthly import at
 
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.timetracking.entries import add_manual_entry
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.timetracking.services import (
-    add_manual_entry,
     elapsed_seconds,
     heartbeat,
     pause_timer,
@@ -261,7 +261,7 @@ def test_unknown_activity_is_refused(twyla, nora):
 def test_an_entry_records_the_staff_members_role_credential_and_employer(demo, username, practice, billing, expected):
     from ccmops.organizations.models import Organization, Practitioner, User
     from ccmops.patients.models import Patient
-    from ccmops.timetracking.services import staff_facts
+    from ccmops.timetracking.entries import staff_facts
 
     staff = User.objects.get(username=username)
     patient = Patient.objects.filter(practice__slug=practice).first()

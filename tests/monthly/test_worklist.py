@@ -11,7 +11,7 @@ from ccmops.enrollment.models import Enrollment
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
 from ccmops.patients.scope import scope_for
-from ccmops.timetracking.services import add_manual_entry
+from ccmops.timetracking.entries import add_manual_entry
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.queries import worklist
 from ccmops.worklist.scheduling import Window, suggest_next_contact

@@ -12,7 +12,8 @@ from tests.factories.session import demo_patient, mfa_done
 from ccmops.administration.staff import add_staff
 from ccmops.organizations.models import User
 from ccmops.reporting.daily import daily_totals, days_ending
-from ccmops.timetracking.services import add_manual_entry, heartbeat, start_timer, stop_timer, void_entry
+from ccmops.timetracking.entries import add_manual_entry, void_entry
+from ccmops.timetracking.services import heartbeat, start_timer, stop_timer
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")  # Maple Street's time zone, its staff's display zone
 

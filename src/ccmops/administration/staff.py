@@ -35,7 +35,8 @@ from ccmops.organizations.services import memberships_of
 from ccmops.organizations.validators import plain_text, reason_given
 from ccmops.patients.models import Patient
 from ccmops.patients.vocabulary import US_STATE_CODES
-from ccmops.timetracking.services import open_timer, stop_timer
+from ccmops.timetracking.entries import open_timer
+from ccmops.timetracking.services import stop_timer
 
 LEAD_ROLES = frozenset({Role.PARTNER_OPS_LEAD, Role.PROGRAM_OWNER})
 CLINICAL_BY_DEFAULT = frozenset({Role.CARE_MANAGER, Role.BILLING_PRACTITIONER})

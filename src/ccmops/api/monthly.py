@@ -13,20 +13,17 @@ from ccmops.documentation.models import Note
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
+from ccmops.timetracking.entries import add_manual_entry, open_timer, restore_entry, void_entry
 from ccmops.timetracking.models import TimeEntry, Timer
 from ccmops.timetracking.services import (
-    add_manual_entry,
     discard_timer,
     elapsed_seconds,
     heartbeat,
-    open_timer,
     pause_timer,
     resolve_idle,
-    restore_entry,
     resume_timer,
     start_timer,
     stop_timer,
-    void_entry,
 )
 from ccmops.timetracking.views import voidable
 from ccmops.worklist.adt import import_adt

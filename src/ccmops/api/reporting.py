@@ -12,8 +12,9 @@ from ninja.responses import Status
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import PROGRAM_LEADS, OrgKind
 from ccmops.assessment import services as assessment_services
-from ccmops.assessment.fit import Questionnaire, QuestionnaireError, assess, parse_questionnaire
+from ccmops.assessment.fit import assess
 from ccmops.assessment.models import ModelFitAssessment
+from ccmops.assessment.questionnaire import Questionnaire, QuestionnaireError, parse_questionnaire
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.services import may_change_model
 from ccmops.patients.scope import request_scope

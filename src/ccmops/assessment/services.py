@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from ccmops.access.operating_model import PARTNER, PRESETS, Function, Preset
 from ccmops.access.policy import OrgKind
-from ccmops.assessment.fit import QuestionnaireError, assess, parse_questionnaire
+from ccmops.assessment.fit import assess
 from ccmops.assessment.models import ModelFitAssessment
+from ccmops.assessment.questionnaire import QuestionnaireError, parse_questionnaire
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput

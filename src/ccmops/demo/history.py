@@ -37,8 +37,8 @@ from ccmops.patients.models import Patient, ScreeningResult
 from ccmops.patients.services import record_visit
 from ccmops.rules.calendar import month_window, months_before
 from ccmops.rules.conditions import table
+from ccmops.timetracking.entries import add_manual_entry, create_entry
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import add_manual_entry, create_entry
 
 NOTE_LEVELS = (100, 89, 67, 44, 22)  # completeness of a coordination-call note with 5, 4, 3, 2 and 1 fields filled
 NOTE_FIELDS = [k for k, _label, _req in TEMPLATES["care_coordination_call"]]

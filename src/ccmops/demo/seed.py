@@ -26,7 +26,7 @@ from ccmops.organizations.models import (
 )
 from ccmops.organizations.services import record_engagement, record_matrix_version
 from ccmops.patients.models import Patient
-from ccmops.timetracking.services import add_manual_entry, create_entry
+from ccmops.timetracking.entries import add_manual_entry, create_entry
 
 DATA = Path(__file__).parent / "data" / "synthea"
 

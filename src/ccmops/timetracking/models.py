@@ -107,7 +107,7 @@ class TimeEntry(models.Model):
         default=list, help_text="ids of other staff's entries on this patient that overlap"
     )
     # A mistaken entry is voided, never deleted or edited: it stays on record (and in the audit packet) with who
-    # voided it, when and why, and counts nowhere (`ccmops.timetracking.services.void_entry`).
+    # voided it, when and why, and counts nowhere (`ccmops.timetracking.entries.void_entry`).
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -115,7 +115,7 @@ class TimeEntry(models.Model):
     void_reason = models.CharField(max_length=300, blank=True)
     # A void made by mistake is undone by restoring: a new entry with the voided one's segments, source and
     # time of record (the work was captured then), linked to it; the voided entry stays as it was
-    # (`ccmops.timetracking.services.restore_entry`).
+    # (`ccmops.timetracking.entries.restore_entry`).
     restored_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="restored_as"
     )

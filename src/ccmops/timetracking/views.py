@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 from ccmops.access.operating_model import Function
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
+from ccmops.timetracking.entries import add_manual_entry, restore_entry, void_entry
 from ccmops.timetracking.models import TimeEntry
-from ccmops.timetracking.services import add_manual_entry, restore_entry, void_entry
 
 
 @login_required

@@ -12,7 +12,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from ccmops.assessment import services
-from ccmops.assessment.fit import QuestionnaireError, assess, parse_questionnaire
+from ccmops.assessment.fit import assess
+from ccmops.assessment.questionnaire import QuestionnaireError, parse_questionnaire
 from ccmops.errors import InvalidInput
 from ccmops.organizations.services import practice_by_ref
 
