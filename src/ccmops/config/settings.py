@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # its Swagger UI assets are served from this installation (no CDN, within the CSP)
     "ccmops.organizations",
     "ccmops.patients",
     "ccmops.compliance",

@@ -2,8 +2,10 @@ from urllib.parse import quote
 
 from django.contrib import admin
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.generic import RedirectView
 
 from ccmops.api.router import api
 
@@ -21,6 +23,8 @@ urlpatterns = [
     path("admin/login/", admin_sign_in, name="admin_sign_in"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # browsers ask for /favicon.ico whatever the page links to
+    path("favicon.ico", RedirectView.as_view(url=static("ccmops/favicon.svg"), permanent=True)),
     path("", include("ccmops.web.urls")),
 ]
 
