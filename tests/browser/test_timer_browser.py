@@ -100,3 +100,20 @@ def test_timer_survives_reload_and_second_tab(page, browser, sign_in, live_demo,
     page.click("a:has-text('Worklist')")
     assert "Moen, Twyla" in page.inner_text("main")
     screenshot("worklist-minutes")
+
+
+def test_a_start_stopped_seconds_later_saves_nothing_and_says_so(page, sign_in, live_demo):
+    from ccmops.organizations.models import User
+    from ccmops.patients.models import Patient
+
+    twyla = Patient.objects.get(family_name="Moen")
+    activate(twyla, User.objects.get(username="nora.rn"))
+    sign_in("nora.rn")
+    page.goto(f"{live_demo.url}/patients/{twyla.id}/")
+    page.click("[data-action=start]")
+    page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
+    page.click("[data-action=stop]")
+    page.wait_for_function("() => document.querySelector('[data-notice]').textContent.length > 0")
+    assert "Less than a minute was timed" in page.inner_text("[data-notice]")
+    assert page.get_attribute("#timer", "data-status") == "none"
+    assert not TimeEntry.objects.exists()

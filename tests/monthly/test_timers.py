@@ -330,3 +330,25 @@ def test_two_tabs_starting_at_once_get_one_timer_and_a_conflict():
     assert "Another tab just started a timer" in str(outcome["second"])
     assert list(Timer.objects.values_list("id", "patient_id", "state")) == [(outcome["first"].id, a.id, "running")]
     assert list(TimerSegment.objects.values_list("timer_id", flat=True)) == [outcome["first"].id]
+
+
+def test_less_than_a_minute_timed_records_nothing_and_says_so(twyla, nora, login):
+    """A start pressed by mistake and stopped seconds later leaves no time entry of 0 minutes (which would then
+    ask for a note); a timer stopped at a minute records its minute."""
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(0))
+    assert stop_timer(timer=timer, staff=nora, now=at(59 / 60)) is None
+    assert not TimeEntry.objects.exists() and Timer.objects.get().state == "stopped"
+
+    client = login("nora.rn")
+    started = client.post(
+        f"/api/patients/{twyla.id}/timer/start",
+        {"program": "ccm", "activity": "care_coordination_call"},
+        content_type="application/json",
+    ).json()["timer"]
+    stopped = client.post(f"/api/timer/{started['id']}/stop", {"note": ""}, content_type="application/json").json()
+    assert stopped["entry"] is None and stopped["notice"].startswith("Less than a minute was timed (")
+    assert "no time entry was saved" in stopped["notice"] and not TimeEntry.objects.exists()
+
+    timer = start_timer(patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", now=at(2))
+    entry = stop_timer(timer=timer, staff=nora, now=at(3))
+    assert entry is not None and entry.seconds == 60 and entry.minutes == 1

@@ -22,6 +22,7 @@ from ccmops.timetracking.services import (
     pause_timer,
     resolve_idle,
     resume_timer,
+    short_stop_notice,
     start_timer,
     stop_timer,
 )
@@ -194,8 +195,12 @@ def post_idle(request, timer_id: int, payload: IdleIn):
 
 @router.post("/timer/{timer_id}/stop", response={200: dict, 404: dict, 409: dict})
 def post_stop(request, timer_id: int, payload: StopIn):
-    entry = stop_timer(timer=_timer(request, timer_id), staff=request.user, note=payload.note)
-    return {"timer": None, "entry": entry_json(entry) if entry else None}
+    timer = _timer(request, timer_id)
+    entry = stop_timer(timer=timer, staff=request.user, note=payload.note)
+    if entry is None:  # under a minute: nothing recorded, and the page says why
+        stopped = Timer.objects.select_related("practice").get(pk=timer.pk)
+        return {"timer": None, "entry": None, "notice": short_stop_notice(elapsed_seconds(stopped))}
+    return {"timer": None, "entry": entry_json(entry)}
 
 
 @router.post("/timer/{timer_id}/discard", response={200: dict, 404: dict, 409: dict})

@@ -15,6 +15,15 @@ from ccmops.timetracking.entries import _check, _memberships, create_entry
 from ccmops.timetracking.idle import IdleRules, counted_until, judge
 from ccmops.timetracking.models import TimeEntry, Timer, TimerSegment
 
+SHORTEST_ENTRY_SECONDS = 60
+
+
+def short_stop_notice(seconds: int) -> str:
+    return (
+        f"Less than a minute was timed ({seconds} s), so no time entry was saved. If that time was care management, "
+        "add it with the call it belongs to."
+    )
+
 
 def rules_for(practice) -> IdleRules:
     return IdleRules(
@@ -217,7 +226,9 @@ def elapsed_seconds(timer: Timer, now: dt.datetime | None = None) -> int:
 
 @transaction.atomic
 def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str = "") -> TimeEntry | None:
-    """Stop the timer and record one time entry (nothing when no full second was counted).
+    """Stop the timer and record one time entry — none when less than a minute was timed (a start pressed by
+    mistake, say: time is recorded in whole minutes, as entries added by hand are, and a stray entry of seconds
+    would only ask for a note of its own); the page says so (`short_stop_notice`).
 
     The busiest write of a care manager's day, so its statements go out in few round trips (ccmops.platform.pipeline):
     the lock with the segments; the segment's end, the timer's state and the staff member's memberships; the
@@ -242,7 +253,7 @@ def stop_timer(*, timer: Timer, staff, now: dt.datetime | None = None, note: str
         writes.append(('UPDATE timetracking_timersegment SET "end" = %s WHERE id = %s', [at(ended.end), ended.id]))
     *_, memberships = together(*writes, _memberships(staff, patient))
     segments = [(s.start, s.end) for s in segments if s.end is not None and s.end > s.start]
-    if sum((b - a).total_seconds() for a, b in segments) < 1:  # a start and stop within a second: no entry
+    if sum((b - a).total_seconds() for a, b in segments) < SHORTEST_ENTRY_SECONDS:
         return None
     return create_entry(
         patient=patient,

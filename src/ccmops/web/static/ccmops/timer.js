@@ -23,6 +23,7 @@
     timer = data.timer || null;
     fetchedAt = Date.now();
     render();
+    box.querySelector("[data-notice]").textContent = data.notice || "";
     if (data.entry) { location.reload(); }
   }
   function fmt(s) { const m = Math.floor(s / 60), r = s % 60; return m + ":" + String(r).padStart(2, "0"); }
