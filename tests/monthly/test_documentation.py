@@ -63,3 +63,18 @@ def test_note_form(login, twyla):
     assert response.status_code == 302
     page = client.get(f"/patients/{twyla.id}/").content.decode()
     assert "signed" in page and "completeness 89%" in page
+
+
+def test_a_signed_note_shows_its_templates_labels_not_field_keys(twyla, nora, login):
+    save_note(
+        patient=twyla,
+        author=nora,
+        program="ccm",
+        activity="care_coordination_call",
+        fields={**FULL, "care_plan_goal": ""},
+        sign=True,
+    )
+    page = login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()
+    assert "How the patient is doing" in page and "Next steps and who does them" in page
+    assert "Patient_status" not in page and "Next_steps" not in page
+    assert page.index("Reason for contact") < page.index("How the patient is doing") < page.index("Actions taken")

@@ -4,8 +4,10 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from tests.factories.monthly import activate
+from tests.factories.session import mfa_done
 
 from ccmops.enrollment.models import Enrollment
 from ccmops.organizations.models import User
@@ -264,3 +266,21 @@ def test_in_a_year_this_release_has_no_rules_for_time_is_kept_and_counted_provis
     monkeypatch.undo()
     assert 'id="provisional-rules"' not in login("nora.rn").get("/worklist/").content.decode()
     assert 'id="provisional-rules"' not in login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()
+
+
+def test_the_worklist_counts_patients_and_days_left_in_plain_words(demo):
+    """An empty worklist still says how many days the month has left (not "—"), in words that agree with their
+    number ("0 patients", "1 day left")."""
+    import calendar
+
+    from ccmops.organizations.models import Membership, Organization
+
+    maple = Organization.objects.get(slug="maple-street-family-medicine")
+    nobody = User.objects.create_user("new.rn", password="x" * 16)
+    Membership.objects.create(user=nobody, organization=maple, role="care_manager", is_clinical_staff=True)
+    client = Client()
+    client.force_login(nobody)
+    text = mfa_done(client).get("/worklist/").content.decode()
+    today = timezone.localdate()
+    left = calendar.monthrange(today.year, today.month)[1] - today.day
+    assert "0 patients" in text and f"{today:%B} has {left} day{'' if left == 1 else 's'} left." in text

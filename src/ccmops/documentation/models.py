@@ -7,6 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.db import models
 
+from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS
 
 
@@ -38,6 +39,18 @@ class Note(models.Model):
         if self.pk is not None and Note.objects.filter(pk=self.pk, signed_at__isnull=False).exists():
             raise ValueError("A signed note is never changed; add an addendum.")
         super().save(*args, **kwargs)
+
+    @property
+    def labelled_fields(self) -> list[tuple[str, str]]:
+        """The note's filled-in fields as (label, text), in its template's order with the template's labels; a
+        field the template no longer names is shown under its key in words."""
+        labels = {key: label for key, label, _required in TEMPLATES.get(self.activity, [])}
+        ordered = [k for k in labels if k in self.fields] + [k for k in self.fields if k not in labels]
+        return [
+            (labels.get(k) or k.replace("_", " ").capitalize(), str(self.fields[k]))
+            for k in ordered
+            if str(self.fields[k]).strip()
+        ]
 
     @property
     def month(self) -> str:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.months.standings import decided
+from ccmops.months.standings import days_left, decided
 from ccmops.patients.scope import request_scope
 from ccmops.platform.numerals import ascii_digits
 from ccmops.rules.years import operational_rule_set_for
@@ -52,6 +52,7 @@ def my_worklist(request):
             "rows_html": rows_html(rows),
             "mine": mine,
             "today": timezone.localdate(),
+            "days_left": days_left(timezone.localdate()),
             "practice": practice,
             "choices": choices,
             "total": total,
