@@ -78,3 +78,30 @@ def test_a_signed_note_shows_its_templates_labels_not_field_keys(twyla, nora, lo
     assert "How the patient is doing" in page and "Next steps and who does them" in page
     assert "Patient_status" not in page and "Next_steps" not in page
     assert page.index("Reason for contact") < page.index("How the patient is doing") < page.index("Actions taken")
+
+
+def test_an_entry_documented_by_a_signed_note_offers_no_second_note(twyla, nora, login):
+    from django.utils import timezone
+
+    from ccmops.timetracking.entries import add_manual_entry
+    from ccmops.timetracking.models import TimeEntry
+
+    start = timezone.now().replace(second=0, microsecond=0) - timezone.timedelta(hours=2)
+    documented = add_manual_entry(
+        patient=twyla, staff=nora, program="ccm", activity="care_coordination_call", start=start, minutes=12,
+        reason="Call taken away from the desk",
+    )  # fmt: skip
+    add_manual_entry(
+        patient=twyla, staff=nora, program="ccm", activity="care_coordination_call",
+        start=start + timezone.timedelta(minutes=30), minutes=5, reason="Call taken away from the desk",
+    )  # fmt: skip
+    note = save_note(
+        patient=twyla, author=nora, program="ccm", activity="care_coordination_call", fields=FULL, sign=True,
+        time_entry=documented,
+    )  # fmt: skip
+    page = login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()
+    row = page[page.index(f'id="entry-{documented.id}"') :].split("</tr>")[0]
+    assert f'href="#note-{note.id}">Documented</a>' in row and "Write note" not in row
+    other = TimeEntry.objects.exclude(pk=documented.pk).get(patient=twyla)
+    assert "Write note" in page[page.index(f'id="entry-{other.id}"') :].split("</tr>")[0]
+    assert '<label for="addendum-' in page  # the addendum box has a visible label

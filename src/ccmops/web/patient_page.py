@@ -43,7 +43,7 @@ def chart(patient, user=None, *, earlier: str | None = None) -> dict:
     standing = standings([patient], {e.patient_id: e.program for e in enrollments.values()}, today)[patient.id]
     return {
         "standing": standing,
-        "time_months": time_months(patient, earlier=earlier),
+        "time_months": _with_notes(time_months(patient, earlier=earlier)),
         "notes": Note.objects.filter(patient=patient)
         .select_related("author", "time_entry")
         .prefetch_related("addenda__author")[:15],
@@ -68,3 +68,18 @@ def chart(patient, user=None, *, earlier: str | None = None) -> dict:
         "status_form": StatusForm(initial={"program": programs[0]}, auto_id="status_%s"),
         "today": today,
     }
+
+
+def _with_notes(months):
+    """Each listed entry with the signed note that documents it (`signed_note_id`, None when none does yet): the
+    page offers "Write note" only for entries still undocumented."""
+    ids = [e.id for _month, _label, entries in months for e in entries]
+    signed = dict(
+        Note.objects.filter(time_entry_id__in=ids, signed_at__isnull=False)
+        .order_by("-signed_at")
+        .values_list("time_entry_id", "id")
+    )
+    for _month, _label, entries in months:
+        for e in entries:
+            e.signed_note_id = signed.get(e.id)
+    return months
