@@ -16,6 +16,10 @@ from tests.factories.session import mfa_done
 from ccmops.demo import world
 from ccmops.organizations.models import Engagement, Organization, User
 
+# What a person should never read on a page: access-rule IDs, stored choice keys, engine practitioner ids (they
+# may stay in a title attribute for auditors).
+INTERNAL_CODES = re.compile(r"\bA-(?:PRACTICE|PARTNER|OVERSIGHT)[A-Z-]*\b|\bdo_not_bill\b|\bnpi-\d{10}\b")
+
 
 def markup_problems(response) -> list[str]:
     """What is wrong with a page's title, ids and form controls (none: [])."""
@@ -25,6 +29,8 @@ def markup_problems(response) -> list[str]:
     problems += [f"{c} has no label" for c in page.unnamed_controls()]
     if "<" in page.title or not page.title.strip():
         problems.append(f"title {page.title.strip()!r}")
+    shown = " ".join(page.text)
+    problems += [f"internal code shown: {m!r}" for m in sorted(set(INTERNAL_CODES.findall(shown)))]
     return problems
 
 
@@ -118,9 +124,13 @@ class Markup(HTMLParser):
         self._in_title = False
         self._labels_open = 0
         self._svg_open = 0
+        self._script_open = False
+        self.text: list[str] = []  # what a person reads (not attributes, not scripts)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag in ("script", "style"):
+            self._script_open = True
         if "id" in a:
             self.ids[a["id"]] += 1
         if tag == "svg":
@@ -137,6 +147,8 @@ class Markup(HTMLParser):
             self.title += f"<{tag}>"
 
     def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._script_open = False
         if tag == "svg":
             self._svg_open -= 1
         if tag == "title":
@@ -147,6 +159,8 @@ class Markup(HTMLParser):
     def handle_data(self, data):
         if self._in_title:
             self.title += data
+        if not self._script_open:
+            self.text.append(data)
 
     def unnamed_controls(self) -> list[str]:
         return [

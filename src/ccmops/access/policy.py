@@ -133,6 +133,20 @@ class Grant:
     via_organization_id: int
     via_role: Role
 
+    @property
+    def reason(self) -> str:
+        """The rule in words, for pages (the rule ID stays for auditors)."""
+        return RULE_WORDS.get(self.rule, self.rule)
+
+
+RULE_WORDS = {
+    "A-PRACTICE-STAFF": "you are on this practice's staff",
+    "A-PRACTICE-FUNCTION": "your role here, for the functions the practice keeps",
+    "A-OVERSIGHT": "clinical oversight, which stays with the practice's billing practitioners",
+    "A-PARTNER-ENGAGED": "your organization's engagement with this practice",
+    "A-PARTNER-FUNCTION": "the functions this practice gives your organization",
+}
+
 
 @dataclass(frozen=True)
 class AccessDecision:

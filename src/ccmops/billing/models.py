@@ -37,6 +37,10 @@ class PatientMonthDecision(models.Model):
         return f"{self.patient} {self.month}: {self.status}"
 
     @property
+    def override_label(self) -> str:
+        return {"bill": "billed as decided", "do_not_bill": "not billed"}.get(self.override_action, "")
+
+    @property
     def reasons(self) -> list[dict]:
         return [f for f in self.decision.get("findings", []) if f["severity"] in ("hold", "refusal", "warning")]
 
