@@ -35,7 +35,7 @@ def test_upload_a_csv_in_the_ui_and_see_the_report(login, orgs):
     run = ImportRun.objects.filter(practice=maple, kind="csv").get()
     assert response.status_code == 302 and response["Location"].endswith(f"/imports/{run.id}/")
     page = client.get(response["Location"]).content.decode()
-    assert "Succeeded" in page and "1 patients, 2 conditions" in page
+    assert "Succeeded" in page and "1 patient, 2 conditions, 1 encounter" in page
     assert Patient.objects.filter(practice=maple, mrn="MRN-1001").exists()
 
 

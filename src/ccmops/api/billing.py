@@ -146,7 +146,7 @@ def post_approve(request, practice_id: int, month: str, version: int | None = No
     return {"month": c.month, "status": c.status, "closed_at": c.closed_at, "closed_by": c.closed_by.get_username()}
 
 
-@router.get("/practices/{practice_id}/months/{month}/revenue", response={200: dict, 403: dict, 404: dict})
+@router.get("/practices/{practice_id}/months/{month}/revenue", response={200: dict, 400: dict, 403: dict, 404: dict})
 def get_revenue(request, practice_id: int, month: str):
     r = month_revenue(_practice(request, practice_id), month)
     return {

@@ -15,6 +15,7 @@ from ccmops.billing.adjustments import Billed, billed_by_patient
 from ccmops.billing.fees import schedule_for
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.months.models import Adjustment, MonthClose
+from ccmops.months.month import checked
 
 NEXT = {
     "99490": ("99439", 2),
@@ -51,7 +52,12 @@ class Revenue:
 
 def month_revenue(practice, month: str) -> Revenue:
     """Revenue of the month from its decisions. A closed month's decisions are locked, so its figure is kept in
-    the cache (`cache_key`) and read back by dashboards."""
+    the cache (`cache_key`) and read back by dashboards.
+
+    Raises:
+        InvalidInput: `month` is not a month YYYY-MM.
+    """
+    month = checked(month)
     key = cache_key(practice, month)
     if key and (hit := cache.get(key)) is not None:
         return hit
