@@ -29,8 +29,22 @@ def test_deploy_checks_pass_with_production_settings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_ccmops_refuses_to_start_without_a_secret_key_outside_debug(tmp_path):
-    env = {"CCMOPS_DEBUG": "false", "CCMOPS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+def test_the_cli_works_in_a_fresh_shell_on_the_embedded_default(tmp_path):
+    env = {"CCMOPS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ccmops.cli", "check"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_ccmops_refuses_to_start_without_a_secret_key_when_configured_for_https(tmp_path):
+    env = {
+        "CCMOPS_DEBUG": "false",
+        "CCMOPS_REQUIRE_HTTPS": "true",
+        "CCMOPS_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "ccmops.cli", "check"], env=env, capture_output=True, text=True, check=False
     )

@@ -9,9 +9,26 @@ from ccmops.errors import ConfigurationError
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
 
 
-def test_refuses_to_start_without_secret_key_outside_debug():
-    with pytest.raises(ConfigurationError, match="CCMOPS_SECRET_KEY is not set"):
-        read_environment({"CCMOPS_DEBUG": "false"})
+def test_refuses_to_start_without_secret_key_when_configured_for_a_server(tmp_path):
+    """PostgreSQL, or HTTPS asked for: a production configuration never makes up its own key."""
+    for extra in ({"CCMOPS_DATABASE_URL": "postgresql://ccm@db:5432/ccmops"}, {"CCMOPS_REQUIRE_HTTPS": "true"}):
+        with pytest.raises(ConfigurationError, match="CCMOPS_SECRET_KEY is not set"):
+            read_environment({"CCMOPS_DEBUG": "false", "CCMOPS_DATA_DIR": str(tmp_path), **extra})
+    assert not (tmp_path / "secret.key").exists()
+
+
+def test_the_embedded_default_makes_its_own_key_once_readable_by_its_owner_only(tmp_path):
+    """A fresh shell on the embedded SQLite default needs no CCMOPS_SECRET_KEY (nor CCMOPS_DEBUG): a key is made
+    into the data directory on first use, mode 0600, and the same key is read afterwards."""
+    first = read_environment({"CCMOPS_DATA_DIR": str(tmp_path)})
+    key = tmp_path / "secret.key"
+    assert first.debug is False and len(first.secret_key) >= 50
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert read_environment({"CCMOPS_DATA_DIR": str(tmp_path)}).secret_key == first.secret_key
+    assert read_environment({"CCMOPS_DATA_DIR": str(tmp_path), "CCMOPS_SECRET_KEY": "k" * 50}).secret_key == "k" * 50
+    key.write_text("short")
+    with pytest.raises(ConfigurationError, match="secret key file is empty or too short"):
+        read_environment({"CCMOPS_DATA_DIR": str(tmp_path)})
 
 
 def test_debug_runs_without_secret_key_and_defaults_to_sqlite_in_data_dir(tmp_path):

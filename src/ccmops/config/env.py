@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,9 @@ SETTINGS: tuple[EnvSetting, ...] = (
     EnvSetting(
         "CCMOPS_SECRET_KEY",
         "",
-        "Django secret key. Required unless CCMOPS_DEBUG is true; ccmops refuses to start without it.",
+        "Django secret key. Required with PostgreSQL or CCMOPS_REQUIRE_HTTPS set (ccmops refuses to start "
+        "without it); on the embedded SQLite default one is made on first use into CCMOPS_DATA_DIR/secret.key "
+        "(mode 0600) when none is given.",
     ),
     EnvSetting("CCMOPS_DATA_DIR", "./var", "Directory for the SQLite database and other local files."),
     EnvSetting(
@@ -120,6 +124,25 @@ def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
     raise ConfigurationError(f"{name}: expected true or false, got {raw!r}")
 
 
+def _local_secret(data_dir: Path) -> str:
+    """The secret key of an embedded (SQLite) installation: made on first use into `secret.key` in the data
+    directory, readable by its owner only (0600), and read from there afterwards."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(50))
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigurationError(f"{path}: the secret key file is empty or too short; delete it to make a new one")
+    return key
+
+
 def read_environment(environ: Mapping[str, str]) -> Environment:
     """Read and check every CCMOPS_* setting.
 
@@ -132,17 +155,20 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         return environ.get(name, defaults[name]).strip()
 
     debug = _flag(environ, "CCMOPS_DEBUG", defaults["CCMOPS_DEBUG"])
-    secret_key = get("CCMOPS_SECRET_KEY")
-    if not secret_key:
-        if not debug:
-            raise ConfigurationError(
-                "CCMOPS_SECRET_KEY is not set. Set it to a long random value "
-                "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'), "
-                "or set CCMOPS_DEBUG=true for local development."
-            )
-        secret_key = "insecure-development-key-do-not-use-in-production"
     data_dir = Path(get("CCMOPS_DATA_DIR")).expanduser().resolve()
     database_url = get("CCMOPS_DATABASE_URL") or f"sqlite:///{data_dir / 'ccmops.sqlite3'}"
+    secret_key = get("CCMOPS_SECRET_KEY")
+    if not secret_key:
+        if debug:
+            secret_key = "insecure-development-key-do-not-use-in-production"
+        elif database_url.startswith("postgres") or "CCMOPS_REQUIRE_HTTPS" in environ:
+            raise ConfigurationError(
+                "CCMOPS_SECRET_KEY is not set. Set it to a long random value "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))'): a server configured for "
+                "PostgreSQL or HTTPS does not make up its own key, or set CCMOPS_DEBUG=true for local development."
+            )
+        else:  # the embedded default on one machine: a key of its own, kept beside its database
+            secret_key = _local_secret(data_dir)
     for name, url in (
         ("CCMOPS_DATABASE_URL", database_url),
         ("CCMOPS_TEST_DATABASE_URL", get("CCMOPS_TEST_DATABASE_URL")),
