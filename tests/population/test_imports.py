@@ -288,11 +288,10 @@ def test_generator_is_deterministic_by_seed(tmp_path):
     assert (tmp_path / "a" / "Condition.ndjson").read_bytes() != (tmp_path / "c" / "Condition.ndjson").read_bytes()
 
 
-def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, monkeypatch):
-    """A big import writes in checkpointed chunks; after a crash a re-run continues and the result equals an
-    uninterrupted import (nothing lost, nothing twice)."""
+def crash_at_the_second_encounter_chunk(tmp_path, monkeypatch):
+    """A generated population of 60 in `tmp_path / "g"`, written 25 records a chunk, whose import dies (a power
+    cut) at its second chunk of encounters. Returns the real encounter writer."""
     generate_population(tmp_path / "g", patients=60, seed=2)
-    monkeypatch.setattr(import_services, "ATOMIC_LIMIT", 10)
     monkeypatch.setattr(writer, "CHUNK", 25)
     original = writer._write_encounters
     calls = {"n": 0}
@@ -304,6 +303,14 @@ def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, m
         return original(*args, **kwargs)
 
     monkeypatch.setattr(writer, "_write_encounters", crash_once)
+    return original
+
+
+def test_interrupted_big_import_resumes_to_the_same_result(practice, tmp_path, monkeypatch):
+    """A big import writes in checkpointed chunks; after a crash a re-run continues and the result equals an
+    uninterrupted import (nothing lost, nothing twice)."""
+    monkeypatch.setattr(import_services, "ATOMIC_LIMIT", 10)
+    original = crash_at_the_second_encounter_chunk(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
     run = ImportRun.objects.get()
@@ -336,19 +343,8 @@ def test_an_input_over_sqlites_atomic_limit_is_all_or_nothing_on_postgresql(prac
     """Security review item 11: on PostgreSQL every input is written in one transaction, so a crash part way
     leaves nothing of it in the registry (and nothing for month closes to wait on); on SQLite an input over its
     atomic limit is written in resumable chunks, and the chunks written before the crash are the only part kept."""
-    generate_population(tmp_path / "g", patients=60, seed=2)
     monkeypatch.setattr(import_services, "SQLITE_ATOMIC_LIMIT", 10)
-    monkeypatch.setattr(writer, "CHUNK", 25)
-    original = writer._write_encounters
-    calls = {"n": 0}
-
-    def crash_once(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt("power cut")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(writer, "_write_encounters", crash_once)
+    crash_at_the_second_encounter_chunk(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         import_source(practice=practice, source=Source("bulk", tmp_path / "g", "g"))
     run = ImportRun.objects.get()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ccmops.access.operating_model import PARTNER, PRACTICE, PRESETS, Function, Preset
-from ccmops.assessment.questionnaire import Questionnaire
+from ccmops.assessment.questionnaire import WORKLOAD, Questionnaire
 from ccmops.rules.years import load_fee_schedule, rule_set_for
 
 WEEKS_PER_MONTH = 52 / 12
@@ -27,17 +27,6 @@ MODELS = (Preset.IN_HOUSE, Preset.HYBRID_PARTNER_MONTHLY, Preset.HYBRID_PARTNER_
 
 # Staff hours per unit of work. "per_new" is per newly enrolled patient (outreach to several candidates, the
 # consent conversation, the initial care plan); "per_pm" is per enrolled patient-month.
-WORKLOAD: dict[Function, dict[str, float]] = {
-    Function.IDENTIFICATION: {"per_new": 0.15, "per_pm": 0.0},
-    Function.ENROLLMENT_CONSENT: {"per_new": 0.75, "per_pm": 0.0},
-    Function.CARE_PLANNING: {"per_new": 1.0, "per_pm": 0.05},
-    Function.MONTHLY_OUTREACH: {"per_new": 0.0, "per_pm": 0.25},
-    Function.CARE_COORDINATION: {"per_new": 0.0, "per_pm": 0.15},
-    Function.TIME_TRACKING: {"per_new": 0.0, "per_pm": 0.02},
-    Function.DOCUMENTATION: {"per_new": 0.0, "per_pm": 0.1},
-    Function.BILLING: {"per_new": 0.0, "per_pm": 0.03},
-    Function.CLINICAL_OVERSIGHT: {"per_new": 0.0, "per_pm": 0.0},  # the practitioner's, not care staff's
-}
 MONTHLY_FUNCTIONS = (
     Function.MONTHLY_OUTREACH,
     Function.CARE_COORDINATION,

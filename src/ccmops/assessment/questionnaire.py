@@ -7,10 +7,7 @@ import statistics
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ccmops.access.operating_model import Function, Preset
-
-WEEKS_PER_MONTH = 52 / 12
-MODELS = (Preset.IN_HOUSE, Preset.HYBRID_PARTNER_MONTHLY, Preset.HYBRID_PARTNER_OUTREACH, Preset.MANAGED)
+from ccmops.access.operating_model import Function
 
 # Staff hours per unit of work. "per_new" is per newly enrolled patient (outreach to several candidates, the
 # consent conversation, the initial care plan); "per_pm" is per enrolled patient-month.
@@ -25,13 +22,6 @@ WORKLOAD: dict[Function, dict[str, float]] = {
     Function.BILLING: {"per_new": 0.0, "per_pm": 0.03},
     Function.CLINICAL_OVERSIGHT: {"per_new": 0.0, "per_pm": 0.0},  # the practitioner's, not care staff's
 }
-MONTHLY_FUNCTIONS = (
-    Function.MONTHLY_OUTREACH,
-    Function.CARE_COORDINATION,
-    Function.TIME_TRACKING,
-    Function.DOCUMENTATION,
-)
-ENROLLMENT_FUNCTIONS = (Function.IDENTIFICATION, Function.ENROLLMENT_CONSENT, Function.CARE_PLANNING)
 
 
 class Staff(BaseModel):

@@ -20,48 +20,9 @@ from ccmops.months.models import MonthStanding
 from ccmops.months.month import month_of
 from ccmops.organizations.models import Organization, ResponsibilityMatrix
 from ccmops.reporting import drift
-from ccmops.reporting.figures import Health, ModelChange, MonthFigures, PartyView
+from ccmops.reporting.figures import FIGURE_FUNCTION, FUNNEL, PROGRAMS, Health, ModelChange, MonthFigures, PartyView
 from ccmops.rules.calendar import month_window, months_before
 from ccmops.timetracking.models import TimeEntry
-
-BUCKETS = ("0", "<10", "10–19", "20–39", "40–59", "60+")
-FUNNEL = ("outreach", "consented", "active", "declined", "unable_to_reach", "disenrolled")
-PROGRAMS = ("ccm", "pcm", "apcm")
-
-# Which function's owner answers for each figure (the responsibility matrix decides who is judged on what).
-FIGURE_FUNCTION: dict[str, Function] = {
-    "touched_share": Function.MONTHLY_OUTREACH,
-    "billable_share": Function.MONTHLY_OUTREACH,
-    "reach_rate": Function.MONTHLY_OUTREACH,
-    "unreachable_rate": Function.MONTHLY_OUTREACH,
-    "live_share": Function.TIME_TRACKING,
-    "median_lag_hours": Function.TIME_TRACKING,
-    "completeness": Function.DOCUMENTATION,
-    "completeness_spread": Function.DOCUMENTATION,
-    "new_enrollments": Function.ENROLLMENT_CONSENT,
-    "capture_rate": Function.BILLING,
-}
-FIGURE_LABELS = {
-    "touched_share": "Enrolled patients touched",
-    "billable_share": "Enrolled patients billable",
-    "reach_rate": "Monthly calls reaching the patient",
-    "unreachable_rate": "Patients turned unreachable",
-    "live_share": "Time captured live",
-    "median_lag_hours": "Median lag of late entries (hours)",
-    "completeness": "Documentation completeness",
-    "completeness_spread": "Completeness spread across staff (points)",
-    "new_enrollments": "Patients activated",
-    "capture_rate": "Revenue captured of potential",
-}
-PERCENT_FIGURES = {
-    "touched_share",
-    "billable_share",
-    "reach_rate",
-    "unreachable_rate",
-    "live_share",
-    "completeness",
-    "capture_rate",
-}
 
 
 def month_list(until: dt.date, months: int) -> list[str]:

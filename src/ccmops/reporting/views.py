@@ -18,7 +18,8 @@ from ccmops.patients.scope import request_scope
 from ccmops.platform.numerals import ascii_digits
 from ccmops.reporting import assignment, charts, daily
 from ccmops.reporting.capacity import workspace
-from ccmops.reporting.metrics import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES, program_health, program_health_many
+from ccmops.reporting.figures import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES
+from ccmops.reporting.metrics import program_health, program_health_many
 
 
 def months_param(request, default: int = 6) -> int:

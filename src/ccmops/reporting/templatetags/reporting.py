@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from ccmops.reporting.metrics import FIGURE_LABELS
+from ccmops.reporting.figures import FIGURE_LABELS
 
 register = template.Library()
 MONTHS = [

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from ccmops.errors import InvalidInput
 from ccmops.organizations.services import practice_by_ref
-from ccmops.reporting.metrics import FIGURE_LABELS, PERCENT_FIGURES, program_health
+from ccmops.reporting.figures import FIGURE_LABELS, PERCENT_FIGURES
+from ccmops.reporting.metrics import program_health
 
 
 def _fmt(name: str, value) -> str:
