@@ -67,6 +67,8 @@ class InputGuardMiddleware:
             return _refuse(
                 request, 400, "A multipart body needs its boundary (Content-Type: multipart/form-data; boundary=…)"
             )
+        if _bad_text(request.path):
+            return _refuse(request, 400, f"The address {BAD_TEXT}")
         for name, values in request.GET.lists():
             if _bad_text(name) or any(_bad_text(v) for v in values):
                 return _refuse(request, 400, f"{name}: {BAD_TEXT}")
