@@ -70,7 +70,7 @@ QUESTIONNAIRE_BODY = {
             "application/json": {
                 "schema": {
                     "type": "object",
-                    "description": "The model-fit questionnaire (docs/assessment.md)",
+                    "description": "The model-fit questionnaire (docs/operating-models.md, Model-fit assessment)",
                     "required": sorted(name for name, f in Questionnaire.model_fields.items() if f.is_required()),
                 }
             }
@@ -81,7 +81,8 @@ QUESTIONNAIRE_BODY = {
 
 @router.post("/assessments/evaluate", openapi_extra=QUESTIONNAIRE_BODY)
 def evaluate(request):
-    """Assess a questionnaire (the JSON of `ccmops assess`, docs/assessment.md); nothing is stored."""
+    """Assess a questionnaire (the JSON of `ccmops assess`; docs/operating-models.md, Model-fit assessment);
+    nothing is stored."""
     try:
         data = json.loads((request.body or b"null").decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -1,5 +1,5 @@
 """The ccmops CSV layout for practices whose EHR exports spreadsheets: one file, one row per patient,
-diagnosis or visit (column `record`). `TEMPLATE` is the downloadable template; docs/imports.md documents it."""
+diagnosis or visit (column `record`). `TEMPLATE` is the downloadable template; docs/population.md documents it."""
 
 from __future__ import annotations
 

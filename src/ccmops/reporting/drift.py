@@ -1,7 +1,8 @@
 """Program drift (pure): a consistency figure that declines month after month.
 
 A figure drifts when, over its latest DRIFT_MONTHS + 1 completed months with a value, it fell at every step by
-more than STEP_POINTS and by at least TOTAL_POINTS in all (ENGINE POLICY defaults, docs/program-health.md).
+more than STEP_POINTS and by at least TOTAL_POINTS in all (ENGINE POLICY defaults; docs/operating-models.md,
+Program health).
 A month in progress is never part of the series: its figures are partial by nature. A month without a value
 (no enrolled patients, no notes, or another party owned the function then) breaks the run, so a party is only
 judged on months it was responsible for.

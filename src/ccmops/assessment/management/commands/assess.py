@@ -22,7 +22,9 @@ class Command(BaseCommand):
     help = "Assess in-house, managed and hybrid models for a practice from a questionnaire (JSON)."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="questionnaire JSON (docs/assessment.md); - for standard input")
+        parser.add_argument(
+            "file", help="questionnaire JSON (docs/operating-models.md, Model-fit assessment); - for standard input"
+        )
         parser.add_argument("--practice", help="calibrate with this practice's measured figures and keep the run")
 
     def handle(self, *args, file: str, practice: str | None, **options):
