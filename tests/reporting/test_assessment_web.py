@@ -89,6 +89,8 @@ def test_owner_runs_views_prints_and_applies_an_assessment(history, login):
     record_engagement(practice=cedar, partner=summit, starts_on=effective, by=User.objects.get(username="admin"))
     assert login("gwen.rn").post(f"/assessments/{record.id}/apply/", {"model": "managed"}).status_code == 403
     versions_before = ResponsibilityMatrix.objects.filter(practice=cedar).count()
+    # assessed on the evening of November 30 in the practice's zone: December 1 already in UTC
+    ModelFitAssessment.objects.filter(pk=record.pk).update(created_at=dt.datetime(2026, 12, 1, 3, 30, tzinfo=dt.UTC))
     applied = owner.post(
         f"/assessments/{record.id}/apply/",
         {"model": Preset.HYBRID_PARTNER_MONTHLY.value, "effective_from": effective.isoformat()},
@@ -97,7 +99,7 @@ def test_owner_runs_views_prints_and_applies_an_assessment(history, login):
     latest = ResponsibilityMatrix.objects.filter(practice=cedar).order_by("-version").first()
     assert ResponsibilityMatrix.objects.filter(practice=cedar).count() == versions_before + 1
     assert (latest.preset, latest.effective_from, latest.partner_id) == ("hybrid_partner_monthly", effective, summit.id)
-    assert f"model-fit assessment #{record.id}" in latest.reason
+    assert f"model-fit assessment #{record.id} of 2026-11-30 " in latest.reason  # the practice's day
     record.refresh_from_db()
     assert record.applied_matrix_id == latest.id
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+import zoneinfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,8 +133,10 @@ def apply(
                 f"{assessment.practice} active on {effective_from}; record the engagement first."
             )
     figures = assessment.result["models"][model.value]
+    zone = zoneinfo.ZoneInfo(assessment.practice.time_zone)
+    assessed_on = f"{timezone.localtime(assessment.created_at, zone):%Y-%m-%d}"  # the practice's day, not UTC's
     reason = (
-        f"Applied from model-fit assessment #{assessment.id} of {assessment.created_at:%Y-%m-%d} "
+        f"Applied from model-fit assessment #{assessment.id} of {assessed_on} "
         f"({'recommended' if model.value == assessment.recommended else 'chosen over the recommendation'}): "
         f"median {round(100 * figures['consistency']['p50'])} % of the planned program billed a month, "
         f"projected margin ${figures['margin']['p50']:,.0f}."
