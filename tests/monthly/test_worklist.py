@@ -284,3 +284,23 @@ def test_the_worklist_counts_patients_and_days_left_in_plain_words(demo):
     today = timezone.localdate()
     left = calendar.monthrange(today.year, today.month)[1] - today.day
     assert "0 patients" in text and f"{today:%B} has {left} day{'' if left == 1 else 's'} left." in text
+
+
+def test_a_post_discharge_call_shows_before_its_due_day_with_the_day(two_active):
+    """Discharged on a Friday: the call is due Tuesday, and the care manager sees it at the top from Friday on (two
+    business days ahead), saying which day; a task further out does not show yet."""
+    nora, twyla, latanya = two_active
+    friday = dt.date(2026, 11, 20)
+    record_transition(
+        patient=twyla,
+        kind="discharge",
+        occurred_at=timezone.make_aware(dt.datetime(2026, 11, 20, 15, 0)),
+        facility="General",
+        by=nora,
+    )
+    rows = worklist(scope_for(nora, on=friday), nora, on=friday)
+    assert rows[0].enrollment.patient == twyla
+    assert "Post-discharge follow-up call (within 2 business days), due Tue Nov 24" in rows[0].reasons
+    FollowUpTask.objects.filter(patient=twyla).update(due_on=dt.date(2026, 11, 27))  # three business days out
+    rows = worklist(scope_for(nora, on=friday), nora, on=friday)
+    assert not any("Post-discharge" in r for row in rows if row.enrollment.patient == twyla for r in row.reasons)

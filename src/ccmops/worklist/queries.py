@@ -34,7 +34,9 @@ from ccmops.months.standings import Standing, cached
 from ccmops.patients.scope import Scope
 from ccmops.rules.families import time_steps
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
-from ccmops.worklist.services import reschedule_missed
+from ccmops.worklist.services import add_business_days, reschedule_missed
+
+TASKS_AHEAD = 2  # business days before its due day that a follow-up task shows on the worklist
 
 
 @dataclass
@@ -91,7 +93,12 @@ def _prioritized(query, on: dt.date):
     query = query.alias(
         standing=FilteredRelation("patient__standings", condition=Q(patient__standings__month=month_of(on))),
         counted=Coalesce(F("standing__minutes"), 0),
-        task_due=Exists(FollowUpTask.objects.filter(patient_id=OuterRef("patient_id"), status="open", due_on__lte=on)),
+        # due, or coming due within two business days (a post-discharge call is seen before its last day)
+        task_due=Exists(
+            FollowUpTask.objects.filter(
+                patient_id=OuterRef("patient_id"), status="open", due_on__lte=add_business_days(on, TASKS_AHEAD)
+            )
+        ),
         call_due=Exists(
             ScheduledContact.objects.filter(
                 patient_id=OuterRef("patient_id"),
@@ -194,8 +201,13 @@ def worklist(
             panel_size=e.panel_size,
         )
         overdue = [t for t in row.tasks if t.due_on <= on]
+        soon = [t for t in row.tasks if on < t.due_on <= add_business_days(on, TASKS_AHEAD)]
         if overdue:
-            row.reasons.append(f"{len(overdue)} follow-up task(s) due: {overdue[0].title}")
+            row.reasons.append(
+                f"{len(overdue)} follow-up task{'' if len(overdue) == 1 else 's'} due: {overdue[0].title}"
+            )
+        if soon:
+            row.reasons.append(f"{soon[0].title}, due {soon[0].due_on:%a %b} {soon[0].due_on.day}")
         if row.next_call and row.next_call.due_at < tomorrow:
             row.reasons.append("Scheduled call today")
         reached = info.get("reached")
