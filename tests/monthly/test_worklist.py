@@ -289,7 +289,7 @@ def test_the_worklist_counts_patients_and_days_left_in_plain_words(demo):
 def test_a_post_discharge_call_shows_before_its_due_day_with_the_day(two_active):
     """Discharged on a Friday: the call is due Tuesday, and the care manager sees it at the top from Friday on (two
     business days ahead), saying which day; a task further out does not show yet."""
-    nora, twyla, latanya = two_active
+    nora, twyla, _latanya = two_active
     friday = dt.date(2026, 11, 20)
     record_transition(
         patient=twyla,
