@@ -15,7 +15,7 @@ from ccmops.patients.models import Patient
 from ccmops.patients.scope import scope_for
 from ccmops.timetracking.entries import add_manual_entry
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
-from ccmops.worklist.queries import worklist
+from ccmops.worklist.queries import hold_flag, worklist
 from ccmops.worklist.scheduling import Window, suggest_next_contact
 from ccmops.worklist.services import log_monthly_attempt, record_transition
 
@@ -304,3 +304,21 @@ def test_a_post_discharge_call_shows_before_its_due_day_with_the_day(two_active)
     FollowUpTask.objects.filter(patient=twyla).update(due_on=dt.date(2026, 11, 27))  # three business days out
     rows = worklist(scope_for(nora, on=friday), nora, on=friday)
     assert not any("Post-discharge" in r for row in rows if row.enrollment.patient == twyla for r in row.reasons)
+
+
+def test_a_held_month_is_flagged_on_the_worklist(two_active):
+    """A month the engine holds says why beside the patient (here: the care plan was never given to her), in words
+    a care manager acts on; a patient whose month is not held has no such flag."""
+    nora, twyla, latanya = two_active
+    time_earlier_today(twyla, nora, 12)
+    time_earlier_today(latanya, nora, 5, hours_ago=5)
+    today = timezone.localdate()
+    rows = {r.enrollment.patient: r.reasons for r in worklist(scope_for(nora, on=today), nora, on=today)}
+    flags = [r for r in rows[twyla] if "the month is held" in r or "signed note" in r]
+    from ccmops.months.models import MonthStanding
+
+    holds = MonthStanding.objects.get(patient=twyla).holds
+    assert holds and flags, (holds, rows[twyla])
+    assert flags[0] == hold_flag(holds) and "." not in flags[0].split(":")[0]  # words, not a finding code
+    assert hold_flag(["CCM.DUPLICATE.OTHER_PRACTITIONER"]).startswith("Another practitioner bills CCM")
+    assert hold_flag(["COVERAGE.UNKNOWN"]) == "Coverage to check: the month is held"

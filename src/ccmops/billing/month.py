@@ -10,6 +10,7 @@ from ccmops.enrollment.models import Enrollment
 from ccmops.months.month import month_of
 from ccmops.months.standings import Standing, days_left, next_step
 from ccmops.platform.compiled import Compiled, compiled
+from ccmops.rules.decision import Severity
 from ccmops.rules.engine import evaluate
 from ccmops.rules.years import operational_rule_set_for
 
@@ -29,7 +30,8 @@ def standings(patients, program_by_patient: dict[int, str], today: dt.date, fact
             decision.counted_minutes.clinical_staff + decision.counted_minutes.billing_practitioner if decision else 0
         )
         threshold, code = next_step(program_by_patient.get(p.id, "ccm"), minutes)
-        out[p.id] = Standing(minutes, threshold, code, decision, left, rules.year if provisional else None)
+        holds = tuple(f.code for f in decision.findings if f.severity == Severity.HOLD) if decision else ()
+        out[p.id] = Standing(minutes, threshold, code, decision, left, rules.year if provisional else None, holds)
     return out
 
 

@@ -11,6 +11,7 @@ from ccmops.documentation.models import Note, NoteAddendum
 from ccmops.documentation.note_templates import TEMPLATES, completeness, missing_required
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.months.ledger import queue_note_adjustment_if_closed
+from ccmops.months.standings import refresh as refresh_standing
 
 
 def _clean(activity: str, fields: dict) -> dict:
@@ -84,6 +85,9 @@ def save_note(
     )
     if sign:
         queue_note_adjustment_if_closed(note)
+        refresh_standing(patient)  # a signed note can release a month held for undocumented minutes
+    elif note.time_entry_id:
+        refresh_standing(patient)
     return note
 
 

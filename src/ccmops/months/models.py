@@ -18,6 +18,7 @@ class MonthStanding(models.Model):
     next_code = models.CharField(max_length=5, blank=True)
     status = models.CharField(max_length=20, blank=True)
     codes = models.JSONField(default=list)
+    holds = models.JSONField(default=list, help_text="codes of the engine's hold findings (why the month is held)")
     computed_at = models.DateTimeField()
 
     class Meta:

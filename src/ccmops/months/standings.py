@@ -33,6 +33,7 @@ class Standing:
     decision: Decision | None
     days_left: int
     provisional_rules: int | None = None  # the year whose rules counted it, when the month's year has none yet
+    holds: tuple[str, ...] = ()  # codes of the engine's hold findings: why the month would not be billed now
 
     @property
     def minutes_short(self) -> int:
@@ -94,6 +95,7 @@ def store(patients, program_by_patient: dict[int, str], today: dt.date, facts: l
             s.next_code or "",
             s.decision.status.value if s.decision else "",
             [[x.code, x.units] for x in s.decision.lines] if s.decision else [],
+            list(s.holds),
             now,
         )
         for p in patients
@@ -101,10 +103,21 @@ def store(patients, program_by_patient: dict[int, str], today: dt.date, facts: l
     ]
     upsert(
         MonthStanding,
-        ["practice", "patient", "month", "minutes", "next_threshold", "next_code", "status", "codes", "computed_at"],
+        [
+            "practice",
+            "patient",
+            "month",
+            "minutes",
+            "next_threshold",
+            "next_code",
+            "status",
+            "codes",
+            "holds",
+            "computed_at",
+        ],
         rows,
         conflict=["patient", "month"],
-        update=["minutes", "next_threshold", "next_code", "status", "codes", "computed_at"],
+        update=["minutes", "next_threshold", "next_code", "status", "codes", "holds", "computed_at"],
     )
     return result
 
@@ -129,11 +142,14 @@ def cached(patients, program_by_patient: dict[int, str], today: dt.date) -> dict
     month = month_of(today)
     left = days_left(today)
     found = MonthStanding.objects.filter(patient__in=[p.id for p in patients], month=month).values_list(
-        "patient_id", "minutes", "next_threshold", "next_code"
+        "patient_id", "minutes", "next_threshold", "next_code", "holds"
     )
     rules, provisional = operational_rule_set_for(today.year)
     year = rules.year if provisional else None
-    out = {pid: Standing(minutes, threshold, code or None, None, left, year) for pid, minutes, threshold, code in found}
+    out = {
+        pid: Standing(minutes, threshold, code or None, None, left, year, tuple(holds or ()))
+        for pid, minutes, threshold, code, holds in found
+    }
     missing = [p for p in patients if p.id not in out]
     if missing:
         out.update(store(missing, program_by_patient, today))

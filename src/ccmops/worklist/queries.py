@@ -38,6 +38,26 @@ from ccmops.worklist.services import add_business_days, reschedule_missed
 
 TASKS_AHEAD = 2  # business days before its due day that a follow-up task shows on the worklist
 
+# Why a month is held, as a care manager's flag (the patient's page and the month close give the whole finding).
+HOLD_FLAGS = {
+    "CCM.DUPLICATE.OTHER_PRACTITIONER": "Another practitioner bills CCM for this patient: the month is held",
+    "CCM.DUPLICATE.SAME_PRACTITIONER": "CCM already billed for this month: the month is held",
+    "DOC.UNSIGNED_TIME": "Minutes without a signed note: write or sign it",
+    "CCM.CARE_PLAN.NOT_SHARED": "Care plan not yet given to the patient: the month is held",
+    "PCM.CARE_PLAN.NOT_SHARED": "Care plan not yet given to the patient: the month is held",
+}
+
+
+def hold_flag(codes) -> str:
+    for code in codes:
+        if code in HOLD_FLAGS:
+            return HOLD_FLAGS[code]
+    if any(c.startswith("COVERAGE.") for c in codes):
+        return "Coverage to check: the month is held"
+    if any(c.startswith(("CLAIM.DIAGNOSES.", "DIAGNOSIS.")) for c in codes):
+        return "Diagnoses to confirm: the month is held"
+    return "The month is held: see the patient's page"
+
 
 @dataclass
 class Row:
@@ -208,6 +228,8 @@ def worklist(
             )
         if soon:
             row.reasons.append(f"{soon[0].title}, due {soon[0].due_on:%a %b} {soon[0].due_on.day}")
+        if s.holds:
+            row.reasons.append(hold_flag(s.holds))
         if row.next_call and row.next_call.due_at < tomorrow:
             row.reasons.append("Scheduled call today")
         reached = info.get("reached")
