@@ -85,9 +85,8 @@ def save_note(
     )
     if sign:
         queue_note_adjustment_if_closed(note)
-        refresh_standing(patient)  # a signed note can release a month held for undocumented minutes
-    elif note.time_entry_id:
-        refresh_standing(patient)
+        if note.time_entry_id:  # signing can release a month held for undocumented minutes; a draft changes nothing
+            refresh_standing(patient)
     return note
 
 
