@@ -107,12 +107,9 @@ def undocumented_entries(decisions) -> dict[int, list[dict]]:
 
 
 @login_required
-def month_page(request, practice_id: int, month: str | None = None):
+def month_page(request, practice_id: int, month: str):
+    """One month's close (the months list, `month_list.months_page`, opens it and takes the "Go to month" box)."""
     practice = _billing_practice(request, practice_id)
-    if month is None and "month" in request.GET:  # the "Go to month" box
-        wanted = str(Month.parse(request.GET["month"].strip()))
-        return redirect("month_page", practice.id, wanted)
-    month = month or str(Month.current(practice.time_zone).previous())
     decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
     impacts = open_impacts(practice, month)
     queue = list(decisions.filter(review="needs_review"))
