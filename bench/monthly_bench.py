@@ -55,10 +55,32 @@ def build_last_month(patients: int, clients: int = 50):
     return Organization.objects.get(slug="bench-practice"), f"{as_of.year:04d}-{as_of.month:02d}"
 
 
-def build_world(patients: int, clients: int, *, as_of=None) -> None:
+def valid_npi(k: int) -> str:
+    """A valid NPI (Luhn check digit over the 80840 prefix) for practitioner k."""
+    body = f"1{k:08d}"
+    digits = [int(d) for d in "80840" + body]
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def build_world(
+    patients: int,
+    clients: int,
+    *,
+    as_of=None,
+    slug: str = "bench-practice",
+    prefix: str = "",
+    npi: str = "1003000019",
+) -> None:
     """A practice of `patients` enrolled CCM patients with consent, an approved care plan, an initiating visit
     and 0–3 twelve-minute calls each in the month of `as_of` (default now), none later than an hour before it.
-    `as_of` at the end of a month builds that whole month, as a biller closes it."""
+    `as_of` at the end of a month builds that whole month, as a biller closes it. `slug` and `prefix` (for the
+    usernames) let one database hold many such practices."""
     import datetime as dt
 
     from django.contrib.auth.hashers import make_password
@@ -70,16 +92,16 @@ def build_world(patients: int, clients: int, *, as_of=None) -> None:
     from ccmops.patients.models import Encounter, Patient, PatientCondition, condition_key
 
     practice = Organization.objects.create(
-        slug="bench-practice", kind="practice", name="Bench Practice", time_zone="America/Chicago", npi="1003000993"
+        slug=slug, kind="practice", name=slug.replace("-", " ").title(), time_zone="America/Chicago", npi="1003000993"
     )
-    doctor_user = User.objects.create(username="bench-md", password=make_password(PASSWORD))
+    doctor_user = User.objects.create(username=f"{prefix}bench-md", password=make_password(PASSWORD))
     doctor = Practitioner.objects.create(
-        practice=practice, user=doctor_user, npi="1003000019", first_name="Bench", last_name="Doctor", credential="MD"
+        practice=practice, user=doctor_user, npi=npi, first_name="Bench", last_name="Doctor", credential="MD"
     )
     Membership.objects.create(user=doctor_user, organization=practice, role="billing_practitioner")
     hashed = make_password(PASSWORD)
     cms = User.objects.bulk_create(
-        User(username=f"cm{i}", password=hashed, first_name="CM", last_name=str(i)) for i in range(clients)
+        User(username=f"{prefix}cm{i}", password=hashed, first_name="CM", last_name=str(i)) for i in range(clients)
     )
     Membership.objects.bulk_create(
         Membership(user=u, organization=practice, role="care_manager", credential="RN", is_clinical_staff=True)
@@ -215,7 +237,9 @@ def save_calls(entries: list) -> None:
 
 
 @contextlib.contextmanager
-def serve(database_url: str, port: int, workers: int = 0, threads: int = 1, access_log: str = "") -> Iterator[str]:
+def serve(
+    database_url: str, port: int, workers: int = 0, threads: int = 1, access_log: str = "", data_dir: str = ""
+) -> Iterator[str]:
     """ccmops under gunicorn on 127.0.0.1:`port` (production settings, HTTP on loopback; by default the shape
     docs/settings.md recommends: two workers per core plus one, one thread each); yields the base URL. With
     `access_log`, gunicorn writes each request's method, path, status and its own time for it there."""
@@ -229,7 +253,7 @@ def serve(database_url: str, port: int, workers: int = 0, threads: int = 1, acce
         "CCMOPS_REQUIRE_HTTPS": "false",
         "CCMOPS_MFA_REQUIRED_ROLES": "",
         "DJANGO_SETTINGS_MODULE": "ccmops.config.settings",
-        "CCMOPS_DATA_DIR": tempfile.mkdtemp(),
+        "CCMOPS_DATA_DIR": data_dir or tempfile.mkdtemp(),  # shared by app processes that stand for machines
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(

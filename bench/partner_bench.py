@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from monthly_bench import call, save_calls
+from monthly_bench import call, save_calls, valid_npi
 
 PAGES = (
     ("lead home", "/home/partner_ops_lead/"),
@@ -77,7 +77,7 @@ def build(practices: int, patients: int, staff: int) -> None:
         owner = User.objects.create(username=f"owner{k:04d}", password=hashed)
         Membership.objects.create(user=owner, organization=practice, role="program_owner")
         doctor = Practitioner.objects.create(
-            practice=practice, npi=_npi(k), first_name="Doc", last_name=f"{k:04d}", credential="MD"
+            practice=practice, npi=valid_npi(k), first_name="Doc", last_name=f"{k:04d}", credential="MD"
         )
         Engagement.objects.create(practice=practice, partner=partner, starts_on=start, created_by=owner)
         record_matrix_version(
@@ -109,19 +109,6 @@ def build(practices: int, patients: int, staff: int) -> None:
             for _ in range(rng.randint(4, 10))  # four months of calls
         ]
         save_calls(entries)
-
-
-def _npi(k: int) -> str:
-    """A valid NPI (Luhn check digit over the 80840 prefix) for practitioner k."""
-    body = f"1{k:08d}"
-    digits = [int(d) for d in "80840" + body]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return body + str((10 - total % 10) % 10)
 
 
 def main() -> None:

@@ -102,6 +102,18 @@ def make_document(rng: random.Random, i: int) -> str:
     return json.dumps(doc)
 
 
+def engine_rate(n: int = 20_000, seed: int = 7) -> float:
+    """Patient-months per second of the pure engine (parse + strict validation + evaluate), for other benchmarks
+    to report their rate against in the same run."""
+    rng = random.Random(seed)
+    docs = [make_document(rng, i) for i in range(n)]
+    evaluate(parse_patient_month(docs[0]))
+    t0 = time.perf_counter()
+    for d in docs:
+        evaluate(parse_patient_month(d))
+    return n / (time.perf_counter() - t0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)

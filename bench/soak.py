@@ -84,19 +84,31 @@ def care_manager(c: Client, rng: random.Random, pids: list[int], out: dict, pace
 def biller(c: Client, rng: random.Random, practice_id: int, month: str, out: dict, pace: float) -> None:
     timed(out, "biller month page", lambda: c.get(f"/practices/{practice_id}/months/{month}/"))
     if rng.random() < 0.2:
-        # Evaluation runs in steps of about a second (202 while under way); the biller's page keeps stepping
-        # until it is done, and other billers pressing the button join the same run.
-        path = f"/api/practices/{practice_id}/months/{month}/close"
-        try:
-            state = json.loads(timed(out, "biller evaluate month (step)", lambda: c.post(path)))
-            while state.get("status") == "evaluating":
-                state = json.loads(timed(out, "biller evaluate month (step)", lambda: c.post(path)))
-        except urllib.error.HTTPError as exc:
-            if exc.code != 409:
-                raise
-            out.setdefault("biller close refused: month closed (409)", []).append(0.0)
+        evaluate_month(c, practice_id, month, out)
     timed(out, "biller charge csv", lambda: c.get(f"/practices/{practice_id}/months/{month}/export/csv/"))
     time.sleep(pace)
+
+
+def evaluate_month(c: Client, practice_id: int, month: str, out: dict) -> dict | None:
+    """Start (or join) the month's evaluation job and follow it as the month page does, a look a second."""
+    path = f"/api/practices/{practice_id}/months/{month}/close?wait_seconds=0"
+    try:
+        state = json.loads(timed(out, "biller start evaluation (job)", lambda: c.post(path)))
+    except urllib.error.HTTPError as exc:
+        if exc.code != 409:
+            raise
+        out.setdefault("biller close refused: month closed (409)", []).append(0.0)
+        return None
+    if "url" not in state:  # done within the request
+        return state
+    t, url = time.perf_counter(), state["url"]
+    while state["status"] in ("queued", "running"):
+        time.sleep(1)
+        state = json.loads(timed(out, "biller job progress", lambda: c.get(url)))
+    out.setdefault("biller evaluation job, start to end", []).append(time.perf_counter() - t)
+    if state["status"] != "succeeded":
+        raise RuntimeError(f"evaluation job {state['id']} {state['status']}: {state['error']}")
+    return state
 
 
 def lead(c: Client, rng: random.Random, practice_id: int, out: dict, pace: float) -> None:

@@ -18,6 +18,7 @@ from ccmops.billing.models import KnownService, PatientMonthDecision
 from ccmops.careplans.models import CarePlan
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
+from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.models import Consent
 from ccmops.interop.models import ImportRun
 from ccmops.organizations.models import Membership, Organization, User
@@ -140,6 +141,7 @@ def world_ids(db):
             "practitioner_id": practice.practitioners.first().id,
             "engagement_id": engagement_for(practice).id,
             "control_number": 1,  # no 837P yet: the practice check comes first
+            "job_id": start_screening(practice=practice, by=None, run_here=False).id,
             "period_id": QmbPeriod.objects.create(
                 practice=practice,
                 patient=patient,

@@ -1,4 +1,4 @@
-"""Evaluating a month runs in short steps anyone can continue; two billers cannot approve over each other."""
+"""Evaluating a month runs as a job in short steps; two billers cannot approve over each other."""
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +10,8 @@ from ccmops.billing.evaluation import begin_evaluation, close_month, evaluate_st
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.demo import world
 from ccmops.errors import Conflict
+from ccmops.jobs.models import Job
+from ccmops.jobs.worker import Worker
 from ccmops.months.models import MonthClose
 from ccmops.organizations.models import Membership, Organization, User
 
@@ -47,22 +49,31 @@ def test_steps_decide_everyone_once_and_equal_a_one_shot_close(demo_activity, db
     assert MonthClose.objects.get(practice=riverbend, month=month).version == 2
 
 
-def test_web_evaluation_steps_with_progress_and_api_reports_202_then_200(demo_activity, db, client):
+def test_web_evaluation_runs_as_a_job_with_progress_and_api_reports_202_then_200(demo_activity, db, client, settings):
+    settings.CCMOPS_JOBS_INLINE = False  # queued for a worker, as in production
     month, _ = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     c = biller_client(client, "ben.biller")
     assert c.post(f"/practices/{maple.id}/months/{month}/close/").status_code == 302
+    job = Job.objects.get(kind="evaluate", practice=maple)
     page = c.get(f"/practices/{maple.id}/months/{month}/").content.decode()
-    assert 'id="close-progress"' in page and "0 of 3 patients decided" in page
-    step = c.post(f"/practices/{maple.id}/months/{month}/close/step/", HTTP_HX_REQUEST="true")
-    assert step.status_code == 200 and 'id="close-progress"' in step.content.decode()
-    while step.status_code == 200:
-        step = c.post(f"/practices/{maple.id}/months/{month}/close/step/", HTTP_HX_REQUEST="true")
-    assert step.status_code == 204 and step["HX-Redirect"].endswith(f"/months/{month}/")
+    assert f'id="job-{job.id}"' in page and "Waiting for a worker" in page and "Ben Arnaud" in page
+    # a second press while it waits joins the same job
+    assert c.post(f"/practices/{maple.id}/months/{month}/close/").status_code == 302
+    assert Job.objects.filter(kind="evaluate", practice=maple).count() == 1
+    # approving while the evaluation waits is refused with its reason
+    refused = c.post(f"/practices/{maple.id}/months/{month}/approve/", {"version": "1"})
+    assert "is waiting for a worker; approve once the results are in" in c.get(refused["Location"]).content.decode()
+    api = c.post(f"/api/practices/{maple.id}/months/{month}/close?wait_seconds=0")
+    assert api.status_code == 202 and api.json()["id"] == str(job.id) and api.json()["status"] == "queued"
+    assert Worker(interval=0, batch=True).run() == 1
+    poll = c.get(f"/jobs/{job.id}/?follow=1", HTTP_HX_REQUEST="true")
+    assert poll.status_code == 204 and poll["HX-Redirect"].endswith(f"/months/{month}/")
     assert MonthClose.objects.get(practice=maple, month=month).status == "reviewing"
-    running = c.post(f"/api/practices/{maple.id}/months/{month}/close?budget_seconds=0")
-    assert running.status_code == 202 and running.json()["status"] == "evaluating"
-    done = c.post(f"/api/practices/{maple.id}/months/{month}/close?budget_seconds=20")
+    shown = c.get(f"/api/jobs/{job.id}").json()
+    assert shown["status"] == "succeeded" and shown["result"]["patient_months"] == 3 and shown["done"] == 3
+    settings.CCMOPS_JOBS_INLINE = True
+    done = c.post(f"/api/practices/{maple.id}/months/{month}/close?wait_seconds=5")
     assert done.status_code == 200 and done.json()["patient_months"] == 3 and done.json()["version"] == 2
 
 
@@ -101,9 +112,10 @@ def test_two_billers_cannot_approve_over_each_other(demo_activity, db, client):
         assert "already closed by Bea Biller" in str(exc)
     else:
         raise AssertionError("closing twice must be refused")
-    # An evaluation under way blocks approval with its progress.
+    # A closed month is not evaluated again: the job fails with the refusal, and the API answers with it.
     api = biller_client(client, "ben.biller")
-    assert api.post(f"/api/practices/{maple.id}/months/{month}/close").status_code == 409
+    refused = api.post(f"/api/practices/{maple.id}/months/{month}/close")
+    assert refused.status_code == 409 and "is closed" in refused.json()["detail"]
 
 
 def test_a_closed_months_revenue_is_kept_and_equals_a_fresh_computation(demo_activity, db):

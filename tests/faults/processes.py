@@ -79,7 +79,8 @@ def run(url: str, *args: str, worker: Path = WORKER, **extra_env: str) -> subpro
     return _python(url, str(worker), *args, **extra_env)
 
 
-def _python(url: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+def env_for(url: str, **extra_env: str) -> dict[str, str]:
+    """The environment of a worker process on `url`: the product's settings, not the test settings."""
     env = {
         **os.environ,
         "CCMOPS_DATABASE_URL": url,
@@ -87,7 +88,12 @@ def _python(url: str, *args: str, **extra_env: str) -> subprocess.CompletedProce
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
         **extra_env,
     }
-    env["DJANGO_SETTINGS_MODULE"] = "ccmops.config.settings"  # the product's settings, not the test settings
+    env["DJANGO_SETTINGS_MODULE"] = "ccmops.config.settings"
+    return env
+
+
+def _python(url: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = env_for(url, **extra_env)
     return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
 
 

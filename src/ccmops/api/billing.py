@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
+from ccmops.api.jobs import answer
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
-from ccmops.billing.approval import approve_and_close
-from ccmops.billing.evaluation import begin_evaluation, evaluate_step, summarize
+from ccmops.billing.evaluation import summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
+from ccmops.billing.jobs import start_approval, start_evaluation
 from ccmops.billing.known import record_known_service, record_known_services, withdraw_known_service
 from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
@@ -23,6 +23,7 @@ from ccmops.billing.revenue import month_revenue
 from ccmops.billing.review import override
 from ccmops.billing.views import auditing_practice, known_service_in_scope, known_service_patient
 from ccmops.errors import NOT_FOUND, NotFound
+from ccmops.months.models import MonthClose
 from ccmops.patients.scope import request_scope
 
 router = Router(tags=["billing"])
@@ -83,27 +84,28 @@ def get_lookback(request, practice_id: int, start: str = Query(..., alias="from"
 
 @router.post(
     "/practices/{practice_id}/months/{month}/close",
-    response={200: dict, 202: dict, 403: dict, 404: dict, 409: dict, 422: dict},
+    response={200: dict, 202: dict, 403: dict, 404: dict, 409: dict, 422: dict, 500: dict},
 )
-def post_close(request, practice_id: int, month: str, budget_seconds: float = 2.0):
-    """Start (or continue) evaluating the month, stepping through it for up to `budget_seconds`: 200 with the
-    summary when done, 202 with the progress while it runs — POST again to continue (anyone may)."""
+def post_close(request, practice_id: int, month: str, wait_seconds: float = 2.0, workers: int = 1):
+    """Evaluate the month as a background job (joining one under way), waiting up to `wait_seconds` (at most 20):
+    200 with the summary when done, 202 with the job while it runs — poll `/api/jobs/{id}`."""
     practice = _practice(request, practice_id)
-    deadline = time.monotonic() + max(0.0, min(budget_seconds, 20.0))
-    close = begin_evaluation(practice=practice, month=month, by=request.user)
-    while close.status == "evaluating" and time.monotonic() < deadline:
-        close = evaluate_step(practice=practice, month=month, by=request.user)
-    state = {
+    job = start_evaluation(practice=practice, month=month, by=request.user, workers=max(1, min(workers, 8)))
+    return answer(job, wait_seconds=wait_seconds, done=lambda j: _close_state(practice, month) | {"job": str(j.id)})
+
+
+def _close_state(practice, month: str) -> dict:
+    close = MonthClose.objects.get(practice=practice, month=month)
+    s = summarize(practice, month)
+    return {
         "month": month,
         "status": close.status,
         "version": close.version,
         "progress_done": close.progress_done,
         "progress_total": close.progress_total,
+        **s.__dict__,
+        "allowed": str(s.allowed),
     }
-    if close.status == "evaluating":
-        return Status(202, state)
-    s = summarize(practice, month)
-    return {**state, **s.__dict__, "allowed": str(s.allowed)}
 
 
 @router.get("/practices/{practice_id}/months/{month}/decisions", response={200: list[dict], 403: dict, 404: dict})
@@ -135,15 +137,26 @@ def post_override(request, decision_id: int, payload: OverrideIn):
 
 
 @router.post(
-    "/practices/{practice_id}/months/{month}/approve", response={200: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+    "/practices/{practice_id}/months/{month}/approve",
+    response={200: dict, 202: dict, 403: dict, 404: dict, 409: dict, 422: dict, 500: dict},
 )
-def post_approve(request, practice_id: int, month: str, version: int | None = None):
-    """Approve and close; pass the `version` you reviewed (from the close response) to be refused with 409 if
-    the month was re-evaluated since."""
-    c = approve_and_close(
-        practice=_practice(request, practice_id), month=month, by=request.user, expected_version=version
-    )
-    return {"month": c.month, "status": c.status, "closed_at": c.closed_at, "closed_by": c.closed_by.get_username()}
+def post_approve(request, practice_id: int, month: str, version: int | None = None, wait_seconds: float = 10.0):
+    """Approve and close (a job: it checks that nothing changed since the evaluation); pass the `version` you
+    reviewed (from the close response) to be refused with 409 if the month was re-evaluated since."""
+    practice = _practice(request, practice_id)
+    job = start_approval(practice=practice, month=month, by=request.user, expected_version=version)
+
+    def closed(j) -> dict:
+        c = MonthClose.objects.select_related("closed_by").get(practice=practice, month=month)
+        return {
+            "month": c.month,
+            "status": c.status,
+            "closed_at": c.closed_at,
+            "closed_by": c.closed_by.get_username(),
+            "job": str(j.id),
+        }
+
+    return answer(job, wait_seconds=wait_seconds, done=closed)
 
 
 @router.get("/practices/{practice_id}/months/{month}/revenue", response={200: dict, 400: dict, 403: dict, 404: dict})

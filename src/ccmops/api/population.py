@@ -6,13 +6,15 @@ from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
+from ccmops.api.jobs import answer, job_json
 from ccmops.enrollment.candidates import candidate_queryset
-from ccmops.enrollment.screening import screen_practice
+from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.interop.jobs import start_import
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
-from ccmops.interop.services import ImportRejected, Source, fail_abandoned, import_source
+from ccmops.interop.services import fail_abandoned
 from ccmops.patients.scope import request_scope
 
 router = Router(tags=["population"])
@@ -43,19 +45,25 @@ def _identification_practice(request, practice_id: int):
     return practice
 
 
-@router.post("/practices/{practice_id}/imports", response={201: dict, 403: dict, 404: dict, 422: dict})
-def create_import(request, practice_id: int, kind: str, file: UploadedFile = File(...)):  # noqa: B008
-    """Import a FHIR Bundle (`kind=fhir`), Bulk FHIR NDJSON or zip (`kind=bulk`) or CSV (`kind=csv`). All or
-    nothing: 422 with every problem when the file is rejected."""
+@router.post("/practices/{practice_id}/imports", response={201: dict, 202: dict, 403: dict, 404: dict, 422: dict})
+def create_import(request, practice_id: int, kind: str, file: UploadedFile = File(...), wait_seconds: float = 5.0):  # noqa: B008
+    """Import a FHIR Bundle (`kind=fhir`), Bulk FHIR NDJSON or zip (`kind=bulk`) or CSV (`kind=csv`) as a
+    background job, waiting up to `wait_seconds` (at most 20). All or nothing: 201 with the report when imported,
+    422 with every problem when the file is rejected, 202 with the report and its `job` while it runs (poll
+    `/api/practices/{id}/imports/{run}` or the job's `url`)."""
     practice = _identification_practice(request, practice_id)
     if kind not in ("fhir", "bulk", "csv"):
         raise InvalidInput("kind: expected fhir, bulk or csv")
     path = save_upload(practice, kind, file)
-    try:
-        run = import_source(practice=practice, source=Source(kind, path, file.name), by=request.user)
-    except ImportRejected as exc:
-        return Status(422, {"detail": "rejected; nothing was imported", "report": _run(exc.run)})
-    return Status(201, _run(run))
+    run, job = start_import(practice=practice, kind=kind, path=path, label=file.name, by=request.user)
+    answer(job, wait_seconds=wait_seconds)  # waits for it, within the budget
+    run.refresh_from_db()
+    job.refresh_from_db()
+    if run.status == "rejected":
+        return Status(422, {"detail": "rejected; nothing was imported", "report": _run(run), "job": job_json(job)})
+    if run.status == "succeeded":
+        return Status(201, _run(run) | {"job": job_json(job)})
+    return Status(202, _run(run) | {"job": job_json(job)})
 
 
 @router.get("/practices/{practice_id}/imports", response=list[dict])
@@ -74,12 +82,13 @@ def get_import(request, practice_id: int, run_id: int):
     return _run(run)
 
 
-@router.post("/practices/{practice_id}/screen", response={200: dict, 403: dict, 404: dict})
-def screen(request, practice_id: int):
-    """Screen every patient of the practice for CCM, PCM and APCM (replaces the previous screening)."""
+@router.post("/practices/{practice_id}/screen", response={200: dict, 202: dict, 403: dict, 404: dict, 500: dict})
+def screen(request, practice_id: int, wait_seconds: float = 5.0):
+    """Screen every patient of the practice for CCM, PCM and APCM as a background job (replaces the previous
+    screening): 200 with the counts when done within `wait_seconds` (at most 20), 202 with the job while it runs."""
     practice = _identification_practice(request, practice_id)
-    summary = screen_practice(practice=practice, by=request.user)
-    return {"patients": summary.patients, "changed": summary.changed, "counts": summary.counts}
+    job = start_screening(practice=practice, by=request.user)
+    return answer(job, wait_seconds=wait_seconds, done=lambda j: {**j.result, "job": str(j.id)})
 
 
 @router.get("/practices/{practice_id}/candidates", response={200: list[dict], 403: dict, 404: dict, 422: dict})

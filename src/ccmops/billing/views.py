@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 from ccmops.access.operating_model import Function
 from ccmops.access.policy import Role
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged, resolved_adjustments
-from ccmops.billing.approval import approve_and_close
-from ccmops.billing.evaluation import begin_evaluation, closable_from, evaluate_step, summarize
+from ccmops.billing.evaluation import closable_from, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
+from ccmops.billing.jobs import month_job, start_approval, start_evaluation
 from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
 from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimBatch, ClaimLine, KnownService, PatientMonthDecision
@@ -125,6 +125,7 @@ def month_page(request, practice_id: int, month: str):
             "practice": practice,
             "month": month,
             "close": MonthClose.objects.filter(practice=practice, month=month).first(),
+            "job": month_job(practice, month, request.user),
             "closable_from": closable_from(practice, month),
             "summary": summarize(practice, month),
             "queue": queue,
@@ -161,33 +162,23 @@ def _back(practice, month, error="", notice=""):
     return redirect(url + (f"?{urlencode(query)}" if query else ""))
 
 
+def _after_job(practice, month, job):
+    """Back to the month page: a job that already ended (run inline) says how; one under way shows there."""
+    if job.status == "failed":
+        return _back(practice, month, job.error)
+    return _back(practice, month)
+
+
 @login_required
 @require_POST
 def run_close(request, practice_id: int, month: str):
-    """Start (or join) the evaluation; the month page then steps through it, a few hundred patients a request."""
+    """Start the month's evaluation as a job (or join the one under way); the month page shows its progress."""
     practice = _billing_practice(request, practice_id)
     try:
-        begin_evaluation(practice=practice, month=month, by=request.user)
+        job = start_evaluation(practice=practice, month=month, by=request.user)
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
-    return _back(practice, month)
-
-
-@login_required
-@require_POST
-def close_step(request, practice_id: int, month: str):
-    """One step of the evaluation under way; htmx swaps in the progress, and reloads the page when it is done."""
-    practice = _billing_practice(request, practice_id)
-    close = evaluate_step(practice=practice, month=month, by=request.user)
-    if close is None or close.status != "evaluating":
-        if request.headers.get("HX-Request"):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = reverse("month_page", args=[practice.id, month])
-            return response
-        return _back(practice, month)
-    if request.headers.get("HX-Request"):
-        return render(request, "billing/_progress.html", {"practice": practice, "month": month, "close": close})
-    return _back(practice, month)
+    return _after_job(practice, month, job)
 
 
 @login_required
@@ -217,10 +208,10 @@ def approve(request, practice_id: int, month: str):
         raw = request.POST.get("version", "")
         if not ascii_digits(raw):
             raise InvalidInput("version: the approval must name the evaluation you reviewed; reload the page")
-        approve_and_close(practice=practice, month=month, by=request.user, expected_version=int(raw))
+        job = start_approval(practice=practice, month=month, by=request.user, expected_version=int(raw))
     except (Conflict, InvalidInput) as exc:
         return _back(practice, month, str(exc))
-    return _back(practice, month)
+    return _after_job(practice, month, job)
 
 
 @login_required

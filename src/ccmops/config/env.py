@@ -86,6 +86,24 @@ SETTINGS: tuple[EnvSetting, ...] = (
         "empty for none.",
     ),
     EnvSetting(
+        "CCMOPS_JOB_LEASE_SECONDS",
+        "60",
+        "Background jobs: a running job's worker renews its lease every third of this; a job whose lease lapses "
+        "(its worker was killed or its machine lost) is picked up again by another worker.",
+    ),
+    EnvSetting(
+        "CCMOPS_JOBS_INLINE",
+        "false",
+        "Run background jobs in the process that starts them (web request or command) instead of handing them "
+        "to `ccmops worker` processes: for a single-user site without workers. Pages then wait for the work.",
+    ),
+    EnvSetting(
+        "CCMOPS_LOG_FORMAT",
+        "plain",
+        "`plain` log lines, or `json`: one object per line with time, level, logger, message and the request id, "
+        "user, practice and job it belongs to (for a log collector across several app processes and workers).",
+    ),
+    EnvSetting(
         "CCMOPS_DISPLAY_TIME_ZONE",
         "America/New_York",
         "Time zone for display when a user has no practice of their own (e.g. partner staff without one). "
@@ -113,6 +131,9 @@ class Environment:
     login_lockout_minutes: int
     session_idle_minutes: int
     mfa_required_roles: frozenset[str]
+    job_lease_seconds: int
+    jobs_inline: bool
+    log_format: str
 
 
 def _flag(environ: Mapping[str, str], name: str, default: str) -> bool:
@@ -191,7 +212,17 @@ def read_environment(environ: Mapping[str, str]) -> Environment:
         login_lockout_minutes=_whole(get, "CCMOPS_LOGIN_LOCKOUT_MINUTES"),
         session_idle_minutes=_whole(get, "CCMOPS_SESSION_IDLE_MINUTES"),
         mfa_required_roles=_roles(get, "CCMOPS_MFA_REQUIRED_ROLES"),
+        job_lease_seconds=_whole(get, "CCMOPS_JOB_LEASE_SECONDS"),
+        jobs_inline=_flag(environ, "CCMOPS_JOBS_INLINE", defaults["CCMOPS_JOBS_INLINE"]),
+        log_format=_choice(get, "CCMOPS_LOG_FORMAT", ("plain", "json")),
     )
+
+
+def _choice(get, name: str, allowed: tuple[str, ...]) -> str:
+    raw = get(name).strip().lower()
+    if raw not in allowed:
+        raise ConfigurationError(f"{name}: expected one of {', '.join(allowed)}, got {raw!r}")
+    return raw
 
 
 def _roles(get, name: str) -> frozenset[str]:

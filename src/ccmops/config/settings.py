@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # its Swagger UI assets are served from this installation (no CDN, within the CSP)
+    "django_tasks",
+    "django_tasks_db",
+    "ccmops.jobs",
     "ccmops.organizations",
     "ccmops.patients",
     "ccmops.compliance",
@@ -57,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ccmops.web.health.RequestContextMiddleware",
     "ccmops.web.input_guard.InputGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -116,6 +120,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRESQL_CONNECTION)
 
+# Background jobs (docs/jobs.md): django-tasks' database backend is the queue; `ccmops worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CCMOPS_JOB_LEASE_SECONDS = ENV.job_lease_seconds
+CCMOPS_JOBS_INLINE = ENV.jobs_inline
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"
 AUTHENTICATION_BACKENDS = ["ccmops.web.auth.Backend"]
@@ -164,9 +173,25 @@ if not DEBUG and ENV.require_https:
 # HSTS preload is the domain owner's decision (it cannot be undone quickly), not ours.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Plain lines by default; one JSON object per line with CCMOPS_LOG_FORMAT=json, each with the request id, user,
+# practice and job it belongs to (docs/deployment.md).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "ccmops.platform.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "ccmops.platform.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if ENV.log_format == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"ccmops.jobs": {"level": "INFO"}},
 }
+# The load balancer's checks answer over plain HTTP (TLS ends in front of the app).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -35,5 +35,7 @@ else:
 # Hashing with argon2 is made slow on purpose; the suite logs in hundreds of times (bench/README.md).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Imports run inline so a test sees their result in its own transaction.
-CCMOPS_BACKGROUND_IMPORTS = False
+# Jobs run in the process that starts them, so a test sees their result in its own transaction (the worker's own
+# tests run real workers against scratch databases: tests/jobs).
+CCMOPS_JOBS_INLINE = True
+CCMOPS_JOB_SCHEDULES = False

@@ -8,13 +8,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.models import Enrollment
-from ccmops.enrollment.screening import screen_practice
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import InvalidInput
 from ccmops.patients.models import SCREENING_STATUSES, ScreeningResult, ScreeningRun
@@ -139,8 +140,10 @@ def screen(request, practice_id: int):
     scope = request_scope(request)
     practice = scope.practice(practice_id)
     scope.require(practice.id, Function.IDENTIFICATION)
-    screen_practice(practice=practice, by=request.user)
-    return redirect("candidates", practice_id=practice.id)
+    job = start_screening(practice=practice, by=request.user, return_url=reverse("candidates", args=[practice.id]))
+    if job.finished:
+        return redirect("candidates", practice_id=practice.id)
+    return redirect("job_page", job_id=job.id)
 
 
 @login_required

@@ -253,10 +253,12 @@ def screen_practice(
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
     chunk: int = CHUNK,
+    then: Callable[[ScreeningSummary], None] | None = None,
 ) -> ScreeningSummary:
     """Screen every patient of the practice; results replace the previous screening, a chunk of patients per
     transaction. With `workers` > 1 (the CLI's `--workers`) on PostgreSQL, chunks are screened by that many
-    forked processes, each on its own connection; elsewhere, and inside a transaction, in this process."""
+    forked processes, each on its own connection; elsewhere, and inside a transaction, in this process. `then`
+    runs inside the transaction that records the screening (a job marks itself done there)."""
     on = on or timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))  # the practice's today
     ids_all = list(Patient.objects.filter(practice=practice).order_by("id").values_list("id", flat=True))
     ranges = [
@@ -311,4 +313,6 @@ def screen_practice(
             object_type="screening",
             detail={"on": on.isoformat(), "patients": summary.patients, "changed": changed, "counts": summary.counts},
         )
+        if then is not None:
+            then(summary)
     return summary

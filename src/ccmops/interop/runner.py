@@ -1,24 +1,17 @@
-"""Run an uploaded import in the background so the page can show its progress (the report row is the
-shared state). Inline when CCMOPS_BACKGROUND_IMPORTS is off (tests)."""
+"""An uploaded file kept under the data directory (by its digest) for the import job to read
+(`ccmops.interop.jobs`)."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import shutil
-import threading
 import zipfile
 from pathlib import Path
 
 from django.conf import settings
-from django.db import close_old_connections
-from django.utils import timezone
 
 from ccmops.errors import InvalidInput
-from ccmops.interop.models import ImportRun
-from ccmops.interop.services import ImportRejected, Source, import_source
 
-logger = logging.getLogger(__name__)
 SUFFIXES = {"fhir": (".json",), "csv": (".csv",), "bulk": (".zip", ".ndjson", ".jsonl")}
 
 
@@ -55,42 +48,3 @@ def save_upload(practice, kind: str, upload) -> Path:
             raise InvalidInput(f"file: {name} holds no .ndjson files")
         return out
     return target
-
-
-def start_import(*, practice, kind: str, path: Path, label: str, by) -> ImportRun:
-    """Create the report row, then import (in a thread when background imports are on)."""
-    run = ImportRun.objects.create(practice=practice, kind=kind, file_name=label, sha256="pending", created_by=by)
-    source = Source(kind, path, label)
-
-    def work() -> None:
-        try:
-            run.sha256 = source.digest()
-            run.save(update_fields=["sha256"])
-            import_source(practice=practice, source=source, by=by, run=run)
-        except ImportRejected:
-            pass  # the report row holds every problem
-
-    def in_thread() -> None:
-        close_old_connections()
-        try:
-            work()
-        except Exception as exc:  # thread boundary: record the failure where the page shows it
-            logger.exception("import %s failed", run.id)
-            if ImportRun.objects.filter(pk=run.pk, chunked=True).exists():
-                status, said = "interrupted", "import the same file again to resume it"
-            else:  # written in one transaction: nothing of it was kept
-                status, said = "failed", "nothing was written; import the file again"
-            ImportRun.objects.filter(pk=run.pk).update(
-                status=status,
-                finished_at=None if status == "interrupted" else timezone.now(),
-                problems=[f"The import stopped unexpectedly ({exc}); {said}."],
-            )
-        finally:
-            close_old_connections()
-
-    if getattr(settings, "CCMOPS_BACKGROUND_IMPORTS", True):
-        threading.Thread(target=in_thread, name=f"import-{run.id}", daemon=True).start()
-    else:
-        work()
-    run.refresh_from_db()
-    return run

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
+from ccmops.access.policy import Role
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.interop.csv_read import TEMPLATE
 from ccmops.interop.fhir_export import patient_bundle
+from ccmops.interop.jobs import start_fhir_export, start_import
 from ccmops.interop.models import ImportRun
-from ccmops.interop.runner import save_upload, start_import
+from ccmops.interop.runner import save_upload
 from ccmops.interop.services import fail_abandoned
 from ccmops.patients.scope import request_scope
 
@@ -38,7 +41,7 @@ def imports(request, practice_id: int):
             if upload is None:
                 raise InvalidInput("file: choose a file to import")
             path = save_upload(practice, kind, upload)
-            run = start_import(practice=practice, kind=kind, path=path, label=upload.name, by=request.user)
+            run, _job = start_import(practice=practice, kind=kind, path=path, label=upload.name, by=request.user)
         except InvalidInput as exc:
             error = str(exc)
         else:
@@ -56,6 +59,17 @@ def import_detail(request, practice_id: int, run_id: int):
         raise NotFound(NOT_FOUND)
     template = "interop/_run_status.html" if request.htmx else "interop/import_detail.html"
     return render(request, template, {"practice": practice, "run": run})
+
+
+@login_required
+@require_POST
+def fhir_export(request, practice_id: int):
+    """The whole practice's record as a Bulk FHIR export, built by a job; its page offers the download."""
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require_role(practice.id, frozenset({Role.PROGRAM_OWNER, Role.SYSTEM_ADMIN}), "Exporting every patient")
+    job = start_fhir_export(practice=practice, by=request.user)
+    return redirect("job_page", job_id=job.id)
 
 
 def csv_template(request):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from ccmops.access.policy import (
     decide_access,
 )
 from ccmops.errors import NOT_FOUND, NotFound, PermissionDenied
+from ccmops.jobs.models import Job
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.organizations.services import memberships_of, owners_in_force
 from ccmops.patients.models import Patient
@@ -82,6 +84,19 @@ class Scope:
         if practice is None:
             raise NotFound(NOT_FOUND)
         return practice
+
+    def job(self, job_id) -> Job:
+        """A background job the user asked for, or one of a practice in scope; NotFound otherwise."""
+        try:
+            job = Job.objects.select_related("practice", "requested_by").filter(pk=job_id).first()
+        except ValidationError:  # not a job id at all
+            job = None
+        if job is None:
+            raise NotFound(NOT_FOUND)
+        mine = job.requested_by_id is not None and job.requested_by_id == getattr(self.user, "id", None)
+        if not mine and job.practice_id not in self.decision.visible_practice_ids:
+            raise NotFound(NOT_FOUND)
+        return job
 
     def require_role(self, practice_id: int, roles: frozenset, what: str) -> None:
         """PermissionDenied unless the user holds one of `roles` through their grant for this practice (a role held

@@ -14,7 +14,7 @@ from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
-from ccmops.web import account, mfa, views
+from ccmops.web import account, health, jobs, mfa, views
 from ccmops.web import engagements as engagement_views
 from ccmops.worklist import views as worklist_views
 
@@ -35,6 +35,8 @@ register_converter(MonthConverter, "month")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="web/login.html", authentication_form=LockoutAuthenticationForm),
@@ -51,6 +53,9 @@ urlpatterns = [
     path("practices/<int:practice_id>/engagements/", engagement_views.engage, name="engage_partner"),
     path("engagements/<int:engagement_id>/end/", engagement_views.end, name="end_engagement"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("jobs/<uuid:job_id>/", jobs.job_page, name="job_page"),
+    path("jobs/<uuid:job_id>/download/", jobs.job_download, name="job_download"),
+    path("practices/<int:practice_id>/jobs/", jobs.practice_jobs, name="practice_jobs"),
     path("worklist/", worklist_views.my_worklist, name="worklist"),
     path("workspace/", reporting_views.workspace_page, name="workspace"),
     path("workspace/consistency/", reporting_views.workspace_consistency, name="workspace_consistency"),
@@ -76,7 +81,6 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/", month_list.months_page, name="month_page_default"),
     path("practices/<int:practice_id>/months/<month:month>/", billing_views.month_page, name="month_page"),
     path("practices/<int:practice_id>/months/<month:month>/close/", billing_views.run_close, name="run_close"),
-    path("practices/<int:practice_id>/months/<month:month>/close/step/", billing_views.close_step, name="close_step"),
     path("practices/<int:practice_id>/months/<month:month>/approve/", billing_views.approve, name="approve_close"),
     path("decisions/<int:decision_id>/override/", billing_views.decision_override, name="decision_override"),
     path("practices/<int:practice_id>/months/<month:month>/export/<str:kind>/", billing_views.download, name="export"),
@@ -115,6 +119,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/notes/new/", note_views.note_new, name="note_new"),
     path("notes/<int:note_id>/addenda/", note_views.addendum, name="addendum"),
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
+    path("practices/<int:practice_id>/export/fhir/", interop_views.fhir_export, name="fhir_export"),
     path("practices/<int:practice_id>/imports/<int:run_id>/", interop_views.import_detail, name="import_detail"),
     path("imports/template.csv", interop_views.csv_template, name="csv_template"),
     path("practices/<int:practice_id>/candidates/", candidate_views.candidates, name="candidates"),

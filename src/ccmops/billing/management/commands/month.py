@@ -8,15 +8,17 @@ import sys
 from django.core.management.base import BaseCommand
 
 from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
-from ccmops.billing.approval import approve_and_close
-from ccmops.billing.evaluation import close_month, summarize
+from ccmops.billing.evaluation import summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
+from ccmops.billing.jobs import start_approval, start_evaluation
 from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
 from ccmops.errors import CcmopsError, InvalidInput
+from ccmops.jobs.follow import follow
+from ccmops.jobs.service import raise_failure
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
 from ccmops.platform.numerals import ascii_digits
@@ -78,6 +80,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=1, help="close: processes deciding patients in parallel (PostgreSQL)"
         )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="close, approve: hand the job to the background workers (`ccmops worker`) instead of running it here",
+        )
+        parser.add_argument("--wait", action="store_true", help="with --queue: follow the job with a progress bar")
+
+    def _job(self, job, options):
+        """Run here (the default) or queued; a queued job without --wait prints its id and returns None."""
+        if options.get("queue"):
+            if not options.get("wait"):
+                self.stdout.write(f"queued job {job.id} ({job.label}); follow it: ccmops jobs show {job.id} --wait")
+                return None
+            job = follow(job.pk)
+        raise_failure(job)
+        return job
 
     def _lookback(self, org, start, end, by, as_json: bool) -> None:
 
@@ -111,7 +129,12 @@ class Command(BaseCommand):
             if action == "close":
                 if workers < 1:
                     raise InvalidInput(f"--workers: expected 1 or more, got {workers}")
-                s = close_month(practice=org, month=month, by=by, workers=workers)
+                job = start_evaluation(
+                    practice=org, month=month, by=by, workers=workers, run_here=not options.get("queue")
+                )
+                if self._job(job, options) is None:
+                    return
+                s = summarize(org, month)
                 self.stdout.write(
                     f"{org.name} {month}: {s.patient_months} patient-months — {s.ready} ready, "
                     f"{s.needs_review} need review, {s.nothing_billable} nothing billable; "
@@ -218,11 +241,11 @@ class Command(BaseCommand):
                 else:
                     self.stdout.write(text)
             else:
-                close = approve_and_close(practice=org, month=month, by=by)
+                job = start_approval(practice=org, month=month, by=by, run_here=not options.get("queue"))
+                if self._job(job, options) is None:
+                    return
                 s = summarize(org, month)
-                self.stdout.write(
-                    f"{org.name} {month} closed by {close.closed_by or 'CLI'}: {s.lines} lines, ${s.allowed:,.2f}"
-                )
+                self.stdout.write(f"{org.name} {month} closed by {by or 'CLI'}: {s.lines} lines, ${s.allowed:,.2f}")
         except CcmopsError as exc:
             self.stderr.write(str(exc))
             sys.exit(exc.exit_code if exc.exit_code != 1 else 2)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -12,6 +15,7 @@ from ccmops.demo.seed import seed_demo
 from ccmops.enrollment.screening import screen_practice
 from ccmops.organizations.mfa_enrollment import issue_enrollment_code
 from ccmops.organizations.models import Organization, User
+from ccmops.platform.forked import die_with_parent
 
 
 class Command(BaseCommand):
@@ -21,8 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="seed and print logins, do not serve")
         parser.add_argument("--addr", default="127.0.0.1")
         parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start a background worker beside the server"
+        )
 
-    def handle(self, *args, no_serve: bool, addr: str, port: str, **options):
+    def handle(self, *args, no_serve: bool, addr: str, port: str, no_worker: bool = False, **options):
         settings.CCMOPS_DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", verbosity=0, interactive=False)
         self.stdout.write("Seeding the demo world and six months of program history (first run: about a minute)…")
@@ -55,5 +62,16 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDatabase: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         if no_serve:
             return
+        worker = None
+        if not no_worker:  # imports, screening, month evaluation and exports run as jobs: one worker beside the server
+            worker = subprocess.Popen(
+                [sys.executable, "-c", "from ccmops.cli import main; main(['ccmops', 'worker'])"],
+                preexec_fn=die_with_parent,  # the worker ends with the demo, even on SIGKILL
+            )
+            self.stdout.write(f"Background worker started (process {worker.pid}).")
         self.stdout.write(f"Serving on http://{addr}:{port}/  (Ctrl-C to stop)\n")
-        call_command("runserver", f"{addr}:{port}", use_reloader=False)
+        try:
+            call_command("runserver", f"{addr}:{port}", use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.terminate()

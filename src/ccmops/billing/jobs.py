@@ -1,0 +1,113 @@
+"""A month's evaluation and its approval as jobs (the month page, the API and `ccmops month close|approve`).
+
+Evaluation is resumable by design: each step commits its decisions (upserts) and the cursor together, so a
+re-run after a killed worker carries on from the cursor and ends with the decisions an uninterrupted run makes.
+Approval is one transaction that also marks its job done."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import begin_evaluation, evaluate_in_processes, evaluate_step, summarize
+from ccmops.errors import Conflict
+from ccmops.jobs.kinds import job_kind
+from ccmops.jobs.models import ACTIVE, Job
+from ccmops.jobs.service import start
+from ccmops.months.models import MonthClose
+from ccmops.organizations.models import Organization
+
+JOB_STEP = 500  # patients per committed step: progress every second or so, little to redo after a crash
+
+
+def summary_json(summary) -> dict:
+    return {
+        "month": summary.month,
+        "patient_months": summary.patient_months,
+        "ready": summary.ready,
+        "needs_review": summary.needs_review,
+        "nothing_billable": summary.nothing_billable,
+        "claim_lines": summary.lines,
+        "allowed": f"{summary.allowed:.2f}",
+    }
+
+
+@job_kind("evaluate")
+def evaluate(ctx, *, practice_id: int, month: str, version: int | None = None, workers: int = 1) -> dict:
+    practice = Organization.objects.get(pk=practice_id)
+    by = ctx.job.requested_by
+    if version is None:
+        close = begin_evaluation(practice=practice, month=month, by=by)
+        ctx.remember(version=close.version)
+    else:  # a later attempt: carry on with the evaluation this job began, if it is still under way
+        close = MonthClose.objects.filter(practice=practice, month=month).first()
+    if close is not None and close.status == "evaluating" and workers > 1:
+        ctx.progress(close.progress_done, close.progress_total, step=f"deciding {month} in {workers} processes")
+        evaluate_in_processes(practice=practice, month=month, workers=workers)
+        close.refresh_from_db()
+    while close is not None and close.status == "evaluating":
+        ctx.progress(close.progress_done, close.progress_total, step=f"deciding {month}'s patient-months")
+        close = evaluate_step(practice=practice, month=month, by=by, limit=JOB_STEP)
+    if close is not None:
+        ctx.progress(close.progress_done, close.progress_total, step="evaluated")
+    return summary_json(summarize(practice, month))
+
+
+@job_kind("approve", atomic=True)
+def approve(ctx, *, practice_id: int, month: str, expected_version: int | None = None) -> dict:
+    practice = Organization.objects.get(pk=practice_id)
+    ctx.progress(step=f"checking nothing changed since {month} was evaluated")
+    close = approve_and_close(
+        practice=practice, month=month, by=ctx.job.requested_by, expected_version=expected_version
+    )
+    return {"month": month, "closed": True, "version": close.version}
+
+
+def _refuse_while(practice, month: str, kind: str, then: str) -> None:
+    other = Job.objects.filter(practice=practice, kind=kind, params__month=month, status__in=ACTIVE).first()
+    if other is not None:
+        raise Conflict(f"{other.label} is {other.get_status_display().lower()}; {then}")
+
+
+def start_evaluation(*, practice, month: str, by, workers: int = 1, run_here: bool | None = None) -> Job:
+    _refuse_while(practice, month, "approve", "evaluate again once it has finished.")
+    return start(
+        "evaluate",
+        label=f"Evaluation of {month} — {practice.name}",
+        practice=practice,
+        by=by,
+        params={"practice_id": practice.id, "month": month, "workers": workers},
+        key=f"evaluate:{practice.id}:{month}",
+        return_url=reverse("month_page", args=[practice.id, month]),
+        run_here=run_here,
+    )
+
+
+def start_approval(
+    *, practice, month: str, by, expected_version: int | None = None, run_here: bool | None = None
+) -> Job:
+    _refuse_while(practice, month, "evaluate", "approve once the results are in.")
+    return start(
+        "approve",
+        label=f"Approval and close of {month} — {practice.name}",
+        practice=practice,
+        by=by,
+        params={"practice_id": practice.id, "month": month, "expected_version": expected_version},
+        key=f"approve:{practice.id}:{month}",
+        return_url=reverse("month_page", args=[practice.id, month]),
+        run_here=run_here,
+    )
+
+
+def month_job(practice, month: str, user=None) -> Job | None:
+    """The month's evaluation or approval waiting or running, else the user's own last one that failed in the
+    past hour (its error is what they need to read)."""
+    jobs = Job.objects.filter(practice=practice, kind__in=("evaluate", "approve"), params__month=month)
+    active = jobs.filter(status__in=ACTIVE).select_related("requested_by").first()
+    if active is not None or user is None:
+        return active
+    recent = timezone.now() - dt.timedelta(hours=1)
+    return jobs.filter(status="failed", requested_by=user, finished_at__gte=recent).first()
