@@ -14,9 +14,8 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged,
 from ccmops.billing.evaluation import summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.jobs import start_approval, start_evaluation
+from ccmops.billing.jobs import start_approval, start_evaluation, start_lookback
 from ccmops.billing.known import record_known_service, record_known_services, withdraw_known_service
-from ccmops.billing.lookback import lookback
 from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
 from ccmops.billing.revenue import month_revenue
@@ -24,6 +23,7 @@ from ccmops.billing.review import override
 from ccmops.billing.views import auditing_practice, known_service_in_scope, known_service_patient
 from ccmops.errors import NOT_FOUND, NotFound
 from ccmops.months.models import MonthClose
+from ccmops.months.month import checked
 from ccmops.patients.scope import request_scope
 
 router = Router(tags=["billing"])
@@ -65,21 +65,37 @@ def _practice(request, practice_id: int):
     return practice
 
 
-@router.get("/practices/{practice_id}/lookback", response={200: dict, 403: dict, 404: dict, 422: dict})
-def get_lookback(request, practice_id: int, start: str = Query(..., alias="from"), end: str = Query(..., alias="to")):
+@router.get("/practices/{practice_id}/lookback", response={200: dict, 202: dict, 403: dict, 404: dict, 422: dict})
+def get_lookback(
+    request,
+    practice_id: int,
+    start: str = Query(..., alias="from"),
+    end: str = Query(..., alias="to"),
+    wait_seconds: float = 10.0,
+):
     """Closed months from `from` to `to` (YYYY-MM) re-decided under today's rules and facts, nothing changed:
-    every patient-month that would be billed differently now, with rule IDs and amounts."""
+    every patient-month that would be billed differently now, with rule IDs and amounts. Runs as a job: 200 with
+    the look back when done within `wait_seconds` (at most 20), 202 with the job while it runs (its result is the
+    same document)."""
+    practice = auditing_practice(request, practice_id)
+    checked(start, "from")
+    checked(end, "to")
+    job = start_lookback(practice=practice, start=start, end=end, by=request.user, return_url="")
 
-    found = lookback(practice=auditing_practice(request, practice_id), start=start, end=end, by=request.user)
-    return {
-        "from": found.start,
-        "to": found.end,
-        "months": found.months,
-        "skipped": found.skipped,
-        "patient_months": found.patient_months,
-        "net_difference": str(found.total_difference),
-        "differences": [d.as_dict() for d in found.differences],
-    }
+    def found(j) -> dict:
+        r = j.result
+        return {
+            "from": r["start"],
+            "to": r["end"],
+            "months": r["months"],
+            "skipped": r["skipped"],
+            "patient_months": r["patient_months"],
+            "net_difference": r["total_difference"],
+            "differences": r["differences"],
+            "job": str(j.id),
+        }
+
+    return answer(job, wait_seconds=wait_seconds, done=found)
 
 
 @router.post(

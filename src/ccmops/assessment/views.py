@@ -13,6 +13,7 @@ from ccmops.access.operating_model import PRESETS, Function, Preset
 from ccmops.access.policy import PROGRAM_LEADS
 from ccmops.assessment import services
 from ccmops.assessment.forms import QuestionnaireForm, initial_from
+from ccmops.assessment.jobs import start_assessment
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -33,17 +34,18 @@ def new(request, practice_id: int):
     error = None
     if request.method == "POST" and form.is_valid():
         measured = figures.get("measured")
-        try:
-            record = services.run(
-                practice=practice,
-                questionnaire=form.questionnaire(practice_name=practice.name, measured=measured),
-                by=request.user,
-                source="measured" if form.cleaned_data.get("use_measured") and measured else "questionnaire",
-            )
-        except InvalidInput as exc:
-            error = str(exc)
+        job = start_assessment(
+            practice=practice,
+            questionnaire=form.questionnaire(practice_name=practice.name, measured=measured),
+            by=request.user,
+            source="measured" if form.cleaned_data.get("use_measured") and measured else "questionnaire",
+        )
+        if job.status == "failed":
+            error = job.error
+        elif job.status == "succeeded":
+            return redirect(job.return_url)
         else:
-            return redirect("assessment_detail", assessment_id=record.id)
+            return redirect("job_page", job_id=job.id)
     history = ModelFitAssessment.objects.filter(practice=practice)[:10]
     return render(
         request,

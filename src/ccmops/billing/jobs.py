@@ -7,17 +7,25 @@ Approval is one transaction that also marks its job done."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import begin_evaluation, evaluate_in_processes, evaluate_step, summarize
+from ccmops.billing.lookback import lookback
+from ccmops.billing.packets import packets_zip
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict
+from ccmops.jobs import service as jobs
 from ccmops.jobs.kinds import job_kind
 from ccmops.jobs.models import ACTIVE, Job
-from ccmops.jobs.service import start
 from ccmops.months.models import MonthClose
+from ccmops.months.month import checked
 from ccmops.organizations.models import Organization
 
 JOB_STEP = 500  # patients per committed step: progress every second or so, little to redo after a crash
@@ -73,8 +81,9 @@ def _refuse_while(practice, month: str, kind: str, then: str) -> None:
 
 
 def start_evaluation(*, practice, month: str, by, workers: int = 1, run_here: bool | None = None) -> Job:
+    checked(month)
     _refuse_while(practice, month, "approve", "evaluate again once it has finished.")
-    return start(
+    return jobs.start(
         "evaluate",
         label=f"Evaluation of {month} — {practice.name}",
         practice=practice,
@@ -89,8 +98,9 @@ def start_evaluation(*, practice, month: str, by, workers: int = 1, run_here: bo
 def start_approval(
     *, practice, month: str, by, expected_version: int | None = None, run_here: bool | None = None
 ) -> Job:
+    checked(month)
     _refuse_while(practice, month, "evaluate", "approve once the results are in.")
-    return start(
+    return jobs.start(
         "approve",
         label=f"Approval and close of {month} — {practice.name}",
         practice=practice,
@@ -111,3 +121,69 @@ def month_job(practice, month: str, user=None) -> Job | None:
         return active
     recent = timezone.now() - dt.timedelta(hours=1)
     return jobs.filter(status="failed", requested_by=user, finished_at__gte=recent).first()
+
+
+@job_kind("packets")
+def packets(ctx, *, practice_id: int, month: str) -> dict:
+    """Every patient-month's audit packet (HTML and PDF) of a month, as one zip to download."""
+    practice = Organization.objects.get(pk=practice_id)
+    folder = Path(settings.CCMOPS_DATA_DIR) / "exports" / str(ctx.job.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / f"{practice.slug}-{month}-audit-packets.zip"
+    part = archive.with_suffix(".part")
+    ctx.progress(step="writing each patient-month's packet (HTML and PDF)")
+
+    def progress(done: int, total: int) -> None:
+        ctx.progress(done, total)
+
+    packets_zip(practice, month, target=part, progress=progress, audit=False)
+    part.replace(archive)
+    ctx.attach(str(archive), archive.name)
+    result = {"month": month, "packets": ctx.job.done, "file": archive.name}
+    with transaction.atomic():
+        record_audit(
+            action=AuditAction.EXPORT,
+            user=ctx.job.requested_by,
+            practice_id=practice.id,
+            object_type="audit_packets",
+            object_id=month,
+            detail={"job": str(ctx.job.id), "packets": ctx.job.done},
+        )
+        ctx.done(result)
+    return result
+
+
+def start_packets(*, practice, month: str, by, run_here: bool | None = None) -> Job:
+    checked(month)
+    return jobs.start(
+        "packets",
+        label=f"Audit packets of {month} — {practice.name}",
+        practice=practice,
+        by=by,
+        params={"practice_id": practice.id, "month": month},
+        key=f"packets:{practice.id}:{month}:{getattr(by, 'id', '-')}",
+        run_here=run_here,
+    )
+
+
+@job_kind("lookback")
+def look_back(ctx, *, practice_id: int, start: str, end: str) -> dict:
+    """Closed months re-decided under today's rules (nothing written but the audit event): the result is the
+    look back itself, which its page renders."""
+    practice = Organization.objects.get(pk=practice_id)
+    ctx.progress(step=f"deciding the closed months {start} to {end} again under today's rules")
+    found = lookback(practice=practice, start=start, end=end, by=ctx.job.requested_by)
+    return found.as_dict()
+
+
+def start_lookback(*, practice, start: str, end: str, by, return_url: str, run_here: bool | None = None) -> Job:
+    return jobs.start(
+        "lookback",
+        label=f"Look back {start} to {end} — {practice.name}",
+        practice=practice,
+        by=by,
+        params={"practice_id": practice.id, "start": start, "end": end},
+        key=f"lookback:{practice.id}:{start}:{end}",
+        return_url=return_url,
+        run_here=run_here,
+    )

@@ -75,6 +75,44 @@ class Lookback:
     def total_difference(self) -> Decimal:
         return sum((d.difference for d in self.differences), Decimal("0.00"))
 
+    def as_dict(self) -> dict:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "months": self.months,
+            "patient_months": self.patient_months,
+            "skipped": self.skipped,
+            "total_difference": str(self.total_difference),
+            "differences": [d.as_dict() for d in self.differences],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Lookback:
+        """A look back as a job stored it (`as_dict`)."""
+        return cls(
+            data["start"],
+            data["end"],
+            list(data["months"]),
+            data["patient_months"],
+            [
+                Difference(
+                    d["patient_id"],
+                    d["patient"],
+                    d["mrn"],
+                    d["month"],
+                    tuple((b["code"], b["units"]) for b in d["billed"]),
+                    tuple((b["code"], b["units"]) for b in d["now"]),
+                    Decimal(d["billed_amount"]),
+                    Decimal(d["now_amount"]),
+                    d["status_now"],
+                    tuple(d["rules"]),
+                    tuple(d["reasons"]),
+                )
+                for d in data["differences"]
+            ],
+            list(data["skipped"]),
+        )
+
 
 def lookback(*, practice, start: str, end: str, by=None) -> Lookback:
     """Re-decide the practice's closed months from `start` to `end` (YYYY-MM, inclusive) as the rules and facts

@@ -139,20 +139,26 @@ def render_packet(patient, month: str, *, by=None, pdf: bool = False) -> str:
     return html
 
 
-def packets_zip(practice, month: str, *, by=None) -> bytes:
-    """Every patient-month of the practice and month as an HTML packet (and PDF), in one zip."""
+def packets_zip(practice, month: str, *, by=None, target=None, progress=None, audit: bool = True) -> bytes | None:
+    """Every patient-month of the practice and month as an HTML packet (and PDF), in one zip: returned, or written
+    to the file `target` (a path or an open binary file). `progress(done, total)` after each patient-month."""
     from xhtml2pdf import pisa
 
-    out = io.BytesIO()
+    out = target if target is not None else io.BytesIO()
+    decisions = PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient")
+    total = decisions.count()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for d in PatientMonthDecision.objects.filter(practice=practice, month=month).select_related("patient"):
+        for done, d in enumerate(decisions.order_by("patient_id").iterator(chunk_size=200), start=1):
             html = render_to_string("billing/packet.html", {**packet_context(d.patient, month), "pdf": True})
             base = f"{month}/{d.patient.family_name}-{d.patient.given_name}-{d.patient_id}"
             z.writestr(f"{base}.html", html)
             pdf = io.BytesIO()
             pisa.CreatePDF(html, dest=pdf, encoding="utf-8")
             z.writestr(f"{base}.pdf", pdf.getvalue())
-    record_audit(
-        action=AuditAction.EXPORT, user=by, practice_id=practice.id, object_type="audit_packets", object_id=month
-    )
-    return out.getvalue()
+            if progress is not None:
+                progress(done, total)
+    if audit:
+        record_audit(
+            action=AuditAction.EXPORT, user=by, practice_id=practice.id, object_type="audit_packets", object_id=month
+        )
+    return out.getvalue() if target is None else None

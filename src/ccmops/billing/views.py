@@ -16,11 +16,11 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged,
 from ccmops.billing.evaluation import closable_from, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.jobs import month_job, start_approval, start_evaluation
+from ccmops.billing.jobs import month_job, start_approval, start_evaluation, start_lookback, start_packets
 from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
-from ccmops.billing.lookback import lookback
+from ccmops.billing.lookback import Lookback
 from ccmops.billing.models import ClaimBatch, ClaimLine, KnownService, PatientMonthDecision
-from ccmops.billing.packets import packet_context, packets_zip, render_packet
+from ccmops.billing.packets import packet_context, render_packet
 from ccmops.billing.remittance import (
     REMIT_STATUSES,
     import_remittance,
@@ -34,8 +34,9 @@ from ccmops.billing.review import override
 from ccmops.billing.wording import humanizer
 from ccmops.documentation.models import Note, of_month
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
+from ccmops.jobs.models import Job
 from ccmops.months.models import Adjustment, MonthClose
-from ccmops.months.month import Month
+from ccmops.months.month import Month, checked
 from ccmops.patients.scope import request_scope
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.platform.numerals import ascii_digits
@@ -69,10 +70,24 @@ def lookback_page(request, practice_id: int):
     last = str(Month.current(practice.time_zone).previous())
     first = f"{int(last[:4]) - 1}-{last[5:]}"
     start, end = request.GET.get("from", "").strip() or first, request.GET.get("to", "").strip() or last
-    found = lookback(practice=practice, start=start, end=end, by=request.user)
-    say = humanizer([r for d in found.differences for r in d.reasons], practice.time_zone)
-    rows = [(d, [say(r) for r in d.reasons]) for d in found.differences]
-    context = {"practice": practice, "found": found, "rows": rows, "start": start, "end": end}
+    context = {"practice": practice, "start": start, "end": end, "found": None, "rows": [], "job": None}
+    job = None
+    if request.GET.get("job"):
+        job = request_scope(request).job(request.GET["job"])
+        if job.kind != "lookback" or job.practice_id != practice.id:
+            raise NotFound(NOT_FOUND)
+        start, end = job.params["start"], job.params["end"]
+    elif "from" in request.GET or "to" in request.GET:
+        checked(start, "from")
+        checked(end, "to")
+        url = reverse("lookback", args=[practice.id])
+        job = start_lookback(practice=practice, start=start, end=end, by=request.user, return_url=url)
+        Job.objects.filter(pk=job.pk).update(return_url=f"{url}?job={job.id}")
+    if job is not None and job.status == "succeeded":
+        found = Lookback.from_dict(job.result)
+        say = humanizer([r for d in found.differences for r in d.reasons], practice.time_zone)
+        context |= {"found": found, "rows": [(d, [say(r) for r in d.reasons]) for d in found.differences]}
+    context |= {"job": job, "start": start, "end": end}
     return render(request, "billing/lookback.html", context)
 
 
@@ -273,13 +288,14 @@ def packet(request, patient_id: int, month: str):
 
 
 @login_required
+@require_POST
 def packets(request, practice_id: int, month: str):
+    """Every audit packet of the month as one zip, built by a job; its page offers the download."""
     scope = request_scope(request)
     practice = scope.practice(practice_id)
     scope.require(practice.id, Function.BILLING)
-    response = HttpResponse(packets_zip(practice, month, by=request.user), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{practice.slug}-{month}-audit-packets.zip"'
-    return response
+    job = start_packets(practice=practice, month=month, by=request.user)
+    return redirect("job_page", job_id=job.id)
 
 
 @login_required

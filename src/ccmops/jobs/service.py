@@ -138,6 +138,11 @@ class Context:
         if changes:
             Job.objects.filter(pk=self.job.pk, token=self.token).update(**changes)
 
+    def show_when_done(self, url: str) -> None:
+        """Where the page that waited for the job goes when it ends (e.g. the record the job created)."""
+        self.job.return_url = url
+        Job.objects.filter(pk=self.job.pk, token=self.token).update(return_url=url)
+
     def attach(self, path: str, name: str, *, hours: int = 24) -> None:
         """A file the job produced, offered for download to those who may see the job until it expires."""
         self.job.file_path, self.job.file_name = path, name

@@ -30,7 +30,8 @@ def job_page(request, job_id):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = job.return_url or reverse("job_page", args=[job.id])
             return response
-        return render(request, "jobs/_job.html", {"job": job, "follow": bool(request.GET.get("follow"))})
+        context = {"job": job, "follow": bool(request.GET.get("follow")), "on_page": bool(request.GET.get("on_page"))}
+        return render(request, "jobs/_job.html", context)
     return render(request, "jobs/job.html", {"job": job, "downloadable": _downloadable(request, job)})
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ccmops.interop.jobs import start_import
 from ccmops.interop.services import ImportRejected, Source, import_source
+from ccmops.jobs.follow import describe, follow
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
 
@@ -21,14 +23,21 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+", type=Path, help="files (fhir, csv) or a Bulk export directory")
         parser.add_argument("--practice", required=True, help="practice slug or id")
         parser.add_argument("--user", help="username the import is recorded under")
+        parser.add_argument(
+            "--queue", action="store_true", help="hand each import to the background workers (`ccmops worker`)"
+        )
+        parser.add_argument("--wait", action="store_true", help="with --queue: follow each job with a progress bar")
 
-    def handle(self, *args, kind, paths, practice, user, **options):
+    def handle(self, *args, kind, paths, practice, user, queue: bool = False, wait: bool = False, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
         failed = 0
         for path in paths:
             if not path.exists():
                 raise CommandError(f"{path}: no such file or directory")
+            if queue:
+                failed += self._queued(org, kind, path, by, wait)
+                continue
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -61,3 +70,14 @@ class Command(BaseCommand):
                 )
         if failed:
             sys.exit(2)
+
+    def _queued(self, org, kind: str, path: Path, by, wait: bool) -> int:
+        """The import as a job for the workers (the file must be where they can read it: the shared data
+        directory, or the same machine). Returns 1 if it failed."""
+        run, job = start_import(practice=org, kind=kind, path=path.resolve(), label=path.name, by=by)
+        if not wait:
+            self.stdout.write(f"{path.name}: queued job {job.id} (report #{run.id}); ccmops jobs show {job.id} --wait")
+            return 0
+        job = follow(job.pk)
+        self.stdout.write(f"{path.name}: {describe(job)}")
+        return int(job.status == "failed")

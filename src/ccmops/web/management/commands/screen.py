@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
+from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.screening import screen_practice
+from ccmops.jobs.follow import describe, follow
 from ccmops.organizations.services import practice_by_ref
 from ccmops.patients.models import ScreeningResult
 
@@ -26,9 +28,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=1, help="processes screening in parallel (PostgreSQL; default 1)"
         )
+        parser.add_argument("--queue", action="store_true", help="hand the screening to the background workers")
+        parser.add_argument("--wait", action="store_true", help="with --queue: follow the job with a progress bar")
 
     def handle(self, *args, practice, on, as_json: bool, top: int, workers: int, **options):
         org = practice_by_ref(practice)
+        if options.get("queue"):
+            job = start_screening(practice=org, by=None, run_here=False)
+            if not options.get("wait"):
+                self.stdout.write(f"queued job {job.id}; follow it: ccmops jobs show {job.id} --wait")
+                return
+            job = follow(job.pk)
+            self.stdout.write(describe(job))
+            if job.status == "failed":
+                raise CommandError(job.error)
+            return
         try:
             day = dt.date.fromisoformat(on) if on else None
         except ValueError:
