@@ -74,6 +74,7 @@ def main() -> None:
                 [sys.executable, "-c", WORKER],
                 env=env,
                 stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,  # a line per job at INFO
             )
             for _ in range(args.workers)
         ]

@@ -35,3 +35,11 @@ def test_no_malformed_url_parameter_gives_a_server_error(world_ids):
                         failures.append(f"{url} as {client.session.get('_auth_user_id')}: {status}")
     assert tried > 1000
     assert not failures, "\n".join(failures[:30])
+
+
+def test_an_address_that_matches_no_page_gets_the_products_own_404_even_in_debug_mode(client, settings, db):
+    settings.DEBUG = True  # the demo runs in debug mode: Django would show its technical page, URL list and all
+    page = client.get("/practices/1/no-such-page/")
+    assert page.status_code == 404 and b"There is no page at this address" in page.content
+    assert b"NONE,NOARCHIVE" not in page.content and len(page.content) < 10_000
+    assert client.get("/no-such-page/").status_code == 404

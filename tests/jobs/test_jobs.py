@@ -221,3 +221,16 @@ def test_screening_runs_as_a_job(demo, db, client, via):
         assert body["patients"] > 0 and body["job"]
     job = Job.objects.get(kind="screen")
     assert job.status == "succeeded" and job.total == job.done == job.result["patients"]
+
+
+def test_the_compliance_reviewer_verifies_the_audit_chain_from_the_audit_page(demo, db, client):
+    maple = Organization.objects.get(slug=world.MAPLE)
+    carl = signed_in(client, "carl.compliance")
+    assert carl.post("/audit/verify/", {"practice": str(maple.id)}).status_code == 302
+    job = Job.objects.get(kind="audit-verify")
+    assert job.status == "succeeded" and job.result["intact"] and job.result["events_checked"] > 0
+    page = carl.get("/audit/").content.decode()
+    assert f'id="chain-{maple.id}"' in page and "Intact" in page and "Carl Mendes" in page
+    riverbend = Organization.objects.get(slug=world.RIVERBEND)
+    assert carl.post("/audit/verify/", {"practice": str(riverbend.id)}).status_code == 404  # not his practice
+    assert signed_in(client, "nora.rn").post("/audit/verify/", {"practice": str(maple.id)}).status_code == 404

@@ -15,6 +15,7 @@ from ccmops.access.policy import Role
 from ccmops.api.billing import router as billing_router
 from ccmops.api.coverage import router as coverage_router
 from ccmops.api.enrollment import router as enrollment_router
+from ccmops.api.inbox import router as inbox_router
 from ccmops.api.jobs import router as jobs_router
 from ccmops.api.monthly import router as monthly_router
 from ccmops.api.org_settings import router as settings_router
@@ -65,6 +66,7 @@ api.add_router("/", reporting_router)
 api.add_router("/", staff_router)
 api.add_router("/", settings_router)
 api.add_router("/", jobs_router)
+api.add_router("/", inbox_router)
 
 
 @api.exception_handler(CcmopsError)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from ccmops.access.operating_model import Function
@@ -81,9 +82,26 @@ def program_owner(scope: Scope, user) -> dict:
                 "unassigned": scope.patients().filter(practice=practice, care_manager__isnull=True).count(),
                 "setup": (steps := practice_setup(practice, practice_today(practice))),
                 "setup_done": all(step.done for step in steps),
+                "links": program_links(scope, practice),
             }
         )
     return {"owned": practices}
+
+
+def program_links(scope: Scope, practice) -> list[tuple[str, str]]:
+    """The program's working pages for the practice that this user's grant opens, in the loop's order."""
+    may = {f for f in Function if scope.decision.grant_for(practice.id, f) is not None}
+    links = []
+    if Function.IDENTIFICATION in may:
+        links += [
+            ("Import patients", reverse("imports", args=[practice.id])),
+            ("Enrollment candidates", reverse("candidates", args=[practice.id])),
+        ]
+    links.append(("Enrollment funnel", reverse("funnel", args=[practice.id])))
+    if Function.BILLING in may:
+        links.append(("Months and claims", reverse("month_page_default", args=[practice.id])))
+    links.append(("Background jobs", reverse("practice_jobs", args=[practice.id])))
+    return links
 
 
 def partner_ops_lead(scope: Scope, user) -> dict:

@@ -42,7 +42,15 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 404 and settings.DEBUG and _debug_page(response):
+            # Debug mode (the demo runs in it) shows Django's technical 404 — its URL list and settings — for an
+            # address that matches no page; a person sees the product's own page instead.
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NO_SUCH_PAGE}, status=404)
+            html = render_to_string("web/error.html", {"status": 404, "message": NO_SUCH_PAGE}, request=request)
+            return HttpResponse(html, status=404)
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, (OperationalError, InterfaceError)):
@@ -55,6 +63,15 @@ class DomainErrorMiddleware:
             return None
         html = render_to_string("web/error.html", {"status": status, "message": message}, request=request)
         return HttpResponse(html, status=status)
+
+
+NO_SUCH_PAGE = "There is no page at this address. Check the link, or start again from your home page."
+
+
+def _debug_page(response) -> bool:
+    return response.get("Content-Type", "").startswith("text/html") and b'content="NONE,NOARCHIVE"' in getattr(
+        response, "content", b""
+    )
 
 
 NUMBER_TOO_LARGE = "A number in the request is larger than any record's id or any stored value; nothing has it."

@@ -14,7 +14,7 @@ from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
-from ccmops.web import account, health, jobs, mfa, views
+from ccmops.web import account, health, inbox, jobs, mfa, views
 from ccmops.web import engagements as engagement_views
 from ccmops.worklist import views as worklist_views
 
@@ -52,7 +52,9 @@ urlpatterns = [
     path("practices/<int:practice_id>/operating-model/", views.operating_model, name="operating_model"),
     path("practices/<int:practice_id>/engagements/", engagement_views.engage, name="engage_partner"),
     path("engagements/<int:engagement_id>/end/", engagement_views.end, name="end_engagement"),
+    path("inbox/", inbox.inbox_page, name="inbox"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/verify/", views.verify_audit_chain, name="verify_audit_chain"),
     path("jobs/<uuid:job_id>/", jobs.job_page, name="job_page"),
     path("jobs/<uuid:job_id>/download/", jobs.job_download, name="job_download"),
     path("practices/<int:practice_id>/jobs/", jobs.practice_jobs, name="practice_jobs"),

@@ -20,10 +20,11 @@ from ccmops.access.policy import Role
 from ccmops.billing.known import code_choices
 from ccmops.billing.views import may_record_known_services
 from ccmops.compliance.audit import record_audit
+from ccmops.compliance.jobs import latest_verifications, start_verification
 from ccmops.compliance.models import AuditAction, AuditEvent
-from ccmops.errors import InvalidInput, NotFound, PermissionDenied
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.engagements import orphaned_functions, practice_today, with_states
-from ccmops.organizations.models import Membership, ResponsibilityMatrix
+from ccmops.organizations.models import Membership, Organization, ResponsibilityMatrix
 from ccmops.organizations.services import matrix_version_in_force, may_change_model, record_matrix_version
 from ccmops.patients.coverage import claim_status, coverage_rows
 from ccmops.patients.details import EDITORS as DETAIL_EDITORS
@@ -34,6 +35,7 @@ from ccmops.patients.views import may_confirm_diagnoses, may_do_any, may_record_
 from ccmops.patients.vocabulary import PAYER_NAMES, PAYERS
 from ccmops.platform import csv_cells
 from ccmops.platform.numerals import ascii_digits
+from ccmops.reporting.inbox import inbox
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
 from ccmops.web.patient_page import chart
@@ -57,7 +59,8 @@ def role_home(request, role: str):
     if chosen not in roles_of(request.user):
         raise Http404("You do not hold this role")
     context = BUILDERS[chosen](request_scope(request), request.user)
-    return render(request, f"web/home_{chosen.value}.html", {"role": chosen, **context})
+    items = inbox(request_scope(request), request.user)
+    return render(request, f"web/home_{chosen.value}.html", {"role": chosen, "items": items, **context})
 
 
 @login_required
@@ -269,8 +272,22 @@ def audit_log(request):
             "by_patient": by_patient,
             "actions": AuditAction.values,
             "totals": events.values("action", "outcome").annotate(n=Count("id")).order_by("action", "outcome"),
+            "chain_practices": Organization.objects.filter(id__in=visible).order_by("name"),
+            "verifications": latest_verifications(visible),
         },
     )
+
+
+@login_required
+@require_POST
+def verify_audit_chain(request):
+    """Start the verification of a practice's audit chain (a job); the audit page shows its progress and result."""
+    visible = request_scope(request).decision.practices_with_role(Role.COMPLIANCE_REVIEWER)
+    raw = request.POST.get("practice", "")
+    if not ascii_digits(raw) or int(raw) not in visible:
+        raise NotFound(NOT_FOUND)
+    start_verification(practice=Organization.objects.get(pk=int(raw)), by=request.user)
+    return redirect("audit_log")
 
 
 def _audit_csv(request, events, f: dict) -> HttpResponse:
