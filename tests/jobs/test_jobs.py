@@ -10,8 +10,11 @@ import pytest
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
+from tests.factories.billing import previous_month
 from tests.factories.session import mfa_done
 
+from ccmops.billing.evaluation import close_month
+from ccmops.billing.models import PatientMonthDecision
 from ccmops.demo import world
 from ccmops.errors import InvalidInput
 from ccmops.interop.csv_read import TEMPLATE
@@ -234,3 +237,22 @@ def test_the_compliance_reviewer_verifies_the_audit_chain_from_the_audit_page(de
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
     assert carl.post("/audit/verify/", {"practice": str(riverbend.id)}).status_code == 404  # not his practice
     assert signed_in(client, "nora.rn").post("/audit/verify/", {"practice": str(maple.id)}).status_code == 404
+
+
+def test_the_export_and_a_months_audit_packets_start_from_the_api_with_a_download(
+    demo_activity, db, client, settings, tmp_path
+):
+    settings.CCMOPS_DATA_DIR = str(tmp_path)
+    maple = Organization.objects.get(slug=world.MAPLE)
+    export = signed_in(client, "olivia.owner").post(f"/api/practices/{maple.id}/exports/fhir").json()
+    assert export["status"] == "succeeded" and export["download"] == f"/jobs/{export['id']}/download/"
+    assert signed_in(client, "ben.biller").post(f"/api/practices/{maple.id}/exports/fhir").status_code == 403
+    month, _ = previous_month()
+    close_month(practice=maple, month=month)
+    ben = signed_in(client, "ben.biller")
+    packets = ben.post(f"/api/practices/{maple.id}/months/{month}/packets").json()
+    decided = PatientMonthDecision.objects.filter(practice=maple, month=month).count()
+    assert packets["result"]["packets"] == decided > 0 and packets["done"] == decided
+    got = ben.get(packets["download"])
+    names = zipfile.ZipFile(io.BytesIO(b"".join(got.streaming_content))).namelist()
+    assert len([n for n in names if n.endswith(".pdf")]) == decided

@@ -8,13 +8,15 @@ import statistics
 from django.core.management import call_command
 from django.utils import timezone
 from django.utils.html import escape
+from tests.factories.pages import QUESTIONNAIRE
 
 from ccmops.access.operating_model import Function, Preset
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.assessment.services import measured_figures
+from ccmops.assessment.services import run as run_assessment
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
-from ccmops.organizations.models import Organization, ResponsibilityMatrix, User
+from ccmops.organizations.models import Engagement, Organization, ResponsibilityMatrix, User
 from ccmops.organizations.services import record_engagement
 from ccmops.patients.scope import scope_for
 from ccmops.reporting.metrics import program_health
@@ -250,3 +252,31 @@ def test_ops_lead_designates_care_managers_one_by_one_and_by_capacity(history, l
     now_assigned = Patient.objects.filter(pk__in=[p.pk for p in waiting]).select_related("care_manager")
     assert {p.care_manager.username for p in now_assigned} <= {"pat.rn", "lee.lpn"}
     assert login("pat.rn").post("/workspace/balance/", {"org": summit.slug}).status_code == 404
+
+
+def test_applying_a_partner_model_engages_the_chosen_partner_in_the_same_step(history, login):
+    cedar = Organization.objects.get(slug=world.CEDAR)
+    summit = Organization.objects.get(slug=world.SUMMIT)
+    owner = login("hank.owner")
+    record = run_assessment(practice=cedar, questionnaire=QUESTIONNAIRE, by=User.objects.get(username="hank.owner"))
+    page = owner.get(f"/assessments/{record.id}/").content.decode()
+    assert 'id="partner"' in page and summit.name in page  # no partner engaged: the form offers one
+    effective = next_month()
+    form = {"model": Preset.HYBRID_PARTNER_MONTHLY.value, "effective_from": effective.isoformat()}
+    refused = owner.post(f"/assessments/{record.id}/apply/", form)
+    assert refused.status_code == 422 and 'id="apply-error"' in refused.content.decode()  # on the same page
+    applied = owner.post(f"/assessments/{record.id}/apply/", {**form, "partner": summit.slug})
+    assert applied.status_code == 302
+    latest = ResponsibilityMatrix.objects.filter(practice=cedar).order_by("-version").first()
+    assert (latest.preset, latest.partner_id, latest.effective_from) == ("hybrid_partner_monthly", summit.id, effective)
+    engagement = Engagement.objects.get(practice=cedar, partner=summit)
+    assert engagement.starts_on == effective and f"#{record.id}" in engagement.note
+
+
+def test_measured_figures_replace_assumptions_only_when_the_latest_months_carry_work(history):
+    maple = Organization.objects.get(slug=world.MAPLE)  # enrolled patients, but months without recorded work
+    figures = measured_figures(maple)
+    assert "measured" not in figures
+    assert figures["measured_withheld"].startswith("Measured figures are not used")
+    cedar = Organization.objects.get(slug=world.CEDAR)  # six months of work, drifting
+    assert measured_figures(cedar)["measured"]["months"] >= 3 and "measured_withheld" not in measured_figures(cedar)

@@ -14,7 +14,7 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged,
 from ccmops.billing.evaluation import summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.jobs import start_approval, start_evaluation, start_lookback
+from ccmops.billing.jobs import start_approval, start_evaluation, start_lookback, start_packets
 from ccmops.billing.known import record_known_service, record_known_services, withdraw_known_service
 from ccmops.billing.models import ClaimBatch, KnownService, PatientMonthDecision
 from ccmops.billing.remittance import mark_rejected, mark_submitted, record_remittance
@@ -150,6 +150,16 @@ def post_override(request, decision_id: int, payload: OverrideIn):
     _practice(request, d.practice_id)
     d = override(decision=d, action=payload.action, reason=payload.reason, by=request.user)
     return {"id": d.id, "review": d.review, "override": d.override_action}
+
+
+@router.post(
+    "/practices/{practice_id}/months/{month}/packets", response={200: dict, 202: dict, 403: dict, 404: dict, 422: dict}
+)
+def post_packets(request, practice_id: int, month: str, wait_seconds: float = 5.0):
+    """Every audit packet of the month (HTML and PDF per patient-month) as one zip, built by a background job; its
+    `download` link serves the file to whoever asked, for 24 hours (audited)."""
+    practice = _practice(request, practice_id)
+    return answer(start_packets(practice=practice, month=month, by=request.user), wait_seconds=wait_seconds)
 
 
 @router.post(

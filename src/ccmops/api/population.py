@@ -6,12 +6,13 @@ from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
+from ccmops.access.policy import Role
 from ccmops.api.jobs import answer, job_json
 from ccmops.enrollment.candidates import candidate_queryset
 from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.services import start_outreach
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.interop.jobs import start_import
+from ccmops.interop.jobs import start_fhir_export, start_import
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
 from ccmops.interop.services import fail_abandoned
@@ -89,6 +90,17 @@ def screen(request, practice_id: int, wait_seconds: float = 5.0):
     practice = _identification_practice(request, practice_id)
     job = start_screening(practice=practice, by=request.user)
     return answer(job, wait_seconds=wait_seconds, done=lambda j: {**j.result, "job": str(j.id)})
+
+
+@router.post("/practices/{practice_id}/exports/fhir", response={200: dict, 202: dict, 403: dict, 404: dict, 500: dict})
+def export_fhir(request, practice_id: int, wait_seconds: float = 5.0):
+    """Every patient of the practice as FHIR R4 (Bulk NDJSON in a zip) — a background job for the program owner or a
+    system administrator. The job's `download` link serves the file to whoever asked, for 24 hours (audited)."""
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require_role(practice.id, frozenset({Role.PROGRAM_OWNER, Role.SYSTEM_ADMIN}), "Exporting every patient")
+    job = start_fhir_export(practice=practice, by=request.user)
+    return answer(job, wait_seconds=wait_seconds)
 
 
 @router.get("/practices/{practice_id}/candidates", response={200: list[dict], 403: dict, 404: dict, 422: dict})

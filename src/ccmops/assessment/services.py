@@ -54,6 +54,9 @@ def run(*, practice: Organization, questionnaire: dict, by, source: str = "quest
     return record
 
 
+MEASURED_MONTHS = 3  # completed months, each with work recorded, before measured figures replace assumptions
+
+
 def measured_figures(practice: Organization, *, months: int = 6) -> dict:
     """What the practice's own data says, for prefilling the questionnaire and for `measured`."""
     patients = Patient.objects.filter(practice=practice)
@@ -77,7 +80,20 @@ def measured_figures(practice: Organization, *, months: int = 6) -> dict:
         out["eligible_patients"] = eligible
     health = program_health(practice, months=months)
     done = [m for m in health.completed if m.enrolled]
-    if len(done) >= 3:
+    latest = done[-MEASURED_MONTHS:]
+    idle = [m.month for m in latest if not (m.live_seconds or m.late_seconds)]
+    if len(done) < MEASURED_MONTHS:
+        out["measured_withheld"] = (
+            f"Measured figures are not used: {len(done)} completed month{'s' if len(done) != 1 else ''} with enrolled "
+            f"patients on record, {MEASURED_MONTHS} needed. The assessment uses the answers below."
+        )
+    elif idle:
+        out["measured_withheld"] = (
+            f"Measured figures are not used: no work is recorded in {', '.join(idle)} (of the latest "
+            f"{MEASURED_MONTHS} completed months) — time kept elsewhere, or no program that month, cannot be told "
+            "apart. The assessment uses the answers below; record the work in ccmops and they will count."
+        )
+    else:
         last = done[-1].month
         owner = next((p for p in health.parties if "monthly_outreach" in p.functions_by_month.get(last, [])), None)
         party = "partner" if owner and owner.organization.kind == OrgKind.PARTNER else "practice"

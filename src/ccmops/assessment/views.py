@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import PRESETS, Function, Preset
-from ccmops.access.policy import PROGRAM_LEADS
+from ccmops.access.policy import PROGRAM_LEADS, OrgKind
 from ccmops.assessment import services
 from ccmops.assessment.forms import QuestionnaireForm, initial_from
 from ccmops.assessment.jobs import start_assessment
 from ccmops.assessment.models import ModelFitAssessment
+from ccmops.assessment.services import partner_for
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
+from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound, PermissionDenied
+from ccmops.organizations.engagements import engage_partner
+from ccmops.organizations.models import Organization
 from ccmops.organizations.services import may_change_model
 from ccmops.patients.scope import request_scope
 from ccmops.platform.pdf import pdf_response
@@ -107,6 +111,8 @@ def detail(request, assessment_id: int):
     ctx = _context(record)
     ctx["may_apply"] = may_change_model(request.user, record.practice)
     ctx["next_month"] = _next_month()
+    ctx["partners"] = Organization.objects.filter(kind=OrgKind.PARTNER).order_by("name")
+    ctx["engaged"] = partner_for(record.practice, ctx["next_month"])
     return render(request, "assessment/detail.html", ctx)
 
 
@@ -141,5 +147,22 @@ def apply(request, assessment_id: int):
         effective = dt.date.fromisoformat(raw_date) if raw_date else _next_month()
     except ValueError:
         raise InvalidInput(f"effective_from: expected a date YYYY-MM-DD, got {raw_date!r}") from None
-    services.apply(assessment=record, model=model, effective_from=effective, by=request.user)
+    slug = request.POST.get("partner", "").strip()
+    try:
+        with transaction.atomic():  # the engagement and the matrix that gives it functions: both, or neither
+            partner = None
+            if slug and partner_for(record.practice, effective) is None:
+                partner = engage_partner(
+                    practice=record.practice,
+                    partner_slug=slug,
+                    starts_on=effective,
+                    note=f"Engaged to apply model-fit assessment #{record.id}",
+                    by=request.user,
+                ).partner
+            services.apply(assessment=record, model=model, effective_from=effective, by=request.user, partner=partner)
+    except (InvalidInput, Conflict) as exc:
+        ctx = _context(record) | {"may_apply": True, "next_month": effective, "apply_error": str(exc)}
+        ctx["partners"] = Organization.objects.filter(kind=OrgKind.PARTNER).order_by("name")
+        ctx["engaged"] = partner_for(record.practice, effective)
+        return render(request, "assessment/detail.html", ctx, status=exc.http_status)
     return redirect("operating_model", practice_id=record.practice_id)
