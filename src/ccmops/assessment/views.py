@@ -24,8 +24,8 @@ from ccmops.organizations.engagements import engage_partner
 from ccmops.organizations.models import Organization
 from ccmops.organizations.services import may_change_model
 from ccmops.patients.scope import request_scope
+from ccmops.platform import charts
 from ccmops.platform.pdf import pdf_response
-from ccmops.reporting import charts
 
 
 @login_required

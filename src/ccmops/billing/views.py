@@ -39,6 +39,7 @@ from ccmops.months.models import Adjustment, MonthClose
 from ccmops.months.month import Month, checked
 from ccmops.patients.scope import request_scope
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
+from ccmops.platform import charts
 from ccmops.platform.numerals import ascii_digits
 from ccmops.platform.pdf import pdf_response
 from ccmops.rules.calendar import month_window
@@ -142,7 +143,7 @@ def month_page(request, practice_id: int, month: str):
             "close": MonthClose.objects.filter(practice=practice, month=month).first(),
             "job": month_job(practice, month, request.user),
             "closable_from": closable_from(practice, month),
-            "summary": summarize(practice, month),
+            "summary": (summary := summarize(practice, month)),
             "queue": queue,
             "overridden": decisions.filter(review="overridden"),
             "lines": ClaimLine.objects.filter(practice=practice, month=month)
@@ -153,7 +154,21 @@ def month_page(request, practice_id: int, month: str):
             .order_by("-control_number"),
             "sent": sent_batch(practice, month),
             "remit_statuses": REMIT_STATUSES,
-            "revenue": month_revenue(practice, month),
+            "revenue": (revenue := month_revenue(practice, month)),
+            "outcome_chart": charts.hbars(
+                f"Patient-months of {month} by outcome",
+                [
+                    ("Ready to bill", summary.ready),
+                    ("Held for review", summary.needs_review),
+                    ("Nothing billable", summary.nothing_billable),
+                ],
+            ),
+            "code_chart": charts.hbars(
+                f"Allowed by code, {month}",
+                [(code, float(v["allowed"])) for code, v in revenue.by_code.items()],
+                unit="$",
+                colour=charts.PALETTE[1],
+            ),
             "drafts": Note.objects.filter(
                 of_month(month_window(month, practice.time_zone)), practice=practice, signed_at__isnull=True
             )

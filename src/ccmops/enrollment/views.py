@@ -26,6 +26,7 @@ from ccmops.enrollment.services import change_status, log_outreach_attempt
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
 from ccmops.patients.services import record_visit
+from ccmops.platform import charts
 from ccmops.platform.pdf import pdf_response
 
 
@@ -207,12 +208,16 @@ def funnel(request, practice_id: int):
                 "active": c.get("active", 0),
             }
         )
+    chart = charts.hbars(
+        f"{program.upper()} enrollments by stage", [(label, n) for _key, label, n in rows], colour=charts.PALETTE[1]
+    )
     total_outreach = sum(1 for _ in reached.filter(to_status="outreach").values("enrollment").distinct())
     total_consented = sum(1 for _ in reached.filter(to_status="consented").values("enrollment").distinct())
     return render(
         request,
         "enrollment/funnel.html",
         {
+            "chart": chart,
             "practice": practice,
             "program": program,
             "rows": rows,

@@ -15,8 +15,9 @@ from ccmops.administration.staff import audit_change, lead_organizations
 from ccmops.errors import InvalidInput, NotFound, PermissionDenied
 from ccmops.organizations.models import Membership
 from ccmops.patients.scope import request_scope
+from ccmops.platform import charts
 from ccmops.platform.numerals import ascii_digits
-from ccmops.reporting import assignment, charts, daily
+from ccmops.reporting import assignment, daily
 from ccmops.reporting.capacity import workspace
 from ccmops.reporting.figures import BUCKETS, FIGURE_LABELS, PERCENT_FIGURES
 from ccmops.reporting.metrics import program_health, program_health_many
@@ -143,10 +144,19 @@ def workspace_consistency(request):
     if not orgs:
         raise PermissionDenied("The workspace is for partner operations leads and practice program owners.")
     chosen = next((o for o in orgs if o.slug == request.GET.get("org")), orgs[0])
+    consistency = party_consistency(chosen, _practices(request, chosen))
+    latest = [
+        (r["practice"].name, r["billable"][-1][1])
+        for r in consistency
+        if r["billable"] and r["billable"][-1][1] is not None
+    ]
+    chart = (
+        charts.hbars("Enrolled patients billable, latest completed month", latest[:40], percent=True) if latest else ""
+    )
     return render(  # the table for the workspace's htmx request, else a page of its own
         request,
         "reporting/_consistency.html" if request.htmx else "reporting/consistency.html",
-        {"chosen": chosen, "consistency": party_consistency(chosen, _practices(request, chosen))},
+        {"chosen": chosen, "consistency": consistency, "chart": chart},
     )
 
 

@@ -146,3 +146,36 @@ def histogram(title: str, labels: list[str], counts: list[int], *, width: int = 
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped
+
+
+def hbars(
+    title: str,
+    rows: list[tuple[str, float]],
+    *,
+    unit: str = "",
+    percent: bool = False,
+    width: int = 560,
+    colour: str = PALETTE[0],
+) -> SafeString:
+    """Horizontal bars, one per labelled row (a funnel's stages, a month's codes, practices side by side), each
+    with its value written at its end; the page keeps the same figures in a table for screen readers."""
+    bar_h, gap, top, left_pad = 18, 8, 28, 8
+    label_w = min(220, max([len(label) for label, _ in rows] + [4]) * 6 + 12)
+    plot_w = width - label_w - left_pad - 70
+    height = top + len(rows) * (bar_h + gap) + 4
+    peak = 1.0 if percent else max([v for _, v in rows] + [1e-9])
+    parts = _open(title, width, height, left_pad)
+    for i, (label, value) in enumerate(rows):
+        y = top + i * (bar_h + gap)
+        w = plot_w * (value / peak if peak else 0)
+        shown = f"{round(100 * value)}%" if percent else (f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
+        parts.append(
+            f'<text x="{left_pad + label_w - 6}" y="{y + 13}" font-size="11" text-anchor="end" fill="#374151">'
+            f"{escape(label)}</text>"
+            f'<rect x="{left_pad + label_w}" y="{y}" width="{max(w, 0):.1f}" height="{bar_h}" rx="3" fill="{colour}">'
+            f"<title>{escape(label)}: {escape(unit)}{shown}</title></rect>"
+            f'<text x="{left_pad + label_w + max(w, 0) + 6:.1f}" y="{y + 13}" font-size="11" fill="#111827">'
+            f"{escape(unit)}{shown}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped
