@@ -1,13 +1,15 @@
 """Run as a separate process by the job tests: seed a world with queued jobs, run a worker (optionally dying by
 SIGKILL in the middle of a job), dump what the jobs produced.
 
-python job_worker.py seed|work|work-and-die|dump MONTH  (database from CCMOPS_DATABASE_URL)
+python job_worker.py seed|work|work-and-die|work-and-die-importing|dump MONTH  (database from CCMOPS_DATABASE_URL,
+the generated population under JOB_TEST_DATA)
 """
 
 import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccmops.config.settings")
 os.environ.setdefault("CCMOPS_DEBUG", "true")
@@ -15,6 +17,9 @@ os.environ.setdefault("CCMOPS_DEBUG", "true")
 import django
 
 django.setup()
+
+
+SLUG = "kill-clinic"
 
 
 def main(action: str, month: str) -> None:
@@ -25,21 +30,49 @@ def main(action: str, month: str) -> None:
     from ccmops.demo import world
     from ccmops.demo.seed import seed_demo
     from ccmops.enrollment.jobs import start_screening
+    from ccmops.interop import services, writer
+    from ccmops.interop.generator import generate_population
+    from ccmops.interop.jobs import start_import
+    from ccmops.interop.models import ImportRun
     from ccmops.jobs.models import Job
     from ccmops.jobs.worker import Worker
     from ccmops.organizations.models import Organization
-    from ccmops.patients.models import ScreeningResult, ScreeningRun
+    from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult, ScreeningRun
 
+    data = Path(os.environ["JOB_TEST_DATA"]) / "population"
     if action == "seed":
         call_command("migrate", verbosity=0)
         seed_demo(with_activity=True)
+        clinic = Organization.objects.create(
+            slug=SLUG, kind="practice", name="Kill Clinic", time_zone="America/Chicago"
+        )
+        if not data.exists():
+            generate_population(data, patients=300, seed=7)
+        start_import(practice=clinic, kind="bulk", path=data, label="population", by=None)
         for slug in (world.MAPLE, world.RIVERBEND):
             practice = Organization.objects.get(slug=slug)
             jobs.start_evaluation(practice=practice, month=month, by=None, run_here=False)
             start_screening(practice=practice, by=None, run_here=False)
         return
-    if action in ("work", "work-and-die"):
+    if action in ("work", "work-and-die", "work-and-die-importing"):
         evaluation.CHUNK = jobs.JOB_STEP = 1  # one patient per committed step: a kill lands between steps
+        services.ATOMIC_LIMIT = 100  # the import takes its resumable, chunked path for this small population
+        writer.CHUNK = 97
+        if action == "work-and-die-importing":
+            original_write = services.write_batch
+
+            def write_then_die(batch, practice_id, *, start_at=0, on_chunk=None):
+                calls = {"n": 0}
+
+                def checkpoint(done):
+                    on_chunk(done)
+                    calls["n"] += 1
+                    if calls["n"] == 7:  # inside the 7th chunk's transaction, before it commits
+                        os.kill(os.getpid(), signal.SIGKILL)
+
+                return original_write(batch, practice_id, start_at=start_at, on_chunk=checkpoint)
+
+            services.write_batch = write_then_die
         if action == "work-and-die":
             original, calls = evaluation._persist, {"n": 0}
 
@@ -69,6 +102,13 @@ def main(action: str, month: str) -> None:
             for r in ScreeningResult.objects.filter(practice=practice).select_related("patient")
         )
         out["screening_runs"] = out.get("screening_runs", 0) + ScreeningRun.objects.filter(practice=practice).count()
+    clinic = Organization.objects.get(slug=SLUG)
+    out["imported"] = {
+        "patients": sorted(Patient.objects.filter(practice=clinic).values_list("mrn", "family_name")),
+        "conditions": PatientCondition.objects.filter(practice=clinic).count(),
+        "encounters": Encounter.objects.filter(practice=clinic).count(),
+        "runs": sorted(ImportRun.objects.filter(practice=clinic).values_list("status", "done", "total")),
+    }
     out["jobs"] = sorted((j.kind, j.status, j.attempts, j.retries, j.error) for j in Job.objects.all())
     sys.stdout.write(json.dumps(out))
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, close_old_connections, transaction
+from django.db import IntegrityError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -62,7 +62,8 @@ class Worker:
         logger.info("worker %s started (queues %s)", self.id, ",".join(self.queues))
         time.sleep(random.random() * min(self.interval, 0.5))  # noqa: S311 - spread workers started together
         while self.running:
-            close_old_connections()
+            if not connection.in_atomic_block:  # (a test runs a worker inside its transaction)
+                close_old_connections()  # a connection dropped by the database is replaced here, between jobs
             self.housekeeping()
             queued = self.claim()
             if queued is not None:
