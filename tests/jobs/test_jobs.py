@@ -256,3 +256,15 @@ def test_the_export_and_a_months_audit_packets_start_from_the_api_with_a_downloa
     got = ben.get(packets["download"])
     names = zipfile.ZipFile(io.BytesIO(b"".join(got.streaming_content))).namelist()
     assert len([n for n in names if n.endswith(".pdf")]) == decided
+
+
+def test_the_command_line_queues_the_export_for_the_workers(demo, db, settings, tmp_path, capsys):
+    from django.core.management import call_command
+
+    settings.CCMOPS_DATA_DIR = str(tmp_path)
+    call_command("export", "fhir", "--practice", world.MAPLE, "--out", str(tmp_path / "out"), "--queue")
+    job = Job.objects.get(kind="fhir-export")
+    assert f"queued job {job.id}" in capsys.readouterr().out and job.status == "queued"
+    assert Worker(interval=0, batch=True, schedules=False).run() == 1
+    job.refresh_from_db()
+    assert job.status == "succeeded" and Path(job.file_path).is_file() and job.result["resources"]["Patient"] > 0

@@ -4,6 +4,7 @@ resource type), for its EHR, a new partner or another system; audited as an expo
 from __future__ import annotations
 
 import getpass
+import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -12,6 +13,9 @@ from django.db import transaction
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.interop.fhir_export import export_practice
+from ccmops.interop.jobs import start_fhir_export
+from ccmops.jobs.follow import describe, follow
+from ccmops.jobs.service import raise_failure
 from ccmops.organizations.services import practice_by_ref
 
 
@@ -23,9 +27,23 @@ class Command(BaseCommand):
         fhir = sub.add_parser("fhir", help="FHIR R4 NDJSON, one file per resource type, validated")
         fhir.add_argument("--practice", required=True, help="the practice's slug or id")
         fhir.add_argument("--out", type=Path, required=True, help="directory to write (created if missing)")
+        fhir.add_argument("--queue", action="store_true", help="run it as a job of the background workers")
+        fhir.add_argument("--wait", action="store_true", help="with --queue: follow the job, then unpack into --out")
 
     def handle(self, *args, what: str, practice: str, out: Path, **options):
         chosen = practice_by_ref(practice)
+        if options.get("queue"):
+            job = start_fhir_export(practice=chosen, by=None, run_here=False)
+            if not options.get("wait"):
+                self.stdout.write(f"queued job {job.id}; follow it: ccmops jobs show {job.id} --wait")
+                return
+            job = follow(job.pk)
+            raise_failure(job)
+            out.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(job.file_path) as z:
+                z.extractall(out)
+            self.stdout.write(f"{describe(job)}\nunpacked into {out}")
+            return
 
         def progress(done: int, total: int) -> None:
             if done % 1000 == 0 or done == total:

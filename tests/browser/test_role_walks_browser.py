@@ -1,0 +1,57 @@
+"""In Chromium, by clicks from the home page only: the biller's month from the months list to an 837P (its
+evaluation and approval run as jobs), the compliance reviewer's audit-chain check, and the care manager's inbox."""
+
+import pytest
+from tests.factories.billing import previous_month
+
+from ccmops.billing.models import ClaimBatch
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+from ccmops.jobs.models import Job
+from ccmops.organizations.models import Organization
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_billers_month_from_the_list_to_an_837p(page, sign_in, live_demo, screenshot):
+    seed_demo(with_activity=True)
+    month, _ = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    sign_in("ben.biller")
+    page.click(f"a[href='/practices/{maple.id}/months/']")
+    page.click(f"a[href='/practices/{maple.id}/months/{month}/']")
+    page.click("button:has-text('Evaluate the month')")
+    page.wait_for_selector("#approve-waits")  # Kohler's month is held: a draft note documents a call
+    assert Job.objects.get(kind="evaluate").status == "succeeded"
+    held = page.locator("form[action*='/override/']").first
+    held.locator("input[name=reason]").fill("Reviewed with Dr. Patel: the call is documented in the EHR")
+    held.locator("button[type=submit]").click()
+    page.click("button:has-text('Approve and close')")
+    page.wait_for_selector("text=Closed")
+    page.click("button:has-text('Produce 837P')")
+    page.wait_for_selector("#batches")
+    assert ClaimBatch.objects.filter(practice=maple, month=month).count() == 1
+    assert Job.objects.filter(kind="approve", status="succeeded").count() == 1
+    screenshot("walk-biller-837p")
+
+
+def test_the_compliance_reviewer_verifies_the_audit_chain(page, sign_in, live_demo, screenshot, settings):
+    settings.CCMOPS_MFA_REQUIRED_ROLES = frozenset()  # his two-step sign-in has its own test (test_login_browser)
+    sign_in("carl.compliance")
+    page.click("nav >> text=Audit log")
+    page.click("button:has-text('Verify the audit chain')")
+    page.wait_for_selector("text=Intact")
+    assert "events checked" in page.locator("#chain-title").locator("..").inner_text()
+    screenshot("walk-compliance-chain")
+
+
+def test_the_care_managers_inbox_leads_to_the_note_to_sign(page, sign_in, live_demo, screenshot):
+    seed_demo(with_activity=True)  # Kohler's last call of last month is a draft note
+    sign_in("nora.rn")
+    assert page.locator(".badge").count() == 1
+    item = page.locator(".inbox-note_to_sign a").first
+    assert "Note to sign" in item.inner_text()
+    item.click()
+    page.wait_for_selector("h1")
+    assert "/patients/" in page.url
+    screenshot("walk-care-manager-inbox")
