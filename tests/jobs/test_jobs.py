@@ -268,3 +268,20 @@ def test_the_command_line_queues_the_export_for_the_workers(demo, db, settings, 
     assert Worker(interval=0, batch=True, schedules=False).run() == 1
     job.refresh_from_db()
     assert job.status == "succeeded" and Path(job.file_path).is_file() and job.result["resources"]["Patient"] > 0
+
+
+def test_the_command_line_queues_packets_and_the_look_back(demo_activity, db, settings, tmp_path, capsys):
+    from django.core.management import call_command
+
+    settings.CCMOPS_DATA_DIR = str(tmp_path)
+    month, _ = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    close_month(practice=maple, month=month)
+    call_command("month", "packets", "--practice", world.MAPLE, "--month", month, "--queue")
+    call_command("month", "lookback", "--practice", world.MAPLE, "--from", month, "--to", month, "--queue")
+    assert capsys.readouterr().out.count("queued job") == 2
+    assert Worker(interval=0, batch=True, schedules=False).run() == 2
+    packets, look = Job.objects.get(kind="packets"), Job.objects.get(kind="lookback")
+    assert packets.status == look.status == "succeeded"
+    assert packets.result["packets"] == PatientMonthDecision.objects.filter(practice=maple, month=month).count()
+    assert look.result["start"] == look.result["end"] == month

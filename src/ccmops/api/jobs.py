@@ -41,7 +41,7 @@ def job_json(job: Job) -> dict:
     }
 
 
-def answer(job: Job, *, wait_seconds: float, done=None):
+def answer(job: Job, *, wait_seconds: float, done=None, ok_status: int = 200):
     """Wait up to `wait_seconds` for the job: 200 with `done(job)` (or the job) once it succeeded, the refusal's
     status with its reason if it failed, 202 with the job (poll its `url`) while it waits or runs."""
     deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_WAIT_SECONDS))
@@ -49,7 +49,7 @@ def answer(job: Job, *, wait_seconds: float, done=None):
         time.sleep(0.2)
         job.refresh_from_db()
     if job.status == "succeeded":
-        return Status(200, done(job) if done else job_json(job))
+        return Status(ok_status, done(job) if done else job_json(job))
     if job.status == "failed":
         return Status(job.error_status or 500, {"detail": job.error, "job": job_json(job)})
     return Status(202, job_json(job))

@@ -11,8 +11,10 @@ from ninja.responses import Status
 
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import PROGRAM_LEADS, OrgKind
+from ccmops.api.jobs import answer
 from ccmops.assessment import services as assessment_services
 from ccmops.assessment.fit import assess
+from ccmops.assessment.jobs import start_assessment
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.assessment.questionnaire import Questionnaire, QuestionnaireError, parse_questionnaire
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound, PermissionDenied
@@ -102,20 +104,27 @@ class AssessIn(Schema):
     use_measured: bool = True
 
 
-@router.post("/practices/{practice_id}/assessments", response={201: dict})
-def create_assessment(request, practice_id: int, body: AssessIn):
-    """Assess for a practice and keep the run; with use_measured its own program-health figures calibrate it."""
+@router.post("/practices/{practice_id}/assessments", response={201: dict, 202: dict, 403: dict, 404: dict, 422: dict})
+def create_assessment(request, practice_id: int, body: AssessIn, wait_seconds: float = 10.0):
+    """Assess for a practice and keep the run (a background job); with use_measured its own program-health figures
+    calibrate it when its latest months carry work. 201 with the assessment when done within `wait_seconds`, 202
+    with the job while it runs (its result names the assessment's id)."""
     scope = request_scope(request)
     practice = scope.practice(practice_id)
     scope.require_role(practice.id, PROGRAM_LEADS, "The model-fit assessment")
-    data = dict(body.questionnaire)
-    source = "questionnaire"
-    if body.use_measured and "measured" not in data:
-        measured = assessment_services.measured_figures(practice).get("measured")
-        if measured:
-            data["measured"], source = measured, "measured"
-    record = assessment_services.run(practice=practice, questionnaire=data, by=request.user, source=source)
-    return Status(201, {"id": record.id, **record.result})
+    job = start_assessment(
+        practice=practice,
+        questionnaire=dict(body.questionnaire),
+        source="questionnaire",
+        by=request.user,
+        use_measured=body.use_measured,
+    )
+
+    def created(j) -> dict:
+        record = ModelFitAssessment.objects.get(pk=j.result["assessment"])
+        return {"id": record.id, **record.result, "job": str(j.id)}
+
+    return answer(job, wait_seconds=wait_seconds, done=created, ok_status=201)
 
 
 def _record(request, assessment_id: int) -> ModelFitAssessment:

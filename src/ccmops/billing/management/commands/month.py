@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 from django.core.management.base import BaseCommand
@@ -11,8 +12,8 @@ from ccmops.billing.adjustments import open_impacts, resolve, resolve_unchanged
 from ccmops.billing.evaluation import summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
-from ccmops.billing.jobs import start_approval, start_evaluation
-from ccmops.billing.lookback import lookback
+from ccmops.billing.jobs import start_approval, start_evaluation, start_lookback, start_packets
+from ccmops.billing.lookback import Lookback, lookback
 from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--queue",
             action="store_true",
-            help="close, approve: hand the job to the background workers (`ccmops worker`) instead of running it here",
+            help="close, approve, packets, lookback: hand the work to the background workers (`ccmops worker`)",
         )
         parser.add_argument("--wait", action="store_true", help="with --queue: follow the job with a progress bar")
 
@@ -97,11 +98,18 @@ class Command(BaseCommand):
         raise_failure(job)
         return job
 
-    def _lookback(self, org, start, end, by, as_json: bool) -> None:
-
+    def _lookback(self, org, start, end, by, as_json: bool, options: dict) -> None:
         if not start or not end:
             raise InvalidInput("lookback: --from and --to (YYYY-MM) are required")
-        found = lookback(practice=org, start=start, end=end, by=by)
+        if options.get("queue"):  # decided again by a worker; with --wait printed here when done
+            job = self._job(
+                start_lookback(practice=org, start=start, end=end, by=by, return_url="", run_here=False), options
+            )
+            if job is None:
+                return None
+            found = Lookback.from_dict(job.result)
+        else:
+            found = lookback(practice=org, start=start, end=end, by=by)
         if as_json:
             self.stdout.write(json.dumps([d.as_dict() for d in found.differences], indent=1))
             return
@@ -122,7 +130,7 @@ class Command(BaseCommand):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
         if action == "lookback":
-            return self._lookback(org, options["start"], options["end"], by, options["json"])
+            return self._lookback(org, options["start"], options["end"], by, options["json"], options)
         if not month:
             raise InvalidInput("--month: required (YYYY-MM)")
         try:
@@ -214,8 +222,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"{n} claim lines updated from {file}")
             elif action == "packets":
                 target = out or f"{org.slug}-{month}-audit-packets.zip"
-                with open(target, "wb") as fh:
-                    fh.write(packets_zip(org, month, by=by))
+                if options.get("queue"):  # built by a worker; with --wait copied here when done
+                    job = self._job(start_packets(practice=org, month=month, by=by, run_here=False), options)
+                    if job is None:
+                        return
+                    shutil.copyfile(job.file_path, target)
+                else:
+                    with open(target, "wb") as fh:
+                        fh.write(packets_zip(org, month, by=by))
                 self.stdout.write(f"audit packets -> {target}")
             elif action in ("export-claims", "export-csv", "export-fhir"):
                 if action == "export-claims":

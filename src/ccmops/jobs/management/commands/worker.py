@@ -12,9 +12,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", action="store_true", help="stop once no job waits or runs anywhere (scripts, benchmarks)"
         )
+        parser.add_argument(
+            "--no-schedules", action="store_true", help="do not start scheduled work (another worker ticks them)"
+        )
 
-    def handle(self, *args, queues: str, interval: float, batch: bool, **options) -> None:
-        worker = Worker(queues=[q for q in queues.split(",") if q], interval=interval, batch=batch)
+    def handle(self, *args, queues: str, interval: float, batch: bool, no_schedules: bool = False, **options) -> None:
+        worker = Worker(
+            queues=[q for q in queues.split(",") if q],
+            interval=interval,
+            batch=batch,
+            schedules=False if no_schedules else None,
+        )
         self.stdout.write(f"worker {worker.id}: taking jobs from {queues} (Ctrl-C to stop)")
         ran = worker.run()
         self.stdout.write(f"worker {worker.id}: ran {ran} job(s)")
