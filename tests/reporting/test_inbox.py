@@ -73,3 +73,12 @@ def test_a_biller_finds_the_month_to_review_and_nothing_of_another_practice(demo
     assert mine[0].practice == maple.name
     others = items_of("rick.biller")  # Riverbend's biller
     assert all(i.practice != maple.name for i in others)
+
+
+def test_last_months_held_patients_come_from_its_evaluation(demo_activity, db):
+    month, _ = previous_month()
+    close_month(practice=Organization.objects.get(slug=world.MAPLE), month=month)
+    held = [i.title for i in items_of("nora.rn") if i.kind == "held_patient" and month in i.detail]
+    kohler, moen = Patient.objects.get(family_name="Kohler"), Patient.objects.get(family_name="Moen")
+    assert held == [f"{kohler}: Minutes without a signed note: write or sign it"]  # Moen's month is ready
+    assert str(moen) not in " ".join(held)

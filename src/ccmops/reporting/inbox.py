@@ -161,14 +161,15 @@ def _due(day: dt.date, today: dt.date) -> str:
 
 
 def _held_patients(scope, user, names, today) -> list[Item]:
-    months = {str(Month.of(today)), str(Month.of(today).previous())}
+    """This month's holds from the standings (kept current as facts change), last month's from its evaluation (a
+    standing of a past month is not re-decided when a late note is signed; the month's decision is)."""
     standings = (
-        MonthStanding.objects.filter(patient__care_manager=user, month__in=months, practice_id__in=names)
+        MonthStanding.objects.filter(patient__care_manager=user, month=str(Month.of(today)), practice_id__in=names)
         .exclude(holds=[])
         .select_related("patient")
-        .order_by("month", "patient__family_name")[:LIMIT]
+        .order_by("patient__family_name")[:LIMIT]
     )
-    return [
+    items = [
         Item(
             "held_patient",
             f"{s.patient}: {hold_flag(s.holds)}",
@@ -178,6 +179,25 @@ def _held_patients(scope, user, names, today) -> list[Item]:
         )
         for s in standings
     ]
+    last = str(Month.of(today).previous())
+    decisions = (
+        PatientMonthDecision.objects.filter(
+            patient__care_manager=user, month=last, practice_id__in=names, review="needs_review"
+        )
+        .select_related("patient")
+        .order_by("patient__family_name")[:LIMIT]
+    )
+    items += [
+        Item(
+            "held_patient",
+            f"{d.patient}: {hold_flag([f['code'] for f in d.reasons if f.get('severity') == 'hold'])}",
+            f"month {last}, as evaluated",
+            reverse("patient_detail", args=[d.patient_id]),
+            names[d.practice_id],
+        )
+        for d in decisions
+    ]
+    return items
 
 
 BILLING_ROLES = frozenset({Role.BILLER, Role.BILLING_PRACTITIONER, Role.PROGRAM_OWNER})
