@@ -34,3 +34,25 @@ def write(tmp_path, name, text):
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def die_inside_an_import_chunk(services, chunk: int = 7) -> None:
+    """Make this process SIGKILL itself inside the `chunk`th chunk's transaction of its next import, before that
+    chunk commits (the fault tests' worker processes)."""
+    import os
+    import signal
+
+    original = services.write_batch
+
+    def write_then_die(batch, practice_id, *, start_at=0, on_chunk=None):
+        calls = {"n": 0}
+
+        def checkpoint(done):
+            on_chunk(done)
+            calls["n"] += 1
+            if calls["n"] == chunk:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        return original(batch, practice_id, start_at=start_at, on_chunk=checkpoint)
+
+    services.write_batch = write_then_die

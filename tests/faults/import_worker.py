@@ -6,7 +6,6 @@ python import_worker.py seed|import|import-and-die|dump DIR  (database from CCMO
 
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -23,6 +22,8 @@ SLUG = "kill-clinic"
 
 
 def main(action: str, directory: str) -> None:
+    from tests.factories.population import die_inside_an_import_chunk
+
     from ccmops.interop import services, writer
     from ccmops.interop.generator import generate_population
     from ccmops.interop.models import ImportRun
@@ -41,20 +42,7 @@ def main(action: str, directory: str) -> None:
         services.ATOMIC_LIMIT = 100  # force the resumable, chunked path for this small population
         writer.CHUNK = 97  # many chunks, not aligned with the record kinds' boundaries
         if action == "import-and-die":
-            original = services.write_batch
-
-            def write_then_die(batch, practice_id, *, start_at=0, on_chunk=None):
-                calls = {"n": 0}
-
-                def checkpoint(done):
-                    on_chunk(done)
-                    calls["n"] += 1
-                    if calls["n"] == 7:  # inside the 7th chunk's transaction, before it commits
-                        os.kill(os.getpid(), signal.SIGKILL)
-
-                return original(batch, practice_id, start_at=start_at, on_chunk=checkpoint)
-
-            services.write_batch = write_then_die
+            die_inside_an_import_chunk(services)
         services.import_source(practice=practice, source=services.Source("bulk", data, data.name))
         return
     registry = {

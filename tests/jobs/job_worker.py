@@ -24,6 +24,7 @@ SLUG = "kill-clinic"
 
 def main(action: str, month: str) -> None:
     from django.core.management import call_command
+    from tests.factories.population import die_inside_an_import_chunk
 
     from ccmops.billing import evaluation, jobs
     from ccmops.billing.models import ClaimLine, PatientMonthDecision
@@ -59,20 +60,7 @@ def main(action: str, month: str) -> None:
         services.ATOMIC_LIMIT = 100  # the import takes its resumable, chunked path for this small population
         writer.CHUNK = 97
         if action == "work-and-die-importing":
-            original_write = services.write_batch
-
-            def write_then_die(batch, practice_id, *, start_at=0, on_chunk=None):
-                calls = {"n": 0}
-
-                def checkpoint(done):
-                    on_chunk(done)
-                    calls["n"] += 1
-                    if calls["n"] == 7:  # inside the 7th chunk's transaction, before it commits
-                        os.kill(os.getpid(), signal.SIGKILL)
-
-                return original_write(batch, practice_id, start_at=start_at, on_chunk=checkpoint)
-
-            services.write_batch = write_then_die
+            die_inside_an_import_chunk(services)
         if action == "work-and-die":
             original, calls = evaluation._persist, {"n": 0}
 

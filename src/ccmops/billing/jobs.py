@@ -7,9 +7,7 @@ Approval is one transaction that also marks its job done."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -127,9 +125,7 @@ def month_job(practice, month: str, user=None) -> Job | None:
 def packets(ctx, *, practice_id: int, month: str) -> dict:
     """Every patient-month's audit packet (HTML and PDF) of a month, as one zip to download."""
     practice = Organization.objects.get(pk=practice_id)
-    folder = Path(settings.CCMOPS_DATA_DIR) / "exports" / str(ctx.job.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    archive = folder / f"{practice.slug}-{month}-audit-packets.zip"
+    archive = ctx.folder() / f"{practice.slug}-{month}-audit-packets.zip"
     part = archive.with_suffix(".part")
     ctx.progress(step="writing each patient-month's packet (HTML and PDF)")
 

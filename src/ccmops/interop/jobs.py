@@ -11,7 +11,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
@@ -89,9 +88,9 @@ def _run_if_inline(job: Job) -> Job:
 @job_kind("fhir-export")
 def fhir_export(ctx, *, practice_id: int) -> dict:
     practice = Organization.objects.get(pk=practice_id)
-    folder = Path(settings.CCMOPS_DATA_DIR) / "exports" / str(ctx.job.id)
-    if folder.exists():  # an earlier attempt's files: start again (they are rewritten in full)
-        shutil.rmtree(folder)
+    folder = ctx.folder()
+    if (folder / "ndjson").exists():  # an earlier attempt's files: start again (they are rewritten in full)
+        shutil.rmtree(folder / "ndjson")
     ctx.progress(step="writing each patient's record as FHIR R4")
 
     def progress(done: int, total: int) -> None:

@@ -9,6 +9,7 @@ import secrets
 import threading
 import traceback
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -137,6 +138,12 @@ class Context:
             changes["step"] = self.job.step = step[:200]
         if changes:
             Job.objects.filter(pk=self.job.pk, token=self.token).update(**changes)
+
+    def folder(self) -> Path:
+        """The job's own folder for the files it produces (under the data directory every process shares)."""
+        path = Path(settings.CCMOPS_DATA_DIR) / "exports" / str(self.job.id)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def show_when_done(self, url: str) -> None:
         """Where the page that waited for the job goes when it ends (e.g. the record the job created)."""
