@@ -8,8 +8,7 @@ from django.utils import timezone
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
-from ccmops.organizations.models import Organization, ResponsibilityMatrix, User
-from ccmops.organizations.services import record_engagement
+from ccmops.organizations.models import Engagement, Organization, ResponsibilityMatrix
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +52,9 @@ def test_dashboard_workspace_and_assessment(page, live_history, screenshot):
     assert "Pat Quinn" in page.inner_text("#staff-load")
     page.wait_for_selector("#party-consistency")  # loaded after the page
     assert "Riverbend Internal Medicine" in page.inner_text("#party-consistency")
+    assert "Riverbend Internal Medicine" in page.locator("#consistency-chart svg").get_attribute("aria-label") + (
+        page.inner_text("#consistency-chart")
+    )
     assert page.locator("#party-consistency-slot").count() == 0
     screenshot("partner-workspace")
     page.click("text=Sign out")
@@ -79,15 +81,17 @@ def test_dashboard_workspace_and_assessment(page, live_history, screenshot):
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     assert riverbend.id != cedar.id
 
-    # Apply the recommended model from next month (Summit engaged first): a new matrix version, history kept.
+    # Apply the recommended model from next month, engaging Summit in the same step: a new matrix version, history
+    # kept, and the engagement from the same date.
     next_month = (timezone.localdate().replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     summit = Organization.objects.get(slug=world.SUMMIT)
-    record_engagement(practice=cedar, partner=summit, starts_on=next_month, by=User.objects.get(username="admin"))
     before = ResponsibilityMatrix.objects.filter(practice=cedar).count()
+    page.select_option("#partner", summit.slug)
     page.click("button:has-text('Apply this model')")
     page.wait_for_url(f"**/practices/{cedar.id}/operating-model/")
     latest = ResponsibilityMatrix.objects.filter(practice=cedar).order_by("-version").first()
     assert ResponsibilityMatrix.objects.filter(practice=cedar).count() == before + 1
     assert latest.preset == record.recommended and latest.effective_from == next_month
     assert f"assessment #{record.id}" in page.inner_text("body")
+    assert Engagement.objects.get(practice=cedar, partner=summit).starts_on == next_month
     screenshot("operating-model-after-apply")

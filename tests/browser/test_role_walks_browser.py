@@ -2,13 +2,16 @@
 evaluation and approval run as jobs), the compliance reviewer's audit-chain check, and the care manager's inbox."""
 
 import pytest
+from django.utils import timezone
 from tests.factories.billing import previous_month
 
 from ccmops.billing.models import ClaimBatch
+from ccmops.careplans.models import CarePlan, CarePlanVersion
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.jobs.models import Job
-from ccmops.organizations.models import Organization
+from ccmops.organizations.models import Organization, User
+from ccmops.patients.models import Patient
 
 pytestmark = pytest.mark.browser
 
@@ -55,3 +58,23 @@ def test_the_care_managers_inbox_leads_to_the_note_to_sign(page, sign_in, live_d
     page.wait_for_selector("h1")
     assert "/patients/" in page.url
     screenshot("walk-care-manager-inbox")
+
+
+def test_the_billing_practitioner_approves_a_care_plan_from_the_inbox(page, sign_in, live_demo, screenshot):
+    seed_demo(with_activity=True)  # approved care plans to take a complete plan's content from
+    patel = User.objects.get(username="dr.patel")
+    patient = Patient.objects.filter(billing_practitioner__user=patel).order_by("family_name").first()
+    plan = CarePlan.objects.create(practice=patient.practice, patient=patient, kind="comprehensive", program="pcm")
+    CarePlanVersion.objects.create(
+        practice=patient.practice, care_plan=plan, number=1, status="reviewed",
+        content=CarePlanVersion.objects.filter(status="approved").first().content,  # a complete plan's content
+        created_by=User.objects.get(username="nora.rn"), created_at=timezone.now(),
+    )  # fmt: skip
+    sign_in("dr.patel")
+    page.click(f".inbox-care_plan_approval a[href='/care-plans/{plan.id}/']")
+    page.click("button:has-text('Approve and sign')")
+    page.wait_for_load_state("networkidle")
+    assert CarePlanVersion.objects.get(care_plan=plan).status == "approved"
+    page.click("text=Billing practitioner")  # home again: nothing of it waits any more
+    assert page.locator(f".inbox-care_plan_approval a[href='/care-plans/{plan.id}/']").count() == 0
+    screenshot("walk-practitioner-approval")
