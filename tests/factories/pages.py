@@ -18,7 +18,9 @@ from ccmops.organizations.models import Engagement, Organization, User
 
 # What a person should never read on a page: access-rule IDs, stored choice keys, engine practitioner ids (they
 # may stay in a title attribute for auditors).
-INTERNAL_CODES = re.compile(r"\bA-(?:PRACTICE|PARTNER|OVERSIGHT)[A-Z-]*\b|\bdo_not_bill\b|\bnpi-\d{10}\b")
+INTERNAL_CODES = re.compile(
+    r"\bA-(?:PRACTICE|PARTNER|OVERSIGHT)[A-Z-]*\b|\bdo_not_bill\b|\bnpi-\d{10}\b|\bno_answer\b|\bwrong_number\b"
+)
 
 
 def markup_problems(response) -> list[str]:

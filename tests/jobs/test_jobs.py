@@ -285,3 +285,22 @@ def test_the_command_line_queues_packets_and_the_look_back(demo_activity, db, se
     assert packets.status == look.status == "succeeded"
     assert packets.result["packets"] == PatientMonthDecision.objects.filter(practice=maple, month=month).count()
     assert look.result["start"] == look.result["end"] == month
+
+
+def test_a_worker_ticks_a_period_once_and_old_finished_jobs_are_forgotten(db, monkeypatch):
+    from ccmops.jobs.worker import KEEP_DAYS, prune
+
+    calls = []
+
+    def targets(now):
+        calls.append(now)
+        return [(None, {}, "Nightly nothing")]
+
+    monkeypatch.setattr(kinds, "SCHEDULES", [Schedule("test-noop", "day", targets, at_hour=2)])
+    ticked: set = set()
+    morning = dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.UTC)
+    assert tick_schedules(morning, ticked) == 1 and tick_schedules(morning, ticked) == 0
+    assert len(calls) == 1  # the second tick of the period asks nothing of the database
+    assert claim_and_run() == "succeeded"
+    Job.objects.update(finished_at=timezone.now() - dt.timedelta(days=KEEP_DAYS + 1))
+    assert prune() == 1 and not Job.objects.exists() and not DBTaskResult.objects.exists()

@@ -172,7 +172,7 @@ def test_each_row_shows_its_cells_escaped_and_in_the_practices_time(login, two_a
     assert "<strong>25</strong>" in moen and "99439 at 40" in moen and "(15 to go)" in moen
     local = due.astimezone(zoneinfo.ZoneInfo(CHICAGO))
     assert f"{local:%a %b} {local.day} {local:%H:%M}" in moen  # the call, in the practice's time
-    assert '<span class="muted">voicemail</span>' in moen and "Nora Lindqvist" in moen
+    assert '<span class="muted">left voicemail</span>' in moen and "Nora Lindqvist" in moen
     assert '<span class="tag bad">No touch yet this month</span>' in kohler and "<strong>0</strong>" in kohler
     assert '<a href="tel:217-555-0199">217-555-0199</a>' in moen  # called from the worklist
     assert "555 &quot;0142&quot; &lt;x&gt;" in kohler
@@ -322,3 +322,13 @@ def test_a_held_month_is_flagged_on_the_worklist(two_active):
     assert flags[0] == hold_flag(holds) and "." not in flags[0].split(":")[0]  # words, not a finding code
     assert hold_flag(["CCM.DUPLICATE.OTHER_PRACTITIONER"]).startswith("Another practitioner bills CCM")
     assert hold_flag(["COVERAGE.UNKNOWN"]) == "Coverage to check: the month is held"
+
+
+def test_the_last_contact_reads_in_words_with_a_bar_toward_the_next_threshold(two_active):
+    from ccmops.worklist.rows import rows_html
+
+    nora, twyla, _ = two_active
+    log_monthly_attempt(patient=twyla, program="ccm", channel="phone", outcome="no_answer", by=nora)
+    html = str(rows_html(worklist(scope_for(nora), nora, on=timezone.localdate())))
+    assert "no answer" in html and "no_answer" not in html
+    assert '<progress class="mini" max="20"' in html and "minutes toward 99490" in html

@@ -3,6 +3,7 @@ on any machine that reaches the database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import random
@@ -48,6 +49,7 @@ class Worker:
         self.busy = False
         self.ran = 0
         self._housekept = 0.0
+        self._ticked: set = set()
 
     def stop(self, signum, _frame) -> None:
         """SIGTERM/SIGINT: finish the job at hand, then stop (a second signal stops at once)."""
@@ -103,25 +105,33 @@ class Worker:
         try:
             recover_lost()
             if self.schedules:
-                tick_schedules()
+                tick_schedules(ticked=self._ticked)
+            prune()
             remove_expired_files()
         except OperationalError as exc:
             if not is_locked_database_exception(exc):
                 raise
 
 
-def tick_schedules(now=None) -> int:
+def tick_schedules(now=None, ticked: set | None = None) -> int:
     """Start each schedule's job for the current period unless one exists: the period key is unique, so however
-    many workers tick at once each period runs once."""
+    many workers tick at once each period runs once. `ticked` (a worker's memory of the periods it has seen
+    through) spares the queries until the period turns; a practice added during a period joins at the next."""
     now = now or timezone.now()
     started = 0
     for schedule in kinds.SCHEDULES:
         period = kinds.period_of(schedule, now)
-        if period is None:
+        if period is None or (ticked is not None and (schedule.kind, period) in ticked):
             continue
+        prefix, suffix = f"{schedule.kind}:", f":{period}"
+        existing = set(
+            Job.objects.filter(period_key__startswith=prefix, period_key__endswith=suffix).values_list(
+                "period_key", flat=True
+            )
+        )
         for practice_id, params, label in schedule.targets(now):
-            key = f"{schedule.kind}:{practice_id or '-'}:{period}"
-            if Job.objects.filter(period_key=key).exists():
+            key = f"{prefix}{practice_id or '-'}{suffix}"
+            if key in existing:
                 continue
             try:
                 with transaction.atomic():
@@ -136,7 +146,26 @@ def tick_schedules(now=None) -> int:
                 started += 1
             except IntegrityError:  # another worker started it first
                 continue
+        if ticked is not None:
+            ticked.add((schedule.kind, period))
     return started
+
+
+KEEP_DAYS = 180  # finished jobs stay this long: their results are pages' content (look backs, chain checks)
+
+
+def prune(now=None) -> int:
+    """Forget finished jobs older than KEEP_DAYS, and their queue rows (a partner's nightly screening alone adds a
+    row per practice a day)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=KEEP_DAYS)
+    old = Job.objects.filter(status__in=("succeeded", "failed"), finished_at__lt=cutoff).exclude(file_path__gt="")
+    task_ids = list(old.values_list("task_id", flat=True)[:5000])
+    if not task_ids:
+        return 0
+    with transaction.atomic():
+        DBTaskResult.objects.filter(id__in=task_ids).delete()
+        removed, _ = Job.objects.filter(task_id__in=task_ids).delete()
+    return removed
 
 
 def remove_expired_files() -> int:

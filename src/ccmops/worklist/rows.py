@@ -13,8 +13,10 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from ccmops.enrollment.models import OutreachAttempt
 from ccmops.worklist.queries import Row
 
+OUTCOME_WORDS = dict(OutreachAttempt.OUTCOMES)  # "no_answer" reads "no answer"
 NONE = mark_safe('<span class="muted">none</span>')
 ON_TRACK = mark_safe('<span class="tag practice">on track</span>')
 
@@ -33,16 +35,25 @@ def row_html(r: Row) -> SafeString:
             standing.next_threshold,
             standing.minutes_short,
         )
+        progress = format_html(
+            '<progress class="mini" max="{}" value="{}" aria-label="{} of {} minutes toward {}"></progress>',
+            standing.next_threshold,
+            min(standing.minutes, standing.next_threshold),
+            standing.minutes,
+            standing.next_threshold,
+            standing.next_code,
+        )
     else:
-        threshold = "—"
+        threshold, progress = "—", ""
     if r.last_contact:
-        contact = format_html('{} <span class="muted">{}</span>', _local(r.last_contact, "M j"), r.last_outcome)
+        outcome = OUTCOME_WORDS.get(r.last_outcome, r.last_outcome).lower()
+        contact = format_html('{} <span class="muted">{}</span>', _local(r.last_contact, "M j"), outcome)
     else:
         contact = NONE
     reasons = format_html_join("", '<span class="tag bad">{}</span> ', ((x,) for x in r.reasons)) or ON_TRACK
     phone = format_html(' · <a href="tel:{}">{}</a>', patient.phone, patient.phone) if patient.phone else ""
     return format_html(
-        '<tr>\n<td><a href="{}">{}</a><div class="muted">{} · {}{}</div></td>\n<td><strong>{}</strong></td>\n'
+        '<tr>\n<td><a href="{}">{}</a><div class="muted">{} · {}{}</div></td>\n<td><strong>{}</strong>{}</td>\n'
         "<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n<td>{}</td>\n<td>{}</td></tr>\n",
         reverse("patient_detail", args=[enrollment.patient_id]),
         patient,
@@ -50,6 +61,7 @@ def row_html(r: Row) -> SafeString:
         enrollment.get_program_display(),
         phone,
         standing.minutes,
+        progress,
         threshold,
         contact,
         _local(r.next_call.due_at, "D M j H:i") if r.next_call else "—",
