@@ -304,3 +304,21 @@ def test_a_worker_ticks_a_period_once_and_old_finished_jobs_are_forgotten(db, mo
     assert claim_and_run() == "succeeded"
     Job.objects.update(finished_at=timezone.now() - dt.timedelta(days=KEEP_DAYS + 1))
     assert prune() == 1 and not Job.objects.exists() and not DBTaskResult.objects.exists()
+
+
+def test_the_nightly_preview_evaluates_the_month_in_progress_of_each_practice_with_enrollments(demo_activity, db):
+    from ccmops.enrollment.models import Enrollment
+    from ccmops.months.models import MonthClose
+    from ccmops.months.month import Month
+
+    tick_schedules(timezone.now().replace(hour=9))
+    previews = Job.objects.filter(kind="evaluate", period_key__isnull=False)
+    enrolled = set(Enrollment.objects.values_list("practice_id", flat=True))
+    assert {j.practice_id for j in previews} == enrolled and all(j.label.startswith("Nightly preview") for j in previews)
+    maple = Organization.objects.get(slug=world.MAPLE)
+    job = previews.get(practice=maple)
+    assert job.params["month"] == str(Month.current(maple.time_zone))
+    Worker(interval=0, batch=True, schedules=False).run()
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    assert MonthClose.objects.get(practice=maple, month=job.params["month"]).status == "reviewing"

@@ -18,12 +18,13 @@ from ccmops.billing.lookback import lookback
 from ccmops.billing.packets import packets_zip
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.enrollment.models import Enrollment
 from ccmops.errors import Conflict
 from ccmops.jobs import service as jobs
-from ccmops.jobs.kinds import job_kind
+from ccmops.jobs.kinds import job_kind, scheduled
 from ccmops.jobs.models import ACTIVE, Job
 from ccmops.months.models import MonthClose
-from ccmops.months.month import checked
+from ccmops.months.month import Month, checked
 from ccmops.organizations.models import Organization
 
 JOB_STEP = 500  # patients per committed step: progress every second or so, little to redo after a crash
@@ -70,6 +71,18 @@ def approve(ctx, *, practice_id: int, month: str, expected_version: int | None =
         practice=practice, month=month, by=ctx.job.requested_by, expected_version=expected_version
     )
     return {"month": month, "closed": True, "version": close.version}
+
+
+@scheduled("evaluate", every="day", at_hour=8)  # 08:00 UTC, after the nightly screening
+def nightly_preview(now):
+    """The month in progress evaluated every night for each practice with enrolled patients: the month page, the
+    revenue and the billers' inboxes show where it stands before anyone asks (a preview: it is closed only after
+    it has ended)."""
+    with_enrollments = Enrollment.objects.values("practice_id").distinct()
+    for practice in Organization.objects.filter(id__in=with_enrollments).order_by("id"):
+        month = str(Month.current(practice.time_zone))
+        params = {"practice_id": practice.id, "month": month, "workers": 1}
+        yield practice.id, params, f"Nightly preview of {month} — {practice.name}"
 
 
 def _refuse_while(practice, month: str, kind: str, then: str) -> None:
