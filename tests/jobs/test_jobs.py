@@ -314,7 +314,9 @@ def test_the_nightly_preview_evaluates_the_month_in_progress_of_each_practice_wi
     tick_schedules(timezone.now().replace(hour=9))
     previews = Job.objects.filter(kind="evaluate", period_key__isnull=False)
     enrolled = set(Enrollment.objects.values_list("practice_id", flat=True))
-    assert {j.practice_id for j in previews} == enrolled and all(j.label.startswith("Nightly preview") for j in previews)
+    assert {j.practice_id for j in previews} == enrolled and all(
+        j.label.startswith("Nightly preview") for j in previews
+    )
     maple = Organization.objects.get(slug=world.MAPLE)
     job = previews.get(practice=maple)
     assert job.params["month"] == str(Month.current(maple.time_zone))
