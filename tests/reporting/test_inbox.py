@@ -82,3 +82,15 @@ def test_last_months_held_patients_come_from_its_evaluation(demo_activity, db):
     kohler, moen = Patient.objects.get(family_name="Kohler"), Patient.objects.get(family_name="Moen")
     assert held == [f"{kohler}: Minutes without a signed note: write or sign it"]  # Moen's month is ready
     assert str(moen) not in " ".join(held)
+
+
+def test_the_billers_home_charts_last_months_patient_months_as_evaluated(demo_activity, db, client):
+    from tests.factories.session import mfa_done
+
+    month, _ = previous_month()
+    maple = Organization.objects.get(slug=world.MAPLE)
+    close_month(practice=maple, month=month)
+    client.force_login(User.objects.get(username="ben.biller"))
+    page = mfa_done(client).get("/home/biller/").content.decode()
+    assert 'id="last-month-chart"' in page and f"as evaluated ({month})" in page
+    assert f"{maple.name[:28]} · ready: 1" in page and f"{maple.name[:28]} · held for review: 1" in page

@@ -8,11 +8,14 @@ from django.utils import timezone
 
 from ccmops.access.operating_model import Function
 from ccmops.access.policy import PROGRAM_LEADS, OrgKind, Role
+from ccmops.billing.models import PatientMonthDecision
 from ccmops.compliance.models import AuditEvent
+from ccmops.months.month import Month
 from ccmops.organizations.engagements import practice_today, with_states
 from ccmops.organizations.models import Membership, Organization, User
 from ccmops.organizations.services import matrices_in_force, matrix_version_in_force
 from ccmops.patients.scope import Scope
+from ccmops.platform import charts
 from ccmops.reporting import daily
 from ccmops.reporting.setup import practice_setup
 from ccmops.web.roles import memberships_of
@@ -64,7 +67,31 @@ def billing_practitioner(scope: Scope, user) -> dict:
 
 def biller(scope: Scope, user) -> dict:
     rows = [r for r in practice_rows(scope) if Function.BILLING in r["functions"]]
-    return {"practices": rows}
+    return {"practices": rows, "chart": last_month_chart([r["practice"] for r in rows])}
+
+
+def last_month_chart(practices) -> str:
+    """Each practice's last completed month (in its own time zone) as decided: patient-months ready to bill,
+    held for review and not billable — the biller's morning view of where the close stands."""
+    if not practices:
+        return ""
+    months = {p.id: str(Month.current(p.time_zone).previous()) for p in practices}
+    counts: dict[tuple[int, str], int] = {}
+    for r in (
+        PatientMonthDecision.objects.filter(practice_id__in=months, month__in=set(months.values()))
+        .values("practice_id", "month", "review", "status")
+        .annotate(n=Count("id"))
+    ):
+        if r["month"] != months[r["practice_id"]]:
+            continue
+        state = "held" if r["review"] == "needs_review" else ("ready" if r["status"] == "ready" else "other")
+        counts[(r["practice_id"], state)] = counts.get((r["practice_id"], state), 0) + r["n"]
+    rows = []
+    for p in practices:
+        for state, label in (("ready", "ready"), ("held", "held for review")):
+            rows.append((f"{p.name[:28]} · {label}", counts.get((p.id, state), 0)))
+    title = f"Last month's patient-months as evaluated ({', '.join(sorted(set(months.values())))})"
+    return charts.hbars(title, rows, width=640)
 
 
 def program_owner(scope: Scope, user) -> dict:
