@@ -279,8 +279,10 @@ def test_the_command_line_queues_packets_and_the_look_back(demo_activity, db, se
     close_month(practice=maple, month=month)
     call_command("month", "packets", "--practice", world.MAPLE, "--month", month, "--queue")
     call_command("month", "lookback", "--practice", world.MAPLE, "--from", month, "--to", month, "--queue")
-    assert capsys.readouterr().out.count("queued job") == 2
-    assert Worker(interval=0, batch=True, schedules=False).run() == 2
+    call_command("screen", "--practice", world.MAPLE, "--queue")
+    assert capsys.readouterr().out.count("queued job") == 3
+    assert Worker(interval=0, batch=True, schedules=False).run() == 3
+    assert Job.objects.get(kind="screen").status == "succeeded"
     packets, look = Job.objects.get(kind="packets"), Job.objects.get(kind="lookback")
     assert packets.status == look.status == "succeeded"
     assert packets.result["packets"] == PatientMonthDecision.objects.filter(practice=maple, month=month).count()

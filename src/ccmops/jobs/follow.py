@@ -48,3 +48,12 @@ def follow(job_id, *, console: Console | None = None, poll: float = 0.5) -> Job:
             if job.finished:
                 return job
             time.sleep(poll)
+
+
+def queued(job: Job, *, wait: bool, out) -> Job | None:
+    """A job a command handed to the workers: without `wait`, say how to follow it and return None; with it,
+    follow it with the progress bar and return it as it ended."""
+    if not wait:
+        out.write(f"queued job {job.id} ({job.label}); follow it: ccmops jobs show {job.id} --wait")
+        return None
+    return follow(job.pk)

@@ -18,7 +18,7 @@ from ccmops.billing.models import ClaimBatch, PatientMonthDecision
 from ccmops.billing.packets import packets_zip
 from ccmops.billing.remittance import import_remittance, mark_rejected, mark_submitted
 from ccmops.errors import CcmopsError, InvalidInput
-from ccmops.jobs.follow import follow
+from ccmops.jobs.follow import queued
 from ccmops.jobs.service import raise_failure
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
@@ -91,10 +91,9 @@ class Command(BaseCommand):
     def _job(self, job, options):
         """Run here (the default) or queued; a queued job without --wait prints its id and returns None."""
         if options.get("queue"):
-            if not options.get("wait"):
-                self.stdout.write(f"queued job {job.id} ({job.label}); follow it: ccmops jobs show {job.id} --wait")
+            job = queued(job, wait=options.get("wait", False), out=self.stdout)
+            if job is None:
                 return None
-            job = follow(job.pk)
         raise_failure(job)
         return job
 

@@ -14,7 +14,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.interop.fhir_export import export_practice
 from ccmops.interop.jobs import start_fhir_export
-from ccmops.jobs.follow import describe, follow
+from ccmops.jobs.follow import describe, queued
 from ccmops.jobs.service import raise_failure
 from ccmops.organizations.services import practice_by_ref
 
@@ -33,11 +33,11 @@ class Command(BaseCommand):
     def handle(self, *args, what: str, practice: str, out: Path, **options):
         chosen = practice_by_ref(practice)
         if options.get("queue"):
-            job = start_fhir_export(practice=chosen, by=None, run_here=False)
-            if not options.get("wait"):
-                self.stdout.write(f"queued job {job.id}; follow it: ccmops jobs show {job.id} --wait")
+            job = queued(
+                start_fhir_export(practice=chosen, by=None, run_here=False), wait=options["wait"], out=self.stdout
+            )
+            if job is None:
                 return
-            job = follow(job.pk)
             raise_failure(job)
             out.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(job.file_path) as z:

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ccmops.interop.jobs import start_import
 from ccmops.interop.services import ImportRejected, Source, import_source
-from ccmops.jobs.follow import describe, follow
+from ccmops.jobs.follow import describe, queued
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
 
@@ -74,10 +74,9 @@ class Command(BaseCommand):
     def _queued(self, org, kind: str, path: Path, by, wait: bool) -> int:
         """The import as a job for the workers (the file must be where they can read it: the shared data
         directory, or the same machine). Returns 1 if it failed."""
-        run, job = start_import(practice=org, kind=kind, path=path.resolve(), label=path.name, by=by)
-        if not wait:
-            self.stdout.write(f"{path.name}: queued job {job.id} (report #{run.id}); ccmops jobs show {job.id} --wait")
+        _run, job = start_import(practice=org, kind=kind, path=path.resolve(), label=path.name, by=by)
+        job = queued(job, wait=wait, out=self.stdout)
+        if job is None:
             return 0
-        job = follow(job.pk)
         self.stdout.write(f"{path.name}: {describe(job)}")
         return int(job.status == "failed")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.screening import screen_practice
-from ccmops.jobs.follow import describe, follow
+from ccmops.jobs.follow import describe, queued
 from ccmops.organizations.services import practice_by_ref
 from ccmops.patients.models import ScreeningResult
 
@@ -34,11 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args, practice, on, as_json: bool, top: int, workers: int, **options):
         org = practice_by_ref(practice)
         if options.get("queue"):
-            job = start_screening(practice=org, by=None, run_here=False)
-            if not options.get("wait"):
-                self.stdout.write(f"queued job {job.id}; follow it: ccmops jobs show {job.id} --wait")
+            job = queued(start_screening(practice=org, by=None, run_here=False), wait=options["wait"], out=self.stdout)
+            if job is None:
                 return
-            job = follow(job.pk)
             self.stdout.write(describe(job))
             if job.status == "failed":
                 raise CommandError(job.error)
