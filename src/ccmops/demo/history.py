@@ -18,21 +18,25 @@ from django.utils import timezone
 from ccmops.access.operating_model import Function
 from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import close_month
+from ccmops.billing.known import record_known_service
+from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.review import override
 from ccmops.careplans.models import CarePlanShare, CarePlanVersion
 from ccmops.careplans.services import approve, create_from_template, save_version
 from ccmops.demo import world
 from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.services import save_note
-from ccmops.enrollment.consents import record_consent
-from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.enrollment.consents import record_consent, revoke_consent
+from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.enrollment.screening import screen_practice
+from ccmops.enrollment.services import change_status
 from ccmops.errors import Conflict
 from ccmops.interop.generator import generate_population
 from ccmops.interop.services import Source, import_source
 from ccmops.organizations.models import Organization, Practitioner, User
 from ccmops.organizations.services import owners_in_force
-from ccmops.patients.coverage import claim_status, confirm_diagnosis
+from ccmops.patients.coverage import claim_status, confirm_diagnosis, record_coverage, record_death
 from ccmops.patients.models import Patient, ScreeningResult
 from ccmops.patients.services import record_visit
 from ccmops.rules.calendar import month_window, months_before
@@ -123,11 +127,12 @@ def _cohort_patients(practice: Organization, spec: world.CohortSpec, admin: User
     """Import a generated population into the practice, screen it and take the first eligible patients."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bulk"
-        generate_population(out, patients=spec.patients * 4, seed=spec.seed, as_of=timezone.localdate())
+        population = spec.population or spec.patients * 4
+        generate_population(out, patients=population, seed=spec.seed, as_of=timezone.localdate())
         import_source(practice=practice, source=Source("bulk", out, f"demo-history-{spec.seed}"), by=admin)
     screen_practice(practice=practice)
     ids = list(
-        ScreeningResult.objects.filter(practice=practice, ccm="eligible")
+        ScreeningResult.objects.filter(practice=practice, ccm="eligible", patient__mrn__startswith=f"G{spec.seed}-")
         .order_by("-risk_score", "patient_id")
         .values_list("patient_id", flat=True)[: spec.patients]
     )
@@ -147,6 +152,57 @@ def _call(patient: Patient, staff: User, party_id: int, at: dt.datetime, outcome
         by=staff,
         party_id=party_id,
     )
+
+
+def _happen(event: world.EventSpec, patient: Patient, start: dt.datetime, staff: User, gone: dict, months_ago: int):
+    """An event of the month (world.EVENTS), recorded through the service a person would use, dated in the month:
+    the patient's later months carry no CCM work once she has left the program."""
+    first_day = timezone.localtime(start, timezone=start.tzinfo).date()
+    if event.kind == "billed_elsewhere":
+        record_known_service(
+            patient=patient,
+            code="99490",
+            date_of_service=first_day + dt.timedelta(days=9),
+            practitioner_npi=world.ELSEWHERE_NPI,
+            source=event.detail,
+            by=staff,
+        )
+    elif event.kind == "medicare_advantage":
+        record_coverage(
+            patient=patient, payer="medicare_advantage", start=first_day, end=None, source=event.detail, by=staff
+        )
+        _disenroll(patient, start + dt.timedelta(days=20, hours=9), event.detail, staff)
+        gone[patient.id] = months_ago
+    elif event.kind == "died":
+        record_death(patient=patient, on=first_day + dt.timedelta(days=11), source=event.detail, by=staff)
+        _disenroll(patient, start + dt.timedelta(days=13, hours=9), event.detail, staff)
+        gone[patient.id] = months_ago
+    elif event.kind == "revoked":
+        consent = Consent.objects.filter(patient=patient, program="ccm").order_by("-documented_at").first()
+        revoked_at = start + dt.timedelta(days=8, hours=10)
+        revoke_consent(consent=consent, revoked_at=revoked_at, reason=event.detail, by=staff)
+        gone[patient.id] = months_ago
+    else:
+        raise ValueError(f"unknown demo event {event.kind!r}")
+
+
+def _disenroll(patient: Patient, at: dt.datetime, reason: str, by: User) -> None:
+    """The care manager ends the patient's CCM enrollment, dated when it happened (the service stamps now)."""
+    enrollment = change_status(patient=patient, program="ccm", to="disenrolled", by=by, reason=reason)
+    EnrollmentEvent.objects.filter(pk=enrollment.events.latest("id").pk).update(at=at)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status_since=at)
+
+
+def _resolve_holds(practice: Organization, month: str, resolved: dict[int, str], by: User) -> None:
+    """The biller's review of a closed month: each held patient-month not billed, for the reason its event gives
+    (`resolved`: patient id -> reason) or the one its finding calls for (world.HOLD_RESOLUTIONS); a hold with
+    neither stays in the review queue."""
+    for decision in PatientMonthDecision.objects.filter(practice=practice, month=month, review="needs_review"):
+        reason = resolved.get(decision.patient_id) or next(
+            (world.HOLD_RESOLUTIONS[r["code"]] for r in decision.reasons if r["code"] in world.HOLD_RESOLUTIONS), ""
+        )
+        if reason:
+            override(decision=decision, action="do_not_bill", reason=reason, by=by)
 
 
 def _spread(count: int, share: float, offset: int) -> set[int]:
@@ -188,6 +244,9 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             Patient.objects.filter(pk=patient.pk).update(care_manager=users[team[j % len(team)]])
     now = timezone.now()
     cutoff = now - dt.timedelta(minutes=30)  # the month in progress: only work already done
+    events = [e for e in world.EVENTS if e.practice == spec.practice]
+    minute = 7 * (spec.seed % 7) if spec.minute is None else spec.minute
+    gone: dict[int, int] = {}  # patient -> the last history month (months ago) with CCM work
     for month_index in range(months + 1):
         months_ago = months - month_index
         i = min(month_index, months - 1)  # the month in progress continues the latest month's profile
@@ -200,7 +259,10 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
         staff_names = spec.partner_staff if partner_month else spec.practice_staff
         profile = world.PROFILES[spec.partner_profile if partner_month else spec.practice_profile]
         party_id = owner_id
-        active = [p for p in patients if joined[p.id] >= months_ago]
+        active = [p for p in patients if joined[p.id] >= months_ago and gone.get(p.id, -1) < months_ago]
+        happening = {e.patient: e for e in events if e.months_ago == months_ago}
+        for index, event in happening.items():
+            _happen(event, patients[index], start, users[staff_names[0]], gone, months_ago)
         n = len(active)
         touched = _spread(n, profile["touched"][i], i)
         billable = {x for x in sorted(touched, key=lambda x: (x - i) % n)[: round(profile["billable"][i] * n)]}
@@ -218,13 +280,13 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
         for j, patient in enumerate(active):
             staff = users[staff_names[j % len(staff_names)]]
             # One slot per patient and cohort, so no staff member's minutes overlap across practices.
-            day = start + dt.timedelta(days=2 + (j * 2) % 18, hours=9 + j % 10, minutes=7 * (spec.seed % 7))
+            day = start + dt.timedelta(days=2 + (j * 2) % 18, hours=9 + j % 10, minutes=minute)
             tries = failed // n + (1 if j < failed % n else 0)
             for t in range(tries):
                 if day - dt.timedelta(days=1 + t, hours=2) > cutoff:
                     continue
                 _call(patient, staff, party_id, day - dt.timedelta(days=1 + t, hours=2), "no_answer")
-            if j not in touched or day > cutoff:
+            if j not in touched or day > cutoff or (patient.deceased_on and day.date() >= patient.deceased_on):
                 continue
             _call(patient, staff, party_id, day, "reached")
             # A billable month is one call long enough for 99490, documented by one note (signed: R-DOC-1); other
@@ -287,6 +349,9 @@ def _seed_cohort(practice: Organization, spec: world.CohortSpec, users: dict[str
             month = f"{first_day:%Y-%m}"
             biller = admin
             close_month(practice=practice, month=month, by=biller)
+            resolved = {patients[e.patient].id: e.resolution for e in happening.values() if e.resolution}
+            if spec.reviewed:
+                _resolve_holds(practice, month, resolved, biller)
             try:
                 approve_and_close(practice=practice, month=month, by=biller)
             except Conflict:  # something awaits review: left in the biller's queue

@@ -287,13 +287,60 @@ class CohortSpec:
     partner_staff: tuple[str, ...] = ()  # … when a partner owns it
     practice_profile: str = "steady"
     partner_profile: str = "steady"
+    population: int = 0  # generated patients imported into the practice (0: four for each enrolled)
+    minute: int | None = None  # calls begin 5 minutes after it (None: a minute of the hour chosen by the seed)
+    reviewed: bool = False  # its biller resolved the holds of closed months (HOLD_RESOLUTIONS), not left them
 
 
 HISTORY_MONTHS = 6
 COHORTS = (
+    # Maple Street, where the README's walk-throughs start: a panel of a few hundred, four dozen in CCM with Nora.
+    # Its calls take the second half of each hour: the first half holds Nora's calls of the demo's activity.
+    CohortSpec(MAPLE, 48, 14, "1003000019", ("nora.rn",), population=260, minute=26, reviewed=True),
     CohortSpec(CEDAR, 12, 11, "1003000126", ("gwen.rn",), practice_profile="drifting"),
     CohortSpec(RIVERBEND, 10, 12, "1003000027", ("maya.ma",), ("pat.rn", "lee.lpn"), practice_profile="slipping"),
     CohortSpec(LAKESIDE, 8, 13, "1003000134", (), ("lee.lpn", "pat.rn")),
+)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """Something that happens to one cohort patient in one history month, as it does in a real program, and how
+    the practice's biller resolved the month it held (empty: left in the review queue, or nothing held)."""
+
+    practice: str
+    months_ago: int
+    patient: int  # index among the cohort's patients
+    kind: str  # billed_elsewhere | medicare_advantage | died | revoked
+    detail: str  # the source or reason, as it was recorded
+    resolution: str = ""
+
+
+# How a reviewing biller resolved a hold the demo's data gives rise to without an event (by the finding's code).
+HOLD_RESOLUTIONS = {
+    "COVERAGE.UNKNOWN": "Part B began mid-month (eligibility response); the month is not billed.",
+}
+
+ELSEWHERE_NPI = "1234567893"  # a cardiology group's (fictional) NPI
+EVENTS = (
+    EventSpec(
+        MAPLE,
+        4,
+        7,
+        "billed_elsewhere",
+        "Remittance of the month's claim: denied, CCM already paid to another practitioner (CARC B20)",
+        "The patient confirmed her cardiologist's nurse manages her care plan this month; not billed by us.",
+    ),
+    EventSpec(MAPLE, 3, 11, "medicare_advantage", "Eligibility response (271): enrolled in a Medicare Advantage plan"),
+    EventSpec(MAPLE, 2, 15, "died", "Obituary notice forwarded by the patient's daughter; confirmed by the hospital"),
+    EventSpec(
+        MAPLE,
+        1,
+        19,
+        "billed_elsewhere",
+        "On the monthly call the patient said a cardiology nurse has started calling her about her care plan",
+    ),
+    EventSpec(MAPLE, 1, 23, "revoked", "Patient asked to stop the calls: her daughter now coordinates her care"),
 )
 
 # Execution profiles, oldest history month first: share touched, share billable, share of time live, mean note
