@@ -1,7 +1,9 @@
-"""In Chromium, by clicks from the home page only: the biller's month from the months list to an 837P (its
-evaluation and approval run as jobs), the compliance reviewer's audit-chain check, and the care manager's inbox."""
+"""In Chromium, by clicks from the home page only: the care manager's call and note, the biller's month from the
+months list to an 837P (its evaluation and approval run as jobs), the compliance reviewer's audit-chain check, the
+care manager's inbox and the practitioner's care-plan approval."""
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 from tests.factories.billing import previous_month
 
@@ -9,11 +11,58 @@ from ccmops.billing.models import ClaimBatch
 from ccmops.careplans.models import CarePlan, CarePlanVersion
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
+from ccmops.documentation.models import Note
+from ccmops.enrollment.models import OutreachAttempt
 from ccmops.jobs.models import Job
 from ccmops.organizations.models import Organization, User
 from ccmops.patients.models import Patient
+from ccmops.timetracking.models import TimeEntry, Timer, TimerSegment
 
 pytestmark = pytest.mark.browser
+
+
+def test_the_care_managers_call_from_the_worklist_to_a_signed_note(page, sign_in, live_demo, screenshot):
+    seed_demo(with_activity=True)  # Moen: active CCM with Nora, 12 minutes this month
+    moen = Patient.objects.get(family_name="Moen")
+    before = set(TimeEntry.objects.filter(patient=moen).values_list("id", flat=True))
+    page.set_default_timeout(20_000)
+    sign_in("nora.rn")
+    page.click("nav >> text=Worklist")
+    page.click(f"main a[href='/patients/{moen.id}/']")
+    page.click("[data-action=start]")
+    page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")
+    # The call lasts nine minutes: the running segment is moved back rather than waited for (the heartbeats and
+    # the last activity stay current, so nothing is idle).
+    nine = timezone.timedelta(minutes=9)
+    TimerSegment.objects.filter(timer__staff__username="nora.rn").update(start=F("start") - nine)
+    Timer.objects.filter(staff__username="nora.rn").update(created_at=F("created_at") - nine)
+    page.select_option("select[name=outcome]", "reached")
+    page.fill("input[name=note]", "Reviewed home BP log with her")
+    page.click("button:has-text('Log call')")
+    page.wait_for_function("() => document.querySelector('#timer').dataset.status === 'running'")  # still timing
+    page.mouse.move(200, 200)
+    page.click("[data-action=stop]")
+    page.wait_for_selector("a:has-text('Write note')")  # the new entry, on the page reloaded after the stop
+    (entry,) = TimeEntry.objects.filter(patient=moen).exclude(id__in=before)
+    assert entry.source == "timer" and entry.seconds >= 9 * 60
+    call = OutreachAttempt.objects.get(patient=moen, note="Reviewed home BP log with her")
+    assert call.outcome == "reached" and call.by.username == "nora.rn"
+    page.click(f"#entry-{entry.id} a:has-text('Write note')")
+    page.fill("#f-reason", "Monthly check-in on blood pressure")
+    page.fill("#f-patient_status", "Home readings 128-136 systolic; no dizziness")
+    page.fill("#f-actions", "Reviewed the log, reinforced the low-salt plan")
+    page.fill("#f-next_steps", "RN calls in four weeks; patient keeps the log")
+    page.click("button[name=sign]")
+    page.wait_for_selector(f"#entry-{entry.id} a:has-text('Documented')")
+    note = Note.objects.get(time_entry=entry)
+    assert note.signed_at is not None and note.author.username == "nora.rn"
+    assert "Patient_status" not in page.inner_text("main") and "How the patient is doing" in page.inner_text("main")
+    # 12 + 9 minutes: the month reaches 99490, and the worklist says so.
+    assert "99490" in page.inner_text("main >> text=Would bill now")
+    screenshot("walk-care-manager-call-note")
+    page.click("nav >> text=Worklist")
+    row = page.locator("tr", has=page.locator(f"a[href='/patients/{moen.id}/']"))
+    assert "99439" in row.inner_text()  # the next threshold now
 
 
 def test_the_billers_month_from_the_list_to_an_837p(page, sign_in, live_demo, screenshot):
