@@ -20,6 +20,7 @@ from ccmops.patients.scope import request_scope
 from ccmops.timetracking.models import TimeEntry
 
 SHOWN = 12  # months back from this one
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,12 @@ def month_rows(practice) -> list[MonthRow]:
         close = closes.get(key)
         if key in sent:
             state = "submitted"
+        elif month == now:  # evaluated or not (the nightly preview), a month in progress cannot be closed yet
+            state = "open"
         elif close is not None:
             state = close.status
         else:
-            state = "open" if month == now else "not_evaluated"
+            state = "not_evaluated"
         d, ln = decided.get(key, {}), lines.get(key, {})
         rows.append(
             MonthRow(
@@ -104,7 +107,7 @@ def month_rows(practice) -> list[MonthRow]:
                 d.get("n", 0),
                 d.get("held", 0),
                 ln.get("n", 0),
-                ln.get("allowed") or Decimal("0.00"),
+                Decimal(ln.get("allowed") or 0).quantize(CENT),  # SQLite sums decimals as floats
                 adjustments.get(key, 0),
             )
         )
