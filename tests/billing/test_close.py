@@ -151,7 +151,7 @@ def test_enrolled_elsewhere_holds_the_month(month_world):
     close_month(practice=twyla.practice, month=month, by=ben)
     d = PatientMonthDecision.objects.get(patient=twyla, month=month)
     assert d.review == "needs_review"
-    assert any(f["code"] == "CCM.DUPLICATE.OTHER_PRACTITIONER" for f in d.reasons)
+    assert any(f["code"] == "CCM.ENROLLED_ELSEWHERE" and f["rules"] == ["R-CONS-2"] for f in d.reasons), d.reasons
 
 
 def test_the_go_to_month_box_redirects_and_rejects_a_malformed_month(login, orgs):

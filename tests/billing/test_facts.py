@@ -185,9 +185,12 @@ def test_every_kind_of_fact_is_read_as_stored(demo):
         (f"te-{paused.id}-1", paused.start + dt.timedelta(seconds=100), 15, True, None),
         (f"te-{paused.id}-2", paused.start + dt.timedelta(seconds=2000), 10, True, None),
     ]
-    assert pm["other_services"] == [] and facts[latanya.id].other_services[0].practitioner_id == (
-        "npi-unknown-elsewhere"
+    # Enrolled elsewhere is a fact about the patient (since the day, in the practice's zone), not a made-up service.
+    assert pm["other_services"] == [] and facts[latanya.id].other_services == ()
+    assert (
+        facts[latanya.id].patient.ccm_elsewhere_since == timezone.localtime(first, ZoneInfo(practice.time_zone)).date()
     )
+    assert pm["patient"]["ccm_elsewhere_since"] is None
     notes = {e["id"]: e["note"] for e in pm["time_entries"]}  # R-DOC-1: each entry's note, stated
     assert notes[f"te-{abroad.id}-0"]["id"] == f"note-{signed.id}"
     assert notes[f"te-{abroad.id}-0"]["author"] == f"user-{nora.id}"

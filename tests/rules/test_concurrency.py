@@ -17,6 +17,27 @@ def test_another_practitioner_billing_ccm_holds_the_month():
     assert finding(decision, "CCM.DUPLICATE.OTHER_PRACTITIONER")["severity"] == "hold"
 
 
+@pytest.mark.parametrize(
+    ("since", "said"),
+    [
+        ("2026-03-02", "since 2026-03-02"),
+        ("2026-05-31", "since 2026-05-31"),  # the month's last day
+        ("2026-06-01", "recorded 2026-06-01, after this month; when it began is not known"),
+    ],
+)
+def test_ccm_recorded_as_furnished_by_another_practice_holds_the_month(since, said):
+    """R-CONS-2: one CCM payee a month. The enrollment's "enrolled elsewhere" is a fact about the patient; the day
+    it was recorded is not the day the other practice began, so an earlier month is held too."""
+    document = doc(time_entries=TWENTY)
+    document["patient"]["ccm_elsewhere_since"] = since
+    decision = run(document)
+    assert codes(decision) == [("99490", 1)]  # nothing refused: the biller decides who bills
+    assert decision["status"] == "hold"
+    held = finding(decision, "CCM.ENROLLED_ELSEWHERE")
+    assert held["severity"] == "hold" and held["rules"] == ["R-CONS-2"] and said in held["message"]
+    assert "CCM.ENROLLED_ELSEWHERE" not in finding_codes(run(doc(time_entries=TWENTY)))
+
+
 def test_same_practitioner_already_billed_ccm_holds_the_month():
     """R-CLM-EDIT-1: 99490 once per month; a second claim would duplicate it."""
     decision = run(doc(time_entries=TWENTY, other_services=[other("99490")]))

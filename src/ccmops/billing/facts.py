@@ -189,7 +189,7 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
             "WHERE p.patient_id IN ({ids}) AND v.status = 'approved' ORDER BY v.care_plan_id, v.number, s.shared_at",
         ),
         (
-            "SELECT patient_id FROM enrollment_enrollment "
+            "SELECT patient_id, status_since FROM enrollment_enrollment "
             "WHERE patient_id IN ({ids}) AND status = 'enrolled_elsewhere' AND program = 'ccm'",
         ),
         (
@@ -323,19 +323,10 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
     for plan_id, (patient_id, program, kind) in plan_of.items():
         if patient_id not in plans or program == "ccm":
             plans[patient_id] = (kind, approved[plan_id])
-    # "Enrolled elsewhere" means another practitioner is known to furnish CCM this month: the engine holds the
-    # month for review (one CCM payee per patient-month). Services recorded as known (`KnownService`) come as
-    # they were recorded; one of unknown practitioner is nobody's on this practice's staff.
+    # Services recorded as known (`KnownService`) come as they were recorded; one of unknown practitioner is
+    # nobody's on this practice's staff. "Enrolled elsewhere" is a fact about the patient (`ccm_elsewhere_since`).
+    elsewhere = {patient_id: _aware(since).astimezone(window.zone).date() for patient_id, since in elsewhere_rows}
     other_services = defaultdict(list)
-    for (patient_id,) in elsewhere_rows:
-        other_services[patient_id].append(
-            {
-                "code": "99490",
-                "practitioner_id": "npi-unknown-elsewhere",
-                "same_group": False,
-                "date": window.first_day.isoformat(),
-            }
-        )
     for patient_id, code, day, npi, same_group, known_id in known_rows:
         other_services[patient_id].append(
             {
@@ -375,6 +366,8 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
                 "facility_stays": [],
                 "coverage": coverage.get(p.id) or _payer_field(p.medicare_coverage),
                 "deceased_on": p.deceased_on.isoformat() if p.deceased_on else None,
+                # stated only when recorded, so the documents (and fingerprints) of every other patient are as before
+                **({"ccm_elsewhere_since": elsewhere[p.id].isoformat()} if p.id in elsewhere else {}),
             },
             "visits": visits[p.id],
             "consents": consents[p.id],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ccmops.rules.calendar import month_window
 from ccmops.rules.contract import PatientMonth
 from ccmops.rules.families import (
     APCM_BH_ADDONS,
@@ -27,6 +28,7 @@ OTHER_SERVICE_HOLDS = frozenset(
     {
         "CCM.DUPLICATE.SAME_PRACTITIONER",
         "CCM.DUPLICATE.OTHER_PRACTITIONER",
+        "CCM.ENROLLED_ELSEWHERE",
         "APCM.DUPLICATE.SAME_PRACTITIONER",
         "CCM.CONFLICT.APCM_OTHER_PRACTITIONER",
     }
@@ -46,6 +48,20 @@ def check_other_services(pm: PatientMonth, policies: Policies) -> Blocks:
     b = Blocks()
     f = b.findings
     me = pm.billing_practitioner.id
+    elsewhere = pm.patient.ccm_elsewhere_since
+    if elsewhere is not None:
+        # The day it was recorded is not the day the other practice began: an earlier month is held too.
+        when = (
+            f"since {elsewhere.isoformat()}"
+            if elsewhere <= month_window(pm.month, pm.practice.timezone).last_day
+            else f"recorded {elsewhere.isoformat()}, after this month; when it began is not known"
+        )
+        f.hold(
+            "CCM.ENROLLED_ELSEWHERE",
+            f"The patient's CCM is recorded as furnished by another practice ({when}); only one practitioner can be "
+            "paid for CCM per calendar month. Resolve who bills before sending a claim.",
+            "R-CONS-2",
+        )
     for s in pm.other_services:
         same = s.practitioner_id == me
         who = "this practitioner" if same else f"another practitioner ({s.practitioner_id})"

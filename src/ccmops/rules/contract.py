@@ -96,6 +96,10 @@ class PatientIn(_Strict):
     # Stated by the close (the record's facts); a document that leaves them out is decided without them.
     coverage: tuple[CoverageIn, ...] | None = None
     deceased_on: dt.date | None = None
+    # The enrollment records that another practice furnishes the patient's CCM, since that day (R-CONS-2): a fact
+    # about the patient, not a service with a code, a practitioner and a date of service. Every month evaluated
+    # while it stands is held (when the other practice began is not known).
+    ccm_elsewhere_since: dt.date | None = None
 
 
 class VisitIn(_Strict):

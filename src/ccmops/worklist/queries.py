@@ -41,6 +41,7 @@ TASKS_AHEAD = 2  # business days before its due day that a follow-up task shows 
 # Why a month is held, as a care manager's flag (the patient's page and the month close give the whole finding).
 HOLD_FLAGS = {
     "CCM.DUPLICATE.OTHER_PRACTITIONER": "Another practitioner bills CCM for this patient: the month is held",
+    "CCM.ENROLLED_ELSEWHERE": "Enrolled in CCM with another practice: the month is held",
     "CCM.DUPLICATE.SAME_PRACTITIONER": "CCM already billed for this month: the month is held",
     "DOC.UNSIGNED_TIME": "Minutes without a signed note: write or sign it",
     "CCM.CARE_PLAN.NOT_SHARED": "Care plan not yet given to the patient: the month is held",
