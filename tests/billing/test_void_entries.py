@@ -210,7 +210,7 @@ def test_an_earlier_months_time_is_shown_on_request_and_voided_from_there(month_
     assert f"<h3>{earlier}</h3>" in page and f'id="entry-{old.id}"' in page
     assert f'action="/time-entries/{old.id}/void/"' in page
     assert f"?time_entry={old.id}&amp;" not in page  # a note documents this or last month's work only
-    for bad, why in ((month, "is not before last month"), ("2026-13", "expected a month YYYY-MM")):
+    for bad, why in ((month, "is not before last month"), ("2026-13", "time: expected YYYY-MM")):
         refused = client.get(f"/patients/{twyla.id}/?time={bad}")
         assert refused.status_code == 422 and why in refused.content.decode()
     client.post(f"/time-entries/{old.id}/void/", {"reason": "Typed on the wrong patient"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ccmops.months.month import Month
 from ccmops.rules.families import OTHER_SERVICE_FAMILY
 
 
@@ -170,7 +171,7 @@ class KnownService(models.Model):
 
     @property
     def month(self) -> str:
-        return f"{self.date_of_service:%Y-%m}"
+        return str(Month.of(self.date_of_service))
 
     @property
     def family(self) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.db import models
 
 from ccmops.documentation.note_templates import TEMPLATES
+from ccmops.months.month import Month
 from ccmops.timetracking.models import ACTIVITIES, PROGRAMS
 
 
@@ -59,8 +58,7 @@ class Note(models.Model):
         was written."""
         if self.time_entry_id:
             return self.time_entry.month
-        local = self.created_at.astimezone(zoneinfo.ZoneInfo(self.practice.time_zone))
-        return f"{local.year:04d}-{local.month:02d}"
+        return str(Month.at(self.created_at, self.practice.time_zone))
 
 
 def of_month(window) -> models.Q:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from ccmops.enrollment.models import Consent, ConsentRevocation
-from ccmops.rules.calendar import month_window
+from ccmops.months.month import Month
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,7 @@ class ConsentStatus:
 
 
 def effective_end_of_month(instant: dt.datetime, zone: str) -> dt.datetime:
-    local = instant.astimezone(zoneinfo.ZoneInfo(zone))
-    return month_window(f"{local.year:04d}-{local.month:02d}", zone).end
+    return Month.at(instant, zone).window(zone).end
 
 
 def consent_status(patient, program: str, *, now: dt.datetime | None = None) -> ConsentStatus:

@@ -43,6 +43,11 @@ class Month:
         return cls(day.year, day.month)
 
     @classmethod
+    def at(cls, instant: dt.datetime, zone: str) -> Month:
+        """The month an instant falls in, in the time zone `zone` (a practice's: R-TIME-10)."""
+        return cls.of(instant.astimezone(zoneinfo.ZoneInfo(zone)).date())
+
+    @classmethod
     def current(cls, zone: str) -> Month:
         """This month in the time zone `zone` (a practice's)."""
         return cls.of(timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)))

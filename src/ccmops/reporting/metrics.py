@@ -17,7 +17,7 @@ from ccmops.billing.revenue import month_revenue
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.months.models import MonthStanding
-from ccmops.months.month import month_of
+from ccmops.months.month import Month, month_of
 from ccmops.organizations.models import Organization, ResponsibilityMatrix
 from ccmops.reporting import drift
 from ccmops.reporting.figures import FIGURE_FUNCTION, FUNNEL, PROGRAMS, Health, ModelChange, MonthFigures, PartyView
@@ -207,8 +207,7 @@ def _health(
     figures = {k: MonthFigures(k, in_progress=k >= current) for k in keys}
 
     def key_of(instant: dt.datetime) -> str | None:
-        local = instant.astimezone(windows[keys[0]].zone)
-        k = f"{local.year:04d}-{local.month:02d}"
+        k = str(Month.of(instant.astimezone(windows[keys[0]].zone).date()))
         return k if k in figures else None
 
     intervals = _active_intervals(reads, start, end)

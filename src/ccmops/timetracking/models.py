@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.db import models
+
+from ccmops.months.month import Month
 
 ACTIVITIES = [
     ("care_coordination_call", "Care coordination call"),
@@ -142,8 +142,7 @@ class TimeEntry(models.Model):
     @property
     def month(self) -> str:
         """The month (YYYY-MM) the entry counts in: its start's, in the practice's time zone (R-TIME-10)."""
-        local = self.start.astimezone(zoneinfo.ZoneInfo(self.practice.time_zone))
-        return f"{local.year:04d}-{local.month:02d}"
+        return str(Month.at(self.start, self.practice.time_zone))
 
 
 class TimeEntrySegment(models.Model):

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import zoneinfo
-
-from django.utils import timezone
-
 from ccmops.errors import InvalidInput
+from ccmops.months.month import Month
 from ccmops.rules.calendar import month_window
 from ccmops.timetracking.models import TimeEntry
-
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def time_months(patient, *, earlier: str | None = None) -> list[tuple[str, str, list[TimeEntry]]]:
@@ -24,14 +17,12 @@ def time_months(patient, *, earlier: str | None = None) -> list[tuple[str, str, 
     Raises:
         InvalidInput: `earlier` is not a month YYYY-MM before last month.
     """
-    zone = zoneinfo.ZoneInfo(patient.practice.time_zone)
-    today = timezone.localdate(timezone=zone)
-    this = f"{today:%Y-%m}"
-    last = f"{(today.replace(day=1) - dt.timedelta(days=1)):%Y-%m}"
+    zone = patient.practice.time_zone
+    current = Month.current(zone)
+    this, last = str(current), str(current.previous())
     wanted = [(this, "this month"), (last, "last month")]
     if earlier:
-        if not _MONTH.fullmatch(earlier):
-            raise InvalidInput(f"time: expected a month YYYY-MM, got {earlier!r}")
+        earlier = str(Month.parse(earlier, "time"))
         if earlier >= last:
             raise InvalidInput(f"time: {earlier} is not before last month ({last}); its time is shown already")
         wanted.append((earlier, "earlier"))
@@ -43,7 +34,7 @@ def time_months(patient, *, earlier: str | None = None) -> list[tuple[str, str, 
         if end is not None:
             entries = entries.filter(start__lt=end)
         for e in entries.select_related("staff", "employer", "voided_by", "restored_by").order_by("-start"):
-            key = f"{e.start.astimezone(zone):%Y-%m}"
+            key = str(Month.at(e.start, zone))
             if key in months:
                 months[key].append(e)
     voided = [e.id for listed in months.values() for e in listed if e.voided_at]
