@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from tests.factories.pages import INTERNAL_CODES
 
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
@@ -76,14 +78,60 @@ def sign_in(page, live_demo):
     return _sign_in
 
 
+# What a person must never see on a page (issue 32's defects, found by looking): template placeholders, Python's
+# None, raw field keys of the note templates, internal codes and ids (tests/factories/pages.py).
+NEVER_SHOWN = (
+    re.compile(r"\{\{|\}\}|\{%|%\}"),  # a template tag left unrendered
+    re.compile(r"\{[a-z_]+\}"),  # a message's {placeholder}
+    re.compile(r"(?m)^\s*None\s*$"),  # Python's None rendered as a value (a text of its own: not "None yet.")
+    re.compile(r"\b(?:Patient_status|Next_steps|Care_plan_goal)\b"),
+    INTERNAL_CODES,
+)
+
+
+# The page's text as a person reads it: each text node on its own line, leaving out the choices of a closed select
+# (a "None" option is a word there), scripts and styles.
+VISIBLE_TEXT = """() => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest("select, script, style, template, noscript")) out.push(node.textContent);
+  }
+  return out.join("\\n");
+}"""
+
+
+def look_at(page, path: Path, words: bool = True) -> None:
+    """What a screenshot is checked for, as a person looking at it would: a page drawn (not blank: many colours,
+    and ink over a good part of it), nothing wider than the window, and none of the words a person must never
+    see in its visible text."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").resize((64, max(1, 64 * image.height // image.width)))
+        colours = small.getcolors(maxcolors=64 * 64 * 4) or []
+        background = max(colours)[0] if colours else 0
+    assert len(colours) >= 8, f"screenshot {path.name}: {len(colours)} colours, the page looks blank"
+    assert background / max(1, sum(n for n, _ in colours)) < 0.97, f"screenshot {path.name}: almost all background"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"screenshot {path.name}: the page is {overflow}px wider than the window"
+    text = page.evaluate(VISIBLE_TEXT) if words else ""
+    for pattern in NEVER_SHOWN:
+        found = pattern.search(text)
+        assert found is None, (
+            f"screenshot {path.name} shows {found.group(0)!r}: …{text[max(0, found.start() - 60) : found.end() + 60]}…"
+        )
+
+
 @pytest.fixture
 def screenshot(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def _shot(name: str) -> Path:
+    def _shot(name: str, words: bool = True) -> Path:
+        """`words=False`: a page whose text is code, not words for a person (the API docs' paths)."""
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5000, f"screenshot {path} looks empty"
+        look_at(page, path, words)
         return path
 
     return _shot

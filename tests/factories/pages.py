@@ -16,10 +16,11 @@ from tests.factories.session import mfa_done
 from ccmops.demo import world
 from ccmops.organizations.models import Engagement, Organization, User
 
-# What a person should never read on a page: access-rule IDs, stored choice keys, engine practitioner ids (they
-# may stay in a title attribute for auditors).
+# What a person should never read on a page: access-rule IDs, stored choice keys, the engine's contract ids of
+# practitioners, entries, notes and people (they may stay in a title attribute for auditors).
 INTERNAL_CODES = re.compile(
-    r"\bA-(?:PRACTICE|PARTNER|OVERSIGHT)[A-Z-]*\b|\bdo_not_bill\b|\bnpi-\d{10}\b|\bno_answer\b|\bwrong_number\b"
+    r"\bA-(?:PRACTICE|PARTNER|OVERSIGHT)[A-Z-]*\b|\bdo_not_bill\b|\bnpi-\d{10}\b|\bnpi-unknown[\w-]*|\bno_answer\b"
+    r"|\bwrong_number\b|\bnothing_billable\b|\bneeds_review\b|\bte-\d+-\d+\b|\bnote-\d+\b|\buser-\d+\b"
 )
 
 

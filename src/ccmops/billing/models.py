@@ -18,7 +18,8 @@ class PatientMonthDecision(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="decisions")
     month = models.CharField(max_length=7)
     billing_practitioner = models.ForeignKey("organizations.Practitioner", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=20)  # ready | hold | nothing_billable (the engine's)
+    STATUS_LABELS = {"ready": "ready to bill", "hold": "held for review", "nothing_billable": "nothing billable"}
+    status = models.CharField(max_length=20)  # ready | hold | nothing_billable (the engine's): STATUS_LABELS
     review = models.CharField(max_length=14, choices=REVIEW, default="none")
     decision = models.JSONField()
     facts_hash = models.CharField(max_length=64)
@@ -36,6 +37,10 @@ class PatientMonthDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {self.month}: {self.status}"
+
+    @property
+    def status_label(self) -> str:
+        return self.STATUS_LABELS.get(self.status, self.status)
 
     @property
     def override_label(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -130,10 +131,21 @@ def month_page(request, practice_id: int, month: str):
     impacts = open_impacts(practice, month)
     queue = list(decisions.filter(review="needs_review"))
     undocumented = undocumented_entries(queue)
-    say = humanizer([f["message"] for d in queue for f in d.reasons], practice.time_zone)
+    say = humanizer(
+        [f["message"] for d in queue for f in d.reasons] + [f["message"] for i in impacts for f in i.now_findings],
+        practice.time_zone,
+    )
     for d in queue:
         d.undocumented = undocumented.get(d.id, [])
         d.shown_reasons = [{**f, "message": say(f["message"])} for f in d.reasons]
+    impacts = [  # said for a person: the entry's time, the note, the person; the status in words
+        dataclasses.replace(
+            i,
+            now_findings=[{**f, "message": say(f["message"])} for f in i.now_findings],
+            now_status=PatientMonthDecision.STATUS_LABELS.get(i.now_status, i.now_status),
+        )
+        for i in impacts
+    ]
     return render(
         request,
         "billing/month.html",

@@ -8,6 +8,7 @@ import zoneinfo
 from django.utils import timezone
 
 from ccmops.billing.month import standings
+from ccmops.billing.wording import humanizer
 from ccmops.careplans.models import CarePlan
 from ccmops.documentation.models import Note
 from ccmops.enrollment.activation import readiness
@@ -41,8 +42,13 @@ def chart(patient, user=None, *, earlier: str | None = None) -> dict:
         )
     today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.practice.time_zone))
     standing = standings([patient], {e.patient_id: e.program for e in enrollments.values()}, today)[patient.id]
+    # What would keep this month from billing, said with the entry's time, the note and the person (not the
+    # contract's ids: te-…, note-…, user-…).
+    warnings = [f.message for f in (standing.decision.findings if standing.decision else ()) if f.severity != "info"]
+    say = humanizer(warnings, patient.practice.time_zone)
     return {
         "standing": standing,
+        "warnings": [say(m) for m in warnings],
         "time_months": _with_notes(time_months(patient, earlier=earlier)),
         "notes": Note.objects.filter(patient=patient)
         .select_related("author", "time_entry")
