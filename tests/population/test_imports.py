@@ -256,7 +256,7 @@ def test_big_files_read_by_worker_processes_give_what_one_process_reads(tmp_path
 
     folder = tmp_path / "g"
     generate_population(folder, patients=40, seed=3)
-    (folder / "Observation.ndjson").write_text('{"resourceType": "Observation", "id": "o1"}\n' * 3)
+    (folder / "Procedure.ndjson").write_text('{"resourceType": "Procedure", "id": "o1"}\n' * 3)
     monkeypatch.setattr(fhir_read, "PARALLEL_MIN_LINES", 60)  # Condition and Encounter files are sliced
     monkeypatch.setattr(fhir_read, "SLICE", 17)
     files = fhir_read.bulk_files(folder)
@@ -267,7 +267,7 @@ def test_big_files_read_by_worker_processes_give_what_one_process_reads(tmp_path
 
     one, pooled = read(1), read(2)
     assert pooled == one
-    assert len(one[3]) == 144 and one[6] == {"Observation": 3}
+    assert len(one[3]) == 144 and one[6] == {"Procedure": 3}
 
     lines = (folder / "Condition.ndjson").read_text().splitlines(keepends=True)
     lines[99] = lines[99].replace('"subject"', '"subjectt"')

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "ccmops.jobs",
     "ccmops.organizations",
     "ccmops.patients",
+    "ccmops.clinical",
     "ccmops.compliance",
     "ccmops.interop",
     "ccmops.enrollment",

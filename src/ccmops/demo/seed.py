@@ -192,6 +192,13 @@ def month_starts(practice, now):
     return first_of_month, (first_of_month - dt.timedelta(days=1)).replace(day=3)
 
 
+def _cast_patient(family: str) -> Patient:
+    """A patient of the demo's cast by family name, in the practice the cast puts her (the same Synthea patient
+    may have been imported into another practice too, as the README's import example does)."""
+    spec = next(p for p in world.PATIENTS if p.file_prefix.rsplit("_", 1)[-1] == family)
+    return Patient.objects.select_related("practice").get(family_name=family, practice__slug=spec.practice)
+
+
 def _seed_program_activity(users: dict[str, User]) -> None:
     """Consent, initiating visit, an approved and shared care plan, and time in the last two months for the
     ACTIVE_CCM patients, so the worklist, the patient pages and month close have real work to show. Dates are
@@ -202,7 +209,7 @@ def _seed_program_activity(users: dict[str, User]) -> None:
 
     now = timezone.now()
     for k, (family, cm, last, this) in enumerate(world.ACTIVE_CCM):
-        patient = Patient.objects.select_related("practice").get(family_name=family)
+        patient = _cast_patient(family)
         if Consent.objects.filter(patient=patient).exists():
             continue
         first_of_month, last_month = month_starts(patient.practice, now)
@@ -248,7 +255,7 @@ def _seed_program_activity(users: dict[str, User]) -> None:
                     entered_at=end,
                 )
     # A second CCM payee the practice learned of: last month's close holds this patient for the biller's review.
-    lemke = Patient.objects.select_related("practice").get(family_name=world.KNOWN_ELSEWHERE[0])
+    lemke = _cast_patient(world.KNOWN_ELSEWHERE[0])
     if not lemke.known_services.exists():
         last_month = month_starts(lemke.practice, now)[1]
 

@@ -10,6 +10,7 @@ import collections
 import contextlib
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -19,6 +20,10 @@ from pathlib import Path
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from ccmops.interop.fhir_clinical import ClinicalReading
+from ccmops.interop.fhir_values import as_date as _date
+from ccmops.interop.fhir_values import as_datetime as _as_datetime
+from ccmops.interop.fhir_values import ref_id as _ref_id
 from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem
 from ccmops.patients.vocabulary import normalize_payer, payer_from_sopt, state_code
 from ccmops.platform.forked import die_with_parent
@@ -27,7 +32,15 @@ SNOMED = "http://snomed.info/sct"
 ICD10CM = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10-cm/")
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 MBI_SYSTEM = "http://hl7.org/fhir/sid/us-mbi"
-USED = ("Patient", "Condition", "Encounter", "Coverage", "ExplanationOfBenefit", "Practitioner")
+USED = (
+    "Patient",
+    "Condition",
+    "Encounter",
+    "Coverage",
+    "ExplanationOfBenefit",
+    "Practitioner",
+    *ClinicalReading.READS,
+)
 SETTINGS = {
     "AMB": "ambulatory",
     "EMER": "emergency",
@@ -49,6 +62,20 @@ REQUIRED_WHY = {
     ("Encounter", "class"): "the encounter class (AMB, EMER, IMP …)",
     ("Coverage", "beneficiary"): "the patient covered",
     ("Coverage", "status"): "the coverage status",
+    ("MedicationRequest", "subject"): "the patient the medication is prescribed for",
+    ("MedicationRequest", "status"): "the prescription's status (active, completed, stopped …)",
+    ("MedicationRequest", "intent"): "the prescription's intent (order, plan …)",
+    ("MedicationStatement", "subject"): "the patient taking the medication",
+    ("MedicationStatement", "status"): "the statement's status (active, completed, stopped …)",
+    ("AllergyIntolerance", "patient"): "the patient with the allergy",
+    ("Observation", "status"): "the observation's status (final, amended …)",
+    ("Observation", "code"): "what was observed (a LOINC code)",
+    ("Immunization", "patient"): "the patient immunized",
+    ("Immunization", "status"): "the immunization's status (completed …)",
+    ("Immunization", "vaccineCode"): "the vaccine (a CVX code)",
+    ("Immunization", "occurrenceDateTime"): "the date the vaccine was given",
+    ("MedicationRequest", "medicationCodeableConcept"): "the medication (an RxNorm code and name)",
+    ("MedicationStatement", "medicationCodeableConcept"): "the medication (an RxNorm code and name)",
 }
 
 
@@ -58,41 +85,14 @@ def _model(resource_type: str):
     return _MODELS[resource_type]
 
 
-def _ref_id(reference: str | None) -> str:
-    """`urn:uuid:X`, `Patient/X` or a full URL → `X`."""
-    if not reference:
-        return ""
-    if reference.startswith("urn:uuid:"):
-        return reference[9:]
-    return reference.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _date(value) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _as_datetime(value) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    d = _date(value)
-    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC) if d else None
-
-
-class FhirReader:
+class FhirReader(ClinicalReading):
     """Accumulates records and problems from resources, in any order; references resolve at the end."""
 
     def __init__(self, file_label: str):
         self.file = file_label
         self.batch = Batch()
         self._practitioner_npi: dict[str, str] = {}
+        self._practitioner_name: dict[str, str] = {}  # id -> name, for the prescribers of medications
         self._raw_encounters: list[tuple[str, object]] = []
 
     def problem(self, where: str, field: str, message: str) -> None:
@@ -116,10 +116,13 @@ class FhirReader:
         except ValidationError as exc:
             for e in exc.errors()[:10]:
                 field = ".".join(str(p) for p in e["loc"]) or kind
-                if e["type"] == "missing":
+                msg = e["msg"].removeprefix("Value error, ")
+                choices = re.findall(r"'(\w+)'", msg) if msg.startswith("Expect any of field value") else []
+                if choices:  # a required choice (medication[x], occurrence[x]): name its forms
+                    field = " or ".join(choices)
+                    msg = "required: " + REQUIRED_WHY.get((kind, choices[0]), "one of them")
+                elif e["type"] == "missing":
                     msg = "required: " + REQUIRED_WHY.get((kind, field), "the FHIR specification requires it")
-                else:
-                    msg = e["msg"].removeprefix("Value error, ")
                 self.problem(label, field, msg)
             return
         getattr(self, f"_{kind.lower()}")(resource, label)
@@ -224,6 +227,10 @@ class FhirReader:
         npi = next((i.value for i in r.identifier or [] if i.system == NPI_SYSTEM and i.value), "")
         if r.id and npi:
             self._practitioner_npi[r.id] = npi
+        name = r.name[0] if r.name else None
+        if r.id and name is not None:
+            words = [*(name.prefix or []), *(name.given or []), name.family or ""]
+            self._practitioner_name[r.id] = (name.text or " ".join(w for w in words if w))[:200]
 
     def _encounter(self, r, where: str) -> None:
         if r.subject is None or not r.subject.reference:
@@ -325,21 +332,25 @@ class FhirReader:
             else e
             for e in self.batch.encounters
         ]
+        self.finish_clinical()
         return self.batch
 
-    def merge(self, part: Batch, practitioners: dict[str, str]) -> None:
+    def merge(self, part: Batch, practitioners: dict[str, str], names: dict[str, str]) -> None:
         """Fold in what a worker process read from a slice of a file."""
         b = self.batch
         b.patients += part.patients
         b.conditions += part.conditions
         b.encounters += part.encounters
         b.coverages += part.coverages
+        for mine, theirs in zip(b.clinical, part.clinical, strict=True):
+            mine += theirs
         b.problems += part.problems
         b.warnings += part.warnings
         b.resources_read += part.resources_read
         for kind, n in part.skipped.items():
             b.skipped[kind] = b.skipped.get(kind, 0) + n
         self._practitioner_npi.update(practitioners)
+        self._practitioner_name.update(names)
 
 
 def read_bundle_text(text: str, file_label: str) -> Batch:
@@ -395,12 +406,12 @@ def read_ndjson_lines(
     return reader
 
 
-def _read_slice(args: tuple[str, int, list[str]]) -> tuple[Batch, dict[str, str]]:
+def _read_slice(args: tuple[str, int, list[str]]) -> tuple[Batch, dict[str, str], dict[str, str]]:
     """Worker process: validate a slice of an NDJSON file (encounters keep unresolved practitioner refs)."""
     file_label, first_line, lines = args
     reader = read_ndjson_lines(lines, file_label, first_line=first_line)
     reader.batch.encounters.extend(reader._finish_encounter(r) for _, r in reader._raw_encounters)
-    return reader.batch, reader._practitioner_npi
+    return reader.batch, reader._practitioner_npi, reader._practitioner_name
 
 
 PARALLEL_MIN_LINES = 20_000

@@ -45,5 +45,29 @@ class ImportRun(models.Model):
         return f"{self.get_kind_display()} {self.file_name} ({self.status})"
 
     @property
+    def counted(self) -> str:
+        """What the import read, in words: "1 patient, 8 conditions, 20 encounters, 20 coverage records, 26
+        medications …" (the clinical picture's kinds only when the input had them)."""
+        c = self.counts or {}
+        parts = [
+            (c.get("patients", 0), "patient", "patients"),
+            (c.get("conditions", 0), "condition", "conditions"),
+            (c.get("encounters", 0), "encounter", "encounters"),
+            (c.get("coverages", 0), "coverage record", "coverage records"),
+        ]
+        parts += [
+            (c[key], one, many)
+            for key, one, many in (
+                ("qmb_periods", "QMB period", "QMB periods"),
+                ("medications", "medication", "medications"),
+                ("allergies", "allergy", "allergies"),
+                ("observations", "observation", "observations"),
+                ("immunizations", "immunization", "immunizations"),
+            )
+            if c.get(key)
+        ]
+        return ", ".join(f"{n:,} {one if n == 1 else many}" for n, one, many in parts)
+
+    @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, int(self.done * 100 / self.total))

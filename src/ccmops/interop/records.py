@@ -83,6 +83,61 @@ class CoverageRec:
     end: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class MedicationRec:
+    patient_ref: str
+    source_id: str
+    kind: str  # request | statement
+    status: str
+    system: str  # rxnorm | ndc | other
+    code: str
+    display: str
+    dosage: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+    prescriber_npi: str = ""  # "ref:<id>" until the Practitioner is read
+    prescriber: str = ""
+
+
+@dataclass(frozen=True)
+class AllergyRec:
+    patient_ref: str
+    source_id: str
+    system: str
+    code: str
+    display: str
+    clinical_status: str = ""
+    category: str = ""
+    criticality: str = ""
+    reactions: str = ""
+    recorded: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ObservationRec:
+    patient_ref: str
+    source_id: str
+    category: str
+    code: str  # LOINC
+    display: str
+    effective: dt.datetime
+    value: float | None = None
+    unit: str = ""
+    value_text: str = ""
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class ImmunizationRec:
+    patient_ref: str
+    source_id: str
+    code: str  # CVX
+    display: str
+    status: str
+    occurred: dt.date
+
+
 @dataclass
 class Batch:
     """Everything read from one input, validated, before anything is written."""
@@ -92,6 +147,10 @@ class Batch:
     encounters: list[EncounterRec] = field(default_factory=list)
     coverages: list[CoverageRec] = field(default_factory=list)
     qmb: list[QmbRec] = field(default_factory=list)
+    medications: list[MedicationRec] = field(default_factory=list)
+    allergies: list[AllergyRec] = field(default_factory=list)
+    observations: list[ObservationRec] = field(default_factory=list)
+    immunizations: list[ImmunizationRec] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
@@ -102,4 +161,16 @@ class Batch:
 
     @property
     def record_count(self) -> int:
-        return len(self.patients) + len(self.conditions) + len(self.encounters) + len(self.coverages) + len(self.qmb)
+        return (
+            len(self.patients)
+            + len(self.conditions)
+            + len(self.encounters)
+            + len(self.coverages)
+            + len(self.qmb)
+            + sum(len(c) for c in self.clinical)
+        )
+
+    @property
+    def clinical(self) -> tuple[list, ...]:
+        """The clinical picture's records: medications, allergies, observations, immunizations."""
+        return (self.medications, self.allergies, self.observations, self.immunizations)

@@ -134,6 +134,10 @@ def _counts(batch: Batch) -> dict:
         "encounters": len(batch.encounters),
         "coverages": len(batch.coverages),
         "qmb_periods": len(batch.qmb),
+        "medications": len(batch.medications),
+        "allergies": len(batch.allergies),
+        "observations": len(batch.observations),
+        "immunizations": len(batch.immunizations),
         "skipped": batch.skipped,
     }
 

@@ -11,6 +11,7 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
+from ccmops.interop.clinical_writer import WRITERS
 from ccmops.interop.records import Batch, ConditionRec, CoverageRec, EncounterRec, PatientRec, Problem, QmbRec
 from ccmops.patients.models import CoverageRecord, Encounter, Patient, PatientCondition, QmbPeriod, condition_key
 from ccmops.platform.upsert import upsert
@@ -32,6 +33,7 @@ def resolve_patients(batch: Batch, practice_id: int, file_label: str) -> dict[st
     """
     own = {p.source_id for p in batch.patients} | {p.mrn for p in batch.patients}
     refs = {r.patient_ref for r in (*batch.conditions, *batch.encounters, *batch.coverages)}
+    refs |= {r.patient_ref for records in batch.clinical for r in records}
     outside = refs - own
     known: dict[str, int] = {}
     if outside:
@@ -308,6 +310,10 @@ def write_batch(
         ("encounters", batch.encounters),
         ("conditions", batch.conditions),
         ("qmb", batch.qmb),
+        ("medications", batch.medications),
+        ("allergies", batch.allergies),
+        ("observations", batch.observations),
+        ("immunizations", batch.immunizations),
     ]
     known = resolve_patients(batch, practice_id, "")
     known = known if isinstance(known, dict) else {}  # references to patients already in the registry
@@ -339,6 +345,8 @@ def write_batch(
                     _write_encounters(practice_id, part, ids)
                 elif kind == "qmb":
                     _write_qmb(practice_id, part, ids)
+                elif kind in WRITERS:
+                    WRITERS[kind](practice_id, part, ids)
                 else:
                     _write_conditions(practice_id, part, ids)
                 if on_chunk is not None:

@@ -179,3 +179,71 @@ def hbars(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped
+
+
+def trend_chart(
+    title: str,
+    series: list[tuple[str, list[tuple]]],
+    *,
+    start,
+    end,
+    band: tuple[float | None, float | None] | None = None,
+    unit: str = "",
+    width: int = 360,
+    height: int = 150,
+) -> SafeString:
+    """Values over time (x proportional to the date from `start` to `end`), one line per series of (date,
+    value) points; `band` shades the usual range (low, high; either may be open)."""
+    left, right, top, bottom = 40, 10, 26, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [float(v) for _, points in series for _, v in points]
+    limits = [float(b) for b in (band or ()) if b is not None]
+    low_v, high_v = min([*values, *limits]), max([*values, *limits])
+    pad = (high_v - low_v) * 0.1 or abs(high_v) * 0.1 or 1.0
+    low_v, high_v = low_v - pad, high_v + pad
+    days = max(1, (end - start).days)
+
+    def x(day) -> float:
+        return left + plot_w * min(max((day - start).days, 0), days) / days
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (float(v) - low_v) / (high_v - low_v))
+
+    parts = _open(title, width, height, left, size=12, baseline=14)
+    if band is not None:
+        b_low = y(band[0]) if band[0] is not None else top + plot_h
+        b_high = y(band[1]) if band[1] is not None else top
+        parts.append(
+            f'<rect x="{left}" y="{b_high:.1f}" width="{plot_w}" height="{max(0.0, b_low - b_high):.1f}" '
+            'fill="#dcfce7"/>'
+        )
+    for k in range(3):
+        v = low_v + (high_v - low_v) * (k + 0.5) / 3
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{left - 5}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end" fill="#6b7280">'
+            f"{v:.{0 if high_v - low_v >= 10 else 1 if high_v - low_v >= 1 else 2}f}</text>"
+        )
+    for day, anchor in ((start, "start"), (end, "end")):
+        parts.append(
+            f'<text x="{x(day):.1f}" y="{height - bottom + 14}" font-size="10" text-anchor="{anchor}" '
+            f'fill="#374151">{day:%b %Y}</text>'
+        )
+    for k, (name, points) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        path = " ".join(f"{'M' if i == 0 else 'L'}{x(d):.1f},{y(v):.1f}" for i, (d, v) in enumerate(points))
+        if path:
+            parts.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+        for d, v in points:
+            parts.append(
+                f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{colour}"><title>{d:%Y-%m-%d}: '
+                f"{float(v):g} {escape(unit)}</title></circle>"
+            )
+        if len(series) > 1:
+            lx = left + k * 120
+            parts.append(
+                f'<rect x="{lx}" y="{height - 12}" width="9" height="9" fill="{colour}"/>'
+                f'<text x="{lx + 13}" y="{height - 4}" font-size="10" fill="#374151">{escape(name)}</text>'
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 — every interpolated text above is escaped

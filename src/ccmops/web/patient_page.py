@@ -10,11 +10,13 @@ from django.utils import timezone
 from ccmops.billing.month import standings
 from ccmops.billing.wording import humanizer
 from ccmops.careplans.models import CarePlan
+from ccmops.clinical.picture import MEASURES, TREND_MONTHS, clinical_picture, months_back, unit_words
 from ccmops.documentation.models import Note
 from ccmops.enrollment.activation import readiness
 from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.forms import OutreachForm, StatusForm
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.platform.charts import trend_chart
 from ccmops.timetracking.models import ACTIVITIES
 from ccmops.timetracking.queries import time_months
 from ccmops.worklist.models import WEEKDAYS, CareTransition, ContactWindow, FollowUpTask, ScheduledContact
@@ -49,6 +51,8 @@ def chart(patient, user=None, *, earlier: str | None = None) -> dict:
     return {
         "standing": standing,
         "warnings": [say(m) for m in warnings],
+        "clinical": (picture := clinical_picture(patient, today)),
+        "clinical_charts": _trend_charts(picture, today),
         "time_months": _with_notes(time_months(patient, earlier=earlier)),
         "notes": Note.objects.filter(patient=patient)
         .select_related("author", "time_entry")
@@ -89,3 +93,40 @@ def _with_notes(months):
         for e in entries:
             e.signed_note_id = signed.get(e.id)
     return months
+
+
+# The trend charts of the clinical picture: (title, the measures drawn, the usual range shaded).
+TREND_CHARTS = (
+    ("Blood pressure (mm[Hg])", ("systolic", "diastolic"), (60, 139)),
+    ("Hemoglobin A1c (%)", ("a1c",), (None, 6.9)),
+    ("Weight (kg)", ("weight",), None),
+    ("eGFR (mL/min/{1.73_m2})", ("egfr",), (60, None)),
+    ("LDL cholesterol (mg/dL)", ("ldl",), (None, 189)),
+)
+
+
+def _trend_charts(picture, today) -> list[dict]:
+    """The charts of the measures with two readings or more in the TREND_MONTHS months to the latest reading
+    (today's window when there are recent readings; an older record shows its own last two years, and says so
+    by its dates), each with its points as text (the chart's text alternative)."""
+    labels = {m.key: m.label for m in MEASURES}
+    out = []
+    for title, keys, band in TREND_CHARTS:
+        latest = max((d for k in keys for d, _ in picture.trends.get(k, [])), default=None)
+        if latest is None:
+            continue
+        end = today if (today - latest).days <= 31 * 3 else latest
+        start = months_back(end, TREND_MONTHS)
+        # one series: its label is the chart's title; more: each named by its first word (Systolic, Diastolic)
+        series = [
+            (labels[k] if len(keys) == 1 else labels[k].split()[0], [(d, v) for d, v in picture.trends.get(k, [])])
+            for k in keys
+        ]
+        series = [(name, [(d, v) for d, v in points if start <= d <= end]) for name, points in series]
+        if not any(len(points) >= 2 for _, points in series):
+            continue
+        unit = unit_words(title.split("(")[-1].rstrip(")"))
+        svg = trend_chart(title.split(" (")[0] + f" ({unit})", series, start=start, end=end, band=band, unit=unit)
+        text = [(name, [f"{d:%Y-%m-%d} {float(v):g}" for d, v in points]) for name, points in series if points]
+        out.append({"title": title, "svg": svg, "points": text})
+    return out

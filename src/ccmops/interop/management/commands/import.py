@@ -58,11 +58,7 @@ class Command(BaseCommand):
                     failed += 1
                     self.stderr.write(str(exc))
                     continue
-            c = run.counts
-            self.stdout.write(
-                f"{path.name}: imported {c['patients']:,} patients, {c['conditions']:,} conditions, "
-                f"{c['encounters']:,} encounters, {c['coverages']:,} coverages into {org.name} (report #{run.id})"
-            )
+            self.stdout.write(f"{path.name}: imported {run.counted} into {org.name} (report #{run.id})")
             if run.unclassified_codes:
                 self.stdout.write(
                     f"  codes not on the chronic-condition lists: {len(run.unclassified_codes)} "

@@ -1,0 +1,100 @@
+"""What the EHR says about a patient's medications, allergies, observations and immunizations. Each row is one
+source resource (its FHIR id, or the id plus a component's code), so re-importing the same export changes nothing
+and a changed resource updates its row. Codes are kept with their systems and displays: RxNorm for medications,
+LOINC for observations, CVX for vaccines, SNOMED CT or RxNorm for allergies."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Medication(models.Model):
+    KINDS = [("request", "Prescription"), ("statement", "Reported by the patient or another source")]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="medications")
+    source_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=KINDS)
+    status = models.CharField(max_length=20)  # the FHIR status: active, completed, stopped, on-hold…
+    system = models.CharField(max_length=20)  # rxnorm | ndc | other
+    code = models.CharField(max_length=40, blank=True)
+    display = models.CharField(max_length=300)
+    dosage = models.CharField(max_length=300, blank=True)
+    start = models.DateField(null=True, blank=True)  # authored (a prescription) or effective (a statement)
+    end = models.DateField(null=True, blank=True)
+    prescriber_npi = models.CharField(max_length=10, blank=True)
+    prescriber = models.CharField(max_length=200, blank=True)  # the requester's name or display, as the EHR gave it
+
+    class Meta:
+        ordering = ["display", "-start"]
+        constraints = [models.UniqueConstraint(fields=["patient", "source_id"], name="uniq_medication_source")]
+
+    def __str__(self) -> str:
+        return self.display
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("active", "on-hold", "intended", "unknown") and self.end is None
+
+
+class Allergy(models.Model):
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="allergies")
+    source_id = models.CharField(max_length=200)
+    system = models.CharField(max_length=20)  # snomed | rxnorm | other
+    code = models.CharField(max_length=40, blank=True)
+    display = models.CharField(max_length=300)
+    clinical_status = models.CharField(max_length=20, blank=True)  # active | inactive | resolved
+    category = models.CharField(max_length=20, blank=True)  # food | medication | environment | biologic
+    criticality = models.CharField(max_length=20, blank=True)  # low | high | unable-to-assess
+    reactions = models.CharField(max_length=300, blank=True)
+    recorded = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["display"]
+        constraints = [models.UniqueConstraint(fields=["patient", "source_id"], name="uniq_allergy_source")]
+
+    def __str__(self) -> str:
+        return self.display
+
+
+class Observation(models.Model):
+    """One measured value: a vital sign, a laboratory result or a survey score. A panel with components (blood
+    pressure) is stored as one row per component, keyed by the resource id and the component's code."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="observations")
+    source_id = models.CharField(max_length=220)
+    category = models.CharField(max_length=20, blank=True)  # vital-signs | laboratory | survey | …
+    code = models.CharField(max_length=20)  # LOINC
+    display = models.CharField(max_length=300)
+    effective = models.DateTimeField()
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    value_text = models.CharField(max_length=300, blank=True)  # a coded or text result
+    low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)  # its reference range
+    high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["code", "-effective"]
+        constraints = [models.UniqueConstraint(fields=["patient", "source_id"], name="uniq_observation_source")]
+        indexes = [models.Index(fields=["patient", "code", "effective"])]
+
+    def __str__(self) -> str:
+        return f"{self.display} {self.value if self.value is not None else self.value_text} {self.unit}"
+
+
+class Immunization(models.Model):
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="immunizations")
+    source_id = models.CharField(max_length=200)
+    code = models.CharField(max_length=20)  # CVX
+    display = models.CharField(max_length=300)
+    status = models.CharField(max_length=20)  # completed | entered-in-error | not-done
+    occurred = models.DateField()
+
+    class Meta:
+        ordering = ["-occurred"]
+        constraints = [models.UniqueConstraint(fields=["patient", "source_id"], name="uniq_immunization_source")]
+
+    def __str__(self) -> str:
+        return f"{self.display} {self.occurred}"

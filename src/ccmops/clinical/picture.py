@@ -1,0 +1,197 @@
+"""The clinical picture a care manager reads before and during a call (read-only): active medications with
+prescriber, dose and start; allergies; the latest vital signs and laboratory results with their trend over the
+last two years and a flag when out of range; immunizations due, as information.
+
+Out of range means outside the reference range the result came with; a result without one is compared with the
+range named here (with its source), and the flag says which range it was compared with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ccmops.clinical.models import Allergy, Immunization, Medication, Observation
+
+TREND_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A key measure: the LOINC codes that carry it (the first is preferred) and its usual range."""
+
+    key: str
+    label: str
+    codes: tuple[str, ...]
+    low: Decimal | None = None
+    high: Decimal | None = None
+    basis: str = ""  # where the range comes from, shown with the flag
+
+
+MEASURES = (
+    Measure(
+        "systolic", "Systolic blood pressure", ("8480-6",), Decimal(90), Decimal(139),
+        "ACC/AHA 2017: 140 or above is stage 2",
+    ),
+    Measure(
+        "diastolic", "Diastolic blood pressure", ("8462-4",), Decimal(60), Decimal(89),
+        "ACC/AHA 2017: 90 or above is stage 2",
+    ),
+    Measure("heart_rate", "Heart rate", ("8867-4",), Decimal(50), Decimal(100), "adult resting 50–100/min"),
+    Measure("weight", "Body weight", ("29463-7", "3141-9")),
+    Measure("bmi", "Body mass index", ("39156-5",), Decimal("18.5"), Decimal("29.9"), "CDC: 30 or above is obesity"),
+    Measure(
+        "a1c", "Hemoglobin A1c", ("4548-4", "17856-6"), None, Decimal("6.9"),
+        "ADA: a target below 7 % for many adults",
+    ),
+    Measure(
+        "egfr", "eGFR", ("33914-3", "62238-1", "98979-8", "69405-9"), Decimal(60), None,
+        "KDIGO: below 60 for 3 months is CKD",
+    ),
+    Measure(
+        "ldl", "LDL cholesterol", ("18262-6", "2089-1", "13457-7"), None, Decimal(189),
+        "ACC/AHA 2018: 190 or above is very high",
+    ),
+)  # fmt: skip
+MEASURE_OF_CODE = {code: m for m in MEASURES for code in m.codes}
+
+# CVX codes (CDC's vaccine code set) of the vaccines the picture looks for.
+INFLUENZA_CVX = frozenset(
+    {"88", "135", "140", "141", "144", "149", "150", "151", "153", "155", "158", "161", "166", "168", "171", "185",
+     "186", "197", "200", "201", "202", "205", "231", "320"}
+)  # fmt: skip
+PNEUMOCOCCAL_CONJUGATE_CVX = frozenset({"100", "133", "215", "216", "327"})  # PCV7, PCV13, PCV15, PCV20, PCV21
+PNEUMOCOCCAL_CVX = PNEUMOCOCCAL_CONJUGATE_CVX | {"33", "109", "152"}  # and PPSV23, unspecified
+
+
+@dataclass(frozen=True)
+class Reading:
+    code: str
+    label: str
+    when: dt.datetime
+    value: Decimal | None
+    unit: str
+    text: str
+    flag: str  # "" | "high" | "low"
+    compared_with: str  # the range the flag rests on, in words
+    over_a_year_old: bool = False
+
+
+@dataclass
+class Picture:
+    medications: list[Medication] = field(default_factory=list)
+    allergies: list[Allergy] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)  # the latest of each measure, then other results
+    trends: dict[str, list[tuple[dt.date, Decimal]]] = field(default_factory=dict)  # measure key -> every point
+    immunizations: list[Immunization] = field(default_factory=list)
+    due: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.medications or self.allergies or self.readings or self.immunizations)
+
+
+def _plain(number: Decimal) -> str:
+    """4.0000 → 4, 5.6000 → 5.6, 100 → 100."""
+    return f"{Decimal(number).normalize():f}"
+
+
+def _range_words(low, high, unit: str, basis: str) -> str:
+    if low is not None and high is not None:
+        span = f"{_plain(low)}–{_plain(high)}"
+    else:
+        span = f"{_plain(high)} or below" if high is not None else f"{_plain(low)} or above"
+    return f"{span} {unit}".strip() + (f" ({basis})" if basis else " (the lab's range)")
+
+
+def _flag(value: Decimal | None, obs: Observation, measure: Measure | None, unit: str) -> tuple[str, str]:
+    if value is None:
+        return "", ""
+    if obs.low is not None or obs.high is not None:
+        low, high, basis = obs.low, obs.high, ""
+    elif measure is not None and (measure.low is not None or measure.high is not None):
+        low, high, basis = measure.low, measure.high, measure.basis
+    else:
+        return "", ""
+    words = _range_words(low, high, unit, basis)
+    if high is not None and value > high:
+        return "high", words
+    if low is not None and value < low:
+        return "low", words
+    return "", words
+
+
+# UCUM units as a person writes them.
+UNIT_WORDS = {
+    "mm[Hg]": "mmHg",
+    "kg/m2": "kg/m²",
+    "mL/min/{1.73_m2}": "mL/min/1.73 m²",
+    "/min": "/min",
+    "[lb_av]": "lb",
+    "[in_i]": "in",
+    "{score}": "",
+    "{ratio}": "",
+}
+
+
+def unit_words(unit: str) -> str:
+    return UNIT_WORDS.get(unit, unit.replace("{", "").replace("}", "").replace("_", " "))
+
+
+def _reading(obs: Observation, label: str, measure: Measure | None, today: dt.date) -> Reading:
+    value = obs.value.quantize(Decimal("0.1")) if obs.value is not None else None
+    unit = unit_words(obs.unit)
+    flag, words = _flag(value, obs, measure, unit)
+    old = (today - obs.effective.date()).days > 365
+    return Reading(obs.code, label, obs.effective, value, unit, obs.value_text, flag, words, old)
+
+
+def months_back(day: dt.date, months: int) -> dt.date:
+    total = day.year * 12 + day.month - 1 - months
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+def _immunizations_due(patient, given: list[Immunization], today: dt.date) -> list[str]:
+    """What the CDC's adult schedule would prompt a care manager to ask about (information, not an order)."""
+    due = []
+    season = dt.date(today.year if today.month >= 8 else today.year - 1, 8, 1)
+    if not any(i.code in INFLUENZA_CVX and i.occurred >= season and i.status == "completed" for i in given):
+        due.append(f"Influenza: none on record this season (since {season:%B} {season.day}, {season.year}).")
+    if patient.age_on(today) >= 65:
+        pcv = [i for i in given if i.code in PNEUMOCOCCAL_CONJUGATE_CVX and i.status == "completed"]
+        if not pcv:
+            had = [i for i in given if i.code in PNEUMOCOCCAL_CVX and i.status == "completed"]
+            before = f" (on record: {', '.join(sorted({i.display for i in had}))})" if had else ""
+            due.append(f"Pneumococcal: no conjugate vaccine (PCV15, PCV20 or PCV21) on record at 65 or over{before}.")
+    return due
+
+
+def clinical_picture(patient, today: dt.date) -> Picture:
+    picture = Picture()
+    latest: dict[str, Medication] = {}  # one line per medication: the newest prescription or statement
+    for m in Medication.objects.filter(patient=patient).order_by("start", "id"):
+        latest[m.code or m.display] = m
+    picture.medications = sorted((m for m in latest.values() if m.active), key=lambda m: m.display.lower())
+    picture.allergies = list(
+        Allergy.objects.filter(patient=patient).exclude(clinical_status__in=["inactive", "resolved"])
+    )
+    observations = list(Observation.objects.filter(patient=patient).order_by("code", "effective", "id"))
+    newest: dict[str, Observation] = {}
+    for obs in observations:
+        newest[obs.code] = obs
+        measure = MEASURE_OF_CODE.get(obs.code)
+        if measure is not None and obs.value is not None:
+            picture.trends.setdefault(measure.key, []).append((obs.effective.date(), obs.value))
+    shown_measures = set()
+    for measure in MEASURES:
+        obs = max((newest[c] for c in measure.codes if c in newest), key=lambda o: o.effective, default=None)
+        if obs is not None:
+            picture.readings.append(_reading(obs, measure.label, measure, today))
+            shown_measures.update(measure.codes)
+    others = [o for code, o in newest.items() if code not in shown_measures and o.category == "laboratory"]
+    for obs in sorted(others, key=lambda o: o.effective, reverse=True):
+        picture.readings.append(_reading(obs, obs.display, None, today))
+    given = list(Immunization.objects.filter(patient=patient))
+    picture.immunizations = [i for i in given if i.status == "completed"][:8]
+    picture.due = _immunizations_due(patient, given, today)
+    return picture
