@@ -98,3 +98,53 @@ class Immunization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display} {self.occurred}"
+
+
+class Reconciliation(models.Model):
+    """One medication reconciliation with the patient: the list as reconciled that day, a new version each time
+    (history kept, never overwritten), with who did it, from what source, and the note that documents it."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="reconciliations")
+    number = models.PositiveIntegerField()  # the version: 1, 2, 3 … per patient
+    performed_at = models.DateTimeField()
+    performed_by = models.ForeignKey("organizations.User", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=200)  # what the list was checked against: the bottles, the pharmacy …
+    adherence = models.CharField(max_length=500, blank=True)
+    note = models.ForeignKey(
+        "documentation.Note", null=True, blank=True, on_delete=models.SET_NULL, related_name="reconciliations"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["patient", "number"], name="one_reconciliation_version")]
+
+    def __str__(self) -> str:
+        return f"medication reconciliation v{self.number} of {self.patient}"
+
+
+class ReconciledItem(models.Model):
+    ANSWERS = [
+        ("taking", "Taking as prescribed"),
+        ("not_taking", "Not taking"),
+        ("differently", "Taking differently"),
+        ("new", "New, from another prescriber"),
+        ("stopped", "Stopped"),
+    ]
+    DISCREPANCIES = frozenset({"not_taking", "differently", "new", "stopped"})
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="items")
+    medication = models.ForeignKey(Medication, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    display = models.CharField(max_length=300)  # as on the list that day (a medication row may change later)
+    code = models.CharField(max_length=40, blank=True)
+    answer = models.CharField(max_length=12, choices=ANSWERS)
+    detail = models.CharField(max_length=300, blank=True)  # how differently, who prescribed it, why stopped
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.display}: {self.get_answer_display()}"
+
+    @property
+    def discrepancy(self) -> bool:
+        return self.answer in self.DISCREPANCIES

@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ccmops.clinical.models import Allergy, Immunization, Medication, Observation
+from django.db.models import Count, Q
+
+from ccmops.clinical.models import Allergy, Immunization, Medication, Observation, ReconciledItem, Reconciliation
 
 TREND_MONTHS = 24
 
@@ -85,6 +87,7 @@ class Picture:
     trends: dict[str, list[tuple[dt.date, Decimal]]] = field(default_factory=dict)  # measure key -> every point
     immunizations: list[Immunization] = field(default_factory=list)
     due: list[str] = field(default_factory=list)
+    reconciled: Reconciliation | None = None  # the latest reconciled list version (its discrepancies counted)
 
     @property
     def empty(self) -> bool:
@@ -194,4 +197,10 @@ def clinical_picture(patient, today: dt.date) -> Picture:
     given = list(Immunization.objects.filter(patient=patient))
     picture.immunizations = [i for i in given if i.status == "completed"][:8]
     picture.due = _immunizations_due(patient, given, today)
+    picture.reconciled = (
+        Reconciliation.objects.filter(patient=patient)
+        .select_related("performed_by")
+        .annotate(discrepancies=Count("items", filter=Q(items__answer__in=ReconciledItem.DISCREPANCIES)))
+        .first()
+    )
     return picture

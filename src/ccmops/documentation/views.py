@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
+from ccmops.clinical.models import ReconciledItem, Reconciliation
 from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
+from ccmops.documentation.reconcile import Answer, list_to_reconcile, reconcile
 from ccmops.documentation.services import add_addendum, save_note
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
@@ -83,3 +86,54 @@ def addendum(request, note_id: int):
     scope.require(note.practice_id, Function.DOCUMENTATION)
     add_addendum(note=note, author=request.user, text=request.POST.get("text", ""))
     return redirect("patient_detail", patient_id=note.patient_id)
+
+
+@login_required
+def reconcile_medications(request, patient_id: int):
+    """Walk the active medication list with the patient; the result is a new reconciled list version, a draft
+    note of the month and a task per discrepancy (`documentation.reconcile`)."""
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    grant = scope.require(patient.practice_id, Function.DOCUMENTATION)
+    meds = list_to_reconcile(patient)
+    error, given = None, request.POST
+    if request.method == "POST":
+        answers = [Answer(m.id, given.get(f"answer-{m.id}", ""), given.get(f"detail-{m.id}", "")) for m in meds]
+        for k in range(NEW_ROWS):
+            name = given.get(f"new-{k}", "").strip()
+            if name:
+                answers.append(Answer(None, "new", given.get(f"new-detail-{k}", ""), name))
+        try:
+            version = reconcile(
+                patient=patient,
+                by=request.user,
+                answers=answers,
+                source=given.get("source", ""),
+                adherence=given.get("adherence", ""),
+                party_id=grant.via_organization_id,
+            )
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect(f"{reverse('patient_detail', args=[patient.id])}?reconciled={version.number}#clinical")
+    rows = [
+        {"m": m, "answer": given.get(f"answer-{m.id}", "taking"), "detail": given.get(f"detail-{m.id}", "")}
+        for m in meds
+    ]
+    return render(
+        request,
+        "documentation/reconcile.html",
+        {
+            "patient": patient,
+            "rows": rows,
+            "answers": ReconciledItem.ANSWERS,
+            "new_rows": [(k, given.get(f"new-{k}", ""), given.get(f"new-detail-{k}", "")) for k in range(NEW_ROWS)],
+            "given": given,
+            "error": error,
+            "history": Reconciliation.objects.filter(patient=patient).prefetch_related("items")[:6],
+        },
+        status=422 if error else 200,
+    )
+
+
+NEW_ROWS = 3  # rows for medications new to the list, per submission

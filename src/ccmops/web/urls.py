@@ -119,6 +119,11 @@ urlpatterns = [
     path("time-entries/<int:entry_id>/void/", time_views.void, name="void_entry"),
     path("time-entries/<int:entry_id>/restore/", time_views.restore, name="restore_entry"),
     path("patients/<int:patient_id>/notes/new/", note_views.note_new, name="note_new"),
+    path(
+        "patients/<int:patient_id>/medications/reconcile/",
+        note_views.reconcile_medications,
+        name="reconcile_medications",
+    ),
     path("notes/<int:note_id>/addenda/", note_views.addendum, name="addendum"),
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
     path("practices/<int:practice_id>/export/fhir/", interop_views.fhir_export, name="fhir_export"),

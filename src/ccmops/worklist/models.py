@@ -96,6 +96,7 @@ class FollowUpTask(models.Model):
         ("transition", "Transition follow-up"),
         ("unreachable", "Unreachable patient"),
         ("care_plan_review", "Care-plan review"),
+        ("medication", "Medication discrepancy"),
     ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="tasks")
