@@ -48,13 +48,14 @@ def _identification_practice(request, practice_id: int):
 
 @router.post("/practices/{practice_id}/imports", response={201: dict, 202: dict, 403: dict, 404: dict, 422: dict})
 def create_import(request, practice_id: int, kind: str, file: UploadedFile = File(...), wait_seconds: float = 5.0):  # noqa: B008
-    """Import a FHIR Bundle (`kind=fhir`), Bulk FHIR NDJSON or zip (`kind=bulk`) or CSV (`kind=csv`) as a
+    """Import a FHIR Bundle (`kind=fhir`), a C-CDA document such as a CCD (`kind=ccda`), Bulk FHIR NDJSON or zip
+    (`kind=bulk`) or CSV (`kind=csv`) as a
     background job, waiting up to `wait_seconds` (at most 20). All or nothing: 201 with the report when imported,
     422 with every problem when the file is rejected, 202 with the report and its `job` while it runs (poll
     `/api/practices/{id}/imports/{run}` or the job's `url`)."""
     practice = _identification_practice(request, practice_id)
-    if kind not in ("fhir", "bulk", "csv"):
-        raise InvalidInput("kind: expected fhir, bulk or csv")
+    if kind not in dict(ImportRun.KINDS):
+        raise InvalidInput("kind: expected fhir, ccda, bulk or csv")
     path = save_upload(practice, kind, file)
     run, job = start_import(practice=practice, kind=kind, path=path, label=file.name, by=request.user)
     answer(job, wait_seconds=wait_seconds)  # waits for it, within the budget

@@ -118,6 +118,10 @@ class ClinicalReading:
     def _allergyintolerance(self, r, where: str) -> None:
         patient = self._subject(r.patient, where, "patient", "the patient with the allergy")
         system, code, display = coded(r.code, SNOMED)
+        risk = [e for e in r.extension or [] if (e.url or "").endswith("allergyintolerance-substanceExposureRisk")]
+        if not display and risk:  # "no known allergy to …" (a negated C-CDA allergy): not an allergy
+            self.batch.warnings.append(f"{where}: records no known allergy (substance exposure risk); not an allergy")
+            return
         if not display:
             self.problem(where, "code", "required: the substance (a SNOMED CT or RxNorm code and name)")
         if patient is None or not display:
@@ -191,6 +195,11 @@ class ClinicalReading:
         patient = self._subject(r.patient, where, "patient", "the patient immunized")
         _system, code, display = coded(r.vaccineCode, CVX)
         occurred = as_date(r.occurrenceDateTime)
+        if occurred is None and r.occurrenceString:  # given, but when is not known ("unknown"): cannot be placed
+            self.batch.warnings.append(
+                f"{where}: {display or 'vaccine'} given on a date not known ({r.occurrenceString!r}); not imported"
+            )
+            return
         if not display:
             self.problem(where, "vaccineCode", "required: the vaccine (a CVX code and name)")
         if occurred is None:

@@ -28,7 +28,12 @@ def as_date(value) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value)[:10])
+    text = str(value)
+    if len(text) == 4:  # a FHIR date may be a year alone, or a year and month: their first day
+        return dt.date(int(text), 1, 1)
+    if len(text) == 7:
+        return dt.date(int(text[:4]), int(text[5:7]), 1)
+    return dt.date.fromisoformat(text[:10])
 
 
 def as_datetime(value) -> dt.datetime | None:

@@ -7,7 +7,7 @@ from django.db import models
 
 
 class ImportRun(models.Model):
-    KINDS = [("fhir", "FHIR Bundle"), ("bulk", "Bulk FHIR NDJSON"), ("csv", "CSV")]
+    KINDS = [("fhir", "FHIR Bundle"), ("ccda", "C-CDA document"), ("bulk", "Bulk FHIR NDJSON"), ("csv", "CSV")]
     STATUSES = [
         ("queued", "Waiting for a worker"),
         ("validating", "Validating"),

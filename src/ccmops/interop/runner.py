@@ -12,7 +12,7 @@ from django.conf import settings
 
 from ccmops.errors import InvalidInput
 
-SUFFIXES = {"fhir": (".json",), "csv": (".csv",), "bulk": (".zip", ".ndjson", ".jsonl")}
+SUFFIXES = {"fhir": (".json",), "ccda": (".xml",), "csv": (".csv",), "bulk": (".zip", ".ndjson", ".jsonl")}
 
 
 def save_upload(practice, kind: str, upload) -> Path:

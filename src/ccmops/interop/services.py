@@ -16,6 +16,7 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import InvalidInput
+from ccmops.interop.ccda_read import read_ccda_text
 from ccmops.interop.csv_read import read_csv_text
 from ccmops.interop.fhir_read import bulk_files, read_bulk, read_bundle_text
 from ccmops.interop.models import ImportRun
@@ -55,7 +56,7 @@ class ImportRejected(InvalidInput):
 
 @dataclass(frozen=True)
 class Source:
-    kind: str  # fhir | bulk | csv
+    kind: str  # fhir | ccda | bulk | csv
     path: Path
     label: str
 
@@ -96,6 +97,16 @@ def read_source(source: Source) -> Batch:
         if (line := _nul_line(text.splitlines())) is not None:
             return _rejected(source.label, line)
         return read_bundle_text(text, source.label)
+    if source.kind == "ccda":
+        try:
+            text = source.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            b = Batch()
+            b.problems.append(Problem(source.label, f"byte {exc.start}", "", "not UTF-8 text"))
+            return b
+        if (line := _nul_line(text.splitlines())) is not None:
+            return _rejected(source.label, line)
+        return read_ccda_text(text, source.label)
     if source.kind == "csv":
         text = source.path.read_text(encoding="utf-8-sig")
         if (line := _nul_line(text.splitlines())) is not None:
@@ -112,7 +123,7 @@ def read_source(source: Source) -> Batch:
             named_by_file=source.path.is_dir(),
             workers=min(4, os.cpu_count() or 1),
         )
-    raise InvalidInput(f"kind: expected fhir, bulk or csv, got {source.kind!r}")
+    raise InvalidInput(f"kind: expected fhir, ccda, bulk or csv, got {source.kind!r}")
 
 
 def _storable(text: str) -> str:

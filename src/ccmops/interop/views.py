@@ -36,8 +36,8 @@ def imports(request, practice_id: int):
         kind = request.POST.get("kind", "")
         upload = request.FILES.get("file")
         try:
-            if kind not in ("fhir", "bulk", "csv"):
-                raise InvalidInput("kind: choose FHIR Bundle, Bulk FHIR or CSV")
+            if kind not in dict(ImportRun.KINDS):
+                raise InvalidInput("kind: choose FHIR Bundle, C-CDA document, Bulk FHIR or CSV")
             if upload is None:
                 raise InvalidInput("file: choose a file to import")
             path = save_upload(practice, kind, upload)

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     help = "Import FHIR Bundles, Bulk FHIR NDJSON or the ccmops CSV layout into a practice's patient registry."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=["fhir", "bulk", "csv"])
+        parser.add_argument("kind", choices=["fhir", "ccda", "bulk", "csv"])
         parser.add_argument("paths", nargs="+", type=Path, help="files (fhir, csv) or a Bulk export directory")
         parser.add_argument("--practice", required=True, help="practice slug or id")
         parser.add_argument("--user", help="username the import is recorded under")
