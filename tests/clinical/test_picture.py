@@ -14,6 +14,14 @@ from ccmops.patients.models import Patient
 TODAY = dt.date(2026, 12, 6)
 
 
+def moen() -> Patient:
+    """Moen, without the clinical picture the demo imported for her: each test sets out its own."""
+    twyla = Patient.objects.get(family_name="Moen")
+    for model in (Medication, Allergy, Observation, Immunization):
+        model.objects.filter(patient=twyla).delete()
+    return twyla
+
+
 def observe(patient, code, value, when, *, unit="", low=None, high=None, n=[0]):  # noqa: B006 — a counter
     n[0] += 1
     return Observation.objects.create(
@@ -24,7 +32,7 @@ def observe(patient, code, value, when, *, unit="", low=None, high=None, n=[0]):
 
 
 def test_flags_rest_on_the_labs_range_else_on_a_named_one(demo):
-    twyla = Patient.objects.get(family_name="Moen")
+    twyla = moen()
     observe(twyla, "8480-6", 152, dt.date(2026, 11, 2), unit="mm[Hg]")  # no range sent: the named one
     observe(twyla, "8462-4", 78, dt.date(2026, 11, 2), unit="mm[Hg]")
     observe(twyla, "4548-4", 6.1, dt.date(2026, 10, 1), unit="%", low=Decimal(4), high=Decimal("5.6"))  # the lab's
@@ -38,7 +46,7 @@ def test_flags_rest_on_the_labs_range_else_on_a_named_one(demo):
 
 
 def test_the_latest_of_each_measure_and_a_trend_over_two_years(demo, login):
-    twyla = Patient.objects.get(family_name="Moen")
+    twyla = moen()
     for months_ago, systolic in ((30, 170), (20, 158), (10, 149), (1, 138)):
         day = TODAY - dt.timedelta(days=30 * months_ago)
         observe(twyla, "8480-6", systolic, day, unit="mm[Hg]")
@@ -56,7 +64,7 @@ def test_the_latest_of_each_measure_and_a_trend_over_two_years(demo, login):
 
 
 def test_active_medications_one_line_each_and_allergies(demo, login):
-    twyla = Patient.objects.get(family_name="Moen")
+    twyla = moen()
     common = {"practice": twyla.practice, "patient": twyla, "kind": "request", "system": "rxnorm"}
     Medication.objects.create(**common, source_id="m1", status="completed", code="197361", display="Amlodipine 5 MG",
                               start=dt.date(2024, 1, 5))  # fmt: skip
@@ -78,7 +86,7 @@ def test_active_medications_one_line_each_and_allergies(demo, login):
 
 
 def test_immunizations_due_follow_the_season_and_age(demo):
-    twyla = Patient.objects.get(family_name="Moen")  # born 1945: 65 or over
+    twyla = moen()  # born 1945: 65 or over
     assert twyla.age_on(TODAY) >= 65
 
     def give(code, display, day):

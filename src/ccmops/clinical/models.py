@@ -148,3 +148,29 @@ class ReconciledItem(models.Model):
     @property
     def discrepancy(self) -> bool:
         return self.answer in self.DISCREPANCIES
+
+
+class AssessmentResponse(models.Model):
+    """One standard assessment given to the patient (`clinical.instruments`): the answers by item, the total as
+    published, its band, and the FHIR QuestionnaireResponse it is."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="assessments")
+    instrument = models.CharField(max_length=12)  # phq2 | phq9 | gad7 | steadi
+    answers = models.JSONField()  # item link id -> the answer's score
+    score = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=60)
+    positive = models.BooleanField()
+    performed_at = models.DateTimeField()
+    performed_by = models.ForeignKey("organizations.User", on_delete=models.PROTECT, related_name="+")
+    response = models.JSONField()  # the QuestionnaireResponse (FHIR R4B), validated
+    note = models.ForeignKey(
+        "documentation.Note", null=True, blank=True, on_delete=models.SET_NULL, related_name="assessments"
+    )
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "instrument", "performed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.score} ({self.band}) of {self.patient}"

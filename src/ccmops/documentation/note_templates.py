@@ -19,6 +19,12 @@ TEMPLATES: dict[str, list[tuple[str, str, bool]]] = {
         ("changes_communicated", "Changes communicated to", True),
         ("adherence", "Adherence and barriers", True),
     ],
+    "standard_assessment": [
+        ("assessment", "Assessment and score", True),
+        ("interpretation", "Interpretation", True),
+        ("actions", "Actions taken", True),
+        ("follow_up", "Follow-up", False),
+    ],
     "care_plan_review": [
         ("goals_progress", "Progress on each goal", True),
         ("plan_changes", "Changes to the plan", True),

@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
+from ccmops.clinical.instruments import INSTRUMENTS
 from ccmops.clinical.models import ReconciledItem, Reconciliation
+from ccmops.documentation.assess import record_assessment
 from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.reconcile import Answer, list_to_reconcile, reconcile
@@ -137,3 +139,36 @@ def reconcile_medications(request, patient_id: int):
 
 
 NEW_ROWS = 3  # rows for medications new to the list, per submission
+
+
+@login_required
+def assessment(request, patient_id: int, instrument: str):
+    """Give a standard assessment (PHQ-2, PHQ-9, GAD-7, STEADI) with the patient; the result goes on the patient's
+    record with a draft note (`documentation.assess`)."""
+    scope = request_scope(request)
+    patient = scope.patient(patient_id)
+    grant = scope.require(patient.practice_id, Function.DOCUMENTATION)
+    spec = INSTRUMENTS.get(instrument)
+    if spec is None:
+        raise NotFound(NOT_FOUND)
+    error = None
+    if request.method == "POST":
+        try:
+            record_assessment(
+                patient=patient,
+                by=request.user,
+                instrument=instrument,
+                answers={item.link_id: request.POST.get(item.link_id, "") for item in spec.items},
+                party_id=grant.via_organization_id,
+            )
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect(f"{reverse('patient_detail', args=[patient.id])}#assessments")
+    items = [(n, item, request.POST.get(item.link_id, "")) for n, item in enumerate(spec.items, start=1)]
+    return render(
+        request,
+        "documentation/assessment.html",
+        {"patient": patient, "spec": spec, "items": items, "error": error},
+        status=422 if error else 200,
+    )

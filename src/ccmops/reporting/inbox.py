@@ -131,10 +131,10 @@ def _calls_today(scope, user, names, today) -> list[Item]:
 
 def _follow_ups(scope, user, names, today) -> list[Item]:
     practices = _practices_with(scope, Function.CARE_COORDINATION)
-    # A medication discrepancy found in a reconciliation is the billing practitioner's to review; the other
-    # follow-ups are the care manager's.
+    # A medication discrepancy found in a reconciliation is the billing practitioner's to review; an urgent task
+    # (a PHQ-9 item 9 above 0) is both the practitioner's and the care manager's; the others the care manager's.
     mine = Q(practice_id__in=practices, patient__care_manager=user) & ~Q(kind="medication")
-    mine |= Q(kind="medication", practice_id__in=names, patient__billing_practitioner__user=user)
+    mine |= Q(kind__in=("medication", "urgent"), practice_id__in=names, patient__billing_practitioner__user=user)
     tasks = (
         FollowUpTask.objects.filter(mine, status="open", due_on__lte=add_business_days(today, TASKS_AHEAD))
         .select_related("patient")

@@ -10,7 +10,10 @@ from django.utils import timezone
 from ccmops.billing.month import standings
 from ccmops.billing.wording import humanizer
 from ccmops.careplans.models import CarePlan
+from ccmops.clinical.instruments import INSTRUMENTS
+from ccmops.clinical.models import AssessmentResponse
 from ccmops.clinical.picture import MEASURES, TREND_MONTHS, clinical_picture, months_back, unit_words
+from ccmops.documentation.assess import SUGGESTIONS
 from ccmops.documentation.models import Note
 from ccmops.enrollment.activation import readiness
 from ccmops.enrollment.consent_status import consent_status
@@ -53,6 +56,8 @@ def chart(patient, user=None, *, earlier: str | None = None) -> dict:
         "warnings": [say(m) for m in warnings],
         "clinical": (picture := clinical_picture(patient, today)),
         "clinical_charts": _trend_charts(picture, today),
+        "assessments": _assessments(patient),
+        "assessment_choices": [(key, spec.title.split(" (")[0].split(":")[0]) for key, spec in INSTRUMENTS.items()],
         "time_months": _with_notes(time_months(patient, earlier=earlier)),
         "notes": Note.objects.filter(patient=patient)
         .select_related("author", "time_entry")
@@ -130,3 +135,20 @@ def _trend_charts(picture, today) -> list[dict]:
         text = [(name, [f"{d:%Y-%m-%d} {float(v):g}" for d, v in points]) for name, points in series if points]
         out.append({"title": title, "svg": svg, "points": text})
     return out
+
+
+def _assessments(patient) -> list[dict]:
+    """Each instrument given: its latest result and the earlier scores (its trend), newest first."""
+    by_instrument: dict[str, list] = {}
+    for a in AssessmentResponse.objects.filter(patient=patient).select_related("performed_by")[:60]:
+        by_instrument.setdefault(a.instrument, []).append(a)
+    return [
+        {
+            "title": INSTRUMENTS[key].title,
+            "latest": given[0],
+            "earlier": given[1:6],
+            "suggestion": SUGGESTIONS.get(key, ""),
+        }
+        for key, given in by_instrument.items()
+        if key in INSTRUMENTS
+    ]

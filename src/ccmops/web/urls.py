@@ -120,6 +120,11 @@ urlpatterns = [
     path("time-entries/<int:entry_id>/restore/", time_views.restore, name="restore_entry"),
     path("patients/<int:patient_id>/notes/new/", note_views.note_new, name="note_new"),
     path(
+        "patients/<int:patient_id>/assessments/<slug:instrument>/",
+        note_views.assessment,
+        name="assessment",
+    ),
+    path(
         "patients/<int:patient_id>/medications/reconcile/",
         note_views.reconcile_medications,
         name="reconcile_medications",

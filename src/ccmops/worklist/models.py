@@ -97,6 +97,7 @@ class FollowUpTask(models.Model):
         ("unreachable", "Unreachable patient"),
         ("care_plan_review", "Care-plan review"),
         ("medication", "Medication discrepancy"),
+        ("urgent", "Urgent: a clinician today"),
     ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="tasks")
