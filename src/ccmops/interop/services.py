@@ -86,27 +86,25 @@ def _rejected(label: str, line: int) -> Batch:
     return b
 
 
+def _document_text(source: Source) -> str | Batch:
+    """A one-document input's text (a FHIR Bundle, a C-CDA document), or the Batch naming why it cannot be read."""
+    try:
+        text = source.path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        b = Batch()
+        b.problems.append(Problem(source.label, f"byte {exc.start}", "", "not UTF-8 text"))
+        return b
+    if (line := _nul_line(text.splitlines())) is not None:
+        return _rejected(source.label, line)
+    return text
+
+
 def read_source(source: Source) -> Batch:
-    if source.kind == "fhir":
-        try:
-            text = source.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            b = Batch()
-            b.problems.append(Problem(source.label, f"byte {exc.start}", "", "not UTF-8 text"))
-            return b
-        if (line := _nul_line(text.splitlines())) is not None:
-            return _rejected(source.label, line)
-        return read_bundle_text(text, source.label)
-    if source.kind == "ccda":
-        try:
-            text = source.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            b = Batch()
-            b.problems.append(Problem(source.label, f"byte {exc.start}", "", "not UTF-8 text"))
-            return b
-        if (line := _nul_line(text.splitlines())) is not None:
-            return _rejected(source.label, line)
-        return read_ccda_text(text, source.label)
+    if source.kind in ("fhir", "ccda"):
+        text = _document_text(source)
+        if isinstance(text, Batch):
+            return text
+        return read_bundle_text(text, source.label) if source.kind == "fhir" else read_ccda_text(text, source.label)
     if source.kind == "csv":
         text = source.path.read_text(encoding="utf-8-sig")
         if (line := _nul_line(text.splitlines())) is not None:
