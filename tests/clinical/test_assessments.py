@@ -108,3 +108,21 @@ def test_the_care_manager_gives_a_gad7_from_the_patient_page(demo, login):
     assert "GAD-7 (anxiety)</strong>: 11 — moderate" in page and "positive screen" in page
     assert "earlier: 4 (" in page  # the trend: the score before
     assert client.get(f"/patients/{twyla.id}/assessments/bdi/").status_code == 404
+
+
+def test_the_api_gives_the_clinical_picture_with_assessments_and_reconciliations(demo, login):
+    from ccmops.clinical.models import Medication
+    from ccmops.documentation.reconcile import Answer, reconcile
+
+    twyla = Patient.objects.get(family_name="Moen")
+    nora = User.objects.get(username="nora.rn")
+    record_assessment(patient=twyla, by=nora, instrument="gad7", answers=answers(GAD7, 1, 1, 1, 1, 1, 0, 0))
+    med = Medication.objects.filter(patient=twyla).first()
+    reconcile(patient=twyla, by=nora, source="bottles", adherence="fine", answers=[Answer(med.id, "taking")])
+    body = login("nora.rn").get(f"/api/patients/{twyla.id}/clinical").json()
+    assert body["medications"] and body["readings"] and body["immunizations"]  # imported with the demo's bundle
+    assert body["assessments"][0]["instrument"] == "gad7" and body["assessments"][0]["band"] == "mild"
+    assert body["assessments"][0]["questionnaire_response"]["resourceType"] == "QuestionnaireResponse"
+    assert body["reconciliations"][0]["items"] == [{"medication": med.display, "answer": "taking", "detail": ""}]
+    assert AuditEvent.objects.filter(patient=twyla, detail__via="api clinical").exists()
+    assert login("pat.rn").get(f"/api/patients/{twyla.id}/clinical").status_code == 404  # Summit does not serve Maple

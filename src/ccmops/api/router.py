@@ -13,6 +13,7 @@ from ninja.security import django_auth
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import Role
 from ccmops.api.billing import router as billing_router
+from ccmops.api.clinical import router as clinical_router
 from ccmops.api.coverage import router as coverage_router
 from ccmops.api.enrollment import router as enrollment_router
 from ccmops.api.inbox import router as inbox_router
@@ -67,6 +68,7 @@ api.add_router("/", staff_router)
 api.add_router("/", settings_router)
 api.add_router("/", jobs_router)
 api.add_router("/", inbox_router)
+api.add_router("/", clinical_router)
 
 
 @api.exception_handler(CcmopsError)
