@@ -124,6 +124,7 @@ def world_ids(db):
             "practice_id": practice.id,
             "month": month,
             "kind": "837p",
+            "instrument": "phq9",
             "role": "care_manager",
             "consent_id": Consent.objects.filter(patient=patient).first().id,
             "plan_id": CarePlan.objects.filter(patient=patient).first().id,
