@@ -135,3 +135,35 @@ def test_the_care_manager_reconciles_from_the_patient_page(listed, login):
     title = "Medication discrepancy: Metformin 500 MG Oral Tablet"
     assert title in login("dr.patel").get("/api/inbox").content.decode()
     assert title not in login("nora.rn").get("/api/inbox").content.decode()
+
+
+def test_the_care_plan_takes_the_reconciled_medications_and_the_latest_readings(listed, login):
+    from django.utils import timezone
+
+    from ccmops.careplans.models import CarePlan
+    from ccmops.careplans.services import create_from_template
+    from ccmops.clinical.models import Observation
+    from ccmops.clinical.picture import care_plan_lines
+
+    twyla, amlodipine, metformin, nora = listed
+    Observation.objects.filter(patient=twyla).delete()
+    Observation.objects.create(
+        practice=twyla.practice, patient=twyla, source_id="bp#8480-6", category="vital-signs", code="8480-6",
+        display="Systolic", effective=timezone.now(), value=152, unit="mm[Hg]",
+    )  # fmt: skip
+    medications, readings = care_plan_lines(twyla, timezone.localdate())
+    assert medications.startswith("Medications on the EHR's list (not yet reconciled with the patient)")
+    assert "Metformin 500 MG Oral Tablet, 1 tablet twice a day" in medications
+    assert readings.startswith("Latest readings: Systolic blood pressure 152 mmHg (") and "above range" in readings
+    reconcile(patient=twyla, by=nora, source="bottles", adherence="fine",
+              answers=[Answer(amlodipine.id, "taking"), Answer(metformin.id, "stopped", "by Dr. Patel")])  # fmt: skip
+    medications, _ = care_plan_lines(twyla, timezone.localdate())
+    assert "as reconciled with the patient" in medications and "(version 1, against bottles)" in medications
+    assert "Amlodipine" in medications and "Metformin" not in medications  # stopped: not on the plan
+    # A plan drafted now starts from it; the editor brings it in on request into an existing plan.
+    CarePlan.objects.filter(patient=twyla).delete()
+    plan = create_from_template(patient=twyla, program="ccm", by=nora)
+    assert plan.latest.content["medication_management"].startswith("Medications as reconciled with the patient")
+    assert plan.latest.content["symptom_management"].startswith("Latest readings: Systolic blood pressure 152")
+    page = login("nora.rn").get(f"/care-plans/{plan.id}/edit/?pull=1").content.decode()
+    assert 'id="pulled"' in page and "as reconciled with the patient" in page and "Latest readings" in page

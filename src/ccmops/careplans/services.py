@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ccmops.careplans.condition_templates import template_for
 from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
+from ccmops.clinical.picture import care_plan_lines
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.activation import activate_if_ready
@@ -36,6 +37,17 @@ def patient_condition_keys(patient, on: dt.date) -> list[str]:
 
 
 @transaction.atomic
+def with_picture(content: dict, patient) -> dict:
+    """The plan's medication and symptom management headed by what the clinical picture says now (the reconciled
+    medications, the latest readings), each element otherwise as it was."""
+    medications, readings = care_plan_lines(patient, timezone.localdate())
+    out = dict(content)
+    for key, line in (("medication_management", medications), ("symptom_management", readings)):
+        if line and line not in (out.get(key) or ""):
+            out[key] = "\n".join(filter(None, [line, out.get(key) or ""]))
+    return out
+
+
 def create_from_template(*, patient, program: str, by, condition_keys: list[str] | None = None) -> CarePlan:
     """A new draft plan (version 1) built from the condition templates for the patient's chronic conditions."""
     if program not in KIND_FOR_PROGRAM:
@@ -44,7 +56,7 @@ def create_from_template(*, patient, program: str, by, condition_keys: list[str]
         raise Conflict(f"The patient already has a {program.upper()} care plan; edit it to make a new version.")
     kind = KIND_FOR_PROGRAM[program]
     keys = condition_keys if condition_keys is not None else patient_condition_keys(patient, timezone.localdate())
-    content = template_for(keys, {k: condition_name(k) for k in keys}, kind=kind)
+    content = with_picture(template_for(keys, {k: condition_name(k) for k in keys}, kind=kind), patient)
     plan = CarePlan.objects.create(practice_id=patient.practice_id, patient=patient, kind=kind, program=program)
     version = CarePlanVersion.objects.create(
         practice_id=patient.practice_id,

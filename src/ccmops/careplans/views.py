@@ -9,7 +9,14 @@ from django.views.decorators.http import require_POST
 from ccmops.access.operating_model import Function
 from ccmops.careplans.forms import CarePlanForm
 from ccmops.careplans.models import CarePlan, CarePlanShare
-from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
+from ccmops.careplans.services import (
+    approve,
+    create_from_template,
+    mark_reviewed,
+    record_share,
+    save_version,
+    with_picture,
+)
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
@@ -97,11 +104,19 @@ def careplan_edit(request, plan_id: int):
             else:
                 return redirect("careplan_detail", plan_id=plan.id)
     else:
-        form = CarePlanForm(initial=CarePlanForm.initial_from(latest.content, plan.lock_version))
+        content = with_picture(latest.content, plan.patient) if "pull" in request.GET else latest.content
+        form = CarePlanForm(initial=CarePlanForm.initial_from(content, plan.lock_version))
     return render(
         request,
         "careplans/edit.html",
-        {"plan": plan, "patient": plan.patient, "form": form, "error": error, "latest": latest},
+        {
+            "plan": plan,
+            "patient": plan.patient,
+            "form": form,
+            "error": error,
+            "latest": latest,
+            "pulled": "pull" in request.GET,
+        },
     )
 
 

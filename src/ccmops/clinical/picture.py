@@ -204,3 +204,37 @@ def clinical_picture(patient, today: dt.date) -> Picture:
         .first()
     )
     return picture
+
+
+def care_plan_lines(patient, today: dt.date) -> tuple[str, str]:
+    """What the clinical picture adds to a care plan (issue 33): the medication list — as last reconciled with the
+    patient, else as the EHR lists it, saying which — for medication management, and the latest readings with
+    their flags for symptom management."""
+    picture = clinical_picture(patient, today)
+    version = picture.reconciled
+    if version is not None:
+        taken = [
+            f"{i.display}" + (f" ({i.get_answer_display().lower()}: {i.detail})" if i.answer != "taking" else "")
+            for i in version.items.all()
+            if i.answer != "stopped"
+        ]
+        medications = (
+            f"Medications as reconciled with the patient on {version.performed_at:%b} {version.performed_at.day}, "
+            f"{version.performed_at.year} (version "
+            f"{version.number}, against {version.source}): " + "; ".join(taken) + "."
+        )
+    elif picture.medications:
+        medications = (
+            "Medications on the EHR's list (not yet reconciled with the patient): "
+            + "; ".join(m.display + (f", {m.dosage}" if m.dosage else "") for m in picture.medications)
+            + "."
+        )
+    else:
+        medications = ""
+    measured = [r for r in picture.readings if r.code in MEASURE_OF_CODE and r.value is not None]
+    readings = "; ".join(
+        f"{r.label} {_plain(r.value)} {r.unit}".rstrip() + f" ({r.when:%b %Y}"
+        + (", above range" if r.flag == "high" else ", below range" if r.flag == "low" else "") + ")"
+        for r in measured
+    )  # fmt: skip
+    return medications, (f"Latest readings: {readings}." if readings else "")
