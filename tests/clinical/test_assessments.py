@@ -3,13 +3,13 @@ item 9 above 0 raises an urgent task; each response is a valid FHIR Questionnair
 month; bad input is named and writes nothing; the patient page shows the latest result and the earlier scores."""
 
 import pytest
-from django.utils import timezone
 
 from ccmops.clinical.instruments import GAD7, INSTRUMENTS, PHQ9, SELF_HARM_ITEM, questionnaire
 from ccmops.clinical.models import AssessmentResponse
 from ccmops.compliance.models import AuditEvent
 from ccmops.documentation.assess import record_assessment
 from ccmops.errors import InvalidInput
+from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.models import User
 from ccmops.patients.models import Patient
 from ccmops.worklist.models import FollowUpTask
@@ -62,7 +62,7 @@ def test_a_phq9_with_item_9_above_0_raises_an_urgent_task_and_is_documented(demo
     item9 = next(i for i in response["item"] if i["linkId"] == SELF_HARM_ITEM)
     assert item9["answer"][0]["valueCoding"]["code"] == "LA6569-3"  # several days
     (task,) = FollowUpTask.objects.filter(patient=twyla, kind="urgent")
-    assert task.due_on == timezone.localdate() and "Several days" in task.title
+    assert task.due_on == practice_today(twyla.practice) and "Several days" in task.title  # today, the practice's
     note = given.note
     assert note.activity == "standard_assessment" and note.signed_at is None
     assert note.fields["assessment"] == "PHQ-9 (depression): 11 (moderate)"

@@ -5,13 +5,13 @@ assessments (each with its FHIR QuestionnaireResponse). Reading it is audited as
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 from ninja import Router
 
 from ccmops.clinical.models import AssessmentResponse, Reconciliation
 from ccmops.clinical.picture import clinical_picture
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
+from ccmops.organizations.engagements import practice_today
 from ccmops.patients.scope import request_scope
 
 router = Router(tags=["clinical picture"])
@@ -25,7 +25,7 @@ def get_clinical(request, patient_id: int):
         record_audit(
             action=AuditAction.READ, user=request.user, patient=patient, obj=patient, detail={"via": "api clinical"}
         )
-    picture = clinical_picture(patient, timezone.localdate())
+    picture = clinical_picture(patient, practice_today(patient.practice))
     return {
         "medications": [
             {"display": m.display, "system": m.system, "code": m.code, "kind": m.kind, "status": m.status,

@@ -16,6 +16,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.activation import activate_if_ready
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
+from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.models import Practitioner
 from ccmops.patients.models import PatientCondition
 from ccmops.rules.calendar import months_before
@@ -40,7 +41,7 @@ def patient_condition_keys(patient, on: dt.date) -> list[str]:
 def with_picture(content: dict, patient) -> dict:
     """The plan's medication and symptom management headed by what the clinical picture says now (the reconciled
     medications, the latest readings), each element otherwise as it was."""
-    medications, readings = care_plan_lines(patient, timezone.localdate())
+    medications, readings = care_plan_lines(patient, practice_today(patient.practice))
     out = dict(content)
     for key, line in (("medication_management", medications), ("symptom_management", readings)):
         if line and line not in (out.get(key) or ""):

@@ -15,7 +15,8 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.documentation.services import save_note
 from ccmops.errors import InvalidInput
-from ccmops.worklist.models import FollowUpTask
+from ccmops.organizations.engagements import practice_today
+from ccmops.worklist.services import open_task
 
 # What a positive screen suggests for the care plan and the programs (shown with the result; a person decides).
 SUGGESTIONS = {
@@ -110,14 +111,13 @@ def record_assessment(*, patient, by, instrument: str, answers: dict[str, str | 
     )
     if self_harm:
         words = {value: display for value, _, display in spec.answers}
-        FollowUpTask.objects.create(
-            practice_id=patient.practice_id,
+        open_task(
             patient=patient,
             kind="urgent",
             title=f"Urgent: PHQ-9 item 9 (thoughts of self-harm) answered “{words[given[SELF_HARM_ITEM]]}” — "
             "a clinician assesses safety today",
-            due_on=timezone.localdate(),
-            created_at=now,
+            due_on=practice_today(patient.practice),
+            now=now,
         )
     record_audit(
         action=AuditAction.CREATE,

@@ -32,6 +32,20 @@ def add_business_days(day: dt.date, n: int) -> dt.date:
     return day
 
 
+def open_task(*, patient, kind: str, title: str, due_on: dt.date, transition=None, now=None) -> FollowUpTask:
+    """A follow-up task on the patient's page and worklist, and in the inbox of whoever it is routed to
+    (`reporting.inbox`)."""
+    return FollowUpTask.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        kind=kind,
+        title=title[:300],
+        due_on=due_on,
+        transition=transition,
+        created_at=now or timezone.now(),
+    )
+
+
 def patient_zone(patient) -> str:
     return patient.time_zone or patient.practice.time_zone
 
@@ -96,11 +110,10 @@ def log_monthly_attempt(
         if len(recent) == limit and all(o in FAILED for o in recent) and not enrollment.unreachable_since:
             enrollment.unreachable_since = now
             enrollment.save(update_fields=["unreachable_since"])
-            FollowUpTask.objects.create(
-                practice_id=patient.practice_id,
+            open_task(
                 patient=patient,
                 kind="unreachable",
-                created_at=now,
+                now=now,
                 title=f"Unreachable after {limit} attempts: send a letter, try other contacts, tell the practitioner",
                 due_on=add_business_days(timezone.localdate(), 5),
             )
@@ -180,14 +193,8 @@ def record_transition(
     )
     days, title = TRANSITION_FOLLOW_UP[kind]
     day = timezone.localtime(occurred_at).date()
-    FollowUpTask.objects.create(
-        practice_id=patient.practice_id,
-        patient=patient,
-        kind="transition",
-        title=title,
-        due_on=add_business_days(day, days),
-        transition=transition,
-        created_at=timezone.now(),
+    open_task(
+        patient=patient, kind="transition", title=title, due_on=add_business_days(day, days), transition=transition
     )
     record_audit(
         action=AuditAction.CREATE, user=by, patient=patient, obj=transition, detail={"kind": kind, "source": source}
