@@ -8,6 +8,7 @@ range named here (with its source), and the flag says which range it was compare
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -149,11 +150,6 @@ def _reading(obs: Observation, label: str, measure: Measure | None, today: dt.da
     return Reading(obs.code, label, obs.effective, value, unit, obs.value_text, flag, words, old)
 
 
-def months_back(day: dt.date, months: int) -> dt.date:
-    total = day.year * 12 + day.month - 1 - months
-    return dt.date(total // 12, total % 12 + 1, 1)
-
-
 def _immunizations_due(patient, given: list[Immunization], today: dt.date) -> list[str]:
     """What the CDC's adult schedule would prompt a care manager to ask about (information, not an order)."""
     due = []
@@ -169,12 +165,17 @@ def _immunizations_due(patient, given: list[Immunization], today: dt.date) -> li
     return due
 
 
-def clinical_picture(patient, today: dt.date) -> Picture:
-    picture = Picture()
-    latest: dict[str, Medication] = {}  # one line per medication: the newest prescription or statement
+def active_medications(patient) -> list[Medication]:
+    """One line per medication (its newest prescription or statement), the active ones, by name."""
+    latest: dict[str, Medication] = {}
     for m in Medication.objects.filter(patient=patient).order_by("start", "id"):
         latest[m.code or m.display] = m
-    picture.medications = sorted((m for m in latest.values() if m.active), key=lambda m: m.display.lower())
+    return sorted((m for m in latest.values() if m.active), key=lambda m: m.display.lower())
+
+
+def clinical_picture(patient, today: dt.date) -> Picture:
+    picture = Picture()
+    picture.medications = active_medications(patient)
     picture.allergies = list(
         Allergy.objects.filter(patient=patient).exclude(clinical_status__in=["inactive", "resolved"])
     )
@@ -206,11 +207,16 @@ def clinical_picture(patient, today: dt.date) -> Picture:
     return picture
 
 
+def _day(when) -> str:
+    return f"{when:%b} {when.day}, {when.year}"
+
+
 def care_plan_lines(patient, today: dt.date) -> tuple[str, str]:
     """What the clinical picture adds to a care plan (issue 33): the medication list — as last reconciled with the
     patient, else as the EHR lists it, saying which — for medication management, and the latest readings with
     their flags for symptom management."""
     picture = clinical_picture(patient, today)
+    zone = zoneinfo.ZoneInfo(patient.practice.time_zone)
     version = picture.reconciled
     if version is not None:
         taken = [
@@ -219,8 +225,7 @@ def care_plan_lines(patient, today: dt.date) -> tuple[str, str]:
             if i.answer != "stopped"
         ]
         medications = (
-            f"Medications as reconciled with the patient on {version.performed_at:%b} {version.performed_at.day}, "
-            f"{version.performed_at.year} (version "
+            f"Medications as reconciled with the patient on {_day(version.performed_at.astimezone(zone))} (version "
             f"{version.number}, against {version.source}): " + "; ".join(taken) + "."
         )
     elif picture.medications:
@@ -233,7 +238,7 @@ def care_plan_lines(patient, today: dt.date) -> tuple[str, str]:
         medications = ""
     measured = [r for r in picture.readings if r.code in MEASURE_OF_CODE and r.value is not None]
     readings = "; ".join(
-        f"{r.label} {_plain(r.value)} {r.unit}".rstrip() + f" ({r.when:%b %Y}"
+        f"{r.label} {_plain(r.value)} {r.unit}".rstrip() + f" ({r.when.astimezone(zone):%b %Y}"
         + (", above range" if r.flag == "high" else ", below range" if r.flag == "low" else "") + ")"
         for r in measured
     )  # fmt: skip

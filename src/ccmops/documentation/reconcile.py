@@ -7,7 +7,6 @@ call), and each discrepancy becomes a follow-up task for the billing practitione
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -15,13 +14,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ccmops.clinical.models import Medication, ReconciledItem, Reconciliation
-from ccmops.clinical.picture import clinical_picture
+from ccmops.clinical.picture import active_medications
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.documentation.services import save_note
 from ccmops.errors import InvalidInput
-from ccmops.worklist.models import FollowUpTask
-from ccmops.worklist.services import add_business_days
+from ccmops.organizations.engagements import practice_today
+from ccmops.worklist.services import add_business_days, open_task
 
 TASK_DAYS = 2  # business days the practitioner has to review a discrepancy
 
@@ -118,18 +117,15 @@ def reconcile(
     )
     version.note = note
     version.save(update_fields=["note"])
-    due = add_business_days(timezone.localdate(), TASK_DAYS)
+    due = add_business_days(practice_today(patient.practice), TASK_DAYS)
     for item in found:
-        FollowUpTask.objects.create(
-            practice_id=patient.practice_id,
+        open_task(
             patient=patient,
             kind="medication",
-            title=(
-                f"Medication discrepancy: {item.display} — {words[item.answer].lower()}"
-                + (f" ({item.detail})" if item.detail else "")
-            )[:300],
+            title=f"Medication discrepancy: {item.display} — {words[item.answer].lower()}"
+            + (f" ({item.detail})" if item.detail else ""),
             due_on=due,
-            created_at=now,
+            now=now,
         )
     record_audit(
         action=AuditAction.CREATE,
@@ -145,6 +141,6 @@ def reconcile(
     return version
 
 
-def list_to_reconcile(patient, today: dt.date | None = None) -> list[Medication]:
+def list_to_reconcile(patient) -> list[Medication]:
     """The active medications the care manager walks through (the clinical picture's list)."""
-    return clinical_picture(patient, today or timezone.localdate()).medications
+    return active_medications(patient)

@@ -8,6 +8,7 @@ silently dropped: each of its warnings is in the import report."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -69,6 +70,7 @@ class _Collected(logging.Handler):
             self.messages.append(text)
 
 
+@functools.cache
 def _converter():
     """`ccda_to_fhir.convert_document`, its module loggers made to pass their records up to ours: the library
     gives each of its loggers a handler printing INFO lines to standard output (it would write into the CLI's

@@ -66,6 +66,11 @@ class Month:
     def previous(self) -> Month:
         return Month.of(self.first_day - dt.timedelta(days=1))
 
+    def back(self, months: int) -> Month:
+        """The month `months` months before this one."""
+        total = self.year * 12 + self.number - 1 - months
+        return Month(total // 12, total % 12 + 1)
+
     def next(self) -> Month:
         return Month.of(self.last_day + dt.timedelta(days=1))
 

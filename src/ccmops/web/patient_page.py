@@ -12,13 +12,14 @@ from ccmops.billing.wording import humanizer
 from ccmops.careplans.models import CarePlan
 from ccmops.clinical.instruments import INSTRUMENTS
 from ccmops.clinical.models import AssessmentResponse
-from ccmops.clinical.picture import MEASURES, TREND_MONTHS, clinical_picture, months_back, unit_words
+from ccmops.clinical.picture import MEASURES, TREND_MONTHS, clinical_picture, unit_words
 from ccmops.documentation.assess import SUGGESTIONS
 from ccmops.documentation.models import Note
 from ccmops.enrollment.activation import readiness
 from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.forms import OutreachForm, StatusForm
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
+from ccmops.months.month import Month
 from ccmops.platform.charts import trend_chart
 from ccmops.timetracking.models import ACTIVITIES
 from ccmops.timetracking.queries import time_months
@@ -121,7 +122,7 @@ def _trend_charts(picture, today) -> list[dict]:
         if latest is None:
             continue
         end = today if (today - latest).days <= 31 * 3 else latest
-        start = months_back(end, TREND_MONTHS)
+        start = Month.of(end).back(TREND_MONTHS).first_day
         # one series: its label is the chart's title; more: each named by its first word (Systolic, Diastolic)
         series = [
             (labels[k] if len(keys) == 1 else labels[k].split()[0], [(d, v) for d, v in picture.trends.get(k, [])])
