@@ -9,6 +9,7 @@ from tests.factories.billing import previous_month
 
 from ccmops.billing.models import ClaimBatch
 from ccmops.careplans.models import CarePlan, CarePlanVersion
+from ccmops.careplans.services import with_picture
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
@@ -118,7 +119,8 @@ def test_the_billing_practitioner_approves_a_care_plan_from_the_inbox(page, sign
     plan = CarePlan.objects.create(practice=patient.practice, patient=patient, kind="comprehensive", program="pcm")
     CarePlanVersion.objects.create(
         practice=patient.practice, care_plan=plan, number=1, status="reviewed",
-        content=CarePlanVersion.objects.filter(status="approved").first().content,  # a complete plan's content
+        # a complete plan's content, with this patient's medications (R-PLAN-1: the validator checks them)
+        content=with_picture(CarePlanVersion.objects.filter(status="approved").first().content, patient),
         created_by=User.objects.get(username="nora.rn"), created_at=timezone.now(),
     )  # fmt: skip
     sign_in("dr.patel")

@@ -11,7 +11,7 @@ from ccmops.billing.evaluation import begin_evaluation
 from ccmops.errors import Conflict
 from ccmops.interop import services as import_services
 from ccmops.interop import writer
-from ccmops.interop.csv_read import TEMPLATE
+from ccmops.interop.csv_read import COLUMNS, TEMPLATE
 from ccmops.interop.generator import generate_population
 from ccmops.interop.models import ImportRun
 from ccmops.interop.services import ImportRejected, Source, import_source
@@ -86,8 +86,7 @@ def test_csv_missing_column_imports_nothing(practice, tmp_path):
     with pytest.raises(ImportRejected) as info:
         import_source(practice=practice, source=Source("csv", path, path.name))
     assert info.value.run.problems == [
-        "export.csv, line 1 (header): payer: missing column(s); the header must name all of: "
-        + ", ".join(header.split(","))
+        "export.csv, line 1 (header): payer: missing column(s); the header must name all of: " + ", ".join(COLUMNS)
     ]
     assert Patient.objects.count() == 0
 
@@ -97,9 +96,10 @@ def test_csv_row_problems_name_line_and_field(practice, tmp_path):
     path = write(tmp_path, "export.csv", text)
     with pytest.raises(ImportRejected) as info:
         import_source(practice=practice, source=Source("csv", path, path.name))
+    n = len(TEMPLATE.splitlines())  # the header and the template's rows: the bad rows follow
     assert info.value.run.problems == [
-        "export.csv, line 6: code_system: unknown code system 'icd9'; expected icd10cm or snomed",
-        "export.csv, line 7: visit_date: expected a date YYYY-MM-DD, got '2026-02-30'",
+        f"export.csv, line {n + 1}: code_system: unknown code system 'icd9'; expected icd10cm or snomed",
+        f"export.csv, line {n + 2}: visit_date: expected a date YYYY-MM-DD, got '2026-02-30'",
     ]
 
 

@@ -10,7 +10,14 @@ from pydantic import ConfigDict
 
 from ccmops.access.operating_model import Function
 from ccmops.careplans.models import CarePlan
-from ccmops.careplans.services import approve, create_from_template, mark_reviewed, record_share, save_version
+from ccmops.careplans.services import (
+    approve,
+    create_from_template,
+    mark_reviewed,
+    missing_of,
+    record_share,
+    save_version,
+)
 from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, Enrollment
@@ -23,7 +30,6 @@ from ccmops.patients.models import QmbPeriod
 from ccmops.patients.scope import request_scope
 from ccmops.patients.services import end_qmb, record_qmb, record_visit
 from ccmops.patients.views import patient_for_any, qmb_patient
-from ccmops.rules.careplan import missing_elements
 
 router = Router(tags=["enrollment"])
 
@@ -140,7 +146,7 @@ def _plan(p: CarePlan) -> dict:
             "number": latest.number,
             "status": latest.status,
             "content": latest.content,
-            "missing": missing_elements(latest.content, kind=p.kind),
+            "missing": missing_of(latest),
             "next_review_due": latest.next_review_due,
         },
     }

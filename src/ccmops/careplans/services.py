@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ccmops.careplans.condition_templates import template_for
 from ccmops.careplans.models import CarePlan, CarePlanShare, CarePlanVersion
-from ccmops.clinical.picture import care_plan_lines
+from ccmops.clinical.picture import care_plan_lines, plan_findings
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.activation import activate_if_ready
@@ -35,6 +35,14 @@ def patient_condition_keys(patient, on: dt.date) -> list[str]:
         }
     )
     return sorted(classify(codes).chronic)
+
+
+def missing_of(version: CarePlanVersion) -> list[str]:
+    """What the version lacks before approval: R-PLAN-1's elements and what the patient's clinical picture says
+    that it does not address (`rules.careplan`)."""
+    plan = version.care_plan
+    findings = plan_findings(plan.patient, practice_today(plan.patient.practice))
+    return missing_elements(version.content, kind=plan.kind, findings=findings)
 
 
 @transaction.atomic
@@ -161,7 +169,7 @@ def approve(*, version: CarePlanVersion, by, expected_lock: int) -> CarePlanVers
         raise Conflict("Only the newest version can be approved.")
     if version.status == "approved":
         raise Conflict(f"Version {version.number} is already approved.")
-    missing = missing_elements(version.content, kind=plan.kind)
+    missing = missing_of(version)
     if missing:
         raise InvalidInput("The plan cannot be approved until it is complete. Missing: " + "; ".join(missing))
     now = timezone.now()

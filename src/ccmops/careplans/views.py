@@ -13,6 +13,7 @@ from ccmops.careplans.services import (
     approve,
     create_from_template,
     mark_reviewed,
+    missing_of,
     record_share,
     save_version,
     with_picture,
@@ -23,7 +24,7 @@ from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
 from ccmops.platform.numerals import ascii_digits
 from ccmops.platform.pdf import pdf_response
-from ccmops.rules.careplan import ELEMENTS, missing_elements
+from ccmops.rules.careplan import ELEMENTS
 
 
 def _plan(request, plan_id: int) -> CarePlan:
@@ -65,7 +66,7 @@ def careplan_detail(request, plan_id: int):
         "version": shown,
         "latest": versions[0],
         "in_force": plan.in_force,
-        "missing": missing_elements(shown.content, kind=plan.kind),
+        "missing": missing_of(shown),
         "elements": ELEMENTS,
         "shares": CarePlanShare.objects.filter(version__care_plan=plan).select_related("version", "recorded_by"),
         "share_methods": CarePlanShare.METHODS,

@@ -1,7 +1,9 @@
 """Standard screening instruments, as published (public domain), scored with their interpretation bands (issue 33):
-PHQ-9 (with the PHQ-2 screen, its first two items), GAD-7, and the CDC STEADI fall-risk key questions. Each is
-also a FHIR Questionnaire (LOINC-coded items) and each response a QuestionnaireResponse, validated by
-`fhir.resources` (pure: no database)."""
+PHQ-9 (with the PHQ-2 screen, its first two items), GAD-7, the CDC STEADI fall-risk key questions, and the ten core
+questions of CMS's Accountable Health Communities health-related social needs screen (AHC HRSN), which is scored
+by domain — a need in living situation, food, transportation, utilities or interpersonal safety — not by a sum.
+Each is also a FHIR Questionnaire (LOINC-coded items and answers) and each response a QuestionnaireResponse,
+validated by `fhir.resources` (pure: no database)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,18 @@ YES_NO = ((1, "LA33-6", "Yes"), (0, "LA32-8", "No"))
 class Item:
     link_id: str  # the item's LOINC code
     text: str
+    answers: tuple[tuple[int, str, str], ...] = ()  # its own answer list, where it is not the instrument's
+    multiple: bool = False  # "choose all that apply"
+    domain: str = ""  # the need it screens for (a domain-scored instrument)
+    flags: frozenset[int] = frozenset()  # the answers that show a need in its domain
+
+
+@dataclass(frozen=True)
+class Result:
+    score: int  # the published total, or (a domain-scored instrument) the number of domains with a need
+    band: str
+    positive: bool
+    needs: tuple[str, ...] = ()  # the domains with a need, in the instrument's order
 
 
 @dataclass(frozen=True)
@@ -34,9 +48,43 @@ class Instrument:
     positive_from: int  # a score at or above it is a positive screen
     citation: str
     preamble: str = ""
+    domain_sums: tuple[tuple[str, int, str], ...] = ()  # (domain, a need at or above this sum, its total's LOINC)
 
     def band(self, score: int) -> str:
         return [name for low, name in self.bands if score >= low][-1]
+
+    def answers_of(self, item: Item) -> tuple[tuple[int, str, str], ...]:
+        return item.answers or self.answers
+
+    def result(self, given: dict[str, int | list[int]]) -> Result:
+        """Score checked answers (`given`: link id -> the answer's value, a list of values for a multiple-choice
+        item) as published."""
+        if not any(item.domain for item in self.items):
+            score = sum(int(v) for v in given.values())
+            return Result(score, self.band(score), score >= self.positive_from)
+        sums = {domain: (threshold, 0) for domain, threshold, _ in self.domain_sums}
+        needs: list[str] = []
+        for item in self.items:
+            chosen = given[item.link_id]
+            values = chosen if isinstance(chosen, list) else [chosen]
+            if item.domain in sums:
+                threshold, total = sums[item.domain]
+                sums[item.domain] = (threshold, total + sum(values))
+            elif item.flags.intersection(values) and item.domain not in needs:
+                needs.append(item.domain)
+        needs.extend(domain for domain, (threshold, total) in sums.items() if total >= threshold)
+        order = list(dict.fromkeys(item.domain for item in self.items))
+        needs.sort(key=order.index)
+        band = ("needs: " + ", ".join(needs)) if needs else self.bands[0][1]
+        return Result(len(needs), band, bool(needs), tuple(needs))
+
+    def domain_totals(self, given: dict[str, int | list[int]]) -> list[tuple[str, int]]:
+        """(LOINC, total) of each summed domain (the AHC HRSN's safety score)."""
+        return [
+            (loinc, sum(int(given[i.link_id]) for i in self.items if i.domain == domain))
+            for domain, _, loinc in self.domain_sums
+            if loinc
+        ]
 
 
 PHQ9 = Instrument(
@@ -103,7 +151,66 @@ STEADI = Instrument(
     1,
     "CDC STEADI (Stopping Elderly Accidents, Deaths & Injuries): three key questions (public domain).",
 )
-INSTRUMENTS = {i.key: i for i in (PHQ2, PHQ9, GAD7, STEADI)}
+OFTEN = ((2, "LA28397-0", "Often true"), (1, "LA6729-3", "Sometimes true"), (0, "LA28398-8", "Never true"))
+HOW_OFTEN = (
+    (1, "LA6270-8", "Never"),
+    (2, "LA10066-1", "Rarely"),
+    (3, "LA10082-8", "Sometimes"),
+    (4, "LA16644-9", "Fairly often"),
+    (5, "LA6482-9", "Frequently"),
+)
+HRSN = Instrument(
+    "hrsn",
+    "Social needs: AHC HRSN core questions",
+    "96777-8",
+    "",
+    (
+        Item("71802-3", "What is your living situation today?", (
+            (0, "LA31993-1", "I have a steady place to live"),
+            (1, "LA31994-9", "I have a place to live today, but I am worried about losing it in the future"),
+            (2, "LA31995-6", "I do not have a steady place to live (I am temporarily staying with others, in a hotel, "
+                             "in a shelter, living outside on the street, on a beach, in a car, abandoned building, "
+                             "bus or train station, or in a park)"),
+        ), domain="housing", flags=frozenset({1, 2})),
+        Item("96778-6", "Think about the place you live. Do you have problems with any of the following? "
+                        "(Choose all that apply.)", (
+            (1, "LA31996-4", "Pests such as bugs, ants, or mice"),
+            (2, "LA28580-1", "Mold"),
+            (3, "LA31997-2", "Lead paint or pipes"),
+            (4, "LA31998-0", "Lack of heat"),
+            (5, "LA31999-8", "Oven or stove not working"),
+            (6, "LA32000-4", "Smoke detectors missing or not working"),
+            (7, "LA32001-2", "Water leaks"),
+            (0, "LA9-3", "None of the above"),
+        ), multiple=True, domain="housing", flags=frozenset(range(1, 8))),
+        Item("88122-7", "Within the past 12 months, you worried that your food would run out before you got money to "
+                        "buy more.", OFTEN, domain="food", flags=frozenset({1, 2})),
+        Item("88123-5", "Within the past 12 months, the food you bought just didn't last and you didn't have money to "
+                        "get more.", OFTEN, domain="food", flags=frozenset({1, 2})),
+        Item("93030-5", "In the past 12 months, has lack of reliable transportation kept you from medical "
+                        "appointments, meetings, work or from getting things needed for daily living?",
+             ((1, "LA33-6", "Yes"), (0, "LA32-8", "No")), domain="transportation", flags=frozenset({1})),
+        Item("96779-4", "In the past 12 months has the electric, gas, oil, or water company threatened to shut off "
+                        "services in your home?",
+             ((1, "LA33-6", "Yes"), (0, "LA32-8", "No"), (2, "LA32002-0", "Already shut off")),
+             domain="utilities", flags=frozenset({1, 2})),
+        Item("95618-5", "How often does anyone, including family and friends, physically hurt you?", HOW_OFTEN,
+             domain="safety"),
+        Item("95617-7", "How often does anyone, including family and friends, insult or talk down to you?", HOW_OFTEN,
+             domain="safety"),
+        Item("95616-9", "How often does anyone, including family and friends, threaten you with harm?", HOW_OFTEN,
+             domain="safety"),
+        Item("95615-1", "How often does anyone, including family and friends, scream or curse at you?", HOW_OFTEN,
+             domain="safety"),
+    ),
+    (),
+    ((0, "no needs identified"),),
+    1,
+    "CMS Accountable Health Communities Health-Related Social Needs Screening Tool, core questions (public domain); "
+    "a safety score of 11 or more (of 20) is a positive screen.",
+    domain_sums=(("safety", 11, "95614-4"),),
+)  # fmt: skip
+INSTRUMENTS = {i.key: i for i in (PHQ2, PHQ9, GAD7, STEADI, HRSN)}
 SELF_HARM_ITEM = "44260-8"  # PHQ-9 item 9: any answer above 0 needs a clinician today
 
 
@@ -124,8 +231,9 @@ def questionnaire(instrument: Instrument) -> dict:
                 "text": item.text,
                 "type": "choice",
                 "required": True,
+                **({"repeats": True} if item.multiple else {}),
                 "answerOption": [{"valueCoding": {"system": loinc, "code": c, "display": d}} for _, c, d in
-                                 instrument.answers],
+                                 instrument.answers_of(item)],
             }
             for item in instrument.items
         ],

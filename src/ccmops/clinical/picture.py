@@ -14,7 +14,17 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 
-from ccmops.clinical.models import Allergy, Immunization, Medication, Observation, ReconciledItem, Reconciliation
+from ccmops.clinical.instruments import HRSN, INSTRUMENTS
+from ccmops.clinical.models import (
+    Allergy,
+    AssessmentResponse,
+    Immunization,
+    Medication,
+    Observation,
+    ReconciledItem,
+    Reconciliation,
+)
+from ccmops.rules.careplan import Finding
 
 TREND_MONTHS = 24
 
@@ -209,6 +219,74 @@ def clinical_picture(patient, today: dt.date) -> Picture:
 
 def _day(when) -> str:
     return f"{when:%b} {when.day}, {when.year}"
+
+
+# Dose forms and units: not what names a medication in a care plan.
+_FORM_WORDS = frozenset({
+    "tablet", "tablets", "capsule", "capsules", "oral", "actuat", "metered", "inhaler", "inhalation", "solution",
+    "injection", "injectable", "extended", "release", "delayed", "topical", "cream", "ointment", "suspension",
+    "chewable", "disintegrating", "powder", "spray", "nasal", "patch", "transdermal", "prefilled", "syringe", "syrup",
+    "daily", "units",
+})  # fmt: skip
+SCREEN_WORDS = {  # the words a plan's problem list or goals uses for what a positive screen found
+    "phq2": ("depress", "mood"),
+    "phq9": ("depress", "mood"),
+    "gad7": ("anxi", "worry"),
+    "steadi": ("fall",),
+}
+NEED_WORDS = {  # the AHC social-needs domains, as community services or problems name them
+    "housing": ("housing", "shelter", "home repair", "pest", "mold", "heat"),
+    "food": ("food", "meal", "snap", "pantry", "nutrition assistance"),
+    "transportation": ("transport", "ride"),
+    "utilities": ("utilit", "liheap", "electric", "shut-off", "shutoff"),
+    "safety": ("safety", "violence", "abuse", "safe"),
+}
+
+
+def medication_words(display: str) -> tuple[str, ...]:
+    """The words that name a medication ("Lisinopril 10 MG Oral Tablet" -> ("lisinopril",)): alphabetic, five
+    letters or more, not a dose form; the whole display when none is left."""
+    words = tuple(
+        w for w in (part.strip("[]().,;:/-").lower() for part in display.split())
+        if len(w) >= 5 and w.isalpha() and w not in _FORM_WORDS
+    )  # fmt: skip
+    return words or (display.lower(),)
+
+
+def plan_findings(patient, today: dt.date) -> list[Finding]:
+    """What the plan must address from the clinical picture (`rules.careplan.Finding`): each current medication —
+    as last reconciled (not those the patient stopped), else the EHR's active list — and the latest result of each
+    screen given in the last year when it was positive."""
+    zone = zoneinfo.ZoneInfo(patient.practice.time_zone)
+    out: list[Finding] = []
+    version = Reconciliation.objects.filter(patient=patient).order_by("-number").first()
+    if version is not None:
+        names = [i.display for i in version.items.all() if i.answer != "stopped"]
+    else:
+        names = [m.display for m in active_medications(patient)]
+    need = "medication management: name the patient's current medications (Pull from the clinical picture)"
+    out += [Finding("medication_management", medication_words(name), need, name) for name in names]
+    latest: dict[str, AssessmentResponse] = {}
+    since = dt.datetime.combine(today - dt.timedelta(days=365), dt.time(), tzinfo=zone)
+    for a in AssessmentResponse.objects.filter(patient=patient, performed_at__gte=since).order_by("performed_at", "id"):
+        latest[a.instrument] = a
+    if "phq9" in latest and "phq2" in latest and latest["phq9"].performed_at >= latest["phq2"].performed_at:
+        del latest["phq2"]  # the PHQ-9 that followed the screen says more
+    for key, a in latest.items():
+        if not a.positive or key not in INSTRUMENTS:
+            continue
+        when = _day(a.performed_at.astimezone(zone))
+        title = INSTRUMENTS[key].title
+        if key in SCREEN_WORDS:
+            out.append(Finding("problems", SCREEN_WORDS[key], "problem list or goals: address the positive screen",
+                               f"{title} of {when}: {a.band}"))  # fmt: skip
+        else:
+            for item_domain in dict.fromkeys(i.domain for i in HRSN.items):
+                if item_domain in a.band.removeprefix("needs: ").split(", "):
+                    out.append(Finding("community_services", NEED_WORDS[item_domain],
+                                       "community and social services: address the social needs found",
+                                       f"{item_domain} ({title.split(':')[0].lower()} of {when})"))  # fmt: skip
+    return out
 
 
 def care_plan_lines(patient, today: dt.date) -> tuple[str, str]:

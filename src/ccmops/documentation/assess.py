@@ -1,10 +1,14 @@
-"""Standard assessments given by the care team (issue 33): PHQ-2/PHQ-9, GAD-7 and the STEADI fall-risk questions
-(`clinical.instruments`), scored as published. Recording one keeps the answers, the total, its band and the FHIR
-QuestionnaireResponse; writes a draft note of the month (the standard-assessment template) for its author to
-finish and sign — the time it took is care-management time, timed as any call; and a PHQ-9 item 9 answered above
-0 (thoughts of self-harm) raises an urgent task for a clinician today."""
+"""Standard assessments given by the care team (issue 33): PHQ-2/PHQ-9, GAD-7, the STEADI fall-risk questions and
+the AHC social-needs screen (`clinical.instruments`), scored as published. Recording one keeps the answers, the
+total, its band and the FHIR QuestionnaireResponse; writes a draft note of the month (the standard-assessment
+template) for its author to finish and sign — the time it took is care-management time, timed as any call; a PHQ-9
+item 9 answered above 0 (thoughts of self-harm) raises an urgent task for a clinician today; and a social need
+found raises a task for the care manager to connect the patient with community resources (a CCM service element),
+due today when the need is the patient's safety."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,24 +30,37 @@ SUGGESTIONS = {
     "gad7": "Add anxiety to the care plan (a problem and a goal); consider behavioral health integration (BHI, 99484).",
     "steadi": "Add fall prevention to the care plan: a gait, strength and balance assessment, medication review, "
     "home safety.",
+    "hrsn": "Add each need to the care plan as a problem with a goal, and refer the patient to community resources "
+    "(food assistance, housing, transportation, utility help; a safety need to the practice's protocol today).",
 }
+NEED_WORDS = {
+    "housing": "housing",
+    "food": "food",
+    "transportation": "transportation",
+    "utilities": "utilities",
+    "safety": "interpersonal safety",
+}
+SOCIAL_NEEDS_DAYS = 7  # a non-safety need's referral task is due within a week
 
 
-def _fhir_response(instrument: Instrument, patient, answers: dict[str, int], score: int, when) -> dict:
+def _coding(system_code_display) -> dict:
+    _, code, display = system_code_display
+    return {"valueCoding": {"system": "http://loinc.org", "code": code, "display": display}}
+
+
+def _fhir_response(instrument: Instrument, patient, answers: dict[str, int | list[int]], score: int, when) -> dict:
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-    coding = {value: (code, display) for value, code, display in instrument.answers}
-    items = [
-        {
-            "linkId": item.link_id,
-            "text": item.text,
-            "answer": [{"valueCoding": {"system": "http://loinc.org", "code": coding[answers[item.link_id]][0],
-                                        "display": coding[answers[item.link_id]][1]}}],
-        }
-        for item in instrument.items
-    ]  # fmt: skip
+    items = []
+    for item in instrument.items:
+        by_value = {option[0]: option for option in instrument.answers_of(item)}
+        chosen = answers[item.link_id]
+        values = chosen if isinstance(chosen, list) else [chosen]
+        items.append({"linkId": item.link_id, "text": item.text, "answer": [_coding(by_value[v]) for v in values]})
     if instrument.total_loinc:
         items.append({"linkId": instrument.total_loinc, "text": "Total score", "answer": [{"valueInteger": score}]})
+    for loinc, total in instrument.domain_totals(answers):
+        items.append({"linkId": loinc, "text": "Total safety score", "answer": [{"valueInteger": total}]})
     resource = {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": f"Questionnaire/ccmops-{instrument.key}",
@@ -55,35 +72,58 @@ def _fhir_response(instrument: Instrument, patient, answers: dict[str, int], sco
     return QuestionnaireResponse.model_validate(resource).model_dump(mode="json", exclude_none=True)
 
 
+def _checked(spec: Instrument, answers: dict) -> dict[str, int | list[int]]:
+    given: dict[str, int | list[int]] = {}
+    for n, item in enumerate(spec.items, start=1):
+        allowed = {value for value, _, _ in spec.answers_of(item)}
+        raw = answers.get(item.link_id)
+        raws = [r for r in (raw if isinstance(raw, (list, tuple)) else [raw]) if r not in (None, "")]
+        if not raws:
+            raise InvalidInput(f"item {n}: answer “{item.text}”")
+        if len(raws) > 1 and not item.multiple:
+            raise InvalidInput(f"item {n}: expected one answer, got {len(raws)}")
+        values = []
+        for r in raws:
+            try:
+                value = int(r)
+            except (TypeError, ValueError):
+                value = -1
+            if value not in allowed:
+                raise InvalidInput(f"item {n}: expected one of {sorted(allowed)}, got {r!r}")
+            values.append(value)
+        if item.multiple:
+            if 0 in values and len(values) > 1:
+                raise InvalidInput(f"item {n}: “None of the above” cannot go with another answer")
+            given[item.link_id] = sorted(set(values))
+        else:
+            given[item.link_id] = values[0]
+    return given
+
+
 @transaction.atomic
-def record_assessment(*, patient, by, instrument: str, answers: dict[str, str | int], party_id=None):
-    """Score and keep one assessment; returns the AssessmentResponse.
+def record_assessment(*, patient, by, instrument: str, answers: dict, party_id=None):
+    """Score and keep one assessment; `answers` maps each item's link id to the answer's value (a list of values
+    for a choose-all-that-apply item). Returns the AssessmentResponse.
 
     Raises:
-        InvalidInput: an unknown instrument, an item left unanswered, an answer not on the instrument's scale.
+        InvalidInput: an unknown instrument, an item left unanswered, an answer not on the item's list, two answers
+            to a one-answer item, or "none of the above" with another answer.
     """
     spec = INSTRUMENTS.get(instrument)
     if spec is None:
         raise InvalidInput(f"instrument: expected one of {', '.join(INSTRUMENTS)}, got {instrument!r}")
-    allowed = {value for value, _, _ in spec.answers}
-    given: dict[str, int] = {}
-    for n, item in enumerate(spec.items, start=1):
-        raw = answers.get(item.link_id)
-        if raw in (None, ""):
-            raise InvalidInput(f"item {n}: answer “{item.text}”")
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            value = -1
-        if value not in allowed:
-            raise InvalidInput(f"item {n}: expected one of {sorted(allowed)}, got {raw!r}")
-        given[item.link_id] = value
-    score = sum(given.values())
-    band = spec.band(score)
-    positive = score >= spec.positive_from
+    given = _checked(spec, answers)
+    result = spec.result(given)
+    score, band, positive = result.score, result.band, result.positive
     now = timezone.now()
     self_harm = instrument == "phq9" and given.get(SELF_HARM_ITEM, 0) > 0
-    actions = "Urgent task raised for a clinician today (item 9 above 0)." if self_harm else ""
+    needs = ", ".join(NEED_WORDS[n] for n in result.needs)
+    if self_harm:
+        actions = "Urgent task raised for a clinician today (item 9 above 0)."
+    elif result.needs:
+        actions = f"Task raised to connect the patient with community resources: {needs}."
+    else:
+        actions = ""
     note = save_note(
         patient=patient,
         author=by,
@@ -110,13 +150,24 @@ def record_assessment(*, patient, by, instrument: str, answers: dict[str, str | 
         note=note,
     )
     if self_harm:
-        words = {value: display for value, _, display in spec.answers}
+        item9 = next(i for i in spec.items if i.link_id == SELF_HARM_ITEM)
+        words = {value: display for value, _, display in spec.answers_of(item9)}
         open_task(
             patient=patient,
             kind="urgent",
             title=f"Urgent: PHQ-9 item 9 (thoughts of self-harm) answered “{words[given[SELF_HARM_ITEM]]}” — "
             "a clinician assesses safety today",
             due_on=practice_today(patient.practice),
+            now=now,
+        )
+    if result.needs:
+        today = practice_today(patient.practice)
+        open_task(
+            patient=patient,
+            kind="social_needs",
+            title=f"Social needs found ({needs}): connect the patient with community resources"
+            + (" — a safety need: follow the practice's protocol today" if "safety" in result.needs else ""),
+            due_on=today if "safety" in result.needs else today + dt.timedelta(days=SOCIAL_NEEDS_DAYS),
             now=now,
         )
     record_audit(

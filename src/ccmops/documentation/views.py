@@ -144,8 +144,8 @@ NEW_ROWS = 3  # rows for medications new to the list, per submission
 
 @login_required
 def assessment(request, patient_id: int, instrument: str):
-    """Give a standard assessment (PHQ-2, PHQ-9, GAD-7, STEADI) with the patient; the result goes on the patient's
-    record with a draft note (`documentation.assess`)."""
+    """Give a standard assessment (PHQ-2, PHQ-9, GAD-7, STEADI, AHC social needs) with the patient; the result goes
+    on the patient's record with a draft note (`documentation.assess`)."""
     scope = request_scope(request)
     patient = scope.patient(patient_id)
     grant = scope.require(patient.practice_id, Function.DOCUMENTATION)
@@ -159,14 +159,26 @@ def assessment(request, patient_id: int, instrument: str):
                 patient=patient,
                 by=request.user,
                 instrument=instrument,
-                answers={item.link_id: request.POST.get(item.link_id, "") for item in spec.items},
+                answers={
+                    i.link_id: request.POST.getlist(i.link_id) if i.multiple else request.POST.get(i.link_id)
+                    for i in spec.items
+                },
                 party_id=grant.via_organization_id,
             )
         except InvalidInput as exc:
             error = str(exc)
         else:
             return redirect(f"{reverse('patient_detail', args=[patient.id])}#assessments")
-    items = [(n, item, request.POST.get(item.link_id, "")) for n, item in enumerate(spec.items, start=1)]
+    items = [
+        {
+            "n": n,
+            "item": item,
+            "answers": spec.answers_of(item),
+            "chosen": set(request.POST.getlist(item.link_id)),
+            "heading": item.domain if item.domain and (n == 1 or item.domain != spec.items[n - 2].domain) else "",
+        }
+        for n, item in enumerate(spec.items, start=1)
+    ]
     return render(
         request,
         "documentation/assessment.html",

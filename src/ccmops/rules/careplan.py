@@ -1,9 +1,16 @@
 """What a care plan must contain before the billing practitioner may approve it (R-PLAN-1, R-PLAN-2; PCM's
-disease-specific plan: R-ELIG-3). Pure: takes the plan's content, returns what is missing."""
+disease-specific plan: R-ELIG-3). Pure: takes the plan's content — and what the clinical picture says (`Finding`s:
+the current medications, positive screens) — and returns what is missing.
+
+R-PLAN-1 asks for a plan *based on* a physical, mental, psychosocial, functional and environmental assessment with
+medication management: so a plan whose medication management does not name the patient's current medications, or
+that is silent on a positive depression, anxiety, fall-risk or social-needs screen, is incomplete. A finding is
+addressed when the element's text names it (any of its words); the message says what to add."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # element key -> how a person names it
@@ -25,12 +32,44 @@ OPTIONAL: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One thing the clinical picture says that the plan must address."""
+
+    element: str  # "medication_management" | "problems" (the problem list and the goals) | "community_services"
+    words: tuple[str, ...]  # lower case; the element's text holding any of them addresses it
+    need: str  # the message's head, shared by findings of one kind ("medication management: name …")
+    label: str  # this finding, as a person reads it ("Lisinopril 10 MG Oral Tablet")
+
+
+def _element_text(content: Mapping[str, Any], element: str) -> str:
+    parts: list[str] = []
+    if element in ("problems", "community_services"):
+        parts += [str(p.get("condition", "")) for p in content.get("problems") or []]
+        parts += [str(g.get("description", "")) for g in content.get("goals") or []]
+    if element != "problems":
+        parts.append(str(content.get(element) or ""))
+    return " ".join(parts).lower()
+
+
+def unaddressed(content: Mapping[str, Any], findings: Iterable[Finding]) -> list[str]:
+    """The findings the plan does not address, one message per kind, in the order first found."""
+    grouped: dict[str, list[str]] = {}
+    for f in findings:
+        if not any(w in _element_text(content, f.element) for w in f.words):
+            grouped.setdefault(f.need, []).append(f.label)
+    return [f"{need}: {'; '.join(labels)}" for need, labels in grouped.items()]
+
+
 def _text(value: Any) -> bool:
     return isinstance(value, str) and len(value.strip()) >= 3
 
 
-def missing_elements(content: Mapping[str, Any], *, kind: str = "comprehensive") -> list[str]:
-    """Every element missing or incomplete, in plan order, each saying what is needed. Empty when approvable."""
+def missing_elements(
+    content: Mapping[str, Any], *, kind: str = "comprehensive", findings: Iterable[Finding] = ()
+) -> list[str]:
+    """Every element missing or incomplete, in plan order, each saying what is needed, then every finding of the
+    clinical picture the plan does not address. Empty when approvable."""
     out: list[str] = []
     problems = [p for p in content.get("problems") or [] if _text(p.get("condition", ""))]
     if not problems:
@@ -64,4 +103,4 @@ def missing_elements(content: Mapping[str, Any], *, kind: str = "comprehensive")
     months = schedule.get("interval_months")
     if not isinstance(months, int) or not 1 <= months <= 12:
         out.append("periodic review schedule: set a review interval of 1 to 12 months")
-    return out
+    return out + unaddressed(content, findings)

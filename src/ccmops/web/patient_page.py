@@ -143,11 +143,17 @@ def _assessments(patient) -> list[dict]:
     by_instrument: dict[str, list] = {}
     for a in AssessmentResponse.objects.filter(patient=patient).select_related("performed_by")[:60]:
         by_instrument.setdefault(a.instrument, []).append(a)
+
+    def said(a) -> str:  # a domain-scored screen (social needs) is read by its needs, not a number
+        by_domain = any(item.domain for item in INSTRUMENTS[a.instrument].items)
+        return a.band if by_domain else f"{a.score} — {a.band}"
+
     return [
         {
             "title": INSTRUMENTS[key].title,
             "latest": given[0],
-            "earlier": given[1:6],
+            "said": said(given[0]),
+            "earlier": [(said(a).split(" — ")[0], a) for a in given[1:6]],
             "suggestion": SUGGESTIONS.get(key, ""),
         }
         for key, given in by_instrument.items()

@@ -98,6 +98,7 @@ class FollowUpTask(models.Model):
         ("care_plan_review", "Care-plan review"),
         ("medication", "Medication discrepancy"),
         ("urgent", "Urgent: a clinician today"),
+        ("social_needs", "Social needs: community resources"),
     ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="tasks")
