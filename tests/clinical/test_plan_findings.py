@@ -158,3 +158,13 @@ def test_each_social_need_found_must_be_in_community_services(drafted):
     plan.refresh_from_db()
     (message,) = missing_of(plan.latest)
     assert "food" not in message and "transportation" in message
+
+
+def test_an_approved_plan_says_when_the_picture_has_moved_on(drafted, login):
+    twyla, nora, plan = drafted
+    approve(version=plan.latest, by=Practitioner.objects.get(npi="1003000019").user, expected_lock=plan.lock_version)
+    page = login("dr.patel").get(f"/care-plans/{plan.id}/").content.decode()
+    assert 'id="plan-behind"' not in page and "Not yet approvable" not in page
+    record_assessment(patient=twyla, by=nora, instrument="gad7", answers=answers(GAD7, 3, 3, 2, 2, 1, 1, 1))
+    page = login("dr.patel").get(f"/care-plans/{plan.id}/").content.decode()
+    assert 'id="plan-behind"' in page and "GAD-7 (anxiety) of" in page and "Not yet approvable" not in page

@@ -136,3 +136,38 @@ def test_bad_answers_are_named_and_nothing_is_written(demo, change, message):
             patient=twyla, by=User.objects.get(username="nora.rn"), instrument="hrsn", answers=screen() | change
         )
     assert not twyla.assessments.exists() and not FollowUpTask.objects.filter(kind="social_needs").exists()
+
+
+def test_the_care_manager_gives_the_social_needs_screen_on_the_web(demo, login):
+    twyla = Patient.objects.get(family_name="Moen")
+    client = login("nora.rn")
+    form_page = client.get(f"/patients/{twyla.id}/assessments/hrsn/").content.decode()
+    assert 'type="checkbox" name="96778-6"' in form_page and "Interpersonal safety" not in form_page
+    assert '<h3 class="assessment-domain">Food</h3>' in form_page  # the domains head their questions
+    form = {k: (v if isinstance(v, list) else str(v)) for k, v in screen(problems=(2, 4), utilities=1).items()}
+    mixed = client.post(f"/patients/{twyla.id}/assessments/hrsn/", form | {PROBLEMS: ["0", "2"]})
+    assert mixed.status_code == 422 and "“None of the above” cannot go with another answer" in mixed.content.decode()
+    assert 'value="2" checked' in mixed.content.decode()  # what was chosen stays chosen
+    assert client.post(f"/patients/{twyla.id}/assessments/hrsn/", form).status_code == 302
+    page = client.get(f"/patients/{twyla.id}/").content.decode()
+    assert "Social needs: AHC HRSN core questions</strong>: needs: housing, utilities" in page
+    assert "Social needs found (housing, utilities)" in page  # the task on the patient's page
+
+
+def test_the_api_gives_the_questionnaire_and_takes_an_answer(demo, login):
+    twyla = Patient.objects.get(family_name="Moen")
+    client = login("nora.rn")
+    body = client.get("/api/questionnaires/hrsn").json()
+    assert body["questionnaire"]["resourceType"] == "Questionnaire"
+    assert body["answer_values"][UTILITIES][2] == {"value": 2, "code": "LA32002-0", "display": "Already shut off"}
+    url = f"/api/patients/{twyla.id}/assessments/hrsn"
+    bad = client.post(url, {"answers": screen() | {LIVING: 7}}, content_type="application/json")
+    assert bad.status_code == 422 and "item 1: expected one of [0, 1, 2], got 7" in bad.content.decode()
+    made = client.post(url, {"answers": screen(food=(2, 2))}, content_type="application/json")
+    assert made.status_code == 201 and made.json()["band"] == "needs: food" and made.json()["note_id"]
+    assert client.post(f"/api/patients/{twyla.id}/assessments/bdi", {"answers": {}},
+                       content_type="application/json").status_code == 404  # fmt: skip
+    assert login("pat.rn").post(url, {"answers": screen()}, content_type="application/json").status_code == 404
+    bundle = client.get(f"/api/patients/{twyla.id}/fhir").json()
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "MedicationRequest", "Observation", "Immunization", "QuestionnaireResponse"} <= kinds

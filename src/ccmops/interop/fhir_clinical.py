@@ -71,7 +71,9 @@ class ClinicalReading:
         system, code, display = medication
         requester = r.requester
         npi = ""
-        if requester is not None and requester.reference:
+        if requester is not None and requester.reference and "us-npi|" in requester.reference:
+            npi = requester.reference.split("us-npi|", 1)[1]  # a conditional reference by NPI (ccmops's own export)
+        elif requester is not None and requester.reference:
             npi = f"ref:{ref_id(requester.reference)}"  # resolved to the NPI and name once every file is read
         validity = r.dispenseRequest.validityPeriod if r.dispenseRequest else None
         self.batch.medications.append(

@@ -1,5 +1,6 @@
-"""FHIR R4 export of a patient's CCM record: Patient, Conditions, Consents, CarePlan with Goals, validated
-with fhir.resources R4B models before it leaves."""
+"""FHIR R4 export of a patient's CCM record: Patient, Conditions, Encounters, Consents, CarePlan with Goals, and
+the clinical picture (`fhir_export_clinical`: medications, allergies, observations, immunizations, assessments),
+validated with fhir.resources R4B models before it leaves."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from ccmops.careplans.models import CarePlan
 from ccmops.enrollment.models import Consent
 from ccmops.errors import InvalidInput
+from ccmops.interop.fhir_export_clinical import clinical_resources
 from ccmops.patients.models import Patient
 
 SNOMED = "http://snomed.info/sct"
@@ -195,6 +197,7 @@ def patient_bundle(patient) -> dict:
                 ],
             }
         )
+    entries.extend(clinical_resources(patient, ref))
     raw = {
         "resourceType": "Bundle",
         "type": "collection",
@@ -205,13 +208,26 @@ def patient_bundle(patient) -> dict:
     return json.loads(json.dumps(raw))
 
 
-BULK_TYPES = ("Patient", "Condition", "Encounter", "Consent", "CarePlan", "Goal")
+BULK_TYPES = (
+    "Patient",
+    "Condition",
+    "Encounter",
+    "Consent",
+    "CarePlan",
+    "Goal",
+    "MedicationRequest",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "Observation",
+    "Immunization",
+    "QuestionnaireResponse",
+)
 
 
 def export_practice(practice, folder, *, progress=None) -> dict[str, int]:
-    """Write the practice's CCM record as a Bulk Data export (one NDJSON file per resource type: Patient,
-    Condition, Encounter, Consent, CarePlan, Goal), every patient's resources validated as FHIR R4 first. `ccmops
-    import bulk` reads the Patients, Conditions and Encounters back. Returns the count per type. The files are
+    """Write the practice's CCM record as a Bulk Data export (one NDJSON file per resource type: `BULK_TYPES`),
+    every patient's resources validated as FHIR R4 first. `ccmops import bulk` reads the Patients, Conditions,
+    Encounters and the clinical picture back. Returns the count per type. The files are
     written under temporary names and renamed once complete, so a folder never holds a half-written export."""
     from pathlib import Path
 
