@@ -107,9 +107,20 @@ def test_the_care_managers_inbox_leads_to_the_note_to_sign(page, sign_in, live_d
     item = page.locator(".inbox-note_to_sign a").first
     assert "Note to sign" in item.inner_text()
     item.click()
-    page.wait_for_selector("h1")
-    assert "/patients/" in page.url
-    screenshot("walk-care-manager-inbox")
+    page.wait_for_selector("h1:has-text('Finish the note')")  # the draft itself, to finish and sign
+    note = Note.objects.get(id=int(page.url.rstrip("/").split("/")[-2]))
+    assert note.signed_at is None and note.author.username == "nora.rn"
+    assert page.locator("#f-time-entry").input_value() == str(note.time_entry_id or "")
+    for field in page.locator("textarea").all():  # complete what the draft left empty
+        if not field.input_value().strip():
+            field.fill("Documented from the call log")
+    screenshot("walk-care-manager-finish-note")
+    page.click("button[name=sign]")
+    page.wait_for_selector(f"#note-{note.id} >> text=signed")
+    note.refresh_from_db()
+    assert note.signed_at is not None
+    page.click("nav >> text=Care manager")
+    assert page.locator(".inbox-note_to_sign a").count() == 0  # nothing waits any more
 
 
 def test_the_billing_practitioner_approves_a_care_plan_from_the_inbox(page, sign_in, live_demo, screenshot):

@@ -69,7 +69,7 @@ def test_a_reconciliation_is_a_version_a_draft_note_and_tasks_for_the_practition
     v2 = reconcile(patient=twyla, by=nora, source="pharmacy fill list", adherence="Takes them all now",
                    answers=[Answer(amlodipine.id, "taking"), Answer(metformin.id, "taking")])  # fmt: skip
     assert v2.number == 2 and v2.items.count() == 2 and not any(i.discrepancy for i in v2.items.all())
-    assert v2.note.fields["discrepancies"] == "None"
+    assert v2.note.fields["discrepancies"] == "No discrepancies: every medication taken as prescribed"
     assert Reconciliation.objects.get(number=1).items.count() == 3
     assert FollowUpTask.objects.filter(patient=twyla, kind="medication").count() == 2  # none for version 2
 

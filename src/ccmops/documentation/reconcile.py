@@ -109,7 +109,8 @@ def reconcile(
         fields={
             "medications_reviewed": f"{len(items)} medication{'s' if len(items) != 1 else ''} reviewed with the "
             f"patient against {source} (reconciled list version {number})",
-            "discrepancies": "; ".join(f"{i.display}: {words[i.answer].lower()} — {i.detail}" for i in found) or "None",
+            "discrepancies": "; ".join(f"{i.display}: {words[i.answer].lower()} — {i.detail}" for i in found)
+            or "No discrepancies: every medication taken as prescribed",
             "changes_communicated": who,
             "adherence": adherence.strip(),
         },

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +15,7 @@ from ccmops.documentation.models import Note
 from ccmops.documentation.note_templates import TEMPLATES
 from ccmops.documentation.reconcile import Answer, list_to_reconcile, reconcile
 from ccmops.documentation.services import add_addendum, save_note
-from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
 from ccmops.timetracking.models import ACTIVITIES, TimeEntry
 from ccmops.timetracking.queries import time_months
@@ -69,6 +71,58 @@ def note_new(request, patient_id: int):
             "entry": entry,
         },
     )
+
+
+NEAR = dt.timedelta(hours=1)  # a draft written within the hour after an entry ended documents that work
+
+
+@login_required
+def note_edit(request, note_id: int):
+    """Finish a draft note and sign it — the one a reconciliation or an assessment drafted, or one saved as a
+    draft. Only its author edits it; it may be tied to the time entry it documents (the timer that ran while the
+    work was done is offered first)."""
+    note = Note.objects.filter(id=note_id).select_related("time_entry").first()
+    if note is None:
+        raise NotFound(NOT_FOUND)
+    scope = request_scope(request)
+    patient = scope.patient(note.patient_id)
+    grant = scope.require(patient.practice_id, Function.DOCUMENTATION)
+    if note.signed_at is not None:
+        return redirect(f"{reverse('patient_detail', args=[patient.id])}#note-{note.id}")
+    if note.author_id != request.user.id:
+        raise Conflict(f"Only the author ({note.author}) finishes and signs this draft note.")
+    entries = documentable_entries(patient)
+    chosen = request.POST.get("time_entry", "") if request.method == "POST" else str(note.time_entry_id or "")
+    if request.method == "GET" and not chosen:
+        worked = next(
+            (e for e in entries if e.staff_id == note.author_id and e.start - NEAR <= note.created_at <= e.end + NEAR),
+            None,
+        )  # fmt: skip
+        chosen = str(worked.id) if worked else ""
+    entry = next((e for e in entries if str(e.id) == chosen), None) if chosen else None
+    if chosen and entry is None:
+        raise InvalidInput(f"time_entry: {chosen} is not one of {patient}'s entries of this or last month that stand")
+    values = dict(note.fields)
+    error = None
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k, _label, _req in TEMPLATES[note.activity]}
+        try:
+            save_note(
+                patient=patient, author=request.user, party_id=grant.via_organization_id, program=note.program,
+                activity=note.activity, fields=values, note=note, time_entry=entry, sign="sign" in request.POST,
+            )  # fmt: skip
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect(f"{reverse('patient_detail', args=[patient.id])}#note-{note.id}")
+    fields = [(k, label, req, values.get(k, "")) for k, label, req in TEMPLATES[note.activity]]
+    return render(
+        request,
+        "documentation/note_form.html",
+        {"patient": patient, "note": note, "activity": note.activity, "activities": ACTIVITIES, "fields": fields,
+         "error": error, "entries": entries, "entry": entry},
+        status=422 if error else 200,
+    )  # fmt: skip
 
 
 def documentable_entries(patient) -> list[TimeEntry]:

@@ -96,7 +96,7 @@ def _notes_to_sign(user, names) -> list[Item]:
             "note_to_sign",
             f"Note to sign: {n.patient}",
             f"{n.get_activity_display()}, written {timezone.localtime(n.created_at):%Y-%m-%d}",
-            reverse("patient_detail", args=[n.patient_id]) + "#notes",
+            reverse("note_edit", args=[n.id]),
             names[n.practice_id],
         )
         for n in notes

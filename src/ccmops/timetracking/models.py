@@ -11,7 +11,7 @@ ACTIVITIES = [
     ("care_coordination_call", "Care coordination call"),
     ("medication_reconciliation", "Medication reconciliation"),
     ("care_plan_review", "Care-plan review"),
-    ("standard_assessment", "Standard assessment (PHQ-9, GAD-7, falls)"),
+    ("standard_assessment", "Standard assessment (PHQ-9, GAD-7, falls, social needs)"),
     ("transition_follow_up", "Transition follow-up"),
     ("referral_coordination", "Referral coordination"),
     ("community_resource", "Community resource"),

@@ -130,6 +130,7 @@ urlpatterns = [
         name="reconcile_medications",
     ),
     path("notes/<int:note_id>/addenda/", note_views.addendum, name="addendum"),
+    path("notes/<int:note_id>/edit/", note_views.note_edit, name="note_edit"),
     path("practices/<int:practice_id>/imports/", interop_views.imports, name="imports"),
     path("practices/<int:practice_id>/export/fhir/", interop_views.fhir_export, name="fhir_export"),
     path("practices/<int:practice_id>/imports/<int:run_id>/", interop_views.import_detail, name="import_detail"),
