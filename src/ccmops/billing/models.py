@@ -72,6 +72,15 @@ class ClaimLine(models.Model):
     paid_amount = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     remit_note = models.CharField(max_length=300, blank=True)
     remit_at = models.DateTimeField(null=True, blank=True)
+    # What the payer's front end said of the claim (a 277CA): accepted for adjudication, or rejected with why.
+    ack_status = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        choices=[("accepted", "Accepted"), ("rejected", "Rejected")],
+    )
+    ack_note = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["patient", "month", "code"], name="no_duplicate_claim_line")]
@@ -114,6 +123,7 @@ class ClaimBatch(models.Model):
         "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rejection_reason = models.CharField(max_length=300, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="a 999 accepted the interchange")
 
     class Meta:
         indexes = [models.Index(fields=["practice", "month"])]
@@ -131,7 +141,9 @@ class ClaimBatch(models.Model):
 
     @property
     def state(self) -> str:
-        return "rejected" if self.rejected_at else "submitted" if self.submitted_at else "produced"
+        if self.rejected_at:
+            return "rejected"
+        return "acknowledged" if self.acknowledged_at else "submitted" if self.submitted_at else "produced"
 
 
 class ControlCounter(models.Model):
@@ -207,3 +219,63 @@ class FeeScheduleRelease(models.Model):
 
     def __str__(self) -> str:
         return f"CY{self.year} fees: {self.source}"
+
+
+class PayerFile(models.Model):
+    """An X12 file the payer or clearinghouse sent back (a 999, 277CA or 835), read once: its sender and
+    interchange control number (ISA06, ISA13) identify it, so the same file read again changes nothing. Kept as
+    received, with what reading it did."""
+
+    KINDS = [("999", "999 acknowledgment"), ("277ca", "277CA claim acknowledgment"), ("835", "835 remittance")]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=6, choices=KINDS)
+    sender = models.CharField(max_length=15)  # ISA06
+    control_number = models.CharField(max_length=9)  # ISA13
+    name = models.CharField(max_length=200)
+    content = models.TextField()
+    summary = models.JSONField(default=dict)
+    received_at = models.DateTimeField()
+    received_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "sender", "control_number"], name="payer_file_read_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
+
+class RemitLine(models.Model):
+    """One service line of an 835, as the payer adjudicated it, posted to the claim line it pays (matched by the
+    line item control number the 837P sent, REF*6R) — or kept unmatched for the biller. The history of every
+    remittance: a claim line shows the newest."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    payer_file = models.ForeignKey(PayerFile, on_delete=models.PROTECT, related_name="remit_lines")
+    claim_line = models.ForeignKey(ClaimLine, null=True, on_delete=models.PROTECT, related_name="remittances")
+    claim_id = models.CharField(max_length=38)  # CLP01
+    claim_status = models.CharField(max_length=2)  # CLP02
+    payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07
+    control_number = models.CharField(max_length=50, blank=True)  # REF*6R
+    code = models.CharField(max_length=5)
+    date_of_service = models.DateField(null=True)
+    charge = models.DecimalField(max_digits=9, decimal_places=2)
+    paid = models.DecimalField(max_digits=9, decimal_places=2)
+    allowed = models.DecimalField(max_digits=9, decimal_places=2, null=True)
+    patient_responsibility = models.DecimalField(max_digits=9, decimal_places=2)
+    adjustments = models.JSONField(default=list)  # [{group, reason, amount}]
+    remarks = models.JSONField(default=list)  # RARC codes
+    status = models.CharField(max_length=10)  # paid | adjusted | denied
+    denial = models.CharField(
+        max_length=20, blank=True
+    )  # another_provider | coverage | information | duplicate | other
+    next_step = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["practice", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.code}: {self.status} {self.paid}"

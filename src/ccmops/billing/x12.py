@@ -308,6 +308,7 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
                     f"LX*{i}",
                     f"SV1*HC:{line.code}*{charge:.2f}*UN*{line.units}***{pointers}",
                     f"DTP*472*D8*{line.date_of_service:%Y%m%d}",
+                    f"REF*6R*{line.id}",  # the line item control number: the 835 pays the line by it (issue 35)
                 ]
         body.append(f"SE*{len(body) + 1}*{st}")
         seg += body

@@ -1,0 +1,144 @@
+"""The payer loop read from X12 (issue 35): for a demo practice's closed month, its 837P, then a 999 and a 277CA
+accepting all but one claim, then an 835 paying some lines, denying one as furnished by another provider and one
+for coverage — posted automatically by the line item control number, each denial triaged to its next step — and
+each file read twice without posting twice. Every test file passes pyx12 against its implementation guide; bad
+files are refused whole with the segment named."""
+
+from decimal import Decimal
+
+import pytest
+from tests.factories.billing import previous_month
+from tests.factories.payer import ack_277ca, ack_999, remit_835
+
+from ccmops.billing.approval import approve_and_close
+from ccmops.billing.evaluation import close_month
+from ccmops.billing.exports import export_837p
+from ccmops.billing.models import ClaimLine, KnownService, PatientMonthDecision, PayerFile, RemitLine
+from ccmops.billing.payer_files import import_x12
+from ccmops.billing.review import override
+from ccmops.billing.x12_read import read_interchange
+from ccmops.demo import world
+from ccmops.errors import InvalidInput
+from ccmops.organizations.models import Organization, User
+
+
+@pytest.fixture
+def sent(demo_activity):
+    """Last month of Maple Street closed — every held patient-month billed on review, as a biller would after
+    checking — and its 837P produced (not yet marked sent)."""
+    maple = Organization.objects.get(slug=world.MAPLE)
+    ben = User.objects.get(username="ben.biller")
+    month, _ = previous_month()
+    close_month(practice=maple, month=month, by=ben)
+    for decision in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        override(decision=decision, action="bill", reason="Reviewed: documented in the EHR", by=ben)
+    approve_and_close(practice=maple, month=month, by=ben)
+    batch = export_837p(practice=maple, month=month, by=ben)
+    assert batch.lines >= 3
+    return maple, batch, ben
+
+
+def test_the_factory_files_follow_their_guides(sent):
+    maple, batch, _ = sent
+    first = sorted(ClaimLine.objects.filter(practice=maple, month=batch.month), key=lambda x: x.id)[0]
+    for text, kind in (
+        (ack_999(batch, control=11), "999"),
+        (ack_277ca(batch, control=12, reject=(f"{first.patient_id}-{batch.month}",)), "277ca"),
+        (remit_835(batch, control=13), "835"),
+    ):
+        assert read_interchange(text, kind).kind == kind
+
+
+def lines_of(batch) -> list[ClaimLine]:
+    return list(ClaimLine.objects.filter(practice=batch.practice, month=batch.month).order_by("id"))
+
+
+def test_acknowledgments_and_a_remittance_posted_once(sent):
+    maple, batch, ben = sent
+    lines = lines_of(batch)
+    # 999: the interchange accepted — it was received, so it is sent; read twice, changes nothing the second time
+    file, read = import_x12(practice=maple, text=ack_999(batch, control=101), name="ack.999", by=ben)
+    assert read and file.kind == "999" and file.summary["verdict"] == "A"
+    batch.refresh_from_db()
+    assert batch.state == "acknowledged" and batch.submitted_at is not None
+    again, read = import_x12(practice=maple, text=ack_999(batch, control=101), name="ack-copy.999", by=ben)
+    assert not read and again.id == file.id and PayerFile.objects.count() == 1
+    # 277CA: all accepted for adjudication but one claim, rejected with the payer's words
+    rejected = f"{lines[0].patient_id}-{batch.month}"
+    file, _ = import_x12(practice=maple, text=ack_277ca(batch, control=102, reject=(rejected,)), name="ack.277", by=ben)
+    assert file.summary["rejected"] == [rejected] and file.summary["unmatched"] == []
+    for line in lines_of(batch):
+        if f"{line.patient_id}-{line.month}" == rejected:
+            assert line.ack_status == "rejected" and "rejected for invalid information (A7:21)" in line.ack_note
+            assert "INVALID PATIENT MEMBER ID" in line.ack_note
+        else:
+            assert line.ack_status == "accepted" and "accepted for adjudication" in line.ack_note
+    # 835: one line denied as another provider's, one for coverage, one left out, the rest paid
+    other, coverage, skipped = lines[1], lines[2], lines[0]
+    text = remit_835(batch, control=103, outcomes={other.id: ("deny", "CO", "B20"), coverage.id: ("deny", "CO", "27"),
+                                                    skipped.id: ("skip",)})  # fmt: skip
+    file, _ = import_x12(practice=maple, text=text, name="remit.835", by=ben)
+    assert file.summary["posted"] == len(lines) - 1 and file.summary["denied"] == 2 and not file.summary["unmatched"]
+    posted = {x.id: x for x in lines_of(batch)}
+    assert posted[other.id].remit_status == "denied" and "CO-B20 (furnished" in posted[other.id].remit_note
+    assert "Another practitioner billed this service" in posted[other.id].remit_note
+    known = KnownService.objects.get(patient_id=other.patient_id, code=other.code)
+    assert known.date_of_service == other.date_of_service and "CO-B20" in known.source
+    assert posted[coverage.id].remit_status == "denied" and "coverage ended" in posted[coverage.id].remit_note
+    assert RemitLine.objects.get(claim_line=coverage).denial == "coverage"
+    assert posted[skipped.id].remit_status == "" and posted[skipped.id].paid_amount is None
+    for line in posted.values():
+        if line.id in (other.id, coverage.id, skipped.id):
+            continue
+        coinsurance = (line.allowed_amount * 2 / 10).quantize(Decimal("0.01"))
+        assert line.remit_status == "paid" and line.paid_amount == line.allowed_amount - coinsurance
+        remit = RemitLine.objects.get(claim_line=line)
+        assert remit.patient_responsibility == coinsurance and remit.control_number == str(line.id)
+    for remit in RemitLine.objects.all():  # every line balances: charge = paid + adjustments
+        assert remit.charge == remit.paid + sum(Decimal(a["amount"]) for a in remit.adjustments)
+    # the same 835 again posts nothing twice
+    before = {x.id: (x.paid_amount, x.remit_status) for x in lines_of(batch)}
+    _, read = import_x12(practice=maple, text=text, name="remit-again.835", by=ben)
+    assert not read and RemitLine.objects.count() == len(lines) - 1
+    assert {x.id: (x.paid_amount, x.remit_status) for x in lines_of(batch)} == before
+
+
+def test_a_rejected_interchange_can_be_produced_again(sent):
+    maple, batch, ben = sent
+    file, _ = import_x12(practice=maple, text=ack_999(batch, control=201, reject_all=True), name="no.999", by=ben)
+    batch.refresh_from_db()
+    assert batch.state == "rejected" and file.summary["verdict"] == "R"
+    assert "segment NM1 at position 17 in loop 2010: segment has element errors" in batch.rejection_reason
+    assert "element NM109: invalid code value (was 'BADID')" in batch.rejection_reason
+    again = export_837p(practice=maple, month=batch.month, by=ben)  # the month's claims, produced again
+    assert again.control_number != batch.control_number and again.lines == batch.lines
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda t: t.replace("AK1*HC*", "AK1*HC*9"), "AK1: group control number '9"),
+        (lambda t: t.rsplit("IEA", 1)[0], "the interchange is truncated"),
+        (lambda t: t.replace("*005010X231A1", "*004010X231A1"), "GS segment: expected a 999"),
+        (lambda t: t.replace("IK5*A", "IK5*Q", 1), "IK5"),
+        (lambda t: "hello", "not an X12 interchange"),
+    ],
+)
+def test_a_bad_file_is_refused_whole_with_the_segment_named(sent, change, problem):
+    maple, batch, ben = sent
+    with pytest.raises(InvalidInput, match=problem.replace("(", r"\(").replace("*", r"\*")):
+        import_x12(practice=maple, text=change(ack_999(batch, control=301)), name="bad.999", by=ben)
+    batch.refresh_from_db()
+    assert PayerFile.objects.count() == 0 and batch.state == "produced"
+
+
+def test_a_line_that_matches_nothing_is_kept_and_reported(sent):
+    maple, batch, ben = sent
+    first = lines_of(batch)[0]
+    text = remit_835(batch, control=401).replace(f"REF*6R*{first.id}~", "REF*6R*987654~")
+    file, _ = import_x12(practice=maple, text=text, name="odd.835", by=ben)
+    (unmatched,) = file.summary["unmatched"]
+    assert unmatched["control_number"] == "987654" and "no claim line" in unmatched["why"]
+    assert RemitLine.objects.get(control_number="987654").claim_line is None
+    first.refresh_from_db()
+    assert first.remit_status == ""  # never guessed
