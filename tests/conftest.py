@@ -14,7 +14,7 @@ from tests.worlds import restored
 
 from ccmops.assessment.services import run as run_assessment
 from ccmops.billing.evaluation import close_month
-from ccmops.billing.models import KnownService, PatientMonthDecision
+from ccmops.billing.models import KnownService, PatientMonthDecision, PayerFile
 from ccmops.careplans.models import CarePlan
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
@@ -158,6 +158,16 @@ def world_ids(db):
                 source="test",
             ).id,
             "condition_id": patient.conditions.first().id,
+            "file_id": PayerFile.objects.create(
+                practice=practice,
+                kind="999",
+                sender="ISOLATION",
+                control_number=str(practice.id),
+                name="ack.999",
+                content="",
+                summary={"batch": 1, "month": month, "verdict": "A", "rejected_claims": []},
+                received_at=dt.datetime.now(dt.UTC),
+            ).id,
             "service_id": KnownService.objects.create(
                 practice=practice,
                 patient=patient,

@@ -142,3 +142,44 @@ def test_a_line_that_matches_nothing_is_kept_and_reported(sent):
     assert RemitLine.objects.get(control_number="987654").claim_line is None
     first.refresh_from_db()
     assert first.remit_status == ""  # never guessed
+
+
+def test_the_biller_reads_files_on_the_web_the_api_and_the_command_line(sent, login, tmp_path, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    maple, batch, _ = sent
+    client = login("ben.biller")
+    home = client.get("/", follow=True).content.decode()
+    assert f"/practices/{maple.id}/payer-files/" in home  # from the biller's home
+    page = client.post(f"/practices/{maple.id}/payer-files/",
+                       {"file": SimpleUploadedFile("ack.999", ack_999(batch, control=501).encode())})  # fmt: skip
+    assert page.status_code == 302
+    shown = client.get(page["Location"]).content.decode()
+    assert f"999 for 837P #{batch.control_number} ({batch.month}): accepted" in shown
+    again = client.post(f"/practices/{maple.id}/payer-files/",
+                        {"file": SimpleUploadedFile("copy.999", ack_999(batch, control=501).encode())})  # fmt: skip
+    assert "reading it again changed nothing" in client.get(again["Location"]).content.decode()
+    bad = client.post(f"/practices/{maple.id}/payer-files/",
+                      {"file": SimpleUploadedFile("claims.837", batch.content.encode())})  # fmt: skip
+    assert bad.status_code == 422 and "got an 837 claim file" in bad.content.decode()
+    month = client.get(f"/practices/{maple.id}/months/{batch.month}/").content.decode()
+    assert "acknowledged</strong> by a 999" in month
+    # the API: the 835, with its lines
+    text = remit_835(batch, control=502, outcomes={lines_of(batch)[0].id: ("deny", "CO", "16", "MA130")})
+    made = client.post(f"/api/practices/{maple.id}/x12", {"file": SimpleUploadedFile("remit.835", text.encode())})
+    assert made.status_code == 201, made.content
+    body = made.json()
+    denied = next(x for x in body["lines"] if x["status"] == "denied")
+    assert denied["denial"] == "information" and denied["remarks"] == ["MA130"]
+    assert client.get(f"/api/practices/{maple.id}/payer-files").json()[0]["kind"] == "835"
+    assert login("rick.biller").get(f"/api/payer-files/{body['id']}").status_code == 404  # Riverbend's biller
+    page = client.get(f"/payer-files/{body['id']}/").content.decode()
+    assert "the claim lacks information or has a billing error" in page and "Next: Correct what" in page
+    # the command line: a 277CA, then the same file again
+    path = tmp_path / "claims.277"
+    path.write_text(ack_277ca(batch, control=503))
+    call_command("x12", "import", str(path), "--practice", maple.slug, "--user", "ben.biller")
+    call_command("x12", "import", str(path), "--practice", maple.slug)
+    out = capsys.readouterr().out
+    assert f"claims.277: 277CA: {batch.claims} claim(s) accepted, 0 rejected" in out and "already read on" in out

@@ -20,6 +20,7 @@ from ccmops.api.inbox import router as inbox_router
 from ccmops.api.jobs import router as jobs_router
 from ccmops.api.monthly import router as monthly_router
 from ccmops.api.org_settings import router as settings_router
+from ccmops.api.payer import router as payer_router
 from ccmops.api.population import router as population_router
 from ccmops.api.reporting import router as reporting_router
 from ccmops.api.schemas import ErrorOut, MatrixIn, MatrixOut, MeOut, PatientOut, PatientSummary
@@ -69,6 +70,7 @@ api.add_router("/", settings_router)
 api.add_router("/", jobs_router)
 api.add_router("/", inbox_router)
 api.add_router("/", clinical_router)
+api.add_router("/", payer_router)
 
 
 @api.exception_handler(CcmopsError)

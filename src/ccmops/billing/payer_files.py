@@ -350,3 +350,21 @@ def _post(line: ClaimLine) -> None:
     line.remit_note = f"835 {newest.payer_file.name}: {note}"[:300] if note else f"835 {newest.payer_file.name}"
     line.remit_at = timezone.now()
     line.save(update_fields=["remit_status", "paid_amount", "remit_note", "remit_at"])
+
+
+def said(file: PayerFile) -> str:
+    """What reading the file did, in a sentence."""
+    s = file.summary
+    if file.kind == "999":
+        verdict = {"A": "accepted", "E": "accepted with errors", "P": "partly accepted", "R": "rejected"}
+        out = f"999 for 837P #{s['batch']} ({s['month']}): {verdict.get(s['verdict'], s['verdict'])}"
+        if s.get("errors"):
+            out += " — " + "; ".join(s["errors"])
+        if s.get("rejected_claims"):
+            out += f"; {len(s['rejected_claims'])} claim(s) rejected"
+        return out
+    if file.kind == "277ca":
+        out = f"277CA: {len(s['accepted'])} claim(s) accepted, {len(s['rejected'])} rejected"
+        return out + (f", {len(s['unmatched'])} not ccmops's claims" if s["unmatched"] else "")
+    out = f"835 (trace {s['trace']}, payment ${s['payment']}): {s['posted']} line(s) posted, {s['denied']} denied"
+    return out + (f", {len(s['unmatched'])} did not match a claim line" if s["unmatched"] else "")

@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 
 from ccmops.administration import views as staff_views
 from ccmops.assessment import views as assessment_views
-from ccmops.billing import month_list
+from ccmops.billing import month_list, payer_views
 from ccmops.billing import views as billing_views
 from ccmops.careplans import views as careplan_views
 from ccmops.compliance.lockout import LockoutAuthenticationForm
@@ -81,6 +81,8 @@ urlpatterns = [
     path("assessments/<int:assessment_id>/report.pdf", assessment_views.pdf, name="assessment_pdf"),
     path("assessments/<int:assessment_id>/apply/", assessment_views.apply, name="assessment_apply"),
     path("practices/<int:practice_id>/months/", month_list.months_page, name="month_page_default"),
+    path("practices/<int:practice_id>/payer-files/", payer_views.payer_files, name="payer_files"),
+    path("payer-files/<int:file_id>/", payer_views.payer_file, name="payer_file"),
     path("practices/<int:practice_id>/months/<month:month>/", billing_views.month_page, name="month_page"),
     path("practices/<int:practice_id>/months/<month:month>/close/", billing_views.run_close, name="run_close"),
     path("practices/<int:practice_id>/months/<month:month>/approve/", billing_views.approve, name="approve_close"),

@@ -1,0 +1,74 @@
+"""The payer loop over the API (issue 35): read an X12 file the payer or clearinghouse sent back (999, 277CA, 835),
+list what was read, and see one file's outcome — the claims acknowledged and the lines posted, with denials and
+what did not match."""
+
+from __future__ import annotations
+
+from ninja import File, Router
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from ccmops.access.operating_model import Function
+from ccmops.billing.models import PayerFile
+from ccmops.billing.payer_files import import_x12, said
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.patients.scope import request_scope
+
+router = Router(tags=["payer loop"])
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def _billing_practice(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, Function.BILLING)
+    return practice
+
+
+def file_json(f: PayerFile, *, lines: bool = False) -> dict:
+    out = {
+        "id": f.id, "kind": f.kind, "name": f.name, "sender": f.sender, "control_number": f.control_number,
+        "received_at": f.received_at, "received_by": f.received_by.get_username() if f.received_by_id else None,
+        "said": said(f), "summary": f.summary,
+    }  # fmt: skip
+    if lines:
+        out["lines"] = [
+            {"claim_id": r.claim_id, "code": r.code, "control_number": r.control_number, "claim_line": r.claim_line_id,
+             "date_of_service": r.date_of_service, "charge": str(r.charge), "paid": str(r.paid),
+             "allowed": str(r.allowed) if r.allowed is not None else None,
+             "patient_responsibility": str(r.patient_responsibility), "status": r.status,
+             "adjustments": r.adjustments, "remarks": r.remarks, "denial": r.denial or None,
+             "next_step": r.next_step or None}
+            for r in f.remit_lines.all()
+        ]  # fmt: skip
+    return out
+
+
+@router.post("/practices/{practice_id}/x12", response={200: dict, 201: dict, 403: dict, 404: dict, 422: dict})
+def post_x12(request, practice_id: int, file: UploadedFile = File(...)):  # noqa: B008
+    """Read one 999, 277CA or 835 (multipart `file`): 201 with what it did; 200 when the same file (sender and
+    interchange control number) was read before and nothing changed; 422 naming the segment when it is refused."""
+    practice = _billing_practice(request, practice_id)
+    if file.size and file.size > MAX_BYTES:
+        raise InvalidInput(f"file: {file.name} is larger than 20 MB")
+    try:
+        text = file.read().decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"file: {file.name} is not an X12 text file (it holds non-ASCII bytes)") from None
+    read, new = import_x12(practice=practice, text=text, name=file.name or "upload", by=request.user)
+    return Status(201 if new else 200, file_json(read, lines=True) | {"read_now": new})
+
+
+@router.get("/practices/{practice_id}/payer-files", response={200: list[dict], 403: dict, 404: dict})
+def list_payer_files(request, practice_id: int):
+    practice = _billing_practice(request, practice_id)
+    return [file_json(f) for f in PayerFile.objects.filter(practice=practice).select_related("received_by")[:200]]
+
+
+@router.get("/payer-files/{file_id}", response={200: dict, 403: dict, 404: dict})
+def get_payer_file(request, file_id: int):
+    found = PayerFile.objects.filter(id=file_id).first()
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    _billing_practice(request, found.practice_id)
+    return file_json(found, lines=True)

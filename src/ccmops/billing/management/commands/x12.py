@@ -1,0 +1,54 @@
+"""`ccmops x12 import FILE... --practice SLUG [--user NAME]`: read what the payer or clearinghouse sent back — 999
+and 277CA acknowledgments, 835 remittances (`ccmops.billing.payer_files`). Each file is read once: one already
+read (same sender and interchange control number) says so and changes nothing. A file that cannot be read is
+refused whole, with the segment named, and the command exits non-zero after trying the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ccmops.billing.payer_files import import_x12, said
+from ccmops.errors import CcmopsError
+from ccmops.organizations.models import User
+from ccmops.organizations.services import practice_by_ref
+
+
+class Command(BaseCommand):
+    help = "Read 999, 277CA and 835 files from the payer or clearinghouse."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        read = sub.add_parser("import", help="read one or more X12 files")
+        read.add_argument("files", nargs="+")
+        read.add_argument("--practice", required=True, help="the practice's slug or id")
+        read.add_argument("--user", help="username recorded as having read them")
+
+    def handle(self, *args, action, files, practice, user=None, **options):
+        org = practice_by_ref(practice)
+        by = User.objects.filter(username=user).first() if user else None
+        failed = 0
+        for name in files:
+            path = Path(name)
+            try:
+                text = path.read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.stderr.write(f"{name}: cannot be read as an X12 text file: {exc}")
+                failed += 1
+                continue
+            try:
+                file, read = import_x12(practice=org, text=text, name=path.name, by=by)
+            except CcmopsError as exc:
+                self.stderr.write(str(exc))
+                failed += 1
+                continue
+            if read:
+                self.stdout.write(f"{path.name}: {said(file)}")
+            else:
+                self.stdout.write(
+                    f"{path.name}: already read on {file.received_at:%Y-%m-%d %H:%M} as {file.name} "
+                    f"(sender {file.sender}, control number {file.control_number}); nothing changed"
+                )
+        if failed:
+            raise CommandError(f"{failed} of {len(files)} file(s) refused; nothing of them was read")

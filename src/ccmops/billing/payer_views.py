@@ -1,0 +1,72 @@
+"""The payer files page (issue 35): read a 999, 277CA or 835 the payer or clearinghouse sent back, and see what
+each file did — the batch acknowledged or rejected, the claims the front end rejected, the lines posted with the
+denials' next steps, and what matched nothing."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from ccmops.access.operating_model import Function
+from ccmops.billing.models import PayerFile
+from ccmops.billing.payer_codes import GROUPS, reason_words
+from ccmops.billing.payer_files import import_x12, said
+from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.patients.scope import request_scope
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def _practice(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, Function.BILLING)
+    return practice
+
+
+@login_required
+def payer_files(request, practice_id: int):
+    """The files read, newest first, and the upload of the next one."""
+    practice = _practice(request, practice_id)
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise InvalidInput("file: choose the 999, 277CA or 835 file")
+            if upload.size > MAX_BYTES:
+                raise InvalidInput(f"file: {upload.name} is larger than 20 MB")
+            try:
+                text = upload.read().decode("ascii")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{upload.name}: not an X12 text file (it holds non-ASCII bytes)") from None
+            file, new = import_x12(practice=practice, text=text, name=upload.name, by=request.user)
+        except InvalidInput as exc:
+            error = str(exc)
+        else:
+            return redirect(f"/payer-files/{file.id}/" + ("" if new else "?again=1"))
+    files = [(f, said(f)) for f in PayerFile.objects.filter(practice=practice).select_related("received_by")[:100]]
+    return render(
+        request,
+        "billing/payer_files.html",
+        {"practice": practice, "files": files, "error": error},
+        status=422 if error else 200,
+    )
+
+
+@login_required
+def payer_file(request, file_id: int):
+    found = PayerFile.objects.filter(id=file_id).select_related("received_by").first()
+    if found is None:
+        raise NotFound(NOT_FOUND)
+    practice = _practice(request, found.practice_id)
+    lines = []
+    for r in found.remit_lines.select_related("claim_line__patient"):
+        r.reasons = [reason_words(a["group"], a["reason"]) + f" ${a['amount']}" for a in r.adjustments]
+        lines.append(r)
+    return render(
+        request,
+        "billing/payer_file.html",
+        {"practice": practice, "file": found, "said": said(found), "lines": lines, "groups": GROUPS,
+         "again": request.GET.get("again") == "1"},
+    )  # fmt: skip
