@@ -344,7 +344,7 @@ def _post(line: ClaimLine) -> None:
     newest = remits[-1]
     reasons = ", ".join(reason_words(a["group"], a["reason"]) for a in newest.adjustments)
     remarks = ", ".join(r + (f" ({RARC[r]})" if r in RARC else "") for r in newest.remarks)
-    note = "; ".join(filter(None, [reasons, remarks, newest.next_step]))
+    note = "; ".join(filter(None, [reasons, remarks]))  # the next step stays with the remittance line
     line.remit_status = newest.status
     line.paid_amount = max(sum((r.paid for r in remits), Decimal(0)), Decimal(0))
     line.remit_note = f"835 {newest.payer_file.name}: {note}"[:300] if note else f"835 {newest.payer_file.name}"
@@ -368,3 +368,16 @@ def said(file: PayerFile) -> str:
         return out + (f", {len(s['unmatched'])} not ccmops's claims" if s["unmatched"] else "")
     out = f"835 (trace {s['trace']}, payment ${s['payment']}): {s['posted']} line(s) posted, {s['denied']} denied"
     return out + (f", {len(s['unmatched'])} did not match a claim line" if s["unmatched"] else "")
+
+
+def with_next_steps(lines) -> list[ClaimLine]:
+    """Claim lines, each with the next step of its newest remittance (`next_step`, "" when none is needed)."""
+    lines = list(lines)
+    newest: dict[int, str] = {}
+    for claim_line_id, step in (
+        RemitLine.objects.filter(claim_line__in=lines).order_by("id").values_list("claim_line_id", "next_step")
+    ):
+        newest[claim_line_id] = step
+    for line in lines:
+        line.next_step = newest.get(line.id, "")
+    return lines

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 
 from ccmops.access.operating_model import Function
 from ccmops.billing.models import PayerFile
-from ccmops.billing.payer_codes import GROUPS, reason_words
+from ccmops.billing.payer_codes import GROUPS, RARC, reason_words
 from ccmops.billing.payer_files import import_x12, said
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
@@ -63,10 +63,12 @@ def payer_file(request, file_id: int):
     lines = []
     for r in found.remit_lines.select_related("claim_line__patient"):
         r.reasons = [reason_words(a["group"], a["reason"]) + f" ${a['amount']}" for a in r.adjustments]
+        r.remarks_said = [m + (f" ({RARC[m]})" if m in RARC else "") for m in r.remarks]
         lines.append(r)
+    denials = [r for r in lines if r.status == "denied" or r.claim_line is None]
     return render(
         request,
         "billing/payer_file.html",
-        {"practice": practice, "file": found, "said": said(found), "lines": lines, "groups": GROUPS,
+        {"practice": practice, "file": found, "said": said(found), "lines": lines, "denials": denials, "groups": GROUPS,
          "again": request.GET.get("again") == "1"},
     )  # fmt: skip

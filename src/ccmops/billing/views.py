@@ -22,6 +22,7 @@ from ccmops.billing.known import import_known_services, record_known_service, wi
 from ccmops.billing.lookback import Lookback
 from ccmops.billing.models import ClaimBatch, ClaimLine, KnownService, PatientMonthDecision
 from ccmops.billing.packets import packet_context, render_packet
+from ccmops.billing.payer_files import with_next_steps
 from ccmops.billing.remittance import (
     REMIT_STATUSES,
     import_remittance,
@@ -158,9 +159,11 @@ def month_page(request, practice_id: int, month: str):
             "summary": (summary := summarize(practice, month)),
             "queue": queue,
             "overridden": decisions.filter(review="overridden"),
-            "lines": ClaimLine.objects.filter(practice=practice, month=month)
-            .select_related("patient")
-            .order_by("patient__family_name", "code"),
+            "lines": with_next_steps(
+                ClaimLine.objects.filter(practice=practice, month=month)
+                .select_related("patient")
+                .order_by("patient__family_name", "code")
+            ),
             "batches": ClaimBatch.objects.filter(practice=practice, month=month)
             .select_related("created_by", "submitted_by", "rejected_by")
             .order_by("-control_number"),

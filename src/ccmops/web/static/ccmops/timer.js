@@ -9,17 +9,23 @@
   const stateLabel = box.querySelector("[data-state]");
   const idleBox = box.querySelector("[data-idle]");
   let timer = null, fetchedAt = 0, active = false, pending = false;
+  // Answers are shown in the order their requests were made: a slow read of the timer started before a click
+  // on Start must not, arriving after it, show the timer as stopped.
+  let issued = 0, applied = 0;
 
   async function call(method, url, body) {
+    const order = ++issued;
     const r = await fetch(url, {method, headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
                                 body: body ? JSON.stringify(body) : undefined, credentials: "same-origin"});
     const data = await r.json().catch(() => ({}));
     if (!r.ok) { box.querySelector("[data-error]").textContent = data.detail || ("Error " + r.status); return null; }
     box.querySelector("[data-error]").textContent = "";
-    return data;
+    return {order, data};
   }
-  function set(data) {
-    if (!data) return;
+  function set(answer) {
+    if (!answer || answer.order < applied) return;
+    applied = answer.order;
+    const data = answer.data;
     timer = data.timer || null;
     fetchedAt = Date.now();
     render();
