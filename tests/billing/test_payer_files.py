@@ -183,3 +183,54 @@ def test_the_biller_reads_files_on_the_web_the_api_and_the_command_line(sent, lo
     call_command("x12", "import", str(path), "--practice", maple.slug)
     out = capsys.readouterr().out
     assert f"claims.277: 277CA: {batch.claims} claim(s) accepted, 0 rejected" in out and "already read on" in out
+
+
+def test_receivables_add_up_to_the_claims(sent, login):
+    import csv
+    import io
+
+    from django.utils import timezone
+
+    from ccmops.billing.receivables import receivables
+
+    maple, batch, ben = sent
+    lines = lines_of(batch)
+    claims = {f"{x.patient_id}-{x.month}" for x in lines}
+    expected_total = sum((x.allowed_amount - x.patient_share for x in lines), Decimal(0))
+    result = receivables(maple, timezone.localdate())
+    assert result.claims == []  # produced, not sent: not owed yet
+    import_x12(practice=maple, text=ack_999(batch, control=601), name="a.999", by=ben)
+    rejected = f"{lines[0].patient_id}-{batch.month}"
+    import_x12(practice=maple, text=ack_277ca(batch, control=602, reject=(rejected,)), name="a.277", by=ben)
+    by_claim = {}
+    for x in lines:
+        by_claim.setdefault(f"{x.patient_id}-{x.month}", []).append(x)
+    others = [c for c in by_claim if c != rejected]
+    denied_claim, paid_claims = others[0], others[1:]
+    outcomes = {x.id: ("skip",) for x in by_claim[rejected]} | {
+        x.id: ("deny", "CO", "B20") for x in by_claim[denied_claim]
+    }
+    import_x12(practice=maple, text=remit_835(batch, control=603, outcomes=outcomes), name="a.835", by=ben)
+    result = receivables(maple, timezone.localdate())
+    assert {c.claim_id for c in result.claims} == claims
+    assert result.by_status["rejected"]["claims"] == 1 and result.by_status["denied"]["claims"] == 1
+    assert result.by_status["paid"]["claims"] == len(paid_claims)
+    # it adds up: every claim counted once, expected and collected as the lines say, open = expected - collected
+    assert sum(v["claims"] for v in result.by_status.values()) == len(claims)
+    assert result.total_expected == expected_total == sum(v["expected"] for v in result.by_status.values())
+    collected = sum((x.paid_amount or Decimal(0) for x in lines_of(batch)), Decimal(0))
+    assert result.total_paid == collected == sum(v["paid"] for v in result.by_status.values())
+    open_claims = [c for c in result.claims if c.status in ("rejected", "denied")]
+    assert result.total_balance == sum(c.expected for c in open_claims) == sum(result.aging.values())
+    assert result.aging["0–30 days"] == result.total_balance  # sent today
+    assert result.by_month == [{"month": batch.month, "expected": expected_total, "collected": collected}]
+    assert result.denials[0]["reason"] == "CO-B20" and result.denials[0]["lines"] == len(by_claim[denied_claim])
+    # the page, its CSV and the API say the same; the program owner reads it too
+    page = login("ben.biller").get(f"/practices/{maple.id}/receivables/").content.decode()
+    assert f"${result.total_balance}" in page and "CO-B20 (furnished, in part or in full, by another provider)" in page
+    rows = list(csv.DictReader(io.StringIO(
+        login("ben.biller").get(f"/practices/{maple.id}/receivables/?format=csv").content.decode())))  # fmt: skip
+    assert len(rows) == len(claims) and sum(Decimal(r["balance"]) for r in rows) == result.total_balance
+    api = login("olivia.owner").get(f"/api/practices/{maple.id}/receivables").json()
+    assert api["totals"]["open"] == str(result.total_balance) and api["by_status"]["denied"]["claims"] == 1
+    assert login("nora.rn").get(f"/practices/{maple.id}/receivables/").status_code == 403  # a care manager

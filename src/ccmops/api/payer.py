@@ -4,6 +4,9 @@ what did not match."""
 
 from __future__ import annotations
 
+import zoneinfo
+
+from django.utils import timezone
 from ninja import File, Router
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -11,6 +14,7 @@ from ninja.responses import Status
 from ccmops.access.operating_model import Function
 from ccmops.billing.models import PayerFile
 from ccmops.billing.payer_files import import_x12, said
+from ccmops.billing.receivables import receivables, receivables_practice
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
 
@@ -72,3 +76,28 @@ def get_payer_file(request, file_id: int):
         raise NotFound(NOT_FOUND)
     _billing_practice(request, found.practice_id)
     return file_json(found, lines=True)
+
+
+@router.get("/practices/{practice_id}/receivables", response={200: dict, 403: dict, 404: dict})
+def get_receivables(request, practice_id: int):
+    """Claims by status with expected, collected and open amounts; open balances by age; denial reasons by
+    frequency and amount; collected against expected by month; and every claim."""
+    practice = receivables_practice(request, practice_id)
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))
+    r = receivables(practice, today)
+    money = str
+    return {
+        "as_of": today,
+        "totals": {"claims": len(r.claims), "expected": money(r.total_expected), "collected": money(r.total_paid),
+                   "open": money(r.total_balance)},
+        "by_status": {s: {"claims": v["claims"], "expected": money(v["expected"]), "collected": money(v["paid"]),
+                          "open": money(v["balance"])} for s, v in r.by_status.items()},
+        "aging": {bucket: money(amount) for bucket, amount in r.aging.items()},
+        "denials": [{"reason": d["reason"], "said": d["said"], "lines": d["lines"], "amount": money(d["amount"])}
+                    for d in r.denials],
+        "by_month": [{"month": m["month"], "expected": money(m["expected"]), "collected": money(m["collected"])}
+                     for m in r.by_month],
+        "claims": [{"claim_id": c.claim_id, "patient_id": c.patient.id, "month": c.month, "sent_on": c.sent_on,
+                    "status": c.status, "expected": money(c.expected), "collected": money(c.paid),
+                    "open": money(c.balance), "age_days": c.age_days, "aging": c.bucket or None} for c in r.claims],
+    }  # fmt: skip

@@ -4,15 +4,21 @@ denials' next steps, and what matched nothing."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from ccmops.access.operating_model import Function
 from ccmops.billing.models import PayerFile
 from ccmops.billing.payer_codes import GROUPS, RARC, reason_words
 from ccmops.billing.payer_files import import_x12, said
+from ccmops.billing.receivables import BUCKETS, STATUSES, receivables, receivables_csv, receivables_practice
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
 from ccmops.patients.scope import request_scope
+from ccmops.platform import charts
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -71,4 +77,36 @@ def payer_file(request, file_id: int):
         "billing/payer_file.html",
         {"practice": practice, "file": found, "said": said(found), "lines": lines, "denials": denials, "groups": GROUPS,
          "again": request.GET.get("again") == "1"},
+    )  # fmt: skip
+
+
+@login_required
+def receivables_page(request, practice_id: int):
+    """Claims by status, open balances by age, denial reasons, collected against expected by month; CSV."""
+    practice = receivables_practice(request, practice_id)
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))
+    result = receivables(practice, today)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(receivables_csv(result), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="receivables-{practice.slug}-{today}.csv"'
+        return response
+    shown = request.GET.get("status", "")
+    claims = [c for c in result.claims if not shown or c.status == shown]
+    claims.sort(key=lambda c: (-(c.age_days or 0) if c.balance else 1, c.month, str(c.patient)))
+    return render(
+        request,
+        "billing/receivables.html",
+        {
+            "practice": practice, "result": result, "claims": claims[:500], "more": max(0, len(claims) - 500),
+            "shown": shown, "statuses": STATUSES, "today": today,
+            "aging_chart": charts.hbars("Open balance by age", [(b, float(result.aging[b])) for b in BUCKETS],
+                                        unit="$"),
+            "denial_chart": charts.hbars("Denied lines by reason", [(d["reason"], d["lines"]) for d in
+                                                                    result.denials[:8]], colour=charts.PALETTE[3])
+            if result.denials else None,
+            "month_chart": charts.hbars("Collected of expected, by month",
+                                        [(r["month"], float(r["collected"] / r["expected"]) if r["expected"] else 0.0)
+                                         for r in result.by_month], percent=True, colour=charts.PALETTE[2])
+            if result.by_month else None,
+        },
     )  # fmt: skip

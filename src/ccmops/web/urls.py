@@ -83,6 +83,7 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/", month_list.months_page, name="month_page_default"),
     path("practices/<int:practice_id>/payer-files/", payer_views.payer_files, name="payer_files"),
     path("payer-files/<int:file_id>/", payer_views.payer_file, name="payer_file"),
+    path("practices/<int:practice_id>/receivables/", payer_views.receivables_page, name="receivables"),
     path("practices/<int:practice_id>/months/<month:month>/", billing_views.month_page, name="month_page"),
     path("practices/<int:practice_id>/months/<month:month>/close/", billing_views.run_close, name="run_close"),
     path("practices/<int:practice_id>/months/<month:month>/approve/", billing_views.approve, name="approve_close"),
