@@ -234,3 +234,37 @@ def test_receivables_add_up_to_the_claims(sent, login):
     api = login("olivia.owner").get(f"/api/practices/{maple.id}/receivables").json()
     assert api["totals"]["open"] == str(result.total_balance) and api["by_status"]["denied"]["claims"] == 1
     assert login("nora.rn").get(f"/practices/{maple.id}/receivables/").status_code == 403  # a care manager
+
+
+def test_the_payer_inbox_reads_each_file_once_and_sorts_them(sent, settings, tmp_path, capsys):
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    from ccmops.billing.payer_inbox import inbox_folder, sweep
+    from ccmops.jobs.kinds import SCHEDULES
+
+    maple, batch, ben = sent
+    settings.CCMOPS_DATA_DIR = str(tmp_path)
+    folder = inbox_folder(maple)
+    folder.mkdir(parents=True)
+    old = time.time() - 120
+    for name, text in (("a.999", ack_999(batch, control=701)), ("b.999", ack_999(batch, control=701)),
+                       ("c.835", "ISA*broken"), ("d.277", ack_277ca(batch, control=702))):  # fmt: skip
+        (folder / name).write_text(text)
+        os.utime(folder / name, (old, old))
+    (folder / "e.835").write_text(remit_835(batch, control=703))  # still being written by the drop: left alone
+    schedule = next(s for s in SCHEDULES if s.kind == "payer-inbox")
+    assert [t[0] for t in schedule.targets(None)] == [maple.id]  # the hourly job finds the inbox
+    result = sweep(maple, by=ben)
+    assert [r["file"] for r in result["read"]] == ["a.999", "d.277"]
+    assert [r["file"] for r in result["already"]] == ["b.999"]  # the same interchange under another name
+    assert result["failed"][0]["file"] == "c.835" and "c.835" in result["failed"][0]["reason"]
+    assert sorted(p.name for p in (folder / "done").iterdir()) == ["a.999", "b.999", "d.277"]
+    assert (folder / "failed" / "c.835.reason.txt").read_text().startswith("c.835:")
+    assert [p.name for p in folder.iterdir() if p.is_file()] == ["e.835"]
+    os.utime(folder / "e.835", (old, old))
+    call_command("x12", "sweep", "--practice", maple.slug)
+    assert "e.835: 835 (trace 703" in capsys.readouterr().out
+    assert PayerFile.objects.filter(practice=maple).count() == 3 and not [p for p in folder.iterdir() if p.is_file()]

@@ -16,6 +16,7 @@ from ccmops.billing.approval import approve_and_close
 from ccmops.billing.evaluation import begin_evaluation, evaluate_in_processes, evaluate_step, summarize
 from ccmops.billing.lookback import lookback
 from ccmops.billing.packets import packets_zip
+from ccmops.billing.payer_inbox import inbox_folder, sweep, waiting
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment
@@ -196,3 +197,20 @@ def start_lookback(*, practice, start: str, end: str, by, return_url: str, run_h
         return_url=return_url,
         run_here=run_here,
     )
+
+
+@job_kind("payer-inbox")
+def payer_inbox(ctx, *, practice_id: int) -> dict:
+    """Read the files waiting in the practice's payer inbox (`payer_inbox`); resumable by design: each file is read
+    in its own transaction and moved after."""
+    practice = Organization.objects.get(pk=practice_id)
+    result = sweep(practice, by=ctx.job.requested_by, progress=lambda n, total: ctx.progress(n, total, step="reading"))
+    return {k: len(v) for k, v in result.items()} | {"failed_files": result["failed"][:20]}
+
+
+@scheduled("payer-inbox", every="hour")
+def payer_inbox_sweeps(now):
+    """Every hour, each practice whose payer inbox holds a file ready to read."""
+    for practice in Organization.objects.filter(kind="practice").order_by("id"):
+        if waiting(inbox_folder(practice)):
+            yield practice.id, {"practice_id": practice.id}, f"Payer inbox — {practice.name}"

@@ -1,7 +1,10 @@
 """`ccmops x12 import FILE... --practice SLUG [--user NAME]`: read what the payer or clearinghouse sent back — 999
 and 277CA acknowledgments, 835 remittances (`ccmops.billing.payer_files`). Each file is read once: one already
 read (same sender and interchange control number) says so and changes nothing. A file that cannot be read is
-refused whole, with the segment named, and the command exits non-zero after trying the others."""
+refused whole, with the segment named, and the command exits non-zero after trying the others.
+
+`ccmops x12 sweep --practice SLUG` reads what waits in the practice's payer inbox now
+(`ccmops.billing.payer_inbox`; the hourly job does it too)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ccmops.billing.payer_files import import_x12, said
+from ccmops.billing.payer_inbox import inbox_folder, sweep
 from ccmops.errors import CcmopsError
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
@@ -24,10 +28,27 @@ class Command(BaseCommand):
         read.add_argument("files", nargs="+")
         read.add_argument("--practice", required=True, help="the practice's slug or id")
         read.add_argument("--user", help="username recorded as having read them")
+        inbox = sub.add_parser("sweep", help="read the files waiting in the practice's payer inbox")
+        inbox.add_argument("--practice", required=True, help="the practice's slug or id")
+        inbox.add_argument("--user", help="username recorded as having read them")
 
-    def handle(self, *args, action, files, practice, user=None, **options):
+    def handle(self, *args, action, practice, files=(), user=None, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
+        if action == "sweep":
+            folder = inbox_folder(org)
+            result = sweep(org, by=by)
+            for row in result["read"] + result["already"]:
+                self.stdout.write(f"{row['file']}: {row['said']}")
+            for row in result["failed"]:
+                self.stderr.write(f"{row['file']}: moved to failed/: {row['reason']}")
+            self.stdout.write(
+                f"{folder}: {len(result['read'])} read, {len(result['already'])} read before, "
+                f"{len(result['failed'])} failed"
+            )
+            if result["failed"]:
+                raise CommandError(f"{len(result['failed'])} file(s) refused; see {folder / 'failed'}")
+            return
         failed = 0
         for name in files:
             path = Path(name)
