@@ -111,7 +111,9 @@ def dump() -> None:
 
     entries = sorted(
         (e.patient.family_name, e.source, e.seconds, e.start.isoformat(), e.end.isoformat(), e.segments.count())
-        for e in TimeEntry.objects.select_related("patient").filter(staff__username="nora.rn", start__gte=T0)
+        for e in TimeEntry.objects.select_related("patient").filter(
+            staff__username="nora.rn", start__gte=T0, start__lt=T0 + dt.timedelta(hours=2)
+        )  # the session's own hour: not the demo's seeded work
     )
     problems = []
     if Timer.objects.filter(open_staff__isnull=False).count() > 1:
