@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ccmops.jobs",
+    "ccmops.outbox",
     "ccmops.organizations",
     "ccmops.patients",
     "ccmops.clinical",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "ccmops.billing",
     "ccmops.reporting",
     "ccmops.assessment",
+    "ccmops.ehr",
     "ccmops.web",
 ]
 

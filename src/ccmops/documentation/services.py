@@ -12,6 +12,7 @@ from ccmops.documentation.note_templates import TEMPLATES, completeness, missing
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.months.ledger import queue_note_adjustment_if_closed
 from ccmops.months.standings import refresh as refresh_standing
+from ccmops.outbox.services import enqueue
 
 
 def _clean(activity: str, fields: dict) -> dict:
@@ -85,6 +86,8 @@ def save_note(
     )
     if sign:
         queue_note_adjustment_if_closed(note)
+        # owed to the practice's EHR, in this transaction: the chart a reviewer reads holds the care billed (issue 34)
+        enqueue(practice_id=note.practice_id, patient_id=patient.id, kind="note", object_id=note.id)
         if note.time_entry_id:  # signing can release a month held for undocumented minutes; a draft changes nothing
             refresh_standing(patient)
     return note

@@ -20,6 +20,7 @@ from ccmops.enrollment.consent_status import consent_status
 from ccmops.enrollment.forms import OutreachForm, StatusForm
 from ccmops.enrollment.models import Consent, Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.months.month import Month
+from ccmops.outbox.models import Outgoing
 from ccmops.platform.charts import trend_chart
 from ccmops.timetracking.models import ACTIVITIES
 from ccmops.timetracking.queries import time_months
@@ -60,9 +61,11 @@ def chart(patient, user=None, *, earlier: str | None = None) -> dict:
         "assessments": _assessments(patient),
         "assessment_choices": [(key, spec.title.split(" (")[0].split(":")[0]) for key, spec in INSTRUMENTS.items()],
         "time_months": _with_notes(time_months(patient, earlier=earlier)),
-        "notes": Note.objects.filter(patient=patient)
-        .select_related("author", "time_entry")
-        .prefetch_related("addenda__author")[:15],
+        "notes": _with_delivery(
+            Note.objects.filter(patient=patient)
+            .select_related("author", "time_entry")
+            .prefetch_related("addenda__author")[:15]
+        ),
         "tasks": FollowUpTask.objects.filter(patient=patient, status="open"),
         "transitions": CareTransition.objects.filter(patient=patient)[:5],
         "next_call": ScheduledContact.objects.filter(patient=patient, status="scheduled").first(),
@@ -159,3 +162,12 @@ def _assessments(patient) -> list[dict]:
         for key, given in by_instrument.items()
         if key in INSTRUMENTS
     ]
+
+
+def _with_delivery(notes) -> list:
+    """Each note with what the EHR has of it (`ehr`: its outbox row, None when the practice sends nothing)."""
+    notes = list(notes)
+    rows = {o.object_id: o for o in Outgoing.objects.filter(kind="note", object_id__in=[n.id for n in notes])}
+    for n in notes:
+        n.ehr = rows.get(n.id)  # a note's id is its own: one row per note
+    return notes

@@ -14,7 +14,7 @@ from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
-from ccmops.web import account, health, inbox, jobs, mfa, views
+from ccmops.web import account, ehr_views, health, inbox, jobs, mfa, views
 from ccmops.web import engagements as engagement_views
 from ccmops.worklist import views as worklist_views
 
@@ -70,6 +70,10 @@ urlpatterns = [
     path("settings/", staff_views.settings_page, name="org_settings"),
     path("settings/policies/", staff_views.policies_change, name="policies_change"),
     path("settings/charges/", staff_views.charges_change, name="charges_change"),
+    path("settings/ehr/", ehr_views.ehr_settings, name="ehr_settings"),
+    path("ehr/<int:practice_id>/jwks.json", ehr_views.ehr_jwks, name="ehr_jwks"),
+    path("practices/<int:practice_id>/integration/", ehr_views.integration_health, name="integration_health"),
+    path("practices/<int:practice_id>/integration/act/", ehr_views.integration_action, name="integration_action"),
     path("settings/practitioners/", staff_views.practitioner_add, name="practitioner_add"),
     path("settings/practitioners/<int:practitioner_id>/", staff_views.practitioner_change, name="practitioner_change"),
     path("workspace/staff/<int:membership_id>/hours/", reporting_views.committed_hours, name="committed_hours"),

@@ -1,0 +1,115 @@
+"""Delivering what the outbox owes the EHR (issue 34). Each row in its own transaction, locked while it is sent:
+
+- delivered (201 created, or 200: a copy under ccmops's identifier was there already — a retry after a lost
+  answer) → *delivered*, with the EHR's id of it;
+- the EHR is down, slow, overloaded (5xx, 429, a timeout, a dropped connection) → tried again later, backing off
+  from a minute to an hour (or as the server's Retry-After says), for as long as it takes: nothing is dropped;
+- the EHR refuses the item itself (another 4xx, with its OperationOutcome), the patient is not found in it, or the
+  item cannot be made valid → *needs a person*, with the reason, until someone resends it.
+
+A token the EHR refuses leaves every row waiting and fails the run with the EHR's words (the connection, not the
+items, needs fixing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.ehr.client import EhrClient, EhrError
+from ccmops.ehr.documents import IDENTIFIER_SYSTEM, note_document
+from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.outbox.models import EhrConnection, Outgoing
+
+LONGEST_WAIT = 3600
+
+
+def backoff(attempts: int, retry_after: int | None = None) -> int:
+    """Seconds until the next try: 1, 2, 4 … minutes, at most an hour; the server's Retry-After when longer."""
+    wait = min(60 * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    return max(wait, min(retry_after or 0, LONGEST_WAIT))
+
+
+def _patient_in_ehr(client: EhrClient, mrn: str, found: dict) -> str:
+    if mrn not in found:
+        bundle = client.get("Patient", "patient search", params={"identifier": mrn})
+        ids = [e["resource"]["id"] for e in bundle.get("entry", []) if e.get("resource", {}).get("id")]
+        if len(ids) != 1:
+            raise InvalidInput(
+                f"the EHR has {'no' if not ids else len(ids)} patient{'s' if len(ids) > 1 else ''} with MRN {mrn}"
+            )
+        found[mrn] = ids[0]
+    return found[mrn]
+
+
+def deliver(practice_id: int, *, session=None, now: dt.datetime | None = None, limit: int = 500) -> dict:
+    """Send what is due for the practice; returns the counts {delivered, retrying, parked}."""
+    now = now or timezone.now()
+    connection = EhrConnection.objects.filter(practice_id=practice_id).first()
+    if connection is None:
+        raise NotFound("The practice has no EHR connection.")
+    client = EhrClient(connection, session)
+    counts = {"delivered": 0, "retrying": 0, "parked": 0}
+    due = list(
+        Outgoing.objects.filter(practice_id=practice_id, status="queued", next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    if not due:
+        return counts
+    try:
+        client.token()
+    except EhrError as exc:
+        if exc.transient:
+            later = now + dt.timedelta(seconds=backoff(1, exc.retry_after))
+            Outgoing.objects.filter(id__in=due).update(next_attempt_at=later, last_error=str(exc)[:1000])
+            counts["retrying"] = len(due)
+            return counts
+        raise Conflict(f"The EHR refused ccmops's authorization: {exc}") from None
+    found: dict[str, str] = {}
+    for row_id in due:
+        counts[_send(client, connection, row_id, found, now)] += 1
+    return counts
+
+
+def _send(client: EhrClient, connection: EhrConnection, row_id: int, found: dict, now: dt.datetime) -> str:
+    with transaction.atomic():
+        row = Outgoing.objects.select_for_update().select_related("patient").filter(id=row_id, status="queued").first()
+        if row is None:
+            return "delivered"  # another worker sent it meanwhile
+        row.attempts += 1
+        try:
+            patient_id = _patient_in_ehr(client, row.patient.mrn, found)
+            resource = note_document(row, connection, patient_id)
+            _, rid = client.create(
+                resource, if_none_exist=f"identifier={IDENTIFIER_SYSTEM}|{row.identifier}", what="DocumentReference"
+            )
+        except EhrError as exc:
+            row.last_error = str(exc)[:1000]
+            if exc.transient:
+                row.next_attempt_at = now + dt.timedelta(seconds=backoff(row.attempts, exc.retry_after))
+                outcome = "retrying"
+            else:
+                row.status, outcome = "parked", "parked"
+        except InvalidInput as exc:
+            row.status, row.last_error, outcome = "parked", str(exc)[:1000], "parked"
+        else:
+            row.status, row.sent_at, row.location, row.last_error = "sent", now, rid, ""
+            outcome = "delivered"
+        row.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "location", "sent_at"])
+        return outcome
+
+
+@transaction.atomic
+def resend(*, row: Outgoing, by) -> Outgoing:
+    """Send a parked item again (after fixing what the EHR said)."""
+    row = Outgoing.objects.select_for_update().get(pk=row.pk)
+    if row.status != "parked":
+        raise Conflict("Only an item that needs a person is resent; the others are sent by themselves.")
+    row.status, row.next_attempt_at, row.attempts = "queued", timezone.now(), 0
+    row.save(update_fields=["status", "next_attempt_at", "attempts"])
+    record_audit(action=AuditAction.UPDATE, user=by, patient=row.patient, obj=row, detail={"resend": row.identifier})
+    return row

@@ -1,0 +1,39 @@
+"""Writing to the outbox, inside the caller's transaction (issue 34)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from ccmops.jobs import service as jobs
+from ccmops.outbox.models import EhrConnection, Outgoing
+
+
+def owes(practice_id: int) -> bool:
+    """Whether the practice has an EHR connection that takes write-back."""
+    return EhrConnection.objects.filter(practice_id=practice_id, write_back=True).exists()
+
+
+def enqueue(*, practice_id: int, patient_id: int, kind: str, object_id: int) -> Outgoing | None:
+    """Owe the EHR this object, in the caller's transaction (None when the practice sends nothing back). Enqueued
+    twice, it is owed once."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enqueue belongs in the transaction of the event it reports")
+    if not owes(practice_id):
+        return None
+    now = timezone.now()
+    transaction.on_commit(lambda: kick(practice_id))  # delivered soon after the event commits, not within it
+    row, _ = Outgoing.objects.get_or_create(
+        identifier=f"urn:ccmops:{practice_id}:{kind}:{object_id}",
+        defaults={"practice_id": practice_id, "patient_id": patient_id, "kind": kind, "object_id": object_id,
+                  "next_attempt_at": now, "created_at": now},
+    )  # fmt: skip
+    return row
+
+
+def kick(practice_id: int) -> None:
+    """Start the practice's delivery job unless one waits or runs (the hourly schedule catches up otherwise)."""
+    jobs.start(
+        "ehr-deliver", label="Delivery to the EHR", practice_id=practice_id, params={"practice_id": practice_id},
+        key=f"ehr-deliver:{practice_id}",
+    )  # fmt: skip

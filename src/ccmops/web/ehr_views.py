@@ -1,0 +1,156 @@
+"""The practice's EHR connection (issue 34): its settings with the key pair and the connection test (Settings →
+EHR connection, for the practice's program owner), the JWKS ccmops publishes for the EHR to fetch, and the
+integration health page (what was delivered, what waits, what needs a person)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ccmops.access.policy import PROGRAM_LEADS
+from ccmops.administration.staff import led_organization
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.ehr import keys
+from ccmops.ehr.client import check
+from ccmops.ehr.deliver import resend
+from ccmops.ehr.documents import NOTE_TYPES
+from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
+from ccmops.organizations.models import Organization
+from ccmops.outbox.models import EhrConnection, Outgoing
+from ccmops.outbox.secrets import seal
+from ccmops.outbox.services import kick
+from ccmops.patients.scope import request_scope
+
+FIELDS = ("base_url", "client_id", "token_url", "scopes")
+
+
+def _practice(request) -> Organization:
+    org = led_organization(request.user, request.POST.get("org") or request.GET.get("org", ""))
+    if org.kind != "practice":
+        raise InvalidInput("org: an EHR connection belongs to a practice; choose one you lead")
+    return org
+
+
+def _checked(given: dict) -> dict:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    valid = URLValidator(schemes=["https", "http"])
+    for name in ("base_url", "token_url"):
+        if given[name]:
+            try:
+                valid(given[name])
+            except ValidationError:
+                raise InvalidInput(f"{name}: expected the EHR's https address, got {given[name]!r}") from None
+    if not given["base_url"] or not given["client_id"]:
+        raise InvalidInput("base_url and client_id: both are needed (the EHR gives the client id on registration)")
+    if given["note_type"] not in NOTE_TYPES:
+        raise InvalidInput(f"note_type: expected one of {', '.join(NOTE_TYPES)}")
+    return given
+
+
+@login_required
+def ehr_settings(request):
+    practice = _practice(request)
+    connection = EhrConnection.objects.filter(practice=practice).first()
+    error = notice = None
+    if request.method == "POST":
+        action = request.POST.get("action", "save")
+        try:
+            with transaction.atomic():
+                if action == "save":
+                    given = _checked({
+                        **{f: request.POST.get(f, "").strip() for f in FIELDS},
+                        "note_type": request.POST.get("note_type", "11506-3"),
+                        "algorithm": request.POST.get("algorithm", "ES384"),
+                    })  # fmt: skip
+                    connection = connection or EhrConnection(practice=practice)
+                    given["scopes"] = given["scopes"] or EhrConnection._meta.get_field("scopes").default
+                    for k, v in given.items():
+                        setattr(connection, k, v)
+                    connection.write_back = request.POST.get("write_back") == "on"
+                    connection.send_pdf = request.POST.get("send_pdf") == "on"
+                    connection.updated_by = request.user
+                    connection.save()
+                    notice = "Saved."
+                elif connection is None:
+                    raise InvalidInput("Save the connection first.")
+                elif action == "generate_key":
+                    pem, jwk, kid = keys.generate(connection.algorithm)
+                    connection.private_key, connection.public_jwk, connection.key_id = seal(pem), jwk, kid
+                    connection.updated_by = request.user
+                    connection.save()
+                    notice = (
+                        f"A new key pair ({connection.algorithm}, key id {kid}): the EHR fetches its public key from "
+                        "the JWKS URL."
+                    )
+                elif action == "test":
+                    result = check(connection)
+                    connection.last_test_at, connection.last_test = timezone.now(), result
+                    connection.save(update_fields=["last_test_at", "last_test"])
+                    notice = "The connection works." if result["ok"] else "The connection test found problems (below)."
+                record_audit(
+                    action=AuditAction.UPDATE, user=request.user, practice_id=practice.id, obj=connection,
+                    detail={"action": action, "base_url": connection.base_url, "write_back": connection.write_back},
+                )  # fmt: skip
+        except (InvalidInput, Conflict) as exc:
+            error = str(exc)
+    return render(
+        request,
+        "ehr/settings.html",
+        {"practice": practice, "c": connection, "error": error, "notice": notice, "note_types": NOTE_TYPES,
+         "algorithms": keys.ALGORITHMS, "default_scopes": EhrConnection._meta.get_field("scopes").default,
+         "jwks_url": request.build_absolute_uri(reverse("ehr_jwks", args=[practice.id]))},
+        status=422 if error else 200,
+    )  # fmt: skip
+
+
+def ehr_jwks(request, practice_id: int):
+    """The public key the EHR verifies ccmops's signed assertions with (public by nature: no sign-in)."""
+    connection = EhrConnection.objects.filter(practice_id=practice_id).first()
+    if connection is None or not connection.public_jwk:
+        raise NotFound(NOT_FOUND)
+    response = JsonResponse(keys.jwks(connection.public_jwk))
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
+def _health_practice(request, practice_id: int):
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require_role(practice.id, PROGRAM_LEADS, "Integration health")
+    return practice
+
+
+@login_required
+def integration_health(request, practice_id: int):
+    practice = _health_practice(request, practice_id)
+    rows = Outgoing.objects.filter(practice=practice).select_related("patient")
+    counts = {key: rows.filter(status=key).count() for key, _ in Outgoing.STATUSES}
+    return render(
+        request,
+        "ehr/health.html",
+        {"practice": practice, "c": EhrConnection.objects.filter(practice=practice).first(), "counts": counts,
+         "parked": rows.filter(status="parked").order_by("-created_at")[:100],
+         "waiting": rows.filter(status="queued").order_by("next_attempt_at")[:100],
+         "recent": rows.filter(status="sent").order_by("-sent_at")[:30], "statuses": dict(Outgoing.STATUSES)},
+    )  # fmt: skip
+
+
+@login_required
+@require_POST
+def integration_action(request, practice_id: int):
+    practice = _health_practice(request, practice_id)
+    if request.POST.get("action") == "resend":
+        row = Outgoing.objects.filter(practice=practice, id=request.POST.get("row") or 0).first()
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        resend(row=row, by=request.user)
+    transaction.on_commit(lambda: kick(practice.id))
+    return redirect("integration_health", practice_id=practice.id)

@@ -1,0 +1,235 @@
+"""A stand-in for a practice's EHR, for tests only (issue 34): a local FHIR R4 server on 127.0.0.1 that
+
+- publishes its SMART configuration and issues access tokens to SMART Backend Services clients, verifying the
+  client's signed assertion (RS384/ES384) against the JWKS registered for the client id, its audience, expiry
+  and that its jti is not replayed; it grants the scopes it allows of those asked;
+- answers `metadata` with a CapabilityStatement (what it supports is settable);
+- searches Patients by identifier;
+- creates DocumentReferences, validating each with `fhir.resources` and the US Core required elements, with
+  conditional create (`If-None-Exist: identifier=system|value`: an existing match answers 200);
+- fails on request: the next requests answer 500, 429 with Retry-After, a 422 OperationOutcome, come slowly, or
+  drop the connection — before or after creating what they carry (a lost answer).
+
+It is not product code and implements only what ccmops's tests need."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+from fhir.resources.R4B.documentreference import DocumentReference
+
+US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
+
+
+class FhirServer:
+    def __init__(self):
+        self.jwks: dict[str, dict] = {}  # client id -> its JWKS
+        self.allowed_scopes = {"system/*.read", "system/DocumentReference.write"}
+        self.patients: dict[str, str] = {}  # id -> MRN
+        self.documents: dict[str, dict] = {}  # id -> resource
+        self.tokens: set[str] = set()
+        self.seen_jti: set[str] = set()
+        self.faults: list[tuple] = []  # applied to the next POST/GET of a resource, in order
+        self.capability_resources = {"DocumentReference": True, "Patient": True}
+        self.requests: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._http.server_port}/fhir"
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._http.shutdown()
+        self._http.server_close()
+
+    # ------------------------------------------------------------------------------------------------ behaviour
+    def token(self, form: dict) -> tuple[int, dict]:
+        if form.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type"}
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+            keyset = jwt.PyJWKSet.from_dict(self.jwks.get(claims.get("iss"), {"keys": []}))
+            key = next(k for k in keyset.keys if k.key_id == header.get("kid"))
+            claims = jwt.decode(assertion, key.key, algorithms=["ES384", "RS384"], audience=f"{self.url}/token",
+                                options={"require": ["exp", "iss", "sub", "jti", "aud"]})  # fmt: skip
+        except (jwt.PyJWTError, StopIteration, KeyError) as exc:
+            return 401, {"error": "invalid_client", "error_description": f"assertion rejected: {exc}"}
+        if claims["iss"] != claims["sub"] or claims["jti"] in self.seen_jti:
+            return 401, {"error": "invalid_client", "error_description": "iss/sub differ or jti replayed"}
+        self.seen_jti.add(claims["jti"])
+        granted = [s for s in form.get("scope", "").split() if s in self.allowed_scopes]
+        token = secrets.token_urlsafe(16)
+        self.tokens.add(token)
+        return 200, {"access_token": token, "token_type": "bearer", "expires_in": 300, "scope": " ".join(granted)}
+
+    def capability(self) -> dict:
+        resources = []
+        if self.capability_resources.get("DocumentReference"):
+            resources.append({"type": "DocumentReference", "interaction": [{"code": "create"}, {"code": "read"}],
+                              "conditionalCreate": True})  # fmt: skip
+        if self.capability_resources.get("Patient"):
+            resources.append({"type": "Patient", "interaction": [{"code": "search-type"}],
+                              "searchParam": [{"name": "identifier", "type": "token"}]})  # fmt: skip
+        return {
+            "resourceType": "CapabilityStatement", "status": "active", "date": "2026-12-01", "kind": "instance",
+            "fhirVersion": "4.0.1", "format": ["json"], "rest": [{"mode": "server", "resource": resources}],
+        }  # fmt: skip
+
+    def create_document(self, resource: dict, if_none_exist: str) -> tuple[int, dict, str]:
+        try:
+            DocumentReference.model_validate(resource)
+        except Exception as exc:  # noqa: BLE001 — any validation failure is the client's 422
+            return 422, outcome(f"not a valid DocumentReference: {exc}"), ""
+        problems = us_core_problems(resource, self.patients)
+        if problems:
+            return 422, outcome("; ".join(problems)), ""
+        with self.lock:
+            if if_none_exist:
+                system, _, value = urllib.parse.unquote(if_none_exist.split("identifier=", 1)[-1]).partition("|")
+                found = [
+                    i for i, d in self.documents.items()
+                    if any(x.get("system") == system and x.get("value") == value for x in d.get("identifier", []))
+                ]  # fmt: skip
+                if len(found) > 1:
+                    return 412, outcome("more than one match"), ""
+                if found:
+                    return 200, self.documents[found[0]], found[0]
+            rid = str(len(self.documents) + 1)
+            self.documents[rid] = {**resource, "id": rid}
+            return 201, self.documents[rid], rid
+
+    # -------------------------------------------------------------------------------------------------- HTTP
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _send(self, status: int, body: dict, headers: dict | None = None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _fault(self, after: bool = False):
+                with server.lock:
+                    if not server.faults:
+                        return None
+                    fault = server.faults[0]
+                    if (fault[0] == "drop-after") != after:
+                        return None
+                    server.faults.pop(0)
+                return fault
+
+            def _authorized(self) -> bool:
+                token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                if token not in server.tokens:
+                    self._send(401, outcome("no valid access token"))
+                    return False
+                return True
+
+            def _path(self) -> tuple[str, dict]:
+                parsed = urllib.parse.urlparse(self.path)
+                return parsed.path.removeprefix("/fhir"), dict(urllib.parse.parse_qsl(parsed.query))
+
+            def _apply(self, fault) -> bool:
+                kind = fault[0]
+                if kind == "status":
+                    self._send(fault[1], outcome(fault[2] if len(fault) > 2 else "server error"))
+                elif kind == "429":
+                    self._send(429, outcome("too many requests"), {"Retry-After": str(fault[1])})
+                elif kind == "slow":
+                    time.sleep(fault[1])
+                    return False
+                elif kind == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                return True
+
+            def do_GET(self):
+                path, query = self._path()
+                server.requests.append(("GET", path))
+                if path == "/.well-known/smart-configuration":
+                    return self._send(200, {
+                        "token_endpoint": f"{server.url}/token",
+                        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                        "token_endpoint_auth_signing_alg_values_supported": ["ES384", "RS384"],
+                    })  # fmt: skip
+                if not self._authorized():
+                    return None
+                if path == "/metadata":
+                    return self._send(200, server.capability())
+                if path == "/Patient":
+                    wanted = query.get("identifier", "").rpartition("|")[2]
+                    entries = [{"resource": {"resourceType": "Patient", "id": pid,
+                                             "identifier": [{"value": mrn}]}} for pid, mrn in server.patients.items()
+                               if mrn == wanted]  # fmt: skip
+                    return self._send(200, {"resourceType": "Bundle", "type": "searchset", "total": len(entries),
+                                            "entry": entries})  # fmt: skip
+                return self._send(404, outcome(f"no {path}"))
+
+            def do_POST(self):
+                path, _ = self._path()
+                server.requests.append(("POST", path))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if path == "/token":
+                    status, answer = server.token(dict(urllib.parse.parse_qsl(body.decode())))
+                    return self._send(status, answer)
+                if not self._authorized():
+                    return None
+                fault = self._fault()
+                if fault is not None and self._apply(fault):
+                    return None
+                if path != "/DocumentReference":
+                    return self._send(404, outcome(f"no {path}"))
+                status, answer, rid = server.create_document(json.loads(body), self.headers.get("If-None-Exist", ""))
+                if self._fault(after=True) is not None:  # created, but the answer is lost
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
+                return self._send(status, answer, {"Location": f"{server.url}/DocumentReference/{rid}/_history/1"}
+                                  if rid else None)  # fmt: skip
+
+        return Handler
+
+
+def outcome(text: str) -> dict:
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing",
+                                                          "diagnostics": text}]}  # fmt: skip
+
+
+def us_core_problems(resource: dict, patients: dict) -> list[str]:
+    """The US Core DocumentReference elements that must be there (status, type, category, subject, content with
+    its attachment's contentType and data or url), and a subject this server knows."""
+    problems = []
+    for element in ("status", "type", "category", "subject", "content"):
+        if not resource.get(element):
+            problems.append(f"DocumentReference.{element} is required (US Core)")
+    codes = [c.get("code") for cat in resource.get("category", []) for c in cat.get("coding", [])
+             if c.get("system") == US_CORE_CATEGORY]  # fmt: skip
+    if resource.get("category") and not codes:
+        problems.append("DocumentReference.category must carry a US Core document category")
+    for n, item in enumerate(resource.get("content", [])):
+        attachment = item.get("attachment", {})
+        if not attachment.get("contentType") or not (attachment.get("data") or attachment.get("url")):
+            problems.append(f"DocumentReference.content[{n}].attachment needs contentType and data or url")
+    reference = resource.get("subject", {}).get("reference", "")
+    if reference and reference.removeprefix("Patient/") not in patients:
+        problems.append(f"subject {reference} is not a patient of this server")
+    return problems

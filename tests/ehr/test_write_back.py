@@ -1,0 +1,166 @@
+"""Write-back to the practice's EHR (issue 34), against a local FHIR server standing in for the EHR
+(`tests/ehr/fhir_server.py`): the practice connects (a key pair ccmops generates, its JWKS published, a token for
+a signed assertion, the CapabilityStatement read); every signed note is owed to the EHR in the transaction that
+signs it and delivered as a US Core DocumentReference exactly once — across a server error, a 429 with Retry-After,
+a dropped connection and a lost answer — while what the EHR refuses waits for a person, with its words, until
+resent."""
+
+import base64
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from tests.ehr.fhir_server import FhirServer
+
+from ccmops.documentation.services import save_note
+from ccmops.ehr.deliver import deliver
+from ccmops.errors import Conflict
+from ccmops.organizations.models import Organization, User
+from ccmops.outbox.models import EhrConnection, Outgoing
+from ccmops.patients.models import Patient
+
+FIELDS = {"reason": "Monthly check-in", "patient_status": "Home BP 128-136, no dizziness",
+          "actions": "Reviewed the log", "next_steps": "Call in four weeks"}  # fmt: skip
+
+
+@pytest.fixture
+def ehr():
+    with FhirServer() as server:
+        yield server
+
+
+@pytest.fixture
+def connected(demo, ehr, login):
+    """Maple Street connected by its program owner, through the Settings page; its EHR knows Twyla Moen."""
+    maple = Organization.objects.get(slug="maple-street-family-medicine")
+    owner = login("olivia.owner")
+    form = {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple", "token_url": "",
+            "scopes": "", "algorithm": "ES384", "note_type": "11506-3", "write_back": "on"}  # fmt: skip
+    assert owner.post("/settings/ehr/", form).status_code == 200
+    assert owner.post("/settings/ehr/", {"org": maple.slug, "action": "generate_key"}).status_code == 200
+    ehr.jwks["ccmops-maple"] = owner.get(f"/ehr/{maple.id}/jwks.json").json()  # the EHR fetches ccmops's JWKS
+    twyla = Patient.objects.get(family_name="Moen", practice=maple)
+    ehr.patients["p-1"] = twyla.mrn
+    return maple, twyla, owner
+
+
+def sign(twyla, *, draft: bool = False):
+    return save_note(patient=twyla, author=User.objects.get(username="nora.rn"), program="ccm",
+                     activity="care_coordination_call", fields=FIELDS, sign=not draft)  # fmt: skip
+
+
+def test_the_practice_connects_and_the_test_says_what_works(connected, ehr):
+    maple, _, owner = connected
+    connection = EhrConnection.objects.get(practice=maple)
+    assert "PRIVATE KEY" not in connection.private_key  # encrypted at rest
+    jwks = owner.get(f"/ehr/{maple.id}/jwks.json").json()
+    assert jwks["keys"][0]["alg"] == "ES384" and "d" not in jwks["keys"][0]  # the public half only
+    page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
+    assert "The connection works." in page and "Access token issued" in page
+    assert "Conditional create: supported" in page and "Patient search by identifier (MRN): supported" in page
+    ehr.allowed_scopes.discard("system/DocumentReference.write")  # the EHR's administrator granted read only
+    page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
+    assert "Scope refused by the EHR: system/DocumentReference.write" in page
+    ehr.capability_resources["DocumentReference"] = False
+    page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
+    assert "DocumentReference create: not supported" in page
+    form = {"org": maple.slug, "action": "save", "base_url": "ehr.example", "client_id": "x", "note_type": "11506-3"}
+    bad = owner.post("/settings/ehr/", form)
+    assert bad.status_code == 422 and "base_url: expected the EHR&#x27;s https address" in bad.content.decode()
+
+
+def test_a_signed_note_is_written_back_exactly_once(connected, ehr, login):
+    maple, twyla, _ = connected
+    draft = sign(twyla, draft=True)
+    assert not Outgoing.objects.exists()  # a draft is not the chart's
+    note = sign(twyla)
+    row = Outgoing.objects.get()
+    assert (row.kind, row.object_id, row.status) == ("note", note.id, "queued")
+    assert deliver(maple.id) == {"delivered": 1, "retrying": 0, "parked": 0}
+    (document,) = ehr.documents.values()
+    assert document["subject"]["reference"] == "Patient/p-1" and document["type"]["coding"][0]["code"] == "11506-3"
+    assert document["identifier"] == [{"system": "urn:ietf:rfc:3986", "value": row.identifier}]
+    text = base64.b64decode(document["content"][0]["attachment"]["data"]).decode()
+    assert "How the patient is doing: Home BP 128-136" in text and "By Nora Lindqvist" in text
+    row.refresh_from_db()
+    assert row.status == "sent" and row.location == "1"
+    assert deliver(maple.id) == {"delivered": 0, "retrying": 0, "parked": 0} and len(ehr.documents) == 1
+    save_note(patient=twyla, author=draft.author, program="ccm", activity="care_coordination_call", fields=FIELDS,
+              note=draft, sign=True)  # fmt: skip
+    deliver(maple.id)
+    assert len(ehr.documents) == 2  # the draft, once signed
+    page = login("nora.rn").get(f"/patients/{twyla.id}/").content.decode()
+    assert page.count("in the EHR") >= 2
+
+
+def test_an_event_rolled_back_owes_the_ehr_nothing(connected):
+    _, twyla, _ = connected
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sign(twyla)
+        raise RuntimeError("the request failed after signing")
+    assert not Outgoing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fault", "wait_at_least"),
+    [(("status", 503, "maintenance"), 60), (("429", 600), 600), (("drop",), 60), (("drop-after",), 60)],
+)
+def test_faults_are_retried_until_delivered_once(connected, ehr, fault, wait_at_least):
+    maple, twyla, _ = connected
+    sign(twyla)
+    ehr.faults.append(fault)
+    now = timezone.now()
+    assert deliver(maple.id, now=now) == {"delivered": 0, "retrying": 1, "parked": 0}
+    row = Outgoing.objects.get()
+    assert row.status == "queued" and row.attempts == 1 and row.last_error
+    assert row.next_attempt_at >= now + dt.timedelta(seconds=wait_at_least)
+    assert deliver(maple.id, now=now) == {"delivered": 0, "retrying": 0, "parked": 0}  # not before its time
+    assert deliver(maple.id, now=row.next_attempt_at) == {"delivered": 1, "retrying": 0, "parked": 0}
+    assert len(ehr.documents) == 1  # a lost answer is found again by its identifier, never made twice
+
+
+def test_what_the_ehr_refuses_waits_for_a_person_and_is_resent(connected, ehr, login):
+    maple, twyla, owner = connected
+    del ehr.patients["p-1"]  # the EHR does not know her MRN
+    sign(twyla)
+    assert deliver(maple.id) == {"delivered": 0, "retrying": 0, "parked": 1}
+    row = Outgoing.objects.get()
+    assert row.status == "parked" and f"the EHR has no patient with MRN {twyla.mrn}" in row.last_error
+    page = owner.get(f"/practices/{maple.id}/integration/").content.decode()
+    assert "Needs a person" in page and f"no patient with MRN {twyla.mrn}" in page
+    ehr.patients["p-7"] = twyla.mrn  # fixed in the EHR
+    ehr.faults.append(("status", 422, "DocumentReference.type: code 11506-3 is not allowed here"))
+    owner.post(f"/practices/{maple.id}/integration/act/", {"action": "resend", "row": row.id})
+    deliver(maple.id)
+    row.refresh_from_db()
+    assert row.status == "parked" and "code 11506-3 is not allowed here" in row.last_error  # the server's words
+    owner.post(f"/practices/{maple.id}/integration/act/", {"action": "resend", "row": row.id})
+    deliver(maple.id)
+    row.refresh_from_db()
+    assert row.status == "sent" and len(ehr.documents) == 1
+    assert login("nora.rn").get(f"/practices/{maple.id}/integration/").status_code == 403  # program leads only
+
+
+def test_a_refused_token_leaves_everything_waiting(connected, ehr):
+    maple, twyla, _ = connected
+    ehr.jwks.clear()  # the EHR lost ccmops's registration
+    sign(twyla)
+    with pytest.raises(Conflict, match=r"refused ccmops's authorization.*invalid_client"):
+        deliver(maple.id)
+    row = Outgoing.objects.get()
+    assert row.status == "queued" and row.attempts == 0 and not ehr.documents
+
+
+def test_a_practice_without_write_back_owes_nothing(demo):
+    riverbend = Patient.objects.exclude(practice__slug="maple-street-family-medicine").first()
+    sign(riverbend)
+    assert not Outgoing.objects.exists()
+
+
+def test_signing_starts_the_delivery_after_it_commits(connected, ehr, django_capture_on_commit_callbacks, settings):
+    _, twyla, _ = connected
+    settings.CCMOPS_JOBS_INLINE = True
+    with django_capture_on_commit_callbacks(execute=True):
+        sign(twyla)
+    assert Outgoing.objects.get().status == "sent" and len(ehr.documents) == 1
