@@ -105,7 +105,9 @@ def ehr_settings(request):
         request,
         "ehr/settings.html",
         {"practice": practice, "c": connection, "error": error, "notice": notice, "note_types": NOTE_TYPES,
-         "algorithms": keys.ALGORITHMS, "default_scopes": EhrConnection._meta.get_field("scopes").default,
+         "values": {f: getattr(connection, f) if connection else "" for f in FIELDS}
+         | ({} if connection else {"scopes": EhrConnection._meta.get_field("scopes").default}),
+         "algorithms": keys.ALGORITHMS,
          "jwks_url": request.build_absolute_uri(reverse("ehr_jwks", args=[practice.id]))},
         status=422 if error else 200,
     )  # fmt: skip
