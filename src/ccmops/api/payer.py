@@ -13,20 +13,16 @@ from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
 from ccmops.billing.models import PayerFile
-from ccmops.billing.payer_files import import_x12, said
+from ccmops.billing.payer_files import import_x12, said, uploaded_text
 from ccmops.billing.receivables import receivables, receivables_practice
-from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.patients.scope import request_scope
+from ccmops.errors import NOT_FOUND, NotFound
+from ccmops.patients.scope import practice_for
 
 router = Router(tags=["payer loop"])
-MAX_BYTES = 20 * 1024 * 1024
 
 
 def _billing_practice(request, practice_id: int):
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.BILLING)
-    return practice
+    return practice_for(request, practice_id, Function.BILLING)
 
 
 def file_json(f: PayerFile, *, lines: bool = False) -> dict:
@@ -53,12 +49,7 @@ def post_x12(request, practice_id: int, file: UploadedFile = File(...)):  # noqa
     """Read one 999, 277CA or 835 (multipart `file`): 201 with what it did; 200 when the same file (sender and
     interchange control number) was read before and nothing changed; 422 naming the segment when it is refused."""
     practice = _billing_practice(request, practice_id)
-    if file.size and file.size > MAX_BYTES:
-        raise InvalidInput(f"file: {file.name} is larger than 20 MB")
-    try:
-        text = file.read().decode("ascii")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"file: {file.name} is not an X12 text file (it holds non-ASCII bytes)") from None
+    text = uploaded_text(file)
     read, new = import_x12(practice=practice, text=text, name=file.name or "upload", by=request.user)
     return Status(201 if new else 200, file_json(read, lines=True) | {"read_now": new})
 

@@ -381,3 +381,18 @@ def with_next_steps(lines) -> list[ClaimLine]:
     for line in lines:
         line.next_step = newest.get(line.id, "")
     return lines
+
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def uploaded_text(upload) -> str:
+    """An uploaded X12 file's text; InvalidInput when there is none, it is over 20 MB, or it is not ASCII."""
+    if upload is None:
+        raise InvalidInput("file: choose the 999, 277CA or 835 file")
+    if upload.size and upload.size > MAX_BYTES:
+        raise InvalidInput(f"file: {upload.name} is larger than 20 MB")
+    try:
+        return upload.read().decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{upload.name}: not an X12 text file (it holds non-ASCII bytes)") from None

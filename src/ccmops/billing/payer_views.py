@@ -14,20 +14,15 @@ from django.utils import timezone
 from ccmops.access.operating_model import Function
 from ccmops.billing.models import PayerFile
 from ccmops.billing.payer_codes import GROUPS, RARC, reason_words
-from ccmops.billing.payer_files import import_x12, said
+from ccmops.billing.payer_files import import_x12, said, uploaded_text
 from ccmops.billing.receivables import BUCKETS, STATUSES, receivables, receivables_csv, receivables_practice
 from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
-from ccmops.patients.scope import request_scope
+from ccmops.patients.scope import practice_for
 from ccmops.platform import charts
-
-MAX_BYTES = 20 * 1024 * 1024
 
 
 def _practice(request, practice_id: int):
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.BILLING)
-    return practice
+    return practice_for(request, practice_id, Function.BILLING)
 
 
 @login_required
@@ -38,14 +33,7 @@ def payer_files(request, practice_id: int):
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise InvalidInput("file: choose the 999, 277CA or 835 file")
-            if upload.size > MAX_BYTES:
-                raise InvalidInput(f"file: {upload.name} is larger than 20 MB")
-            try:
-                text = upload.read().decode("ascii")
-            except UnicodeDecodeError:
-                raise InvalidInput(f"{upload.name}: not an X12 text file (it holds non-ASCII bytes)") from None
+            text = uploaded_text(upload)
             file, new = import_x12(practice=practice, text=text, name=upload.name, by=request.user)
         except InvalidInput as exc:
             error = str(exc)

@@ -127,3 +127,12 @@ def request_scope(request) -> Scope:
         scope = scope_for(request.user)
         request._ccmops_scope = scope
     return scope
+
+
+def practice_for(request, practice_id: int, function):
+    """The practice by id, in the request's scope (404 outside it), when the user may do `function` there (403
+    naming what is missing otherwise)."""
+    scope = request_scope(request)
+    practice = scope.practice(practice_id)
+    scope.require(practice.id, function)
+    return practice
