@@ -164,3 +164,71 @@ def test_signing_starts_the_delivery_after_it_commits(connected, ehr, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         sign(twyla)
     assert Outgoing.objects.get().status == "sent" and len(ehr.documents) == 1
+
+
+def documents_of(ehr, code: str) -> list[tuple[dict, str]]:
+    return [(d, base64.b64decode(d["content"][0]["attachment"]["data"]).decode()) for d in ehr.documents.values()
+            if d["type"]["coding"][0]["code"] == code]  # fmt: skip
+
+
+def test_consents_care_plans_and_revocations_go_to_the_chart_too(connected, ehr):
+    from tests.factories.enrollment import ALL, an_hour_ago, complete
+
+    from ccmops.careplans.models import CarePlan
+    from ccmops.careplans.services import approve, create_from_template, save_version
+    from ccmops.enrollment.consents import record_consent, revoke_consent
+    from ccmops.organizations.models import Practitioner
+
+    maple, twyla, owner = connected
+    nora, patel = User.objects.get(username="nora.rn"), Practitioner.objects.get(npi="1003000019")
+    consent = record_consent(patient=twyla, program="ccm", practitioner=patel, method="verbal",
+                             documented_at=an_hour_ago(), elements=ALL, obtained_by=nora)  # fmt: skip
+    CarePlan.objects.filter(patient=twyla).delete()
+    plan = create_from_template(patient=twyla, program="ccm", by=nora)
+    save_version(plan=plan, content=complete(plan.latest.content), by=nora, expected_lock=plan.lock_version)
+    plan.refresh_from_db()
+    approve(version=plan.latest, by=patel.user, expected_lock=plan.lock_version)
+    revoke_consent(consent=consent, revoked_at=timezone.now(), reason="Moving to her daughter's in Ohio", by=nora)
+    owner.post("/settings/ehr/", {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple",
+                                  "note_type": "11506-3", "write_back": "on", "send_pdf": "on"})  # fmt: skip
+    assert deliver(maple.id) == {"delivered": 3, "retrying": 0, "parked": 0}
+    (_, text), (_, why) = sorted(documents_of(ehr, "59284-0"), key=lambda d: d[0]["date"])
+    assert "CCM consent, verbal" in text and "billing practitioner Anika Patel" in text and "cost sharing" in text
+    assert "revoked on" in why and "Moving to her daughter's in Ohio" in why
+    ((care_plan, plan_text),) = documents_of(ehr, "18776-5")
+    assert plan_text.startswith("Comprehensive") and "Planned interventions:" in plan_text
+    assert care_plan["content"][1]["attachment"]["contentType"] == "application/pdf"  # the practice asks for PDFs
+    assert base64.b64decode(care_plan["content"][1]["attachment"]["data"]).startswith(b"%PDF")
+
+
+def test_a_closed_month_sends_each_billed_patient_its_summary(demo_activity, ehr, login):
+    from tests.factories.billing import previous_month
+
+    from ccmops.billing.approval import approve_and_close
+    from ccmops.billing.evaluation import close_month
+    from ccmops.billing.models import ClaimLine, PatientMonthDecision
+    from ccmops.billing.review import override
+
+    maple = Organization.objects.get(slug="maple-street-family-medicine")
+    owner = login("olivia.owner")
+    owner.post("/settings/ehr/", {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple",
+                                  "note_type": "11506-3", "write_back": "on"})  # fmt: skip
+    owner.post("/settings/ehr/", {"org": maple.slug, "action": "generate_key"})
+    ehr.jwks["ccmops-maple"] = owner.get(f"/ehr/{maple.id}/jwks.json").json()
+    ben = User.objects.get(username="ben.biller")
+    month, _ = previous_month()
+    close_month(practice=maple, month=month, by=ben)
+    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
+        override(decision=d, action="bill", reason="Reviewed: documented in the EHR", by=ben)
+    approve_and_close(practice=maple, month=month, by=ben)
+    billed = {(pid, mrn) for pid, mrn in ClaimLine.objects.filter(practice=maple, month=month)
+              .values_list("patient_id", "patient__mrn")}  # fmt: skip
+    for n, (_, mrn) in enumerate(sorted(billed)):
+        ehr.patients[f"p-{n}"] = mrn
+    assert Outgoing.objects.filter(kind="month_summary").count() == len(billed) >= 1
+    assert deliver(maple.id)["delivered"] == len(billed)
+    summaries = documents_of(ehr, "34133-9")
+    assert len(summaries) == len(billed)
+    document, text = summaries[0]
+    assert f"Chronic care management, {month}: monthly summary" in text and "Services billed: 99490" in text
+    assert "Total: " in text and document["context"]["period"]["start"].startswith(month[:4])

@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from ccmops.billing.evaluation import _ended, _whole_registry, changed_since_evaluation
-from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.models import ClaimLine, PatientMonthDecision
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.months.models import MonthClose
+from ccmops.outbox.services import enqueue
 
 
 @transaction.atomic
@@ -61,4 +62,8 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
         object_id=month,
         detail={"closed": True},
     )
+    # each patient billed gets the month's CCM summary in the EHR's chart (issue 34), owed in this transaction
+    billed = ClaimLine.objects.filter(practice=practice, month=month).values_list("decision_id", "patient_id")
+    for decision_id, patient_id in sorted(set(billed)):
+        enqueue(practice_id=practice.id, patient_id=patient_id, kind="month_summary", object_id=decision_id)
     return close

@@ -18,6 +18,7 @@ from ccmops.enrollment.activation import activate_if_ready
 from ccmops.errors import Conflict, InvalidInput, PermissionDenied
 from ccmops.organizations.engagements import practice_today
 from ccmops.organizations.models import Practitioner
+from ccmops.outbox.services import enqueue
 from ccmops.patients.models import PatientCondition
 from ccmops.rules.calendar import months_before
 from ccmops.rules.careplan import missing_elements
@@ -180,6 +181,7 @@ def approve(*, version: CarePlanVersion, by, expected_lock: int) -> CarePlanVers
     version.save(update_fields=["status", "approved_by", "approved_at", "next_review_due"])
     _bump(plan)
     record_audit(action=AuditAction.UPDATE, user=by, patient=patient, obj=version, detail={"to": "approved"})
+    enqueue(practice_id=patient.practice_id, patient_id=patient.id, kind="care_plan", object_id=version.id)
 
     activate_if_ready(patient=patient, program=plan.program, by=by)
     return version

@@ -20,11 +20,16 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.ehr.client import EhrClient, EhrError
-from ccmops.ehr.documents import IDENTIFIER_SYSTEM, note_document
+from ccmops.ehr.documents import IDENTIFIER_SYSTEM, document_for
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.outbox.models import EhrConnection, Outgoing
+from ccmops.platform.pdf import pdf_response
 
 LONGEST_WAIT = 3600
+
+
+def as_pdf(title: str, text: str) -> bytes:
+    return pdf_response("ehr/document.html", {"title": title, "text": text}, "document.pdf").content
 
 
 def backoff(attempts: int, retry_after: int | None = None) -> int:
@@ -83,7 +88,7 @@ def _send(client: EhrClient, connection: EhrConnection, row_id: int, found: dict
         row.attempts += 1
         try:
             patient_id = _patient_in_ehr(client, row.patient.mrn, found)
-            resource = note_document(row, connection, patient_id)
+            resource = document_for(row, connection, patient_id, pdf=as_pdf if connection.send_pdf else None)
             _, rid = client.create(
                 resource, if_none_exist=f"identifier={IDENTIFIER_SYSTEM}|{row.identifier}", what="DocumentReference"
             )

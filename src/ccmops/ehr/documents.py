@@ -1,8 +1,17 @@
-"""What goes to the EHR (issue 34): a signed note as a US Core DocumentReference — status current, docStatus final,
-the practice's note type (LOINC, default 11506-3 progress note), the US Core clinical-note category, the patient
-(found in the EHR by MRN), the author, the date signed, the time it documents as its context period, and the note as
-text (and as PDF when the practice asks). ccmops's identifier for it (`Outgoing.identifier`) makes a retry find the
-first copy. Validated with `fhir.resources` R4B before it leaves."""
+"""What goes to the EHR (issue 34), each as a US Core DocumentReference — status current, docStatus final, a LOINC
+type, the US Core clinical-note category, the patient (found in the EHR by MRN), the author, the date, and the
+document as text (and as PDF when the practice asks):
+
+- a signed note: the practice's note type (default 11506-3 progress note), the time it documents as its period;
+- an approved care-plan version: 18776-5 plan of care note — every element of the plan;
+- a consent documented, and a consent revoked: 59284-0 consent document — the text as read, the method, the
+  elements explained, the billing practitioner; the revocation with its reason and the day it takes effect;
+- a closed month's CCM summary per patient billed: 34133-9 summary of episode note — the minutes by staff member
+  and activity, the services billed, the month as its period.
+
+DocumentReference is the default because EHRs that take any write take it (Epic, Oracle Health and athenahealth
+file documents; few accept CarePlan or Consent writes). ccmops's identifier for each (`Outgoing.identifier`) makes
+a retry find the first copy. Validated with `fhir.resources` R4B before it leaves."""
 
 from __future__ import annotations
 
@@ -12,9 +21,15 @@ import zoneinfo
 from fhir.resources.R4B.documentreference import DocumentReference
 from pydantic import ValidationError
 
+from ccmops.billing.models import PatientMonthDecision
+from ccmops.billing.x12 import line_order
+from ccmops.careplans.models import CarePlanVersion
 from ccmops.documentation.models import Note
+from ccmops.enrollment.models import Consent, ConsentRevocation
 from ccmops.errors import InvalidInput
 from ccmops.outbox.models import EhrConnection, Outgoing
+from ccmops.rules.calendar import month_window
+from ccmops.timetracking.models import TimeEntry
 
 LOINC = "http://loinc.org"
 IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
@@ -46,37 +61,140 @@ def note_text(note: Note) -> str:
     return "\n".join(head + [""] + body + (["", *addenda] if addenda else [])) + "\n"
 
 
-def note_document(row: Outgoing, connection: EhrConnection, patient_id_in_ehr: str, pdf: bytes | None = None) -> dict:
-    note = Note.objects.select_related("author", "time_entry", "patient__practice").get(pk=row.object_id)
-    if note.signed_at is None:
-        raise InvalidInput(f"note {note.id} is not signed: only signed notes go to the EHR")
-    text = note_text(note)
-    content = [{"attachment": {"contentType": "text/plain; charset=utf-8", "language": "en",
-                               "data": base64.b64encode(text.encode()).decode(),
-                               "title": f"{note.get_activity_display()} (ccmops)"}}]  # fmt: skip
+TYPES = {  # kind -> (LOINC code, display); a note takes the practice's choice
+    "care_plan": ("18776-5", "Plan of care note"),
+    "consent": ("59284-0", "Consent Document"),
+    "revocation": ("59284-0", "Consent Document"),
+    "month_summary": ("34133-9", "Summary of episode note"),
+}
+
+
+def _plan(version) -> tuple[str, str, dict | None]:
+    c = version.content
+    zone = zoneinfo.ZoneInfo(version.practice.time_zone)
+    lines = [f"{version.care_plan.get_kind_display()} care plan, version {version.number}",
+             f"Approved {version.approved_at.astimezone(zone):%Y-%m-%d %H:%M %Z} by {version.approved_by}", "",
+             "Problems: " + "; ".join(p.get("condition", "") for p in c.get("problems", [])),
+             f"Expected outcomes: {c.get('expected_outcomes', '')}", f"Prognosis: {c.get('prognosis', '')}",
+             "Goals:"]  # fmt: skip
+    lines += [f"- {g.get('description')}: {g.get('measure')} {g.get('target')}".rstrip() for g in c.get("goals", [])]
+    lines.append("Planned interventions:")
+    lines += [f"- {i.get('description')} (responsible: {i.get('responsible')})" for i in c.get("interventions", [])]
+    for key, label in (("symptom_management", "Symptom management"), ("medication_management", "Medication management"),
+                       ("community_services", "Community and social services"), ("coordination", "Coordination"),
+                       ("functional_assessment", "Cognitive and functional assessment"),
+                       ("environmental_evaluation", "Environmental evaluation"),
+                       ("caregiver_assessment", "Caregiver assessment")):  # fmt: skip
+        if c.get(key):
+            lines.append(f"{label}: {c[key]}")
+    months = (c.get("review_schedule") or {}).get("interval_months")
+    if months:
+        lines.append(f"Review every {months} months; next review due {version.next_review_due}")
+    return "\n".join(lines) + "\n", version.approved_at.isoformat(), None
+
+
+def _consent(consent) -> tuple[str, str, dict | None]:
+    zone = zoneinfo.ZoneInfo(consent.practice.time_zone)
+    lines = [f"{consent.get_program_display()} consent, {consent.get_method_display().lower()}",
+             f"Documented {consent.documented_at.astimezone(zone):%Y-%m-%d %H:%M %Z} by {consent.obtained_by}, "
+             f"billing practitioner {consent.practitioner} (NPI {consent.practitioner.npi})",
+             "Explained: " + ", ".join(k.replace("_", " ") for k in consent.elements)]  # fmt: skip
+    if consent.representative_name:
+        lines.append(f"Given by {consent.representative_name} ({consent.representative_relationship})")
+    lines += ["", consent.text or "", consent.note or ""]
+    return "\n".join(lines).rstrip() + "\n", consent.documented_at.isoformat(), None
+
+
+def _revocation(revocation) -> tuple[str, str, dict | None]:
+    zone = zoneinfo.ZoneInfo(revocation.practice.time_zone)
+    c = revocation.consent
+    text = (f"{c.get_program_display()} consent revoked on {revocation.revoked_at.astimezone(zone):%Y-%m-%d}, "
+            f"effective at the end of that month ({revocation.effective_at.astimezone(zone):%Y-%m-%d}); recorded by "
+            f"{revocation.recorded_by}. Reason: {revocation.reason}\n")  # fmt: skip
+    return text, revocation.revoked_at.isoformat(), None
+
+
+def _month(decision) -> tuple[str, str, dict | None]:
+    practice = decision.practice
+    window = month_window(decision.month, practice.time_zone)
+    entries = TimeEntry.objects.filter(
+        patient=decision.patient, voided_at__isnull=True, start__lt=window.end, end__gt=window.start
+    ).select_related("staff")
+    minutes: dict[tuple[str, str], int] = {}
+    for e in entries:
+        key = (e.staff.get_full_name() or e.staff.get_username(), e.get_activity_display())
+        minutes[key] = minutes.get(key, 0) + e.minutes
+    lines = [f"Chronic care management, {decision.month}: monthly summary", "", "Minutes by staff member and activity:"]
+    lines += [f"- {who}, {activity}: {n} min" for (who, activity), n in sorted(minutes.items())]
+    lines.append(f"Total: {sum(minutes.values())} min")
+    billed = [f"{x.code} x{x.units} (date of service {x.date_of_service})" for x in sorted(decision.lines.all(),
+                                                                                           key=line_order)]  # fmt: skip
+    lines.append("Services billed: " + ("; ".join(billed) if billed else "none"))
+    period = {"start": window.start.isoformat(), "end": window.end.isoformat()}
+    return "\n".join(lines) + "\n", window.end.isoformat(), period
+
+
+def _source(row: Outgoing):
+    """(text, date, context period, title) of the row's object."""
+    if row.kind == "note":
+        note = Note.objects.select_related("author", "time_entry", "patient__practice").get(pk=row.object_id)
+        if note.signed_at is None:
+            raise InvalidInput(f"note {note.id} is not signed: only signed notes go to the EHR")
+        period = ({"start": note.time_entry.start.isoformat(), "end": note.time_entry.end.isoformat()}
+                  if note.time_entry_id else None)  # fmt: skip
+        author = note.author.get_full_name() or note.author.get_username()
+        return note_text(note), note.signed_at.isoformat(), period, note.get_activity_display(), author
+    if row.kind == "care_plan":
+        version = CarePlanVersion.objects.select_related("care_plan", "approved_by", "practice").get(pk=row.object_id)
+        text, date, period = _plan(version)
+        return text, date, period, "Care plan", str(version.approved_by)
+    if row.kind == "consent":
+        consent = Consent.objects.select_related("practitioner", "obtained_by", "practice").get(pk=row.object_id)
+        text, date, period = _consent(consent)
+        return text, date, period, f"{consent.get_program_display()} consent", str(consent.obtained_by)
+    if row.kind == "revocation":
+        revocation = ConsentRevocation.objects.select_related("consent", "recorded_by", "practice").get(
+            pk=row.object_id
+        )
+        text, date, period = _revocation(revocation)
+        return text, date, period, "Consent revoked", str(revocation.recorded_by)
+    decision = PatientMonthDecision.objects.select_related("practice", "patient").get(pk=row.object_id)
+    text, date, period = _month(decision)
+    return text, date, period, f"CCM summary {decision.month}", "ccmops"
+
+
+def document_for(row: Outgoing, connection: EhrConnection, patient_id_in_ehr: str, *, pdf=None) -> dict:
+    """The DocumentReference for the row (`pdf`: a function turning (title, text) into PDF bytes, when the
+    practice sends PDFs)."""
+    text, date, period, title, author = _source(row)
+    code, display = ((connection.note_type, NOTE_TYPES.get(connection.note_type, "Note")) if row.kind == "note"
+                     else TYPES[row.kind])  # fmt: skip
+    plain = {"contentType": "text/plain; charset=utf-8", "language": "en", "title": f"{title} (ccmops)",
+             "data": base64.b64encode(text.encode()).decode()}  # fmt: skip
+    content = [{"attachment": plain}]
     if pdf is not None:
-        content.append({"attachment": {"contentType": "application/pdf", "data": base64.b64encode(pdf).decode(),
-                                       "title": f"{note.get_activity_display()} (ccmops, PDF)"}})  # fmt: skip
+        content.append({"attachment": {"contentType": "application/pdf",
+                                       "data": base64.b64encode(pdf(title, text)).decode(),
+                                       "title": f"{title} (ccmops, PDF)"}})  # fmt: skip
     resource = {
         "resourceType": "DocumentReference",
         "identifier": [{"system": IDENTIFIER_SYSTEM, "value": row.identifier}],
         "status": "current",
         "docStatus": "final",
-        "type": {"coding": [{"system": LOINC, "code": connection.note_type,
-                             "display": NOTE_TYPES.get(connection.note_type, "Note")}],
-                 "text": note.get_activity_display()},
+        "type": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": title},
         "category": [{"coding": [{"system": US_CORE_CATEGORY, "code": "clinical-note", "display": "Clinical Note"}]}],
-        "subject": {"reference": f"Patient/{patient_id_in_ehr}", "display": str(note.patient)},
-        "date": note.signed_at.isoformat(),
-        "author": [{"display": note.author.get_full_name() or note.author.get_username()}],
-        "description": f"Chronic care management: {note.get_activity_display().lower()}",
+        "subject": {"reference": f"Patient/{patient_id_in_ehr}", "display": str(row.patient)},
+        "date": date,
+        "author": [{"display": author}],
+        "description": f"Chronic care management: {title.lower()}",
         "content": content,
     }  # fmt: skip
-    if note.time_entry_id:
-        resource["context"] = {"period": {"start": note.time_entry.start.isoformat(),
-                                          "end": note.time_entry.end.isoformat()}}  # fmt: skip
+    if period:
+        resource["context"] = {"period": period}
     try:
         DocumentReference.model_validate(resource)
     except ValidationError as exc:
-        raise InvalidInput(f"note {note.id}: not a valid DocumentReference: {exc.errors()[0]['msg']}") from None
+        raise InvalidInput(
+            f"{row.kind} {row.object_id}: not a valid DocumentReference: {exc.errors()[0]['msg']}"
+        ) from None
     return resource

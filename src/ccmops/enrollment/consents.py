@@ -25,6 +25,7 @@ from ccmops.enrollment.models import (
 from ccmops.enrollment.services import TRANSITIONS, change_status
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Practitioner
+from ccmops.outbox.services import enqueue
 
 ELEMENT_KEYS = [k for k, _ in ALL_CONSENT_ELEMENTS]
 
@@ -94,6 +95,7 @@ def record_consent(
         obj=consent,
         detail={"program": program, "method": method, "practitioner": practitioner.npi},
     )
+    enqueue(practice_id=patient.practice_id, patient_id=patient.id, kind="consent", object_id=consent.id)
     enrollment = Enrollment.objects.filter(patient=patient, program=program).first()
     if enrollment is None or "consented" in TRANSITIONS[enrollment.status]:
         change_status(
@@ -133,6 +135,7 @@ def revoke_consent(*, consent: Consent, revoked_at: dt.datetime, reason: str, by
         obj=revocation,
         detail={"consent": consent.id, "effective_at": revocation.effective_at.isoformat()},
     )
+    enqueue(practice_id=consent.practice_id, patient_id=consent.patient_id, kind="revocation", object_id=revocation.id)
     enrollment = Enrollment.objects.filter(patient=consent.patient, program=consent.program).first()
     last = timezone.localtime(revocation.effective_at - dt.timedelta(microseconds=1), zoneinfo.ZoneInfo(zone))
     last_day = f"{last:%Y-%m-%d}"  # the practice's calendar

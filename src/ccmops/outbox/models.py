@@ -24,7 +24,9 @@ class EhrConnection(models.Model):
     key_id = models.CharField(max_length=64, blank=True)
     private_key = models.TextField(blank=True)  # PEM, encrypted
     public_jwk = models.JSONField(default=dict, blank=True)
-    write_back = models.BooleanField(default=False, help_text="send signed notes to the EHR")
+    write_back = models.BooleanField(
+        default=False, help_text="send signed notes, approved care plans, consents and monthly summaries to the EHR"
+    )
     note_type = models.CharField(max_length=20, default="11506-3")  # LOINC: progress note
     send_pdf = models.BooleanField(default=False, help_text="attach the note as PDF besides its text")
     last_test_at = models.DateTimeField(null=True, blank=True)
@@ -37,11 +39,17 @@ class EhrConnection(models.Model):
 
 
 class Outgoing(models.Model):
-    KINDS = [("note", "Signed note")]
+    KINDS = [
+        ("note", "Signed note"),
+        ("care_plan", "Approved care plan"),
+        ("consent", "Consent"),
+        ("revocation", "Consent revoked"),
+        ("month_summary", "Monthly CCM summary"),
+    ]
     STATUSES = [("queued", "Waiting"), ("sent", "Delivered"), ("parked", "Needs a person")]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="outgoing")
-    kind = models.CharField(max_length=12, choices=KINDS)
+    kind = models.CharField(max_length=14, choices=KINDS)
     object_id = models.PositiveBigIntegerField()
     identifier = models.CharField(max_length=100, unique=True)  # urn:ccmops:<practice>:<kind>:<id>
     status = models.CharField(max_length=8, choices=STATUSES, default="queued")
