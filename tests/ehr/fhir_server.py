@@ -7,8 +7,11 @@
 - searches Patients by identifier;
 - creates DocumentReferences, validating each with `fhir.resources` and the US Core required elements, with
   conditional create (`If-None-Exist: identifier=system|value`: an existing match answers 200);
+- runs Bulk Data exports of a Group asynchronously (`$export` → 202 with a status URL → 202 with Retry-After →
+  the manifest), honouring `_since` by when each resource was added, its files needing the access token;
 - fails on request: the next requests answer 500, 429 with Retry-After, a 422 OperationOutcome, come slowly, or
-  drop the connection — before or after creating what they carry (a lost answer).
+  drop the connection — before or after creating what they carry (a lost answer) — and a download can be cut
+  short.
 
 It is not product code and implements only what ccmops's tests need."""
 
@@ -38,6 +41,10 @@ class FhirServer:
         self.faults: list[tuple] = []  # applied to the next POST/GET of a resource, in order
         self.capability_resources = {"DocumentReference": True, "Patient": True}
         self.requests: list[tuple[str, str]] = []
+        self.bulk: list[tuple[float, dict]] = []  # (when added, resource): what a Group export holds
+        self.exports: dict[str, dict] = {}
+        self.export_polls = 1  # status requests answered 202 before the manifest
+        self.cut_downloads = 0  # the next downloads stop halfway
         self.lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._http.server_port}/fhir"
@@ -109,6 +116,20 @@ class FhirServer:
             self.documents[rid] = {**resource, "id": rid}
             return 201, self.documents[rid], rid
 
+    def add_bulk(self, *resources: dict) -> None:
+        now = time.time()
+        self.bulk += [(now, r) for r in resources]
+
+    def start_export(self, since: str) -> str:
+        cutoff = _epoch(since) if since else 0.0
+        by_type: dict[str, list[str]] = {}
+        for added, resource in self.bulk:
+            if added > cutoff:
+                by_type.setdefault(resource["resourceType"], []).append(json.dumps(resource))
+        export_id = str(len(self.exports) + 1)
+        self.exports[export_id] = {"polls": 0, "files": by_type}
+        return export_id
+
     # -------------------------------------------------------------------------------------------------- HTTP
     def _handler(self):
         server = self
@@ -175,6 +196,38 @@ class FhirServer:
                     return None
                 if path == "/metadata":
                     return self._send(200, server.capability())
+                if path.startswith("/Group/") and path.endswith("/$export"):
+                    if self.headers.get("Prefer") != "respond-async":
+                        return self._send(400, outcome("Prefer: respond-async is required"))
+                    export_id = server.start_export(query.get("_since", ""))
+                    return self._send(202, outcome("accepted"),
+                                      {"Content-Location": f"{server.url}/export-status/{export_id}"})  # fmt: skip
+                if path.startswith("/export-status/"):
+                    export = server.exports[path.rsplit("/", 1)[1]]
+                    export["polls"] += 1
+                    if export["polls"] <= server.export_polls:
+                        return self._send(202, {}, {"Retry-After": "0", "X-Progress": "exporting"})
+                    eid = path.rsplit("/", 1)[1]
+                    return self._send(200, {
+                        "transactionTime": "2026-12-06T00:00:00Z", "request": f"{server.url}/Group/$export",
+                        "requiresAccessToken": True, "error": [],
+                        "output": [{"type": t, "url": f"{server.url}/export-files/{eid}/{t}.ndjson"}
+                                   for t in export["files"]],
+                    })  # fmt: skip
+                if path.startswith("/export-files/"):
+                    _, _, eid, name = path.split("/", 3)
+                    data = ("\n".join(server.exports[eid]["files"][name.removesuffix(".ndjson")]) + "\n").encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/fhir+ndjson")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    if server.cut_downloads:
+                        server.cut_downloads -= 1
+                        self.wfile.write(data[: len(data) // 2])
+                        self.close_connection = True
+                        return None
+                    self.wfile.write(data)
+                    return None
                 if path == "/Patient":
                     wanted = query.get("identifier", "").rpartition("|")[2]
                     entries = [{"resource": {"resourceType": "Patient", "id": pid,
@@ -207,6 +260,12 @@ class FhirServer:
                                   if rid else None)  # fmt: skip
 
         return Handler
+
+
+def _epoch(iso: str) -> float:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def outcome(text: str) -> dict:

@@ -11,7 +11,6 @@ import datetime as dt
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from tests.ehr.fhir_server import FhirServer
 
 from ccmops.documentation.services import save_note
 from ccmops.ehr.deliver import deliver
@@ -22,27 +21,6 @@ from ccmops.patients.models import Patient
 
 FIELDS = {"reason": "Monthly check-in", "patient_status": "Home BP 128-136, no dizziness",
           "actions": "Reviewed the log", "next_steps": "Call in four weeks"}  # fmt: skip
-
-
-@pytest.fixture
-def ehr():
-    with FhirServer() as server:
-        yield server
-
-
-@pytest.fixture
-def connected(demo, ehr, login):
-    """Maple Street connected by its program owner, through the Settings page; its EHR knows Twyla Moen."""
-    maple = Organization.objects.get(slug="maple-street-family-medicine")
-    owner = login("olivia.owner")
-    form = {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple", "token_url": "",
-            "scopes": "", "algorithm": "ES384", "note_type": "11506-3", "write_back": "on"}  # fmt: skip
-    assert owner.post("/settings/ehr/", form).status_code == 200
-    assert owner.post("/settings/ehr/", {"org": maple.slug, "action": "generate_key"}).status_code == 200
-    ehr.jwks["ccmops-maple"] = owner.get(f"/ehr/{maple.id}/jwks.json").json()  # the EHR fetches ccmops's JWKS
-    twyla = Patient.objects.get(family_name="Moen", practice=maple)
-    ehr.patients["p-1"] = twyla.mrn
-    return maple, twyla, owner
 
 
 def sign(twyla, *, draft: bool = False):

@@ -20,6 +20,7 @@ class EhrConnection(models.Model):
     client_id = models.CharField(max_length=200)
     token_url = models.URLField(max_length=300, blank=True)  # from .well-known/smart-configuration when empty
     scopes = models.CharField(max_length=500, default="system/*.read system/DocumentReference.write")
+    group_id = models.CharField(max_length=200, blank=True, help_text="the Group of the practice's panel, for sync in")
     algorithm = models.CharField(max_length=5, default="ES384")  # ES384 or RS384
     key_id = models.CharField(max_length=64, blank=True)
     private_key = models.TextField(blank=True)  # PEM, encrypted

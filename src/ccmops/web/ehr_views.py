@@ -20,14 +20,16 @@ from ccmops.ehr import keys
 from ccmops.ehr.client import check
 from ccmops.ehr.deliver import resend
 from ccmops.ehr.documents import NOTE_TYPES
+from ccmops.ehr.models import SyncRun
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
+from ccmops.jobs import service as jobs
 from ccmops.organizations.models import Organization
 from ccmops.outbox.models import EhrConnection, Outgoing
 from ccmops.outbox.secrets import seal
 from ccmops.outbox.services import kick
 from ccmops.patients.scope import request_scope
 
-FIELDS = ("base_url", "client_id", "token_url", "scopes")
+FIELDS = ("base_url", "client_id", "token_url", "scopes", "group_id")
 
 
 def _practice(request) -> Organization:
@@ -141,7 +143,8 @@ def integration_health(request, practice_id: int):
         {"practice": practice, "c": EhrConnection.objects.filter(practice=practice).first(), "counts": counts,
          "parked": rows.filter(status="parked").order_by("-created_at")[:100],
          "waiting": rows.filter(status="queued").order_by("next_attempt_at")[:100],
-         "recent": rows.filter(status="sent").order_by("-sent_at")[:30], "statuses": dict(Outgoing.STATUSES)},
+         "recent": rows.filter(status="sent").order_by("-sent_at")[:30], "statuses": dict(Outgoing.STATUSES),
+         "syncs": SyncRun.objects.filter(practice=practice).select_related("import_run")[:10]},
     )  # fmt: skip
 
 
@@ -149,6 +152,10 @@ def integration_health(request, practice_id: int):
 @require_POST
 def integration_action(request, practice_id: int):
     practice = _health_practice(request, practice_id)
+    if request.POST.get("action") == "sync":
+        jobs.start("ehr-sync", label="Sync in from the EHR", practice=practice, by=request.user,
+                   params={"practice_id": practice.id}, key=f"ehr-sync:{practice.id}")  # fmt: skip
+        return redirect("integration_health", practice_id=practice.id)
     if request.POST.get("action") == "resend":
         row = Outgoing.objects.filter(practice=practice, id=request.POST.get("row") or 0).first()
         if row is None:
