@@ -15,6 +15,7 @@ from ccmops.access.policy import Role
 from ccmops.api.billing import router as billing_router
 from ccmops.api.clinical import router as clinical_router
 from ccmops.api.coverage import router as coverage_router
+from ccmops.api.ehr import router as ehr_router
 from ccmops.api.enrollment import router as enrollment_router
 from ccmops.api.inbox import router as inbox_router
 from ccmops.api.jobs import router as jobs_router
@@ -71,6 +72,7 @@ api.add_router("/", jobs_router)
 api.add_router("/", inbox_router)
 api.add_router("/", clinical_router)
 api.add_router("/", payer_router)
+api.add_router("/", ehr_router)
 
 
 @api.exception_handler(CcmopsError)

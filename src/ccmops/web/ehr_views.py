@@ -9,27 +9,21 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.policy import PROGRAM_LEADS
 from ccmops.administration.staff import led_organization
-from ccmops.compliance.audit import record_audit
-from ccmops.compliance.models import AuditAction
 from ccmops.ehr import keys
-from ccmops.ehr.client import check
 from ccmops.ehr.deliver import resend
 from ccmops.ehr.documents import NOTE_TYPES
 from ccmops.ehr.models import SyncRun
+from ccmops.ehr.services import FIELDS, new_key, save_connection, test_connection
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.jobs import service as jobs
 from ccmops.organizations.models import Organization
 from ccmops.outbox.models import EhrConnection, Outgoing
-from ccmops.outbox.secrets import seal
 from ccmops.outbox.services import kick
 from ccmops.patients.scope import request_scope
-
-FIELDS = ("base_url", "client_id", "token_url", "scopes", "group_id")
 
 
 def _practice(request) -> Organization:
@@ -37,24 +31,6 @@ def _practice(request) -> Organization:
     if org.kind != "practice":
         raise InvalidInput("org: an EHR connection belongs to a practice; choose one you lead")
     return org
-
-
-def _checked(given: dict) -> dict:
-    from django.core.exceptions import ValidationError
-    from django.core.validators import URLValidator
-
-    valid = URLValidator(schemes=["https", "http"])
-    for name in ("base_url", "token_url"):
-        if given[name]:
-            try:
-                valid(given[name])
-            except ValidationError:
-                raise InvalidInput(f"{name}: expected the EHR's https address, got {given[name]!r}") from None
-    if not given["base_url"] or not given["client_id"]:
-        raise InvalidInput("base_url and client_id: both are needed (the EHR gives the client id on registration)")
-    if given["note_type"] not in NOTE_TYPES:
-        raise InvalidInput(f"note_type: expected one of {', '.join(NOTE_TYPES)}")
-    return given
 
 
 @login_required
@@ -65,43 +41,23 @@ def ehr_settings(request):
     if request.method == "POST":
         action = request.POST.get("action", "save")
         try:
-            with transaction.atomic():
-                if action == "save":
-                    given = _checked({
-                        **{f: request.POST.get(f, "").strip() for f in FIELDS},
-                        "note_type": request.POST.get("note_type", "11506-3"),
-                        "algorithm": request.POST.get("algorithm", "ES384"),
-                    })  # fmt: skip
-                    connection = connection or EhrConnection(practice=practice)
-                    given["scopes"] = given["scopes"] or EhrConnection._meta.get_field("scopes").default
-                    for k, v in given.items():
-                        setattr(connection, k, v)
-                    connection.write_back = request.POST.get("write_back") == "on"
-                    connection.send_pdf = request.POST.get("send_pdf") == "on"
-                    connection.updated_by = request.user
-                    connection.save()
-                    notice = "Saved."
-                elif connection is None:
-                    raise InvalidInput("Save the connection first.")
-                elif action == "generate_key":
-                    pem, jwk, kid = keys.generate(connection.algorithm)
-                    connection.private_key, connection.public_jwk, connection.key_id = seal(pem), jwk, kid
-                    connection.updated_by = request.user
-                    connection.save()
-                    notice = (
-                        f"A new key pair ({connection.algorithm}, key id {kid}): the EHR fetches its public key from "
-                        "the JWKS URL."
-                    )
-                elif action == "test":
-                    result = check(connection)
-                    connection.last_test_at, connection.last_test = timezone.now(), result
-                    connection.save(update_fields=["last_test_at", "last_test"])
-                    notice = "The connection works." if result["ok"] else "The connection test found problems (below)."
-                record_audit(
-                    action=AuditAction.UPDATE, user=request.user, practice_id=practice.id, obj=connection,
-                    detail={"action": action, "base_url": connection.base_url, "write_back": connection.write_back},
-                )  # fmt: skip
-        except (InvalidInput, Conflict) as exc:
+            if action == "save":
+                values = {f: request.POST.get(f, "") for f in (*FIELDS, "note_type", "algorithm")}
+                values |= {"write_back": request.POST.get("write_back") == "on",
+                           "send_pdf": request.POST.get("send_pdf") == "on"}  # fmt: skip
+                connection = save_connection(practice=practice, by=request.user, values=values)
+                notice = "Saved."
+            elif action == "generate_key":
+                connection = new_key(practice=practice, by=request.user)
+                notice = (
+                    f"A new key pair ({connection.algorithm}, key id {connection.key_id}): the EHR fetches its public "
+                    "key from the JWKS URL."
+                )
+            elif action == "test":
+                result = test_connection(practice=practice, by=request.user)
+                connection.refresh_from_db()
+                notice = "The connection works." if result["ok"] else "The connection test found problems (below)."
+        except (InvalidInput, Conflict, NotFound) as exc:
             error = str(exc)
     return render(
         request,

@@ -1,0 +1,53 @@
+"""The EHR connection by the API and the command line (issue 34): the same checks, the same audit, the program
+owner's only; the outbox listed and resent."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from ccmops.compliance.models import AuditEvent
+from ccmops.documentation.services import save_note
+from ccmops.ehr.deliver import deliver
+from ccmops.organizations.models import User
+from ccmops.outbox.models import EhrConnection, Outgoing
+
+
+def test_the_api_sets_tests_and_resends(connected, ehr, login):
+    maple, twyla, owner = connected
+    url = f"/api/practices/{maple.id}/ehr"
+    body = {"base_url": ehr.url, "client_id": "ccmops-maple", "write_back": True, "group_id": "maple-panel"}
+    assert owner.put(url, body, content_type="application/json").json()["key_id"]
+    bad = owner.put(url, body | {"base_url": "not a url"}, content_type="application/json")
+    assert bad.status_code == 422 and "base_url: expected the EHR's https address" in bad.json()["detail"]
+    tested = owner.post(f"{url}/test").json()
+    assert tested["ok"] and {"ok": True, "text": "Conditional create: supported"} in tested["lines"]
+    assert login("nora.rn").get(url).status_code == 403  # a care manager
+    assert login("rick.biller").get(url).status_code == 404  # another practice's staff
+    del ehr.patients["p-1"]
+    fields = {"reason": "Check-in", "patient_status": "Well", "actions": "Reviewed", "next_steps": "4 weeks"}
+    nora = User.objects.get(username="nora.rn")
+    save_note(patient=twyla, author=nora, program="ccm", activity="care_coordination_call", sign=True, fields=fields)
+    deliver(maple.id)
+    listed = owner.get(f"{url}/outbox?status=parked").json()
+    (item,) = listed["items"]
+    assert listed["counts"]["parked"] == 1 and "no patient with MRN" in item["last_error"]
+    ehr.patients["p-2"] = twyla.mrn
+    assert owner.post(f"/api/outbox/{item['id']}/resend").json()["status"] == "queued"
+    deliver(maple.id)
+    assert Outgoing.objects.get().status == "sent"
+    assert AuditEvent.objects.filter(object_type__icontains="ehrconnection", detail__action="test").exists()
+
+
+def test_the_command_line_sets_and_tests(connected, ehr, capsys):
+    maple, _, _ = connected
+    call_command("ehr", "set", "--practice", maple.slug, "--note-type", "34109-9", "--pdf", "on")
+    c = EhrConnection.objects.get(practice=maple)
+    assert (c.note_type, c.send_pdf, c.client_id) == ("34109-9", True, "ccmops-maple")  # the rest kept
+    call_command("ehr", "test", "--practice", maple.slug)
+    out = capsys.readouterr().out
+    assert "ok   Access token issued" in out and "outbox: 0 waiting" in out
+    ehr.jwks.clear()
+    with pytest.raises(CommandError, match="connection test found problems"):
+        call_command("ehr", "test", "--practice", maple.slug)
+    assert "invalid_client" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="note_type: expected one of"):
+        call_command("ehr", "set", "--practice", maple.slug, "--note-type", "1234-5")
