@@ -22,6 +22,7 @@ from ccmops.enrollment.jobs import start_screening
 from ccmops.enrollment.models import Consent
 from ccmops.interop.models import ImportRun
 from ccmops.organizations.models import Membership, Organization, User
+from ccmops.outbox.models import Outgoing
 from ccmops.patients.models import CoverageRecord, Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry
 
@@ -158,6 +159,16 @@ def world_ids(db):
                 source="test",
             ).id,
             "condition_id": patient.conditions.first().id,
+            "item_id": Outgoing.objects.create(
+                practice=practice,
+                patient=patient,
+                kind="note",
+                object_id=0,
+                status="parked",
+                identifier=f"urn:ccmops:{practice.id}:note:isolation",
+                next_attempt_at=dt.datetime.now(dt.UTC),
+                created_at=dt.datetime.now(dt.UTC),
+            ).id,
             "file_id": PayerFile.objects.create(
                 practice=practice,
                 kind="999",
