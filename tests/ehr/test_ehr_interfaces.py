@@ -51,3 +51,27 @@ def test_the_command_line_sets_and_tests(connected, ehr, capsys):
     assert "invalid_client" in capsys.readouterr().out
     with pytest.raises(CommandError, match="note_type: expected one of"):
         call_command("ehr", "set", "--practice", maple.slug, "--note-type", "1234-5")
+
+
+def test_the_practice_chooses_what_the_ehr_takes(connected, ehr):
+    from tests.factories.enrollment import ALL, an_hour_ago
+
+    from ccmops.enrollment.consents import record_consent
+    from ccmops.organizations.models import Practitioner
+
+    maple, twyla, owner = connected
+    form = {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple",
+            "note_type": "11506-3", "write_back": "on", "sends_shown": "1", "sends": ["note"]}  # fmt: skip
+    page = owner.post("/settings/ehr/", form).content.decode()
+    assert 'value="note" checked' in page and 'value="consent" checked' not in page  # as chosen
+    assert EhrConnection.objects.get(practice=maple).sends == ["note"]
+    nora = User.objects.get(username="nora.rn")
+    record_consent(patient=twyla, program="ccm", practitioner=Practitioner.objects.get(npi="1003000019"),
+                   method="verbal", documented_at=an_hour_ago(), elements=ALL, obtained_by=nora)  # fmt: skip
+    assert not Outgoing.objects.filter(kind="consent").exists()  # this EHR files consents elsewhere
+    fields = {"reason": "Check-in", "patient_status": "Well", "actions": "Reviewed", "next_steps": "4 weeks"}
+    save_note(patient=twyla, author=nora, program="ccm", activity="care_coordination_call", sign=True, fields=fields)
+    assert Outgoing.objects.filter(kind="note").count() == 1
+    bad = owner.put(f"/api/practices/{maple.id}/ehr", {"base_url": ehr.url, "client_id": "x", "sends": ["fax"]},
+                    content_type="application/json")  # fmt: skip
+    assert bad.status_code == 422 and "sends: expected some of note, care_plan" in bad.json()["detail"]

@@ -30,6 +30,7 @@ class ConnectionIn(Schema):
     note_type: str = "11506-3"
     write_back: bool = False
     send_pdf: bool = False
+    sends: list[str] | None = None  # the kinds of document the EHR takes (unchanged when absent)
 
 
 def _led_practice(request, practice_id: int):
@@ -44,7 +45,7 @@ def _json(c) -> dict:
         "base_url": c.base_url, "client_id": c.client_id, "token_url": c.token_url, "scopes": c.scopes,
         "group_id": c.group_id, "algorithm": c.algorithm, "note_type": c.note_type, "write_back": c.write_back,
         "send_pdf": c.send_pdf, "key_id": c.key_id or None, "jwks_path": f"/ehr/{c.practice_id}/jwks.json",
-        "last_test_at": c.last_test_at, "last_test": c.last_test or None,
+        "sends": c.sends, "last_test_at": c.last_test_at, "last_test": c.last_test or None,
     }  # fmt: skip
 
 
@@ -56,7 +57,10 @@ def get_connection(request, practice_id: int):
 @router.put("/practices/{practice_id}/ehr", response={200: dict, 403: dict, 404: dict, 422: dict})
 def put_connection(request, practice_id: int, payload: ConnectionIn):
     practice = _led_practice(request, practice_id)
-    return _json(save_connection(practice=practice, by=request.user, values=payload.dict()))
+    values = payload.dict()
+    if values["sends"] is None:
+        del values["sends"]
+    return _json(save_connection(practice=practice, by=request.user, values=values))
 
 
 @router.post("/practices/{practice_id}/ehr/key", response={200: dict, 403: dict, 404: dict})

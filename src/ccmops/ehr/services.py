@@ -14,7 +14,7 @@ from ccmops.ehr import keys
 from ccmops.ehr.client import check
 from ccmops.ehr.documents import NOTE_TYPES
 from ccmops.errors import InvalidInput, NotFound
-from ccmops.outbox.models import EhrConnection
+from ccmops.outbox.models import EhrConnection, Outgoing
 from ccmops.outbox.secrets import seal
 
 FIELDS = ("base_url", "client_id", "token_url", "scopes", "group_id")
@@ -39,7 +39,8 @@ def connection_of(practice) -> EhrConnection:
 @transaction.atomic
 def save_connection(*, practice, by, values: dict) -> EhrConnection:
     """Create or change the practice's connection. `values`: base_url, client_id (both needed), token_url, scopes,
-    group_id, algorithm, note_type, write_back, send_pdf.
+    group_id, algorithm, note_type, write_back, send_pdf, and sends (the kinds of document the EHR takes; left as
+    they are when absent).
 
     Raises:
         InvalidInput: not a practice, an address that is not http(s), a missing client id, an unknown note type or
@@ -69,6 +70,12 @@ def save_connection(*, practice, by, values: dict) -> EhrConnection:
     connection.scopes = connection.scopes or DEFAULT_SCOPES
     connection.note_type, connection.algorithm = note_type, algorithm
     connection.write_back, connection.send_pdf = bool(values.get("write_back")), bool(values.get("send_pdf"))
+    if "sends" in values:
+        known = [key for key, _ in Outgoing.KINDS]
+        unknown = [k for k in values["sends"] if k not in known]
+        if unknown:
+            raise InvalidInput(f"sends: expected some of {', '.join(known)}, got {', '.join(unknown)}")
+        connection.sends = [k for k in known if k in values["sends"]]
     connection.updated_by = by
     connection.save()
     _audit(connection, by, "save")

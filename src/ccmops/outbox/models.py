@@ -10,6 +10,11 @@ from __future__ import annotations
 from django.db import models
 
 
+def list_of_kinds() -> list[str]:
+    """Every kind the outbox knows: what a new connection sends until the practice says otherwise."""
+    return [key for key, _ in Outgoing.KINDS]
+
+
 class EhrConnection(models.Model):
     """How ccmops reaches the practice's EHR: its FHIR R4 base URL and ccmops's registration there as a SMART
     Backend Services client (`private_key_jwt`: a key pair ccmops generated, its public half published as a JWKS).
@@ -29,6 +34,7 @@ class EhrConnection(models.Model):
         default=False, help_text="send signed notes, approved care plans, consents and monthly summaries to the EHR"
     )
     note_type = models.CharField(max_length=20, default="11506-3")  # LOINC: progress note
+    sends = models.JSONField(default=list_of_kinds, blank=True, help_text="the kinds of document the EHR takes")
     send_pdf = models.BooleanField(default=False, help_text="attach the note as PDF besides its text")
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test = models.JSONField(default=dict, blank=True)

@@ -9,9 +9,10 @@ from ccmops.jobs import service as jobs
 from ccmops.outbox.models import EhrConnection, Outgoing
 
 
-def owes(practice_id: int) -> bool:
-    """Whether the practice has an EHR connection that takes write-back."""
-    return EhrConnection.objects.filter(practice_id=practice_id, write_back=True).exists()
+def owes(practice_id: int, kind: str) -> bool:
+    """Whether the practice's EHR connection takes write-back of this kind."""
+    sends = EhrConnection.objects.filter(practice_id=practice_id, write_back=True).values_list("sends", flat=True)
+    return any(kind in kinds for kinds in sends)
 
 
 def enqueue(*, practice_id: int, patient_id: int, kind: str, object_id: int) -> Outgoing | None:
@@ -19,7 +20,7 @@ def enqueue(*, practice_id: int, patient_id: int, kind: str, object_id: int) -> 
     twice, it is owed once."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue belongs in the transaction of the event it reports")
-    if not owes(practice_id):
+    if not owes(practice_id, kind):
         return None
     now = timezone.now()
     transaction.on_commit(lambda: kick(practice_id))  # delivered soon after the event commits, not within it

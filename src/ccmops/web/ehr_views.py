@@ -45,6 +45,8 @@ def ehr_settings(request):
                 values = {f: request.POST.get(f, "") for f in (*FIELDS, "note_type", "algorithm")}
                 values |= {"write_back": request.POST.get("write_back") == "on",
                            "send_pdf": request.POST.get("send_pdf") == "on"}  # fmt: skip
+                if "sends_shown" in request.POST:  # the form's checkboxes: none ticked is a choice too
+                    values["sends"] = request.POST.getlist("sends")
                 connection = save_connection(practice=practice, by=request.user, values=values)
                 notice = "Saved."
             elif action == "generate_key":
@@ -63,6 +65,7 @@ def ehr_settings(request):
         request,
         "ehr/settings.html",
         {"practice": practice, "c": connection, "error": error, "notice": notice, "note_types": NOTE_TYPES,
+         "kinds": [(key, label, connection is None or key in connection.sends) for key, label in Outgoing.KINDS],
          "values": {f: getattr(connection, f) if connection else "" for f in FIELDS}
          | ({} if connection else {"scopes": EhrConnection._meta.get_field("scopes").default}),
          "algorithms": keys.ALGORITHMS,

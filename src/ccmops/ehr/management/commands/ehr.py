@@ -28,6 +28,7 @@ class Command(BaseCommand):
             parser.add_argument(f"--{name}", help="set: the connection's value")
         parser.add_argument("--write-back", choices=["on", "off"], help="set: send notes, plans, consents, summaries")
         parser.add_argument("--pdf", choices=["on", "off"], help="set: attach a PDF besides the text")
+        parser.add_argument("--sends", help="set: the kinds the EHR takes, e.g. note,care_plan,consent,revocation")
 
     def handle(self, *args, action, practice, user=None, **o):
         org = practice_by_ref(practice)
@@ -44,6 +45,8 @@ class Command(BaseCommand):
                     values["write_back"] = o["write_back"] == "on"
                 if o.get("pdf"):
                     values["send_pdf"] = o["pdf"] == "on"
+                if o.get("sends") is not None:
+                    values["sends"] = [k.strip() for k in o["sends"].split(",") if k.strip()]
                 save_connection(practice=org, by=by, values=values)
                 action = "show"
             if action == "keygen":
@@ -74,7 +77,8 @@ class Command(BaseCommand):
                 counts = {k: Outgoing.objects.filter(practice=org, status=k).count() for k, _ in Outgoing.STATUSES}
                 self.stdout.write(
                     f"{org.name}: {c.base_url} as {c.client_id} ({c.algorithm}, key {c.key_id or 'none yet'}); "
-                    f"scopes {c.scopes}; group {c.group_id or '—'}; write-back {'on' if c.write_back else 'off'}; "
+                    f"scopes {c.scopes}; group {c.group_id or '—'}; write-back {'on' if c.write_back else 'off'} "
+                    f"({', '.join(c.sends) or 'nothing'}); "
                     f"outbox: {counts['queued']} waiting, {counts['sent']} delivered, {counts['parked']} need a person"
                 )
         except CcmopsError as exc:
