@@ -75,3 +75,17 @@ def test_the_practice_chooses_what_the_ehr_takes(connected, ehr):
     bad = owner.put(f"/api/practices/{maple.id}/ehr", {"base_url": ehr.url, "client_id": "x", "sends": ["fax"]},
                     content_type="application/json")  # fmt: skip
     assert bad.status_code == 422 and "sends: expected some of note, care_plan" in bad.json()["detail"]
+
+
+def test_outside_development_the_ehr_must_be_https(connected, settings):
+    from ccmops.ehr.services import save_connection
+    from ccmops.errors import InvalidInput
+
+    maple, _, _ = connected
+    settings.CCMOPS_EHR_ALLOW_HTTP = False
+    with pytest.raises(InvalidInput, match="base_url: expected the EHR's https address"):
+        save_connection(practice=maple, by=None, values={"base_url": "http://ehr.example.org/fhir", "client_id": "x"})
+    saved = save_connection(
+        practice=maple, by=None, values={"base_url": "https://ehr.example.org/fhir", "client_id": "x"}
+    )
+    assert saved.base_url == "https://ehr.example.org/fhir"

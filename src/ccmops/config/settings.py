@@ -127,6 +127,9 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CCMOPS_JOB_LEASE_SECONDS = ENV.job_lease_seconds
 CCMOPS_JOBS_INLINE = ENV.jobs_inline
+# The EHR's addresses must be https outside development: ccmops sends its signed assertions and patients' records
+# there, and a plain http address (or one on this machine) is what a mistyped or hostile setting would look like.
+CCMOPS_EHR_ALLOW_HTTP = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organizations.User"

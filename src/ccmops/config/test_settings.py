@@ -38,4 +38,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Jobs run in the process that starts them, so a test sees their result in its own transaction (the worker's own
 # tests run real workers against scratch databases: tests/jobs).
 CCMOPS_JOBS_INLINE = True
+CCMOPS_EHR_ALLOW_HTTP = True  # the stand-in EHR of tests/ehr listens on http://127.0.0.1
 CCMOPS_JOB_SCHEDULES = False

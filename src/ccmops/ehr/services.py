@@ -3,6 +3,7 @@ it a new key pair, test it — each audited (never the key)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -49,7 +50,8 @@ def save_connection(*, practice, by, values: dict) -> EhrConnection:
     if not practice.is_practice:
         raise InvalidInput("org: an EHR connection belongs to a practice")
     given = {f: str(values.get(f) or "").strip() for f in FIELDS}
-    valid = URLValidator(schemes=["https", "http"])
+    schemes = ["https", "http"] if settings.CCMOPS_EHR_ALLOW_HTTP else ["https"]
+    valid = URLValidator(schemes=schemes)
     for name in ("base_url", "token_url"):
         if given[name]:
             try:
