@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 from fhir.resources.R4B.documentreference import DocumentReference
+from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 
 US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
 
@@ -36,6 +37,7 @@ class FhirServer:
         self.allowed_scopes = {"system/*.read", "system/DocumentReference.write"}
         self.patients: dict[str, str] = {}  # id -> MRN
         self.documents: dict[str, dict] = {}  # id -> resource
+        self.episodes: dict[str, dict] = {}  # id -> EpisodeOfCare
         self.tokens: set[str] = set()
         self.seen_jti: set[str] = set()
         self.faults: list[tuple] = []  # applied to the next POST/GET of a resource, in order
@@ -115,6 +117,24 @@ class FhirServer:
             rid = str(len(self.documents) + 1)
             self.documents[rid] = {**resource, "id": rid}
             return 201, self.documents[rid], rid
+
+    def put_episode(self, resource: dict, query: dict) -> tuple[int, dict]:
+        """Conditional update of an EpisodeOfCare: replace the one matching the identifier, or create it."""
+        try:
+            EpisodeOfCare.model_validate(resource)
+        except Exception as exc:  # noqa: BLE001 — any validation failure is the client's 422
+            return 422, outcome(f"not a valid EpisodeOfCare: {exc}")
+        system, _, value = query.get("identifier", "").partition("|")
+        with self.lock:
+            found = [
+                i for i, e in self.episodes.items()
+                if any(x.get("system") == system and x.get("value") == value for x in e.get("identifier", []))
+            ]  # fmt: skip
+            if len(found) > 1:
+                return 412, outcome("more than one match")
+            rid = found[0] if found else str(len(self.episodes) + 1)
+            self.episodes[rid] = {**resource, "id": rid}
+            return (200 if found else 201), self.episodes[rid]
 
     def add_bulk(self, *resources: dict) -> None:
         now = time.time()
@@ -236,6 +256,20 @@ class FhirServer:
                     return self._send(200, {"resourceType": "Bundle", "type": "searchset", "total": len(entries),
                                             "entry": entries})  # fmt: skip
                 return self._send(404, outcome(f"no {path}"))
+
+            def do_PUT(self):
+                path, query = self._path()
+                server.requests.append(("PUT", path))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if not self._authorized():
+                    return None
+                fault = self._fault()
+                if fault is not None and self._apply(fault):
+                    return None
+                if path != "/EpisodeOfCare":
+                    return self._send(404, outcome(f"no {path}"))
+                status, answer = server.put_episode(json.loads(body), query)
+                return self._send(status, answer)
 
             def do_POST(self):
                 path, _ = self._path()

@@ -210,3 +210,29 @@ def test_a_closed_month_sends_each_billed_patient_its_summary(demo_activity, ehr
     document, text = summaries[0]
     assert f"Chronic care management, {month}: monthly summary" in text and "Services billed: 99490" in text
     assert "Total: " in text and document["context"]["period"]["start"].startswith(month[:4])
+
+
+def test_the_enrollment_is_an_episode_of_care_that_follows_it(connected, ehr):
+    from tests.factories.monthly import activate
+
+    from ccmops.enrollment.models import Enrollment
+    from ccmops.enrollment.services import change_status
+
+    maple, twyla, _ = connected
+    nora = User.objects.get(username="nora.rn")
+    activate(twyla, nora)  # consent, approved plan: active in CCM
+    assert Enrollment.objects.get(patient=twyla, program="ccm").status == "active"
+    assert deliver(maple.id)["delivered"] >= 1
+    ((rid, episode),) = ehr.episodes.items()
+    assert episode["status"] == "active" and "end" not in episode["period"]
+    change_status(patient=twyla, program="ccm", to="paused", by=nora, reason="In hospital")
+    deliver(maple.id)
+    episode = ehr.episodes[rid]
+    assert episode["status"] == "onhold" and episode["type"] == [{"text": "Chronic Care Management"}]
+    assert episode["patient"]["reference"] == "Patient/p-1" and "end" not in episode["period"]
+    change_status(patient=twyla, program="ccm", to="active", by=nora, reason="Home again")
+    change_status(patient=twyla, program="ccm", to="disenrolled", by=nora, reason="Moved away")
+    assert Outgoing.objects.get(kind="episode").status == "queued"  # owed again: it changed
+    deliver(maple.id)
+    assert list(ehr.episodes) == [rid]  # the same episode, replaced — never a second one
+    assert ehr.episodes[rid]["status"] == "finished" and ehr.episodes[rid]["period"]["end"]

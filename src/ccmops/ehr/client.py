@@ -136,6 +136,19 @@ class EhrClient:
                 rid = ""
         return response.status_code, rid
 
+    def update(self, resource: dict, *, query: str, what: str) -> tuple[int, str]:
+        """Conditional update: the server replaces the one resource matching `query`, or creates it when none does.
+        Returns (status, the resource's id on the server)."""
+        response = self._send(
+            "PUT", f"{self.base}/{resource['resourceType']}?{query}", what, json=resource,
+            headers=self._headers(**{"Content-Type": FHIR_JSON}),
+        )  # fmt: skip
+        _raise_for(response, what)
+        try:
+            return response.status_code, response.json().get("id", "")
+        except ValueError:
+            return response.status_code, ""
+
     def export_kick_off(self, group_id: str, since: str | None) -> str:
         """Start a Bulk Data export of the Group (`$export`, asynchronous); returns the status URL to poll."""
         params = {"_type": ",".join(EXPORT_TYPES)} | ({"_since": since} if since else {})

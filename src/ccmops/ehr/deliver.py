@@ -20,7 +20,7 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.ehr.client import EhrClient, EhrError
-from ccmops.ehr.documents import IDENTIFIER_SYSTEM, document_for
+from ccmops.ehr.documents import IDENTIFIER_SYSTEM, document_for, episode_of_care
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.outbox.models import EhrConnection, Outgoing
 from ccmops.platform.pdf import pdf_response
@@ -88,10 +88,12 @@ def _send(client: EhrClient, connection: EhrConnection, row_id: int, found: dict
         row.attempts += 1
         try:
             patient_id = _patient_in_ehr(client, row.patient.mrn, found)
-            resource = document_for(row, connection, patient_id, pdf=as_pdf if connection.send_pdf else None)
-            _, rid = client.create(
-                resource, if_none_exist=f"identifier={IDENTIFIER_SYSTEM}|{row.identifier}", what="DocumentReference"
-            )
+            match = f"identifier={IDENTIFIER_SYSTEM}|{row.identifier}"
+            if row.kind == "episode":  # it follows the enrollment: the EHR's copy is replaced, never doubled
+                _, rid = client.update(episode_of_care(row, patient_id), query=match, what="EpisodeOfCare")
+            else:
+                resource = document_for(row, connection, patient_id, pdf=as_pdf if connection.send_pdf else None)
+                _, rid = client.create(resource, if_none_exist=match, what="DocumentReference")
         except EhrError as exc:
             row.last_error = str(exc)[:1000]
             if exc.transient:

@@ -7,7 +7,9 @@ document as text (and as PDF when the practice asks):
 - a consent documented, and a consent revoked: 59284-0 consent document — the text as read, the method, the
   elements explained, the billing practitioner; the revocation with its reason and the day it takes effect;
 - a closed month's CCM summary per patient billed: 34133-9 summary of episode note — the minutes by staff member
-  and activity, the services billed, the month as its period.
+  and activity, the services billed, the month as its period;
+- and the enrollment itself as an EpisodeOfCare (`episode_of_care`), sent again each time it starts, pauses or ends,
+  by conditional update on its identifier.
 
 DocumentReference is the default because EHRs that take any write take it (Epic, Oracle Health and athenahealth
 file documents; few accept CarePlan or Consent writes). ccmops's identifier for each (`Outgoing.identifier`) makes
@@ -19,13 +21,14 @@ import base64
 import zoneinfo
 
 from fhir.resources.R4B.documentreference import DocumentReference
+from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 from pydantic import ValidationError
 
 from ccmops.billing.models import PatientMonthDecision
 from ccmops.billing.x12 import line_order
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.documentation.models import Note
-from ccmops.enrollment.models import Consent, ConsentRevocation
+from ccmops.enrollment.models import Consent, ConsentRevocation, Enrollment
 from ccmops.errors import InvalidInput
 from ccmops.outbox.models import EhrConnection, Outgoing
 from ccmops.rules.calendar import month_window
@@ -197,4 +200,34 @@ def document_for(row: Outgoing, connection: EhrConnection, patient_id_in_ehr: st
         raise InvalidInput(
             f"{row.kind} {row.object_id}: not a valid DocumentReference: {exc.errors()[0]['msg']}"
         ) from None
+    return resource
+
+
+EPISODE_STATUS = {"active": "active", "paused": "onhold"}  # after active, any other status ends the episode
+PROGRAM_NAMES = {"ccm": "Chronic Care Management", "pcm": "Principal Care Management",
+                 "apcm": "Advanced Primary Care Management", "bhi": "Behavioral Health Integration"}  # fmt: skip
+
+
+def episode_of_care(row: Outgoing, patient_id_in_ehr: str) -> dict:
+    """The enrollment as an EpisodeOfCare, as it stands now: from the day it first became active; on hold while
+    paused; finished, with its end, once it left the program."""
+    enrollment = Enrollment.objects.select_related("practice").get(pk=row.object_id)
+    began = enrollment.events.filter(to_status="active").order_by("at").values_list("at", flat=True).first()
+    status = EPISODE_STATUS.get(enrollment.status, "finished")
+    period = {"start": (began or enrollment.status_since).isoformat()}
+    if status == "finished":
+        period["end"] = enrollment.status_since.isoformat()
+    resource = {
+        "resourceType": "EpisodeOfCare",
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": row.identifier}],
+        "status": status,
+        "type": [{"text": PROGRAM_NAMES.get(enrollment.program, enrollment.program.upper())}],
+        "patient": {"reference": f"Patient/{patient_id_in_ehr}", "display": str(row.patient)},
+        "managingOrganization": {"display": enrollment.practice.name},
+        "period": period,
+    }
+    try:
+        EpisodeOfCare.model_validate(resource)
+    except ValidationError as exc:
+        raise InvalidInput(f"enrollment {enrollment.id}: not a valid EpisodeOfCare: {exc.errors()[0]['msg']}") from None
     return resource

@@ -11,6 +11,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Enrollment, EnrollmentEvent, OutreachAttempt
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.outbox.services import enqueue
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "candidate": frozenset({"outreach", "declined", "unable_to_reach", "enrolled_elsewhere", "consented"}),
@@ -71,6 +72,9 @@ def change_status(*, patient, program: str, to: str, by, party_id: int | None = 
         obj=enrollment,
         detail={"program": program, "from": before, "to": to, "reason": reason},
     )
+    if "active" in (before, to):  # the EHR's episode of care follows the enrollment from its start (issue 34)
+        enqueue(practice_id=patient.practice_id, patient_id=patient.id, kind="episode", object_id=enrollment.id,
+                changed=True)  # fmt: skip
     return enrollment
 
 

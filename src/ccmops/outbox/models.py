@@ -52,6 +52,7 @@ class Outgoing(models.Model):
         ("consent", "Consent"),
         ("revocation", "Consent revoked"),
         ("month_summary", "Monthly CCM summary"),
+        ("episode", "Enrollment (episode of care)"),
     ]
     STATUSES = [("queued", "Waiting"), ("sent", "Delivered"), ("parked", "Needs a person")]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")

@@ -15,20 +15,24 @@ def owes(practice_id: int, kind: str) -> bool:
     return any(kind in kinds for kinds in sends)
 
 
-def enqueue(*, practice_id: int, patient_id: int, kind: str, object_id: int) -> Outgoing | None:
+def enqueue(*, practice_id: int, patient_id: int, kind: str, object_id: int, changed: bool = False) -> Outgoing | None:
     """Owe the EHR this object, in the caller's transaction (None when the practice sends nothing back). Enqueued
-    twice, it is owed once."""
+    twice, it is owed once; with `changed` (an object the EHR's copy follows, such as an enrollment's episode of
+    care), one already delivered is owed again."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue belongs in the transaction of the event it reports")
     if not owes(practice_id, kind):
         return None
     now = timezone.now()
     transaction.on_commit(lambda: kick(practice_id))  # delivered soon after the event commits, not within it
-    row, _ = Outgoing.objects.get_or_create(
+    row, created = Outgoing.objects.select_for_update().get_or_create(
         identifier=f"urn:ccmops:{practice_id}:{kind}:{object_id}",
         defaults={"practice_id": practice_id, "patient_id": patient_id, "kind": kind, "object_id": object_id,
                   "next_attempt_at": now, "created_at": now},
     )  # fmt: skip
+    if changed and not created and row.status != "queued":
+        row.status, row.next_attempt_at, row.attempts = "queued", now, 0
+        row.save(update_fields=["status", "next_attempt_at", "attempts"])
     return row
 
 
