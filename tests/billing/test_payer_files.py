@@ -7,15 +7,12 @@ files are refused whole with the segment named."""
 from decimal import Decimal
 
 import pytest
-from tests.factories.billing import previous_month
+from tests.factories.billing import close_last_month
 from tests.factories.payer import ack_277ca, ack_999, remit_835
 
-from ccmops.billing.approval import approve_and_close
-from ccmops.billing.evaluation import close_month
 from ccmops.billing.exports import export_837p
-from ccmops.billing.models import ClaimLine, KnownService, PatientMonthDecision, PayerFile, RemitLine
+from ccmops.billing.models import ClaimLine, KnownService, PayerFile, RemitLine
 from ccmops.billing.payer_files import import_x12
-from ccmops.billing.review import override
 from ccmops.billing.x12_read import read_interchange
 from ccmops.demo import world
 from ccmops.errors import InvalidInput
@@ -28,11 +25,7 @@ def sent(demo_activity):
     checking — and its 837P produced (not yet marked sent)."""
     maple = Organization.objects.get(slug=world.MAPLE)
     ben = User.objects.get(username="ben.biller")
-    month, _ = previous_month()
-    close_month(practice=maple, month=month, by=ben)
-    for decision in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
-        override(decision=decision, action="bill", reason="Reviewed: documented in the EHR", by=ben)
-    approve_and_close(practice=maple, month=month, by=ben)
+    month = close_last_month(maple, ben)
     batch = export_837p(practice=maple, month=month, by=ben)
     assert batch.lines >= 3
     return maple, batch, ben

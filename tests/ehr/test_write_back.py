@@ -180,12 +180,9 @@ def test_consents_care_plans_and_revocations_go_to_the_chart_too(connected, ehr)
 
 
 def test_a_closed_month_sends_each_billed_patient_its_summary(demo_activity, ehr, login):
-    from tests.factories.billing import previous_month
+    from tests.factories.billing import close_last_month
 
-    from ccmops.billing.approval import approve_and_close
-    from ccmops.billing.evaluation import close_month
-    from ccmops.billing.models import ClaimLine, PatientMonthDecision
-    from ccmops.billing.review import override
+    from ccmops.billing.models import ClaimLine
 
     maple = Organization.objects.get(slug="maple-street-family-medicine")
     owner = login("olivia.owner")
@@ -194,11 +191,7 @@ def test_a_closed_month_sends_each_billed_patient_its_summary(demo_activity, ehr
     owner.post("/settings/ehr/", {"org": maple.slug, "action": "generate_key"})
     ehr.jwks["ccmops-maple"] = owner.get(f"/ehr/{maple.id}/jwks.json").json()
     ben = User.objects.get(username="ben.biller")
-    month, _ = previous_month()
-    close_month(practice=maple, month=month, by=ben)
-    for d in PatientMonthDecision.objects.filter(practice=maple, month=month, review="needs_review"):
-        override(decision=d, action="bill", reason="Reviewed: documented in the EHR", by=ben)
-    approve_and_close(practice=maple, month=month, by=ben)
+    month = close_last_month(maple, ben)
     billed = {(pid, mrn) for pid, mrn in ClaimLine.objects.filter(practice=maple, month=month)
               .values_list("patient_id", "patient__mrn")}  # fmt: skip
     for n, (_, mrn) in enumerate(sorted(billed)):

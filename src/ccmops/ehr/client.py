@@ -209,43 +209,23 @@ def check(connection: EhrConnection, session=None) -> dict:
     except EhrError as exc:
         lines.append((False, str(exc)))
         return {"ok": False, "lines": lines}
+
+    def found(ok: bool, works: str, missing: str) -> None:
+        lines.append((ok, works if ok else missing))
+
     version = meta.get("fhirVersion", "")
-    lines.append(
-        (
-            version.startswith("4.0"),
-            f"FHIR version {version or 'not stated'}"
-            + ("" if version.startswith("4.0") else " (R4, 4.0.x, is needed)"),
-        )
-    )
+    found(version.startswith("4.0"), f"FHIR version {version}",
+          f"FHIR version {version or 'not stated'} (R4, 4.0.x, is needed)")  # fmt: skip
     resources = {r.get("type"): r for rest in meta.get("rest", []) for r in rest.get("resource", [])}
     doc = resources.get("DocumentReference")
     creates = doc is not None and any(i.get("code") == "create" for i in doc.get("interaction", []))
-    lines.append(
-        (
-            creates,
-            "DocumentReference create: supported"
-            if creates
-            else "DocumentReference create: not supported — notes cannot be written back",
-        )
-    )
+    found(creates, "DocumentReference create: supported",
+          "DocumentReference create: not supported — notes cannot be written back")  # fmt: skip
     if creates:
-        conditional = bool(doc.get("conditionalCreate"))
-        lines.append(
-            (
-                conditional,
-                "Conditional create: supported"
-                if conditional
-                else "Conditional create: not supported — a retry could make a second copy",
-            )
-        )
+        found(bool(doc.get("conditionalCreate")), "Conditional create: supported",
+              "Conditional create: not supported — a retry could make a second copy")  # fmt: skip
     patient = resources.get("Patient")
-    search = patient is not None and any(p.get("name") == "identifier" for p in patient.get("searchParam", []))
-    lines.append(
-        (
-            search,
-            "Patient search by identifier (MRN): supported"
-            if search
-            else "Patient search by identifier: not supported — notes cannot find their patient",
-        )
-    )
+    found(patient is not None and any(p.get("name") == "identifier" for p in patient.get("searchParam", [])),
+          "Patient search by identifier (MRN): supported",
+          "Patient search by identifier: not supported — notes cannot find their patient")  # fmt: skip
     return {"ok": all(ok for ok, _ in lines), "lines": lines}
