@@ -24,7 +24,7 @@ from ccmops.billing.views import auditing_practice, known_service_in_scope, know
 from ccmops.errors import NOT_FOUND, NotFound
 from ccmops.months.models import MonthClose
 from ccmops.months.month import checked
-from ccmops.patients.scope import request_scope
+from ccmops.patients.scope import practice_for, request_scope
 
 router = Router(tags=["billing"])
 
@@ -59,10 +59,7 @@ class ResolveAdjustmentsIn(Schema):
 
 
 def _practice(request, practice_id: int):
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.BILLING)
-    return practice
+    return practice_for(request, practice_id, Function.BILLING)
 
 
 @router.get("/practices/{practice_id}/lookback", response={200: dict, 202: dict, 403: dict, 404: dict, 422: dict})

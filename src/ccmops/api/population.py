@@ -16,7 +16,7 @@ from ccmops.interop.jobs import start_fhir_export, start_import
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
 from ccmops.interop.services import fail_abandoned
-from ccmops.patients.scope import request_scope
+from ccmops.patients.scope import practice_for, request_scope
 
 router = Router(tags=["population"])
 
@@ -40,10 +40,7 @@ def _run(r: ImportRun) -> dict:
 
 
 def _identification_practice(request, practice_id: int):
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.IDENTIFICATION)
-    return practice
+    return practice_for(request, practice_id, Function.IDENTIFICATION)
 
 
 @router.post("/practices/{practice_id}/imports", response={201: dict, 202: dict, 403: dict, 404: dict, 422: dict})

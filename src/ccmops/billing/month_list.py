@@ -16,7 +16,7 @@ from ccmops.access.operating_model import Function
 from ccmops.billing.models import ClaimBatch, ClaimLine, PatientMonthDecision
 from ccmops.months.models import Adjustment, MonthClose
 from ccmops.months.month import Month
-from ccmops.patients.scope import request_scope
+from ccmops.patients.scope import practice_for
 from ccmops.timetracking.models import TimeEntry
 
 SHOWN = 12  # months back from this one
@@ -117,9 +117,7 @@ def month_rows(practice) -> list[MonthRow]:
 @login_required
 def months_page(request, practice_id: int):
     """The practice's months with their state and totals; `?month=YYYY-MM` (the "Go to month" box) opens one."""
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.BILLING)
+    practice = practice_for(request, practice_id, Function.BILLING)
     if "month" in request.GET:
         return redirect("month_page", practice.id, str(Month.parse(request.GET["month"].strip())))
     return render(request, "billing/months.html", {"practice": practice, "rows": month_rows(practice)})

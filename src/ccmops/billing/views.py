@@ -39,7 +39,7 @@ from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.jobs.models import Job
 from ccmops.months.models import Adjustment, MonthClose
 from ccmops.months.month import Month, checked
-from ccmops.patients.scope import request_scope
+from ccmops.patients.scope import practice_for, request_scope
 from ccmops.patients.views import may_do_any, parse_day, patient_for_any
 from ccmops.platform import charts
 from ccmops.platform.numerals import ascii_digits
@@ -49,10 +49,7 @@ from ccmops.timetracking.models import TimeEntry
 
 
 def _billing_practice(request, practice_id: int):
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.BILLING)
-    return practice
+    return practice_for(request, practice_id, Function.BILLING)
 
 
 def auditing_practice(request, practice_id: int):
@@ -321,9 +318,7 @@ def packet(request, patient_id: int, month: str):
 @require_POST
 def packets(request, practice_id: int, month: str):
     """Every audit packet of the month as one zip, built by a job; its page offers the download."""
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.BILLING)
+    practice = _billing_practice(request, practice_id)
     job = start_packets(practice=practice, month=month, by=request.user)
     return redirect("job_page", job_id=job.id)
 

@@ -18,14 +18,11 @@ from ccmops.interop.jobs import start_fhir_export, start_import
 from ccmops.interop.models import ImportRun
 from ccmops.interop.runner import save_upload
 from ccmops.interop.services import fail_abandoned
-from ccmops.patients.scope import request_scope
+from ccmops.patients.scope import practice_for, request_scope
 
 
 def _practice_for_identification(request, practice_id: int):
-    scope = request_scope(request)
-    practice = scope.practice(practice_id)
-    scope.require(practice.id, Function.IDENTIFICATION)
-    return practice
+    return practice_for(request, practice_id, Function.IDENTIFICATION)
 
 
 @login_required
