@@ -89,6 +89,19 @@ class ClaimLine(models.Model):
     def __str__(self) -> str:
         return f"{self.month} {self.code}×{self.units}"
 
+    @property
+    def claim_id(self) -> str:
+        """The claim's id as the 837P writes it (CLM01) and the payer's files give it back: `<patient id>-<YYYY-MM>`."""
+        return f"{self.patient_id}-{self.month}"
+
+    @staticmethod
+    def of_claim(practice, claim_id: str):
+        """The practice's lines of the claim `claim_id` (none when it is not one of ccmops's claim ids)."""
+        pid, _, month = claim_id.partition("-")
+        if not (pid.isascii() and pid.isdigit()):
+            return ClaimLine.objects.none()
+        return ClaimLine.objects.filter(practice=practice, patient_id=int(pid), month=month)
+
 
 class ClaimBatch(models.Model):
     """An 837P interchange produced for a closed month (kept as sent). At most one batch of a practice-month

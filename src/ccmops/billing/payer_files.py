@@ -178,15 +178,8 @@ def _apply_999(practice, interchange: Interchange, file: PayerFile, by) -> dict:
 # -------------------------------------------------------------------------------------------------------------- 277CA
 
 
-def _claim_lines(practice, claim_id: str):
-    pid, _, month = claim_id.partition("-")
-    if not pid.isdigit():
-        return ClaimLine.objects.none()
-    return ClaimLine.objects.filter(practice=practice, patient_id=int(pid), month=month)
-
-
 def _acknowledge(practice, claim_id: str, status: str, note: str) -> int:
-    return _claim_lines(practice, claim_id).update(ack_status=status, ack_note=note[:300])
+    return ClaimLine.of_claim(practice, claim_id).update(ack_status=status, ack_note=note[:300])
 
 
 def _apply_277ca(practice, interchange: Interchange, file: PayerFile, by) -> dict:
@@ -313,7 +306,7 @@ def _remit_line(
                 f"line control number {control} belongs to claim {line.patient_id}-{line.month}, not {clp.get(1)}",
             )
     elif not control:
-        line = _claim_lines(practice, clp.get(1)).filter(code=code).first()
+        line = ClaimLine.of_claim(practice, clp.get(1)).filter(code=code).first()
     if line is None and not why:
         why = f"no claim line of {practice.name} with control number {control!r}, claim {clp.get(1)!r}, code {code!r}"
     unexpected = [a for a in adjustments if (a["group"], a["reason"]) not in EXPECTED]

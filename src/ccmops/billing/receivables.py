@@ -90,14 +90,14 @@ def receivables(practice, today: dt.date) -> Receivables:
     for line in lines.order_by("month", "patient_id", "id"):
         by_claim[(line.patient_id, line.month)].append(line)
     claims = []
-    for (patient_id, month), claim_lines in by_claim.items():
+    for (_, month), claim_lines in by_claim.items():
         batch = batches[month]
         status = _status(claim_lines, batch)
         expected = sum((x.allowed_amount - x.patient_share for x in claim_lines), ZERO)
         paid = sum((x.paid_amount or ZERO for x in claim_lines), ZERO)
         balance = ZERO if status == "paid" else max(expected - paid, ZERO)
         sent_on = batch.submitted_at.date() if batch.submitted_at else None
-        claims.append(Claim(f"{patient_id}-{month}", claim_lines[0].patient, month, sent_on, status, expected, paid,
+        claims.append(Claim(claim_lines[0].claim_id, claim_lines[0].patient, month, sent_on, status, expected, paid,
                             balance, (today - sent_on).days if sent_on else None, claim_lines))  # fmt: skip
     by_status = {s: {"claims": 0, "expected": ZERO, "paid": ZERO, "balance": ZERO} for s in STATUSES}
     aging = dict.fromkeys(BUCKETS, ZERO)

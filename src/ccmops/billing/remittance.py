@@ -14,7 +14,6 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.months.ledger import is_closed
-from ccmops.platform.numerals import ascii_digits
 
 COLUMNS = ("claim_id", "code", "status", "paid_amount", "note")
 REMIT_STATUSES = ("paid", "denied", "adjusted")
@@ -108,12 +107,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
     for where, row in rows:
         claim = str(row.get("claim_id") or "").strip()
         code = str(row.get("code") or "").strip()
-        pid, _, month = claim.partition("-")
-        line = (
-            ClaimLine.objects.filter(practice=practice, patient_id=int(pid), month=month, code=code).first()
-            if ascii_digits(pid)
-            else None
-        )
+        line = ClaimLine.of_claim(practice, claim).filter(code=code).first()
         status = str(row.get("status") or "").strip().lower()
         try:
             paid = _amount(row.get("paid_amount"))
@@ -123,6 +117,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
         if line is None:
             problems.append(f"{where}: no claim line {claim!r} {code!r} in {practice.name}")
             continue
+        month = line.month
         if month not in closed:
             closed[month] = is_closed(practice, month)
         if not closed[month]:
@@ -146,8 +141,7 @@ def record_remittance(*, practice, rows: list[tuple[str, dict]], source: str, by
         detail={
             "lines": len(updates),
             "outcomes": [
-                {"claim_id": f"{x.patient_id}-{x.month}", "code": x.code, "status": s, "paid": str(p)}
-                for x, s, p, _ in updates
+                {"claim_id": x.claim_id, "code": x.code, "status": s, "paid": str(p)} for x, s, p, _ in updates
             ],
         },
     )
@@ -162,7 +156,7 @@ def import_remittance(*, practice, text: str, file_label: str, by) -> int:
 def record_line_remittance(*, line: ClaimLine, status: str, paid_amount: str, note: str, by) -> ClaimLine:
     """One line's outcome entered by hand (from a paper remittance advice or the contractor's portal)."""
     row = {
-        "claim_id": f"{line.patient_id}-{line.month}",
+        "claim_id": line.claim_id,
         "code": line.code,
         "status": status,
         "paid_amount": paid_amount,
