@@ -229,3 +229,23 @@ def test_the_enrollment_is_an_episode_of_care_that_follows_it(connected, ehr):
     deliver(maple.id)
     assert list(ehr.episodes) == [rid]  # the same episode, replaced — never a second one
     assert ehr.episodes[rid]["status"] == "finished" and ehr.episodes[rid]["period"]["end"]
+
+
+def test_a_month_close_starts_one_delivery_not_one_per_patient(
+    demo_activity, ehr, login, django_capture_on_commit_callbacks
+):
+    from tests.factories.billing import close_last_month
+
+    from ccmops.jobs.models import Job
+
+    maple = Organization.objects.get(slug="maple-street-family-medicine")
+    owner = login("olivia.owner")
+    owner.post("/settings/ehr/", {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple",
+                                  "note_type": "11506-3", "write_back": "on"})  # fmt: skip
+    with django_capture_on_commit_callbacks() as callbacks:
+        close_last_month(maple, User.objects.get(username="ben.biller"))
+    summaries = Outgoing.objects.filter(kind="month_summary").count()
+    assert summaries >= 2 and len(callbacks) == 1  # one delivery kicked for the month's summaries
+    for callback in callbacks:
+        callback()
+    assert Job.objects.filter(kind="ehr-deliver", practice=maple).count() == 1

@@ -3,7 +3,6 @@ the outbox with resend, a sync in now — for the practice's program owner, as S
 
 from __future__ import annotations
 
-from django.db import transaction
 from ninja import Router, Schema
 from ninja.responses import Status
 
@@ -14,7 +13,7 @@ from ccmops.ehr.services import connection_of, new_key, save_connection, test_co
 from ccmops.errors import NOT_FOUND, NotFound, PermissionDenied
 from ccmops.jobs import service as jobs
 from ccmops.outbox.models import Outgoing
-from ccmops.outbox.services import kick
+from ccmops.outbox.services import start_after_commit
 from ccmops.patients.scope import request_scope
 
 router = Router(tags=["EHR connection"])
@@ -97,7 +96,7 @@ def post_resend(request, item_id: int):
         raise NotFound(NOT_FOUND)
     practice = _led_practice(request, row.practice_id)
     row = resend(row=row, by=request.user)
-    transaction.on_commit(lambda: kick(practice.id))
+    start_after_commit(practice.id)
     return {"id": row.id, "status": row.status}
 
 

@@ -12,7 +12,7 @@ from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
 from ccmops.months.models import MonthClose
-from ccmops.outbox.services import enqueue
+from ccmops.outbox.services import enqueue, start_after_commit
 
 
 @transaction.atomic
@@ -64,6 +64,12 @@ def approve_and_close(*, practice, month: str, by, expected_version: int | None 
     )
     # each patient billed gets the month's CCM summary in the EHR's chart (issue 34), owed in this transaction
     billed = ClaimLine.objects.filter(practice=practice, month=month).values_list("decision_id", "patient_id")
-    for decision_id, patient_id in sorted(set(billed)):
-        enqueue(practice_id=practice.id, patient_id=patient_id, kind="month_summary", object_id=decision_id)
+    owed = [
+        enqueue(
+            practice_id=practice.id, patient_id=patient_id, kind="month_summary", object_id=decision_id, start=False
+        )
+        for decision_id, patient_id in sorted(set(billed))
+    ]
+    if any(owed):
+        start_after_commit(practice.id)  # one delivery for the month's summaries, not one per patient
     return close

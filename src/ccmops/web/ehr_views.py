@@ -5,7 +5,6 @@ integration health page (what was delivered, what waits, what needs a person).""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +21,7 @@ from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.jobs import service as jobs
 from ccmops.organizations.models import Organization
 from ccmops.outbox.models import EhrConnection, Outgoing
-from ccmops.outbox.services import kick
+from ccmops.outbox.services import start_after_commit
 from ccmops.patients.scope import request_scope
 
 
@@ -120,5 +119,5 @@ def integration_action(request, practice_id: int):
         if row is None:
             raise NotFound(NOT_FOUND)
         resend(row=row, by=request.user)
-    transaction.on_commit(lambda: kick(practice.id))
+    start_after_commit(practice.id)
     return redirect("integration_health", practice_id=practice.id)
