@@ -135,3 +135,32 @@ def remit_835(batch: ClaimBatch, *, control: int, outcomes: dict[int, tuple] | N
             "N3*PO BOX 7111", "N4*INDIANAPOLIS*IN*46207", "PER*BL*EDI HELP DESK*TE*8775671100",
             f"N1*PE*{batch.practice.name.upper()[:60]}*XX*{batch.practice.npi}", "LX*1", *body_claims]  # fmt: skip
     return _envelope(control, "HP", "005010X221A1", _transaction("835", None, body))
+
+
+def eligibility_271(inquiry, *, control: int, answers: dict[int, list[str]] | None = None) -> str:
+    """The 271 HETS would send back for a 270 (`EligibilityInquiry`): per subscriber of the inquiry, its trace number
+    echoed, its name and MBI, and the answer's segments (`answers`: patient id -> segments of loops 2100C/2110C,
+    EB/DTP/LS/NM1/LE/AAA); by default Part B active since 2015. Written to 005010X279A1 (checked with pyx12)."""
+    answers = answers or {}
+    subscribers, current = [], None
+    for seg in inquiry.content.replace("\n", "").split("~"):
+        parts = seg.split("*")
+        if parts[0] == "TRN":
+            current = {"trace": parts[2], "originator": parts[3]}
+            subscribers.append(current)
+        elif parts[0] == "NM1" and parts[1] == "IL":
+            current.update(last=parts[3], first=parts[4], mbi=parts[9])
+        elif parts[0] == "DMG":
+            current["birth"] = parts[2]
+    body = ["BHT*0022*11*" + f"{inquiry.control_number}*{DAY:%Y%m%d}*1200", "HL*1**20*1",
+            "NM1*PR*2*CMS*****PI*CMS", "HL*2*1*21*1", f"NM1*1P*2*{inquiry.practice.name.upper()[:60]}*****XX*"
+            f"{inquiry.practice.npi}"]  # fmt: skip
+    for hl, s in enumerate(subscribers, start=3):
+        pid = int(s["trace"].partition("-")[0])
+        answer = answers.get(pid, ["EB*1**30*MB", "DTP*291*D8*20150101"])
+        head = [s for s in answer if s.startswith(("AAA", "DTP*442"))]
+        rest = [s for s in answer if s not in head]
+        body += [f"HL*{hl}*2*22*0", f"TRN*2*{s['trace']}*{s['originator']}",
+                 f"NM1*IL*1*{s['last']}*{s['first']}****MI*{s['mbi']}", *[h for h in head if h.startswith("AAA")],
+                 f"DMG*D8*{s['birth']}", *[h for h in head if h.startswith("DTP")], *rest]  # fmt: skip
+    return _envelope(control, "HB", "005010X279A1", _transaction("271", "005010X279A1", body))

@@ -1,4 +1,4 @@
-"""The payer loop over the API (issue 35): read an X12 file the payer or clearinghouse sent back (999, 277CA, 835),
+"""The payer loop over the API (issue 35): read an X12 file the payer or clearinghouse sent back (999, 277CA, 835, 271),
 list what was read, and see one file's outcome — the claims acknowledged and the lines posted, with denials and
 what did not match."""
 
@@ -12,10 +12,12 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from ccmops.access.operating_model import Function
-from ccmops.billing.models import PayerFile
+from ccmops.billing.eligibility import latest_results, write_inquiry
+from ccmops.billing.models import EligibilityResult, PayerFile
 from ccmops.billing.payer_files import import_x12, said, uploaded_text
 from ccmops.billing.receivables import receivables, receivables_practice
 from ccmops.errors import NOT_FOUND, NotFound
+from ccmops.months.month import checked
 from ccmops.patients.scope import practice_for
 
 router = Router(tags=["payer loop"])
@@ -41,12 +43,39 @@ def file_json(f: PayerFile, *, lines: bool = False) -> dict:
              "next_step": r.next_step or None}
             for r in f.remit_lines.all()
         ]  # fmt: skip
+        if f.kind == "271":
+            out["patients"] = [result_json(r) for r in f.eligibility_results.all()]
     return out
+
+
+def result_json(r: EligibilityResult) -> dict:
+    return {"patient_id": r.patient_id, "month": r.month, "checked_on": r.checked_on, "outcome": r.outcome,
+            "said": r.words, "changed": r.changed, "coverage": r.detail.get("coverage", []),
+            "qmb": r.detail.get("qmb", []), "died": r.detail.get("died"), "payer_file": r.payer_file_id}  # fmt: skip
+
+
+@router.post("/practices/{practice_id}/months/{month}/eligibility-inquiry", response={201: dict, 403: dict, 404: dict,
+                                                                                         422: dict})  # fmt: skip
+def post_eligibility_inquiry(request, practice_id: int, month: str):
+    """Write the month's 270 (005010X279A1, validated with pyx12) for its patients with an MBI: 201 with the file's
+    text to send to the clearinghouse; 422 naming what is missing."""
+    practice = _billing_practice(request, practice_id)
+    inquiry = write_inquiry(practice=practice, month=checked(month), by=request.user)
+    return Status(201, {"id": inquiry.id, "month": inquiry.month, "control_number": inquiry.control_number,
+                        "patients": inquiry.patients, "content": inquiry.content})  # fmt: skip
+
+
+@router.get("/practices/{practice_id}/months/{month}/eligibility", response={200: list[dict], 403: dict, 404: dict,
+                                                                             422: dict})  # fmt: skip
+def get_eligibility(request, practice_id: int, month: str):
+    """Each patient's newest eligibility answer for the month (from the 271s read), changed ones first."""
+    practice = _billing_practice(request, practice_id)
+    return [result_json(r) for r in latest_results(practice, checked(month))]
 
 
 @router.post("/practices/{practice_id}/x12", response={200: dict, 201: dict, 403: dict, 404: dict, 422: dict})
 def post_x12(request, practice_id: int, file: UploadedFile = File(...)):  # noqa: B008
-    """Read one 999, 277CA or 835 (multipart `file`): 201 with what it did; 200 when the same file (sender and
+    """Read one 999, 277CA, 835 or 271 (multipart `file`): 201 with what it did; 200 when the same file (sender and
     interchange control number) was read before and nothing changed; 422 naming the segment when it is refused."""
     practice = _billing_practice(request, practice_id)
     text = uploaded_text(file)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from django.db import connection
 
 from ccmops.organizations.models import Organization, Practitioner
+from ccmops.patients.coverage import eligibility_first
 from ccmops.patients.models import Patient
 from ccmops.patients.vocabulary import PAYER_KINDS
 from ccmops.platform.pipeline import together
@@ -83,11 +84,12 @@ def _documenting_notes(rows) -> dict[int, dict]:
 def _coverage_periods(rows, window) -> dict[int, list[dict]]:
     """Each patient's coverage as the contract's periods (R-COV-1). Coverage records with dates (FHIR Coverage, the
     CSV, the patient page) are periods as recorded. A payer read off a claim (an ExplanationOfBenefit, `eob:`) is
-    an observation on a day: it is taken to hold from then until the next observation of another payer."""
+    an observation on a day: it is taken to hold from then until the next observation of another payer. A
+    patient's eligibility response (271) supersedes imported coverage (`eligibility_first`)."""
 
     by_patient: dict[int, list] = defaultdict(list)
     observed: dict[int, list] = defaultdict(list)
-    for patient_id, source_id, payer, start, end, secondary in rows:
+    for patient_id, source_id, payer, start, end, secondary in eligibility_first(rows):
         if source_id.startswith("eob:"):
             if start is not None:
                 observed[patient_id].append((start, payer))

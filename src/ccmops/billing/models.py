@@ -235,11 +235,16 @@ class FeeScheduleRelease(models.Model):
 
 
 class PayerFile(models.Model):
-    """An X12 file the payer or clearinghouse sent back (a 999, 277CA or 835), read once: its sender and
+    """An X12 file the payer or clearinghouse sent back (a 999, 277CA, 835 or 271), read once: its sender and
     interchange control number (ISA06, ISA13) identify it, so the same file read again changes nothing. Kept as
     received, with what reading it did."""
 
-    KINDS = [("999", "999 acknowledgment"), ("277ca", "277CA claim acknowledgment"), ("835", "835 remittance")]
+    KINDS = [
+        ("999", "999 acknowledgment"),
+        ("277ca", "277CA claim acknowledgment"),
+        ("835", "835 remittance"),
+        ("271", "271 eligibility response"),
+    ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=6, choices=KINDS)
     sender = models.CharField(max_length=15)  # ISA06
@@ -292,3 +297,55 @@ class RemitLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim_id} {self.code}: {self.status} {self.paid}"
+
+
+class EligibilityInquiry(models.Model):
+    """A 270 eligibility inquiry ccmops wrote for a month's patients before its close (005010X279A1, validated
+    with pyx12), kept as written: the 271 that answers it names each patient by the trace number (TRN) it carries."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(max_length=7)
+    control_number = models.PositiveIntegerField()  # ISA13 and GS06, from the submitter's counter
+    content = models.TextField()
+    patients = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey("organizations.User", null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["practice", "month"])]
+
+    def __str__(self) -> str:
+        return f"270 for {self.month} ({self.patients} patients)"
+
+
+class EligibilityResult(models.Model):
+    """What a 271 said about one patient: the coverage it reported (as coverage records with the response as their
+    source), in words, and whether it changed what ccmops knew of the patient's coverage for the month."""
+
+    OUTCOMES = [
+        ("part_b", "Part B fee-for-service active"),
+        ("medicare_advantage", "Medicare Advantage"),
+        ("secondary", "Medicare secondary payer"),
+        ("no_part_b", "No Part B"),
+        ("deceased", "Deceased"),
+        ("not_verified", "Not verified"),
+    ]
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="eligibility_results")
+    payer_file = models.ForeignKey(PayerFile, on_delete=models.PROTECT, related_name="eligibility_results")
+    inquiry = models.ForeignKey(EligibilityInquiry, null=True, on_delete=models.PROTECT, related_name="results")
+    month = models.CharField(max_length=7)
+    checked_on = models.DateField()
+    outcome = models.CharField(max_length=20, choices=OUTCOMES)
+    words = models.CharField(max_length=500)
+    changed = models.BooleanField()
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-checked_on", "-id"]
+        indexes = [models.Index(fields=["practice", "month"]), models.Index(fields=["patient", "-checked_on"])]
+        constraints = [models.UniqueConstraint(fields=["payer_file", "patient"], name="eligibility_once_per_file")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.month}: {self.get_outcome_display()}"

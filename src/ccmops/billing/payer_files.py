@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from ccmops.billing.eligibility import apply_271
 from ccmops.billing.known import record_known_service
 from ccmops.billing.models import ClaimBatch, ClaimLine, PayerFile, RemitLine
 from ccmops.billing.payer_codes import (
@@ -60,11 +61,11 @@ def _date(raw: str) -> dt.date | None:
 
 @transaction.atomic
 def import_x12(*, practice, text: str, name: str, by) -> tuple[PayerFile, bool]:
-    """Read one 999, 277CA or 835 for the practice. Returns the file and whether it was read now (False: it had
+    """Read one 999, 277CA, 835 or 271 for the practice. Returns the file and whether it was read now (False: it had
     been read before, and nothing changed).
 
     Raises:
-        InvalidInput: not X12, not one of the three, not valid against its guide (the segment named), an
+        InvalidInput: not X12, not one of the four, not valid against its guide (the segment named), an
             acknowledgment of an interchange that is not one of the practice's 837Ps.
     """
     interchange = read_interchange(text, name)
@@ -73,7 +74,7 @@ def import_x12(*, practice, text: str, name: str, by) -> tuple[PayerFile, bool]:
     ).first()
     if earlier is not None:
         return earlier, False
-    apply = {"999": _apply_999, "277ca": _apply_277ca, "835": _apply_835}[interchange.kind]
+    apply = {"999": _apply_999, "277ca": _apply_277ca, "835": _apply_835, "271": apply_271}[interchange.kind]
     file = PayerFile.objects.create(
         practice=practice, kind=interchange.kind, sender=interchange.sender,
         control_number=interchange.control_number, name=name[:200], content=text, received_at=timezone.now(),
@@ -356,6 +357,11 @@ def said(file: PayerFile) -> str:
         if s.get("rejected_claims"):
             out += f"; {len(s['rejected_claims'])} claim(s) rejected"
         return out
+    if file.kind == "271":
+        out = f"271: {s['patients']} patient(s) answered, {len(s['changed'])} with changed coverage"
+        if s["not_verified"]:
+            out += f", {len(s['not_verified'])} not verified"
+        return out + (f", {len(s['unmatched'])} not ccmops's patients" if s["unmatched"] else "")
     if file.kind == "277ca":
         out = f"277CA: {len(s['accepted'])} claim(s) accepted, {len(s['rejected'])} rejected"
         return out + (f", {len(s['unmatched'])} not ccmops's claims" if s["unmatched"] else "")
@@ -382,7 +388,7 @@ MAX_BYTES = 20 * 1024 * 1024
 def uploaded_text(upload) -> str:
     """An uploaded X12 file's text; InvalidInput when there is none, it is over 20 MB, or it is not ASCII."""
     if upload is None:
-        raise InvalidInput("file: choose the 999, 277CA or 835 file")
+        raise InvalidInput("file: choose the 999, 277CA, 835 or 271 file")
     if upload.size and upload.size > MAX_BYTES:
         raise InvalidInput(f"file: {upload.name} is larger than 20 MB")
     try:

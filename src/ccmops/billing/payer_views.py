@@ -1,4 +1,4 @@
-"""The payer files page (issue 35): read a 999, 277CA or 835 the payer or clearinghouse sent back, and see what
+"""The payer files page (issue 35): read a 999, 277CA, 835 or 271 the payer or clearinghouse sent back, and see what
 each file did — the batch acknowledged or rejected, the claims the front end rejected, the lines posted with the
 denials' next steps, and what matched nothing."""
 
@@ -10,13 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
-from ccmops.billing.models import PayerFile
+from ccmops.billing.eligibility import latest_results, write_inquiry
+from ccmops.billing.models import EligibilityInquiry, PayerFile
 from ccmops.billing.payer_codes import GROUPS, RARC, reason_words
 from ccmops.billing.payer_files import import_x12, said, uploaded_text
 from ccmops.billing.receivables import BUCKETS, STATUSES, receivables, receivables_csv, receivables_practice
-from ccmops.errors import NOT_FOUND, InvalidInput, NotFound
+from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.patients.scope import practice_for
 from ccmops.platform import charts
 
@@ -64,7 +66,9 @@ def payer_file(request, file_id: int):
         request,
         "billing/payer_file.html",
         {"practice": practice, "file": found, "said": said(found), "lines": lines, "denials": denials, "groups": GROUPS,
-         "again": request.GET.get("again") == "1"},
+         "again": request.GET.get("again") == "1",
+         "eligibility": found.eligibility_results.select_related("patient").order_by("-changed", "patient__family_name")
+         },
     )  # fmt: skip
 
 
@@ -98,3 +102,41 @@ def receivables_page(request, practice_id: int):
             if result.by_month else None,
         },
     )  # fmt: skip
+
+
+@login_required
+@require_POST
+def eligibility_inquiry(request, practice_id: int, month: str):
+    """Write the month's 270 (a POST: it numbers and keeps a file), then back to the month with its download."""
+    from urllib.parse import urlencode
+
+    practice = _practice(request, practice_id)
+    try:
+        inquiry = write_inquiry(practice=practice, month=month, by=request.user)
+    except (InvalidInput, Conflict) as exc:
+        query = {"error": str(exc)}
+    else:
+        query = {"notice": f"270 #{inquiry.control_number} written for {inquiry.patients} patient(s): download it "
+                           "below and send it to your clearinghouse; read the 271 on Payer files."}  # fmt: skip
+    return redirect(f"/practices/{practice.id}/months/{month}/?{urlencode(query)}#eligibility")
+
+
+@login_required
+def inquiry_file(request, inquiry_id: int):
+    """A 270 as written."""
+    inquiry = EligibilityInquiry.objects.filter(id=inquiry_id).first()
+    if inquiry is None:
+        raise NotFound(NOT_FOUND)
+    practice = _practice(request, inquiry.practice_id)
+    response = HttpResponse(inquiry.content, content_type="text/plain")
+    name = f"{practice.slug}-{inquiry.month}-270-{inquiry.control_number}.x12"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def eligibility_context(practice, month: str) -> dict:
+    """What the month page shows of eligibility: the 270s written and each patient's newest answer."""
+    return {
+        "inquiries": EligibilityInquiry.objects.filter(practice=practice, month=month).select_related("created_by")[:5],
+        "eligibility": latest_results(practice, month),
+    }

@@ -23,6 +23,7 @@ from ccmops.billing.lookback import Lookback
 from ccmops.billing.models import ClaimBatch, ClaimLine, KnownService, PatientMonthDecision
 from ccmops.billing.packets import packet_context, render_packet
 from ccmops.billing.payer_files import with_next_steps
+from ccmops.billing.payer_views import eligibility_context
 from ccmops.billing.remittance import (
     REMIT_STATUSES,
     import_remittance,
@@ -192,6 +193,7 @@ def month_page(request, practice_id: int, month: str):
             "outcomes": Adjustment.OUTCOMES,
             "error": request.GET.get("error", ""),
             "notice": request.GET.get("notice", ""),
+            **eligibility_context(practice, month),
         },
     )
 

@@ -15,11 +15,17 @@ import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
 
+from ccmops.billing.x12_maps import map_path
 from ccmops.errors import InvalidInput
 
 # GS01 (functional identifier) and GS08 (version) of what ccmops reads
-KINDS = {("FA", "005010X231A1"): "999", ("HN", "005010X214"): "277ca", ("HP", "005010X221A1"): "835"}
-NAMES = {"HC": "an 837 claim file", "HB": "a 271 eligibility response", "HS": "a 270 eligibility inquiry"}
+KINDS = {
+    ("FA", "005010X231A1"): "999",
+    ("HN", "005010X214"): "277ca",
+    ("HP", "005010X221A1"): "835",
+    ("HB", "005010X279A1"): "271",
+}
+NAMES = {"HC": "an 837 claim file", "HS": "a 270 eligibility inquiry"}
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Seg:
 
 @dataclass
 class Interchange:
-    kind: str  # 999 | 277ca | 835
+    kind: str  # 999 | 277ca | 835 | 271
     sender: str  # ISA06
     receiver: str  # ISA08
     control_number: str  # ISA13
@@ -64,8 +70,13 @@ def _segments(text: str, label: str) -> list[Seg]:
         raise InvalidInput(f"{label}: not a readable X12 interchange: {exc}") from None
 
 
-def _validated(text: str, label: str) -> None:
-    """pyx12 checks the file against its implementation guide's map; its errors name the segment."""
+def validate_with_guide(text: str, label: str) -> None:
+    """pyx12 checks the file against its implementation guide's map (`x12_maps`: pyx12's, and the 270/271 maps);
+    its errors name the segment.
+
+    Raises:
+        InvalidInput: the file does not follow its guide, with pyx12's errors.
+    """
     log = io.StringIO()
     handler = logging.StreamHandler(log)
     logger = logging.getLogger("pyx12")
@@ -76,7 +87,7 @@ def _validated(text: str, label: str) -> None:
     try:
         ok = pyx12.x12n_document.x12n_document(
             param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=ack, fd_html=None, fd_xmldoc=None,
-            xslt_files=None,
+            xslt_files=None, map_path=map_path(),
         )  # fmt: skip
     except pyx12.errors.X12Error as exc:
         raise InvalidInput(f"{label}: not a valid X12 interchange: {exc}") from None
@@ -90,7 +101,7 @@ def _validated(text: str, label: str) -> None:
 
 def read_interchange(text: str, label: str) -> Interchange:
     """The interchange's envelope and segments, validated; refused whole (InvalidInput naming the file and the
-    segment) when it is not X12, not a 999, 277CA or 835 of version 5010, or not valid against its guide."""
+    segment) when it is not X12, not a 999, 277CA, 835 or 271 of version 5010, or not valid against its guide."""
     text = text.lstrip("\ufeff").strip()
     if not text.startswith("ISA"):
         raise InvalidInput(f"{label}: not an X12 interchange: it must begin with an ISA segment")
@@ -105,12 +116,12 @@ def read_interchange(text: str, label: str) -> Interchange:
         gs01, gs08 = next(f for f in found if f not in KINDS) if None in kinds else sorted(found)[0]
         what = NAMES.get(gs01, f"GS01 {gs01!r} with version {gs08!r}")
         raise InvalidInput(
-            f"{label}: GS segment: expected a 999 (FA 005010X231A1), 277CA (HN 005010X214) or 835 (HP 005010X221A1) "
-            f"file, got {what}" + (f" (version {gs08})" if gs01 in NAMES else "")
+            f"{label}: GS segment: expected a 999 (FA 005010X231A1), 277CA (HN 005010X214), 835 (HP 005010X221A1) "
+            f"or 271 (HB 005010X279A1) file, got {what}" + (f" (version {gs08})" if gs01 in NAMES else "")
         )
     if segments[-1].id != "IEA":
         raise InvalidInput(f"{label}: the interchange is truncated: it does not end with its IEA segment")
-    _validated(text, label)
+    validate_with_guide(text, label)
     return Interchange(
         kinds.pop(), isa.get(6).strip(), isa.get(8).strip(), isa.get(13).strip(), isa.get(15) == "P", segments
     )

@@ -19,6 +19,15 @@ from ccmops.patients.vocabulary import PAYER_NAMES, PAYERS
 from ccmops.rules.conditions import billable_children, icd10_is_billable, icd10_is_valid, is_acute_episode, table
 
 MANUAL = "manual:"
+ELIGIBILITY = "271:"  # coverage an eligibility response (271) stated (`billing.eligibility`)
+
+
+def eligibility_first(rows: list[tuple]) -> list[tuple]:
+    """Coverage rows (patient id, source id, …) as the close reads them: for a patient with an eligibility
+    response on record, the response's coverage supersedes imported coverage (the EHR's Coverage, the CSV,
+    claims' payers) — the payer's answer is the better evidence; coverage a person entered stands beside it."""
+    answered = {r[0] for r in rows if r[1].startswith(ELIGIBILITY)}
+    return [r for r in rows if r[0] not in answered or r[1].startswith((ELIGIBILITY, MANUAL))]
 
 
 def _source(source: str) -> str:

@@ -87,6 +87,12 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/", month_list.months_page, name="month_page_default"),
     path("practices/<int:practice_id>/payer-files/", payer_views.payer_files, name="payer_files"),
     path("payer-files/<int:file_id>/", payer_views.payer_file, name="payer_file"),
+    path(
+        "practices/<int:practice_id>/months/<month:month>/eligibility/",
+        payer_views.eligibility_inquiry,
+        name="eligibility_inquiry",
+    ),
+    path("eligibility-inquiries/<int:inquiry_id>.x12", payer_views.inquiry_file, name="inquiry_file"),
     path("practices/<int:practice_id>/receivables/", payer_views.receivables_page, name="receivables"),
     path("practices/<int:practice_id>/months/<month:month>/", billing_views.month_page, name="month_page"),
     path("practices/<int:practice_id>/months/<month:month>/close/", billing_views.run_close, name="run_close"),

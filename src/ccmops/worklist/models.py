@@ -99,6 +99,7 @@ class FollowUpTask(models.Model):
         ("medication", "Medication discrepancy"),
         ("urgent", "Urgent: a clinician today"),
         ("social_needs", "Social needs: community resources"),
+        ("coverage", "Coverage changed: check before billing"),
     ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="tasks")

@@ -4,7 +4,10 @@ read (same sender and interchange control number) says so and changes nothing. A
 refused whole, with the segment named, and the command exits non-zero after trying the others.
 
 `ccmops x12 sweep --practice SLUG` reads what waits in the practice's payer inbox now
-(`ccmops.billing.payer_inbox`; the hourly job does it too)."""
+(`ccmops.billing.payer_inbox`; the hourly job does it too).
+
+`ccmops x12 eligibility --practice SLUG --month YYYY-MM [--out FILE]` writes the month's 270 eligibility inquiry
+(`ccmops.billing.eligibility`); the 271 that answers it is read with `import` or the inbox like the others."""
 
 from __future__ import annotations
 
@@ -12,15 +15,17 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ccmops.billing.eligibility import write_inquiry
 from ccmops.billing.payer_files import import_x12, said
 from ccmops.billing.payer_inbox import inbox_folder, sweep
 from ccmops.errors import CcmopsError
+from ccmops.months.month import checked
 from ccmops.organizations.models import User
 from ccmops.organizations.services import practice_by_ref
 
 
 class Command(BaseCommand):
-    help = "Read 999, 277CA and 835 files from the payer or clearinghouse."
+    help = "Read 999, 277CA, 835 and 271 files from the payer or clearinghouse; write a month's 270."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -31,10 +36,25 @@ class Command(BaseCommand):
         inbox = sub.add_parser("sweep", help="read the files waiting in the practice's payer inbox")
         inbox.add_argument("--practice", required=True, help="the practice's slug or id")
         inbox.add_argument("--user", help="username recorded as having read them")
+        ask = sub.add_parser("eligibility", help="write the month's 270 eligibility inquiry")
+        ask.add_argument("--practice", required=True, help="the practice's slug or id")
+        ask.add_argument("--month", required=True, help="YYYY-MM")
+        ask.add_argument("--out", help="file to write (default: <practice>-<month>-270-<number>.x12 here)")
+        ask.add_argument("--user", help="username recorded as having written it")
 
     def handle(self, *args, action, practice, files=(), user=None, **options):
         org = practice_by_ref(practice)
         by = User.objects.filter(username=user).first() if user else None
+        if action == "eligibility":
+            try:
+                inquiry = write_inquiry(practice=org, month=checked(options["month"]), by=by)
+            except CcmopsError as exc:
+                raise CommandError(str(exc)) from None
+            out = Path(options["out"] or f"{org.slug}-{inquiry.month}-270-{inquiry.control_number}.x12")
+            out.write_text(inquiry.content, encoding="ascii")
+            number, n = inquiry.control_number, inquiry.patients
+            self.stdout.write(f"{out}: 270 #{number} for {n} patient(s) of {inquiry.month}")
+            return
         if action == "sweep":
             folder = inbox_folder(org)
             result = sweep(org, by=by)
