@@ -17,8 +17,8 @@ from ccmops.billing.x12_read import read_interchange, validate_with_guide
 from ccmops.demo import world
 from ccmops.errors import InvalidInput
 from ccmops.organizations.models import Organization, User
-from ccmops.patients.models import CoverageRecord, Patient, QmbPeriod
 from ccmops.patients.coverage import record_coverage
+from ccmops.patients.models import CoverageRecord, Patient, QmbPeriod
 from ccmops.worklist.models import FollowUpTask
 
 
@@ -47,7 +47,7 @@ def test_the_270_asks_about_every_patient_of_the_month_with_an_mbi_and_follows_i
     # the map really checks: a subscriber named by another kind of id than the Member Identification Number is
     # refused with the element named
     broken = text.replace("****MI*", "****ZZ*", 1)
-    with pytest.raises(InvalidInput, match="implementation guide.*NM108"):
+    with pytest.raises(InvalidInput, match=r"implementation guide.*NM108"):
         validate_with_guide(broken, "broken 270")
 
 
@@ -159,7 +159,8 @@ def _fixture_271(rest: list[str]) -> str:
             "NM1*IL*1*DOE*JANE****MI*1EG4TE5MK73", "DMG*D8*19450101", *rest]  # fmt: skip
     body.append(f"SE*{len(body) + 1}*0001")
     isa = "ISA*00*          *00*          *ZZ*CMS            *ZZ*CCMOPS         *261120*1200*^*00501*000000009*0*P*:"
-    return "~\n".join([isa, "GS*HB*CMS*CCMOPS*20261120*1200*9*X*005010X279A1", *body, "GE*1*9", "IEA*1*000000009"]) + "~\n"
+    gs = "GS*HB*CMS*CCMOPS*20261120*1200*9*X*005010X279A1"
+    return "~\n".join([isa, gs, *body, "GE*1*9", "IEA*1*000000009"]) + "~\n"
 
 
 def test_the_biller_checks_eligibility_on_the_web_the_api_and_the_command_line(demo_activity, login, tmp_path,
@@ -183,9 +184,9 @@ def test_the_biller_checks_eligibility_on_the_web_the_api_and_the_command_line(d
     assert download.status_code == 200 and download.content.decode() == inquiry.content
     assert login("rick.biller").get(f"/eligibility-inquiries/{inquiry.id}.x12").status_code == 404  # Riverbend
     pid = int(inquiry.content.split("TRN*1*")[1].partition("-")[0])
-    text = eligibility_271(inquiry, control=601, answers={pid: ["EB*1**30*MB", "DTP*291*D8*20150101", "EB*R**30*HM",
-                                                                "DTP*290*D8*20260101", "LS*2120",
-                                                                "NM1*PRP*2*BLUE RIVER MEDICARE HMO", "LE*2120"]})  # fmt: skip
+    plan = ["EB*1**30*MB", "DTP*291*D8*20150101", "EB*R**30*HM", "DTP*290*D8*20260101", "LS*2120",
+            "NM1*PRP*2*BLUE RIVER MEDICARE HMO", "LE*2120"]  # fmt: skip
+    text = eligibility_271(inquiry, control=601, answers={pid: plan})
     read = client.post(f"/practices/{maple.id}/payer-files/", {"file": SimpleUploadedFile("elig.271", text.encode())})
     shown = client.get(read["Location"]).content.decode()
     assert f"271: {inquiry.patients} patient(s) answered, 1 with changed coverage" in shown
@@ -193,7 +194,7 @@ def test_the_biller_checks_eligibility_on_the_web_the_api_and_the_command_line(d
     month_page = client.get(f"/practices/{maple.id}/months/{month}/").content.decode()
     assert "Medicare Advantage</span>" in month_page and "from 2026-01-01" in month_page
     worklist = client.get("/", follow=True).content.decode() + login("nora.rn").get("/inbox/").content.decode()
-    assert "Coverage changed for" in worklist
+    assert "Coverage changed for" in worklist  # Medicare Advantage: the month cannot go to Medicare
     # the API
     made = client.post(f"/api/practices/{maple.id}/months/{month}/eligibility-inquiry")
     assert made.status_code == 201 and made.json()["content"].startswith("ISA*")
@@ -205,3 +206,24 @@ def test_the_biller_checks_eligibility_on_the_web_the_api_and_the_command_line(d
     call_command("x12", "eligibility", "--practice", maple.slug, "--month", month, "--out", str(out))
     assert out.read_text().startswith("ISA*") and "ST*270*0001*005010X279A1" in out.read_text()
     assert f"for {inquiry.patients} patient(s) of {month}" in capsys.readouterr().out
+
+
+def test_the_response_supersedes_what_imports_say_about_medicare_only():
+    from ccmops.patients.coverage import eligibility_first
+
+    day = dt.date(2020, 1, 1)
+    rows = [
+        (1, "fhir:a", "dual_eligible", day, None, False),  # its Medicaid side stands
+        (1, "fhir:b", "medicare", day, None, False),
+        (1, "csv:c", "private", day, None, False),
+        (1, "manual:d", "medicare_advantage", day, None, False),  # a person's word stands
+        (1, "271:9:0", "medicare", day, None, False),
+        (2, "fhir:e", "medicare", day, None, False),  # no response for patient 2: as imported
+    ]
+    assert eligibility_first(rows) == [
+        (1, "fhir:a", "medicaid", day, None, False),
+        (1, "csv:c", "private", day, None, False),
+        (1, "manual:d", "medicare_advantage", day, None, False),
+        (1, "271:9:0", "medicare", day, None, False),
+        (2, "fhir:e", "medicare", day, None, False),
+    ]

@@ -338,7 +338,8 @@ def coverage_rows(records) -> list[tuple]:
 def apply_271(practice, interchange: Interchange, file: PayerFile, by) -> dict:
     """Record what the 271 says about each of the practice's patients it names (by trace number, else by MBI):
     the patient's earlier eligibility coverage is replaced, QMB spans and a date of death recorded; a patient whose
-    coverage for the month changed is flagged with a task on the worklist. Called in `import_x12`'s transaction."""
+    coverage for the month changed is flagged (on the month page), with a task on the worklist when the change keeps
+    the month from being billed to Medicare. Called in `import_x12`'s transaction."""
     summary: dict = {"patients": 0, "changed": [], "not_verified": [], "unmatched": [], "by_outcome": {}}
     checked_on = timezone.localdate()
     source = f"eligibility response (271) {file.control_number} of {checked_on}"
@@ -368,7 +369,9 @@ def apply_271(practice, interchange: Interchange, file: PayerFile, by) -> dict:
             summary["not_verified"].append(patient.id)
         if changed:
             summary["changed"].append(patient.id)
-            if not FollowUpTask.objects.filter(patient=patient, kind="coverage", status="open").exists():
+            # a task when the change is bad news for the month (Part B confirmed needs no one's action)
+            worse = outcome not in ("part_b", "not_verified")
+            if worse and not FollowUpTask.objects.filter(patient=patient, kind="coverage", status="open").exists():
                 open_task(patient=patient, kind="coverage", title=f"Coverage changed for {month}: {words}"[:300],
                           due_on=checked_on)  # fmt: skip
     return summary
@@ -443,8 +446,13 @@ def _record(patient, found: Found, file: PayerFile, source: str, by) -> tuple[st
 
 
 def latest_results(practice, month: str) -> list[EligibilityResult]:
-    """Each patient's newest eligibility answer for the month, changed ones first."""
+    """Each patient's newest eligibility answer for the month, what needs a look first (`needs_look_first`)."""
     newest: dict[int, EligibilityResult] = {}
     for r in EligibilityResult.objects.filter(practice=practice, month=month).select_related("patient").order_by("id"):
         newest[r.patient_id] = r
-    return sorted(newest.values(), key=lambda r: (not r.changed, r.outcome == "part_b", str(r.patient)))
+    return sorted(newest.values(), key=needs_look_first)
+
+
+def needs_look_first(r: EligibilityResult) -> tuple:
+    """Answers that keep the month from Medicare or could not be verified, then changes, then the rest by name."""
+    return r.outcome == "part_b", not r.changed, str(r.patient)

@@ -324,7 +324,7 @@ class EligibilityResult(models.Model):
     source), in words, and whether it changed what ccmops knew of the patient's coverage for the month."""
 
     OUTCOMES = [
-        ("part_b", "Part B fee-for-service active"),
+        ("part_b", "Part B active"),
         ("medicare_advantage", "Medicare Advantage"),
         ("secondary", "Medicare secondary payer"),
         ("no_part_b", "No Part B"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ccmops.access.operating_model import Function
-from ccmops.billing.eligibility import latest_results, write_inquiry
+from ccmops.billing.eligibility import latest_results, needs_look_first, write_inquiry
 from ccmops.billing.models import EligibilityInquiry, PayerFile
 from ccmops.billing.payer_codes import GROUPS, RARC, reason_words
 from ccmops.billing.payer_files import import_x12, said, uploaded_text
@@ -67,8 +67,7 @@ def payer_file(request, file_id: int):
         "billing/payer_file.html",
         {"practice": practice, "file": found, "said": said(found), "lines": lines, "denials": denials, "groups": GROUPS,
          "again": request.GET.get("again") == "1",
-         "eligibility": found.eligibility_results.select_related("patient").order_by("-changed", "patient__family_name")
-         },
+         "eligibility": sorted(found.eligibility_results.select_related("patient"), key=needs_look_first)},
     )  # fmt: skip
 
 

@@ -22,12 +22,25 @@ MANUAL = "manual:"
 ELIGIBILITY = "271:"  # coverage an eligibility response (271) stated (`billing.eligibility`)
 
 
+# What Medicare's eligibility response speaks for: imported coverage of these kinds gives way to it.
+MEDICARE_ANSWERS = frozenset({"medicare", "medicare_advantage", "part_a_only", "none", "unknown"})
+
+
 def eligibility_first(rows: list[tuple]) -> list[tuple]:
-    """Coverage rows (patient id, source id, …) as the close reads them: for a patient with an eligibility
-    response on record, the response's coverage supersedes imported coverage (the EHR's Coverage, the CSV,
-    claims' payers) — the payer's answer is the better evidence; coverage a person entered stands beside it."""
+    """Coverage rows (patient id, source id, payer, …) as the close reads them: for a patient with an eligibility
+    response on record, the response supersedes what imported coverage (the EHR's Coverage, the CSV, claims'
+    payers) says about Medicare — the payer's answer is the better evidence — while imported non-Medicare coverage
+    stands (an imported dual eligibility keeps its Medicaid side). Coverage a person entered stands beside it."""
     answered = {r[0] for r in rows if r[1].startswith(ELIGIBILITY)}
-    return [r for r in rows if r[0] not in answered or r[1].startswith((ELIGIBILITY, MANUAL))]
+    out = []
+    for r in rows:
+        if r[0] not in answered or r[1].startswith((ELIGIBILITY, MANUAL)):
+            out.append(r)
+        elif r[2] == "dual_eligible":
+            out.append((*r[:2], "medicaid", *r[3:]))
+        elif r[2] not in MEDICARE_ANSWERS:
+            out.append(r)
+    return out
 
 
 def _source(source: str) -> str:

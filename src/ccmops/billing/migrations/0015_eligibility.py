@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('month', models.CharField(max_length=7)),
                 ('checked_on', models.DateField()),
-                ('outcome', models.CharField(choices=[('part_b', 'Part B fee-for-service active'), ('medicare_advantage', 'Medicare Advantage'), ('secondary', 'Medicare secondary payer'), ('no_part_b', 'No Part B'), ('deceased', 'Deceased'), ('not_verified', 'Not verified')], max_length=20)),
+                ('outcome', models.CharField(choices=[('part_b', 'Part B active'), ('medicare_advantage', 'Medicare Advantage'), ('secondary', 'Medicare secondary payer'), ('no_part_b', 'No Part B'), ('deceased', 'Deceased'), ('not_verified', 'Not verified')], max_length=20)),
                 ('words', models.CharField(max_length=500)),
                 ('changed', models.BooleanField()),
                 ('detail', models.JSONField(default=dict)),
