@@ -14,7 +14,7 @@ from tests.worlds import restored
 
 from ccmops.assessment.services import run as run_assessment
 from ccmops.billing.evaluation import close_month
-from ccmops.billing.models import KnownService, PatientMonthDecision, PayerFile
+from ccmops.billing.models import EligibilityInquiry, KnownService, PatientMonthDecision, PayerFile
 from ccmops.careplans.models import CarePlan
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
@@ -124,6 +124,7 @@ def world_ids(db):
             "patient_id": patient.id,
             "practice_id": practice.id,
             "month": month,
+            "claim_id": f"{patient.id}-{month}",
             "kind": "837p",
             "instrument": "phq9",
             "role": "care_manager",
@@ -178,6 +179,14 @@ def world_ids(db):
                 content="",
                 summary={"batch": 1, "month": month, "verdict": "A", "rejected_claims": []},
                 received_at=dt.datetime.now(dt.UTC),
+            ).id,
+            "inquiry_id": EligibilityInquiry.objects.create(
+                practice=practice,
+                month=month,
+                control_number=900 + practice.id,
+                content="ISA*",
+                patients=1,
+                created_at=dt.datetime.now(dt.UTC),
             ).id,
             "service_id": KnownService.objects.create(
                 practice=practice,

@@ -16,6 +16,7 @@ from ccmops.billing.payer_files import import_x12
 from ccmops.billing.x12_read import read_interchange
 from ccmops.demo import world
 from ccmops.errors import InvalidInput
+from ccmops.months.month import Month
 from ccmops.organizations.models import Organization, User
 
 
@@ -261,3 +262,81 @@ def test_the_payer_inbox_reads_each_file_once_and_sorts_them(sent, settings, tmp
     call_command("x12", "sweep", "--practice", maple.slug)
     assert "e.835: 835 (trace 703" in capsys.readouterr().out
     assert PayerFile.objects.filter(practice=maple).count() == 3 and not [p for p in folder.iterdir() if p.is_file()]
+
+
+def test_another_providers_paid_service_holds_the_patients_later_months_until_released(sent, login):
+    """B20 (R-CONS-2): the month's service is known as billed elsewhere, the patient's later months are held as
+    enrolled elsewhere with a task to ask the patient, and a person releases them with what the patient said."""
+    from ccmops.billing.evaluation import close_month
+    from ccmops.billing.models import PatientMonthDecision
+    from ccmops.worklist.models import FollowUpTask
+
+    maple, batch, ben = sent
+    other = lines_of(batch)[1]
+    import_x12(practice=maple, text=ack_999(batch, control=301), name="ack.999", by=ben)
+    import_x12(practice=maple, text=remit_835(batch, control=302, outcomes={other.id: ("deny", "CO", "B20")}),
+               name="remit.835", by=ben)  # fmt: skip
+    known = KnownService.objects.get(patient_id=other.patient_id, code=other.code)
+    assert known.holds_following
+    task = FollowUpTask.objects.get(patient_id=other.patient_id, kind="billed_elsewhere", status="open")
+    assert f"Another provider was paid {other.code} for {batch.month}" in task.title
+    later = Month.parse(batch.month).next()
+    close_month(practice=maple, month=str(later), by=ben)
+
+    def codes():
+        decision = PatientMonthDecision.objects.get(patient_id=other.patient_id, month=str(later))
+        return {f["code"] for f in decision.reasons}
+
+    assert "CCM.ENROLLED_ELSEWHERE" in codes()
+    client = login("ben.biller")
+    page = client.get(f"/patients/{other.patient_id}/").content.decode()
+    assert "Holds every later month as enrolled elsewhere" in page and "Release later months" in page
+    assert client.post(f"/known-services/{known.id}/release/", {"reason": "no"}).status_code == 422
+    done = client.post(f"/known-services/{known.id}/release/",
+                       {"reason": "The patient says ours is their only care manager"})  # fmt: skip
+    assert done.status_code == 302
+    known.refresh_from_db()
+    assert not known.holds_following
+    close_month(practice=maple, month=str(later), by=ben)
+    assert "CCM.ENROLLED_ELSEWHERE" not in codes()
+    # the month of the paid service itself is still decided with it
+    assert KnownService.objects.filter(pk=known.pk, withdrawn_at__isnull=True).exists()
+
+
+def test_a_biller_writes_a_denied_claims_balance_off(sent, login):
+    from django.utils import timezone
+
+    from ccmops.billing.receivables import receivables
+
+    maple, batch, ben = sent
+    import_x12(practice=maple, text=ack_999(batch, control=701), name="a.999", by=ben)
+    denied = lines_of(batch)[0]
+    claim = f"{denied.patient_id}-{batch.month}"
+    outcomes = {x.id: ("deny", "CO", "27") for x in lines_of(batch) if x.patient_id == denied.patient_id}
+    import_x12(practice=maple, text=remit_835(batch, control=702, outcomes=outcomes), name="a.835", by=ben)
+    before = receivables(maple, timezone.localdate())
+    owed = next(c for c in before.claims if c.claim_id == claim)
+    assert owed.status == "denied" and owed.balance > 0
+    client = login("ben.biller")
+    page = client.get(f"/practices/{maple.id}/receivables/").content.decode()
+    assert f"Write off ${owed.balance}" in page
+    nurse = login("nora.rn").post(f"/practices/{maple.id}/receivables/write-off/", {"claim_id": claim, "reason": "no"})
+    assert nurse.status_code == 403  # a care manager
+    refused = client.post(f"/practices/{maple.id}/receivables/write-off/", {"claim_id": claim, "reason": "x"})
+    assert "say why the balance is written off" in client.get(refused["Location"]).content.decode()
+    why = "Coverage ended before the month; not billable to the patient"
+    done = client.post(f"/practices/{maple.id}/receivables/write-off/", {"claim_id": claim, "reason": why})
+    shown = client.get(done["Location"]).content.decode()
+    assert f"${owed.balance} written off" in shown and "Coverage ended before the month" in shown
+    after = receivables(maple, timezone.localdate())
+    written = next(c for c in after.claims if c.claim_id == claim)
+    assert written.status == "written off" and written.balance == 0
+    assert after.total_balance == before.total_balance - owed.balance
+    assert after.by_status["written off"]["claims"] == 1 and after.by_status["denied"]["claims"] == 0
+    # once only, and the API says so
+    again = client.post(f"/api/practices/{maple.id}/claims/{claim}/write-off", {"reason": "Again, by mistake"},
+                        content_type="application/json")  # fmt: skip
+    assert again.status_code == 409 and "was written off on" in again.json()["detail"]
+    api = client.get(f"/api/practices/{maple.id}/receivables").json()
+    row = next(c for c in api["claims"] if c["claim_id"] == claim)
+    assert row["status"] == "written off" and row["written_off"]["amount"] == str(owed.balance)

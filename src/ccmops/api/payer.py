@@ -7,7 +7,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.utils import timezone
-from ninja import File, Router
+from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
@@ -15,7 +15,7 @@ from ccmops.access.operating_model import Function
 from ccmops.billing.eligibility import latest_results, write_inquiry
 from ccmops.billing.models import EligibilityResult, PayerFile
 from ccmops.billing.payer_files import import_x12, said, uploaded_text
-from ccmops.billing.receivables import receivables, receivables_practice
+from ccmops.billing.receivables import receivables, receivables_practice, write_off
 from ccmops.errors import NOT_FOUND, NotFound
 from ccmops.months.month import checked
 from ccmops.patients.scope import practice_for
@@ -119,5 +119,24 @@ def get_receivables(request, practice_id: int):
                      for m in r.by_month],
         "claims": [{"claim_id": c.claim_id, "patient_id": c.patient.id, "month": c.month, "sent_on": c.sent_on,
                     "status": c.status, "expected": money(c.expected), "collected": money(c.paid),
-                    "open": money(c.balance), "age_days": c.age_days, "aging": c.bucket or None} for c in r.claims],
+                    "open": money(c.balance), "age_days": c.age_days, "aging": c.bucket or None,
+                    "written_off": {"amount": money(c.written_off.amount), "reason": c.written_off.reason,
+                                    "on": c.written_off.written_off_at} if c.written_off else None}
+                   for c in r.claims],
     }  # fmt: skip
+
+
+class WriteOffIn(Schema):
+    reason: str
+
+
+@router.post("/practices/{practice_id}/claims/{claim_id}/write-off",
+             response={201: dict, 403: dict, 404: dict, 409: dict, 422: dict})  # fmt: skip
+def post_write_off(request, practice_id: int, claim_id: str, body: WriteOffIn):
+    """Write a claim's open balance off (billers), with the reason: 201; 409 when nothing is open or it was written
+    off already; 422 naming the field."""
+    practice = _billing_practice(request, practice_id)
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))
+    off = write_off(practice=practice, claim_id=claim_id, reason=body.reason, by=request.user, today=today)
+    return Status(201, {"claim_id": off.claim_id, "amount": str(off.amount), "reason": off.reason,
+                        "written_off_at": off.written_off_at})  # fmt: skip

@@ -231,6 +231,12 @@ def fact_reads(patients: list[Patient], month: str) -> list[tuple[str, list]]:
             'SELECT patient_id, source_id, payer, start, "end", medicare_secondary FROM patients_coveragerecord '
             "WHERE patient_id IN ({ids}) ORDER BY patient_id, start, id",
         ),
+        # Another provider paid a care-management service before the month (an 835's B20, not released).
+        (
+            "SELECT patient_id, MIN(date_of_service) FROM billing_knownservice WHERE patient_id IN ({ids}) "
+            "AND holds_following AND withdrawn_at IS NULL AND date_of_service < %s GROUP BY patient_id",
+            window.first_day,
+        ),
     )
 
 
@@ -263,6 +269,7 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
         segment_rows,
         note_rows,
         coverage_rows,
+        paid_elsewhere_rows,
     ) = rows
     group_npis = _group_npis(practice)
     notes = _documenting_notes(note_rows)
@@ -326,8 +333,12 @@ def month_documents(patients: list[Patient], month: str, rows: list | None = Non
         if patient_id not in plans or program == "ccm":
             plans[patient_id] = (kind, approved[plan_id])
     # Services recorded as known (`KnownService`) come as they were recorded; one of unknown practitioner is
-    # nobody's on this practice's staff. "Enrolled elsewhere" is a fact about the patient (`ccm_elsewhere_since`).
+    # nobody's on this practice's staff. "Enrolled elsewhere" is a fact about the patient (`ccm_elsewhere_since`):
+    # the enrollment says so, or another provider was paid a care-management service in an earlier month (B20).
     elsewhere = {patient_id: _aware(since).astimezone(window.zone).date() for patient_id, since in elsewhere_rows}
+    for patient_id, day in paid_elsewhere_rows:  # held as elsewhere since that service (R-CONS-2)
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+        elsewhere[patient_id] = min(day, elsewhere.get(patient_id, day))
     other_services = defaultdict(list)
     for patient_id, code, day, npi, same_group, known_id in known_rows:
         other_services[patient_id].append(

@@ -64,10 +64,18 @@ def _checked(
 
 @transaction.atomic
 def record_known_service(
-    *, patient, code: str, date_of_service: dt.date, practitioner_npi: str = "", source: str, by
+    *,
+    patient,
+    code: str,
+    date_of_service: dt.date,
+    practitioner_npi: str = "",
+    source: str,
+    by,
+    holds_following: bool = False,
 ) -> KnownService:
     """Record a service known to be billed for the patient. Its month is evaluated with it; for a month already
-    closed it is queued for the biller.
+    closed it is queued for the biller. `holds_following`: another provider was paid it (B20), so the patient's
+    later months are held as enrolled elsewhere until released (`release_following`).
 
     Raises:
         InvalidInput: a code the engine does not weigh against care management, a malformed NPI, no source, a
@@ -75,7 +83,13 @@ def record_known_service(
     """
     code, npi, source = _checked(code, date_of_service, practitioner_npi, source, _today(patient.practice))
     practice_id = patient.practice_id
-    return _create(patient, code, date_of_service, npi, source, by, _practice_npis(practice_id), _closed(practice_id))
+    service = _create(
+        patient, code, date_of_service, npi, source, by, _practice_npis(practice_id), _closed(practice_id)
+    )
+    if holds_following:
+        KnownService.objects.filter(pk=service.pk).update(holds_following=True)
+        service.holds_following = True
+    return service
 
 
 def _today(practice) -> dt.date:
@@ -219,6 +233,28 @@ def withdraw_known_service(*, service: KnownService, reason: str, by) -> KnownSe
     record_audit(action=AuditAction.UPDATE, user=by, patient=service.patient, obj=service, detail={"withdrawn": reason})
     if is_closed(service.practice, service.month, lock=True):
         _queue(service, f"{service.code} {_by(service)} on {service.date_of_service} withdrawn: {reason}")
+    return service
+
+
+@transaction.atomic
+def release_following(*, service: KnownService, reason: str, by) -> KnownService:
+    """Release the patient's months after another provider's paid service (an 835's B20): a person confirmed
+    with the patient that the other practice no longer furnishes their care management (R-CONS-2). The service
+    stays known for its own month; the months after it are decided without the hold at their next evaluation.
+
+    Raises:
+        InvalidInput: no reason.
+        Conflict: it holds no months.
+    """
+    reason = reason.strip()
+    if not 5 <= len(reason) <= 300:
+        raise InvalidInput("reason: say what the patient confirmed (5 to 300 characters; kept in the audit log)")
+    service = KnownService.objects.select_for_update().select_related("patient").get(pk=service.pk)
+    if not service.holds_following or service.withdrawn_at is not None:
+        raise Conflict(f"known service {service.id} holds no later months")
+    service.holds_following = False
+    service.save(update_fields=["holds_following"])
+    record_audit(action=AuditAction.UPDATE, user=by, patient=service.patient, obj=service, detail={"released": reason})
     return service
 
 

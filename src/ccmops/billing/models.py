@@ -191,6 +191,12 @@ class KnownService(models.Model):
         "organizations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     withdraw_reason = models.CharField(max_length=300, blank=True)
+    holds_following = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="another provider was paid this service (an 835's CARC B20): the patient's later months are held "
+        "as enrolled elsewhere until a person releases them (R-CONS-2)",
+    )
 
     class Meta:
         ordering = ["date_of_service", "id"]
@@ -349,3 +355,23 @@ class EligibilityResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient_id} {self.month}: {self.get_outcome_display()}"
+
+
+class ClaimWriteOff(models.Model):
+    """A claim's open balance written off by a biller (a denial not worth appealing, a timely-filing limit
+    passed), with the reason: the claim then counts as *written off* in receivables, its balance closed."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(max_length=7)
+    claim_id = models.CharField(max_length=38)  # CLM01: <patient id>-<YYYY-MM>
+    amount = models.DecimalField(max_digits=9, decimal_places=2, help_text="the open balance written off")
+    reason = models.CharField(max_length=300)
+    written_off_by = models.ForeignKey("organizations.User", on_delete=models.PROTECT, related_name="+")
+    written_off_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "claim_id"], name="claim_written_off_once")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} written off: {self.amount}"

@@ -42,6 +42,8 @@ from ccmops.billing.x12_read import Interchange, Seg, read_interchange
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import Conflict, InvalidInput
+from ccmops.worklist.models import FollowUpTask
+from ccmops.worklist.services import open_task
 
 
 def _money(raw: str, where: str) -> Decimal:
@@ -318,8 +320,14 @@ def _remit_line(
         record_known_service(
             patient=line.patient, code=line.code, date_of_service=line.date_of_service,
             source=f"835 {file.name} (trace {trace or file.control_number}): "
-            + ", ".join(reason_words(a["group"], a["reason"]) for a in unexpected), by=by,
+            + ", ".join(reason_words(a["group"], a["reason"]) for a in unexpected), by=by, holds_following=True,
         )  # fmt: skip
+        if not FollowUpTask.objects.filter(patient=line.patient, kind="billed_elsewhere", status="open").exists():
+            open_task(
+                patient=line.patient, kind="billed_elsewhere", due_on=timezone.localdate() + dt.timedelta(days=7),
+                title=f"Another provider was paid {line.code} for {line.month}: ask the patient who furnishes their "
+                "care management; their later months are held until you release them or record Enrolled elsewhere",
+            )  # fmt: skip
     return RemitLine.objects.create(
         practice=practice, payer_file=file, claim_line=line, claim_id=clp.get(1), claim_status=clp.get(2),
         payer_claim_number=clp.get(7), control_number=control, code=code,

@@ -17,9 +17,17 @@ from ccmops.billing.eligibility import latest_results, needs_look_first, write_i
 from ccmops.billing.models import EligibilityInquiry, PayerFile
 from ccmops.billing.payer_codes import GROUPS, RARC, reason_words
 from ccmops.billing.payer_files import import_x12, said, uploaded_text
-from ccmops.billing.receivables import BUCKETS, STATUSES, receivables, receivables_csv, receivables_practice
+from ccmops.billing.receivables import (
+    BUCKETS,
+    STATUSES,
+    receivables,
+    receivables_csv,
+    receivables_practice,
+    write_off,
+)
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
-from ccmops.patients.scope import practice_for
+from ccmops.patients.scope import practice_for, request_scope
+from ccmops.patients.views import may_do_any
 from ccmops.platform import charts
 
 
@@ -89,7 +97,8 @@ def receivables_page(request, practice_id: int):
         "billing/receivables.html",
         {
             "practice": practice, "result": result, "claims": claims[:500], "more": max(0, len(claims) - 500),
-            "shown": shown, "statuses": STATUSES, "today": today,
+            "shown": shown, "statuses": STATUSES, "today": today, "error": request.GET.get("error", ""),
+            "may_write_off": may_do_any(request_scope(request), practice.id, (Function.BILLING,)),
             "aging_chart": charts.hbars("Open balance by age", [(b, float(result.aging[b])) for b in BUCKETS],
                                         unit="$"),
             "denial_chart": charts.hbars("Denied lines by reason", [(d["reason"], d["lines"]) for d in
@@ -139,3 +148,20 @@ def eligibility_context(practice, month: str) -> dict:
         "inquiries": EligibilityInquiry.objects.filter(practice=practice, month=month).select_related("created_by")[:5],
         "eligibility": latest_results(practice, month),
     }
+
+
+@login_required
+@require_POST
+def write_off_claim(request, practice_id: int):
+    """Write a claim's open balance off (billers), with the reason; back to the claims with the outcome."""
+    from urllib.parse import urlencode
+
+    practice = _practice(request, practice_id)
+    claim_id = request.POST.get("claim_id", "")
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))
+    try:
+        write_off(practice=practice, claim_id=claim_id, reason=request.POST.get("reason", ""), by=request.user,
+                  today=today)  # fmt: skip
+    except (InvalidInput, Conflict) as exc:
+        return redirect(f"/practices/{practice.id}/receivables/?{urlencode({'error': str(exc)})}#claims")
+    return redirect(f"/practices/{practice.id}/receivables/?status=written+off#claims")

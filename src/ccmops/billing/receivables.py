@@ -5,7 +5,8 @@ month whose 837P was submitted (or rejected by the front end). Its status, from 
 - *rejected*: the interchange was rejected (999) and not sent again, or the front end rejected the claim (277CA);
 - *paid*, *partially paid*, *denied*: from the 835's lines (partially: some lines denied or adjusted below what
   was expected);
-- *acknowledged*: the front end accepted it (999 or 277CA), no remittance yet; *sent*: nothing heard yet.
+- *acknowledged*: the front end accepted it (999 or 277CA), no remittance yet; *sent*: nothing heard yet;
+- *written off*: a biller wrote its open balance off, with a reason (`write_off`): nothing more is expected.
 
 Expected is what Medicare pays of the allowed amounts (allowed less the patient's share); the balance is what is
 still open of it (none once paid as adjudicated); the age of an open claim counts from the day its 837P was
@@ -19,14 +20,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
+from django.utils import timezone
+
 from ccmops.access.operating_model import Function
 from ccmops.access.policy import PROGRAM_LEADS
-from ccmops.billing.models import ClaimBatch, ClaimLine, RemitLine
+from ccmops.billing.models import ClaimBatch, ClaimLine, ClaimWriteOff, RemitLine
 from ccmops.billing.payer_codes import EXPECTED, reason_words
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.errors import Conflict, InvalidInput
 from ccmops.patients.scope import request_scope
 from ccmops.platform.csv_cells import writer as csv_writer
 
-STATUSES = ("sent", "acknowledged", "rejected", "paid", "partially paid", "denied")
+STATUSES = ("sent", "acknowledged", "rejected", "paid", "partially paid", "denied", "written off")
 BUCKETS = ("0–30 days", "31–60 days", "61–90 days", "over 90 days")
 ZERO = Decimal("0.00")
 
@@ -43,6 +50,7 @@ class Claim:
     balance: Decimal
     age_days: int | None
     lines: list = field(default_factory=list)
+    written_off: object = None  # the ClaimWriteOff, when its balance was written off
 
     @property
     def bucket(self) -> str:
@@ -89,6 +97,7 @@ def receivables(practice, today: dt.date) -> Receivables:
     lines = ClaimLine.objects.filter(practice=practice, month__in=list(batches)).select_related("patient")
     for line in lines.order_by("month", "patient_id", "id"):
         by_claim[(line.patient_id, line.month)].append(line)
+    written = {w.claim_id: w for w in ClaimWriteOff.objects.filter(practice=practice).select_related("written_off_by")}
     claims = []
     for (_, month), claim_lines in by_claim.items():
         batch = batches[month]
@@ -97,8 +106,11 @@ def receivables(practice, today: dt.date) -> Receivables:
         paid = sum((x.paid_amount or ZERO for x in claim_lines), ZERO)
         balance = ZERO if status == "paid" else max(expected - paid, ZERO)
         sent_on = batch.submitted_at.date() if batch.submitted_at else None
+        off = written.get(claim_lines[0].claim_id)
+        if off is not None:
+            status, balance = "written off", ZERO
         claims.append(Claim(claim_lines[0].claim_id, claim_lines[0].patient, month, sent_on, status, expected, paid,
-                            balance, (today - sent_on).days if sent_on else None, claim_lines))  # fmt: skip
+                            balance, (today - sent_on).days if sent_on else None, claim_lines, off))  # fmt: skip
     by_status = {s: {"claims": 0, "expected": ZERO, "paid": ZERO, "balance": ZERO} for s in STATUSES}
     aging = dict.fromkeys(BUCKETS, ZERO)
     by_month: dict[str, dict] = {}
@@ -137,6 +149,35 @@ def receivables(practice, today: dt.date) -> Receivables:
     )
 
 
+@transaction.atomic
+def write_off(*, practice, claim_id: str, reason: str, by, today: dt.date) -> ClaimWriteOff:
+    """Write off a claim's open balance with the reason (kept, audited): the claim counts as written off.
+
+    Raises:
+        InvalidInput: no reason, or a claim that is not one of the practice's sent claims.
+        Conflict: nothing is open on it, or it was written off already.
+    """
+    reason = reason.strip()
+    if not 5 <= len(reason) <= 300:
+        raise InvalidInput("reason: say why the balance is written off (5 to 300 characters; kept with the claim)")
+    list(ClaimBatch.objects.select_for_update().filter(practice=practice).values_list("id"))  # one at a time
+    found = next((c for c in receivables(practice, today).claims if c.claim_id == claim_id), None)
+    if found is None:
+        raise InvalidInput(f"claim_id: {claim_id!r} is not a claim {practice.name} sent")
+    if found.written_off is not None:
+        raise Conflict(f"claim {claim_id} was written off on {found.written_off.written_off_at:%Y-%m-%d}")
+    if found.balance <= 0:
+        raise Conflict(f"claim {claim_id} has no open balance to write off ({found.status})")
+    off = ClaimWriteOff.objects.create(
+        practice=practice, patient=found.patient, month=found.month, claim_id=claim_id, amount=found.balance,
+        reason=reason, written_off_by=by, written_off_at=timezone.now(),
+    )  # fmt: skip
+    record_audit(action=AuditAction.UPDATE, user=by, patient=found.patient, obj=off,
+                 detail={"claim_id": claim_id, "written_off": str(found.balance), "status_was": found.status,
+                         "reason": reason})  # fmt: skip
+    return off
+
+
 def receivables_practice(request, practice_id: int):
     """The practice, for its billers and its program leads (owner, partner operations lead)."""
     scope = request_scope(request)
@@ -146,7 +187,14 @@ def receivables_practice(request, practice_id: int):
     return practice
 
 
-CSV_COLUMNS = ("claim_id", "patient", "month", "sent_on", "status", "expected", "paid", "balance", "age_days", "aging")
+CSV_COLUMNS = (
+    "claim_id", "patient", "month", "sent_on", "status", "expected", "paid", "balance", "age_days", "aging",
+    "written_off", "write_off_reason",
+)  # fmt: skip
+
+
+def _written_off(c: Claim) -> tuple:
+    return (c.written_off.amount, c.written_off.reason) if c.written_off else ("", "")
 
 
 def receivables_csv(result: Receivables) -> str:
@@ -156,5 +204,5 @@ def receivables_csv(result: Receivables) -> str:
     writer.writerow(CSV_COLUMNS)
     for c in result.claims:
         writer.writerow([c.claim_id, str(c.patient), c.month, c.sent_on or "", c.status, c.expected, c.paid, c.balance,
-                         "" if c.age_days is None else c.age_days, c.bucket])  # fmt: skip
+                         "" if c.age_days is None else c.age_days, c.bucket, *_written_off(c)])  # fmt: skip
     return out.getvalue()

@@ -18,7 +18,12 @@ from ccmops.billing.evaluation import closable_from, summarize
 from ccmops.billing.exports import charges_csv, export_837p
 from ccmops.billing.fhir_claims import claims_bundle
 from ccmops.billing.jobs import month_job, start_approval, start_evaluation, start_lookback, start_packets
-from ccmops.billing.known import import_known_services, record_known_service, withdraw_known_service
+from ccmops.billing.known import (
+    import_known_services,
+    record_known_service,
+    release_following,
+    withdraw_known_service,
+)
 from ccmops.billing.lookback import Lookback
 from ccmops.billing.models import ClaimBatch, ClaimLine, KnownService, PatientMonthDecision
 from ccmops.billing.packets import packet_context, render_packet
@@ -455,6 +460,15 @@ def known_service_record(request, patient_id: int):
 def known_service_withdraw(request, service_id: int):
     service = known_service_in_scope(request, service_id)
     withdraw_known_service(service=service, reason=request.POST.get("reason", ""), by=request.user)
+    return redirect(reverse("patient_detail", args=[service.patient_id]) + "#known-services")
+
+
+@login_required
+@require_POST
+def known_service_release(request, service_id: int):
+    """Release the months after another provider's paid service: the patient confirmed who furnishes their CCM."""
+    service = known_service_in_scope(request, service_id)
+    release_following(service=service, reason=request.POST.get("reason", ""), by=request.user)
     return redirect(reverse("patient_detail", args=[service.patient_id]) + "#known-services")
 
 

@@ -100,6 +100,7 @@ class FollowUpTask(models.Model):
         ("urgent", "Urgent: a clinician today"),
         ("social_needs", "Social needs: community resources"),
         ("coverage", "Coverage changed: check before billing"),
+        ("billed_elsewhere", "Billed elsewhere: confirm with the patient"),
     ]
     practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="tasks")

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='followuptask',
             name='kind',
-            field=models.CharField(choices=[('transition', 'Transition follow-up'), ('unreachable', 'Unreachable patient'), ('care_plan_review', 'Care-plan review'), ('medication', 'Medication discrepancy'), ('urgent', 'Urgent: a clinician today'), ('social_needs', 'Social needs: community resources'), ('coverage', 'Coverage changed: check before billing')], max_length=16),
+            field=models.CharField(choices=[('transition', 'Transition follow-up'), ('unreachable', 'Unreachable patient'), ('care_plan_review', 'Care-plan review'), ('medication', 'Medication discrepancy'), ('urgent', 'Urgent: a clinician today'), ('social_needs', 'Social needs: community resources'), ('coverage', 'Coverage changed: check before billing'), ('billed_elsewhere', 'Billed elsewhere: confirm with the patient')], max_length=16),
         ),
     ]
