@@ -5,8 +5,11 @@
   and that its jti is not replayed; it grants the scopes it allows of those asked;
 - answers `metadata` with a CapabilityStatement (what it supports is settable);
 - searches Patients by identifier;
-- creates DocumentReferences, validating each with `fhir.resources` and the US Core required elements, with
-  conditional create (`If-None-Exist: identifier=system|value`: an existing match answers 200);
+- creates DocumentReferences and CarePlans, validating each with `fhir.resources` and the US Core required
+  elements, with conditional create (`If-None-Exist: identifier=system|value`: an existing match answers 200);
+  creates or replaces Consents and EpisodeOfCares by conditional update (`PUT Type?identifier=system|value`);
+- answers searches by patient (`Type?patient=id&_lastUpdated=gt…`, paged with `next` links) and reads a Patient,
+  from the same resources a Bulk export holds — for an EHR without Bulk Data;
 - runs Bulk Data exports of a Group asynchronously (`$export` → 202 with a status URL → 202 with Retry-After →
   the manifest), honouring `_since` by when each resource was added, its files needing the access token;
 - fails on request: the next requests answer 500, 429 with Retry-After, a 422 OperationOutcome, come slowly, or
@@ -25,6 +28,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
+from fhir.resources.R4B.careplan import CarePlan
+from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 
@@ -38,10 +43,14 @@ class FhirServer:
         self.patients: dict[str, str] = {}  # id -> MRN
         self.documents: dict[str, dict] = {}  # id -> resource
         self.episodes: dict[str, dict] = {}  # id -> EpisodeOfCare
+        self.careplans: dict[str, dict] = {}  # id -> CarePlan
+        self.consents: dict[str, dict] = {}  # id -> Consent
+        self.page_size = 50  # search results per page
         self.tokens: set[str] = set()
         self.seen_jti: set[str] = set()
         self.faults: list[tuple] = []  # applied to the next POST/GET of a resource, in order
-        self.capability_resources = {"DocumentReference": True, "Patient": True}
+        self.capability_resources = {"DocumentReference": True, "Patient": True, "CarePlan": False, "Consent": False}
+        self.searchable: set[str] = set()  # resource types searchable by patient (an EHR without Bulk Data)
         self.requests: list[tuple[str, str]] = []
         self.bulk: list[tuple[float, dict]] = []  # (when added, resource): what a Group export holds
         self.exports: dict[str, dict] = {}
@@ -88,8 +97,15 @@ class FhirServer:
             resources.append({"type": "DocumentReference", "interaction": [{"code": "create"}, {"code": "read"}],
                               "conditionalCreate": True})  # fmt: skip
         if self.capability_resources.get("Patient"):
-            resources.append({"type": "Patient", "interaction": [{"code": "search-type"}],
+            resources.append({"type": "Patient", "interaction": [{"code": "search-type"}, {"code": "read"}],
                               "searchParam": [{"name": "identifier", "type": "token"}]})  # fmt: skip
+        for kind in ("CarePlan", "Consent"):
+            if self.capability_resources.get(kind):
+                resources.append({"type": kind, "interaction": [{"code": "create"}, {"code": "update"}],
+                                  "conditionalCreate": True, "conditionalUpdate": True})  # fmt: skip
+        for kind in sorted(self.searchable):
+            resources.append({"type": kind, "interaction": [{"code": "search-type"}],
+                              "searchParam": [{"name": "patient", "type": "reference"}]})  # fmt: skip
         return {
             "resourceType": "CapabilityStatement", "status": "active", "date": "2026-12-01", "kind": "instance",
             "fhirVersion": "4.0.1", "format": ["json"], "rest": [{"mode": "server", "resource": resources}],
@@ -118,23 +134,73 @@ class FhirServer:
             self.documents[rid] = {**resource, "id": rid}
             return 201, self.documents[rid], rid
 
-    def put_episode(self, resource: dict, query: dict) -> tuple[int, dict]:
-        """Conditional update of an EpisodeOfCare: replace the one matching the identifier, or create it."""
+    def create_careplan(self, resource: dict, if_none_exist: str) -> tuple[int, dict, str]:
+        """Conditional create of a US Core CarePlan (text, status, intent, category assess-plan, a known subject)."""
         try:
-            EpisodeOfCare.model_validate(resource)
+            CarePlan.model_validate(resource)
         except Exception as exc:  # noqa: BLE001 — any validation failure is the client's 422
-            return 422, outcome(f"not a valid EpisodeOfCare: {exc}")
+            return 422, outcome(f"not a valid CarePlan: {exc}"), ""
+        problems = [f"CarePlan.{e} is required (US Core)" for e in ("text", "status", "intent", "category", "subject")
+                    if not resource.get(e)]  # fmt: skip
+        codes = {c.get("code") for cat in resource.get("category", []) for c in cat.get("coding", [])}
+        if "assess-plan" not in codes:
+            problems.append("CarePlan.category must include assess-plan (US Core)")
+        if resource.get("subject", {}).get("reference", "").removeprefix("Patient/") not in self.patients:
+            problems.append("CarePlan.subject is not a patient of this server")
+        if problems:
+            return 422, outcome("; ".join(problems)), ""
+        system, _, value = urllib.parse.unquote(if_none_exist.split("identifier=", 1)[-1]).partition("|")
+        with self.lock:
+            found = _matching(self.careplans, system, value)
+            if found:
+                return 200, self.careplans[found[0]], found[0]
+            rid = str(len(self.careplans) + 1)
+            self.careplans[rid] = {**resource, "id": rid}
+            return 201, self.careplans[rid], rid
+
+    def put(self, kind: str, resource: dict, query: dict) -> tuple[int, dict]:
+        """Conditional update of an EpisodeOfCare or a Consent: replace the one matching the identifier, or create
+        it. A Consent needs its patient known here, a scope, a category and a policy rule."""
+        model, store = {"EpisodeOfCare": (EpisodeOfCare, self.episodes), "Consent": (Consent, self.consents)}[kind]
+        try:
+            model.model_validate(resource)
+        except Exception as exc:  # noqa: BLE001 — any validation failure is the client's 422
+            return 422, outcome(f"not a valid {kind}: {exc}")
+        if kind == "Consent":
+            problems = [f"Consent.{e} is required" for e in ("status", "scope", "category", "patient")
+                        if not resource.get(e)]  # fmt: skip
+            if not (resource.get("policyRule") or resource.get("policy")):
+                problems.append("Consent needs a policy or a policyRule (ppc-1)")
+            if resource.get("patient", {}).get("reference", "").removeprefix("Patient/") not in self.patients:
+                problems.append("Consent.patient is not a patient of this server")
+            if problems:
+                return 422, outcome("; ".join(problems))
         system, _, value = query.get("identifier", "").partition("|")
         with self.lock:
-            found = [
-                i for i, e in self.episodes.items()
-                if any(x.get("system") == system and x.get("value") == value for x in e.get("identifier", []))
-            ]  # fmt: skip
+            found = _matching(store, system, value)
             if len(found) > 1:
                 return 412, outcome("more than one match")
-            rid = found[0] if found else str(len(self.episodes) + 1)
-            self.episodes[rid] = {**resource, "id": rid}
-            return (200 if found else 201), self.episodes[rid]
+            rid = found[0] if found else str(len(store) + 1)
+            store[rid] = {**resource, "id": rid}
+            return (200 if found else 201), store[rid]
+
+    def search(self, kind: str, query: dict) -> dict:
+        """Resources of `kind` (from what a Bulk export holds) referring to the patient, added after
+        `_lastUpdated=gt…`, one page from `_offset`."""
+        patient = f"Patient/{query.get('patient', '')}"
+        since = query.get("_lastUpdated", "").removeprefix("gt")
+        cutoff = _epoch(since) if since else 0.0
+        refs = ("subject", "patient", "beneficiary")
+        hits = [r for added, r in self.bulk if r["resourceType"] == kind and added > cutoff
+                and any((r.get(f) or {}).get("reference") == patient for f in refs)]  # fmt: skip
+        offset = int(query.get("_offset", "0"))
+        page = hits[offset : offset + self.page_size]
+        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(hits),
+                  "entry": [{"resource": r} for r in page], "link": []}  # fmt: skip
+        if offset + self.page_size < len(hits):
+            following = urllib.parse.urlencode({**query, "_offset": offset + self.page_size})
+            bundle["link"].append({"relation": "next", "url": f"{self.url}/{kind}?{following}"})
+        return bundle
 
     def add_bulk(self, *resources: dict) -> None:
         now = time.time()
@@ -248,6 +314,12 @@ class FhirServer:
                         return None
                     self.wfile.write(data)
                     return None
+                if path.startswith("/Patient/"):
+                    wanted = path.split("/", 2)[2]
+                    found = [r for _, r in server.bulk if r["resourceType"] == "Patient" and r.get("id") == wanted]
+                    return self._send(200, found[-1]) if found else self._send(404, outcome(f"no {path}"))
+                if path.lstrip("/") in server.searchable:
+                    return self._send(200, server.search(path.lstrip("/"), query))
                 if path == "/Patient":
                     wanted = query.get("identifier", "").rpartition("|")[2]
                     entries = [{"resource": {"resourceType": "Patient", "id": pid,
@@ -266,9 +338,12 @@ class FhirServer:
                 fault = self._fault()
                 if fault is not None and self._apply(fault):
                     return None
-                if path != "/EpisodeOfCare":
-                    return self._send(404, outcome(f"no {path}"))
-                status, answer = server.put_episode(json.loads(body), query)
+                kind = path.lstrip("/")
+                if kind not in ("EpisodeOfCare", "Consent") or (
+                    kind == "Consent" and not server.capability_resources.get("Consent")
+                ):
+                    return self._send(404, outcome(f"no {path}"))  # fmt: skip
+                status, answer = server.put(kind, json.loads(body), query)
                 return self._send(status, answer)
 
             def do_POST(self):
@@ -283,6 +358,15 @@ class FhirServer:
                 fault = self._fault()
                 if fault is not None and self._apply(fault):
                     return None
+                if path == "/CarePlan" and server.capability_resources.get("CarePlan"):
+                    status, answer, rid = server.create_careplan(json.loads(body),
+                                                                 self.headers.get("If-None-Exist", ""))  # fmt: skip
+                    if self._fault(after=True) is not None:  # created, but the answer is lost
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return None
+                    return self._send(status, answer, {"Location": f"{server.url}/CarePlan/{rid}/_history/1"}
+                                      if rid else None)  # fmt: skip
                 if path != "/DocumentReference":
                     return self._send(404, outcome(f"no {path}"))
                 status, answer, rid = server.create_document(json.loads(body), self.headers.get("If-None-Exist", ""))
@@ -294,6 +378,11 @@ class FhirServer:
                                   if rid else None)  # fmt: skip
 
         return Handler
+
+
+def _matching(store: dict, system: str, value: str) -> list[str]:
+    return [i for i, r in store.items()
+            if any(x.get("system") == system and x.get("value") == value for x in r.get("identifier", []))]  # fmt: skip
 
 
 def _epoch(iso: str) -> float:

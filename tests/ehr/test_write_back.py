@@ -249,3 +249,60 @@ def test_a_month_close_starts_one_delivery_not_one_per_patient(
     for callback in callbacks:
         callback()
     assert Job.objects.filter(kind="ehr-deliver", practice=maple).count() == 1
+
+
+def test_a_practice_sends_care_plans_and_consents_as_fhir_resources_where_its_ehr_takes_them(connected, ehr):
+    """Per practice (`structured`): the care plan as a US Core CarePlan with its PDF as a document beside it, the
+    consent as a Consent made inactive by its revocation — once each, across a retry — and only where the EHR's
+    connection test found it can create them; an EHR without Consent write gets the consent as a document."""
+    from tests.factories.enrollment import ALL, an_hour_ago, complete
+
+    from ccmops.careplans.models import CarePlan
+    from ccmops.careplans.services import approve, create_from_template, save_version
+    from ccmops.enrollment.consents import record_consent, revoke_consent
+    from ccmops.organizations.models import Practitioner
+
+    maple, twyla, owner = connected
+    nora, patel = User.objects.get(username="nora.rn"), Practitioner.objects.get(npi="1003000019")
+    ehr.capability_resources.update(CarePlan=True, Consent=False)
+    owner.post("/settings/ehr/", {"org": maple.slug, "action": "save", "base_url": ehr.url, "client_id": "ccmops-maple",
+                                  "note_type": "11506-3", "write_back": "on", "sends_shown": "1",
+                                  "sends": ["note", "care_plan", "consent", "revocation"],
+                                  "structured": ["care_plan", "consent"]})  # fmt: skip
+    page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
+    assert "CarePlan create: supported" in page and "Consent create: not supported — consents go as documents" in page
+    consent = record_consent(patient=twyla, program="ccm", practitioner=patel, method="verbal",
+                             documented_at=an_hour_ago(), elements=ALL, obtained_by=nora)  # fmt: skip
+    assert deliver(maple.id)["delivered"] == 1
+    CarePlan.objects.filter(patient=twyla).delete()
+    plan = create_from_template(patient=twyla, program="ccm", by=nora)
+    save_version(plan=plan, content=complete(plan.latest.content), by=nora, expected_lock=plan.lock_version)
+    plan.refresh_from_db()
+    approve(version=plan.latest, by=patel.user, expected_lock=plan.lock_version)
+    ehr.faults = [("drop-after",)]  # the CarePlan is made but its answer is lost: the retry must not make another
+    assert deliver(maple.id) == {"delivered": 0, "retrying": 1, "parked": 0}
+    assert len(ehr.careplans) == 1 and not documents_of(ehr, "18776-5")
+    later = timezone.now() + dt.timedelta(hours=2)
+    assert deliver(maple.id, now=later) == {"delivered": 1, "retrying": 0, "parked": 0}
+    (care_plan,) = ehr.careplans.values()
+    assert care_plan["category"][0]["coding"][0]["code"] == "assess-plan" and care_plan["status"] == "active"
+    assert care_plan["subject"] == {"reference": "Patient/p-1", "display": str(twyla)}
+    assert "Planned interventions" in care_plan["text"]["div"] and care_plan["activity"]
+    ((plan_document, _),) = documents_of(ehr, "18776-5")
+    assert plan_document["content"][1]["attachment"]["contentType"] == "application/pdf"  # the PDF beside it
+    assert len(documents_of(ehr, "59284-0")) == 1 and not ehr.consents  # no Consent write: a document
+
+    # an EHR that takes Consent: one Consent, active, then inactive once revoked
+    ehr.capability_resources["Consent"] = True
+    owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"})
+    Outgoing.objects.filter(kind="consent").update(status="queued", next_attempt_at=timezone.now())
+    deliver(maple.id, now=later)
+    ((rid, fhir_consent),) = ehr.consents.items()
+    assert fhir_consent["status"] == "active" and fhir_consent["scope"]["coding"][0]["code"] == "treatment"
+    assert fhir_consent["patient"]["reference"] == "Patient/p-1" and "end" not in fhir_consent["provision"]["period"]
+    revoke_consent(consent=consent, revoked_at=timezone.now(), reason="Moving to her daughter's in Ohio", by=nora)
+    assert deliver(maple.id, now=later)["delivered"] == 1
+    assert list(ehr.consents) == [rid] and ehr.consents[rid]["status"] == "inactive"
+    assert ehr.consents[rid]["provision"]["period"]["end"]
+    attached = base64.b64decode(ehr.consents[rid]["sourceAttachment"]["data"]).decode()
+    assert "Moving to her daughter's in Ohio" in attached

@@ -30,6 +30,8 @@ class ConnectionIn(Schema):
     write_back: bool = False
     send_pdf: bool = False
     sends: list[str] | None = None  # the kinds of document the EHR takes (unchanged when absent)
+    structured: list[str] | None = None  # also sent as their own resource: care_plan, consent (unchanged when absent)
+    sync_mode: str = ""  # bulk | search (unchanged when empty)
 
 
 def _led_practice(request, practice_id: int):
@@ -44,7 +46,8 @@ def _json(c) -> dict:
         "base_url": c.base_url, "client_id": c.client_id, "token_url": c.token_url, "scopes": c.scopes,
         "group_id": c.group_id, "algorithm": c.algorithm, "note_type": c.note_type, "write_back": c.write_back,
         "send_pdf": c.send_pdf, "key_id": c.key_id or None, "jwks_path": f"/ehr/{c.practice_id}/jwks.json",
-        "sends": c.sends, "last_test_at": c.last_test_at, "last_test": c.last_test or None,
+        "sends": c.sends, "structured": c.structured, "sync_mode": c.sync_mode, "last_test_at": c.last_test_at,
+        "last_test": c.last_test or None,
     }  # fmt: skip
 
 
@@ -57,8 +60,9 @@ def get_connection(request, practice_id: int):
 def put_connection(request, practice_id: int, payload: ConnectionIn):
     practice = _led_practice(request, practice_id)
     values = payload.dict()
-    if values["sends"] is None:
-        del values["sends"]
+    for optional in ("sends", "structured"):
+        if values[optional] is None:
+            del values[optional]
     return _json(save_connection(practice=practice, by=request.user, values=values))
 
 

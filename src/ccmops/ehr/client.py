@@ -119,6 +119,24 @@ class EhrClient:
         _raise_for(response, what)
         return response.json()
 
+    def search(self, resource_type: str, params: dict, what: str) -> list[dict]:
+        """Every resource of a search, following the Bundle's `next` links (only to this EHR's base: the token is
+        never sent elsewhere)."""
+        found: list[dict] = []
+        page = self.get(resource_type, what, params=params)
+        while True:
+            found += [e["resource"] for e in page.get("entry", []) if e.get("resource", {}).get("resourceType")
+                      == resource_type]  # fmt: skip
+            following = next((link.get("url", "") for link in page.get("link", []) if link.get("relation") == "next"),
+                             "")  # fmt: skip
+            if not following:
+                return found
+            if not following.startswith(self.base + "/"):
+                raise EhrError(f"{what}: the next page {following!r} is not on the EHR's base URL", transient=False)
+            response = self._send("GET", following, what, headers=self._headers())
+            _raise_for(response, what)
+            page = response.json()
+
     def create(self, resource: dict, *, if_none_exist: str, what: str) -> tuple[int, str]:
         """Conditional create: the server makes the resource unless one matches `if_none_exist` (then 200). Returns
         (status, the resource's id on the server)."""
@@ -190,6 +208,7 @@ class EhrClient:
 
 EXPORT_TYPES = ("Patient", "Condition", "Encounter", "Coverage", "MedicationRequest", "AllergyIntolerance",
                 "Observation", "Immunization", "Practitioner")  # fmt: skip
+SEARCHED = EXPORT_TYPES[1:-1]  # searched patient by patient (`sync.search_into`): what refers to a patient
 
 
 def check(connection: EhrConnection, session=None) -> dict:
@@ -228,4 +247,25 @@ def check(connection: EhrConnection, session=None) -> dict:
     found(patient is not None and any(p.get("name") == "identifier" for p in patient.get("searchParam", [])),
           "Patient search by identifier (MRN): supported",
           "Patient search by identifier: not supported — notes cannot find their patient")  # fmt: skip
-    return {"ok": all(ok for ok, _ in lines), "lines": lines}
+    creates = sorted(t for t, r in resources.items() if "create" in {i.get("code") for i in r.get("interaction", [])})
+    for kind, kind_type, fallback in (("care_plan", "CarePlan", "care plans go as documents only"),
+                                      ("consent", "Consent", "consents go as documents")):  # fmt: skip
+        if kind in connection.structured:
+            found(kind_type in creates, f"{kind_type} create: supported",
+                  f"{kind_type} create: not supported — {fallback}")  # fmt: skip
+    if connection.sync_mode == "search":
+        searchable = [t for t in SEARCHED if any(i.get("code") == "search-type"
+                                                 for i in resources.get(t, {}).get("interaction", []))]  # fmt: skip
+        missing = [t for t in SEARCHED if t not in searchable]
+        found(not missing, f"Search by patient: supported for {', '.join(searchable)}",
+              f"Search by patient: not supported for {', '.join(missing)} — those are not synced")  # fmt: skip
+    elif connection.group_id:
+        group = resources.get("Group", {})
+        exports = any(o.get("name") == "export" for o in group.get("operation", []) + meta_operations(meta))
+        found(exports, "Bulk Data export of a Group: supported",
+              "Bulk Data export of a Group: not supported — choose search by patient for the sync")  # fmt: skip
+    return {"ok": all(ok for ok, _ in lines), "lines": lines, "creates": creates}
+
+
+def meta_operations(meta: dict) -> list[dict]:
+    return [o for rest in meta.get("rest", []) for o in rest.get("operation", [])]

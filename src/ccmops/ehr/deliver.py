@@ -20,7 +20,15 @@ from django.utils import timezone
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.ehr.client import EhrClient, EhrError
-from ccmops.ehr.documents import IDENTIFIER_SYSTEM, document_for, episode_of_care
+from ccmops.ehr.documents import (
+    IDENTIFIER_SYSTEM,
+    care_plan_resource,
+    consent_identifier,
+    consent_of,
+    consent_resource,
+    document_for,
+    episode_of_care,
+)
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.outbox.models import EhrConnection, Outgoing
 from ccmops.platform.pdf import pdf_response
@@ -36,6 +44,14 @@ def backoff(attempts: int, retry_after: int | None = None) -> int:
     """Seconds until the next try: 1, 2, 4 … minutes, at most an hour; the server's Retry-After when longer."""
     wait = min(60 * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
     return max(wait, min(retry_after or 0, LONGEST_WAIT))
+
+
+def structured_kinds(connection: EhrConnection) -> set[str]:
+    """The kinds the practice sends as their own FHIR resources (`EhrConnection.structured`) that its EHR's last
+    connection test found it can create: a CarePlan, a Consent. The others go as documents only."""
+    creates = set((connection.last_test or {}).get("creates", []))
+    wanted = {"care_plan": "CarePlan", "consent": "Consent"}
+    return {kind for kind in connection.structured if wanted.get(kind) in creates}
 
 
 def _patient_in_ehr(client: EhrClient, mrn: str, found: dict) -> str:
@@ -75,12 +91,32 @@ def deliver(practice_id: int, *, session=None, now: dt.datetime | None = None, l
             return counts
         raise Conflict(f"The EHR refused ccmops's authorization: {exc}") from None
     found: dict[str, str] = {}
+    structured = structured_kinds(connection)
     for row_id in due:
-        counts[_send(client, connection, row_id, found, now)] += 1
+        counts[_send(client, connection, row_id, found, now, structured)] += 1
     return counts
 
 
-def _send(client: EhrClient, connection: EhrConnection, row_id: int, found: dict, now: dt.datetime) -> str:
+def _deliver_one(client: EhrClient, connection: EhrConnection, row: Outgoing, patient_id: str, structured: set) -> str:
+    """Send the row as the practice chose; returns the EHR's id of what it keeps for the row."""
+    match = f"identifier={IDENTIFIER_SYSTEM}|{row.identifier}"
+    if row.kind == "episode":  # it follows the enrollment: the EHR's copy is replaced, never doubled
+        return client.update(episode_of_care(row, patient_id), query=match, what="EpisodeOfCare")[1]
+    if row.kind in ("consent", "revocation") and "consent" in structured:
+        consent = consent_of(row)  # one Consent, made active, then made inactive by its revocation
+        query = f"identifier={IDENTIFIER_SYSTEM}|{consent_identifier(consent)}"
+        return client.update(consent_resource(consent, patient_id), query=query, what="Consent")[1]
+    as_careplan = row.kind == "care_plan" and "care_plan" in structured
+    if as_careplan:  # the CarePlan, then the plan's PDF as a document: each created once under the row's identifier
+        client.create(care_plan_resource(row, patient_id), if_none_exist=match, what="CarePlan")
+    pdf = as_pdf if connection.send_pdf or as_careplan else None
+    return client.create(document_for(row, connection, patient_id, pdf=pdf), if_none_exist=match,
+                         what="DocumentReference")[1]  # fmt: skip
+
+
+def _send(
+    client: EhrClient, connection: EhrConnection, row_id: int, found: dict, now: dt.datetime, structured: set
+) -> str:
     with transaction.atomic():
         row = Outgoing.objects.select_for_update().select_related("patient").filter(id=row_id, status="queued").first()
         if row is None:
@@ -88,12 +124,7 @@ def _send(client: EhrClient, connection: EhrConnection, row_id: int, found: dict
         row.attempts += 1
         try:
             patient_id = _patient_in_ehr(client, row.patient.mrn, found)
-            match = f"identifier={IDENTIFIER_SYSTEM}|{row.identifier}"
-            if row.kind == "episode":  # it follows the enrollment: the EHR's copy is replaced, never doubled
-                _, rid = client.update(episode_of_care(row, patient_id), query=match, what="EpisodeOfCare")
-            else:
-                resource = document_for(row, connection, patient_id, pdf=as_pdf if connection.send_pdf else None)
-                _, rid = client.create(resource, if_none_exist=match, what="DocumentReference")
+            rid = _deliver_one(client, connection, row, patient_id, structured)
         except EhrError as exc:
             row.last_error = str(exc)[:1000]
             if exc.transient:

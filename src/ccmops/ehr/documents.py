@@ -231,3 +231,120 @@ def episode_of_care(row: Outgoing, patient_id_in_ehr: str) -> dict:
     except ValidationError as exc:
         raise InvalidInput(f"enrollment {enrollment.id}: not a valid EpisodeOfCare: {exc.errors()[0]['msg']}") from None
     return resource
+
+
+# ------------------------------------------------------------------------- structured resources (per practice)
+
+CAREPLAN_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def _narrative(text: str) -> dict:
+    """FHIR narrative from plain text: one paragraph per line, escaped."""
+    from html import escape
+
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
+    return {"status": "additional", "div": f'<div xmlns="{XHTML}">{paragraphs}</div>'}
+
+
+def _valid(model, resource: dict, what: str) -> dict:
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        raise InvalidInput(f"{what}: not a valid {resource['resourceType']}: {exc.errors()[0]['msg']}") from None
+    return resource
+
+
+def care_plan_resource(row: Outgoing, patient_id_in_ehr: str) -> dict:
+    """An approved care-plan version as a US Core CarePlan (category assess-plan): the whole plan as its narrative,
+    its problems as addresses' displays, each planned intervention as an activity, active from its approval."""
+    from fhir.resources.R4B.careplan import CarePlan
+
+    version = CarePlanVersion.objects.select_related("care_plan", "approved_by", "practice").get(pk=row.object_id)
+    text, date, _ = _plan(version)
+    c = version.content
+    resource = {
+        "resourceType": "CarePlan",
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": row.identifier}],
+        "text": _narrative(text),
+        "status": "active",
+        "intent": "plan",
+        "category": [
+            {
+                "coding": [
+                    {"system": CAREPLAN_CATEGORY, "code": "assess-plan", "display": "Assessment and Plan of Treatment"}
+                ]
+            }
+        ],
+        "title": f"{version.care_plan.get_kind_display()} care plan, version {version.number}",
+        "description": "; ".join(p.get("condition", "") for p in c.get("problems", []) if p.get("condition"))[:1000]
+        or "Chronic care management",
+        "subject": {"reference": f"Patient/{patient_id_in_ehr}", "display": str(row.patient)},
+        "period": {"start": date},
+        "created": date,
+        "author": {"display": str(version.approved_by)},
+        "activity": [
+            {"detail": {"status": "not-started", "description": i.get("description", "")[:1000]}}
+            for i in c.get("interventions", [])
+            if i.get("description")
+        ],
+    }
+    if not resource["activity"]:
+        del resource["activity"]
+    return _valid(CarePlan, resource, f"care plan version {version.id}")
+
+
+def consent_identifier(consent) -> str:
+    """The identifier a consent's Outgoing row (and so its Consent in the EHR) carries."""
+    return f"urn:ccmops:{consent.practice_id}:consent:{consent.id}"
+
+
+def consent_resource(consent, patient_id_in_ehr: str) -> dict:
+    """A consent as a FHIR Consent (scope treatment, LOINC 59284-0, opt-in), the text as read attached; a revoked
+    consent is inactive, its permission ending the day the revocation takes effect."""
+    from fhir.resources.R4B.consent import Consent as FhirConsent
+
+    text, date, _ = _consent(consent)
+    revocation = getattr(consent, "revocation", None)
+    period = {"start": date}
+    if revocation is not None:
+        period["end"] = revocation.effective_at.isoformat()
+        text += "\n" + _revocation(revocation)[0]
+    performer = consent.representative_name or str(consent.patient)
+    resource = {
+        "resourceType": "Consent",
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": consent_identifier(consent)}],
+        "status": "inactive" if revocation is not None else "active",
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "treatment"}]},
+        "category": [
+            {
+                "coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}],
+                "text": f"{consent.get_program_display()} consent",
+            }
+        ],
+        "patient": {"reference": f"Patient/{patient_id_in_ehr}", "display": str(consent.patient)},
+        "dateTime": date,
+        "performer": [{"display": performer}],
+        "organization": [{"display": consent.practice.name}],
+        "sourceAttachment": {
+            "contentType": "text/plain; charset=utf-8",
+            "language": "en",
+            "title": f"{consent.get_program_display()} consent (ccmops)",
+            "data": base64.b64encode(text.encode()).decode(),
+        },
+        "policyRule": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTIN"}]},
+        "provision": {"type": "permit", "period": period},
+    }
+    return _valid(FhirConsent, resource, f"consent {consent.id}")
+
+
+def consent_of(row: Outgoing):
+    """The consent a consent or revocation row is about."""
+    if row.kind == "consent":
+        return Consent.objects.select_related("practitioner", "obtained_by", "practice", "patient").get(
+            pk=row.object_id
+        )
+    revocation = ConsentRevocation.objects.select_related("consent__practice", "consent__patient").get(pk=row.object_id)
+    return Consent.objects.select_related("practitioner", "obtained_by", "practice", "patient").get(
+        pk=revocation.consent_id
+    )

@@ -20,6 +20,8 @@ from ccmops.outbox.secrets import seal
 
 FIELDS = ("base_url", "client_id", "token_url", "scopes", "group_id")
 DEFAULT_SCOPES = EhrConnection._meta.get_field("scopes").default
+STRUCTURED = {"care_plan": "Care plans also as CarePlan resources (the plan's PDF as a document beside it)",
+              "consent": "Consents as Consent resources (revoked by updating them), instead of documents"}  # fmt: skip
 
 
 def _audit(connection: EhrConnection, by, action: str) -> None:
@@ -40,8 +42,9 @@ def connection_of(practice) -> EhrConnection:
 @transaction.atomic
 def save_connection(*, practice, by, values: dict) -> EhrConnection:
     """Create or change the practice's connection. `values`: base_url, client_id (both needed), token_url, scopes,
-    group_id, algorithm, note_type, write_back, send_pdf, and sends (the kinds of document the EHR takes; left as
-    they are when absent).
+    group_id, algorithm, note_type, write_back, send_pdf, sync_mode (bulk or search), and — left as they are when
+    absent — sends (the kinds of document the EHR takes) and structured (kinds also sent as their own FHIR
+    resource: `STRUCTURED`).
 
     Raises:
         InvalidInput: not a practice, an address that is not http(s), a missing client id, an unknown note type or
@@ -72,6 +75,15 @@ def save_connection(*, practice, by, values: dict) -> EhrConnection:
     connection.scopes = connection.scopes or DEFAULT_SCOPES
     connection.note_type, connection.algorithm = note_type, algorithm
     connection.write_back, connection.send_pdf = bool(values.get("write_back")), bool(values.get("send_pdf"))
+    if "structured" in values:
+        unknown = [k for k in values["structured"] if k not in STRUCTURED]
+        if unknown:
+            raise InvalidInput(f"structured: expected some of {', '.join(STRUCTURED)}, got {', '.join(unknown)}")
+        connection.structured = [k for k in STRUCTURED if k in values["structured"]]
+    if values.get("sync_mode"):
+        if values["sync_mode"] not in ("bulk", "search"):
+            raise InvalidInput(f"sync_mode: expected bulk or search, got {values['sync_mode']!r}")
+        connection.sync_mode = values["sync_mode"]
     if "sends" in values:
         known = [key for key, _ in Outgoing.KINDS]
         unknown = [k for k in values["sends"] if k not in known]

@@ -36,6 +36,15 @@ class EhrConnection(models.Model):
     note_type = models.CharField(max_length=20, default="11506-3")  # LOINC: progress note
     sends = models.JSONField(default=list_of_kinds, blank=True, help_text="the kinds of document the EHR takes")
     send_pdf = models.BooleanField(default=False, help_text="attach the note as PDF besides its text")
+    structured = models.JSONField(
+        default=list, blank=True,
+        help_text="kinds also sent as their own FHIR resource: care_plan (a CarePlan, with the plan's PDF as a "
+        "document), consent (a Consent, revoked by updating it — when the EHR's connection test found Consent create)",
+    )  # fmt: skip
+    sync_mode = models.CharField(
+        max_length=6, default="bulk",
+        choices=[("bulk", "Bulk Data export of the Group"), ("search", "FHIR search, patient by patient")],
+    )  # fmt: skip
     last_test_at = models.DateTimeField(null=True, blank=True)
     last_test = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,7 +16,7 @@ from ccmops.ehr import keys
 from ccmops.ehr.deliver import resend
 from ccmops.ehr.documents import NOTE_TYPES
 from ccmops.ehr.models import SyncRun
-from ccmops.ehr.services import FIELDS, new_key, save_connection, test_connection
+from ccmops.ehr.services import FIELDS, STRUCTURED, new_key, save_connection, test_connection
 from ccmops.errors import NOT_FOUND, Conflict, InvalidInput, NotFound
 from ccmops.jobs import service as jobs
 from ccmops.organizations.models import Organization
@@ -41,11 +41,12 @@ def ehr_settings(request):
         action = request.POST.get("action", "save")
         try:
             if action == "save":
-                values = {f: request.POST.get(f, "") for f in (*FIELDS, "note_type", "algorithm")}
+                values = {f: request.POST.get(f, "") for f in (*FIELDS, "note_type", "algorithm", "sync_mode")}
                 values |= {"write_back": request.POST.get("write_back") == "on",
                            "send_pdf": request.POST.get("send_pdf") == "on"}  # fmt: skip
                 if "sends_shown" in request.POST:  # the form's checkboxes: none ticked is a choice too
                     values["sends"] = request.POST.getlist("sends")
+                    values["structured"] = request.POST.getlist("structured")
                 connection = save_connection(practice=practice, by=request.user, values=values)
                 notice = "Saved."
             elif action == "generate_key":
@@ -65,6 +66,8 @@ def ehr_settings(request):
         "ehr/settings.html",
         {"practice": practice, "c": connection, "error": error, "notice": notice, "note_types": NOTE_TYPES,
          "kinds": [(key, label, connection is None or key in connection.sends) for key, label in Outgoing.KINDS],
+         "structured": [(key, label, connection is not None and key in connection.structured)
+                        for key, label in STRUCTURED.items()],
          "values": {f: getattr(connection, f) if connection else "" for f in FIELDS}
          | ({} if connection else {"scopes": EhrConnection._meta.get_field("scopes").default}),
          "algorithms": keys.ALGORITHMS,

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--write-back", choices=["on", "off"], help="set: send notes, plans, consents, summaries")
         parser.add_argument("--pdf", choices=["on", "off"], help="set: attach a PDF besides the text")
         parser.add_argument("--sends", help="set: the kinds the EHR takes, e.g. note,care_plan,consent,revocation")
+        parser.add_argument("--structured", help="set: kinds also sent as their own resource: care_plan,consent or ''")
+        parser.add_argument("--sync-mode", choices=["bulk", "search"], help="set: Bulk Data export or search")
 
     def handle(self, *args, action, practice, user=None, **o):
         org = practice_by_ref(practice)
@@ -47,6 +49,10 @@ class Command(BaseCommand):
                     values["send_pdf"] = o["pdf"] == "on"
                 if o.get("sends") is not None:
                     values["sends"] = [k.strip() for k in o["sends"].split(",") if k.strip()]
+                if o.get("structured") is not None:
+                    values["structured"] = [k.strip() for k in o["structured"].split(",") if k.strip()]
+                if o.get("sync_mode"):
+                    values["sync_mode"] = o["sync_mode"]
                 save_connection(practice=org, by=by, values=values)
                 action = "show"
             if action == "keygen":
@@ -78,7 +84,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{org.name}: {c.base_url} as {c.client_id} ({c.algorithm}, key {c.key_id or 'none yet'}); "
                     f"scopes {c.scopes}; group {c.group_id or '—'}; write-back {'on' if c.write_back else 'off'} "
-                    f"({', '.join(c.sends) or 'nothing'}); "
+                    f"({', '.join(c.sends) or 'nothing'}"
+                    f"{'; as resources: ' + ', '.join(c.structured) if c.structured else ''}); "
+                    f"sync by {'search' if c.sync_mode == 'search' else 'Bulk Data export'}; "
                     f"outbox: {counts['queued']} waiting, {counts['sent']} delivered, {counts['parked']} need a person"
                 )
         except CcmopsError as exc:
