@@ -51,6 +51,7 @@ class FhirServer:
         self.faults: list[tuple] = []  # applied to the next POST/GET of a resource, in order
         self.capability_resources = {"DocumentReference": True, "Patient": True, "CarePlan": False, "Consent": False}
         self.searchable: set[str] = set()  # resource types searchable by patient (an EHR without Bulk Data)
+        self.offers_bulk = True  # the CapabilityStatement lists the Group $export operation
         self.requests: list[tuple[str, str]] = []
         self.bulk: list[tuple[float, dict]] = []  # (when added, resource): what a Group export holds
         self.exports: dict[str, dict] = {}
@@ -106,6 +107,18 @@ class FhirServer:
         for kind in sorted(self.searchable):
             resources.append({"type": kind, "interaction": [{"code": "search-type"}],
                               "searchParam": [{"name": "patient", "type": "reference"}]})  # fmt: skip
+        if self.offers_bulk:
+            resources.append(
+                {
+                    "type": "Group",
+                    "operation": [
+                        {
+                            "name": "export",
+                            "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+                        }
+                    ],
+                }
+            )
         return {
             "resourceType": "CapabilityStatement", "status": "active", "date": "2026-12-01", "kind": "instance",
             "fhirVersion": "4.0.1", "format": ["json"], "rest": [{"mode": "server", "resource": resources}],
@@ -358,23 +371,16 @@ class FhirServer:
                 fault = self._fault()
                 if fault is not None and self._apply(fault):
                     return None
-                if path == "/CarePlan" and server.capability_resources.get("CarePlan"):
-                    status, answer, rid = server.create_careplan(json.loads(body),
-                                                                 self.headers.get("If-None-Exist", ""))  # fmt: skip
-                    if self._fault(after=True) is not None:  # created, but the answer is lost
-                        self.close_connection = True
-                        self.connection.shutdown(2)
-                        return None
-                    return self._send(status, answer, {"Location": f"{server.url}/CarePlan/{rid}/_history/1"}
-                                      if rid else None)  # fmt: skip
-                if path != "/DocumentReference":
+                create = {"/CarePlan": server.create_careplan if server.capability_resources.get("CarePlan") else None,
+                          "/DocumentReference": server.create_document}.get(path)  # fmt: skip
+                if create is None:
                     return self._send(404, outcome(f"no {path}"))
-                status, answer, rid = server.create_document(json.loads(body), self.headers.get("If-None-Exist", ""))
+                status, answer, rid = create(json.loads(body), self.headers.get("If-None-Exist", ""))
                 if self._fault(after=True) is not None:  # created, but the answer is lost
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return None
-                return self._send(status, answer, {"Location": f"{server.url}/DocumentReference/{rid}/_history/1"}
+                return self._send(status, answer, {"Location": f"{server.url}{path}/{rid}/_history/1"}
                                   if rid else None)  # fmt: skip
 
         return Handler

@@ -37,6 +37,10 @@ def test_the_practice_connects_and_the_test_says_what_works(connected, ehr):
     page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
     assert "The connection works." in page and "Access token issued" in page
     assert "Conditional create: supported" in page and "Patient search by identifier (MRN): supported" in page
+    assert "Bulk Data export of a Group: supported" in page
+    ehr.offers_bulk = False
+    page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
+    assert "Bulk Data export of a Group: not supported — choose search by patient for the sync" in page
     ehr.allowed_scopes.discard("system/DocumentReference.write")  # the EHR's administrator granted read only
     page = owner.post("/settings/ehr/", {"org": maple.slug, "action": "test"}).content.decode()
     assert "Scope refused by the EHR: system/DocumentReference.write" in page
