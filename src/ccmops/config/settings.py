@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "ccmops.reporting",
     "ccmops.assessment",
     "ccmops.ehr",
+    "ccmops.portal",
     "ccmops.web",
 ]
 

@@ -101,9 +101,10 @@ def _checked(spec: Instrument, answers: dict) -> dict[str, int | list[int]]:
 
 
 @transaction.atomic
-def record_assessment(*, patient, by, instrument: str, answers: dict, party_id=None):
+def record_assessment(*, patient, by, instrument: str, answers: dict, party_id=None, by_patient: bool = False):
     """Score and keep one assessment; `answers` maps each item's link id to the answer's value (a list of values
-    for a choose-all-that-apply item). Returns the AssessmentResponse.
+    for a choose-all-that-apply item). Returns the AssessmentResponse. `by_patient`: the patient filled it in on
+    their page (a check-in `by` sent); the draft note says so, for `by` to review and sign.
 
     Raises:
         InvalidInput: an unknown instrument, an item left unanswered, an answer not on the item's list, two answers
@@ -131,7 +132,8 @@ def record_assessment(*, patient, by, instrument: str, answers: dict, party_id=N
         program="ccm",
         activity="standard_assessment",
         fields={
-            "assessment": f"{spec.title}: {score} ({band})",
+            "assessment": f"{spec.title}: {score} ({band})"
+            + (" — completed by the patient on the patient page" if by_patient else ""),
             "interpretation": ("Positive screen. " + SUGGESTIONS[instrument]) if positive else "Negative screen.",
             "actions": actions,
         },

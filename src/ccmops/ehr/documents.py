@@ -113,7 +113,7 @@ def _revocation(revocation) -> tuple[str, str, dict | None]:
     c = revocation.consent
     text = (f"{c.get_program_display()} consent revoked on {revocation.revoked_at.astimezone(zone):%Y-%m-%d}, "
             f"effective at the end of that month ({revocation.effective_at.astimezone(zone):%Y-%m-%d}); recorded by "
-            f"{revocation.recorded_by}. Reason: {revocation.reason}\n")  # fmt: skip
+            f"{revocation.recorded_by or 'the patient (patient page)'}. Reason: {revocation.reason}\n")  # fmt: skip
     return text, revocation.revoked_at.isoformat(), None
 
 
@@ -160,7 +160,7 @@ def _source(row: Outgoing):
             pk=row.object_id
         )
         text, date, period = _revocation(revocation)
-        return text, date, period, "Consent revoked", str(revocation.recorded_by)
+        return text, date, period, "Consent revoked", str(revocation.recorded_by or "the patient")
     decision = PatientMonthDecision.objects.select_related("practice", "patient").get(pk=row.object_id)
     text, date, period = _month(decision)
     return text, date, period, f"CCM summary {decision.month}", "ccmops"

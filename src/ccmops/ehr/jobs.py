@@ -4,6 +4,7 @@ in (`ehr.sync`), also started by *Sync now* on the integration health page."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ccmops.ehr.deliver import deliver
@@ -36,5 +37,6 @@ def ehr_sync(ctx, *, practice_id: int) -> dict:
 
 @scheduled("ehr-sync", every="day", at_hour=6)  # 06:00 UTC, the night's changes in before the day's work
 def ehr_syncs(now):
-    for practice_id in EhrConnection.objects.exclude(group_id="").values_list("practice_id", flat=True):
+    syncing = EhrConnection.objects.filter(Q(sync_mode="search") | ~Q(group_id=""))  # Bulk needs its Group
+    for practice_id in syncing.values_list("practice_id", flat=True):
         yield practice_id, {"practice_id": practice_id}, "Sync in from the EHR"

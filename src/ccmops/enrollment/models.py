@@ -189,7 +189,10 @@ class ConsentRevocation(models.Model):
     revoked_at = models.DateTimeField()
     effective_at = models.DateTimeField(help_text="end of the practice-local month of revoked_at")
     reason = models.TextField()
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+",
+        help_text="empty: the patient stopped on their own page",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,11 +21,15 @@ def seal(text: str) -> str:
     return _fernet().encrypt(text.encode()).decode()
 
 
-def unseal(token: str) -> str:
+EHR_KEY = (
+    "the EHR connection's key cannot be read with this deployment's secret key (was it changed?): generate "
+    "a new key pair and register its JWKS with the EHR again"
+)
+
+
+def unseal(token: str, unreadable: str = EHR_KEY) -> str:
+    """The secret; `unreadable` says what to do when this deployment's key cannot open it."""
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ConfigurationError(
-            "the EHR connection's key cannot be read with this deployment's secret key (was it changed?): generate "
-            "a new key pair and register its JWKS with the EHR again"
-        ) from None
+        raise ConfigurationError(unreadable) from None

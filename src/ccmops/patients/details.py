@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from ccmops.access.operating_model import Function
@@ -22,7 +23,8 @@ from ccmops.platform.numerals import ascii_digits
 # Anyone who works with the patient: enrollment, the monthly calls, coordination or billing.
 EDITORS = (Function.MONTHLY_OUTREACH, Function.ENROLLMENT_CONSENT, Function.CARE_COORDINATION, Function.BILLING)
 VALIDATORS = {"postal_code": validate_us_zip, "time_zone": validate_time_zone}  # as for the practice's own
-FIELDS = ("phone", "preferred_language", "address_line", "city", "state", "postal_code", "medicare_id", "time_zone")
+FIELDS = ("phone", "email", "preferred_language", "address_line", "city", "state", "postal_code", "medicare_id",
+          "time_zone")  # fmt: skip
 # CMS's MBI format: C A AN N A AN N A A N N, letters without S, L, O, I, B and Z (cms.gov, "Understanding the MBI")
 _A, _AN = f"[{MBI_LETTERS}]", f"[0-9{MBI_LETTERS}]"
 MBI = re.compile(rf"^[1-9]{_A}{_AN}[0-9]{_A}{_AN}[0-9]{_A}{{2}}[0-9]{{2}}$")
@@ -37,6 +39,11 @@ def _clean(name: str, raw) -> str:
         if len(digits) != 10:
             raise InvalidInput(f"phone: expected a 10-digit US number, e.g. 217-555-0142, got {text!r}")
         return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
+    if name == "email" and text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise InvalidInput(f"email: expected an email address such as name@example.org, got {text!r}") from None
     if name == "medicare_id" and text:
         text = text.replace("-", "").replace(" ", "").upper()
         if not MBI.match(text):

@@ -18,6 +18,7 @@ class Patient(models.Model):
     sex = models.CharField(max_length=16, blank=True)
     deceased_on = models.DateField(null=True, blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True, db_default="", default="")
     preferred_language = models.CharField(max_length=32, blank=True)
     medicare_coverage = models.CharField(
         max_length=32, blank=True, help_text="Payer as known from the EHR: medicare, dual_eligible, private…"

@@ -4,6 +4,7 @@ routed by the responsibility matrix (a function another party owns at a practice
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import asdict, dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -20,6 +21,7 @@ from ccmops.months.models import Adjustment, MonthClose, MonthStanding
 from ccmops.months.month import Month
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.patients.scope import Scope
+from ccmops.portal.models import Message
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.queries import TASKS_AHEAD, hold_flag
 from ccmops.worklist.services import add_business_days
@@ -51,6 +53,7 @@ def inbox(scope: Scope, user, today: dt.date | None = None) -> list[Item]:
     items: list[Item] = []
     items += _care_plans_to_approve(user, names)
     items += _notes_to_sign(user, names)
+    items += _patient_messages(scope, user, names)
     items += _calls_today(scope, user, names, today)
     items += _follow_ups(scope, user, names, today)
     items += _held_patients(scope, user, names, today)
@@ -126,6 +129,27 @@ def _calls_today(scope, user, names, today) -> list[Item]:
             today,
         )
         for c in calls
+    ]
+
+
+def _patient_messages(scope, user, names) -> list[Item]:
+    """Messages the care manager's patients sent (on their page, or by text) that nobody on the team has read."""
+    practices = _practices_with(scope, Function.CARE_COORDINATION)
+    unread = (
+        Message.objects.filter(practice_id__in=practices, patient__care_manager=user, from_patient=True,
+                               read_at__isnull=True)
+        .select_related("patient__practice")
+        .order_by("created_at")[:LIMIT]
+    )  # fmt: skip
+    return [
+        Item(
+            "patient_message",
+            f"Message from {m.patient}",
+            f"sent {m.created_at.astimezone(zoneinfo.ZoneInfo(m.patient.practice.time_zone)):%b %d, %H:%M}",
+            reverse("reach", args=[m.patient_id]),
+            names[m.practice_id],
+        )
+        for m in unread
     ]
 
 

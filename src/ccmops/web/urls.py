@@ -12,6 +12,8 @@ from ccmops.enrollment import candidates as candidate_views
 from ccmops.enrollment import views as enrollment_views
 from ccmops.interop import views as interop_views
 from ccmops.patients import views as patient_views
+from ccmops.portal import pages as portal_pages
+from ccmops.portal import team as portal_team
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
 from ccmops.web import account, ehr_views, health, inbox, jobs, mfa, views
@@ -87,6 +89,12 @@ urlpatterns = [
     path("practices/<int:practice_id>/months/", month_list.months_page, name="month_page_default"),
     path("practices/<int:practice_id>/payer-files/", payer_views.payer_files, name="payer_files"),
     path("payer-files/<int:file_id>/", payer_views.payer_file, name="payer_file"),
+    path("p/<str:token>/", portal_pages.entry, name="portal"),
+    path("p/<str:token>/act/", portal_pages.act, name="portal_act"),
+    path("p/<str:token>/sign-out/", portal_pages.sign_out, name="portal_sign_out"),
+    path("patients/<int:patient_id>/reach/", portal_team.reach, name="reach"),
+    path("hooks/twilio/<int:practice_id>/status/", portal_team.twilio_status, name="twilio_status"),
+    path("hooks/twilio/<int:practice_id>/inbound/", portal_team.twilio_inbound, name="twilio_inbound"),
     path(
         "practices/<int:practice_id>/months/<month:month>/eligibility/",
         payer_views.eligibility_inquiry,

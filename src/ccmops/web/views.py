@@ -35,6 +35,7 @@ from ccmops.patients.views import may_confirm_diagnoses, may_do_any, may_record_
 from ccmops.patients.vocabulary import PAYER_NAMES, PAYERS
 from ccmops.platform import csv_cells
 from ccmops.platform.numerals import ascii_digits
+from ccmops.portal.services import unread_from
 from ccmops.reporting.inbox import inbox
 from ccmops.web.forms import MatrixVersionForm
 from ccmops.web.homes import BUILDERS
@@ -123,6 +124,7 @@ def patient_page(request, patient, *, status: int = 200, **extra):
             "may_edit_details": may_do_any(scope, patient.practice_id, DETAIL_EDITORS),
             "details_given": {name: getattr(patient, name) for name in DETAIL_FIELDS},
             "details_error": "",
+            "unread_messages": unread_from(patient),
             **extra,
         },
         status=status,

@@ -1,0 +1,423 @@
+"""Patients in the loop (issue 36): links to the patient page, one-time codes, messages, electronic consent,
+check-ins and stopping care management — each audited, each notice to the patient a tracked `Delivery`.
+
+What a text message or email says is the minimum: who it is from and that something waits, with the link; never a
+diagnosis, a result or a message's words. A patient who answered STOP gets no more texts; their notices go by email
+when there is an address, else they wait on the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ccmops import jobs
+from ccmops.clinical.models import Observation
+from ccmops.compliance.audit import record_audit
+from ccmops.compliance.models import AuditAction
+from ccmops.documentation.assess import record_assessment
+from ccmops.enrollment.consent_texts import ensure_texts
+from ccmops.enrollment.consents import record_consent, revoke_consent
+from ccmops.enrollment.models import Consent, ConsentTextVersion, required_elements
+from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.organizations.engagements import practice_today
+from ccmops.portal.models import CheckIn, Delivery, Message, MessagingSettings, OptOut, PatientLink, SignInCode
+from ccmops.worklist.services import open_task
+
+LINK_DAYS = 14
+CODE_MINUTES = 10
+CODES_PER_HOUR = 5
+WRONG_CODES_LOCK = 8  # wrong codes (or birth dates) before a link is locked
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+ASSESSMENTS = ("phq9", "gad7", "steadi", "hrsn")
+READINGS = ("bp", "glucose", "weight")
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{value}".encode()).hexdigest()
+
+
+def settings_of(practice) -> MessagingSettings:
+    return MessagingSettings.objects.get_or_create(practice=practice)[0]
+
+
+def digits(phone: str) -> str:
+    """A US phone number as E.164 (+1 and ten digits), or "" when it is not one."""
+    d = re.sub(r"\D", "", phone or "")
+    d = d[1:] if len(d) == 11 and d.startswith("1") else d
+    return f"+1{d}" if len(d) == 10 else ""
+
+
+def channel_for(patient, wanted: str = "") -> tuple[str, str]:
+    """(channel, address) to reach the patient: the wanted one if it works, else text, else email — never one they
+    opted out of.
+
+    Raises:
+        InvalidInput: no phone or email on record that may be used.
+    """
+    out = set(OptOut.objects.filter(patient=patient).values_list("channel", flat=True))
+    options = []
+    if digits(patient.phone) and "sms" not in out:
+        options.append(("sms", digits(patient.phone)))
+    if patient.email and "email" not in out:
+        options.append(("email", patient.email))
+    chosen = [o for o in options if o[0] == wanted] or options
+    if not chosen:
+        raise InvalidInput(
+            "channel: the patient has no mobile number or email on record that may be used"
+            + (f" (opted out of {', '.join(sorted(out))})" if out else "")
+        )
+    return chosen[0]
+
+
+def _notify(patient, *, kind: str, key: str, channel: str, to: str, body: str) -> Delivery:
+    """Queue one notice (once per key) and start the sending job after the caller commits."""
+    now = timezone.now()
+    delivery, _ = Delivery.objects.get_or_create(
+        idempotency_key=key,
+        defaults={"practice_id": patient.practice_id, "patient": patient, "kind": kind, "channel": channel, "to": to,
+                  "body": body, "next_attempt_at": now, "created_at": now, "updated_at": now},
+    )  # fmt: skip
+    practice_id = patient.practice_id
+    transaction.on_commit(lambda: jobs.start("messages-send", label="Messages to patients", practice_id=practice_id,
+                                             params={"practice_id": practice_id},
+                                             key=f"messages-send:{practice_id}"))  # fmt: skip
+    return delivery
+
+
+def _url(request_base: str, token: str) -> str:
+    return f"{request_base.rstrip('/')}/p/{token}/"
+
+
+@transaction.atomic
+def send_link(*, patient, by, base_url: str, purpose: str = "page", channel: str = "", program: str = "ccm",
+              checkin: CheckIn | None = None) -> PatientLink:  # fmt: skip
+    """Send the patient a link (to their page, to consent electronically, or to a check-in) by text or email."""
+    if purpose not in dict(PatientLink.PURPOSES):
+        raise InvalidInput(f"purpose: expected one of {', '.join(dict(PatientLink.PURPOSES))}")
+    channel, to = channel_for(patient, channel)
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    link = PatientLink.objects.create(
+        practice_id=patient.practice_id, patient=patient, purpose=purpose, program=program if purpose == "consent"
+        else "", checkin=checkin, token_hash=_hash(token), channel=channel, sent_by=by, created_at=now,
+        expires_at=now + dt.timedelta(days=LINK_DAYS),
+    )  # fmt: skip
+    practice = patient.practice
+    what = {"page": "your care page", "consent": "a consent form to read", "checkin": "a short check-in"}[purpose]
+    body = f"{practice.name}: your care team sent you {what}. Open {_url(base_url, token)}"
+    if channel == "sms":
+        body += " Reply STOP to stop texts."
+    _notify(patient, kind="link", key=f"link:{link.id}", channel=channel, to=to, body=body)
+    record_audit(action=AuditAction.CREATE, user=by, patient=patient, obj=link,
+                 detail={"purpose": purpose, "channel": channel})  # fmt: skip
+    return link
+
+
+def link_for(token: str) -> PatientLink:
+    """The link of a token, while it may be used.
+
+    Raises:
+        NotFound: no such link, or it expired or was locked (said the same way: nothing to probe).
+    """
+    link = PatientLink.objects.select_related("patient__practice").filter(token_hash=_hash(token)).first()
+    if link is None or link.expires_at < timezone.now() or link.locked_at is not None:
+        raise NotFound("This link has expired or is not valid. Ask your care team for a new one.")
+    return link
+
+
+@transaction.atomic
+def send_code(link: PatientLink) -> str:
+    """Send a one-time code to the phone or address the link went to (at most five an hour); returns where, masked.
+
+    Raises:
+        Conflict: too many codes this hour.
+    """
+    link = PatientLink.objects.select_for_update().get(pk=link.pk)
+    now = timezone.now()
+    if link.codes.filter(created_at__gt=now - dt.timedelta(hours=1)).count() >= CODES_PER_HOUR:
+        raise Conflict("Too many codes were sent in the last hour. Try again later, or call your care team.")
+    channel, to = channel_for(link.patient, link.channel)
+    code = f"{secrets.randbelow(10**6):06d}"
+    sent = SignInCode.objects.create(link=link, code_hash=_hash(f"{link.id}:{code}"), created_at=now,
+                                     expires_at=now + dt.timedelta(minutes=CODE_MINUTES))  # fmt: skip
+    body = f"{link.patient.practice.name}: your code is {code}. It works for {CODE_MINUTES} minutes."
+    _notify(link.patient, kind="code", key=f"code:{sent.id}", channel=channel, to=to, body=body)
+    record_audit(action=AuditAction.CREATE, patient=link.patient, obj=sent, username="patient",
+                 detail={"link": link.id, "channel": channel})  # fmt: skip
+    return f"the phone ending {to[-4:]}" if channel == "sms" else f"{to[:2]}…@{to.partition('@')[2]}"
+
+
+@transaction.atomic
+def verify(link: PatientLink, code: str, birth_date: dt.date | None) -> bool:
+    """Whether the code (unused, unexpired, the link's newest) and the birth date are right; each wrong try counts
+    against the link, which locks after eight."""
+    link = PatientLink.objects.select_for_update().select_related("patient").get(pk=link.pk)
+    now = timezone.now()
+    newest = link.codes.filter(used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first()
+    good = (newest is not None and hmac.compare_digest(newest.code_hash, _hash(f"{link.id}:{code.strip()}"))
+            and birth_date == link.patient.birth_date)  # fmt: skip
+    if good:
+        newest.used_at = now
+        newest.save(update_fields=["used_at"])
+    else:
+        link.failed_codes += 1
+        if link.failed_codes >= WRONG_CODES_LOCK:
+            link.locked_at = now
+        link.save(update_fields=["failed_codes", "locked_at"])
+    record_audit(action=AuditAction.LOGIN, patient=link.patient, obj=link, username="patient",
+                 outcome="success" if good else "failure", detail={"link": link.id})  # fmt: skip
+    return good
+
+
+# ---------------------------------------------------------------------------------------------------------- messages
+
+
+@transaction.atomic
+def message_to_patient(*, patient, by, body: str, base_url: str) -> Message:
+    """A secure message from the care team: on the patient page, with a notice that it waits."""
+    body = body.strip()
+    if not body or len(body) > 4000:
+        raise InvalidInput("body: write the message (at most 4,000 characters)")
+    message = Message.objects.create(practice_id=patient.practice_id, patient=patient, from_patient=False, body=body,
+                                     author=by, created_at=timezone.now())  # fmt: skip
+    try:
+        channel, to = channel_for(patient)
+    except InvalidInput:
+        channel = ""  # it waits on the page
+    if channel:
+        token = secrets.token_urlsafe(24)
+        now = timezone.now()
+        PatientLink.objects.create(practice_id=patient.practice_id, patient=patient, purpose="page",
+                                   token_hash=_hash(token), channel=channel, sent_by=by, created_at=now,
+                                   expires_at=now + dt.timedelta(days=LINK_DAYS))  # fmt: skip
+        text = f"{patient.practice.name}: a new message from your care team waits. Read it at {_url(base_url, token)}"
+        _notify(patient, kind="waiting", key=f"waiting:{message.id}", channel=channel, to=to, body=text)
+    record_audit(action=AuditAction.CREATE, user=by, patient=patient, obj=message, detail={"to_patient": True})
+    return message
+
+
+@transaction.atomic
+def message_from_patient(*, patient, body: str, via: str = "page") -> Message:
+    """A message the patient sent (on their page, or by text): to the care team's inbox."""
+    body = body.strip()
+    if not body or len(body) > 4000:
+        raise InvalidInput("body: write your message (at most 4,000 characters)")
+    message = Message.objects.create(practice_id=patient.practice_id, patient=patient, from_patient=True, body=body,
+                                     via=via, created_at=timezone.now())  # fmt: skip
+    record_audit(action=AuditAction.CREATE, patient=patient, obj=message, username="patient", detail={"via": via})
+    return message
+
+
+def unread_from(patient) -> int:
+    """Messages from the patient the care team has not read."""
+    return Message.objects.filter(patient=patient, from_patient=True, read_at__isnull=True).count()
+
+
+@transaction.atomic
+def mark_read(*, patient, by=None) -> int:
+    """The patient's unread messages from the other side, read now (by the care team member `by`, or the patient)."""
+    unread = Message.objects.filter(patient=patient, read_at__isnull=True, from_patient=by is not None)
+    return unread.update(read_at=timezone.now(), read_by=by)
+
+
+# ------------------------------------------------------------------------------------------------------- opt-outs
+
+
+@transaction.atomic
+def inbound_text(*, practice, phone: str, body: str) -> str:
+    """A text from a patient: STOP (and its kin) stops texts, START resumes them, anything else is a message to the
+    care team. Returns what was done: stopped, started, message, unknown."""
+    number = digits(phone)
+    patients = [p for p in practice.patients.exclude(phone="") if digits(p.phone) == number] if number else []
+    if len(patients) != 1:
+        return "unknown"
+    patient, word = patients[0], body.strip().upper()
+    if word in STOP_WORDS:
+        try:
+            with transaction.atomic():
+                OptOut.objects.create(practice=practice, patient=patient, channel="sms", at=timezone.now(),
+                                      source=f"replied {word}")  # fmt: skip
+        except IntegrityError:
+            pass  # stopped already
+        Delivery.objects.filter(patient=patient, channel="sms", status="queued").update(
+            status="failed", reason="the patient replied STOP", updated_at=timezone.now()
+        )
+        record_audit(action=AuditAction.UPDATE, patient=patient, username="patient", object_type="OptOut",
+                     detail={"channel": "sms", "source": word})  # fmt: skip
+        return "stopped"
+    if word in START_WORDS:
+        OptOut.objects.filter(patient=patient, channel="sms").delete()
+        record_audit(action=AuditAction.UPDATE, patient=patient, username="patient", object_type="OptOut",
+                     detail={"channel": "sms", "resumed": word})  # fmt: skip
+        return "started"
+    message_from_patient(patient=patient, body=body, via="sms")
+    return "message"
+
+
+# ------------------------------------------------------------------------------------------------------- consent
+
+
+def consent_text(patient, program: str = "ccm") -> ConsentTextVersion:
+    version = ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
+    if version is None:
+        ensure_texts(ConsentTextVersion)
+        version = ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
+    return version
+
+
+@transaction.atomic
+def consent_electronically(*, link: PatientLink, typed_name: str, agree: bool, device: str) -> Consent | None:
+    """The patient's answer on the consent page: agreed (their typed name, the time, the device), recorded as an
+    electronic consent with every required element — as read to them, the care manager who sent it having obtained
+    it; or declined, recorded on the enrollment with the care manager told.
+
+    Raises:
+        InvalidInput: the typed name does not match the patient's name.
+        Conflict: the patient already has a consent in force for the program.
+    """
+    patient, program = link.patient, link.program or "ccm"
+    if Consent.objects.filter(patient=patient, program=program, revocation__isnull=True).exists():
+        raise Conflict("You have already given consent; nothing more is needed.")
+    if not agree:
+        from ccmops.enrollment.services import change_status
+
+        change_status(patient=patient, program=program, to="declined", by=link.sent_by,
+                      reason="Declined on the patient page (electronic consent)")  # fmt: skip
+        open_task(patient=patient, kind="care_plan_review", due_on=practice_today(patient.practice),
+                  title=f"{patient} declined {program.upper()} on the patient page")  # fmt: skip
+        return None
+    typed = " ".join(typed_name.split()).lower()
+    if typed != f"{patient.given_name} {patient.family_name}".lower():
+        raise InvalidInput("name: type your first and last name as your care team has them, to sign")
+    practitioner = patient.billing_practitioner or patient.practice.practitioners.filter(active=True).first()
+    if practitioner is None:
+        raise Conflict("Your practice has no practitioner on record to consent to; please call your care team.")
+    version = consent_text(patient, program)
+    consent = record_consent(
+        patient=patient, program=program, practitioner=practitioner, method="electronic",
+        documented_at=timezone.now(), elements=[k for k, _ in required_elements(program)], obtained_by=link.sent_by,
+        text_version=version,
+        note=f"Signed electronically on the patient page by typing “{typed_name.strip()}”; device: {device[:300]}",
+    )  # fmt: skip
+    return consent
+
+
+@transaction.atomic
+def stop_ccm(*, patient, reason: str) -> list:
+    """The patient stops care management on their page: each consent in force revoked as if by phone (effective
+    at the end of the month, R-CONS-2), with their words; the care team is told by a task."""
+    consents = list(Consent.objects.filter(patient=patient, revocation__isnull=True))
+    if not consents:
+        raise Conflict("There is no consent in force to stop.")
+    words = reason.strip() or "no reason given"
+    why = f"Stopped by the patient on the patient page: {words}"
+    done = [revoke_consent(consent=c, revoked_at=timezone.now(), by=None, reason=why) for c in consents]
+    open_task(patient=patient, kind="care_plan_review", due_on=practice_today(patient.practice),
+              title=f"{patient} stopped care management on the patient page: {words}"[:300])  # fmt: skip
+    return done
+
+
+# -------------------------------------------------------------------------------------------------------- check-ins
+
+
+@transaction.atomic
+def send_checkin(*, patient, by, kinds: list[str], base_url: str, channel: str = "") -> CheckIn:
+    known = dict(CheckIn.KINDS)
+    if not kinds or any(k not in known for k in kinds):
+        raise InvalidInput(f"kinds: choose from {', '.join(known)}")
+    checkin = CheckIn.objects.create(practice_id=patient.practice_id, patient=patient, kinds=list(dict.fromkeys(kinds)),
+                                     sent_by=by, sent_at=timezone.now())  # fmt: skip
+    send_link(patient=patient, by=by, base_url=base_url, purpose="checkin", channel=channel, checkin=checkin)
+    return checkin
+
+
+BP_URGENT = (180, 120)  # systolic, diastolic at or above: a hypertensive crisis — a clinician today
+BP_HIGH = (140, 90)
+
+
+@transaction.atomic
+def answer_checkin(*, checkin: CheckIn, kind: str, answers: dict) -> str:
+    """The patient's answers to one part of a check-in: an assessment scored and kept (a draft note for the care
+    manager who sent it, an urgent task for an alarming answer), or a home reading kept as an observation (an
+    urgent task for a reading in the crisis range). Returns what the patient is told."""
+    checkin = CheckIn.objects.select_for_update().select_related("patient__practice", "sent_by").get(pk=checkin.pk)
+    if kind not in checkin.kinds or kind in checkin.done:
+        raise Conflict("This part of the check-in is done or was not asked.")
+    patient = checkin.patient
+    if kind in ASSESSMENTS:
+        record_assessment(patient=patient, by=checkin.sent_by, instrument=kind, answers=answers, by_patient=True)
+        told = "Thank you. Your care team will review your answers."
+    else:
+        told = _reading(checkin, kind, answers)
+    checkin.done = [*checkin.done, kind]
+    if set(checkin.done) >= set(checkin.kinds):
+        checkin.completed_at = timezone.now()
+    checkin.save(update_fields=["done", "completed_at"])
+    return told
+
+
+def _number(answers: dict, field: str, low: float, high: float) -> Decimal:
+    raw = str(answers.get(field, "")).strip()
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise InvalidInput(f"{field}: enter a number") from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{field}: enter a number from {low:g} to {high:g}")
+    return value
+
+
+READING_CODES = {  # kind -> [(field, LOINC, display, unit, low, high)]
+    "bp": [("systolic", "8480-6", "Systolic blood pressure", "mm[Hg]", 60, 260),
+           ("diastolic", "8462-4", "Diastolic blood pressure", "mm[Hg]", 30, 160)],
+    "glucose": [("glucose", "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", 20, 700)],
+    "weight": [("weight", "29463-7", "Body weight", "kg", 20, 350)],
+}  # fmt: skip
+
+
+def _reading(checkin: CheckIn, kind: str, answers: dict) -> str:
+    patient = checkin.patient
+    values = {f: _number(answers, f, lo, hi) for f, _, _, _, lo, hi in READING_CODES[kind]}
+    now = timezone.now()
+    for field, code, display, unit, _, _ in READING_CODES[kind]:
+        Observation.objects.create(
+            practice_id=patient.practice_id, patient=patient, source_id=f"checkin:{checkin.id}:{field}",
+            category="vital-signs" if kind != "glucose" else "laboratory", code=code, display=display,
+            effective=now, value=values[field], unit=unit, value_text="reported by the patient",
+        )  # fmt: skip
+    today = practice_today(patient.practice)
+    if kind == "bp":
+        sys_, dia = values["systolic"], values["diastolic"]
+        reading = f"{sys_:g}/{dia:g} mm Hg"
+        if sys_ >= BP_URGENT[0] or dia >= BP_URGENT[1]:
+            open_task(
+                patient=patient,
+                kind="urgent",
+                due_on=today,
+                title=f"Urgent: home blood pressure {reading} reported on the patient page — a clinician today",
+            )
+            return ("Thank you. This reading is very high: your care team has been alerted. If you have chest pain, "
+                    "shortness of breath, weakness or trouble speaking, call 911.")  # fmt: skip
+        if sys_ >= BP_HIGH[0] or dia >= BP_HIGH[1]:
+            open_task(patient=patient, kind="medication", due_on=today + dt.timedelta(days=2),
+                      title=f"Home blood pressure {reading} reported on the patient page: above goal")  # fmt: skip
+    if kind == "glucose" and (values["glucose"] < 70 or values["glucose"] > 300):
+        open_task(patient=patient, kind="urgent", due_on=today,
+                  title=f"Urgent: home glucose {values['glucose']:g} mg/dL reported on the patient page")  # fmt: skip
+    record_audit(action=AuditAction.CREATE, patient=patient, username="patient", object_type="Observation",
+                 detail={"checkin": checkin.id, "kind": kind})  # fmt: skip
+    return "Thank you. Your reading was sent to your care team."
+
+
+def zone_of(patient) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(patient.time_zone or patient.practice.time_zone)
