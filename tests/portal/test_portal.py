@@ -1,0 +1,199 @@
+"""Patients in the loop (issue 36): the care team sends a link (console provider), the patient signs in with the code
+sent to the phone on record and their date of birth, reads their plan, consents electronically, completes a check-in
+and writes to the team — each landing on the team's side, audited; a patient session reaches nothing else; Twilio's
+callbacks are believed only with a valid signature; STOP stops texts."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from twilio.request_validator import RequestValidator
+
+from ccmops.clinical.models import Observation
+from ccmops.compliance.models import AuditEvent
+from ccmops.enrollment.models import Consent, Enrollment
+from ccmops.organizations.models import Organization
+from ccmops.outbox.secrets import seal
+from ccmops.patients.models import Patient
+from ccmops.portal.models import CheckIn, Delivery, Message, MessagingSettings, OptOut
+from ccmops.portal.providers import console_sent
+from ccmops.portal.sending import send_due
+from ccmops.worklist.models import FollowUpTask
+
+BASE = "http://testserver/"
+
+
+@pytest.fixture
+def maple(demo_activity, settings, tmp_path):
+    settings.CCMOPS_DATA_DIR = str(tmp_path)
+    return Organization.objects.get(slug="maple-street-family-medicine")
+
+
+def a_patient(maple, *, consented: bool) -> Patient:
+    with_consent = Patient.objects.filter(practice=maple, consents__isnull=False, consents__revocation__isnull=True)
+    pool = with_consent if consented else Patient.objects.filter(practice=maple).exclude(consents__isnull=False)
+    patient = pool.exclude(care_manager__isnull=True).order_by("id").first()
+    Patient.objects.filter(pk=patient.pk).update(phone="217-555-0142")
+    patient.refresh_from_db()
+    return patient
+
+
+def last_sent(maple, what: str) -> str:
+    send_due(maple.id)
+    return next(m["body"] for m in reversed(console_sent(maple)) if what in m["body"])
+
+
+def sign_in(maple, patient, client: Client, link_text: str) -> str:
+    token = re.search(r"/p/([\w-]+)/", link_text).group(1)
+    assert "Send me a code" in client.get(f"/p/{token}/").content.decode()
+    sent = client.post(f"/p/{token}/", {"action": "send"}).content.decode()
+    assert "the phone ending 0142" in sent
+    code = re.search(r"your code is (\d{6})", last_sent(maple, "your code is")).group(1)
+    page = client.post(f"/p/{token}/", {"action": "verify", "code": code, "birth_date": patient.birth_date.isoformat()})
+    assert page.status_code == 302
+    return token
+
+
+def test_a_patient_signs_in_reads_the_plan_writes_and_stops(maple, login):
+    patient = a_patient(maple, consented=True)
+    nora = login("nora.rn")
+    assert nora.post(f"/patients/{patient.id}/reach/", {"action": "link"}).status_code == 302
+    text = last_sent(maple, "/p/")
+    assert text.startswith("Maple Street Family Medicine: your care team sent you your care page") and "STOP" in text
+    assert patient.family_name not in text  # the text says only that something waits
+    client = Client()
+    token = sign_in(maple, patient, client, text)
+    page = client.get(f"/p/{token}/").content.decode()
+    assert f"Hello, {patient.given_name}" in page and "Your care plan" in page
+    assert "Stop chronic care management" in page
+    assert AuditEvent.objects.filter(patient_id=patient.id, username="patient", action="read").exists()
+    # a message to the team: in the care manager's inbox, then answered with a notice that something waits
+    client.post(f"/p/{token}/act/", {"action": "message", "body": "My ankles are swollen since Tuesday"})
+    inbox = nora.get("/inbox/").content.decode()
+    assert f"Message from {patient}" in inbox
+    thread = nora.get(f"/patients/{patient.id}/reach/").content.decode()
+    assert "My ankles are swollen since Tuesday" in thread
+    assert Message.objects.get(from_patient=True).read_at is not None  # read by opening the thread
+    nora.post(f"/patients/{patient.id}/reach/", {"action": "message", "body": "Please weigh yourself today."})
+    waiting = last_sent(maple, "new message")
+    assert "Please weigh yourself" not in waiting and "/p/" in waiting
+    assert "Please weigh yourself today." in client.get(f"/p/{token}/").content.decode()
+    # stopping: the consent revoked as by phone, effective at the month's end; the team told
+    client.post(f"/p/{token}/act/", {"action": "stop", "confirm": "yes", "reason": "Too many calls"})
+    consent = Consent.objects.filter(patient=patient).order_by("-documented_at").first()
+    assert consent.revocation.recorded_by is None and "Too many calls" in consent.revocation.reason
+    assert FollowUpTask.objects.filter(patient=patient, title__contains="stopped care management").exists()
+    assert "care management ends" in client.get(f"/p/{token}/").content.decode()
+
+
+def test_electronic_consent_and_a_check_in_land_on_the_team_side(maple, login):
+    patient = a_patient(maple, consented=False)
+    nora = login("nora.rn")
+    nora.post(f"/patients/{patient.id}/reach/", {"action": "consent", "program": "ccm"})
+    client = Client()
+    token = sign_in(maple, patient, client, last_sent(maple, "consent form"))
+    page = client.get(f"/p/{token}/").content.decode()
+    assert "your consent" in page and "I agree to chronic care management" in page
+    wrong = client.post(f"/p/{token}/act/", {"action": "consent", "answer": "agree", "name": "Someone Else"})
+    assert "type your first and last name" in wrong.content.decode()
+    client.post(f"/p/{token}/act/", {"action": "consent", "answer": "agree",
+                                     "name": f"{patient.given_name} {patient.family_name}"})  # fmt: skip
+    consent = Consent.objects.get(patient=patient)
+    assert consent.method == "electronic" and consent.obtained_by.username == "nora.rn"
+    assert "Signed electronically on the patient page" in consent.note and consent.text
+    assert Enrollment.objects.get(patient=patient, program="ccm").status in ("consented", "active")
+    # a check-in: PHQ-9 with thoughts of self-harm, and a blood pressure in the crisis range
+    nora.post(f"/patients/{patient.id}/reach/", {"action": "checkin", "kinds": ["phq9", "bp"]})
+    checkin = CheckIn.objects.get(patient=patient)
+    form = {"action": "checkin", "checkin": checkin.id, "kind": "phq9"}
+    from ccmops.clinical.instruments import INSTRUMENTS
+
+    for item in INSTRUMENTS["phq9"].items:
+        form[item.link_id] = "1"
+    assert client.post(f"/p/{token}/act/", form).status_code == 302
+    assert FollowUpTask.objects.filter(patient=patient, kind="urgent", title__contains="PHQ-9 item 9").exists()
+    client.post(f"/p/{token}/act/", {"action": "checkin", "checkin": checkin.id, "kind": "bp", "systolic": "186",
+                                     "diastolic": "104"})  # fmt: skip
+    assert FollowUpTask.objects.filter(patient=patient, kind="urgent", title__contains="186/104").exists()
+    assert Observation.objects.filter(patient=patient, code="8480-6", value=186).exists()
+    checkin.refresh_from_db()
+    assert checkin.completed_at is not None
+    note = patient.notes.filter(activity="standard_assessment").first()
+    assert note.signed_at is None and "completed by the patient" in note.fields["assessment"]
+
+
+def test_a_patient_session_reaches_nothing_else(maple, login):
+    patient = a_patient(maple, consented=True)
+    other = Patient.objects.filter(practice=maple).exclude(pk=patient.pk).exclude(care_manager__isnull=True).first()
+    Patient.objects.filter(pk=other.pk).update(phone="217-555-0199")
+    nora = login("nora.rn")
+    nora.post(f"/patients/{patient.id}/reach/", {"action": "link"})
+    client = Client()
+    token = sign_in(maple, patient, client, last_sent(maple, "/p/"))
+    assert client.get(f"/patients/{patient.id}/").status_code == 302  # staff pages: to the staff sign-in
+    assert client.get("/inbox/").status_code == 302
+    assert client.get(f"/api/patients/{patient.id}").status_code in (401, 403)
+    nora.post(f"/patients/{other.id}/reach/", {"action": "link"})
+    other_token = re.search(r"/p/([\w-]+)/", last_sent(maple, "/p/")).group(1)
+    assert other_token != token
+    assert "Send me a code" in client.get(f"/p/{other_token}/").content.decode()  # the other's page asks again
+    nora.post(f"/patients/{other.id}/reach/", {"action": "checkin", "kinds": ["bp"]})
+    theirs = CheckIn.objects.get(patient=other)
+    refused = client.post(f"/p/{token}/act/", {"action": "checkin", "checkin": theirs.id, "kind": "bp",
+                                                "systolic": "120", "diastolic": "80"})  # fmt: skip
+    assert "That check-in is not yours" in refused.content.decode()
+    assert not Observation.objects.filter(patient=other, value_text="reported by the patient").exists()
+    # a link tried with wrong codes locks
+    stranger = Client()
+    stranger.post(f"/p/{other_token}/", {"action": "send"})
+    for _ in range(8):
+        last = stranger.post(f"/p/{other_token}/", {"action": "verify", "code": "000000", "birth_date": "1950-01-01"})
+    assert last.status_code == 403 and "locked" in last.content.decode()
+    assert stranger.get(f"/p/{other_token}/").status_code == 404
+
+
+def _signed(url: str, params: dict, token: str) -> str:
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def test_twilio_callbacks_are_believed_only_when_signed_and_stop_stops_texts(maple, login):
+    patient = a_patient(maple, consented=True)
+    MessagingSettings.objects.update_or_create(practice=maple, defaults={
+        "sms_provider": "twilio", "twilio_account_sid": "AC123", "twilio_auth_token": seal("secret-token"),
+        "twilio_from": "+12175550100"})  # fmt: skip
+    delivery = Delivery.objects.create(practice=maple, patient=patient, kind="link", channel="sms", to="+12175550142",
+                                       body="x", idempotency_key="test:1", status="sent", provider_id="SM1",
+                                       next_attempt_at=dt.datetime.now(dt.UTC), created_at=dt.datetime.now(dt.UTC),
+                                       updated_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    url = f"http://testserver/hooks/twilio/{maple.id}/status/"
+    params = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    client = Client()
+    forged = client.post(url, params, HTTP_X_TWILIO_SIGNATURE=_signed(url, params, "another-token"))
+    assert forged.status_code == 403
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert client.post(url, params, HTTP_X_TWILIO_SIGNATURE=_signed(url, params, "secret-token")).status_code == 204
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    riverbend = Organization.objects.get(slug="riverbend-internal-medicine")
+    elsewhere = f"http://testserver/hooks/twilio/{riverbend.id}/status/"  # another practice's hook: no token there
+    assert client.post(elsewhere, params, HTTP_X_TWILIO_SIGNATURE=_signed(elsewhere, params, "secret-token")
+                       ).status_code == 403  # fmt: skip
+    inbound = f"http://testserver/hooks/twilio/{maple.id}/inbound/"
+    said = {"From": "+12175550142", "Body": "Can I move my call to Friday?"}
+    assert client.post(inbound, said, HTTP_X_TWILIO_SIGNATURE=_signed(inbound, said, "bad")).status_code == 403
+    assert client.post(inbound, said, HTTP_X_TWILIO_SIGNATURE=_signed(inbound, said, "secret-token")).status_code == 200
+    assert Message.objects.get(patient=patient, from_patient=True).via == "sms"
+    stop = {"From": "+12175550142", "Body": "STOP"}
+    client.post(inbound, stop, HTTP_X_TWILIO_SIGNATURE=_signed(inbound, stop, "secret-token"))
+    assert OptOut.objects.filter(patient=patient, channel="sms").exists()
+    # the next text is not sent: no other channel on record, so the care team is told why
+    nora = login("nora.rn")
+    refused = nora.post(f"/patients/{patient.id}/reach/", {"action": "link"}, follow=True).content.decode()
+    assert "opted out of sms" in refused
+    MessagingSettings.objects.filter(practice=maple).update(sms_provider="console")
+    Patient.objects.filter(pk=patient.pk).update(email="patient@example.org")
+    nora.post(f"/patients/{patient.id}/reach/", {"action": "link"})
+    send_due(maple.id)
+    assert console_sent(maple)[-1]["channel"] == "email"  # it goes by email instead
