@@ -197,3 +197,12 @@ def test_twilio_callbacks_are_believed_only_when_signed_and_stop_stops_texts(map
     nora.post(f"/patients/{patient.id}/reach/", {"action": "link"})
     send_due(maple.id)
     assert console_sent(maple)[-1]["channel"] == "email"  # it goes by email instead
+
+
+def test_a_notice_starts_the_sending_job_after_its_commit(maple, login, django_capture_on_commit_callbacks):
+    from ccmops.jobs.models import Job
+
+    patient = a_patient(maple, consented=True)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        login("nora.rn").post(f"/patients/{patient.id}/reach/", {"action": "link"})
+    assert callbacks and Job.objects.filter(kind="messages-send", practice_id=maple.id).count() == 1

@@ -58,7 +58,7 @@ def _signed_in(request, token: str):
 def _page(request, template: str, context: dict, status: int = 200):
     response = render(request, template, context, status=status)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token in the address goes nowhere
+    response["Referrer-Policy"] = "same-origin"  # the token in the address goes to no other site
     return response
 
 
@@ -101,6 +101,7 @@ def entry(request, token: str):
 def home(request, token: str, link: PatientLink, patient: Patient, notice: str = "", error: str = ""):
     """The patient's page: care plan, care team, upcoming calls, consent, check-ins, messages."""
     zone = zone_of(patient)
+    timezone.activate(zone)  # the patient's clock on their page
     version = (CarePlanVersion.objects.filter(care_plan__patient=patient, status="approved")
                .select_related("care_plan", "approved_by").order_by("-approved_at").first())  # fmt: skip
     consents = list(Consent.objects.filter(patient=patient).select_related("practitioner", "revocation")

@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ccmops import jobs
 from ccmops.clinical.models import Observation
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
@@ -28,6 +27,7 @@ from ccmops.enrollment.consent_texts import ensure_texts
 from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, ConsentTextVersion, required_elements
 from ccmops.errors import Conflict, InvalidInput, NotFound
+from ccmops.jobs import service as jobs
 from ccmops.organizations.engagements import practice_today
 from ccmops.portal.models import CheckIn, Delivery, Message, MessagingSettings, OptOut, PatientLink, SignInCode
 from ccmops.worklist.services import open_task
@@ -309,6 +309,8 @@ def consent_electronically(*, link: PatientLink, typed_name: str, agree: bool, d
         text_version=version,
         note=f"Signed electronically on the patient page by typing “{typed_name.strip()}”; device: {device[:300]}",
     )  # fmt: skip
+    record_audit(action=AuditAction.CREATE, patient=patient, obj=consent, username="patient",
+                 detail={"signed": typed_name.strip(), "method": "electronic", "device": device[:300]})  # fmt: skip
     return consent
 
 
@@ -322,6 +324,9 @@ def stop_ccm(*, patient, reason: str) -> list:
     words = reason.strip() or "no reason given"
     why = f"Stopped by the patient on the patient page: {words}"
     done = [revoke_consent(consent=c, revoked_at=timezone.now(), by=None, reason=why) for c in consents]
+    for revocation in done:
+        record_audit(action=AuditAction.UPDATE, patient=patient, obj=revocation, username="patient",
+                     detail={"stopped": revocation.consent.program, "reason": words})  # fmt: skip
     open_task(patient=patient, kind="care_plan_review", due_on=practice_today(patient.practice),
               title=f"{patient} stopped care management on the patient page: {words}"[:300])  # fmt: skip
     return done

@@ -1,0 +1,89 @@
+"""The patient page in Chromium at phone size (issue 36): a patient receives a link (console provider), signs in with
+the code sent to the phone on record and their birth date, reads the care plan, gives electronic consent, completes
+a PHQ-9 and a blood-pressure check-in, sends a message and stops CCM — each landing on the care team's side and
+audited. (In English; the Spanish pages are not built yet.)"""
+
+import re
+
+import pytest
+
+from ccmops.clinical.instruments import INSTRUMENTS
+from ccmops.compliance.models import AuditEvent
+from ccmops.enrollment.models import Consent
+from ccmops.organizations.models import Organization, User
+from ccmops.patients.models import Patient
+from ccmops.portal.models import Message
+from ccmops.portal.providers import console_sent
+from ccmops.portal.sending import send_due
+from ccmops.portal.services import send_checkin, send_link
+from ccmops.worklist.models import FollowUpTask
+
+pytestmark = pytest.mark.browser
+
+
+def latest(maple, words: str) -> str:
+    send_due(maple.id)
+    return next(m["body"] for m in reversed(console_sent(maple)) if words in m["body"])
+
+
+def test_a_patient_does_everything_on_a_phone(page, live_demo, screenshot, settings, tmp_path):
+    settings.CCMOPS_DATA_DIR = str(tmp_path)
+    page.set_viewport_size({"width": 390, "height": 844})
+    maple = Organization.objects.get(slug="maple-street-family-medicine")
+    patient = Patient.objects.filter(practice=maple, consents__isnull=True).exclude(care_manager__isnull=True).first()
+    Patient.objects.filter(pk=patient.pk).update(phone="217-555-0142")
+    patient.refresh_from_db()
+    nora = User.objects.get(username="nora.rn")
+    send_link(patient=patient, by=nora, base_url=live_demo.url, purpose="consent")
+    link = latest(maple, "consent form")
+    assert re.search(r"/p/[\w-]+/", link) and patient.family_name not in link
+    page.goto(re.search(r"(http://\S+/p/[\w-]+/)", link).group(1))
+    page.click("text=Send me a code")
+    assert "the phone ending 0142" in page.content()
+    code = re.search(r"your code is (\d{6})", latest(maple, "your code is")).group(1)
+    page.fill("#code", code)
+    page.fill("#born", patient.birth_date.isoformat())
+    screenshot("portal-sign-in-phone")
+    page.click("text=Open my page")
+    page.wait_for_load_state()
+    assert f"Hello, {patient.given_name}" in page.content() and "Your care plan" in page.content()
+    screenshot("portal-consent-phone")
+    page.check("input[name=answer][value=agree]")
+    page.fill("#sign-name", f"{patient.given_name} {patient.family_name}")
+    page.click("text=Send my answer")
+    page.wait_for_load_state()
+    assert "your consent is recorded" in page.locator("#notice").inner_text()
+    consent = Consent.objects.get(patient=patient)
+    assert consent.method == "electronic" and "Signed electronically" in consent.note
+
+    send_checkin(patient=patient, by=nora, kinds=["phq9", "bp"], base_url=live_demo.url)
+    page.reload()
+    for item in INSTRUMENTS["phq9"].items:
+        page.check(f"input[name='{item.link_id}'][value='0']")
+    page.locator("form.checkin", has_text="PHQ-9").locator("button").click()
+    page.wait_for_load_state()
+    page.fill("#bp-systolic", "188")
+    page.fill("#bp-diastolic", "102")
+    page.locator("form.checkin", has_text="blood pressure").locator("button").click()
+    page.wait_for_load_state()
+    assert "your care team has been alerted" in page.locator("#notice").inner_text()
+    assert FollowUpTask.objects.filter(patient=patient, kind="urgent", title__contains="188/102").exists()
+    assert patient.notes.filter(activity="standard_assessment", signed_at__isnull=True).exists()
+
+    page.fill("#message-body", "Dizzy this morning after my new pill")
+    page.click("#messages button[type=submit]")
+    page.wait_for_load_state()
+    assert Message.objects.filter(patient=patient, from_patient=True, body__contains="Dizzy").exists()
+    screenshot("portal-home-phone")
+
+    page.click("text=Stop chronic care management")
+    page.fill("#stop-reason", "Moving away")
+    page.check("input[name=confirm]")
+    page.click("#your-consent button[type=submit]")
+    page.wait_for_load_state()
+    assert "stops at the end of this month" in page.locator("#notice").inner_text()
+    consent.refresh_from_db()
+    assert consent.revocation.recorded_by is None and "Moving away" in consent.revocation.reason
+    assert {"read", "create", "update", "login"} <= set(
+        AuditEvent.objects.filter(patient_id=patient.id, username="patient").values_list("action", flat=True)
+    )
