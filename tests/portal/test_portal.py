@@ -206,3 +206,25 @@ def test_a_notice_starts_the_sending_job_after_its_commit(maple, login, django_c
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         login("nora.rn").post(f"/patients/{patient.id}/reach/", {"action": "link"})
     assert callbacks and Job.objects.filter(kind="messages-send", practice_id=maple.id).count() == 1
+
+
+def test_the_program_owner_sets_messaging_with_secrets_kept_encrypted(maple, login):
+    owner = login("olivia.owner")
+    page = owner.get(f"/settings/messaging/?org={maple.slug}").content.decode()
+    assert "Console (no texts leave ccmops)" in page and f"/hooks/twilio/{maple.id}/inbound/" in page
+    bad = owner.post("/settings/messaging/", {"org": maple.slug, "sms_provider": "twilio", "email_provider": "console",
+                                              "smtp_port": "587", "twilio_from": "217-555-0100"})  # fmt: skip
+    assert bad.status_code == 422 and "E.164" in bad.content.decode()
+    form = {"org": maple.slug, "sms_provider": "twilio", "email_provider": "console", "smtp_port": "587",
+            "twilio_account_sid": "AC1", "twilio_from": "+12175550100", "twilio_auth_token": "tok-123",
+            "team_phone": "217-555-0100"}  # fmt: skip
+    saved = owner.post("/settings/messaging/", form)
+    assert saved.status_code == 200 and "Saved." in saved.content.decode() and "tok-123" not in saved.content.decode()
+    config = MessagingSettings.objects.get(practice=maple)
+    assert config.twilio_auth_token and "tok-123" not in config.twilio_auth_token  # sealed
+    owner.post("/settings/messaging/", {"org": maple.slug, "sms_provider": "twilio", "email_provider": "console",
+                                        "smtp_port": "587", "twilio_account_sid": "AC1", "twilio_from": "+12175550100",
+                                        "after_hours": "Call the on-call nurse"})  # fmt: skip
+    config.refresh_from_db()
+    assert config.twilio_auth_token and config.after_hours == "Call the on-call nurse"  # the token kept
+    assert login("nora.rn").get(f"/settings/messaging/?org={maple.slug}").status_code in (403, 404)

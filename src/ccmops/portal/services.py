@@ -426,3 +426,44 @@ def _reading(checkin: CheckIn, kind: str, answers: dict) -> str:
 
 def zone_of(patient) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(patient.time_zone or patient.practice.time_zone)
+
+
+MESSAGING_FIELDS = ("sms_provider", "twilio_account_sid", "twilio_from", "email_provider", "smtp_host", "smtp_port",
+                    "smtp_user", "from_email", "team_phone", "after_hours")  # fmt: skip
+SECRETS = ("twilio_auth_token", "smtp_password")
+
+
+@transaction.atomic
+def save_messaging(*, practice, by, values: dict) -> MessagingSettings:
+    """The practice's messaging: providers, credentials (encrypted; left as they are when not given again), the care
+    team's phone and after-hours words. Audited without the secrets.
+
+    Raises:
+        InvalidInput: an unknown provider, a port that is not a number, a sending number that is not E.164.
+    """
+    from ccmops.outbox.secrets import seal
+
+    config = settings_of(practice)
+    given = {f: str(values.get(f, getattr(config, f)) or "").strip() for f in MESSAGING_FIELDS}
+    if given["sms_provider"] not in ("console", "twilio"):
+        raise InvalidInput("sms_provider: expected console or twilio")
+    if given["email_provider"] not in ("console", "smtp"):
+        raise InvalidInput("email_provider: expected console or smtp")
+    if not given["smtp_port"].isdigit() or not 1 <= int(given["smtp_port"]) <= 65535:
+        raise InvalidInput(f"smtp_port: expected a port number, got {given['smtp_port']!r}")
+    if given["twilio_from"] and not re.fullmatch(r"\+[1-9]\d{7,14}", given["twilio_from"]):
+        raise InvalidInput(f"twilio_from: expected the number in E.164 form, e.g. +12175550100, got "
+                           f"{given['twilio_from']!r}")  # fmt: skip
+    for f in MESSAGING_FIELDS:
+        setattr(config, f, int(given[f]) if f == "smtp_port" else given[f][:300])
+    for f in SECRETS:
+        if str(values.get(f) or "").strip():
+            setattr(config, f, seal(str(values[f]).strip()))
+    if config.sms_provider == "twilio" and not (config.twilio_account_sid and config.twilio_auth_token
+                                                 and config.twilio_from):  # fmt: skip
+        raise InvalidInput("twilio: give the account SID, the auth token and the sending number")
+    config.save()
+    record_audit(action=AuditAction.UPDATE, user=by, practice_id=practice.id, obj=config,
+                 detail={f: getattr(config, f) for f in ("sms_provider", "email_provider", "twilio_from",
+                                                         "smtp_host", "from_email")})  # fmt: skip
+    return config

@@ -16,7 +16,7 @@ from ccmops.portal import pages as portal_pages
 from ccmops.portal import team as portal_team
 from ccmops.reporting import views as reporting_views
 from ccmops.timetracking import views as time_views
-from ccmops.web import account, ehr_views, health, inbox, jobs, mfa, views
+from ccmops.web import account, ehr_views, health, inbox, jobs, messaging_views, mfa, views
 from ccmops.web import engagements as engagement_views
 from ccmops.worklist import views as worklist_views
 
@@ -73,6 +73,7 @@ urlpatterns = [
     path("settings/policies/", staff_views.policies_change, name="policies_change"),
     path("settings/charges/", staff_views.charges_change, name="charges_change"),
     path("settings/ehr/", ehr_views.ehr_settings, name="ehr_settings"),
+    path("settings/messaging/", messaging_views.messaging_settings, name="messaging_settings"),
     path("ehr/<int:practice_id>/jwks.json", ehr_views.ehr_jwks, name="ehr_jwks"),
     path("practices/<int:practice_id>/integration/", ehr_views.integration_health, name="integration_health"),
     path("practices/<int:practice_id>/integration/act/", ehr_views.integration_action, name="integration_action"),
