@@ -27,6 +27,27 @@ from ccmops.patients.models import CoverageRecord, Patient, QmbPeriod
 from ccmops.timetracking.models import TimeEntry
 
 
+def _portal_token(patient) -> str:
+    """A patient-page link of the patient (issue 36): its token, for the routes that take one."""
+    from ccmops.portal.models import PatientLink
+    from ccmops.portal.services import _hash
+
+    token = f"isolation-{patient.practice.slug}"
+    now = dt.datetime.now(dt.UTC)
+    sender = patient.care_manager or User.objects.first()
+    PatientLink.objects.create(
+        practice_id=patient.practice_id,
+        patient=patient,
+        purpose="page",
+        token_hash=_hash(token),
+        channel="sms",
+        sent_by=sender,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=1),
+    )
+    return token
+
+
 def demo_world(*, with_activity: bool = False) -> dict[str, User]:
     """The demo world as `seed_demo()` builds it, seeded once per test process and database and restored from
     what it wrote for each later test (inside the test's transaction; a transactional test seeds it). Returns the
@@ -180,6 +201,7 @@ def world_ids(db):
                 summary={"batch": 1, "month": month, "verdict": "A", "rejected_claims": []},
                 received_at=dt.datetime.now(dt.UTC),
             ).id,
+            "token": _portal_token(patient),
             "inquiry_id": EligibilityInquiry.objects.create(
                 practice=practice,
                 month=month,
