@@ -228,3 +228,45 @@ def test_the_program_owner_sets_messaging_with_secrets_kept_encrypted(maple, log
     config.refresh_from_db()
     assert config.twilio_auth_token and config.after_hours == "Call the on-call nurse"  # the token kept
     assert login("nora.rn").get(f"/settings/messaging/?org={maple.slug}").status_code in (403, 404)
+
+
+def test_a_spanish_speaking_patient_reads_spanish_and_the_staff_keep_english(maple, login):
+    patient = a_patient(maple, consented=True)
+    Patient.objects.filter(pk=patient.pk).update(preferred_language="Español")
+    patient.refresh_from_db()
+    nora = login("nora.rn")
+    nora.post(f"/patients/{patient.id}/reach/", {"action": "link"})
+    text = last_sent(maple, "/p/")
+    assert "su equipo de atención le envió su página de atención" in text and "Responda STOP" in text
+    token = re.search(r"/p/([\w-]+)/", text).group(1)
+    client = Client()
+    assert "Envíenme un código" in client.get(f"/p/{token}/").content.decode()
+    assert "el teléfono que termina en 0142" in client.post(f"/p/{token}/", {"action": "send"}).content.decode()
+    code = re.search(r"su código es (\d{6})", last_sent(maple, "su código es")).group(1)
+    client.post(f"/p/{token}/", {"action": "verify", "code": code, "birth_date": patient.birth_date.isoformat()})
+    page = client.get(f"/p/{token}/").content.decode()
+    assert f"Hola, {patient.given_name}" in page and "Dejar la gestión de atención crónica" in page
+    assert '<html lang="es">' in page
+    # the staff pages served after it are still in English
+    staff = nora.get(f"/patients/{patient.id}/reach/").content.decode()
+    assert "Patient page and messages" in staff and "Hola" not in staff
+
+
+def test_the_compiled_spanish_catalog_matches_its_source():
+    import ast
+    import gettext
+    from pathlib import Path
+
+    import ccmops.portal
+
+    folder = Path(ccmops.portal.__file__).parent / "locale" / "es" / "LC_MESSAGES"
+    source, msgid = {}, None
+    for line in (folder / "django.po").read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            msgid = ast.literal_eval(line[6:])
+        elif line.startswith("msgstr ") and msgid:
+            source[msgid] = ast.literal_eval(line[7:])
+    with open(folder / "django.mo", "rb") as compiled:
+        catalog = gettext.GNUTranslations(compiled)._catalog
+    assert {k: v for k, v in catalog.items() if k} == source  # recompile: django-admin compilemessages
+    assert all(source.values())  # every string translated

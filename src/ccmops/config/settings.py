@@ -152,7 +152,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-USE_I18N = False
+USE_I18N = True  # the patient page speaks the patient's language (issue 36); staff pages are English
+LANGUAGES = [("en", "English"), ("es", "Español")]
 USE_TZ = True
 TIME_ZONE = "UTC"
 

@@ -25,8 +25,36 @@ NAMES = {
 }
 
 
+# The same script in Spanish, for the patient page (issue 36): a patient whose preferred language is Spanish reads it
+# and signs it; the consent keeps the Spanish text as shown.
+TEXT_ES = (
+    "El consultorio de su médico le ofrece {name}: un miembro de su equipo de atención trabajará con usted entre "
+    "consultas, por teléfono u otros medios, en un plan de atención para sus enfermedades crónicas, y coordinará con "
+    "sus otros proveedores.\n"
+    "- Se aplican los costos compartidos de la Parte B de Medicare: el deducible y el 20% de coseguro (a menos que "
+    "tenga QMB u otra cobertura).\n"
+    "- Solo un profesional puede prestarle {name} y recibir pago por ello en un mes calendario.\n"
+    "- Puede dejarlo en cualquier momento; deja de tener efecto al final de ese mes calendario.\n"
+    "- Su información de salud puede compartirse electrónicamente con los otros proveedores que lo atienden.\n"
+    "¿Acepta recibir {name} de {{practitioner}}?"
+)
+NAMES_ES = {
+    "ccm": "Gestión de Atención Crónica (CCM)",
+    "pcm": "Gestión de Atención Principal (PCM)",
+    "apcm": "Gestión Avanzada de Atención Primaria (APCM)",
+}
+
+
 def ensure_texts(model) -> None:
-    """Create the shipped versions if missing (used by the data migrations and on first use)."""
+    """Create the shipped versions if missing (used by the data migrations and on first use; the Spanish ones once
+    the model has its language)."""
+    spanish = any(f.name == "language" for f in model._meta.get_fields())
+    for program, name in NAMES_ES.items() if spanish else ():
+        model.objects.get_or_create(
+            program=program,
+            version=f"{VERSION}-es",
+            defaults={"text": TEXT_ES.format(name=name), "effective_from": dt.date(2025, 1, 1), "language": "es"},
+        )
     for program, name in NAMES.items():
         model.objects.get_or_create(
             program=program,

@@ -62,10 +62,11 @@ def record_consent(
         raise InvalidInput("practitioner: must be a billing practitioner of the patient's practice")
     if bool(representative_name.strip()) != bool(representative_relationship.strip()):
         raise InvalidInput("representative: give both the representative's name and relationship, or neither")
-    if text_version is None and not ConsentTextVersion.objects.filter(program=program).exists():
+    if text_version is None and not ConsentTextVersion.objects.filter(program=program, language="en").exists():
         ensure_texts(ConsentTextVersion)
     text_version = (
-        text_version or ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
+        text_version
+        or ConsentTextVersion.objects.filter(program=program, language="en").order_by("-effective_from").first()
     )
     if text_version is None:
         raise InvalidInput(f"program: no consent text on file for {program}")

@@ -133,6 +133,7 @@ class ConsentTextVersion(models.Model):
     version = models.CharField(max_length=16)
     text = models.TextField()
     effective_from = models.DateField()
+    language = models.CharField(max_length=5, default="en", db_default="en", help_text="en, or es for Spanish")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["program", "version"], name="uniq_consent_text")]

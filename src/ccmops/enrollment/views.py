@@ -103,7 +103,7 @@ def consent_new(request, patient_id: int):
     # the script as read, naming the practitioner the form proposes (the one chosen is named in the stored record)
     texts = {
         t.program: {"version": t.version, "text": t.rendered(patient.billing_practitioner)}
-        for t in ConsentTextVersion.objects.order_by("effective_from")
+        for t in ConsentTextVersion.objects.filter(language="en").order_by("effective_from")
     }
     return render(
         request, "enrollment/consent_form.html", {"patient": patient, "form": form, "error": error, "texts": texts}

@@ -6,15 +6,19 @@ the staff pages. Every page read is audited."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from urllib.parse import urlencode
 
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ccmops.careplans.models import CarePlanVersion
 from ccmops.clinical.instruments import INSTRUMENTS
+from ccmops.clinical.instruments_es import SPANISH
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Consent
@@ -26,6 +30,7 @@ from ccmops.portal.services import (
     answer_checkin,
     consent_electronically,
     consent_text,
+    language_of,
     link_for,
     mark_read,
     message_from_patient,
@@ -62,6 +67,26 @@ def _page(request, template: str, context: dict, status: int = 200):
     return response
 
 
+def in_their_language(view):
+    """Run the view in the link's patient's language and time zone (restored after: nothing leaks to the next
+    request the thread serves)."""
+
+    @functools.wraps(view)
+    def wrapped(request, token: str):
+        try:
+            patient = link_for(token).patient
+        except NotFound:
+            return view(request, token)
+        with translation.override(language_of(patient)), timezone.override(zone_of(patient)):
+            response = view(request, token)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+    return wrapped
+
+
+@in_their_language
 def entry(request, token: str):
     """The link: the sign-in (send a code; enter it with the date of birth), then the patient's page."""
     try:
@@ -90,9 +115,9 @@ def entry(request, token: str):
         link.refresh_from_db()
         if link.locked_at:
             return _page(request, "portal/portal_gone.html",
-                         {"why": "Too many wrong tries: this link is locked. Ask your care team for a new one."},
+                         {"why": _("Too many wrong tries: this link is locked. Ask your care team for a new one.")},
                          status=403)  # fmt: skip
-        error, sent_to = "That code or date of birth is not right. Check both and try again.", "you"
+        error, sent_to = _("That code or date of birth is not right. Check both and try again."), "you"
     return _page(request, "portal/portal_signin.html",
                  {"practice": link.patient.practice, "sent_to": sent_to, "error": error, "token": token},
                  status=422 if error else 200)  # fmt: skip
@@ -100,8 +125,7 @@ def entry(request, token: str):
 
 def home(request, token: str, link: PatientLink, patient: Patient, notice: str = "", error: str = ""):
     """The patient's page: care plan, care team, upcoming calls, consent, check-ins, messages."""
-    zone = zone_of(patient)
-    timezone.activate(zone)  # the patient's clock on their page
+    zone, lang = zone_of(patient), language_of(patient)
     version = (CarePlanVersion.objects.filter(care_plan__patient=patient, status="approved")
                .select_related("care_plan", "approved_by").order_by("-approved_at").first())  # fmt: skip
     consents = list(Consent.objects.filter(patient=patient).select_related("practitioner", "revocation")
@@ -110,7 +134,7 @@ def home(request, token: str, link: PatientLink, patient: Patient, notice: str =
     checkins = list(CheckIn.objects.filter(patient=patient, completed_at__isnull=True).select_related("sent_by")
                     .order_by("-sent_at"))  # fmt: skip
     for c in checkins:
-        c.forms = [_form(kind) for kind in c.kinds if kind not in c.done]
+        c.forms = [_form(kind, language_of(patient)) for kind in c.kinds if kind not in c.done]
     messages = list(Message.objects.filter(patient=patient).select_related("author").order_by("-created_at")[:30])
     mark_read(patient=patient)
     calls = ScheduledContact.objects.filter(patient=patient, status="scheduled", due_at__gte=timezone.now())[:3]
@@ -123,30 +147,43 @@ def home(request, token: str, link: PatientLink, patient: Patient, notice: str =
         "consents": consents, "checkins": checkins, "messages": messages, "calls": calls, "zone": zone,
         "consent_text": consent_text(patient, link.program or "ccm").rendered(patient.billing_practitioner)
         if wants_consent else "", "notice": notice or request.GET.get("notice", ""), "error": error,
-        "today": timezone.localdate(timezone=zone),
+        "today": timezone.localdate(timezone=zone), "plan_in_english": version is not None and lang == "es",
+        "long_date": "j \\d\\e F \\d\\e Y" if lang == "es" else "F j, Y",
+        "short_date": "j M" if lang == "es" else "M j",
     })  # fmt: skip
 
 
-TITLES = {"bp": "Your blood pressure today", "glucose": "Your blood sugar today", "weight": "Your weight today"}
+TITLES = {"bp": gettext_lazy("Your blood pressure today"), "glucose": gettext_lazy("Your blood sugar today"),
+          "weight": gettext_lazy("Your weight today")}  # fmt: skip
+FIELD_NAMES = {"systolic": gettext_lazy("Systolic (the top number)"),
+               "diastolic": gettext_lazy("Diastolic (the bottom number)"),
+               "glucose": gettext_lazy("Blood sugar"), "weight": gettext_lazy("Weight")}  # fmt: skip
 UNITS = {"mm[Hg]": "mm Hg"}
 
 
-def _form(kind: str) -> dict:
-    """What the page asks for one part of a check-in: an instrument's questions, or a reading's fields."""
+def _form(kind: str, language: str) -> dict:
+    """What the page asks for one part of a check-in: an instrument's questions (in Spanish where the published
+    Spanish wording is kept: `clinical.instruments_es`), or a reading's fields."""
     if kind in INSTRUMENTS:
         spec = INSTRUMENTS[kind]
+        words = SPANISH.get(kind, {}) if language == "es" else {}
         items = [
             {
                 "link_id": i.link_id,
-                "text": i.text,
+                "text": words.get("items", {}).get(i.link_id, i.text),
                 "multiple": i.multiple,
-                "answers": [(value, display) for value, _, display in spec.answers_of(i)],
+                "answers": [(value, words.get("answers", {}).get(value, display))
+                            for value, _code, display in spec.answers_of(i)],
             }
             for i in spec.items
-        ]
-        return {"kind": kind, "title": spec.title, "preamble": spec.preamble, "items": items, "fields": []}
-    fields = [(f, display, UNITS.get(unit, unit)) for f, _, display, unit, _, _ in READING_CODES[kind]]
-    return {"kind": kind, "title": TITLES[kind], "preamble": "", "items": [], "fields": fields}  # fmt: skip
+        ]  # fmt: skip
+        english_only = language == "es" and not words
+        return {"kind": kind, "title": words.get("title", spec.title), "items": items, "fields": [],
+                "preamble": words.get("preamble", spec.preamble),
+                "note": _("This questionnaire is only in English for now.") if english_only else ""}  # fmt: skip
+    fields = [(f, FIELD_NAMES.get(f, display), UNITS.get(unit, unit))
+              for f, _code, display, unit, _low, _high in READING_CODES[kind]]  # fmt: skip
+    return {"kind": kind, "title": TITLES[kind], "preamble": "", "items": [], "fields": fields, "note": ""}
 
 
 def _held(request, token: str):
@@ -158,6 +195,7 @@ def _held(request, token: str):
 
 
 @require_POST
+@in_their_language
 def act(request, token: str):
     """What the patient does on their page: consent (or decline), stop CCM, answer a check-in, send a message."""
     held = _held(request, token)
@@ -170,17 +208,17 @@ def act(request, token: str):
             device = f"{request.META.get('HTTP_USER_AGENT', '')[:200]}; {request.META.get('REMOTE_ADDR', '')}"
             agreed = consent_electronically(link=link, typed_name=request.POST.get("name", ""),
                                             agree=request.POST.get("answer") == "agree", device=device)  # fmt: skip
-            notice = ("Thank you: your consent is recorded. You can stop at any time on this page." if agreed
-                      else "You declined. Your care team has been told; nothing more will happen.")  # fmt: skip
+            notice = (_("Thank you: your consent is recorded. You can stop at any time on this page.") if agreed
+                      else _("You declined. Your care team has been told; nothing more will happen."))  # fmt: skip
         elif action == "stop":
             if request.POST.get("confirm") != "yes":
-                raise InvalidInput("confirm: tick the box to confirm you want to stop")
+                raise InvalidInput(_("Tick the box to confirm you want to stop."))
             stop_ccm(patient=patient, reason=request.POST.get("reason", ""))
-            notice = "Care management stops at the end of this month. Your care team has been told."
+            notice = _("Care management stops at the end of this month. Your care team has been told.")
         elif action == "checkin":
             checkin = CheckIn.objects.filter(pk=request.POST.get("checkin") or 0, patient=patient).first()
             if checkin is None:
-                raise NotFound("That check-in is not yours.")
+                raise NotFound(_("That check-in is not yours."))
             kind = request.POST.get("kind", "")
             if kind in INSTRUMENTS:
                 spec = INSTRUMENTS[kind]
@@ -193,16 +231,17 @@ def act(request, token: str):
             notice = answer_checkin(checkin=checkin, kind=kind, answers=answers)
         elif action == "message":
             message_from_patient(patient=patient, body=request.POST.get("body", ""))
-            notice = "Sent. Your care team will answer here."
+            notice = _("Sent. Your care team will answer here.")
         else:
-            raise InvalidInput("action: not something this page does")
+            raise InvalidInput(_("This page cannot do that."))
     except (InvalidInput, Conflict, NotFound, ValueError) as exc:
-        error = str(exc) if not isinstance(exc, ValueError) else "Choose an answer for every question."
+        error = str(exc) if not isinstance(exc, ValueError) else _("Choose an answer for every question.")
         return home(request, token, link, patient, error=error)
     return redirect(f"/p/{token}/?{urlencode({'notice': notice})}")
 
 
 @require_POST
+@in_their_language
 def sign_out(request, token: str):
     request.session.pop(SESSION, None)
-    return _page(request, "portal/portal_gone.html", {"why": "You are signed out. Close this page."})
+    return _page(request, "portal/portal_gone.html", {"why": _("You are signed out. Close this page.")})

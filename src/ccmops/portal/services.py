@@ -17,7 +17,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from ccmops.clinical.models import Observation
 from ccmops.compliance.audit import record_audit
@@ -113,10 +114,16 @@ def send_link(*, patient, by, base_url: str, purpose: str = "page", channel: str
         expires_at=now + dt.timedelta(days=LINK_DAYS),
     )  # fmt: skip
     practice = patient.practice
-    what = {"page": "your care page", "consent": "a consent form to read", "checkin": "a short check-in"}[purpose]
-    body = f"{practice.name}: your care team sent you {what}. Open {_url(base_url, token)}"
-    if channel == "sms":
-        body += " Reply STOP to stop texts."
+    with translation.override(language_of(patient)):
+        what = {"page": _("your care page"), "consent": _("a consent form to read"),
+                "checkin": _("a short check-in")}[purpose]  # fmt: skip
+        body = _("%(practice)s: your care team sent you %(what)s. Open %(url)s") % {
+            "practice": practice.name,
+            "what": what,
+            "url": _url(base_url, token),
+        }
+        if channel == "sms":
+            body += " " + _("Reply STOP to stop texts.")
     _notify(patient, kind="link", key=f"link:{link.id}", channel=channel, to=to, body=body)
     record_audit(action=AuditAction.CREATE, user=by, patient=patient, obj=link,
                  detail={"purpose": purpose, "channel": channel})  # fmt: skip
@@ -131,7 +138,7 @@ def link_for(token: str) -> PatientLink:
     """
     link = PatientLink.objects.select_related("patient__practice").filter(token_hash=_hash(token)).first()
     if link is None or link.expires_at < timezone.now() or link.locked_at is not None:
-        raise NotFound("This link has expired or is not valid. Ask your care team for a new one.")
+        raise NotFound(_("This link has expired or is not valid. Ask your care team for a new one."))
     return link
 
 
@@ -145,16 +152,23 @@ def send_code(link: PatientLink) -> str:
     link = PatientLink.objects.select_for_update().get(pk=link.pk)
     now = timezone.now()
     if link.codes.filter(created_at__gt=now - dt.timedelta(hours=1)).count() >= CODES_PER_HOUR:
-        raise Conflict("Too many codes were sent in the last hour. Try again later, or call your care team.")
+        raise Conflict(_("Too many codes were sent in the last hour. Try again later, or call your care team."))
     channel, to = channel_for(link.patient, link.channel)
     code = f"{secrets.randbelow(10**6):06d}"
     sent = SignInCode.objects.create(link=link, code_hash=_hash(f"{link.id}:{code}"), created_at=now,
                                      expires_at=now + dt.timedelta(minutes=CODE_MINUTES))  # fmt: skip
-    body = f"{link.patient.practice.name}: your code is {code}. It works for {CODE_MINUTES} minutes."
+    with translation.override(language_of(link.patient)):
+        body = _("%(practice)s: your code is %(code)s. It works for %(minutes)s minutes.") % {
+            "practice": link.patient.practice.name,
+            "code": code,
+            "minutes": CODE_MINUTES,
+        }
     _notify(link.patient, kind="code", key=f"code:{sent.id}", channel=channel, to=to, body=body)
     record_audit(action=AuditAction.CREATE, patient=link.patient, obj=sent, username="patient",
                  detail={"link": link.id, "channel": channel})  # fmt: skip
-    return f"the phone ending {to[-4:]}" if channel == "sms" else f"{to[:2]}…@{to.partition('@')[2]}"
+    if channel == "sms":
+        return _("the phone ending %(digits)s") % {"digits": to[-4:]}
+    return f"{to[:2]}…@{to.partition('@')[2]}"
 
 
 @transaction.atomic
@@ -200,7 +214,11 @@ def message_to_patient(*, patient, by, body: str, base_url: str) -> Message:
         PatientLink.objects.create(practice_id=patient.practice_id, patient=patient, purpose="page",
                                    token_hash=_hash(token), channel=channel, sent_by=by, created_at=now,
                                    expires_at=now + dt.timedelta(days=LINK_DAYS))  # fmt: skip
-        text = f"{patient.practice.name}: a new message from your care team waits. Read it at {_url(base_url, token)}"
+        with translation.override(language_of(patient)):
+            text = _("%(practice)s: a new message from your care team waits. Read it at %(url)s") % {
+                "practice": patient.practice.name,
+                "url": _url(base_url, token),
+            }
         _notify(patient, kind="waiting", key=f"waiting:{message.id}", channel=channel, to=to, body=text)
     record_audit(action=AuditAction.CREATE, user=by, patient=patient, obj=message, detail={"to_patient": True})
     return message
@@ -211,7 +229,7 @@ def message_from_patient(*, patient, body: str, via: str = "page") -> Message:
     """A message the patient sent (on their page, or by text): to the care team's inbox."""
     body = body.strip()
     if not body or len(body) > 4000:
-        raise InvalidInput("body: write your message (at most 4,000 characters)")
+        raise InvalidInput(_("Write your message (at most 4,000 characters)."))
     message = Message.objects.create(practice_id=patient.practice_id, patient=patient, from_patient=True, body=body,
                                      via=via, created_at=timezone.now())  # fmt: skip
     record_audit(action=AuditAction.CREATE, patient=patient, obj=message, username="patient", detail={"via": via})
@@ -268,11 +286,16 @@ def inbound_text(*, practice, phone: str, body: str) -> str:
 
 
 def consent_text(patient, program: str = "ccm") -> ConsentTextVersion:
-    version = ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
-    if version is None:
-        ensure_texts(ConsentTextVersion)
-        version = ConsentTextVersion.objects.filter(program=program).order_by("-effective_from").first()
-    return version
+    """The consent script the patient reads: in their language when ccmops has it, else English."""
+    ensure_texts(ConsentTextVersion)
+    versions = ConsentTextVersion.objects.filter(program=program).order_by("-effective_from")
+    return versions.filter(language=language_of(patient)).first() or versions.filter(language="en").first()
+
+
+def language_of(patient) -> str:
+    """The patient's language for their page and messages: es when their preferred language is Spanish, else en."""
+    said = (patient.preferred_language or "").strip().lower()
+    return "es" if said.startswith(("es", "spa", "españ", "espan")) else "en"
 
 
 @transaction.atomic
@@ -287,7 +310,7 @@ def consent_electronically(*, link: PatientLink, typed_name: str, agree: bool, d
     """
     patient, program = link.patient, link.program or "ccm"
     if Consent.objects.filter(patient=patient, program=program, revocation__isnull=True).exists():
-        raise Conflict("You have already given consent; nothing more is needed.")
+        raise Conflict(_("You have already given consent; nothing more is needed."))
     if not agree:
         from ccmops.enrollment.services import change_status
 
@@ -298,15 +321,15 @@ def consent_electronically(*, link: PatientLink, typed_name: str, agree: bool, d
         return None
     typed = " ".join(typed_name.split()).lower()
     if typed != f"{patient.given_name} {patient.family_name}".lower():
-        raise InvalidInput("name: type your first and last name as your care team has them, to sign")
+        raise InvalidInput(_("To sign, type your first and last name as your care team has them."))
     practitioner = patient.billing_practitioner or patient.practice.practitioners.filter(active=True).first()
     if practitioner is None:
-        raise Conflict("Your practice has no practitioner on record to consent to; please call your care team.")
+        raise Conflict(_("Your practice has no practitioner on record to consent to; please call your care team."))
     version = consent_text(patient, program)
     consent = record_consent(
         patient=patient, program=program, practitioner=practitioner, method="electronic",
-        documented_at=timezone.now(), elements=[k for k, _ in required_elements(program)], obtained_by=link.sent_by,
-        text_version=version,
+        documented_at=timezone.now(), elements=[k for k, _label in required_elements(program)],
+        obtained_by=link.sent_by, text_version=version,
         note=f"Signed electronically on the patient page by typing “{typed_name.strip()}”; device: {device[:300]}",
     )  # fmt: skip
     record_audit(action=AuditAction.CREATE, patient=patient, obj=consent, username="patient",
@@ -320,7 +343,7 @@ def stop_ccm(*, patient, reason: str) -> list:
     at the end of the month, R-CONS-2), with their words; the care team is told by a task."""
     consents = list(Consent.objects.filter(patient=patient, revocation__isnull=True))
     if not consents:
-        raise Conflict("There is no consent in force to stop.")
+        raise Conflict(_("There is no consent in force to stop."))
     words = reason.strip() or "no reason given"
     why = f"Stopped by the patient on the patient page: {words}"
     done = [revoke_consent(consent=c, revoked_at=timezone.now(), by=None, reason=why) for c in consents]
@@ -357,11 +380,11 @@ def answer_checkin(*, checkin: CheckIn, kind: str, answers: dict) -> str:
     urgent task for a reading in the crisis range). Returns what the patient is told."""
     checkin = CheckIn.objects.select_for_update().select_related("patient__practice", "sent_by").get(pk=checkin.pk)
     if kind not in checkin.kinds or kind in checkin.done:
-        raise Conflict("This part of the check-in is done or was not asked.")
+        raise Conflict(_("This part of the check-in is done or was not asked."))
     patient = checkin.patient
     if kind in ASSESSMENTS:
         record_assessment(patient=patient, by=checkin.sent_by, instrument=kind, answers=answers, by_patient=True)
-        told = "Thank you. Your care team will review your answers."
+        told = _("Thank you. Your care team will review your answers.")
     else:
         told = _reading(checkin, kind, answers)
     checkin.done = [*checkin.done, kind]
@@ -376,9 +399,9 @@ def _number(answers: dict, field: str, low: float, high: float) -> Decimal:
     try:
         value = Decimal(raw)
     except ArithmeticError:
-        raise InvalidInput(f"{field}: enter a number") from None
+        raise InvalidInput(_("Enter each reading as a number.")) from None
     if not low <= value <= high:
-        raise InvalidInput(f"{field}: enter a number from {low:g} to {high:g}")
+        raise InvalidInput(_("Enter a number from %(low)s to %(high)s.") % {"low": f"{low:g}", "high": f"{high:g}"})
     return value
 
 
@@ -392,9 +415,9 @@ READING_CODES = {  # kind -> [(field, LOINC, display, unit, low, high)]
 
 def _reading(checkin: CheckIn, kind: str, answers: dict) -> str:
     patient = checkin.patient
-    values = {f: _number(answers, f, lo, hi) for f, _, _, _, lo, hi in READING_CODES[kind]}
+    values = {f: _number(answers, f, lo, hi) for f, _code, _name, _unit, lo, hi in READING_CODES[kind]}
     now = timezone.now()
-    for field, code, display, unit, _, _ in READING_CODES[kind]:
+    for field, code, display, unit, _low, _high in READING_CODES[kind]:
         Observation.objects.create(
             practice_id=patient.practice_id, patient=patient, source_id=f"checkin:{checkin.id}:{field}",
             category="vital-signs" if kind != "glucose" else "laboratory", code=code, display=display,
@@ -411,8 +434,8 @@ def _reading(checkin: CheckIn, kind: str, answers: dict) -> str:
                 due_on=today,
                 title=f"Urgent: home blood pressure {reading} reported on the patient page — a clinician today",
             )
-            return ("Thank you. This reading is very high: your care team has been alerted. If you have chest pain, "
-                    "shortness of breath, weakness or trouble speaking, call 911.")  # fmt: skip
+            return _("Thank you. This reading is very high: your care team has been alerted. If you have chest pain, "
+                     "shortness of breath, weakness or trouble speaking, call 911.")  # fmt: skip
         if sys_ >= BP_HIGH[0] or dia >= BP_HIGH[1]:
             open_task(patient=patient, kind="medication", due_on=today + dt.timedelta(days=2),
                       title=f"Home blood pressure {reading} reported on the patient page: above goal")  # fmt: skip
@@ -421,7 +444,7 @@ def _reading(checkin: CheckIn, kind: str, answers: dict) -> str:
                   title=f"Urgent: home glucose {values['glucose']:g} mg/dL reported on the patient page")  # fmt: skip
     record_audit(action=AuditAction.CREATE, patient=patient, username="patient", object_type="Observation",
                  detail={"checkin": checkin.id, "kind": kind})  # fmt: skip
-    return "Thank you. Your reading was sent to your care team."
+    return _("Thank you. Your reading was sent to your care team.")
 
 
 def zone_of(patient) -> zoneinfo.ZoneInfo:
