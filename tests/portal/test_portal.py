@@ -270,3 +270,21 @@ def test_the_compiled_spanish_catalog_matches_its_source():
         catalog = gettext.GNUTranslations(compiled)._catalog
     assert {k: v for k, v in catalog.items() if k} == source  # recompile: django-admin compilemessages
     assert all(source.values())  # every string translated
+
+
+def test_calls_are_reminded_once_in_the_patients_language_outside_quiet_hours(maple):
+    from ccmops.portal.services import remind_calls
+    from ccmops.worklist.models import ScheduledContact
+
+    patient = a_patient(maple, consented=True)
+    Patient.objects.filter(pk=patient.pk).update(preferred_language="es", time_zone="America/Chicago")
+    ScheduledContact.objects.filter(patient=patient).delete()
+    evening = dt.datetime(2026, 12, 7, 4, 30, tzinfo=dt.UTC)  # 22:30 in Chicago: quiet
+    call = ScheduledContact.objects.create(practice=maple, patient=patient, due_at=evening + dt.timedelta(hours=16),
+                                           reason="monthly call", created_at=evening)  # fmt: skip
+    assert remind_calls(maple, now=evening) == 0
+    morning = evening + dt.timedelta(hours=10)  # 08:30 in Chicago
+    assert remind_calls(maple, now=morning) == 1
+    assert remind_calls(maple, now=morning + dt.timedelta(hours=1)) == 0  # once per call
+    body = Delivery.objects.get(idempotency_key=f"reminder:{call.id}").body
+    assert "su equipo de atención planea llamarle el lunes 7 de diciembre cerca de las 2:30 PM" in body
