@@ -31,7 +31,8 @@ def maple(demo_activity, settings, tmp_path):
 
 
 def a_patient(maple, *, consented: bool) -> Patient:
-    with_consent = Patient.objects.filter(practice=maple, consents__isnull=False, consents__revocation__isnull=True)
+    with_consent = Patient.objects.filter(practice=maple, consents__isnull=False, consents__revocation__isnull=True,
+                                          care_plans__versions__status="approved").distinct()
     pool = with_consent if consented else Patient.objects.filter(practice=maple).exclude(consents__isnull=False)
     patient = pool.exclude(care_manager__isnull=True).order_by("id").first()
     Patient.objects.filter(pk=patient.pk).update(phone="217-555-0142")
@@ -68,6 +69,11 @@ def test_a_patient_signs_in_reads_the_plan_writes_and_stops(maple, login):
     assert f"Hello, {patient.given_name}" in page and "Your care plan" in page
     assert "Stop chronic care management" in page
     assert AuditEvent.objects.filter(patient_id=patient.id, username="patient", action="read").exists()
+    from ccmops.careplans.models import CarePlanShare
+
+    assert "Version " in page and "What we are working on" in page  # the approved plan, with its version
+    client.get(f"/p/{token}/")  # the copy shown is the copy given (R-PLAN-3), recorded once
+    assert CarePlanShare.objects.filter(version__care_plan__patient=patient, method="portal").count() == 1
     # a message to the team: in the care manager's inbox, then answered with a notice that something waits
     client.post(f"/p/{token}/act/", {"action": "message", "body": "My ankles are swollen since Tuesday"})
     inbox = nora.get("/inbox/").content.decode()

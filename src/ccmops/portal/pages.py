@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ccmops.careplans.models import CarePlanVersion
+from ccmops.careplans.services import record_share
 from ccmops.clinical.instruments import INSTRUMENTS
 from ccmops.clinical.instruments_es import SPANISH
 from ccmops.compliance.audit import record_audit
@@ -140,6 +141,9 @@ def home(request, token: str, link: PatientLink, patient: Patient, notice: str =
     calls = ScheduledContact.objects.filter(patient=patient, status="scheduled", due_at__gte=timezone.now())[:3]
     record_audit(action=AuditAction.READ, patient=patient, obj=link, username="patient",
                  detail={"page": "patient page"})  # fmt: skip
+    if version is not None and not version.shares.filter(method="portal").exists():
+        # the patient has the plan in hand: the copy is recorded as given (R-PLAN-3), by the link's sender
+        record_share(version=version, method="portal", by=link.sent_by, recipient="patient, on the patient page")
     wants_consent = (link.purpose == "consent" or not consents) and not in_force
     return _page(request, "portal/portal_home.html", {
         "token": token, "patient": patient, "practice": patient.practice, "team": settings_of(patient.practice),
