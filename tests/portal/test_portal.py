@@ -31,8 +31,12 @@ def maple(demo_activity, settings, tmp_path):
 
 
 def a_patient(maple, *, consented: bool) -> Patient:
-    with_consent = Patient.objects.filter(practice=maple, consents__isnull=False, consents__revocation__isnull=True,
-                                          care_plans__versions__status="approved").distinct()
+    with_consent = Patient.objects.filter(
+        practice=maple,
+        consents__isnull=False,
+        consents__revocation__isnull=True,
+        care_plans__versions__status="approved",
+    ).distinct()
     pool = with_consent if consented else Patient.objects.filter(practice=maple).exclude(consents__isnull=False)
     patient = pool.exclude(care_manager__isnull=True).order_by("id").first()
     Patient.objects.filter(pk=patient.pk).update(phone="217-555-0142")
