@@ -298,3 +298,28 @@ def test_calls_are_reminded_once_in_the_patients_language_outside_quiet_hours(ma
     assert remind_calls(maple, now=morning + dt.timedelta(hours=1)) == 0  # once per call
     body = Delivery.objects.get(idempotency_key=f"reminder:{call.id}").body
     assert "su equipo de atención planea llamarle el lunes 7 de diciembre cerca de las 2:30 PM" in body
+
+
+def test_a_text_from_an_unknown_or_shared_number_is_kept_and_placed(maple, login):
+    from ccmops.portal.models import UnmatchedText
+    from ccmops.portal.services import inbound_text
+
+    patient = a_patient(maple, consented=True)
+    assert inbound_text(practice=maple, phone="+12175550777", body="Is this Dr Patel's office?") == "unknown"
+    spouse = Patient.objects.filter(practice=maple).exclude(pk=patient.pk).first()
+    Patient.objects.filter(pk=spouse.pk).update(phone="217-555-0142")  # the same number as the patient
+    assert inbound_text(practice=maple, phone="+12175550142", body="Please call me back") == "unknown"
+    shared = UnmatchedText.objects.get(body="Please call me back")
+    assert sorted(shared.candidates) == sorted([patient.id, spouse.id])
+    nora = login("nora.rn")
+    assert "2 texts from unknown numbers" in nora.get("/inbox/").content.decode()
+    page = nora.get(f"/practices/{maple.id}/texts/").content.decode()
+    assert "Is this Dr Patel&#x27;s office?" in page and f"MRN {spouse.mrn}" in page
+    nora.post(f"/practices/{maple.id}/texts/", {"text": shared.id, "patient": patient.id, "action": "place"})
+    assert Message.objects.filter(patient=patient, body="Please call me back", via="sms").exists()
+    unknown = UnmatchedText.objects.get(body__startswith="Is this")
+    wrong = nora.post(f"/practices/{maple.id}/texts/", {"text": unknown.id, "mrn": "no-such", "action": "place"})
+    assert wrong.status_code == 422
+    nora.post(f"/practices/{maple.id}/texts/", {"text": unknown.id, "action": "aside"})
+    assert not UnmatchedText.objects.filter(handled_at__isnull=True).exists()
+    assert "texts from unknown numbers" not in nora.get("/inbox/").content.decode()

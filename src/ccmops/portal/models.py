@@ -166,3 +166,23 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient_id} stopped {self.channel}"
+
+
+class UnmatchedText(models.Model):
+    """A text to the practice's number from a number no patient of the practice has (or several have): kept for the
+    care team to read and place, never dropped."""
+
+    practice = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(max_length=32)
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    candidates = models.JSONField(default=list, help_text="the patients sharing the number, when several")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["practice", "handled_at"])]
+
+    def __str__(self) -> str:
+        return f"text from {self.phone}"

@@ -30,7 +30,16 @@ from ccmops.enrollment.models import Consent, ConsentTextVersion, required_eleme
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.jobs import service as jobs
 from ccmops.organizations.engagements import practice_today
-from ccmops.portal.models import CheckIn, Delivery, Message, MessagingSettings, OptOut, PatientLink, SignInCode
+from ccmops.portal.models import (
+    CheckIn,
+    Delivery,
+    Message,
+    MessagingSettings,
+    OptOut,
+    PatientLink,
+    SignInCode,
+    UnmatchedText,
+)
 from ccmops.worklist.services import open_task
 
 LINK_DAYS = 14
@@ -257,7 +266,9 @@ def inbound_text(*, practice, phone: str, body: str) -> str:
     care team. Returns what was done: stopped, started, message, unknown."""
     number = digits(phone)
     patients = [p for p in practice.patients.exclude(phone="") if digits(p.phone) == number] if number else []
-    if len(patients) != 1:
+    if len(patients) != 1:  # kept for the care team to place: nothing a patient writes is dropped
+        UnmatchedText.objects.create(practice=practice, phone=phone[:32], body=body[:4000], received_at=timezone.now(),
+                                     candidates=[p.id for p in patients])  # fmt: skip
         return "unknown"
     patient, word = patients[0], body.strip().upper()
     if word in STOP_WORDS:
@@ -537,3 +548,22 @@ def remind_calls(practice, *, now: dt.datetime | None = None) -> int:
             _notify(patient, kind="reminder", key=key, channel=channel, to=to, body=body)
         queued += 1
     return queued
+
+
+@transaction.atomic
+def place_text(*, text: UnmatchedText, patient, by) -> Message | None:
+    """Put a text from an unknown or shared number on the patient's thread (`patient` None: set aside as handled)."""
+    text = UnmatchedText.objects.select_for_update().get(pk=text.pk)
+    if text.handled_at is not None:
+        raise Conflict("This text was placed already.")
+    message = None
+    if patient is not None:
+        if patient.practice_id != text.practice_id:
+            raise InvalidInput("patient: not a patient of the practice the text was sent to")
+        message = Message.objects.create(practice_id=patient.practice_id, patient=patient, from_patient=True,
+                                         body=text.body, via="sms", created_at=text.received_at)  # fmt: skip
+    text.handled_at, text.handled_by = timezone.now(), by
+    text.save(update_fields=["handled_at", "handled_by"])
+    record_audit(action=AuditAction.UPDATE, user=by, practice_id=text.practice_id, obj=text,
+                 patient=patient, detail={"placed": bool(patient)})  # fmt: skip
+    return message

@@ -128,3 +128,42 @@ def twilio_inbound(request, practice_id: int):
     practice = Organization.objects.get(pk=practice_id)
     inbound_text(practice=practice, phone=request.POST.get("From", ""), body=request.POST.get("Body", ""))
     return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
+
+
+@login_required
+def unmatched_texts(request, practice_id: int):
+    """Texts to the practice's number from a number no patient has (or several share): the care team places each on
+    a patient's thread — one of those sharing the number, or the patient with the MRN given — or sets it aside."""
+    from ccmops.patients.models import Patient
+    from ccmops.patients.scope import practice_for
+    from ccmops.portal.models import UnmatchedText
+    from ccmops.portal.services import place_text
+
+    practice = practice_for(request, practice_id, Function.CARE_COORDINATION)
+    error = ""
+    if request.method == "POST":
+        text = UnmatchedText.objects.filter(pk=request.POST.get("text") or 0, practice=practice).first()
+        try:
+            if text is None:
+                raise InvalidInput("text: not one of the practice's texts")
+            patient = None
+            if request.POST.get("action") != "aside":
+                chosen = request.POST.get("patient") or ""
+                mrn = request.POST.get("mrn", "").strip()
+                found = Patient.objects.filter(practice=practice)
+                if chosen.isdigit():
+                    patient = found.filter(pk=int(chosen)).first()
+                elif mrn:
+                    patient = found.filter(mrn=mrn).first()
+                if patient is None:
+                    raise InvalidInput("patient: choose one of the patients, or give the MRN of the patient who wrote")
+            place_text(text=text, patient=patient, by=request.user)
+            return redirect(f"/practices/{practice.id}/texts/")
+        except (InvalidInput, Conflict) as exc:
+            error = str(exc)
+    waiting = list(UnmatchedText.objects.filter(practice=practice, handled_at__isnull=True)[:100])
+    names = {p.id: p for p in Patient.objects.filter(pk__in={c for t in waiting for c in t.candidates})}
+    for t in waiting:
+        t.sharing = [names[c] for c in t.candidates if c in names]
+    return render(request, "portal/texts.html", {"practice": practice, "waiting": waiting, "error": error},
+                  status=422 if error else 200)  # fmt: skip

@@ -21,7 +21,7 @@ from ccmops.months.models import Adjustment, MonthClose, MonthStanding
 from ccmops.months.month import Month
 from ccmops.organizations.models import Engagement, Organization
 from ccmops.patients.scope import Scope
-from ccmops.portal.models import Message
+from ccmops.portal.models import Message, UnmatchedText
 from ccmops.worklist.models import FollowUpTask, ScheduledContact
 from ccmops.worklist.queries import TASKS_AHEAD, hold_flag
 from ccmops.worklist.services import add_business_days
@@ -141,7 +141,20 @@ def _patient_messages(scope, user, names) -> list[Item]:
         .select_related("patient__practice")
         .order_by("created_at")[:LIMIT]
     )  # fmt: skip
-    return [
+    items = [
+        Item(
+            "unmatched_text",
+            f"{n} text{'s' if n != 1 else ''} from unknown numbers",
+            "place each on the patient's thread",
+            reverse("unmatched_texts", args=[practice_id]),
+            names[practice_id],
+        )
+        for practice_id, n in UnmatchedText.objects.filter(practice_id__in=practices, handled_at__isnull=True)
+        .values_list("practice_id")
+        .annotate(n=Count("id"))
+        .values_list("practice_id", "n")
+    ]
+    return items + [
         Item(
             "patient_message",
             f"Message from {m.patient}",

@@ -94,6 +94,7 @@ urlpatterns = [
     path("p/<str:token>/act/", portal_pages.act, name="portal_act"),
     path("p/<str:token>/sign-out/", portal_pages.sign_out, name="portal_sign_out"),
     path("patients/<int:patient_id>/reach/", portal_team.reach, name="reach"),
+    path("practices/<int:practice_id>/texts/", portal_team.unmatched_texts, name="unmatched_texts"),
     path("hooks/twilio/<int:practice_id>/status/", portal_team.twilio_status, name="twilio_status"),
     path("hooks/twilio/<int:practice_id>/inbound/", portal_team.twilio_inbound, name="twilio_inbound"),
     path(
