@@ -13,10 +13,11 @@ from ccmops.compliance.models import AuditEvent
 from ccmops.enrollment.models import Consent
 from ccmops.organizations.models import Organization, User
 from ccmops.patients.models import Patient
+from ccmops.portal.checkins import send_checkin
 from ccmops.portal.models import Message
 from ccmops.portal.providers import console_sent
 from ccmops.portal.sending import send_due
-from ccmops.portal.services import send_checkin, send_link
+from ccmops.portal.services import send_link
 from ccmops.worklist.models import FollowUpTask
 
 pytestmark = pytest.mark.browser

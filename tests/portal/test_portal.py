@@ -283,7 +283,7 @@ def test_the_compiled_spanish_catalog_matches_its_source():
 
 
 def test_calls_are_reminded_once_in_the_patients_language_outside_quiet_hours(maple):
-    from ccmops.portal.services import remind_calls
+    from ccmops.portal.reminders import remind_calls
     from ccmops.worklist.models import ScheduledContact
 
     patient = a_patient(maple, consented=True)

@@ -5,6 +5,7 @@ denials' next steps, and what matched nothing."""
 from __future__ import annotations
 
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -116,8 +117,6 @@ def receivables_page(request, practice_id: int):
 @require_POST
 def eligibility_inquiry(request, practice_id: int, month: str):
     """Write the month's 270 (a POST: it numbers and keeps a file), then back to the month with its download."""
-    from urllib.parse import urlencode
-
     practice = _practice(request, practice_id)
     try:
         inquiry = write_inquiry(practice=practice, month=month, by=request.user)
@@ -154,8 +153,6 @@ def eligibility_context(practice, month: str) -> dict:
 @require_POST
 def write_off_claim(request, practice_id: int):
     """Write a claim's open balance off (billers), with the reason; back to the claims with the outcome."""
-    from urllib.parse import urlencode
-
     practice = _practice(request, practice_id)
     claim_id = request.POST.get("claim_id", "")
     today = timezone.localdate(timezone=zoneinfo.ZoneInfo(practice.time_zone))

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import base64
 import zoneinfo
+from html import escape
 
+from fhir.resources.R4B.careplan import CarePlan
+from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.episodeofcare import EpisodeOfCare
 from pydantic import ValidationError
@@ -241,8 +244,6 @@ XHTML = "http://www.w3.org/1999/xhtml"
 
 def _narrative(text: str) -> dict:
     """FHIR narrative from plain text: one paragraph per line, escaped."""
-    from html import escape
-
     paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
     return {"status": "additional", "div": f'<div xmlns="{XHTML}">{paragraphs}</div>'}
 
@@ -258,8 +259,6 @@ def _valid(model, resource: dict, what: str) -> dict:
 def care_plan_resource(row: Outgoing, patient_id_in_ehr: str) -> dict:
     """An approved care-plan version as a US Core CarePlan (category assess-plan): the whole plan as its narrative,
     its problems as addresses' displays, each planned intervention as an activity, active from its approval."""
-    from fhir.resources.R4B.careplan import CarePlan
-
     version = CarePlanVersion.objects.select_related("care_plan", "approved_by", "practice").get(pk=row.object_id)
     text, date, _ = _plan(version)
     c = version.content
@@ -302,8 +301,6 @@ def consent_identifier(consent) -> str:
 def consent_resource(consent, patient_id_in_ehr: str) -> dict:
     """A consent as a FHIR Consent (scope treatment, LOINC 59284-0, opt-in), the text as read attached; a revoked
     consent is inactive, its permission ending the day the revocation takes effect."""
-    from fhir.resources.R4B.consent import Consent as FhirConsent
-
     text, date, _ = _consent(consent)
     revocation = getattr(consent, "revocation", None)
     period = {"start": date}

@@ -9,8 +9,8 @@ from django.utils import timezone
 from ccmops.jobs.kinds import job_kind, scheduled
 from ccmops.organizations.models import Organization
 from ccmops.portal.models import Delivery
+from ccmops.portal.reminders import REMIND_AHEAD, remind_calls
 from ccmops.portal.sending import send_due
-from ccmops.portal.services import REMIND_AHEAD, remind_calls
 from ccmops.worklist.models import ScheduledContact
 
 

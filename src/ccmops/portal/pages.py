@@ -25,10 +25,9 @@ from ccmops.compliance.models import AuditAction
 from ccmops.enrollment.models import Consent
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.patients.models import Patient
+from ccmops.portal.checkins import READING_CODES, answer_checkin
 from ccmops.portal.models import CheckIn, Message, PatientLink
 from ccmops.portal.services import (
-    READING_CODES,
-    answer_checkin,
     consent_electronically,
     consent_text,
     language_of,

@@ -72,7 +72,7 @@ def send(config, practice, message: Outgoing) -> str:
 
 
 def _twilio(config, message: Outgoing) -> str:
-    from twilio.base.exceptions import TwilioRestException
+    from twilio.base.exceptions import TwilioRestException  # twilio loads only for a practice that uses it
     from twilio.rest import Client
 
     if not (config.twilio_account_sid and config.twilio_auth_token and config.twilio_from):

@@ -13,23 +13,22 @@ import hmac
 import re
 import secrets
 import zoneinfo
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ccmops.clinical.models import Observation
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
-from ccmops.documentation.assess import record_assessment
 from ccmops.enrollment.consent_texts import ensure_texts
 from ccmops.enrollment.consents import record_consent, revoke_consent
 from ccmops.enrollment.models import Consent, ConsentTextVersion, required_elements
+from ccmops.enrollment.services import change_status
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.jobs import service as jobs
 from ccmops.organizations.engagements import practice_today
+from ccmops.outbox.secrets import seal
 from ccmops.portal.models import (
     CheckIn,
     Delivery,
@@ -48,7 +47,7 @@ CODES_PER_HOUR = 5
 WRONG_CODES_LOCK = 8  # wrong codes (or birth dates) before a link is locked
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
-ASSESSMENTS = ("phq9", "gad7", "steadi", "hrsn")
+
 READINGS = ("bp", "glucose", "weight")
 
 
@@ -323,8 +322,6 @@ def consent_electronically(*, link: PatientLink, typed_name: str, agree: bool, d
     if Consent.objects.filter(patient=patient, program=program, revocation__isnull=True).exists():
         raise Conflict(_("You have already given consent; nothing more is needed."))
     if not agree:
-        from ccmops.enrollment.services import change_status
-
         change_status(patient=patient, program=program, to="declined", by=link.sent_by,
                       reason="Declined on the patient page (electronic consent)")  # fmt: skip
         open_task(patient=patient, kind="care_plan_review", due_on=practice_today(patient.practice),
@@ -369,95 +366,6 @@ def stop_ccm(*, patient, reason: str) -> list:
 # -------------------------------------------------------------------------------------------------------- check-ins
 
 
-@transaction.atomic
-def send_checkin(*, patient, by, kinds: list[str], base_url: str, channel: str = "") -> CheckIn:
-    known = dict(CheckIn.KINDS)
-    if not kinds or any(k not in known for k in kinds):
-        raise InvalidInput(f"kinds: choose from {', '.join(known)}")
-    checkin = CheckIn.objects.create(practice_id=patient.practice_id, patient=patient, kinds=list(dict.fromkeys(kinds)),
-                                     sent_by=by, sent_at=timezone.now())  # fmt: skip
-    send_link(patient=patient, by=by, base_url=base_url, purpose="checkin", channel=channel, checkin=checkin)
-    return checkin
-
-
-BP_URGENT = (180, 120)  # systolic, diastolic at or above: a hypertensive crisis — a clinician today
-BP_HIGH = (140, 90)
-
-
-@transaction.atomic
-def answer_checkin(*, checkin: CheckIn, kind: str, answers: dict) -> str:
-    """The patient's answers to one part of a check-in: an assessment scored and kept (a draft note for the care
-    manager who sent it, an urgent task for an alarming answer), or a home reading kept as an observation (an
-    urgent task for a reading in the crisis range). Returns what the patient is told."""
-    checkin = CheckIn.objects.select_for_update().select_related("patient__practice", "sent_by").get(pk=checkin.pk)
-    if kind not in checkin.kinds or kind in checkin.done:
-        raise Conflict(_("This part of the check-in is done or was not asked."))
-    patient = checkin.patient
-    if kind in ASSESSMENTS:
-        record_assessment(patient=patient, by=checkin.sent_by, instrument=kind, answers=answers, by_patient=True)
-        told = _("Thank you. Your care team will review your answers.")
-    else:
-        told = _reading(checkin, kind, answers)
-    checkin.done = [*checkin.done, kind]
-    if set(checkin.done) >= set(checkin.kinds):
-        checkin.completed_at = timezone.now()
-    checkin.save(update_fields=["done", "completed_at"])
-    return told
-
-
-def _number(answers: dict, field: str, low: float, high: float) -> Decimal:
-    raw = str(answers.get(field, "")).strip()
-    try:
-        value = Decimal(raw)
-    except ArithmeticError:
-        raise InvalidInput(_("Enter each reading as a number.")) from None
-    if not low <= value <= high:
-        raise InvalidInput(_("Enter a number from %(low)s to %(high)s.") % {"low": f"{low:g}", "high": f"{high:g}"})
-    return value
-
-
-READING_CODES = {  # kind -> [(field, LOINC, display, unit, low, high)]
-    "bp": [("systolic", "8480-6", "Systolic blood pressure", "mm[Hg]", 60, 260),
-           ("diastolic", "8462-4", "Diastolic blood pressure", "mm[Hg]", 30, 160)],
-    "glucose": [("glucose", "2339-0", "Glucose [Mass/volume] in Blood", "mg/dL", 20, 700)],
-    "weight": [("weight", "29463-7", "Body weight", "kg", 20, 350)],
-}  # fmt: skip
-
-
-def _reading(checkin: CheckIn, kind: str, answers: dict) -> str:
-    patient = checkin.patient
-    values = {f: _number(answers, f, lo, hi) for f, _code, _name, _unit, lo, hi in READING_CODES[kind]}
-    now = timezone.now()
-    for field, code, display, unit, _low, _high in READING_CODES[kind]:
-        Observation.objects.create(
-            practice_id=patient.practice_id, patient=patient, source_id=f"checkin:{checkin.id}:{field}",
-            category="vital-signs" if kind != "glucose" else "laboratory", code=code, display=display,
-            effective=now, value=values[field], unit=unit, value_text="reported by the patient",
-        )  # fmt: skip
-    today = practice_today(patient.practice)
-    if kind == "bp":
-        sys_, dia = values["systolic"], values["diastolic"]
-        reading = f"{sys_:g}/{dia:g} mm Hg"
-        if sys_ >= BP_URGENT[0] or dia >= BP_URGENT[1]:
-            open_task(
-                patient=patient,
-                kind="urgent",
-                due_on=today,
-                title=f"Urgent: home blood pressure {reading} reported on the patient page — a clinician today",
-            )
-            return _("Thank you. This reading is very high: your care team has been alerted. If you have chest pain, "
-                     "shortness of breath, weakness or trouble speaking, call 911.")  # fmt: skip
-        if sys_ >= BP_HIGH[0] or dia >= BP_HIGH[1]:
-            open_task(patient=patient, kind="medication", due_on=today + dt.timedelta(days=2),
-                      title=f"Home blood pressure {reading} reported on the patient page: above goal")  # fmt: skip
-    if kind == "glucose" and (values["glucose"] < 70 or values["glucose"] > 300):
-        open_task(patient=patient, kind="urgent", due_on=today,
-                  title=f"Urgent: home glucose {values['glucose']:g} mg/dL reported on the patient page")  # fmt: skip
-    record_audit(action=AuditAction.CREATE, patient=patient, username="patient", object_type="Observation",
-                 detail={"checkin": checkin.id, "kind": kind})  # fmt: skip
-    return _("Thank you. Your reading was sent to your care team.")
-
-
 def zone_of(patient) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(patient.time_zone or patient.practice.time_zone)
 
@@ -475,8 +383,6 @@ def save_messaging(*, practice, by, values: dict) -> MessagingSettings:
     Raises:
         InvalidInput: an unknown provider, a port that is not a number, a sending number that is not E.164.
     """
-    from ccmops.outbox.secrets import seal
-
     config = settings_of(practice)
     given = {f: str(values.get(f, getattr(config, f)) or "").strip() for f in MESSAGING_FIELDS}
     if given["sms_provider"] not in ("console", "twilio"):
@@ -501,53 +407,6 @@ def save_messaging(*, practice, by, values: dict) -> MessagingSettings:
                  detail={f: getattr(config, f) for f in ("sms_provider", "email_provider", "twilio_from",
                                                          "smtp_host", "from_email")})  # fmt: skip
     return config
-
-
-REMIND_AHEAD = dt.timedelta(hours=24)
-
-
-def in_quiet_hours(config: MessagingSettings, local: dt.time) -> bool:
-    """Whether a local time falls in the practice's quiet hours (which may run past midnight)."""
-    start, end = config.quiet_start, config.quiet_end
-    return start <= local or local < end if start > end else start <= local < end
-
-
-def remind_calls(practice, *, now: dt.datetime | None = None) -> int:
-    """Queue a reminder for each call of the practice due within a day, in the patient's time zone and language,
-    outside the quiet hours (a call whose reminder would fall in them is reminded at the next run that is not) and
-    never twice (one per call). Returns how many were queued."""
-    from ccmops.worklist.models import ScheduledContact
-
-    now = now or timezone.now()
-    config = settings_of(practice)
-    queued = 0
-    calls = ScheduledContact.objects.filter(practice=practice, status="scheduled", due_at__gt=now,
-                                            due_at__lte=now + REMIND_AHEAD).select_related("patient")  # fmt: skip
-    done = set(Delivery.objects.filter(practice=practice, kind="reminder").values_list("idempotency_key", flat=True))
-    for call in calls:
-        key = f"reminder:{call.id}"
-        patient = call.patient
-        zone = zone_of(patient)
-        if key in done or in_quiet_hours(config, now.astimezone(zone).time()):
-            continue
-        try:
-            channel, to = channel_for(patient)
-        except InvalidInput:
-            continue
-        when = call.due_at.astimezone(zone)
-        with translation.override(language_of(patient)):
-            day = formats.date_format(when, "l j \\d\\e F" if language_of(patient) == "es" else "l, F j")
-            body = _("%(practice)s: your care team plans to call you on %(day)s around %(time)s.") % {
-                "practice": practice.name,
-                "day": day,
-                "time": f"{when:%-I:%M %p}",
-            }
-            if channel == "sms":
-                body += " " + _("Reply STOP to stop texts.")
-        with transaction.atomic():
-            _notify(patient, kind="reminder", key=key, channel=channel, to=to, body=body)
-        queued += 1
-    return queued
 
 
 @transaction.atomic

@@ -18,10 +18,14 @@ from ccmops.access.operating_model import Function
 from ccmops.compliance.audit import record_audit
 from ccmops.compliance.models import AuditAction
 from ccmops.errors import ConfigurationError, Conflict, InvalidInput
+from ccmops.organizations.models import Organization
 from ccmops.outbox.secrets import unseal
+from ccmops.patients.models import Patient
+from ccmops.patients.scope import practice_for
 from ccmops.patients.views import patient_for_any
-from ccmops.portal.models import CheckIn, Delivery, Message, MessagingSettings, OptOut, PatientLink
-from ccmops.portal.services import inbound_text, mark_read, message_to_patient, send_checkin, send_link
+from ccmops.portal.checkins import send_checkin
+from ccmops.portal.models import CheckIn, Delivery, Message, MessagingSettings, OptOut, PatientLink, UnmatchedText
+from ccmops.portal.services import inbound_text, mark_read, message_to_patient, place_text, send_link
 
 FUNCTIONS = (Function.MONTHLY_OUTREACH, Function.CARE_COORDINATION, Function.ENROLLMENT_CONSENT,
              Function.DOCUMENTATION)  # fmt: skip
@@ -83,7 +87,7 @@ def reach(request, patient_id: int):
 def _twilio_ok(request, practice_id: int) -> bool:
     """Whether the request carries Twilio's signature for this practice's auth token (tenant-scoped: another
     practice's token does not open it)."""
-    from twilio.request_validator import RequestValidator
+    from twilio.request_validator import RequestValidator  # twilio loads only where a hook or a send needs it
 
     config = MessagingSettings.objects.filter(practice_id=practice_id, sms_provider="twilio").first()
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -123,8 +127,6 @@ def twilio_inbound(request, practice_id: int):
     to the care team. Answered with empty TwiML (ccmops replies through the patient page, not by text)."""
     if not _twilio_ok(request, practice_id):
         return HttpResponseForbidden("signature not valid")
-    from ccmops.organizations.models import Organization
-
     practice = Organization.objects.get(pk=practice_id)
     inbound_text(practice=practice, phone=request.POST.get("From", ""), body=request.POST.get("Body", ""))
     return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
@@ -134,11 +136,6 @@ def twilio_inbound(request, practice_id: int):
 def unmatched_texts(request, practice_id: int):
     """Texts to the practice's number from a number no patient has (or several share): the care team places each on
     a patient's thread — one of those sharing the number, or the patient with the MRN given — or sets it aside."""
-    from ccmops.patients.models import Patient
-    from ccmops.patients.scope import practice_for
-    from ccmops.portal.models import UnmatchedText
-    from ccmops.portal.services import place_text
-
     practice = practice_for(request, practice_id, Function.CARE_COORDINATION)
     error = ""
     if request.method == "POST":
