@@ -32,18 +32,11 @@ from ccmops.ehr.documents import (
 from ccmops.errors import Conflict, InvalidInput, NotFound
 from ccmops.outbox.models import EhrConnection, Outgoing
 from ccmops.platform.pdf import pdf_response
-
-LONGEST_WAIT = 3600
+from ccmops.platform.retry import backoff
 
 
 def as_pdf(title: str, text: str) -> bytes:
     return pdf_response("ehr/document.html", {"title": title, "text": text}, "document.pdf").content
-
-
-def backoff(attempts: int, retry_after: int | None = None) -> int:
-    """Seconds until the next try: 1, 2, 4 … minutes, at most an hour; the server's Retry-After when longer."""
-    wait = min(60 * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
-    return max(wait, min(retry_after or 0, LONGEST_WAIT))
 
 
 def structured_kinds(connection: EhrConnection) -> set[str]:

@@ -13,11 +13,10 @@ from django.utils import timezone
 
 from ccmops.errors import ConfigurationError
 from ccmops.organizations.models import Organization
+from ccmops.platform.retry import backoff
 from ccmops.portal.models import Delivery, OptOut
 from ccmops.portal.providers import Outgoing, SendFailed, send
 from ccmops.portal.services import settings_of
-
-LONGEST_WAIT = 3600
 
 
 def send_due(practice_id: int, *, base_url: str = "", now: dt.datetime | None = None, limit: int = 500) -> dict:
@@ -48,10 +47,9 @@ def send_due(practice_id: int, *, base_url: str = "", now: dt.datetime | None = 
         try:
             sid = send(config, practice, message)
         except SendFailed as exc:
-            wait = min(60 * 2 ** (row.attempts - 1), LONGEST_WAIT)
             row.reason, row.updated_at = str(exc)[:300], timezone.now()
             if exc.transient:
-                row.status, row.next_attempt_at = "queued", now + dt.timedelta(seconds=wait)
+                row.status, row.next_attempt_at = "queued", now + dt.timedelta(seconds=backoff(row.attempts))
                 counts["retrying"] += 1
             else:
                 row.status = "failed"

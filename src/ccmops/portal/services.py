@@ -103,6 +103,17 @@ def _notify(patient, *, kind: str, key: str, channel: str, to: str, body: str) -
     return delivery
 
 
+def _new_link(patient, *, by, purpose: str, channel: str, checkin=None, program: str = "") -> tuple[PatientLink, str]:
+    """A new link of the patient (kept as its token's hash) and its token, good for LINK_DAYS."""
+    token, now = secrets.token_urlsafe(24), timezone.now()
+    link = PatientLink.objects.create(
+        practice_id=patient.practice_id, patient=patient, purpose=purpose, program=program, checkin=checkin,
+        token_hash=_hash(token), channel=channel, sent_by=by, created_at=now,
+        expires_at=now + dt.timedelta(days=LINK_DAYS),
+    )  # fmt: skip
+    return link, token
+
+
 def _url(request_base: str, token: str) -> str:
     return f"{request_base.rstrip('/')}/p/{token}/"
 
@@ -114,13 +125,8 @@ def send_link(*, patient, by, base_url: str, purpose: str = "page", channel: str
     if purpose not in dict(PatientLink.PURPOSES):
         raise InvalidInput(f"purpose: expected one of {', '.join(dict(PatientLink.PURPOSES))}")
     channel, to = channel_for(patient, channel)
-    token = secrets.token_urlsafe(24)
-    now = timezone.now()
-    link = PatientLink.objects.create(
-        practice_id=patient.practice_id, patient=patient, purpose=purpose, program=program if purpose == "consent"
-        else "", checkin=checkin, token_hash=_hash(token), channel=channel, sent_by=by, created_at=now,
-        expires_at=now + dt.timedelta(days=LINK_DAYS),
-    )  # fmt: skip
+    link, token = _new_link(patient, by=by, purpose=purpose, channel=channel, checkin=checkin,
+                            program=program if purpose == "consent" else "")  # fmt: skip
     practice = patient.practice
     with translation.override(language_of(patient)):
         what = {"page": _("your care page"), "consent": _("a consent form to read"),
@@ -217,11 +223,7 @@ def message_to_patient(*, patient, by, body: str, base_url: str) -> Message:
     except InvalidInput:
         channel = ""  # it waits on the page
     if channel:
-        token = secrets.token_urlsafe(24)
-        now = timezone.now()
-        PatientLink.objects.create(practice_id=patient.practice_id, patient=patient, purpose="page",
-                                   token_hash=_hash(token), channel=channel, sent_by=by, created_at=now,
-                                   expires_at=now + dt.timedelta(days=LINK_DAYS))  # fmt: skip
+        _link, token = _new_link(patient, by=by, purpose="page", channel=channel)
         with translation.override(language_of(patient)):
             text = _("%(practice)s: a new message from your care team waits. Read it at %(url)s") % {
                 "practice": patient.practice.name,
