@@ -158,7 +158,7 @@ def _patient_messages(scope, user, names) -> list[Item]:
         Item(
             "patient_message",
             f"Message from {m.patient}",
-            f"sent {m.created_at.astimezone(zoneinfo.ZoneInfo(m.patient.practice.time_zone)):%b %d, %H:%M}",
+            f"sent {m.created_at.astimezone(zoneinfo.ZoneInfo(m.patient.practice.time_zone)):%b %-d, %-I:%M %p}",
             reverse("reach", args=[m.patient_id]),
             names[m.practice_id],
         )
