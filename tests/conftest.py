@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from django.test import Client
+from tests import databases
 from tests.factories.pages import QUESTIONNAIRE, engagement_for
 from tests.factories.session import mfa_done
 from tests.worlds import restored
@@ -99,14 +101,45 @@ def fuzz_cases(config) -> Counter:
 FUZZ_COUNTS = Path(__file__).resolve().parents[1] / "var" / "fuzz-counts"
 
 
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the run's first process: its workers inherit the run's id
+        os.environ["CCMOPS_TEST_RUN_ID"] = uuid.uuid4().hex
+
+
 def pytest_sessionstart(session):
     if not hasattr(session.config, "workerinput"):
         for stale in FUZZ_COUNTS.glob("*.json"):
             stale.unlink()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each worker's test database starts as a copy of the run's migrated database (tests/databases.py) instead of
+    migrating on its own: PostgreSQL creates it from that template; SQLite creates the tables (no migrations) and
+    `django_db_setup` below overwrites the in-memory database with the template's pages."""
+    from django.conf import settings
+
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    if databases.server() is None:
+        test["MIGRATE"] = False
+    else:
+        test["TEMPLATE"] = databases.template("migrated").rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            databases.load_migrated_into(connection)
+    yield
+
+
 def pytest_sessionfinish(session):
     worker = getattr(session.config, "workerinput", {}).get("workerid")
+    if not worker:  # the run's first process, after its workers: the shared databases go
+        databases.remove_run_databases()
     if worker and fuzz_cases(session.config):
         FUZZ_COUNTS.mkdir(parents=True, exist_ok=True)
         (FUZZ_COUNTS / f"{worker}-{os.getpid()}.json").write_text(json.dumps(fuzz_cases(session.config)))

@@ -15,20 +15,13 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-
 
 def main(action: str, month: str) -> None:
     from ccmops.billing import evaluation as close_module
     from ccmops.billing.models import ClaimLine
     from ccmops.demo import world
-    from ccmops.demo.seed import seed_demo
     from ccmops.organizations.models import Organization
 
-    if action == "seed":
-        call_command("migrate", verbosity=0)
-        seed_demo(with_activity=True)
-        return
     practice = Organization.objects.get(slug=world.MAPLE)
     if action in ("close", "close-and-die"):
         close_module.CHUNK = close_module.STEP = close_module.CLI_STEP = 1  # a kill lands between steps

@@ -19,20 +19,16 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 
 def main(db: Path) -> None:
-    from ccmops.demo.seed import seed_demo
     from ccmops.organizations.models import User
     from ccmops.patients.models import Patient
     from ccmops.timetracking.models import TimeEntry
     from ccmops.web.mfa import SESSION_VERIFIED
 
-    call_command("migrate", verbosity=0)
-    seed_demo(with_activity=True)
     twyla = Patient.objects.get(family_name="Moen").id
     entries = TimeEntry.objects.count()
     client = Client(raise_request_exception=False, SERVER_NAME="127.0.0.1")

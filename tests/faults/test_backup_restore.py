@@ -4,13 +4,11 @@ a restore brings back exactly what was backed up, keeps the replaced database, a
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from tests.factories.billing import previous_month
-from tests.faults.processes import run as run_worker
+from tests import databases, forkserver
 from tests.faults.processes import sqlite_database
 
 from ccmops.compliance.backup import backup_database
@@ -23,9 +21,7 @@ AUDIT_TABLES = {"compliance_auditevent", "compliance_auditchainhead", "sqlite_se
 def ccmops(db: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CCMOPS_DATABASE_URL": f"sqlite:///{db}", "CCMOPS_DEBUG": "true"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "ccmops.cli", *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    return forkserver.run(["-m", "ccmops.cli", *args], env)  # a process of its own (tests/forkserver.py)
 
 
 def contents(db: Path) -> dict[str, list[tuple]]:
@@ -37,8 +33,7 @@ def contents(db: Path) -> dict[str, list[tuple]]:
 
 def test_backup_then_restore_brings_back_exactly_the_backed_up_database(tmp_path):
     live, saved = tmp_path / "live.sqlite3", tmp_path / "backup.sqlite3"
-    seeded = run_worker(sqlite_database(live), "seed", previous_month()[0])
-    assert seeded.returncode == 0, seeded.stderr
+    databases.copy_of(databases.template("seeded", sqlite=True), live)  # the demo world with last month's activity
 
     r = ccmops(live, "backup", str(saved))
     assert r.returncode == 0, r.stderr

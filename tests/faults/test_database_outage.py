@@ -7,15 +7,13 @@ unmounted volume) and back."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test import Client
+from tests import databases, forkserver
 from tests.factories.session import mfa_done
-from tests.faults.processes import sqlite_database
 
 from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import User
@@ -73,7 +71,8 @@ def test_outage_gives_a_clear_503_then_recovers(transactional_db, outage):
 
 def test_sqlite_file_going_away_gives_a_clear_503_then_recovers(tmp_path):
     db = tmp_path / "volume" / "ccmops.sqlite3"
-    sqlite_database(db)  # migrated
+    # the demo world with last month's activity (the run's seeded database)
+    databases.copy_of(databases.template("seeded", sqlite=True), db)
     env = {
         **os.environ,
         "CCMOPS_DATABASE_URL": f"sqlite:///{db}",
@@ -81,9 +80,7 @@ def test_sqlite_file_going_away_gives_a_clear_503_then_recovers(tmp_path):
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("CCMOPS_DEBUG", None)
-    run = subprocess.run(
-        [sys.executable, str(WORKER), str(db)], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    run = forkserver.run([str(WORKER), str(db)], env)  # a process of its own (tests/forkserver.py)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     assert out["before"] == 200 and out["after"] == 200 and out["entries_unchanged"]

@@ -23,7 +23,6 @@ import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db.models.signals import post_save  # noqa: E402
 
 SAVES = {"n": 0}
@@ -130,12 +129,7 @@ def dump() -> None:
 if __name__ == "__main__":
     action = sys.argv[1]
     T0 = dt.datetime.fromisoformat(sys.argv[2])
-    if action == "seed":
-        call_command("migrate", verbosity=0)
-        from ccmops.demo.seed import seed_demo
-
-        seed_demo(with_activity=True)
-    elif action == "run":
+    if action == "run":
         run(T0, Path(sys.argv[3]))
     else:
         dump()

@@ -23,13 +23,11 @@ SLUG = "kill-clinic"
 
 
 def main(action: str, month: str) -> None:
-    from django.core.management import call_command
     from tests.factories.population import die_inside_an_import_chunk
 
     from ccmops.billing import evaluation, jobs
     from ccmops.billing.models import ClaimLine, PatientMonthDecision
     from ccmops.demo import world
-    from ccmops.demo.seed import seed_demo
     from ccmops.enrollment.jobs import start_screening
     from ccmops.interop import services, writer
     from ccmops.interop.generator import generate_population
@@ -41,9 +39,7 @@ def main(action: str, month: str) -> None:
     from ccmops.patients.models import Encounter, Patient, PatientCondition, ScreeningResult, ScreeningRun
 
     data = Path(os.environ["JOB_TEST_DATA"]) / "population"
-    if action == "seed":
-        call_command("migrate", verbosity=0)
-        seed_demo(with_activity=True)
+    if action == "seed":  # onto the demo world with last month's activity (the run's seeded database)
         clinic = Organization.objects.create(
             slug=SLUG, kind="practice", name="Kill Clinic", time_zone="America/Chicago"
         )

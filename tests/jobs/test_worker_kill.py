@@ -28,7 +28,7 @@ def dump(url: str, month: str, **env) -> dict:
 def test_a_worker_killed_mid_job_is_replaced_and_the_result_equals_an_uninterrupted_run(tmp_path, dies):
     month, _ = previous_month()
     env = {**FAST_LEASE, "JOB_TEST_DATA": str(tmp_path)}
-    killed, clean = _database(tmp_path, "jobs_killed"), _database(tmp_path, "jobs_clean")
+    killed, clean = _database(tmp_path, "jobs_killed", seeded=True), _database(tmp_path, "jobs_clean", seeded=True)
     killed_kind = "evaluate" if dies == "work-and-die" else "import"
     try:
         for url in (killed, clean):
@@ -63,7 +63,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_result_equals_an_uninterrup
 
 def test_two_workers_at_once_run_each_job_once(tmp_path):
     month, _ = previous_month()
-    url = _database(tmp_path, "jobs_two")
+    url = _database(tmp_path, "jobs_two", seeded=True)
     try:
         env = {**FAST_LEASE, "JOB_TEST_DATA": str(tmp_path)}
         seeded = run(url, "seed", month, worker=WORKER, **env)

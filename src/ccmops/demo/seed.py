@@ -6,6 +6,7 @@ import json
 import random
 from pathlib import Path
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from ccmops.billing.known import record_known_service
@@ -77,13 +78,20 @@ def _seed_orgs(specs=world.ORGANIZATIONS) -> dict[str, Organization]:
 
 def _seed_staff(orgs: dict[str, Organization], specs=world.STAFF) -> dict[str, User]:
     users = {}
+    hashed: list[str] = []  # every demo login shares the one printed password: hashed once (argon2 is slow on purpose)
+
+    def demo_password() -> str:
+        if not hashed:
+            hashed.append(make_password(world.DEMO_PASSWORD))
+        return hashed[0]
+
     for spec in specs:
         user, created = User.objects.get_or_create(
             username=spec.username,
             defaults={"first_name": spec.first_name, "last_name": spec.last_name, "title": spec.title},
         )
         if created:
-            user.set_password(world.DEMO_PASSWORD)
+            user.password = demo_password()
             user.save(update_fields=["password"])
         Membership.objects.get_or_create(
             user=user,
@@ -117,7 +125,7 @@ def _seed_staff(orgs: dict[str, Organization], specs=world.STAFF) -> dict[str, U
         },
     )
     if created:
-        admin.set_password(world.DEMO_PASSWORD)
+        admin.password = demo_password()
         admin.save(update_fields=["password"])
     users[world.ADMIN_USERNAME] = admin
     return users
