@@ -8,11 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 from tests import databases
 from tests.factories.pages import QUESTIONNAIRE, engagement_for
 from tests.factories.session import mfa_done
-from tests.worlds import restored
+from tests.worlds import demo_world
 
 from ccmops.assessment.services import run as run_assessment
 from ccmops.billing.evaluation import close_month
@@ -50,17 +51,12 @@ def _portal_token(patient) -> str:
     return token
 
 
-def demo_world(*, with_activity: bool = False) -> dict[str, User]:
-    """The demo world as `seed_demo()` builds it, seeded once per test process and database and restored from
-    what it wrote for each later test (inside the test's transaction; a transactional test seeds it). Returns the
-    demo users by username."""
-    restored("world", seed_demo)
-    if with_activity:  # last month's program activity, on top of the world
-        restored("activity", lambda: seed_demo(with_activity=True))
-    return {
-        u.username: u
-        for u in User.objects.filter(username__in=[*(s.username for s in world.STAFF), world.ADMIN_USERNAME])
-    }
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the header's inbox count is kept per user id, and a restored world
+    gives its users the same ids in every test)."""
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,10 @@ from django.apps import apps
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 
+from ccmops.demo import world
+from ccmops.demo.seed import seed_demo
+from ccmops.organizations.models import User
+
 
 def _rows(connection) -> dict[str, tuple[list[str], str, dict]]:
     """Every Django table's rows by primary key: {table: (columns, pk column, {pk: row})}."""
@@ -119,10 +123,8 @@ def _counts(connection) -> int:
 
 def restored(name: str, seed) -> None:
     """Seed a world (`seed()`) once per test process and database, and write it back from its row difference
-    in each later test that asks for it by `name` (inside the test's transaction)."""
-    if not connection.in_atomic_block:  # a transactional test: its database was flushed (reference rows too)
-        seed()
-        return
+    in each later test that asks for it by `name` (inside the test's transaction; a transactional test's — a
+    browser test's — commits, onto the database as the previous one's flush left it, which has a key of its own)."""
     # The key names the state the world is seeded onto (each table's row count), not only the world: a module's
     # shared world (tests/reporting's history) under a test that also asks for the demo world must not leave an
     # empty difference for the tests after it.
@@ -132,3 +134,16 @@ def restored(name: str, seed) -> None:
     before = _rows(connection)
     seed()
     _worlds.setdefault(key, WorldDiff(before, _rows(connection)))
+
+
+def demo_world(*, with_activity: bool = False) -> dict[str, User]:
+    """The demo world as `seed_demo()` builds it, seeded once per test process and database and restored from
+    what it wrote for each later test (inside the test's transaction; a transactional test seeds it). Returns the
+    demo users by username."""
+    restored("world", seed_demo)
+    if with_activity:  # last month's program activity, on top of the world
+        restored("activity", lambda: seed_demo(with_activity=True))
+    return {
+        u.username: u
+        for u in User.objects.filter(username__in=[*(s.username for s in world.STAFF), world.ADMIN_USERNAME])
+    }

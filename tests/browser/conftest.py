@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from tests.factories.pages import INTERNAL_CODES
+from tests.worlds import demo_world
 
 from ccmops.demo import world
-from ccmops.demo.seed import seed_demo
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests are still
 # synchronous and safe.
@@ -61,7 +61,7 @@ def page(browser):
 
 @pytest.fixture
 def live_demo(live_server, transactional_db):
-    seed_demo()
+    demo_world()  # committed, for the live server's own connection
     return live_server
 
 
@@ -71,8 +71,8 @@ def sign_in(page, live_demo):
         page.goto(f"{live_demo.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", world.DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():  # the form's answer loaded (not half a second of network quiet after it)
+            page.click("button[type=submit]")
         return page
 
     return _sign_in

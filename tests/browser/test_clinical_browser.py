@@ -3,9 +3,9 @@ import brought (medications, results with flags, trend charts with their values)
 with the patient; the page then says when and by whom, and the draft note waits to be signed (issue 33)."""
 
 import pytest
+from tests.worlds import demo_world
 
 from ccmops.clinical.models import Medication, Observation, Reconciliation
-from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
 from ccmops.patients.models import Patient
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_clinical_picture_and_a_reconciliation(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)  # the demo's Synthea patients, imported with their medications and results
+    demo_world(with_activity=True)  # the demo's Synthea patients, imported with their medications and results
     moen = Patient.objects.get(family_name="Moen", practice__slug="maple-street-family-medicine")
     assert Medication.objects.filter(patient=moen).exists() and Observation.objects.filter(patient=moen).exists()
     sign_in("nora.rn")
@@ -62,7 +62,7 @@ def test_a_phq9_and_a_reconciliation_on_the_timer_reach_the_note_and_the_audit_p
     from ccmops.timetracking.models import TimeEntry, Timer, TimerSegment
     from ccmops.worklist.models import FollowUpTask
 
-    seed_demo(with_activity=True)
+    demo_world(with_activity=True)
     moen = Patient.objects.get(family_name="Moen", practice__slug="maple-street-family-medicine")
     before = set(TimeEntry.objects.filter(patient=moen).values_list("id", flat=True))
     page.set_default_timeout(20_000)

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from tests.worlds import demo_world, restored
 
 from ccmops.assessment.models import ModelFitAssessment
 from ccmops.demo import world
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_history(live_server, transactional_db):
-    seed_demo(with_activity=True, with_history=True)
+    demo_world(with_activity=True)
+    restored("history", lambda: seed_demo(with_activity=True, with_history=True))
     return live_server
 
 
@@ -23,8 +25,8 @@ def sign_in_as(page, url: str, username: str):
     page.goto(f"{url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", world.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the form's answer loaded (not half a second of network quiet after it)
+        page.click("button[type=submit]")
 
 
 def test_dashboard_workspace_and_assessment(page, live_history, screenshot):

@@ -3,9 +3,9 @@ month" is refused with the file's name and how far it got, and nothing is evalua
 
 import pytest
 from tests.factories.billing import previous_month
+from tests.worlds import demo_world
 
 from ccmops.demo import world
-from ccmops.demo.seed import seed_demo
 from ccmops.interop.models import ImportRun
 from ccmops.months.models import MonthClose
 from ccmops.organizations.models import Organization
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_evaluating_waits_for_a_part_written_import(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)
+    demo_world(with_activity=True)
     month, _mid = previous_month()
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
     ImportRun.objects.create(

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 from tests.factories.billing import previous_month
+from tests.worlds import demo_world
 
 from ccmops.billing.models import KnownService
 from ccmops.demo import world
-from ccmops.demo.seed import seed_demo
 from ccmops.organizations.models import Organization
 from ccmops.patients.models import Patient
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_record_a_service_then_the_close_holds_the_second_payee(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)  # Lemke: another practice's CCM on record (what she told her care manager)
+    demo_world(with_activity=True)  # Lemke: another practice's CCM on record (what she told her care manager)
     month, _mid = previous_month()
     riverbend = Organization.objects.get(slug=world.RIVERBEND)
     ferry = Patient.objects.get(family_name="Ferry")

@@ -6,12 +6,12 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 from tests.factories.billing import previous_month
+from tests.worlds import demo_world
 
 from ccmops.billing.models import ClaimBatch
 from ccmops.careplans.models import CarePlan, CarePlanVersion
 from ccmops.careplans.services import with_picture
 from ccmops.demo import world
-from ccmops.demo.seed import seed_demo
 from ccmops.documentation.models import Note
 from ccmops.enrollment.models import OutreachAttempt
 from ccmops.jobs.models import Job
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_care_managers_call_from_the_worklist_to_a_signed_note(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)  # Moen: active CCM with Nora, 12 minutes this month
+    demo_world(with_activity=True)  # Moen: active CCM with Nora, 12 minutes this month
     moen = Patient.objects.get(family_name="Moen")
     before = set(TimeEntry.objects.filter(patient=moen).values_list("id", flat=True))
     page.set_default_timeout(20_000)
@@ -69,7 +69,7 @@ def test_the_care_managers_call_from_the_worklist_to_a_signed_note(page, sign_in
 
 
 def test_the_billers_month_from_the_list_to_an_837p(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)
+    demo_world(with_activity=True)
     month, _ = previous_month()
     maple = Organization.objects.get(slug=world.MAPLE)
     sign_in("ben.biller")
@@ -101,7 +101,7 @@ def test_the_compliance_reviewer_verifies_the_audit_chain(page, sign_in, live_de
 
 
 def test_the_care_managers_inbox_leads_to_the_note_to_sign(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)  # Kohler's last call of last month is a draft note
+    demo_world(with_activity=True)  # Kohler's last call of last month is a draft note
     sign_in("nora.rn")
     assert page.locator(".badge").count() == 1
     item = page.locator(".inbox-note_to_sign a").first
@@ -124,7 +124,7 @@ def test_the_care_managers_inbox_leads_to_the_note_to_sign(page, sign_in, live_d
 
 
 def test_the_billing_practitioner_approves_a_care_plan_from_the_inbox(page, sign_in, live_demo, screenshot):
-    seed_demo(with_activity=True)  # approved care plans to take a complete plan's content from
+    demo_world(with_activity=True)  # approved care plans to take a complete plan's content from
     patel = User.objects.get(username="dr.patel")
     patient = Patient.objects.filter(billing_practitioner__user=patel).order_by("family_name").first()
     plan = CarePlan.objects.create(practice=patient.practice, patient=patient, kind="comprehensive", program="pcm")
