@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -100,6 +101,11 @@ FUZZ_COUNTS = Path(__file__).resolve().parents[1] / "var" / "fuzz-counts"
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the run's first process: its workers inherit the run's id
         os.environ["CCMOPS_TEST_RUN_ID"] = uuid.uuid4().hex
+        if getattr(config.option, "numprocesses", None):
+            # Under pytest-xdist this process only hands out tests: it migrates the run's database while the
+            # workers start and collect, instead of the first worker to need it doing so while the others wait.
+            config.ccmops_migrating = threading.Thread(target=databases.template, args=("migrated",), daemon=True)
+            config.ccmops_migrating.start()
 
 
 def pytest_sessionstart(session):
@@ -135,6 +141,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def pytest_sessionfinish(session):
     worker = getattr(session.config, "workerinput", {}).get("workerid")
     if not worker:  # the run's first process, after its workers: the shared databases go
+        if hasattr(session.config, "ccmops_migrating"):
+            session.config.ccmops_migrating.join()
         databases.remove_run_databases()
     if worker and fuzz_cases(session.config):
         FUZZ_COUNTS.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
         # Demo logins work with the password alone; two-step sign-in stays available from the header.
         os.environ.setdefault("CCMOPS_MFA_REQUIRED_ROLES", "")
     try:
+        # imported once DJANGO_SETTINGS_MODULE and the demo's defaults are set above
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(argv)

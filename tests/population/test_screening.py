@@ -5,6 +5,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from tests.worlds import restored
 
 from ccmops.enrollment.models import Enrollment
 from ccmops.enrollment.screening import screen_practice
@@ -25,10 +26,15 @@ STRICTER_THAN_MANIFEST = {"Caridad_Olivares"}
 def screened(db):
     if not SYNTHEA.exists():
         pytest.skip("../shared is not beside this checkout")
-    practice = Organization.objects.create(slug="synthea", kind="practice", name="Synthea Practice")
-    for path in sorted((SYNTHEA / "fhir-r4").glob("*.json")):
-        import_source(practice=practice, source=Source("fhir", path, path.name))
-    screen_practice(practice=practice, on=ON)
+
+    def seed():
+        practice = Organization.objects.create(slug="synthea", kind="practice", name="Synthea Practice")
+        for path in sorted((SYNTHEA / "fhir-r4").glob("*.json")):
+            import_source(practice=practice, source=Source("fhir", path, path.name))
+        screen_practice(practice=practice, on=ON)
+
+    restored("synthea-screened", seed)  # imported and screened once per test process, written back after
+    practice = Organization.objects.get(slug="synthea")
     with (SYNTHEA / "manifest.csv").open(newline="") as fh:
         manifest = {row["file"].rsplit("_", 1)[1].removesuffix(".json"): row for row in csv.DictReader(fh)}
     return practice, manifest

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import wraps
 
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.utils import timezone
 from ninja import NinjaAPI, Query
@@ -41,10 +44,6 @@ from ccmops.web.roles import roles_of
 
 def _signed_in_outside_debug(view):
     """The OpenAPI schema and docs: open in development, for signed-in users in production (security review 11)."""
-    from functools import wraps
-
-    from django.conf import settings
-    from django.contrib.auth.decorators import login_required
 
     guarded = login_required(view)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -204,7 +205,6 @@ def month_page(request, practice_id: int, month: str):
 
 
 def _back(practice, month, error="", notice=""):
-    from urllib.parse import urlencode
 
     url = f"/practices/{practice.id}/months/{month}/"
     query = {k: v for k, v in (("error", error), ("notice", notice)) if v}

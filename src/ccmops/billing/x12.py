@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pyx12.params
+import pyx12.x12n_document
 from django.utils import timezone
 
 from ccmops.billing.models import ClaimLine
@@ -320,10 +323,6 @@ def build_837p(practice, month: str, *, control_number: int, test: bool = False)
 
 def validate(text: str) -> None:
     """pyx12 must accept the file (999 IK5*A); otherwise the errors are raised and no file is offered."""
-    import logging
-
-    import pyx12.params
-    import pyx12.x12n_document
 
     log = io.StringIO()
     handler = logging.StreamHandler(log)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -127,8 +129,6 @@ def _action(request, plan_id: int, function: Function, action):
     try:
         action(plan, _lock(request))
     except (InvalidInput, Conflict) as exc:
-        from urllib.parse import urlencode
-
         return redirect(f"/care-plans/{plan.id}/?{urlencode({'error': str(exc)})}")
     return redirect("careplan_detail", plan_id=plan.id)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fhir.resources.R4B.questionnaire import Questionnaire
+
 FREQUENCY = (  # the answer scale of PHQ-9 and GAD-7 ("over the last 2 weeks, how often …"), LOINC answer codes
     (0, "LA6568-5", "Not at all"),
     (1, "LA6569-3", "Several days"),
@@ -216,7 +218,6 @@ SELF_HARM_ITEM = "44260-8"  # PHQ-9 item 9: any answer above 0 needs a clinician
 
 def questionnaire(instrument: Instrument) -> dict:
     """The instrument as a FHIR R4B Questionnaire (validated)."""
-    from fhir.resources.R4B.questionnaire import Questionnaire
 
     loinc = "http://loinc.org"
     resource = {

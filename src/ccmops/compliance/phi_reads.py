@@ -6,6 +6,7 @@ patient and practice."""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db import transaction
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
@@ -57,7 +58,6 @@ API_PHI_PREFIXES = (
 
 
 def _record(kwargs: dict):
-    from django.apps import apps
 
     for name, (app, model) in RECORD_KWARGS.items():
         if name in kwargs:

@@ -12,6 +12,7 @@ def _warm() -> None:
     """Load at boot what every worker would otherwise load on its first requests: the URL map (which imports
     every view and the API, about a second and 70,000 objects), ccmops's templates, compiled, the ICD-10-CM
     code set (about 50 ms) and the chronic-condition table (some 10,000 objects)."""
+    # imported here, after get_wsgi_application() has set Django up
     from django.template.loader import get_template
     from django.urls import get_resolver
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
+import zoneinfo
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from ccmops.billing.known import record_known_service
 from ccmops.demo import world
@@ -192,8 +195,6 @@ def _seed_patients(orgs: dict[str, Organization], users: dict[str, User]) -> Non
 def month_starts(practice, now):
     """9:00 on the first of this month and on the 3rd of last month where the practice is: the demo's work happens
     in the practice's office hours (plus an hour per cast member)."""
-    import datetime as dt
-    import zoneinfo
 
     local_now = now.astimezone(zoneinfo.ZoneInfo(practice.time_zone))
     first_of_month = local_now.replace(day=1, hour=9, minute=0, second=0, microsecond=0)
@@ -211,9 +212,6 @@ def _seed_program_activity(users: dict[str, User]) -> None:
     """Consent, initiating visit, an approved and shared care plan, and time in the last two months for the
     ACTIVE_CCM patients, so the worklist, the patient pages and month close have real work to show. Dates are
     relative to today; a patient who already has a consent is left as it is."""
-    import datetime as dt
-
-    from django.utils import timezone
 
     now = timezone.now()
     for k, (family, cm, last, this) in enumerate(world.ACTIVE_CCM):

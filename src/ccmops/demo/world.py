@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import timezone
+
 from ccmops.access.operating_model import Preset
 from ccmops.access.policy import OrgKind, Role
 
@@ -14,14 +17,8 @@ DEMO_PASSWORD = "ccmops-demo-2026"
 def _first_of_month(months_ago: int) -> dt.date:
     """The first day of the month `months_ago` months before the current one (in the project's time zone once
     Django is configured, as the demo's history dates its months)."""
-    from django.conf import settings
 
-    if settings.configured:
-        from django.utils import timezone
-
-        today = timezone.localdate()
-    else:
-        today = dt.date.today()
+    today = timezone.localdate() if settings.configured else dt.date.today()
     total = today.year * 12 + today.month - 1 - months_ago
     return dt.date(total // 12, total % 12 + 1, 1)
 

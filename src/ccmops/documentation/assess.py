@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from ccmops.clinical.instruments import INSTRUMENTS, SELF_HARM_ITEM, Instrument
 from ccmops.clinical.models import AssessmentResponse
@@ -49,7 +50,6 @@ def _coding(system_code_display) -> dict:
 
 
 def _fhir_response(instrument: Instrument, patient, answers: dict[str, int | list[int]], score: int, when) -> dict:
-    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
     items = []
     for item in instrument.items:

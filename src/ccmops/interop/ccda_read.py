@@ -75,7 +75,7 @@ def _converter():
     """`ccda_to_fhir.convert_document`, its module loggers made to pass their records up to ours: the library
     gives each of its loggers a handler printing INFO lines to standard output (it would write into the CLI's
     output and the server's), so that handler is not added, and those already added are taken off."""
-    from ccda_to_fhir import logging_config
+    from ccda_to_fhir import logging_config  # loaded only for C-CDA imports, as below
 
     logging_config.ConversionLogger._setup_default_handler = lambda self: None
     from ccda_to_fhir import convert_document  # imported here: lxml and its models load only for C-CDA imports

@@ -5,6 +5,7 @@ validated with fhir.resources R4B models before it leaves."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
@@ -229,7 +230,6 @@ def export_practice(practice, folder, *, progress=None) -> dict[str, int]:
     every patient's resources validated as FHIR R4 first. `ccmops import bulk` reads the Patients, Conditions,
     Encounters and the clinical picture back. Returns the count per type. The files are
     written under temporary names and renamed once complete, so a folder never holds a half-written export."""
-    from pathlib import Path
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

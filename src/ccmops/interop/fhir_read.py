@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import gzip
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -485,8 +486,6 @@ def bulk_files(path: Path) -> list[Path]:
 
 def iter_lines(path: Path) -> Iterator[str]:
     if path.name.endswith(".gz"):
-        import gzip
-
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             yield from fh
     else:

@@ -3,6 +3,10 @@ close). One place for the conditions under which that is safe."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -23,10 +27,6 @@ def can_fork(workers: int) -> bool:
 def die_with_parent() -> None:
     """A pool process's initializer: when the process that started it dies (even by SIGKILL), the kernel kills it
     too (Linux PR_SET_PDEATHSIG), so no worker outlives a killed import or close as an orphan."""
-    import ctypes
-    import ctypes.util
-    import signal
-    import sys
 
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 
 class JsonText(str):
@@ -117,8 +117,7 @@ def _copy_fresh(table: str, cols: str, rows: list[tuple]) -> Written | None:
     """PostgreSQL: COPY rows none of whose keys were stored straight into the table (no staging table, no
     conflict probe per row). None when a key turned out to be stored after all: nothing of the batch is kept
     (a savepoint) and the caller upserts it."""
-    import psycopg
-    from django.db import IntegrityError, transaction
+    import psycopg  # PostgreSQL's driver: this path runs only on PostgreSQL
 
     qn = connection.ops.quote_name
     try:

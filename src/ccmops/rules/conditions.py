@@ -6,6 +6,7 @@ covers are returned as unclassified, never dropped (R-ELIG-1, R-ELIG-3).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import importlib.util
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def icd10_code_set() -> frozenset[str]:
     spec = importlib.util.find_spec("simple_icd_10_cm")
     lists = sorted(Path(spec.submodule_search_locations[0], "data").glob("code-list-*.txt")) if spec else []
     if len(lists) != 1:  # a layout this code does not know: ask the library itself
-        import simple_icd_10_cm as cm
+        import simple_icd_10_cm as cm  # only for a library layout this code does not know
 
         return frozenset(cm.get_all_codes(True))
     with lists[0].open(encoding="utf-8") as fh:
@@ -158,7 +159,6 @@ def icd10_is_billable(code: str) -> bool:
 
 def billable_children(code: str, limit: int = 6) -> tuple[str, ...]:
     """The billable codes under a header, first `limit` of them (to name in a finding)."""
-    import bisect
 
     dotted = _dotted(code)
     codes = _sorted_codes()

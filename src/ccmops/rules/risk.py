@@ -68,7 +68,7 @@ def _raf(
     key = (hccs_in, age_cell, sex, dual)
     cached = _CACHE.get(key)
     if cached is None:
-        from hccinfhir import calculate_raf
+        from hccinfhir import calculate_raf  # its model tables load at the first score a process computes
 
         result = calculate_raf(
             diagnosis_codes=list(relevant), model_name=MODEL, age=key[1], sex=sex, dual_elgbl_cd="02" if dual else "00"

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -84,7 +85,6 @@ class MfaMiddleware:
                     content_type="application/json",
                 )
             target = "mfa-verify" if user.totp_enabled_at else "mfa-setup"
-            from django.urls import reverse
 
             return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         return self.get_response(request)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -120,11 +123,6 @@ class IdleLogoutMiddleware:
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            import time
-
-            from django.contrib.auth import logout
-            from django.shortcuts import redirect
-
             now = int(time.time())
             recorded = request.session.get("last_activity")
             last = now if recorded is None else recorded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -293,7 +294,6 @@ def verify_audit_chain(request):
 
 
 def _audit_csv(request, events, f: dict) -> HttpResponse:
-    import io
 
     out = io.StringIO()
     w = csv_cells.writer(out)

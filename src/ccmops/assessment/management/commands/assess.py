@@ -7,6 +7,7 @@ a `measured` block) and the run is kept in the practice's assessment history.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -28,7 +29,6 @@ class Command(BaseCommand):
         parser.add_argument("--practice", help="calibrate with this practice's measured figures and keep the run")
 
     def handle(self, *args, file: str, practice: str | None, **options):
-        import sys
 
         try:
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
