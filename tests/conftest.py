@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import Client
-from tests import databases
+from pytest_django.plugin import blocking_manager_key
+from tests import databases, worlds
 from tests.factories.pages import QUESTIONNAIRE, engagement_for
 from tests.factories.session import mfa_done
 from tests.worlds import demo_world
@@ -130,12 +132,31 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with django_db_blocker.unblock():
+    with django_db_blocker.unblock():
+        if connection.vendor == "sqlite":
             databases.load_migrated_into(connection)
+        worlds.remember_template(connection)
+    django_db_setup_done.append(True)
     yield
+    django_db_setup_done.clear()  # the test database is dropped next
+
+
+django_db_setup_done: list[bool] = []
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    marked = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return bool(marked) or "transactional_db" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    # after Django's flush, back to the database as made (not after the last test: the database is dropped then)
+    if django_db_setup_done and nextitem is not None and _transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            worlds.back_to_template(connection)
 
 
 def pytest_sessionfinish(session):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
+from psycopg.types.json import Jsonb
+from tests import databases
 
 from ccmops.demo import world
 from ccmops.demo.seed import seed_demo
@@ -56,7 +58,6 @@ class WorldDiff:
         qn = connection.ops.quote_name
         postgres = connection.vendor == "postgresql"
         if postgres:
-            from psycopg.types.json import Jsonb
 
             def value(v):
                 return Jsonb(v) if isinstance(v, dict | list) else v
@@ -113,6 +114,37 @@ class _Diverged(Exception):
 
 
 _worlds: dict[str, WorldDiff] = {}
+_template: dict[str, tuple[list[str], str, dict]] = {}
+
+
+def remember_template(connection) -> None:
+    """Keep the rows of the freshly made test database (the migrations' own rows: consent texts, content types,
+    permissions…), to bring the database back to them after a transactional test's flush."""
+    _template.clear()
+    _template.update({table: found for table, found in _rows(connection).items() if found[2]})
+
+
+def back_to_template(connection) -> None:
+    """After a transactional test (a browser test) Django flushes every table, the migrations' rows too, and
+    re-creates content types and permissions under new ids: put the database back as it was made, so every test
+    starts from the same state (and the recorded worlds keep applying). SQLite: the run's migrated database is
+    loaded again; PostgreSQL: the remembered rows are written back."""
+    if connection.vendor == "sqlite":
+        databases.load_migrated_into(connection)
+        return
+    qn = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, (columns, _pk, rows) in _template.items():
+            cursor.execute(f"DELETE FROM {qn(table)}")
+            with cursor.cursor.copy(f"COPY {qn(table)} ({', '.join(map(qn, columns))}) FROM STDIN") as copy:
+                for row in rows.values():
+                    copy.write_row(tuple(_jsonb(v) for v in row))
+        for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True)):
+            cursor.execute(sql)
+
+
+def _jsonb(v):
+    return Jsonb(v) if isinstance(v, dict | list) else v
 
 
 def _counts(connection) -> int:
