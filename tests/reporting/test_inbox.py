@@ -2,6 +2,7 @@
 that are not theirs."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from tests.factories.billing import previous_month
@@ -27,7 +28,7 @@ def test_a_care_manager_finds_her_unsigned_notes_and_follow_ups_due_within_two_b
     nora = User.objects.get(username="nora.rn")
     drafts = Note.objects.filter(author=nora, signed_at__isnull=True)
     patient = Patient.objects.filter(care_manager=nora).first()
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=ZoneInfo(patient.practice.time_zone))  # the practice's day, not the server's
     soon = FollowUpTask.objects.create(
         practice=patient.practice, patient=patient, kind="other", title="Check the new inhaler",
         due_on=add_business_days(today, 2), created_at=timezone.now(),
