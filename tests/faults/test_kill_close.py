@@ -3,14 +3,12 @@ a second close changes nothing. Runs real processes against a database file (or 
 database when CCMOPS_TEST_DATABASE_URL is set)."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tests import forkserver
 from tests.factories.billing import previous_month
 from tests.faults.processes import _database, _drop, run
 
@@ -41,14 +39,7 @@ IMPORT_WORKER = Path(__file__).with_name("import_worker.py")
 
 
 def run_import(url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "CCMOPS_DATABASE_URL": url,
-        "CCMOPS_DEBUG": "true",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return forkserver.run([str(IMPORT_WORKER), *args], env)  # a process of its own (tests/forkserver.py)
+    return run(url, *args, worker=IMPORT_WORKER)  # a process of its own, forked (tests/forkserver.py)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
