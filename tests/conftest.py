@@ -102,7 +102,8 @@ FUZZ_COUNTS = Path(__file__).resolve().parents[1] / "var" / "fuzz-counts"
 
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the run's first process: its workers inherit the run's id
-        os.environ["CCMOPS_TEST_RUN_ID"] = uuid.uuid4().hex
+        # given from outside (`.ci/run`, so that its clean-up finds a killed run's databases) or made here
+        os.environ.setdefault("CCMOPS_TEST_RUN_ID", uuid.uuid4().hex)
         if getattr(config.option, "numprocesses", None):
             # Under pytest-xdist this process only hands out tests: it migrates the run's database while the
             # workers start and collect, instead of the first worker to need it doing so while the others wait.

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from tests.factories.pages import INTERNAL_CODES
 from tests.worlds import demo_world
 
@@ -42,10 +43,15 @@ def chromium_path() -> str:
 def browser():
     from playwright.sync_api import sync_playwright
 
+    # While Playwright runs, its event loop counts as running in this thread, and Django keeps this thread's
+    # connections in a second place (asgiref's Local). Closing them on the way in and on the way out leaves no
+    # connection open in the place the rest of the run does not see (the test database's drop would find it).
+    connections.close_all()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield b
         b.close()
+        connections.close_all()
 
 
 @pytest.fixture

@@ -39,8 +39,28 @@ def forked_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
     its database connection they must not share, so it is closed first (this process reconnects on its next
     query). Run the work with `pool.submit(in_worker, fn, *args)`."""
     connections.close_all()
-    with ProcessPoolExecutor(processes, mp_context=get_context("fork"), initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(processes, mp_context=get_context("fork"), initializer=_start_worker) as pool:
         yield pool
+
+
+# The connections a pool process inherited, kept referenced so that they are never closed or finalized there (the
+# process ends with os._exit, which runs no finalizers).
+_inherited: list = []
+
+
+def _start_worker() -> None:
+    """A forked pool process's initializer: die with the parent, and leave every connection it inherited alone.
+
+    `close_all()` above closes the connections this thread sees *now*; Django keeps a thread's connections in
+    one place when no event loop runs in it and in another when one does (asgiref's Local). A process that ran
+    both ways in this thread (an event loop driving a browser in tests, say) can still hold an open connection
+    in the other place, and the forked child may look there. Used, or even closed, from the child, it would
+    speak on the parent's socket: results interleaved between the two processes, or the parent's session ended.
+    So the child sets fresh connections in its own view and keeps the inherited ones unused until it exits."""
+    die_with_parent()
+    for alias in connections:
+        _inherited.append(connections[alias])
+        connections[alias] = connections.create_connection(alias)
 
 
 def in_worker(fn: Callable[..., T], *args) -> T:
