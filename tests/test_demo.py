@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.utils.html import strip_tags
 
 from ccmops.compliance.models import AuditEvent
 from ccmops.demo import world
@@ -78,6 +81,13 @@ def test_each_demo_login_lands_on_its_role_home(login, username, role, heading):
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == f"/home/{role}/"
     assert heading in response.content.decode()
+
+
+def test_the_care_manager_home_counts_in_plain_words(login):
+    """Nora works for one practice: "1 practice", not "1 practices"; her many patients stay plural."""
+    text = " ".join(strip_tags(login("nora.rn").get("/home/care_manager/").content.decode()).split())
+    assert re.search(r"\b1 ?practice you work for", text)  # the figure and its label are separate boxes
+    assert re.search(r"\b([2-9]|\d\d+) ?patients assigned to you", text)
 
 
 def test_biller_home_lists_only_practices_whose_billing_they_hold(login):
