@@ -57,7 +57,8 @@ def _prefix() -> str:
 
 
 @contextmanager
-def _locked(name: str):
+def locked(name: str):
+    """One process of the run at a time in the block (a file lock in the run's folder)."""
     with (run_folder() / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -93,7 +94,7 @@ def template(kind: str, *, sqlite: bool = False) -> str:
     before, code = STEPS[kind]
     if sqlite or server() is None:
         path = run_folder() / f"{kind}.sqlite3"
-        with _locked(kind):
+        with locked(kind):
             if not path.exists():
                 partial = path.with_suffix(".partial")
                 if before is None:
@@ -105,7 +106,7 @@ def template(kind: str, *, sqlite: bool = False) -> str:
                 partial.rename(path)  # whole or absent
         return f"sqlite:///{path}"
     name = f"{_prefix()}_{kind}"
-    with _locked(f"pg-{kind}"):
+    with locked(f"pg-{kind}"):
         if not _pg(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"):
             partial = f"{name}_partial"
             _pg(f'DROP DATABASE IF EXISTS "{partial}"')

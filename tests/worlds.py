@@ -1,6 +1,9 @@
-"""Test worlds built once per test process and written back for each test that needs them (`restored`)."""
+"""Test worlds built once per test run and written back for each test that needs them (`restored`)."""
 
 from __future__ import annotations
+
+import hashlib
+import pickle
 
 from django.apps import apps
 from django.core.management.color import no_style
@@ -31,7 +34,7 @@ def _rows(connection) -> dict[str, tuple[list[str], str, dict]]:
 
 
 class WorldDiff:
-    """What seeding the demo world wrote (rows added, changed, removed), kept per test process and written back
+    """What seeding the demo world wrote (rows added, changed, removed), kept for the test run and written back
     with plain SQL inside each later test's transaction (rolled back after it): the same rows with the same ids, in
     a fraction of the time of seeding again. Written back only onto the state it was taken from: a row it would
     add already taken, or a row it changes or removes not as it was, and the test seeds the world instead."""
@@ -152,27 +155,46 @@ def _counts(connection) -> int:
     qn = connection.ops.quote_name
     tables = sorted({m._meta.db_table for m in apps.get_models(include_auto_created=True) if m._meta.managed})
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(f"SELECT COUNT(*) FROM {qn(t)}" for t in tables))
-        return hash(tuple(n for (n,) in cursor.fetchall()))
+        # one row, a column per table: the rows of a UNION ALL come in no set order (PostgreSQL's parallel append)
+        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(t)})" for t in tables))
+        return hash(cursor.fetchone())
 
 
 def restored(name: str, seed) -> None:
-    """Seed a world (`seed()`) once per test process and database, and write it back from its row difference
-    in each later test that asks for it by `name` (inside the test's transaction; a transactional test's — a
-    browser test's — commits, onto the database as the previous one's flush left it, which has a key of its own)."""
+    """Seed a world (`seed()`) once per test run and database server, and write it back from its row difference
+    in each later test that asks for it by `name`, in this process or another of the run (inside the test's
+    transaction; a transactional test's — a browser test's — commits, onto the database as the previous one's
+    flush left it, which has a key of its own). The recorded differences are files in the run's folder."""
     # The key names the state the world is seeded onto (each table's row count), not only the world: a module's
     # shared world (tests/reporting's history) under a test that also asks for the demo world must not leave an
     # empty difference for the tests after it.
-    key = f"{connection.vendor}:{connection.settings_dict['NAME']}:{name}:{_counts(connection)}"
-    if key in _worlds and _worlds[key].apply(connection):
-        return
+    key = f"{connection.vendor}:{name}:{_counts(connection)}"
+    if key not in _worlds:
+        # One recording per run: the first process to need it seeds and records; the others wait for it and write
+        # it back (their databases are copies of one template). Two seedings would differ (times, random ids, hash
+        # chains), and a world recorded on top of one would not apply on top of the other.
+        recorded = databases.run_folder() / f"world-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pickle"
+        with databases.locked(recorded.stem):
+            if not recorded.exists():
+                _seed_and_record(key, seed)
+                partial = recorded.with_suffix(".partial")
+                partial.write_bytes(pickle.dumps(_worlds[key]))
+                partial.rename(recorded)  # whole or absent
+                return
+            _worlds[key] = pickle.loads(recorded.read_bytes())  # written by this run's own processes
+    if not _worlds[key].apply(connection):  # not in the state it was recorded on after all: seed here
+        _seed_and_record(key, seed)
+
+
+def _seed_and_record(key: str, seed) -> None:
     before = _rows(connection)
     seed()
-    _worlds.setdefault(key, WorldDiff(before, _rows(connection)))
+    # this process's own seeding from now on: the worlds recorded on top of it are taken on these rows
+    _worlds[key] = WorldDiff(before, _rows(connection))
 
 
 def demo_world(*, with_activity: bool = False) -> dict[str, User]:
-    """The demo world as `seed_demo()` builds it, seeded once per test process and database and restored from
+    """The demo world as `seed_demo()` builds it, seeded once per test run and database server and restored from
     what it wrote for each later test (inside the test's transaction; a transactional test seeds it). Returns the
     demo users by username."""
     restored("world", seed_demo)

@@ -33,7 +33,7 @@ def screened(db):
             import_source(practice=practice, source=Source("fhir", path, path.name))
         screen_practice(practice=practice, on=ON)
 
-    restored("synthea-screened", seed)  # imported and screened once per test process, written back after
+    restored("synthea-screened", seed)  # imported and screened once per test run, written back after
     practice = Organization.objects.get(slug="synthea")
     with (SYNTHEA / "manifest.csv").open(newline="") as fh:
         manifest = {row["file"].rsplit("_", 1)[1].removesuffix(".json"): row for row in csv.DictReader(fh)}

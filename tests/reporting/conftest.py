@@ -12,7 +12,7 @@ from ccmops.organizations.models import Organization
 
 @pytest.fixture(scope="module")
 def history_db(django_db_setup, django_db_blocker):
-    """Seeding history takes some seconds, so a module shares it: the seed (once per test process, then written
+    """Seeding history takes some seconds, so a module shares it: the seed (once per test run, then written
     back from its row difference: tests/worlds.py) runs inside an outer transaction that is rolled back at the
     end, and each test (with `db`) runs in a savepoint inside it, as Django's TestCase.setUpTestData does."""
     with django_db_blocker.unblock():
